@@ -1,0 +1,128 @@
+# git-reftable build. GNU make only.
+#
+#   make                 library and build/git-reftable
+#   make check           every unit and integration test, one summary line
+#   make check-sanitize  the same, built with ASan and UBSan
+#   make demo            the maintenance job on a generated demo repository
+#   make deps            install the Debian packages the project needs
+#   make install         PREFIX=/usr/local DESTDIR=
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+BUILD ?= build
+CC ?= cc
+CFLAGS ?= -O2 -g
+SANITIZE ?=
+
+# Packages a fresh Debian machine needs: libraries, the build tools, and
+# dpkg-dev/xz-utils for tests/provide-git.sh (apt-get source unpacks with them).
+DEBIAN_PACKAGES = gcc make pkg-config zlib1g-dev libgit2-dev libinih-dev \
+	libcmocka-dev dpkg-dev xz-utils util-linux
+
+PKG_CONFIG ?= pkg-config
+ZLIB_CFLAGS = $(shell $(PKG_CONFIG) --cflags zlib 2>/dev/null)
+ZLIB_LIBS = $(shell $(PKG_CONFIG) --libs zlib 2>/dev/null)
+INIH_CFLAGS = $(shell $(PKG_CONFIG) --cflags inih 2>/dev/null)
+INIH_LIBS = $(shell $(PKG_CONFIG) --libs inih 2>/dev/null)
+CMOCKA_CFLAGS = $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
+CMOCKA_LIBS = $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
+LIBGIT2_CFLAGS = $(shell $(PKG_CONFIG) --cflags libgit2 2>/dev/null)
+LIBGIT2_LIBS = $(shell $(PKG_CONFIG) --libs libgit2 2>/dev/null)
+
+ifneq ($(SANITIZE),)
+SAN_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=all
+endif
+
+ALL_CFLAGS = -std=gnu11 -Wall -Wextra -Werror $(CFLAGS) $(SAN_FLAGS) \
+	-I. $(ZLIB_CFLAGS) $(INIH_CFLAGS)
+ALL_LDFLAGS = $(LDFLAGS) $(SAN_FLAGS)
+
+LIB_SRC = $(wildcard lib/*.c)
+PLUGIN_SRC = $(wildcard plugin/*.c)
+UNIT_SRC = $(wildcard tests/unit/test_*.c)
+TOOL_SRC = $(wildcard tests/tools/*.c)
+
+LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
+PLUGIN_OBJ = $(PLUGIN_SRC:%.c=$(BUILD)/%.o)
+UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+TOOL_BIN = $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tests/%)
+INTEGRATION = $(sort $(wildcard tests/integration/t*.sh))
+
+LIBRT = $(BUILD)/librt.a
+PROGRAM = $(BUILD)/git-reftable
+
+.PHONY: all deps check check-run check-sanitize demo bench fuzz install \
+	uninstall clean format
+
+all: $(PROGRAM)
+
+deps:
+	@missing=; for p in $(DEBIAN_PACKAGES); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
+			grep -q '^install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "deps: installing$$missing"; \
+		sudo=; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
+		$$sudo apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q \
+			--no-install-recommends $$missing; \
+	fi
+
+# deps is order-only: it must run before compiling but never forces a rebuild.
+$(BUILD)/%.o: %.c | deps
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(LIBRT): $(LIB_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(PROGRAM): $(PLUGIN_OBJ) $(LIBRT)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(PLUGIN_OBJ) $(LIBRT) $(ZLIB_LIBS)
+
+$(UNIT_BIN): $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIBRT)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBRT) $(CMOCKA_LIBS) $(ZLIB_LIBS)
+
+$(BUILD)/tests/unit/%.o: ALL_CFLAGS += $(CMOCKA_CFLAGS)
+
+$(TOOL_BIN): $(BUILD)/tests/%: $(BUILD)/tests/tools/%.o $(LIBRT)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBRT) $(ZLIB_LIBS)
+
+check: deps
+	@$(MAKE) --no-print-directory check-run
+
+check-run: $(PROGRAM) $(UNIT_BIN) $(TOOL_BIN)
+	@RT_TEST_GIT=$$(sh tests/provide-git.sh) || exit 1; \
+	RT_TEST_GIT=$$RT_TEST_GIT RT_BUILD=$(abspath $(BUILD)) \
+		bash tests/run.sh $(UNIT_BIN) $(INTEGRATION)
+
+check-sanitize: deps
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/sanitize SANITIZE=1 check-run
+
+demo: all
+	@RT_TEST_GIT=$$(sh tests/provide-git.sh) || exit 1; \
+	RT_TEST_GIT=$$RT_TEST_GIT RT_BUILD=$(abspath $(BUILD)) bash examples/demo.sh
+
+bench: all
+	@echo "bench: no benchmarks yet"
+
+fuzz:
+	@echo "fuzz: no fuzz targets yet"
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 755 $(PROGRAM) $(DESTDIR)$(PREFIX)/bin/git-reftable
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/git-reftable
+
+format:
+	clang-format -i $(wildcard lib/*.[ch] plugin/*.[ch] policy/*.[ch] \
+		scheduler/*.[ch] tests/unit/*.[ch] tests/tools/*.[ch])
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

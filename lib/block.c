@@ -1,0 +1,438 @@
+/*
+ * block.c: block writer and reader.
+ *
+ * Invariants of a block as written here and accepted on reading:
+ * keys strictly ascend; the first record and every record at a restart
+ * offset have prefix_len 0; restart offsets ascend and point between the
+ * block header and the restart table; block_len never exceeds the block.
+ */
+#include "lib/block.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static int restarts_push(struct rt_block_writer *bw, uint32_t off)
+{
+	if (bw->restart_len == bw->restart_cap) {
+		size_t cap = bw->restart_cap ? bw->restart_cap * 2 : 64;
+		uint32_t *p = realloc(bw->restarts, cap * sizeof(*p));
+
+		if (!p)
+			return RT_ERR_NOMEM;
+		bw->restarts = p;
+		bw->restart_cap = cap;
+	}
+	bw->restarts[bw->restart_len++] = off;
+	return 0;
+}
+
+int rt_block_writer_reset(struct rt_block_writer *bw, uint8_t type,
+			  uint8_t *buf, uint32_t block_size,
+			  uint32_t header_off, int hash_size,
+			  uint64_t min_update_index, uint32_t restart_interval,
+			  int deflate_level)
+{
+	if (block_size < header_off + 4 + 5 || block_size > RT_MAX_BLOCK_SIZE)
+		return RT_ERR_API;
+	bw->buf = buf;
+	bw->block_size = block_size;
+	bw->header_off = header_off;
+	bw->type = type;
+	bw->next = header_off + 4;
+	bw->restart_len = 0;
+	bw->restart_interval = restart_interval ? restart_interval : 16;
+	bw->entries = 0;
+	bw->hash_size = hash_size;
+	bw->min_update_index = min_update_index;
+	bw->deflate_level = deflate_level;
+	rt_buf_reset(&bw->last_key);
+	buf[header_off] = type;
+	return 0;
+}
+
+int rt_block_writer_add(struct rt_block_writer *bw, const struct rt_record *rec)
+{
+	uint8_t tmp[RT_MAX_VARINT_LEN];
+	bool restart;
+	size_t prefix = 0, need;
+	int ret;
+
+	ret = rt_record_key(rec, &bw->key);
+	if (ret)
+		return ret;
+	restart = bw->entries % bw->restart_interval == 0;
+	if (!restart)
+		prefix = rt_common_prefix(bw->last_key.buf, bw->last_key.len,
+					  bw->key.buf, bw->key.len);
+
+	rt_buf_reset(&bw->scratch);
+	if ((ret = rt_buf_add(&bw->scratch, tmp, rt_varint_put(tmp, prefix))))
+		return ret;
+	if ((ret = rt_buf_add(
+		     &bw->scratch, tmp,
+		     rt_varint_put(tmp, (uint64_t)(bw->key.len - prefix) << 3 |
+						rt_record_val_type(rec)))))
+		return ret;
+	if ((ret = rt_buf_add(&bw->scratch, bw->key.buf + prefix,
+			      bw->key.len - prefix)))
+		return ret;
+	ret = rt_record_encode_value(rec, &bw->scratch, bw->hash_size,
+				     bw->min_update_index);
+	if (ret)
+		return ret;
+
+	/* The record plus the restart table must still fit. */
+	need = bw->scratch.len + 3 * (bw->restart_len + restart) + 2;
+	if (need > bw->block_size - bw->next ||
+	    (restart && bw->restart_len >= 65535))
+		return RT_ERR_TOO_BIG;
+
+	if (restart && (ret = restarts_push(bw, bw->next)))
+		return ret;
+	memcpy(bw->buf + bw->next, bw->scratch.buf, bw->scratch.len);
+	bw->next += bw->scratch.len;
+	bw->entries++;
+	return rt_buf_set(&bw->last_key, bw->key.buf, bw->key.len);
+}
+
+static int deflate_block(struct rt_block_writer *bw)
+{
+	uint32_t skip = bw->header_off + 4;
+	uLong src_len = bw->next - skip, bound;
+	int zret;
+
+	if (!bw->zs_ready) {
+		memset(&bw->zs, 0, sizeof(bw->zs));
+		if (deflateInit(&bw->zs, bw->deflate_level) != Z_OK)
+			return RT_ERR_ZLIB;
+		bw->zs_ready = true;
+	} else if (deflateReset(&bw->zs) != Z_OK) {
+		return RT_ERR_ZLIB;
+	}
+	bound = deflateBound(&bw->zs, src_len);
+	rt_buf_reset(&bw->compressed);
+	if (rt_buf_grow(&bw->compressed, bound))
+		return RT_ERR_NOMEM;
+	bw->zs.next_in = bw->buf + skip;
+	bw->zs.avail_in = src_len;
+	bw->zs.next_out = (Bytef *)bw->compressed.buf;
+	bw->zs.avail_out = bound;
+	/* With deflateBound() room, a single Z_FINISH always completes. */
+	zret = deflate(&bw->zs, Z_FINISH);
+	if (zret != Z_STREAM_END)
+		return RT_ERR_ZLIB;
+	/*
+	 * Incompressible data may deflate to a little more than the block
+	 * size, so the result stays in `compressed` rather than in `buf`.
+	 */
+	bw->compressed.len = bw->zs.total_out;
+	return 0;
+}
+
+int rt_block_writer_finish(struct rt_block_writer *bw)
+{
+	int ret;
+
+	for (size_t i = 0; i < bw->restart_len; i++) {
+		rt_put_be24(bw->buf + bw->next, bw->restarts[i]);
+		bw->next += 3;
+	}
+	rt_put_be16(bw->buf + bw->next, (uint16_t)bw->restart_len);
+	bw->next += 2;
+	rt_put_be24(bw->buf + bw->header_off + 1, bw->next);
+
+	if (bw->type != RT_BLOCK_LOG)
+		return (int)bw->next;
+	ret = deflate_block(bw);
+	if (ret)
+		return ret;
+	return (int)(bw->header_off + 4 + bw->compressed.len);
+}
+
+void rt_block_writer_release(struct rt_block_writer *bw)
+{
+	free(bw->restarts);
+	rt_buf_release(&bw->last_key);
+	rt_buf_release(&bw->key);
+	rt_buf_release(&bw->scratch);
+	rt_buf_release(&bw->compressed);
+	if (bw->zs_ready)
+		deflateEnd(&bw->zs);
+	memset(bw, 0, sizeof(*bw));
+}
+
+static int block_error(struct rt_err *err, const struct rt_block *b,
+		       uint64_t off, const char *what)
+{
+	return rt_err_set(err, RT_ERR_FORMAT, "%s: offset %llu: %s",
+			  b->path ? b->path : "(table)",
+			  (unsigned long long)off, what);
+}
+
+static int inflate_log_block(struct rt_block *b, const uint8_t *src,
+			     uint64_t avail, struct rt_err *err)
+{
+	uint32_t skip = b->header_off + 4;
+	uint64_t in_len = avail - skip;
+	int zret;
+
+	rt_buf_reset(&b->inflated);
+	if (rt_buf_grow(&b->inflated, b->len))
+		return rt_err_set(err, RT_ERR_NOMEM, "out of memory");
+	memcpy(b->inflated.buf, src, skip);
+	if (!b->zs_ready) {
+		memset(&b->zs, 0, sizeof(b->zs));
+		if (inflateInit(&b->zs) != Z_OK)
+			return rt_err_set(err, RT_ERR_ZLIB,
+					  "inflateInit failed");
+		b->zs_ready = true;
+	} else if (inflateReset(&b->zs) != Z_OK) {
+		return rt_err_set(err, RT_ERR_ZLIB, "inflateReset failed");
+	}
+	b->zs.next_in = (Bytef *)src + skip;
+	b->zs.avail_in = in_len > UINT32_MAX ? UINT32_MAX : (uInt)in_len;
+	b->zs.next_out = (Bytef *)b->inflated.buf + skip;
+	b->zs.avail_out = b->len - skip;
+	zret = inflate(&b->zs, Z_FINISH);
+	if (zret == Z_STREAM_END && b->zs.avail_out == 0) {
+		b->inflated.len = b->len;
+		b->data = (const uint8_t *)b->inflated.buf;
+		b->file_len = skip + b->zs.total_in;
+		return 0;
+	}
+	if (zret == Z_STREAM_END)
+		return block_error(err, b, b->file_off,
+				   "log block inflates to less than its "
+				   "declared size");
+	if (b->zs.avail_out == 0)
+		return block_error(err, b, b->file_off,
+				   "log block inflates past its declared size");
+	if (zret == Z_BUF_ERROR)
+		return block_error(err, b, b->file_off,
+				   "log block is truncated");
+	return block_error(err, b, b->file_off,
+			   "log block does not inflate (corrupt zlib data)");
+}
+
+int rt_block_load(struct rt_block *b, const uint8_t *src, uint64_t avail,
+		  uint64_t file_off, uint32_t header_off,
+		  uint32_t table_block_size, int hash_size,
+		  uint64_t min_update_index, const char *path,
+		  struct rt_err *err)
+{
+	uint32_t prev = 0;
+	int ret;
+
+	b->file_off = file_off;
+	b->header_off = header_off;
+	b->hash_size = hash_size;
+	b->min_update_index = min_update_index;
+	b->path = path;
+	if (avail < (uint64_t)header_off + 4)
+		return block_error(err, b, file_off + header_off,
+				   "block header runs past the end of the "
+				   "table");
+	b->type = src[header_off];
+	if (b->type != RT_BLOCK_REF && b->type != RT_BLOCK_LOG &&
+	    b->type != RT_BLOCK_OBJ && b->type != RT_BLOCK_INDEX)
+		return block_error(err, b, file_off + header_off,
+				   "unknown block type");
+	b->len = rt_get_be24(src + header_off + 1);
+	if (b->len < header_off + 4 + 2)
+		return block_error(err, b, file_off + header_off,
+				   "block length too small");
+
+	if (b->type == RT_BLOCK_LOG) {
+		ret = inflate_log_block(b, src, avail, err);
+		if (ret)
+			return ret;
+	} else {
+		if (b->len > avail)
+			return block_error(err, b, file_off + header_off,
+					   "block runs past the end of the "
+					   "table");
+		if (table_block_size && b->len > table_block_size)
+			return block_error(err, b, file_off + header_off,
+					   "block longer than the table's "
+					   "block size");
+		b->data = src;
+		b->file_len = b->len;
+		/*
+		 * Aligned blocks are padded with NULs to the block size,
+		 * except the last one before the footer, which is cut short.
+		 */
+		if (table_block_size && b->len < table_block_size &&
+		    avail > b->len && src[b->len] == 0)
+			b->file_len = avail < table_block_size ?
+					      avail :
+					      table_block_size;
+	}
+
+	b->restart_count = rt_get_be16(b->data + b->len - 2);
+	if (b->restart_count == 0)
+		return block_error(err, b, file_off + b->len - 2,
+				   "block has no restart points");
+	if ((uint64_t)3 * b->restart_count + 2 > b->len - header_off - 4)
+		return block_error(err, b, file_off + b->len - 2,
+				   "restart table larger than the block");
+	b->restart_start = b->len - 2 - 3 * b->restart_count;
+	for (uint32_t i = 0; i < b->restart_count; i++) {
+		uint32_t r = rt_get_be24(b->data + b->restart_start + 3 * i);
+
+		if (r < header_off + 4 || r >= b->restart_start ||
+		    (i && r <= prev))
+			return block_error(err, b,
+					   file_off + b->restart_start + 3 * i,
+					   "restart offset out of range");
+		prev = r;
+	}
+	return 0;
+}
+
+void rt_block_release(struct rt_block *b)
+{
+	rt_buf_release(&b->inflated);
+	if (b->zs_ready)
+		inflateEnd(&b->zs);
+	memset(b, 0, sizeof(*b));
+}
+
+void rt_block_iter_start(struct rt_block_iter *it, const struct rt_block *b)
+{
+	it->b = b;
+	it->off = b->header_off + 4;
+	rt_buf_reset(&it->last_key);
+}
+
+/*
+ * Decode the key of the record at it->off into it->key, relative to
+ * it->last_key. Returns the number of bytes of the key part, or < 0.
+ */
+static int decode_key(struct rt_block_iter *it, uint8_t *val_type,
+		      struct rt_err *err)
+{
+	const struct rt_block *b = it->b;
+	const uint8_t *p = b->data + it->off;
+	size_t left = b->restart_start - it->off;
+	uint64_t prefix, sfx;
+	int n, m;
+
+	n = rt_varint_get(&prefix, p, left);
+	if (n < 0)
+		return block_error(err, b, b->file_off + it->off,
+				   "malformed prefix length");
+	m = rt_varint_get(&sfx, p + n, left - n);
+	if (m < 0)
+		return block_error(err, b, b->file_off + it->off,
+				   "malformed suffix length");
+	*val_type = sfx & 7;
+	sfx >>= 3;
+	if (prefix > it->last_key.len)
+		return block_error(err, b, b->file_off + it->off,
+				   "prefix longer than the previous key");
+	if (sfx > left - n - m)
+		return block_error(err, b, b->file_off + it->off,
+				   "key runs past the end of the block");
+	rt_buf_reset(&it->key);
+	if (rt_buf_add(&it->key, it->last_key.buf, prefix) ||
+	    rt_buf_add(&it->key, p + n + m, sfx))
+		return rt_err_set(err, RT_ERR_NOMEM, "out of memory");
+	return n + m + (int)sfx;
+}
+
+int rt_block_iter_next(struct rt_block_iter *it, struct rt_record *rec,
+		       struct rt_err *err)
+{
+	const struct rt_block *b = it->b;
+	const char *why = NULL;
+	uint8_t val_type;
+	int n, m;
+
+	if (it->off >= b->restart_start)
+		return 1;
+	n = decode_key(it, &val_type, err);
+	if (n < 0)
+		return n;
+	if (it->off > b->header_off + 4 &&
+	    rt_buf_cmp(&it->key, &it->last_key) <= 0)
+		return block_error(err, b, b->file_off + it->off,
+				   "keys are not in ascending order");
+	m = rt_record_decode(rec, &it->key, val_type, b->data + it->off + n,
+			     b->restart_start - it->off - n, b->hash_size,
+			     b->min_update_index, &why);
+	if (m < 0)
+		return block_error(err, b, b->file_off + it->off,
+				   why ? why : "malformed record");
+	it->off += n + m;
+	/* Swap instead of copying: last_key takes the key just decoded. */
+	{
+		struct rt_buf tmp = it->last_key;
+
+		it->last_key = it->key;
+		it->key = tmp;
+	}
+	return 0;
+}
+
+int rt_block_iter_seek(struct rt_block_iter *it, const struct rt_block *b,
+		       const struct rt_buf *want, struct rt_err *err)
+{
+	struct rt_record scratch;
+	uint32_t lo = 0, hi = b->restart_count;
+	int ret = 0;
+
+	rt_block_iter_start(it, b);
+	/* Find the first restart whose key is > want; start one before it. */
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		uint8_t vt;
+
+		it->off = rt_get_be24(b->data + b->restart_start + 3 * mid);
+		rt_buf_reset(&it->last_key);
+		ret = decode_key(it, &vt, err);
+		if (ret < 0)
+			return ret;
+		if (rt_buf_cmp(&it->key, want) > 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	it->off = lo ? rt_get_be24(b->data + b->restart_start + 3 * (lo - 1)) :
+		       b->header_off + 4;
+	rt_buf_reset(&it->last_key);
+
+	rt_record_init(&scratch, b->type);
+	for (;;) {
+		uint32_t save_off = it->off;
+		struct rt_buf save_key = RT_BUF_INIT;
+
+		if (it->off >= b->restart_start)
+			break;
+		if ((ret = rt_buf_set(&save_key, it->last_key.buf,
+				      it->last_key.len)) < 0) {
+			ret = rt_err_set(err, RT_ERR_NOMEM, "out of memory");
+			break;
+		}
+		ret = rt_block_iter_next(it, &scratch, err);
+		if (ret < 0) {
+			rt_buf_release(&save_key);
+			break;
+		}
+		if (rt_buf_cmp(&it->last_key, want) >= 0) {
+			it->off = save_off;
+			rt_buf_release(&it->last_key);
+			it->last_key = save_key;
+			ret = 0;
+			break;
+		}
+		rt_buf_release(&save_key);
+	}
+	rt_record_release(&scratch);
+	return ret < 0 ? ret : 0;
+}
+
+void rt_block_iter_release(struct rt_block_iter *it)
+{
+	rt_buf_release(&it->last_key);
+	rt_buf_release(&it->key);
+}

@@ -1,0 +1,110 @@
+/*
+ * block.h: one block of a table, written and read.
+ *
+ *   type(1) uint24(block_len) record* uint24(restart)* uint16(restart_count)
+ *
+ * The first block of a file also carries the file header in front of it:
+ * its block_len and restart offsets count from the start of the file, which
+ * is what `header_off` expresses. Log blocks are zlib-deflated after their
+ * 4-byte block header.
+ */
+#ifndef RT_BLOCK_H
+#define RT_BLOCK_H
+
+#include "lib/error.h"
+#include "lib/record.h"
+
+#include <stdbool.h>
+#include <zlib.h>
+
+struct rt_block_writer {
+	uint8_t *buf; /* block_size bytes, owned by the caller */
+	uint32_t block_size;
+	uint32_t header_off;
+	uint32_t next;
+	uint8_t type;
+	uint32_t *restarts;
+	size_t restart_len;
+	size_t restart_cap;
+	uint32_t restart_interval;
+	uint32_t entries;
+	int hash_size;
+	uint64_t min_update_index;
+	int deflate_level;
+	struct rt_buf last_key;
+	struct rt_buf key;
+	struct rt_buf scratch;
+	struct rt_buf compressed;
+	z_stream zs;
+	bool zs_ready;
+};
+
+/*
+ * Prepare `bw` for a new block of `type` in `buf`. Buffers inside `bw` are
+ * kept across calls, so one writer is reused for every block of a table;
+ * call rt_block_writer_release() once at the end.
+ */
+int rt_block_writer_reset(struct rt_block_writer *bw, uint8_t type,
+			  uint8_t *buf, uint32_t block_size,
+			  uint32_t header_off, int hash_size,
+			  uint64_t min_update_index, uint32_t restart_interval,
+			  int deflate_level);
+/* 0 when added, RT_ERR_TOO_BIG when the block is full. */
+int rt_block_writer_add(struct rt_block_writer *bw,
+			const struct rt_record *rec);
+/*
+ * Append the restart table and return the block's length in the file. For
+ * a log block the first header_off + 4 bytes are in `buf` and the deflated
+ * rest is in `compressed`.
+ */
+int rt_block_writer_finish(struct rt_block_writer *bw);
+void rt_block_writer_release(struct rt_block_writer *bw);
+
+/* A parsed block. For log blocks `data` points into `inflated`. */
+struct rt_block {
+	const uint8_t *data;
+	uint32_t len; /* block_len: up to the end of the restart table */
+	uint32_t header_off;
+	uint8_t type;
+	uint32_t restart_count;
+	uint32_t restart_start;
+	uint64_t file_off;
+	/* Bytes the block takes in the file: padding or deflated size. */
+	uint64_t file_len;
+	int hash_size;
+	uint64_t min_update_index;
+	const char *path;
+	struct rt_buf inflated;
+	z_stream zs;
+	bool zs_ready;
+};
+
+/*
+ * Parse the block at `src` (file position `file_off`; `avail` bytes may be
+ * read). `table_block_size` is the header's block_size (0: unaligned).
+ * Everything is validated: type, lengths, restart table, inflation.
+ */
+int rt_block_load(struct rt_block *b, const uint8_t *src, uint64_t avail,
+		  uint64_t file_off, uint32_t header_off,
+		  uint32_t table_block_size, int hash_size,
+		  uint64_t min_update_index, const char *path,
+		  struct rt_err *err);
+void rt_block_release(struct rt_block *b);
+
+struct rt_block_iter {
+	const struct rt_block *b;
+	uint32_t off;
+	struct rt_buf last_key;
+	struct rt_buf key;
+};
+
+void rt_block_iter_start(struct rt_block_iter *it, const struct rt_block *b);
+/* 0: `rec` filled; 1: end of block; < 0: error. */
+int rt_block_iter_next(struct rt_block_iter *it, struct rt_record *rec,
+		       struct rt_err *err);
+/* Position before the first record whose key is >= `want`. */
+int rt_block_iter_seek(struct rt_block_iter *it, const struct rt_block *b,
+		       const struct rt_buf *want, struct rt_err *err);
+void rt_block_iter_release(struct rt_block_iter *it);
+
+#endif

@@ -1,0 +1,166 @@
+/*
+ * merged.c: k-way merge of table iterators through a binary heap.
+ *
+ * Each sub-iterator holds its current record and key. The heap orders by
+ * key, then by table position descending, so among equal keys the newest
+ * table's record surfaces first; the others are then skipped.
+ */
+#include "lib/merged.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct rt_merged_sub {
+	struct rt_table_iter it;
+	struct rt_record rec;
+	struct rt_buf key;
+};
+
+static bool sub_less(const struct rt_merged_iter *mi, size_t a, size_t b)
+{
+	int c = rt_buf_cmp(&mi->subs[a].key, &mi->subs[b].key);
+
+	return c < 0 || (c == 0 && a > b);
+}
+
+static void sift_down(struct rt_merged_iter *mi, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i, tmp;
+
+		if (l < mi->heap_len && sub_less(mi, mi->heap[l], mi->heap[m]))
+			m = l;
+		if (r < mi->heap_len && sub_less(mi, mi->heap[r], mi->heap[m]))
+			m = r;
+		if (m == i)
+			return;
+		tmp = mi->heap[i];
+		mi->heap[i] = mi->heap[m];
+		mi->heap[m] = tmp;
+		i = m;
+	}
+}
+
+static void sift_up(struct rt_merged_iter *mi, size_t i)
+{
+	while (i) {
+		size_t p = (i - 1) / 2, tmp;
+
+		if (!sub_less(mi, mi->heap[i], mi->heap[p]))
+			return;
+		tmp = mi->heap[i];
+		mi->heap[i] = mi->heap[p];
+		mi->heap[p] = tmp;
+		i = p;
+	}
+}
+
+/* Read the next record of sub `s`; push it on the heap unless exhausted. */
+static int sub_advance(struct rt_merged_iter *mi, size_t s, struct rt_err *err)
+{
+	struct rt_merged_sub *sub = &mi->subs[s];
+	int ret = rt_table_iter_next(&sub->it, &sub->rec, err);
+
+	if (ret)
+		return ret < 0 ? ret : 0;
+	if (rt_record_key(&sub->rec, &sub->key))
+		return rt_err_set(err, RT_ERR_NOMEM, "out of memory");
+	mi->heap[mi->heap_len++] = s;
+	sift_up(mi, mi->heap_len - 1);
+	return 0;
+}
+
+static size_t heap_pop(struct rt_merged_iter *mi)
+{
+	size_t top = mi->heap[0];
+
+	mi->heap[0] = mi->heap[--mi->heap_len];
+	sift_down(mi, 0);
+	return top;
+}
+
+int rt_merged_iter_init(struct rt_merged_iter *mi, struct rt_table **tables,
+			size_t n, uint8_t type, bool show_deletions,
+			struct rt_err *err)
+{
+	memset(mi, 0, sizeof(*mi));
+	mi->type = type;
+	mi->show_deletions = show_deletions;
+	mi->subs = calloc(n ? n : 1, sizeof(*mi->subs));
+	mi->heap = calloc(n ? n : 1, sizeof(*mi->heap));
+	if (!mi->subs || !mi->heap) {
+		free(mi->subs);
+		free(mi->heap);
+		mi->subs = NULL;
+		mi->heap = NULL;
+		return rt_err_set(err, RT_ERR_NOMEM, "out of memory");
+	}
+	mi->n = n;
+	for (size_t i = 0; i < n; i++) {
+		rt_table_iter_init(&mi->subs[i].it, tables[i], type);
+		rt_record_init(&mi->subs[i].rec, type);
+	}
+	return 0;
+}
+
+int rt_merged_iter_seek(struct rt_merged_iter *mi, const void *key, size_t len,
+			struct rt_err *err)
+{
+	int ret;
+
+	mi->heap_len = 0;
+	for (size_t i = 0; i < mi->n; i++) {
+		ret = rt_table_iter_seek(&mi->subs[i].it, key, len, err);
+		if (!ret)
+			ret = sub_advance(mi, i, err);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int rt_merged_iter_next(struct rt_merged_iter *mi, struct rt_record *rec,
+			struct rt_err *err)
+{
+	for (;;) {
+		struct rt_record tmp;
+		size_t top;
+		int ret;
+
+		if (!mi->heap_len)
+			return 1;
+		top = heap_pop(mi);
+		/* Hand the record over by swapping buffers, not copying. */
+		tmp = *rec;
+		*rec = mi->subs[top].rec;
+		mi->subs[top].rec = tmp;
+		if (rt_buf_set(&mi->key, mi->subs[top].key.buf,
+			       mi->subs[top].key.len))
+			return rt_err_set(err, RT_ERR_NOMEM, "out of memory");
+		if ((ret = sub_advance(mi, top, err)))
+			return ret;
+		/* Older tables' entries with the same key are shadowed. */
+		while (mi->heap_len &&
+		       !rt_buf_cmp(&mi->subs[mi->heap[0]].key, &mi->key)) {
+			size_t s = heap_pop(mi);
+
+			if ((ret = sub_advance(mi, s, err)))
+				return ret;
+		}
+		if (mi->show_deletions || !rt_record_is_deletion(rec))
+			return 0;
+	}
+}
+
+void rt_merged_iter_release(struct rt_merged_iter *mi)
+{
+	for (size_t i = 0; i < mi->n; i++) {
+		rt_table_iter_release(&mi->subs[i].it);
+		rt_record_release(&mi->subs[i].rec);
+		rt_buf_release(&mi->subs[i].key);
+	}
+	free(mi->subs);
+	free(mi->heap);
+	rt_buf_release(&mi->key);
+	memset(mi, 0, sizeof(*mi));
+}

@@ -1,0 +1,36 @@
+/*
+ * merged.h: one sorted view over a stack of tables.
+ *
+ * Tables are given oldest first. For equal keys the newest table wins; a
+ * deletion record hides older entries with its key and is itself left out
+ * unless `show_deletions` is set (compaction needs to see them).
+ */
+#ifndef RT_MERGED_H
+#define RT_MERGED_H
+
+#include "lib/table.h"
+
+struct rt_merged_sub;
+
+struct rt_merged_iter {
+	uint8_t type;
+	bool show_deletions;
+	size_t n;
+	struct rt_merged_sub *subs;
+	size_t *heap; /* indexes into subs; min key, then newest, first */
+	size_t heap_len;
+	struct rt_buf key;
+};
+
+int rt_merged_iter_init(struct rt_merged_iter *mi, struct rt_table **tables,
+			size_t n, uint8_t type, bool show_deletions,
+			struct rt_err *err);
+/* Position before the first key >= key (len 0: the start). */
+int rt_merged_iter_seek(struct rt_merged_iter *mi, const void *key, size_t len,
+			struct rt_err *err);
+/* 0: `rec` filled; 1: end; < 0: error. */
+int rt_merged_iter_next(struct rt_merged_iter *mi, struct rt_record *rec,
+			struct rt_err *err);
+void rt_merged_iter_release(struct rt_merged_iter *mi);
+
+#endif

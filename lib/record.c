@@ -1,0 +1,457 @@
+/*
+ * record.c: keys and value encodings of ref, log, obj and index records.
+ *
+ * Decoding treats its input as untrusted: every length is checked against
+ * the bytes that remain before anything is read or copied.
+ */
+#include "lib/record.h"
+#include "lib/error.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void rt_record_init(struct rt_record *rec, uint8_t type)
+{
+	memset(rec, 0, sizeof(*rec));
+	rec->type = type;
+}
+
+void rt_record_release(struct rt_record *rec)
+{
+	switch (rec->type) {
+	case RT_BLOCK_REF:
+		rt_buf_release(&rec->u.ref.refname);
+		rt_buf_release(&rec->u.ref.target);
+		break;
+	case RT_BLOCK_LOG:
+		rt_buf_release(&rec->u.log.refname);
+		rt_buf_release(&rec->u.log.name);
+		rt_buf_release(&rec->u.log.email);
+		rt_buf_release(&rec->u.log.message);
+		break;
+	case RT_BLOCK_OBJ:
+		rt_buf_release(&rec->u.obj.prefix);
+		free(rec->u.obj.offsets);
+		break;
+	case RT_BLOCK_INDEX:
+		rt_buf_release(&rec->u.idx.last_key);
+		break;
+	}
+	rt_record_init(rec, rec->type);
+}
+
+static int copy_buf(struct rt_buf *dst, const struct rt_buf *src)
+{
+	return rt_buf_set(dst, src->buf, src->len);
+}
+
+static int obj_reserve(struct rt_obj_record *obj, size_t n)
+{
+	uint64_t *p;
+
+	if (n <= obj->offset_cap)
+		return 0;
+	if (n > SIZE_MAX / sizeof(*p))
+		return RT_ERR_NOMEM;
+	p = realloc(obj->offsets, n * sizeof(*p));
+	if (!p)
+		return RT_ERR_NOMEM;
+	obj->offsets = p;
+	obj->offset_cap = n;
+	return 0;
+}
+
+int rt_record_copy(struct rt_record *dst, const struct rt_record *src)
+{
+	int ret = 0;
+
+	switch (src->type) {
+	case RT_BLOCK_REF: {
+		struct rt_ref_record *d = &dst->u.ref;
+		const struct rt_ref_record *s = &src->u.ref;
+
+		d->update_index = s->update_index;
+		d->value_type = s->value_type;
+		memcpy(d->value, s->value, sizeof(d->value));
+		memcpy(d->peeled, s->peeled, sizeof(d->peeled));
+		ret = copy_buf(&d->refname, &s->refname);
+		if (!ret)
+			ret = copy_buf(&d->target, &s->target);
+		break;
+	}
+	case RT_BLOCK_LOG: {
+		struct rt_log_record *d = &dst->u.log;
+		const struct rt_log_record *s = &src->u.log;
+
+		d->update_index = s->update_index;
+		d->value_type = s->value_type;
+		memcpy(d->old_id, s->old_id, sizeof(d->old_id));
+		memcpy(d->new_id, s->new_id, sizeof(d->new_id));
+		d->time = s->time;
+		d->tz_offset = s->tz_offset;
+		if ((ret = copy_buf(&d->refname, &s->refname)) ||
+		    (ret = copy_buf(&d->name, &s->name)) ||
+		    (ret = copy_buf(&d->email, &s->email)) ||
+		    (ret = copy_buf(&d->message, &s->message)))
+			break;
+		break;
+	}
+	case RT_BLOCK_OBJ:
+		ret = copy_buf(&dst->u.obj.prefix, &src->u.obj.prefix);
+		if (!ret)
+			ret = obj_reserve(&dst->u.obj, src->u.obj.offset_len);
+		if (!ret && src->u.obj.offset_len)
+			memcpy(dst->u.obj.offsets, src->u.obj.offsets,
+			       src->u.obj.offset_len * sizeof(uint64_t));
+		dst->u.obj.offset_len = src->u.obj.offset_len;
+		break;
+	case RT_BLOCK_INDEX:
+		dst->u.idx.offset = src->u.idx.offset;
+		ret = copy_buf(&dst->u.idx.last_key, &src->u.idx.last_key);
+		break;
+	default:
+		ret = RT_ERR_API;
+	}
+	return ret;
+}
+
+int rt_log_key(struct rt_buf *key, const char *refname, size_t refname_len,
+	       uint64_t update_index)
+{
+	uint8_t be[8];
+	int ret;
+
+	rt_buf_reset(key);
+	ret = rt_buf_add(key, refname, refname_len);
+	if (!ret)
+		ret = rt_buf_addch(key, '\0');
+	rt_put_be64(be, UINT64_MAX - update_index);
+	if (!ret)
+		ret = rt_buf_add(key, be, sizeof(be));
+	return ret;
+}
+
+int rt_record_key(const struct rt_record *rec, struct rt_buf *key)
+{
+	switch (rec->type) {
+	case RT_BLOCK_REF:
+		return rt_buf_set(key, rec->u.ref.refname.buf,
+				  rec->u.ref.refname.len);
+	case RT_BLOCK_LOG:
+		return rt_log_key(key, rec->u.log.refname.buf,
+				  rec->u.log.refname.len,
+				  rec->u.log.update_index);
+	case RT_BLOCK_OBJ:
+		return rt_buf_set(key, rec->u.obj.prefix.buf,
+				  rec->u.obj.prefix.len);
+	case RT_BLOCK_INDEX:
+		return rt_buf_set(key, rec->u.idx.last_key.buf,
+				  rec->u.idx.last_key.len);
+	}
+	return RT_ERR_API;
+}
+
+uint8_t rt_record_val_type(const struct rt_record *rec)
+{
+	switch (rec->type) {
+	case RT_BLOCK_REF:
+		return rec->u.ref.value_type;
+	case RT_BLOCK_LOG:
+		return rec->u.log.value_type;
+	case RT_BLOCK_OBJ:
+		/* Counts of 1-7 ride in the value type; larger ones follow. */
+		return rec->u.obj.offset_len > 0 && rec->u.obj.offset_len < 8 ?
+			       (uint8_t)rec->u.obj.offset_len :
+			       0;
+	}
+	return 0;
+}
+
+bool rt_record_is_deletion(const struct rt_record *rec)
+{
+	switch (rec->type) {
+	case RT_BLOCK_REF:
+		return rec->u.ref.value_type == RT_REF_DELETION;
+	case RT_BLOCK_LOG:
+		return rec->u.log.value_type == RT_LOG_DELETION;
+	}
+	return false;
+}
+
+static int put_varint(struct rt_buf *out, uint64_t v)
+{
+	uint8_t tmp[RT_MAX_VARINT_LEN];
+
+	return rt_buf_add(out, tmp, rt_varint_put(tmp, v));
+}
+
+static int put_string(struct rt_buf *out, const struct rt_buf *s)
+{
+	int ret = put_varint(out, s->len);
+
+	return ret ? ret : rt_buf_add(out, s->buf, s->len);
+}
+
+int rt_record_encode_value(const struct rt_record *rec, struct rt_buf *out,
+			   int hash_size, uint64_t min_update_index)
+{
+	int ret = 0;
+
+	switch (rec->type) {
+	case RT_BLOCK_REF: {
+		const struct rt_ref_record *r = &rec->u.ref;
+
+		if (r->update_index < min_update_index)
+			return RT_ERR_API;
+		ret = put_varint(out, r->update_index - min_update_index);
+		if (ret)
+			return ret;
+		switch (r->value_type) {
+		case RT_REF_DELETION:
+			return 0;
+		case RT_REF_VAL1:
+			return rt_buf_add(out, r->value, hash_size);
+		case RT_REF_VAL2:
+			ret = rt_buf_add(out, r->value, hash_size);
+			return ret ? ret :
+				     rt_buf_add(out, r->peeled, hash_size);
+		case RT_REF_SYMREF:
+			return put_string(out, &r->target);
+		}
+		return RT_ERR_API;
+	}
+	case RT_BLOCK_LOG: {
+		const struct rt_log_record *l = &rec->u.log;
+		uint8_t tz[2];
+
+		if (l->value_type == RT_LOG_DELETION)
+			return 0;
+		if (l->value_type != RT_LOG_UPDATE)
+			return RT_ERR_API;
+		rt_put_be16(tz, (uint16_t)l->tz_offset);
+		if ((ret = rt_buf_add(out, l->old_id, hash_size)) ||
+		    (ret = rt_buf_add(out, l->new_id, hash_size)) ||
+		    (ret = put_string(out, &l->name)) ||
+		    (ret = put_string(out, &l->email)) ||
+		    (ret = put_varint(out, l->time)) ||
+		    (ret = rt_buf_add(out, tz, 2)) ||
+		    (ret = put_string(out, &l->message)))
+			return ret;
+		return 0;
+	}
+	case RT_BLOCK_OBJ: {
+		const struct rt_obj_record *o = &rec->u.obj;
+		uint64_t prev = 0;
+
+		if (o->offset_len == 0 || o->offset_len >= 8)
+			ret = put_varint(out, o->offset_len);
+		for (size_t i = 0; !ret && i < o->offset_len; i++) {
+			ret = put_varint(out, o->offsets[i] - prev);
+			prev = o->offsets[i];
+		}
+		return ret;
+	}
+	case RT_BLOCK_INDEX:
+		return put_varint(out, rec->u.idx.offset);
+	}
+	return RT_ERR_API;
+}
+
+/* A cursor over untrusted value bytes. */
+struct cursor {
+	const uint8_t *p;
+	size_t left;
+	const char *why;
+};
+
+static int take_varint(struct cursor *c, uint64_t *v)
+{
+	int n = rt_varint_get(v, c->p, c->left);
+
+	if (n < 0) {
+		c->why = "malformed varint";
+		return -1;
+	}
+	c->p += n;
+	c->left -= n;
+	return 0;
+}
+
+static int take_bytes(struct cursor *c, void *dst, size_t n)
+{
+	if (n > c->left) {
+		c->why = "value runs past the end of the block";
+		return -1;
+	}
+	memcpy(dst, c->p, n);
+	c->p += n;
+	c->left -= n;
+	return 0;
+}
+
+static int take_string(struct cursor *c, struct rt_buf *dst)
+{
+	uint64_t n;
+
+	if (take_varint(c, &n))
+		return -1;
+	if (n > c->left) {
+		c->why = "string length runs past the end of the block";
+		return -1;
+	}
+	if (rt_buf_set(dst, c->p, n)) {
+		c->why = "out of memory";
+		return -1;
+	}
+	c->p += n;
+	c->left -= n;
+	return 0;
+}
+
+static int decode_ref(struct rt_ref_record *r, const struct rt_buf *key,
+		      uint8_t val_type, struct cursor *c, int hash_size,
+		      uint64_t min_update_index)
+{
+	uint64_t delta;
+
+	if (memchr(key->buf, '\0', key->len)) {
+		c->why = "ref name contains a NUL byte";
+		return -1;
+	}
+	if (rt_buf_set(&r->refname, key->buf, key->len))
+		return -1;
+	if (take_varint(c, &delta))
+		return -1;
+	if (delta > UINT64_MAX - min_update_index) {
+		c->why = "update index overflows";
+		return -1;
+	}
+	r->update_index = min_update_index + delta;
+	r->value_type = val_type;
+	rt_buf_reset(&r->target);
+	switch (val_type) {
+	case RT_REF_DELETION:
+		return 0;
+	case RT_REF_VAL1:
+		return take_bytes(c, r->value, hash_size);
+	case RT_REF_VAL2:
+		if (take_bytes(c, r->value, hash_size))
+			return -1;
+		return take_bytes(c, r->peeled, hash_size);
+	case RT_REF_SYMREF:
+		return take_string(c, &r->target);
+	}
+	c->why = "reserved ref value type";
+	return -1;
+}
+
+static int decode_log(struct rt_log_record *l, const struct rt_buf *key,
+		      uint8_t val_type, struct cursor *c, int hash_size)
+{
+	uint8_t tz[2];
+
+	if (key->len < 9 || key->buf[key->len - 9] != '\0' ||
+	    memchr(key->buf, '\0', key->len - 9)) {
+		c->why = "malformed log key";
+		return -1;
+	}
+	if (rt_buf_set(&l->refname, key->buf, key->len - 9))
+		return -1;
+	l->update_index = UINT64_MAX -
+			  rt_get_be64((const uint8_t *)key->buf + key->len - 8);
+	l->value_type = val_type;
+	if (val_type == RT_LOG_DELETION) {
+		rt_buf_reset(&l->name);
+		rt_buf_reset(&l->email);
+		rt_buf_reset(&l->message);
+		memset(l->old_id, 0, sizeof(l->old_id));
+		memset(l->new_id, 0, sizeof(l->new_id));
+		l->time = 0;
+		l->tz_offset = 0;
+		return 0;
+	}
+	if (val_type != RT_LOG_UPDATE) {
+		c->why = "unknown log value type";
+		return -1;
+	}
+	if (take_bytes(c, l->old_id, hash_size) ||
+	    take_bytes(c, l->new_id, hash_size) || take_string(c, &l->name) ||
+	    take_string(c, &l->email) || take_varint(c, &l->time) ||
+	    take_bytes(c, tz, 2) || take_string(c, &l->message))
+		return -1;
+	l->tz_offset = (int16_t)rt_get_be16(tz);
+	return 0;
+}
+
+static int decode_obj(struct rt_obj_record *o, const struct rt_buf *key,
+		      uint8_t val_type, struct cursor *c)
+{
+	uint64_t count = val_type, prev = 0;
+
+	if (rt_buf_set(&o->prefix, key->buf, key->len))
+		return -1;
+	if (!count && take_varint(c, &count))
+		return -1;
+	/* Each position takes at least one byte. */
+	if (count > c->left) {
+		c->why = "obj record position count exceeds the block";
+		return -1;
+	}
+	if (obj_reserve(o, count)) {
+		c->why = "out of memory";
+		return -1;
+	}
+	for (uint64_t i = 0; i < count; i++) {
+		uint64_t delta;
+
+		if (take_varint(c, &delta))
+			return -1;
+		if (delta > UINT64_MAX - prev || (i && !delta)) {
+			c->why = "obj record positions are not ascending";
+			return -1;
+		}
+		prev += delta;
+		o->offsets[i] = prev;
+	}
+	o->offset_len = count;
+	return 0;
+}
+
+int rt_record_decode(struct rt_record *rec, const struct rt_buf *key,
+		     uint8_t val_type, const uint8_t *in, size_t len,
+		     int hash_size, uint64_t min_update_index, const char **why)
+{
+	struct cursor c = { .p = in, .left = len, .why = "out of memory" };
+	int bad;
+
+	switch (rec->type) {
+	case RT_BLOCK_REF:
+		bad = decode_ref(&rec->u.ref, key, val_type, &c, hash_size,
+				 min_update_index);
+		break;
+	case RT_BLOCK_LOG:
+		bad = decode_log(&rec->u.log, key, val_type, &c, hash_size);
+		break;
+	case RT_BLOCK_OBJ:
+		bad = decode_obj(&rec->u.obj, key, val_type, &c);
+		break;
+	case RT_BLOCK_INDEX:
+		if (val_type != 0) {
+			c.why = "index record with a non-zero value type";
+			bad = -1;
+			break;
+		}
+		bad = rt_buf_set(&rec->u.idx.last_key, key->buf, key->len) ||
+		      take_varint(&c, &rec->u.idx.offset);
+		break;
+	default:
+		c.why = "unknown record type";
+		bad = -1;
+	}
+	if (bad) {
+		if (why)
+			*why = c.why;
+		return RT_ERR_FORMAT;
+	}
+	return (int)(len - c.left);
+}

@@ -1,0 +1,73 @@
+/*
+ * table.h: reading one reftable file.
+ *
+ * A table is opened by path (mapped read-only) or from memory. Opening
+ * validates the header and the footer (magic, version, hash id, CRC-32,
+ * section offsets); blocks are validated as iteration reaches them.
+ */
+#ifndef RT_TABLE_H
+#define RT_TABLE_H
+
+#include "lib/block.h"
+
+struct rt_table_section {
+	bool present;
+	uint64_t offset;
+	uint64_t index_offset;
+};
+
+struct rt_table {
+	char *path;
+	const char *name; /* basename of path */
+	const uint8_t *data;
+	uint64_t size;
+	bool mapped;
+	int version;
+	enum rt_hash hash_id;
+	int hash_size;
+	uint32_t block_size;
+	uint64_t min_update_index;
+	uint64_t max_update_index;
+	uint32_t header_len;
+	uint64_t footer_off;
+	int obj_id_len;
+	struct rt_table_section ref, obj, log;
+};
+
+int rt_table_open(struct rt_table **out, const char *path, struct rt_err *err);
+/* `data` must outlive the table; `path` is only used in messages. */
+int rt_table_open_mem(struct rt_table **out, const uint8_t *data, uint64_t size,
+		      const char *path, struct rt_err *err);
+void rt_table_close(struct rt_table *t);
+
+/* Iterates one section (refs, logs, objs) of one table in key order. */
+struct rt_table_iter {
+	struct rt_table *t;
+	uint8_t type;
+	struct rt_block blk;
+	struct rt_block_iter bi;
+	bool have_block;
+	bool done;
+	struct rt_record idx; /* scratch for index lookups */
+};
+
+void rt_table_iter_init(struct rt_table_iter *it, struct rt_table *t,
+			uint8_t type);
+/* Position before the first record whose key is >= key (len 0: start). */
+int rt_table_iter_seek(struct rt_table_iter *it, const void *key, size_t len,
+		       struct rt_err *err);
+/* 0: `rec` filled (its type must match); 1: end; < 0: error. */
+int rt_table_iter_next(struct rt_table_iter *it, struct rt_record *rec,
+		       struct rt_err *err);
+void rt_table_iter_release(struct rt_table_iter *it);
+
+/*
+ * Call `fn` for each ref of this table whose value or peeled value is
+ * `oid`, using the obj index when the table has one. Stops early when `fn`
+ * returns non-zero and returns that value.
+ */
+int rt_table_refs_for(struct rt_table *t, const uint8_t *oid,
+		      int (*fn)(void *arg, const struct rt_ref_record *ref),
+		      void *arg, struct rt_err *err);
+
+#endif

@@ -1,0 +1,608 @@
+/*
+ * writer.c: table writer.
+ *
+ * File layout produced: header+first block, ref blocks, ref index, obj
+ * blocks, obj index, log blocks, log index, footer. Ref, obj and index
+ * blocks are padded to the block size unless `unpadded`; log blocks never
+ * are. Padding is written lazily, before the next block, so the last block
+ * before the footer is never padded.
+ *
+ * An index is written for a section of more than 3 blocks (more than 1 when
+ * unpadded, where readers cannot find blocks by position). When an index
+ * itself spans more than that many blocks, another level is written on top;
+ * the footer points at the last (root) level.
+ */
+#include "lib/writer.h"
+#include "lib/block.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#define OBJ_ID_MIN_LEN 2
+
+struct section {
+	uint64_t offset;
+	uint64_t index_offset;
+	uint64_t blocks;
+};
+
+/* One (object id, ref block position) pair, for obj blocks. */
+struct obj_entry {
+	uint8_t hash[RT_MAX_HASH_SIZE];
+	uint64_t offset;
+};
+
+struct rt_writer {
+	struct rt_write_options opts;
+	rt_write_fn write;
+	void *arg;
+	int version;
+	int hash_size;
+	uint64_t min_update_index;
+	uint64_t max_update_index;
+
+	uint8_t *block;
+	struct rt_block_writer bw;
+	bool block_open;
+	uint8_t section_type; /* 0 before the first record */
+
+	uint64_t next; /* file offset of the next block */
+	uint32_t pending_padding;
+	struct rt_buf last_key;
+	struct rt_buf key;
+	struct rt_buf msg;
+
+	struct rt_index_record *index;
+	size_t index_len, index_cap;
+
+	struct obj_entry *objs;
+	size_t obj_len, obj_cap;
+
+	struct section ref, obj, log;
+	struct rt_writer_stats stats;
+	bool closed;
+};
+
+int rt_header_size(int version)
+{
+	return version == 2 ? 28 : 24;
+}
+
+int rt_footer_size(int version)
+{
+	return version == 2 ? 72 : 68;
+}
+
+int rt_writer_new(struct rt_writer **out, rt_write_fn write, void *arg,
+		  const struct rt_write_options *opts, struct rt_err *err)
+{
+	struct rt_write_options o = { 0 };
+	struct rt_writer *w;
+
+	if (opts)
+		o = *opts;
+	if (!o.block_size)
+		o.block_size = 4096;
+	if (!o.restart_interval)
+		o.restart_interval = 16;
+	if (!o.hash_id)
+		o.hash_id = RT_HASH_SHA1;
+	if (o.deflate_level <= 0 || o.deflate_level > 9)
+		o.deflate_level = 9;
+	if (!rt_hash_size(o.hash_id))
+		return rt_err_set(err, RT_ERR_API, "unknown hash id %d",
+				  (int)o.hash_id);
+	/* The first block also holds the header; leave room for a record. */
+	if (o.block_size < 64 || o.block_size > RT_MAX_BLOCK_SIZE)
+		return rt_err_set(err, RT_ERR_API,
+				  "block size %u out of range (64 to %u)",
+				  o.block_size, RT_MAX_BLOCK_SIZE);
+
+	w = calloc(1, sizeof(*w));
+	if (w)
+		w->block = calloc(1, o.block_size);
+	if (!w || !w->block) {
+		free(w);
+		return rt_err_set(err, RT_ERR_NOMEM, "out of memory");
+	}
+	w->opts = o;
+	w->hash_size = rt_hash_size(o.hash_id);
+	w->version = o.hash_id == RT_HASH_SHA1 ? 1 : 2;
+	w->write = write;
+	w->arg = arg;
+	*out = w;
+	return 0;
+}
+
+int rt_writer_set_limits(struct rt_writer *w, uint64_t min_update_index,
+			 uint64_t max_update_index)
+{
+	if (w->section_type || min_update_index > max_update_index)
+		return RT_ERR_API;
+	w->min_update_index = min_update_index;
+	w->max_update_index = max_update_index;
+	return 0;
+}
+
+static void put_header(const struct rt_writer *w, uint8_t *dst)
+{
+	memcpy(dst, "REFT", 4);
+	dst[4] = (uint8_t)w->version;
+	rt_put_be24(dst + 5, w->opts.unpadded ? 0 : w->opts.block_size);
+	rt_put_be64(dst + 8, w->min_update_index);
+	rt_put_be64(dst + 16, w->max_update_index);
+	if (w->version == 2)
+		memcpy(dst + 24,
+		       w->opts.hash_id == RT_HASH_SHA256 ? "s256" : "sha1", 4);
+}
+
+static int emit(struct rt_writer *w, const void *data, size_t len,
+		uint32_t padding)
+{
+	static const uint8_t zeros[4096];
+	int ret;
+
+	while (w->pending_padding) {
+		uint32_t n = w->pending_padding < sizeof(zeros) ?
+				     w->pending_padding :
+				     sizeof(zeros);
+
+		ret = w->write(w->arg, zeros, n);
+		if (ret)
+			return ret;
+		w->pending_padding -= n;
+	}
+	if (len && (ret = w->write(w->arg, data, len)))
+		return ret;
+	w->pending_padding = padding;
+	return 0;
+}
+
+static struct section *section_of(struct rt_writer *w, uint8_t type)
+{
+	switch (type) {
+	case RT_BLOCK_REF:
+		return &w->ref;
+	case RT_BLOCK_OBJ:
+		return &w->obj;
+	case RT_BLOCK_LOG:
+		return &w->log;
+	}
+	return NULL;
+}
+
+static int open_block(struct rt_writer *w, uint8_t type)
+{
+	uint32_t header_off = w->next == 0 ? rt_header_size(w->version) : 0;
+	int ret;
+
+	ret = rt_block_writer_reset(&w->bw, type, w->block, w->opts.block_size,
+				    header_off, w->hash_size,
+				    w->min_update_index,
+				    w->opts.restart_interval,
+				    w->opts.deflate_level);
+	if (ret)
+		return ret;
+	w->block_open = true;
+	return 0;
+}
+
+static int index_push(struct rt_writer *w, const struct rt_buf *last_key,
+		      uint64_t offset)
+{
+	struct rt_index_record *rec;
+
+	if (w->index_len == w->index_cap) {
+		size_t cap = w->index_cap ? w->index_cap * 2 : 64;
+		struct rt_index_record *p = realloc(w->index, cap * sizeof(*p));
+
+		if (!p)
+			return RT_ERR_NOMEM;
+		w->index = p;
+		w->index_cap = cap;
+	}
+	rec = &w->index[w->index_len];
+	memset(rec, 0, sizeof(*rec));
+	rec->offset = offset;
+	if (rt_buf_set(&rec->last_key, last_key->buf, last_key->len))
+		return RT_ERR_NOMEM;
+	w->index_len++;
+	return 0;
+}
+
+static void index_clear(struct rt_writer *w)
+{
+	for (size_t i = 0; i < w->index_len; i++)
+		rt_buf_release(&w->index[i].last_key);
+	w->index_len = 0;
+}
+
+static int flush_block(struct rt_writer *w)
+{
+	uint8_t type = w->bw.type;
+	struct section *sec = section_of(w, type);
+	uint32_t padding = 0;
+	int len, ret;
+
+	if (!w->block_open || !w->bw.entries)
+		return 0;
+	len = rt_block_writer_finish(&w->bw);
+	if (len < 0)
+		return len;
+	if (w->next == 0)
+		put_header(w, w->block);
+	if (!w->opts.unpadded && type != RT_BLOCK_LOG)
+		padding = w->opts.block_size - (uint32_t)len;
+	if (sec && !sec->blocks)
+		sec->offset = w->next;
+	if (sec)
+		sec->blocks++;
+
+	if (type == RT_BLOCK_LOG) {
+		uint32_t head = w->bw.header_off + 4;
+
+		ret = emit(w, w->block, head, 0);
+		if (!ret)
+			ret = emit(w, w->bw.compressed.buf, len - head, 0);
+	} else {
+		ret = emit(w, w->block, len, padding);
+	}
+	if (ret)
+		return ret;
+	ret = index_push(w, &w->bw.last_key, w->next);
+	if (ret)
+		return ret;
+	w->next += (uint64_t)len + padding;
+	w->stats.blocks++;
+	w->block_open = false;
+	return 0;
+}
+
+/*
+ * Add a record to the open block, flushing and opening a new one when it is
+ * full. Keys must ascend within a section.
+ */
+static int add_record(struct rt_writer *w, const struct rt_record *rec,
+		      struct rt_err *err)
+{
+	int ret;
+
+	if ((ret = rt_record_key(rec, &w->key)))
+		return rt_err_set(err, ret, "out of memory");
+	if (w->last_key.len && rt_buf_cmp(&w->key, &w->last_key) <= 0)
+		return rt_err_set(err, RT_ERR_API,
+				  "records not in ascending key order at '%s'",
+				  w->key.buf);
+	if (!w->block_open && (ret = open_block(w, rec->type)))
+		return rt_err_set(err, ret, "cannot start a block");
+	ret = rt_block_writer_add(&w->bw, rec);
+	if (ret == RT_ERR_TOO_BIG) {
+		if ((ret = flush_block(w)) || (ret = open_block(w, rec->type)))
+			return rt_err_set(err, ret, "writing a block failed");
+		ret = rt_block_writer_add(&w->bw, rec);
+		if (ret == RT_ERR_TOO_BIG)
+			return rt_err_set(err, ret,
+					  "record '%s' does not fit in a block "
+					  "of %u bytes",
+					  w->key.buf, w->opts.block_size);
+	}
+	if (ret)
+		return rt_err_set(err, ret, "adding record '%s' failed",
+				  w->key.buf);
+	return rt_buf_set(&w->last_key, w->key.buf, w->key.len);
+}
+
+/*
+ * Flush the open block and write the index levels for the section. Leaves
+ * the section's index_offset pointing at the root level, or 0.
+ */
+static int finish_section(struct rt_writer *w, struct rt_err *err)
+{
+	struct section *sec = section_of(w, w->bw.type);
+	size_t threshold = w->opts.unpadded ? 1 : 3;
+	uint64_t index_start = 0;
+	int ret;
+
+	if ((ret = flush_block(w)))
+		return rt_err_set(err, ret, "writing a block failed");
+	while (w->index_len > threshold) {
+		struct rt_index_record *level = w->index;
+		size_t n = w->index_len;
+		struct rt_record rec;
+
+		w->index = NULL;
+		w->index_len = w->index_cap = 0;
+		rt_buf_reset(&w->last_key);
+		index_start = w->next;
+		rec.type = RT_BLOCK_INDEX;
+		for (size_t i = 0; !ret && i < n; i++) {
+			rec.u.idx = level[i];
+			ret = add_record(w, &rec, err);
+		}
+		if (!ret && (ret = flush_block(w)))
+			rt_err_set(err, ret, "writing an index block failed");
+		for (size_t i = 0; i < n; i++)
+			rt_buf_release(&level[i].last_key);
+		free(level);
+		if (ret)
+			return ret;
+	}
+	index_clear(w);
+	if (sec)
+		sec->index_offset = index_start;
+	rt_buf_reset(&w->last_key);
+	w->block_open = false;
+	return 0;
+}
+
+static int obj_push(struct rt_writer *w, const uint8_t *hash)
+{
+	struct obj_entry *e;
+
+	if (w->obj_len == w->obj_cap) {
+		size_t cap = w->obj_cap ? w->obj_cap * 2 : 256;
+		struct obj_entry *p = realloc(w->objs, cap * sizeof(*p));
+
+		if (!p)
+			return RT_ERR_NOMEM;
+		w->objs = p;
+		w->obj_cap = cap;
+	}
+	e = &w->objs[w->obj_len++];
+	/* obj_cmp() compares whole arrays: keep the tail of SHA-1s zero. */
+	memset(e->hash, 0, sizeof(e->hash));
+	memcpy(e->hash, hash, w->hash_size);
+	e->offset = w->next;
+	return 0;
+}
+
+static int obj_cmp(const void *a, const void *b)
+{
+	const struct obj_entry *x = a, *y = b;
+	int c = memcmp(x->hash, y->hash, RT_MAX_HASH_SIZE);
+
+	if (c)
+		return c;
+	return x->offset < y->offset ? -1 : x->offset > y->offset;
+}
+
+/* Write obj blocks: each distinct object id, abbreviated, with its blocks. */
+static int write_obj_section(struct rt_writer *w, struct rt_err *err)
+{
+	size_t max_common = OBJ_ID_MIN_LEN - 1;
+	struct rt_record rec;
+	int ret = 0;
+
+	qsort(w->objs, w->obj_len, sizeof(*w->objs), obj_cmp);
+	for (size_t i = 1; i < w->obj_len; i++) {
+		size_t c = rt_common_prefix(w->objs[i - 1].hash, w->hash_size,
+					    w->objs[i].hash, w->hash_size);
+
+		if (c < (size_t)w->hash_size && c > max_common)
+			max_common = c;
+	}
+	w->stats.obj_id_len = (int)max_common + 1;
+
+	rt_record_init(&rec, RT_BLOCK_OBJ);
+	for (size_t i = 0; !ret && i < w->obj_len;) {
+		size_t j = i;
+
+		rec.u.obj.offset_len = 0;
+		for (; j < w->obj_len &&
+		       !memcmp(w->objs[j].hash, w->objs[i].hash, w->hash_size);
+		     j++) {
+			struct rt_obj_record *o = &rec.u.obj;
+			uint64_t off = w->objs[j].offset;
+
+			if (o->offset_len &&
+			    o->offsets[o->offset_len - 1] == off)
+				continue;
+			if (o->offset_len == o->offset_cap) {
+				size_t cap = o->offset_cap ? 2 * o->offset_cap :
+							     8;
+				uint64_t *p =
+					realloc(o->offsets, cap * sizeof(*p));
+
+				if (!p) {
+					ret = rt_err_set(err, RT_ERR_NOMEM,
+							 "out of memory");
+					break;
+				}
+				o->offsets = p;
+				o->offset_cap = cap;
+			}
+			o->offsets[o->offset_len++] = off;
+		}
+		if (ret)
+			break;
+		rt_buf_set(&rec.u.obj.prefix, w->objs[i].hash,
+			   w->stats.obj_id_len);
+		ret = add_record(w, &rec, NULL);
+		if (ret == RT_ERR_TOO_BIG) {
+			/* Too many blocks to list: readers scan all refs. */
+			rec.u.obj.offset_len = 0;
+			ret = add_record(w, &rec, err);
+		} else if (ret) {
+			rt_err_set(err, ret, "writing obj block failed");
+		}
+		i = j;
+	}
+	rt_record_release(&rec);
+	free(w->objs);
+	w->objs = NULL;
+	w->obj_len = w->obj_cap = 0;
+	if (ret)
+		return ret;
+	return finish_section(w, err);
+}
+
+/* Close the ref section: its index, then obj blocks when worth having. */
+static int finish_ref_section(struct rt_writer *w, struct rt_err *err)
+{
+	int ret = finish_section(w, err);
+
+	if (ret)
+		return ret;
+	/* Without a ref index readers scan a few blocks; objs add nothing. */
+	if (!w->opts.skip_index_objects && w->ref.index_offset && w->obj_len)
+		return write_obj_section(w, err);
+	free(w->objs);
+	w->objs = NULL;
+	w->obj_len = w->obj_cap = 0;
+	return 0;
+}
+
+int rt_writer_add_ref(struct rt_writer *w, const struct rt_ref_record *ref,
+		      struct rt_err *err)
+{
+	struct rt_record rec = { .type = RT_BLOCK_REF };
+	int ret;
+
+	if (w->closed || (w->section_type && w->section_type != RT_BLOCK_REF))
+		return rt_err_set(err, RT_ERR_API,
+				  "refs must be added before logs");
+	if (ref->update_index < w->min_update_index ||
+	    ref->update_index > w->max_update_index)
+		return rt_err_set(err, RT_ERR_API,
+				  "ref '%s' has update index %llu outside "
+				  "%llu..%llu",
+				  ref->refname.buf ? ref->refname.buf : "",
+				  (unsigned long long)ref->update_index,
+				  (unsigned long long)w->min_update_index,
+				  (unsigned long long)w->max_update_index);
+	if (ref->value_type > RT_REF_SYMREF)
+		return rt_err_set(err, RT_ERR_API, "bad ref value type %d",
+				  ref->value_type);
+	w->section_type = RT_BLOCK_REF;
+	rec.u.ref = *ref;
+	ret = add_record(w, &rec, err);
+	if (ret)
+		return ret;
+	w->stats.refs++;
+	if (w->opts.skip_index_objects)
+		return 0;
+	/* w->next is the position of the block that now holds the ref. */
+	if (ref->value_type == RT_REF_VAL1 || ref->value_type == RT_REF_VAL2)
+		ret = obj_push(w, ref->value);
+	if (!ret && ref->value_type == RT_REF_VAL2)
+		ret = obj_push(w, ref->peeled);
+	if (ret)
+		return rt_err_set(err, ret, "out of memory");
+	return 0;
+}
+
+/* Git's normalisation: one trailing newline, no inner ones. */
+static int normalize_message(struct rt_writer *w, const struct rt_buf *in,
+			     struct rt_err *err)
+{
+	size_t n = in->len;
+
+	while (n && in->buf[n - 1] == '\n')
+		n--;
+	if (memchr(in->buf, '\n', n))
+		return rt_err_set(err, RT_ERR_API,
+				  "log message has more than one line");
+	if (rt_buf_set(&w->msg, in->buf, n) || rt_buf_addch(&w->msg, '\n'))
+		return rt_err_set(err, RT_ERR_NOMEM, "out of memory");
+	return 0;
+}
+
+int rt_writer_add_log(struct rt_writer *w, const struct rt_log_record *log,
+		      struct rt_err *err)
+{
+	struct rt_record rec = { .type = RT_BLOCK_LOG };
+	int ret;
+
+	if (w->closed)
+		return rt_err_set(err, RT_ERR_API, "writer is closed");
+	if (log->update_index > w->max_update_index)
+		return rt_err_set(err, RT_ERR_API,
+				  "log of '%s' has update index %llu above "
+				  "the table's maximum %llu",
+				  log->refname.buf ? log->refname.buf : "",
+				  (unsigned long long)log->update_index,
+				  (unsigned long long)w->max_update_index);
+	if (w->section_type == RT_BLOCK_REF &&
+	    (ret = finish_ref_section(w, err)))
+		return ret;
+	w->section_type = RT_BLOCK_LOG;
+	rec.u.log = *log;
+	if (!w->opts.exact_log_message && log->value_type == RT_LOG_UPDATE &&
+	    log->message.buf) {
+		if ((ret = normalize_message(w, &log->message, err)))
+			return ret;
+		rec.u.log.message = w->msg;
+	}
+	ret = add_record(w, &rec, err);
+	if (!ret)
+		w->stats.logs++;
+	return ret;
+}
+
+int rt_writer_close(struct rt_writer *w, struct rt_err *err)
+{
+	uint8_t footer[72];
+	uint8_t *p = footer;
+	int ret = 0;
+
+	if (w->closed)
+		return rt_err_set(err, RT_ERR_API, "writer closed twice");
+	w->closed = true;
+	if (w->section_type == RT_BLOCK_REF)
+		ret = finish_ref_section(w, err);
+	else if (w->section_type == RT_BLOCK_LOG)
+		ret = finish_section(w, err);
+	if (ret)
+		return ret;
+
+	w->pending_padding = 0;
+	if (w->next == 0) {
+		/* An empty table is a header directly followed by a footer. */
+		uint8_t header[28];
+
+		put_header(w, header);
+		if ((ret = emit(w, header, rt_header_size(w->version), 0)))
+			return rt_err_set(err, ret, "writing header failed");
+		w->next = rt_header_size(w->version);
+	}
+	put_header(w, p);
+	p += rt_header_size(w->version);
+	rt_put_be64(p, w->ref.index_offset);
+	p += 8;
+	rt_put_be64(p, w->obj.offset << 5 | (uint64_t)w->stats.obj_id_len);
+	p += 8;
+	rt_put_be64(p, w->obj.index_offset);
+	p += 8;
+	rt_put_be64(p, w->log.offset);
+	p += 8;
+	rt_put_be64(p, w->log.index_offset);
+	p += 8;
+	rt_put_be32(p, (uint32_t)crc32(0, footer, (uInt)(p - footer)));
+	p += 4;
+	if ((ret = emit(w, footer, p - footer, 0)))
+		return rt_err_set(err, ret, "writing footer failed");
+	w->next += p - footer;
+	w->stats.bytes = w->next;
+	return 0;
+}
+
+const struct rt_writer_stats *rt_writer_stats(const struct rt_writer *w)
+{
+	return &w->stats;
+}
+
+void rt_writer_free(struct rt_writer *w)
+{
+	if (!w)
+		return;
+	rt_block_writer_release(&w->bw);
+	index_clear(w);
+	free(w->index);
+	free(w->objs);
+	free(w->block);
+	rt_buf_release(&w->last_key);
+	rt_buf_release(&w->key);
+	rt_buf_release(&w->msg);
+	free(w);
+}

@@ -1,0 +1,117 @@
+/*
+ * cli.c: messages, usage errors and small shared helpers of the commands.
+ */
+#include "plugin/cli.h"
+
+#include <stdarg.h>
+#include <string.h>
+
+static void vreport(const char *prefix, const char *fmt, va_list ap)
+{
+	fputs(prefix, stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreport("error: ", fmt, ap);
+	va_end(ap);
+}
+
+void warning(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreport("warning: ", fmt, ap);
+	va_end(ap);
+}
+
+int usage_error(const struct command *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreport("error: ", fmt, ap);
+	va_end(ap);
+	fprintf(stderr,
+		"usage: git reftable %s (see 'git reftable %s --help')\n",
+		cmd->usage, cmd->name);
+	return EXIT_USAGE;
+}
+
+int wants_help(const struct command *cmd, int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			break;
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			printf("usage: git reftable %s\n\n%s", cmd->usage,
+			       cmd->help);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+int open_repo(struct repo *repo)
+{
+	char msg[512];
+
+	if (repo_discover(repo, msg, sizeof(msg))) {
+		error("%s", msg);
+		repo_release(repo);
+		return EXIT_ERROR;
+	}
+	if (!repo->reftable) {
+		error("%s does not use the reftable ref backend (ref storage: "
+		      "%s); nothing to do",
+		      repo->git_dir, repo->ref_storage);
+		repo_release(repo);
+		return EXIT_ERROR;
+	}
+	return 0;
+}
+
+int open_stack(struct rt_stack **st, const char *dir)
+{
+	struct rt_err err = { 0 };
+
+	if (rt_stack_open(st, dir, &err)) {
+		error("%s", err.msg);
+		return EXIT_ERROR;
+	}
+	return 0;
+}
+
+void json_string(FILE *out, const char *s, size_t len)
+{
+	fputc('"', out);
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = s[i];
+
+		if (c == '"' || c == '\\')
+			fprintf(out, "\\%c", c);
+		else if (c == '\n')
+			fputs("\\n", out);
+		else if (c == '\t')
+			fputs("\\t", out);
+		else if (c < 0x20)
+			fprintf(out, "\\u%04x", c);
+		else
+			fputc(c, out);
+	}
+	fputc('"', out);
+}
+
+void format_tz(char out[6], int16_t minutes)
+{
+	int m = minutes < 0 ? -minutes : minutes;
+
+	snprintf(out, 6, "%c%02d%02d", minutes < 0 ? '-' : '+', m / 60 % 100,
+		 m % 60);
+}

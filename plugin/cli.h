@@ -1,0 +1,48 @@
+/*
+ * cli.h: what every command implementation shares: the context, exit
+ * codes, messages on stderr, and output helpers.
+ */
+#ifndef PLUGIN_CLI_H
+#define PLUGIN_CLI_H
+
+#include "lib/error.h"
+#include "lib/stack.h"
+#include "plugin/repo.h"
+
+#include <stdio.h>
+
+enum exit_code {
+	EXIT_OK = 0,
+	EXIT_ERROR = 1,
+	EXIT_USAGE = 2,
+};
+
+struct command {
+	const char *name;
+	int (*run)(struct command *cmd, int argc, char **argv);
+	const char *usage; /* "dump refs [--peeled]" */
+	const char *help; /* the rest of --help */
+};
+
+void error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Print the one-line usage hint to stderr and return EXIT_USAGE. */
+int usage_error(const struct command *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* When argv[i] is -h/--help, print the command's help and return 1. */
+int wants_help(const struct command *cmd, int argc, char **argv);
+
+/* Discover the repository; on failure print why and return EXIT_ERROR. */
+int open_repo(struct repo *repo);
+/* Open a stack; on failure print the library's message. */
+int open_stack(struct rt_stack **st, const char *dir);
+
+/* JSON string literal with escapes. */
+void json_string(FILE *out, const char *s, size_t len);
+/* Reftable tz offset (minutes) as +hhmm / -hhmm. */
+void format_tz(char out[6], int16_t minutes);
+
+int cmd_dump(struct command *cmd, int argc, char **argv);
+int cmd_stats(struct command *cmd, int argc, char **argv);
+
+#endif

@@ -1,0 +1,271 @@
+/*
+ * cmd_stats.c: `git reftable stats`: per stack, every table with its size,
+ * update-index range and record counts, the totals, and whether Git's
+ * geometric rule asks for a compaction (and of which tables).
+ */
+#include "plugin/cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+enum format {
+	TEXT,
+	JSON,
+	PROMETHEUS
+};
+
+struct table_counts {
+	uint64_t refs, logs, ref_tombstones, log_tombstones;
+};
+
+static int count_section(struct rt_table *t, uint8_t type,
+			 struct table_counts *c, struct rt_err *err)
+{
+	struct rt_table_iter it;
+	struct rt_record rec;
+	int ret;
+
+	rt_table_iter_init(&it, t, type);
+	rt_record_init(&rec, type);
+	ret = rt_table_iter_seek(&it, NULL, 0, err);
+	while (!ret && !(ret = rt_table_iter_next(&it, &rec, err))) {
+		bool del = rt_record_is_deletion(&rec);
+
+		if (type == RT_BLOCK_REF)
+			*(del ? &c->ref_tombstones : &c->refs) += 1;
+		else
+			*(del ? &c->log_tombstones : &c->logs) += 1;
+	}
+	rt_record_release(&rec);
+	rt_table_iter_release(&it);
+	return ret == 1 ? 0 : ret;
+}
+
+static unsigned geometric_factor(const struct repo *repo)
+{
+	char *v = repo_config_get(repo, "reftable", "geometricFactor");
+	unsigned long f = v ? strtoul(v, NULL, 10) : 0;
+
+	free(v);
+	return f >= 2 && f <= 256 ? (unsigned)f : 2;
+}
+
+struct stack_report {
+	const struct repo_stack *where;
+	struct rt_stack *st;
+	struct table_counts *counts;
+	struct table_counts total;
+	uint64_t bytes;
+	struct rt_segment seg;
+};
+
+static int gather(struct stack_report *r, unsigned factor, struct rt_err *err)
+{
+	uint64_t *weights;
+	int ret = 0;
+
+	r->counts = calloc(r->st->n + 1, sizeof(*r->counts));
+	weights = calloc(r->st->n + 1, sizeof(*weights));
+	if (!r->counts || !weights) {
+		free(weights);
+		return rt_err_set(err, RT_ERR_NOMEM, "out of memory");
+	}
+	for (size_t i = 0; !ret && i < r->st->n; i++) {
+		struct rt_table *t = r->st->tables[i];
+		struct table_counts *c = &r->counts[i];
+
+		ret = count_section(t, RT_BLOCK_REF, c, err);
+		if (!ret)
+			ret = count_section(t, RT_BLOCK_LOG, c, err);
+		r->total.refs += c->refs;
+		r->total.logs += c->logs;
+		r->total.ref_tombstones += c->ref_tombstones;
+		r->total.log_tombstones += c->log_tombstones;
+		r->bytes += t->size;
+		weights[i] = rt_stack_table_weight(t);
+	}
+	r->seg = rt_suggest_segment(weights, r->st->n, factor);
+	free(weights);
+	return ret;
+}
+
+static const char *stack_label(const struct repo_stack *s)
+{
+	return s->worktree ? s->worktree : "main";
+}
+
+static void print_text(const struct stack_report *r)
+{
+	const struct rt_stack *st = r->st;
+
+	printf("stack %s: %s\n", stack_label(r->where), r->where->dir);
+	printf("  hash %s, %zu tables, %llu bytes\n",
+	       rt_hash_name(rt_stack_hash_id(st)), st->n,
+	       (unsigned long long)r->bytes);
+	for (size_t i = 0; i < st->n; i++) {
+		const struct rt_table *t = st->tables[i];
+		const struct table_counts *c = &r->counts[i];
+
+		printf("  %s  %10llu bytes  update %llu-%llu  refs %llu  "
+		       "logs %llu  tombstones %llu\n",
+		       t->name, (unsigned long long)t->size,
+		       (unsigned long long)t->min_update_index,
+		       (unsigned long long)t->max_update_index,
+		       (unsigned long long)c->refs, (unsigned long long)c->logs,
+		       (unsigned long long)(c->ref_tombstones +
+					    c->log_tombstones));
+	}
+	printf("  total: refs %llu, logs %llu, tombstones %llu "
+	       "(refs %llu, logs %llu)\n",
+	       (unsigned long long)r->total.refs,
+	       (unsigned long long)r->total.logs,
+	       (unsigned long long)(r->total.ref_tombstones +
+				    r->total.log_tombstones),
+	       (unsigned long long)r->total.ref_tombstones,
+	       (unsigned long long)r->total.log_tombstones);
+	if (r->seg.end)
+		printf("  compaction: due: tables %zu-%zu (%zu tables, %llu "
+		       "bytes) break the geometric sequence\n",
+		       r->seg.start + 1, r->seg.end, r->seg.end - r->seg.start,
+		       (unsigned long long)r->seg.bytes);
+	else
+		printf("  compaction: not due\n");
+}
+
+static void print_json(const struct stack_report *r, bool first)
+{
+	const struct rt_stack *st = r->st;
+
+	printf("%s{\"name\":", first ? "" : ",");
+	json_string(stdout, stack_label(r->where),
+		    strlen(stack_label(r->where)));
+	printf(",\"path\":");
+	json_string(stdout, r->where->dir, strlen(r->where->dir));
+	printf(",\"hash\":\"%s\",\"bytes\":%llu,\"tables\":[",
+	       rt_hash_name(rt_stack_hash_id(st)),
+	       (unsigned long long)r->bytes);
+	for (size_t i = 0; i < st->n; i++) {
+		const struct rt_table *t = st->tables[i];
+		const struct table_counts *c = &r->counts[i];
+
+		printf("%s{\"name\":\"%s\",\"bytes\":%llu,"
+		       "\"min_update_index\":%llu,\"max_update_index\":%llu,"
+		       "\"refs\":%llu,\"logs\":%llu,\"ref_tombstones\":%llu,"
+		       "\"log_tombstones\":%llu}",
+		       i ? "," : "", t->name, (unsigned long long)t->size,
+		       (unsigned long long)t->min_update_index,
+		       (unsigned long long)t->max_update_index,
+		       (unsigned long long)c->refs, (unsigned long long)c->logs,
+		       (unsigned long long)c->ref_tombstones,
+		       (unsigned long long)c->log_tombstones);
+	}
+	printf("],\"totals\":{\"refs\":%llu,\"logs\":%llu,"
+	       "\"ref_tombstones\":%llu,\"log_tombstones\":%llu},",
+	       (unsigned long long)r->total.refs,
+	       (unsigned long long)r->total.logs,
+	       (unsigned long long)r->total.ref_tombstones,
+	       (unsigned long long)r->total.log_tombstones);
+	if (r->seg.end)
+		printf("\"compaction\":{\"due\":true,\"segment\":{\"start\":%zu,"
+		       "\"end\":%zu,\"bytes\":%llu}}}",
+		       r->seg.start, r->seg.end,
+		       (unsigned long long)r->seg.bytes);
+	else
+		printf("\"compaction\":{\"due\":false}}");
+}
+
+static void print_prometheus(const struct stack_report *r, const char *gitdir)
+{
+	const char *label = stack_label(r->where);
+	struct {
+		const char *name;
+		unsigned long long v;
+	} m[] = {
+		{ "git_reftable_tables", r->st->n },
+		{ "git_reftable_bytes", r->bytes },
+		{ "git_reftable_refs", r->total.refs },
+		{ "git_reftable_logs", r->total.logs },
+		{ "git_reftable_tombstones",
+		  r->total.ref_tombstones + r->total.log_tombstones },
+		{ "git_reftable_compaction_due", r->seg.end ? 1 : 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
+		printf("%s{repo=", m[i].name);
+		json_string(stdout, gitdir, strlen(gitdir));
+		printf(",stack=");
+		json_string(stdout, label, strlen(label));
+		printf("} %llu\n", m[i].v);
+	}
+}
+
+static void print_prometheus_help(void)
+{
+	static const char *const help[][2] = {
+		{ "git_reftable_tables", "Tables in the stack." },
+		{ "git_reftable_bytes", "Bytes of all tables in the stack." },
+		{ "git_reftable_refs", "Ref records (not deletions)." },
+		{ "git_reftable_logs", "Log records (not deletions)." },
+		{ "git_reftable_tombstones", "Ref and log deletion records." },
+		{ "git_reftable_compaction_due",
+		  "1 when the geometric rule asks for compaction." },
+	};
+
+	for (size_t i = 0; i < sizeof(help) / sizeof(help[0]); i++)
+		printf("# HELP %s %s\n# TYPE %s gauge\n", help[i][0],
+		       help[i][1], help[i][0]);
+}
+
+int cmd_stats(struct command *cmd, int argc, char **argv)
+{
+	enum format fmt = TEXT;
+	struct repo repo;
+	unsigned factor;
+	int ret = 0;
+
+	if (wants_help(cmd, argc, argv))
+		return EXIT_OK;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json") && fmt == TEXT)
+			fmt = JSON;
+		else if (!strcmp(argv[i], "--prometheus") && fmt == TEXT)
+			fmt = PROMETHEUS;
+		else
+			return usage_error(cmd, "unexpected argument '%s'",
+					   argv[i]);
+	}
+	if ((ret = open_repo(&repo)))
+		return ret;
+	factor = geometric_factor(&repo);
+
+	if (fmt == JSON) {
+		printf("{\"git_dir\":");
+		json_string(stdout, repo.git_dir, strlen(repo.git_dir));
+		printf(",\"geometric_factor\":%u,\"stacks\":[", factor);
+	}
+	if (fmt == PROMETHEUS)
+		print_prometheus_help();
+	for (size_t i = 0; !ret && i < repo.nstacks; i++) {
+		struct stack_report r = { .where = &repo.stacks[i] };
+		struct rt_err err = { 0 };
+
+		if ((ret = open_stack(&r.st, r.where->dir)))
+			break;
+		if (gather(&r, factor, &err)) {
+			error("%s", err.msg);
+			ret = EXIT_ERROR;
+		} else if (fmt == TEXT) {
+			print_text(&r);
+		} else if (fmt == JSON) {
+			print_json(&r, i == 0);
+		} else {
+			print_prometheus(&r, repo.git_dir);
+		}
+		free(r.counts);
+		rt_stack_close(r.st);
+	}
+	if (fmt == JSON && !ret)
+		printf("]}\n");
+	repo_release(&repo);
+	return ret;
+}

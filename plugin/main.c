@@ -1,0 +1,127 @@
+/*
+ * main.c: `git reftable [-C <path>] <command> [options]`: global options and
+ * dispatch to the commands.
+ */
+#include "plugin/cli.h"
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifndef GIT_REFTABLE_VERSION
+#define GIT_REFTABLE_VERSION "0.1.0"
+#endif
+
+static int cmd_version(struct command *cmd, int argc, char **argv);
+static int cmd_help(struct command *cmd, int argc, char **argv);
+
+static struct command commands[] = {
+	{ "dump", cmd_dump, "dump (refs [--peeled] | logs [<refname>])",
+	  "Print the merged view of the repository's reftable stack.\n\n"
+	  "  refs        one line per ref, sorted: '<oid> <refname>', or\n"
+	  "              'ref:<target> <refname>' for a symbolic ref\n"
+	  "  --peeled    append ' ^<oid>' to refs with a peeled value\n"
+	  "  logs        reflog entries, newest first per ref, TAB-separated:\n"
+	  "              refname, update index, old oid, new oid, name,\n"
+	  "              email, time, tz, message (final newline removed,\n"
+	  "              '\\' and newlines escaped as '\\\\' and '\\n')\n" },
+	{ "stats", cmd_stats, "stats [--json | --prometheus]",
+	  "Show every stack of the repository (the main one and each linked\n"
+	  "worktree's): its tables with size, update-index range and counts\n"
+	  "of refs, logs and deletion records; the totals; and whether Git's\n"
+	  "geometric rule (reftable.geometricFactor) asks for a compaction.\n\n"
+	  "  --json        one JSON document on stdout\n"
+	  "  --prometheus  gauges in the Prometheus text format\n" },
+	{ "version", cmd_version, "version", "Print the version.\n" },
+	{ "help", cmd_help, "help [<command>]",
+	  "Show the commands, or one command's help.\n" },
+};
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void print_overview(FILE *out)
+{
+	fprintf(out,
+		"usage: git reftable [-C <path>] <command> [<options>]\n\n"
+		"Maintenance of Git repositories that store refs in reftables.\n\n"
+		"Commands:\n");
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		fprintf(out, "  %s\n", commands[i].usage);
+	fprintf(out, "\nRun 'git reftable <command> --help' for details.\n");
+}
+
+static struct command *find_command(const char *name)
+{
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	return NULL;
+}
+
+static int cmd_version(struct command *cmd, int argc, char **argv)
+{
+	if (wants_help(cmd, argc, argv))
+		return EXIT_OK;
+	if (argc > 1)
+		return usage_error(cmd, "unexpected argument '%s'", argv[1]);
+	printf("git-reftable version %s\n", GIT_REFTABLE_VERSION);
+	return EXIT_OK;
+}
+
+static int cmd_help(struct command *cmd, int argc, char **argv)
+{
+	struct command *target;
+
+	if (argc < 2) {
+		print_overview(stdout);
+		return EXIT_OK;
+	}
+	target = find_command(argv[1]);
+	if (!target || argc > 2)
+		return usage_error(cmd, "unknown command '%s'", argv[1]);
+	printf("usage: git reftable %s\n\n%s", target->usage, target->help);
+	return EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	struct command *cmd;
+	int i = 1;
+
+	while (i < argc && argv[i][0] == '-') {
+		if (!strcmp(argv[i], "-C")) {
+			if (i + 1 >= argc) {
+				error("-C needs a path");
+				return EXIT_USAGE;
+			}
+			if (chdir(argv[i + 1])) {
+				error("cannot change to '%s': %s", argv[i + 1],
+				      strerror(errno));
+				return EXIT_ERROR;
+			}
+			i += 2;
+		} else if (!strcmp(argv[i], "-h") ||
+			   !strcmp(argv[i], "--help")) {
+			print_overview(stdout);
+			return EXIT_OK;
+		} else if (!strcmp(argv[i], "--version")) {
+			return cmd_version(find_command("version"), 1, argv);
+		} else {
+			error("unknown option '%s'", argv[i]);
+			print_overview(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (i >= argc) {
+		print_overview(stderr);
+		return EXIT_USAGE;
+	}
+	cmd = find_command(argv[i]);
+	if (!cmd) {
+		error("'%s' is not a git reftable command; see 'git reftable "
+		      "--help'",
+		      argv[i]);
+		return EXIT_USAGE;
+	}
+	return cmd->run(cmd, argc - i, argv + i);
+}

@@ -1,0 +1,314 @@
+/*
+ * repo.c: repository discovery and the small config reads the plugin needs
+ * before anything heavier is loaded.
+ */
+#define _GNU_SOURCE
+#include "plugin/repo.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static bool is_dir(const char *path)
+{
+	struct stat st;
+
+	return !stat(path, &st) && S_ISDIR(st.st_mode);
+}
+
+static bool is_file(const char *path)
+{
+	struct stat st;
+
+	return !stat(path, &st) && S_ISREG(st.st_mode);
+}
+
+static char *join(const char *a, const char *b)
+{
+	char *s;
+
+	if (b[0] == '/')
+		return strdup(b);
+	if (asprintf(&s, "%s/%s", a, b) < 0)
+		return NULL;
+	return s;
+}
+
+/* First line of a small file, without the newline; NULL if unreadable. */
+static char *read_line(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+
+	if (!f)
+		return NULL;
+	n = getline(&line, &cap, f);
+	fclose(f);
+	if (n < 0) {
+		free(line);
+		return NULL;
+	}
+	while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		line[--n] = '\0';
+	return line;
+}
+
+/* A directory that looks like a git dir: HEAD plus objects or commondir. */
+static bool looks_like_git_dir(const char *dir)
+{
+	char *head = join(dir, "HEAD"), *objects = join(dir, "objects"),
+	     *common = join(dir, "commondir");
+	bool ok = head && objects && common && is_file(head) &&
+		  (is_dir(objects) || is_file(common));
+
+	free(head);
+	free(objects);
+	free(common);
+	return ok;
+}
+
+/* Resolve `.git` at `dir` (a directory or a "gitdir: <path>" file). */
+static char *git_dir_at(const char *dir)
+{
+	char *dotgit = join(dir, ".git"), *line, *res = NULL;
+
+	if (!dotgit)
+		return NULL;
+	if (is_dir(dotgit) && looks_like_git_dir(dotgit))
+		return dotgit;
+	if (is_file(dotgit) && (line = read_line(dotgit))) {
+		if (!strncmp(line, "gitdir: ", 8))
+			res = join(dir, line + 8);
+		free(line);
+	}
+	free(dotgit);
+	if (!res && looks_like_git_dir(dir))
+		res = strdup(dir);
+	return res;
+}
+
+static char *find_git_dir(void)
+{
+	const char *env = getenv("GIT_DIR");
+	char *cwd = getcwd(NULL, 0), *res = NULL;
+
+	if (env && *env) {
+		res = cwd ? join(cwd, env) : NULL;
+		free(cwd);
+		return res;
+	}
+	while (cwd && !res) {
+		char *slash;
+
+		res = git_dir_at(cwd);
+		slash = strrchr(cwd, '/');
+		if (res || !slash || slash == cwd)
+			break;
+		*slash = '\0';
+	}
+	if (!res && cwd && !strcmp(cwd, "/"))
+		res = git_dir_at("/");
+	free(cwd);
+	return res;
+}
+
+/*
+ * A minimal reader of one git config file: enough for single-valued keys
+ * in plain sections ([section] key = value). Section and key names are
+ * compared case-insensitively, as Git does; quotes and escapes in values are
+ * honoured for the common cases.
+ */
+static char *config_lookup(const char *path, const char *section,
+			   const char *key)
+{
+	FILE *f = fopen(path, "r");
+	char *line = NULL, *found = NULL;
+	bool in_section = false;
+	size_t cap = 0;
+
+	if (!f)
+		return NULL;
+	while (getline(&line, &cap, f) >= 0) {
+		char *p = line, *eq, *v, *end;
+
+		while (isspace((unsigned char)*p))
+			p++;
+		if (*p == '[') {
+			char *close = strchr(p, ']');
+			size_t n = close ? (size_t)(close - p - 1) : 0;
+
+			in_section = close && n == strlen(section) &&
+				     !strncasecmp(p + 1, section, n);
+			p = close ? close + 1 : p + strlen(p);
+			while (isspace((unsigned char)*p))
+				p++;
+			if (!*p)
+				continue;
+		}
+		if (!in_section || !*p || *p == '#' || *p == ';')
+			continue;
+		eq = strchr(p, '=');
+		end = eq ? eq : p + strlen(p);
+		while (end > p && isspace((unsigned char)end[-1]))
+			end--;
+		if ((size_t)(end - p) != strlen(key) ||
+		    strncasecmp(p, key, end - p))
+			continue;
+		v = eq ? eq + 1 : "true";
+		while (isspace((unsigned char)*v))
+			v++;
+		free(found);
+		found = strdup(v);
+		if (found) {
+			/* Strip comments and quotes. */
+			char *w = found, *r = found;
+			bool quoted = false;
+
+			for (; *r && *r != '\n'; r++) {
+				if (*r == '"') {
+					quoted = !quoted;
+					continue;
+				}
+				if (!quoted && (*r == '#' || *r == ';'))
+					break;
+				if (*r == '\\' && r[1]) {
+					r++;
+					*w++ = *r == 'n' ? '\n' :
+					       *r == 't' ? '\t' :
+							   *r;
+					continue;
+				}
+				*w++ = *r;
+			}
+			while (w > found && isspace((unsigned char)w[-1]))
+				w--;
+			*w = '\0';
+		}
+	}
+	free(line);
+	fclose(f);
+	return found;
+}
+
+char *repo_config_get(const struct repo *repo, const char *section,
+		      const char *key)
+{
+	char *path = join(repo->common_dir, "config"), *v;
+
+	if (!path)
+		return NULL;
+	v = config_lookup(path, section, key);
+	free(path);
+	return v;
+}
+
+static int add_stack(struct repo *repo, const char *dir, const char *wt)
+{
+	struct repo_stack *s =
+		realloc(repo->stacks, (repo->nstacks + 1) * sizeof(*s));
+
+	if (!s)
+		return -1;
+	repo->stacks = s;
+	s[repo->nstacks].dir = strdup(dir);
+	s[repo->nstacks].worktree = wt ? strdup(wt) : NULL;
+	repo->nstacks++;
+	return 0;
+}
+
+int repo_discover(struct repo *repo, char *msg, size_t msglen)
+{
+	const char *env_common = getenv("GIT_COMMON_DIR");
+	const char *backend = getenv("GIT_REFERENCE_BACKEND");
+	char *storage, *main_dir = NULL, *wt_root;
+	DIR *d;
+
+	memset(repo, 0, sizeof(*repo));
+	repo->git_dir = find_git_dir();
+	if (!repo->git_dir) {
+		snprintf(msg, msglen,
+			 "not a git repository (or any parent directory)");
+		return -1;
+	}
+	if (env_common && *env_common) {
+		repo->common_dir = strdup(env_common);
+	} else {
+		char *cf = join(repo->git_dir, "commondir");
+		char *line = cf ? read_line(cf) : NULL;
+
+		repo->common_dir = line ? join(repo->git_dir, line) :
+					  strdup(repo->git_dir);
+		free(line);
+		free(cf);
+	}
+
+	storage = backend && *backend ?
+			  strdup(backend) :
+			  repo_config_get(repo, "extensions", "refstorage");
+	repo->ref_storage = storage ? storage : strdup("files");
+	if (strcasecmp(repo->ref_storage, "reftable") &&
+	    strncmp(repo->ref_storage, "reftable://", 11))
+		return 0;
+	repo->reftable = true;
+
+	if (!strncmp(repo->ref_storage, "reftable://", 11)) {
+		char *base = join(repo->git_dir, repo->ref_storage + 11);
+
+		main_dir = base ? join(base, "reftable") : NULL;
+		free(base);
+	} else {
+		main_dir = join(repo->common_dir, "reftable");
+	}
+	if (!main_dir || add_stack(repo, main_dir, NULL)) {
+		free(main_dir);
+		snprintf(msg, msglen, "out of memory");
+		return -1;
+	}
+	free(main_dir);
+
+	/* Each linked worktree keeps its own refs (HEAD, ...) in a stack. */
+	wt_root = join(repo->common_dir, "worktrees");
+	d = wt_root ? opendir(wt_root) : NULL;
+	while (d) {
+		struct dirent *e = readdir(d);
+		char *wt_dir, *stack_dir;
+
+		if (!e)
+			break;
+		if (e->d_name[0] == '.')
+			continue;
+		wt_dir = join(wt_root, e->d_name);
+		stack_dir = wt_dir ? join(wt_dir, "reftable") : NULL;
+		if (stack_dir && is_dir(stack_dir)) {
+			add_stack(repo, stack_dir, e->d_name);
+			if (!strcmp(wt_dir, repo->git_dir))
+				repo->current = repo->nstacks - 1;
+		}
+		free(stack_dir);
+		free(wt_dir);
+	}
+	if (d)
+		closedir(d);
+	free(wt_root);
+	return 0;
+}
+
+void repo_release(struct repo *repo)
+{
+	for (size_t i = 0; i < repo->nstacks; i++) {
+		free(repo->stacks[i].dir);
+		free(repo->stacks[i].worktree);
+	}
+	free(repo->stacks);
+	free(repo->git_dir);
+	free(repo->common_dir);
+	free(repo->ref_storage);
+	memset(repo, 0, sizeof(*repo));
+}

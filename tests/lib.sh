@@ -1,0 +1,76 @@
+# Shared setup for integration tests; source it first.
+#
+# Gives each test a private temp directory, a Git >= 2.45 (from RT_TEST_GIT,
+# never whatever git happens to be first on PATH), our freshly built
+# git-reftable on PATH, and isolated Git configuration. Tests call
+# `test_case <description> <function>`; each prints one TAP line.
+set -u
+
+: "${RT_TEST_GIT:?RT_TEST_GIT must name a git >= 2.45 (make check sets it)}"
+: "${RT_BUILD:?RT_BUILD must name the build directory (make check sets it)}"
+
+TEST_TMP=$(mktemp -d "${TMPDIR:-/tmp}/rt-test.XXXXXX")
+trap 'rm -rf "$TEST_TMP"' EXIT
+
+# A directory holding only the chosen git and our binary, first on PATH.
+mkdir -p "$TEST_TMP/bin"
+ln -s "$RT_TEST_GIT" "$TEST_TMP/bin/git"
+ln -s "$RT_BUILD/git-reftable" "$TEST_TMP/bin/git-reftable"
+PATH=$TEST_TMP/bin:$PATH
+export PATH
+
+git_version=$(git version | sed -n 's/^git version \([0-9]*\)\.\([0-9]*\).*/\1 \2/p')
+set -- $git_version
+if [ -z "$git_version" ] || [ "$1" -lt 2 ] || { [ "$1" -eq 2 ] && [ "$2" -lt 45 ]; }; then
+	echo "not ok - test setup: $(git version) is older than 2.45"
+	exit 1
+fi
+set --
+
+export HOME=$TEST_TMP/home
+export XDG_CONFIG_HOME=$HOME/.config
+mkdir -p "$HOME"
+export GIT_CONFIG_NOSYSTEM=1
+export GIT_AUTHOR_NAME='A U Thor' GIT_AUTHOR_EMAIL='author@example.com'
+export GIT_COMMITTER_NAME='C O Mitter' GIT_COMMITTER_EMAIL='committer@example.com'
+export GIT_AUTHOR_DATE='1700000000 +0000' GIT_COMMITTER_DATE='1700000000 +0000'
+export TZ=UTC LC_ALL=C
+unset GIT_DIR GIT_WORK_TREE GIT_COMMON_DIR GIT_REFERENCE_BACKEND
+git config --global init.defaultBranch main
+git config --global protocol.file.allow always
+
+test_count=0
+
+# Run a test body in a subshell with errexit; print one TAP line.
+test_case() {
+	local desc=$1 fn=$2 log
+	test_count=$((test_count + 1))
+	log=$TEST_TMP/case.$test_count.log
+	# Not inside `if`: bash ignores errexit in a subshell used as a condition.
+	(
+		set -e
+		cd "$TEST_TMP"
+		"$fn"
+	) >"$log" 2>&1
+	if [ $? -eq 0 ]; then
+		echo "ok $test_count - $desc"
+	else
+		echo "not ok $test_count - $desc"
+		sed 's/^/#   /' "$log"
+	fi
+}
+
+# Fail with a message; for use inside test bodies.
+fail() {
+	echo "FAIL: $*" >&2
+	return 1
+}
+
+# Compare two files; show a diff on mismatch.
+expect_same() {
+	if ! cmp -s "$1" "$2"; then
+		echo "FAIL: $1 and $2 differ:" >&2
+		diff -u "$1" "$2" | head -n 40 >&2
+		return 1
+	fi
+}
