@@ -57,7 +57,12 @@ struct rt_log_record {
 	struct rt_buf name;
 	struct rt_buf email;
 	uint64_t time;
-	/* Minutes east of UTC. */
+	/*
+	 * The UTC offset as Git writes it: the signed decimal number of its
+	 * "+hhmm" form (+0130 is 130, -0800 is -800). reftable.adoc says
+	 * minutes, but Git (refs/reftable-backend.c) stores hhmm, and Git's
+	 * reading is what counts.
+	 */
 	int16_t tz_offset;
 	struct rt_buf message;
 };

@@ -263,11 +263,10 @@ int rt_table_iter_seek(struct rt_table_iter *it, const void *key, size_t len,
 		return 0;
 
 	if (len && sec->index_offset) {
+		int depth = 0;
+
 		off = sec->index_offset;
-		for (int depth = 0;; depth++) {
-			if (depth > MAX_INDEX_DEPTH)
-				return table_error(err, it->t, off,
-						   "index nested too deeply");
+		for (;;) {
 			ret = load_block(it, off, 0, err);
 			if (ret)
 				return ret;
@@ -283,8 +282,19 @@ int rt_table_iter_seek(struct rt_table_iter *it, const void *key, size_t len,
 			ret = rt_block_iter_next(&it->bi, &it->idx, err);
 			if (ret < 0)
 				return ret;
-			if (ret == 1)
-				return 0; /* key is past every block */
+			if (ret == 1) {
+				/*
+				 * The root level may span a few consecutive
+				 * index blocks: the key may be in a later one.
+				 */
+				off = next_block_off(it);
+				if (!off || it->t->data[off] != RT_BLOCK_INDEX)
+					return 0; /* past every block */
+				continue;
+			}
+			if (++depth > MAX_INDEX_DEPTH)
+				return table_error(err, it->t, off,
+						   "index nested too deeply");
 			off = it->idx.u.idx.offset;
 		}
 		ret = rt_block_iter_seek(&it->bi, &it->blk, &want, err);

@@ -108,10 +108,9 @@ void json_string(FILE *out, const char *s, size_t len)
 	fputc('"', out);
 }
 
-void format_tz(char out[6], int16_t minutes)
+void format_tz(char out[6], int16_t tz)
 {
-	int m = minutes < 0 ? -minutes : minutes;
+	int v = tz < 0 ? -tz : tz;
 
-	snprintf(out, 6, "%c%02d%02d", minutes < 0 ? '-' : '+', m / 60 % 100,
-		 m % 60);
+	snprintf(out, 6, "%c%04d", tz < 0 ? '-' : '+', v % 10000);
 }

@@ -39,8 +39,8 @@ int open_stack(struct rt_stack **st, const char *dir);
 
 /* JSON string literal with escapes. */
 void json_string(FILE *out, const char *s, size_t len);
-/* Reftable tz offset (minutes) as +hhmm / -hhmm. */
-void format_tz(char out[6], int16_t minutes);
+/* A log record's tz_offset (decimal hhmm, see record.h) as +hhmm. */
+void format_tz(char out[6], int16_t tz);
 
 int cmd_dump(struct command *cmd, int argc, char **argv);
 int cmd_stats(struct command *cmd, int argc, char **argv);

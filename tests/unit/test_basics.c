@@ -48,11 +48,21 @@ static void test_varint_known_encodings(void **state)
 
 static void test_varint_roundtrip(void **state)
 {
-	const uint64_t vals[] = { 0,	  1,	  127,	     128,
-				  255,	  16511,  16512,     2113663,
-				  2113664, 1u << 31, UINT32_MAX,
-				  (uint64_t)1 << 56,	      (uint64_t)1 << 63,
-				  UINT64_MAX - 1,	      UINT64_MAX };
+	const uint64_t vals[] = { 0,
+				  1,
+				  127,
+				  128,
+				  255,
+				  16511,
+				  16512,
+				  2113663,
+				  2113664,
+				  1u << 31,
+				  UINT32_MAX,
+				  (uint64_t)1 << 56,
+				  (uint64_t)1 << 63,
+				  UINT64_MAX - 1,
+				  UINT64_MAX };
 	(void)state;
 
 	for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
