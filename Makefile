@@ -17,7 +17,7 @@ SANITIZE ?=
 # Packages a fresh Debian machine needs: libraries, the build tools, and
 # dpkg-dev/xz-utils for tests/provide-git.sh (apt-get source unpacks with them).
 DEBIAN_PACKAGES = gcc make pkg-config zlib1g-dev libgit2-dev libinih-dev \
-	libcmocka-dev dpkg-dev xz-utils util-linux
+	libcmocka-dev dpkg-dev xz-utils util-linux time
 
 PKG_CONFIG ?= pkg-config
 ZLIB_CFLAGS = $(shell $(PKG_CONFIG) --cflags zlib 2>/dev/null)

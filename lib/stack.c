@@ -1,13 +1,17 @@
 /*
- * stack.c: reading a stack directory.
+ * stack.c: reading a stack directory and adding tables to it.
  */
 #include "lib/stack.h"
+
+#include "lib/lock.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
 #include <unistd.h>
 
 /* How often to re-read tables.list when a listed table vanishes. */
@@ -39,6 +43,17 @@ bool rt_stack_valid_table_name(const char *name)
 	if (!hex_run(&p, 8, 8))
 		return false;
 	return !strcmp(p, ".ref") || !strcmp(p, ".log");
+}
+
+int rt_stack_parse_table_name(const char *name, uint64_t *min, uint64_t *max)
+{
+	char *end;
+
+	if (!rt_stack_valid_table_name(name))
+		return RT_ERR_NAME;
+	*min = strtoull(name + 2, &end, 16);
+	*max = strtoull(end + 3, NULL, 16);
+	return 0;
 }
 
 void rt_stack_free_names(char **names)
@@ -122,18 +137,39 @@ int rt_stack_read_list(const char *list_path, char ***names, struct rt_err *err)
 	return 0;
 }
 
-static void close_tables(struct rt_stack *st)
+void rt_stack_options_init(struct rt_stack_options *opts)
 {
-	for (size_t i = 0; i < st->n; i++)
-		rt_table_close(st->tables[i]);
-	free(st->tables);
-	st->tables = NULL;
-	st->n = 0;
+	memset(opts, 0, sizeof(*opts));
+	opts->lock_timeout_ms = 100;
+	opts->geometric_factor = 2;
 }
 
-/* One attempt; RT_ERR_NOT_EXIST when a listed table has vanished. */
-static int open_once(struct rt_stack *st, struct rt_err *err)
+static void close_tables(struct rt_table **tables, size_t n)
 {
+	for (size_t i = 0; i < n; i++)
+		rt_table_close(tables[i]);
+	free(tables);
+}
+
+static int table_path(struct rt_buf *path, const char *dir, const char *name)
+{
+	rt_buf_reset(path);
+	if (rt_buf_addstr(path, dir) || rt_buf_addch(path, '/') ||
+	    rt_buf_addstr(path, name))
+		return RT_ERR_NOMEM;
+	return 0;
+}
+
+/*
+ * One attempt at loading what tables.list names, reusing tables of `st`
+ * that are still listed. RT_ERR_NOT_EXIST when a listed table vanished.
+ * On failure `st` is left exactly as it was.
+ */
+static int load_once(struct rt_stack *st, struct rt_err *err)
+{
+	struct rt_buf path = RT_BUF_INIT;
+	struct rt_table **tables;
+	bool *reused, *fresh;
 	char **names = NULL;
 	size_t n = 0;
 	int ret;
@@ -143,39 +179,74 @@ static int open_once(struct rt_stack *st, struct rt_err *err)
 		return ret;
 	while (names[n])
 		n++;
-	st->tables = calloc(n ? n : 1, sizeof(*st->tables));
-	if (!st->tables) {
-		rt_stack_free_names(names);
-		return rt_err_set(err, RT_ERR_NOMEM, "out of memory");
+	tables = calloc(n + 1, sizeof(*tables));
+	fresh = calloc(n + 1, sizeof(*fresh));
+	reused = calloc(st->n + 1, sizeof(*reused));
+	if (!tables || !fresh || !reused) {
+		ret = rt_err_set(err, RT_ERR_NOMEM, "out of memory");
+		goto done;
 	}
-	for (size_t i = 0; i < n; i++) {
-		struct rt_buf path = RT_BUF_INIT;
-
-		if (rt_buf_addstr(&path, st->dir) || rt_buf_addch(&path, '/') ||
-		    rt_buf_addstr(&path, names[i])) {
-			ret = rt_err_set(err, RT_ERR_NOMEM, "out of memory");
-		} else {
-			ret = rt_table_open(&st->tables[i], path.buf, err);
+	for (size_t i = 0; !ret && i < n; i++) {
+		for (size_t j = 0; !tables[i] && j < st->n; j++) {
+			if (!reused[j] &&
+			    !strcmp(st->tables[j]->name, names[i])) {
+				tables[i] = st->tables[j];
+				reused[j] = true;
+			}
 		}
-		rt_buf_release(&path);
-		if (ret)
-			break;
-		st->n++;
-		if (i && st->tables[i]->hash_id != st->tables[0]->hash_id) {
+		if (tables[i])
+			continue;
+		if (table_path(&path, st->dir, names[i]))
+			ret = rt_err_set(err, RT_ERR_NOMEM, "out of memory");
+		else
+			ret = rt_table_open(&tables[i], path.buf, err);
+		fresh[i] = !ret;
+	}
+	for (size_t i = 1; !ret && i < n; i++)
+		if (tables[i]->hash_id != tables[0]->hash_id)
 			ret = rt_err_set(err, RT_ERR_FORMAT,
 					 "%s: hash differs from the other "
 					 "tables of the stack",
-					 st->tables[i]->path);
-			break;
-		}
+					 tables[i]->path);
+	if (ret) {
+		for (size_t i = 0; i < n; i++)
+			if (fresh[i])
+				rt_table_close(tables[i]);
+		free(tables);
+		goto done;
 	}
+	for (size_t j = 0; j < st->n; j++)
+		if (!reused[j])
+			rt_table_close(st->tables[j]);
+	free(st->tables);
+	st->tables = tables;
+	st->n = n;
+done:
+	free(fresh);
+	free(reused);
+	rt_buf_release(&path);
 	rt_stack_free_names(names);
-	if (ret)
-		close_tables(st);
 	return ret;
 }
 
-int rt_stack_open(struct rt_stack **out, const char *dir, struct rt_err *err)
+int rt_stack_reload(struct rt_stack *st, struct rt_err *err)
+{
+	int ret;
+
+	for (int attempt = 0;; attempt++) {
+		struct rt_err local = { 0 };
+
+		ret = load_once(st, &local);
+		if (ret != RT_ERR_NOT_EXIST || attempt == OPEN_RETRIES) {
+			if (ret && err && !err->code)
+				*err = local;
+			return ret;
+		}
+	}
+}
+
+int rt_stack_open(struct rt_stack **out, const char *dir,
+		  const struct rt_stack_options *opts, struct rt_err *err)
 {
 	struct rt_stack *st = calloc(1, sizeof(*st));
 	struct rt_buf list = RT_BUF_INIT;
@@ -190,16 +261,11 @@ int rt_stack_open(struct rt_stack **out, const char *dir, struct rt_err *err)
 		return rt_err_set(err, RT_ERR_NOMEM, "out of memory");
 	}
 	st->list_path = list.buf;
-	for (int attempt = 0;; attempt++) {
-		struct rt_err local = { 0 };
-
-		ret = open_once(st, &local);
-		if (ret != RT_ERR_NOT_EXIST || attempt == OPEN_RETRIES) {
-			if (ret && err && !err->code)
-				*err = local;
-			break;
-		}
-	}
+	if (opts)
+		st->opts = *opts;
+	else
+		rt_stack_options_init(&st->opts);
+	ret = rt_stack_reload(st, err);
 	if (ret) {
 		rt_stack_close(st);
 		return ret;
@@ -212,10 +278,151 @@ void rt_stack_close(struct rt_stack *st)
 {
 	if (!st)
 		return;
-	close_tables(st);
+	close_tables(st->tables, st->n);
 	free(st->dir);
 	free(st->list_path);
 	free(st);
+}
+
+int rt_stack_is_outdated(struct rt_stack *st, struct rt_err *err)
+{
+	char **names;
+	size_t i;
+	int ret = rt_stack_read_list(st->list_path, &names, err);
+
+	if (ret)
+		return ret;
+	for (i = 0; names[i] && i < st->n; i++)
+		if (strcmp(names[i], st->tables[i]->name))
+			break;
+	ret = names[i] || i != st->n;
+	rt_stack_free_names(names);
+	return ret;
+}
+
+uint32_t rt_random_u32(void)
+{
+	uint32_t r;
+
+	if (getrandom(&r, sizeof(r), 0) != sizeof(r)) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		r = (uint32_t)(ts.tv_nsec ^ getpid() ^ ts.tv_sec);
+	}
+	return r;
+}
+
+int rt_stack_table_path(const struct rt_stack *st, struct rt_buf *out,
+			uint64_t min, uint64_t max, const char *suffix)
+{
+	char name[80];
+
+	snprintf(name, sizeof(name), "0x%012llx-0x%012llx-%08x",
+		 (unsigned long long)min, (unsigned long long)max,
+		 rt_random_u32());
+	if (table_path(out, st->dir, name) || rt_buf_addstr(out, suffix))
+		return RT_ERR_NOMEM;
+	return 0;
+}
+
+/* Write tables.list.lock with `names` (NULL-terminated) and commit it. */
+int rt_stack_commit_list(struct rt_stack *st, struct rt_lock *lock,
+			 char *const *names, struct rt_err *err)
+{
+	struct rt_buf content = RT_BUF_INIT;
+	int ret = 0;
+
+	(void)st;
+	for (size_t i = 0; names[i]; i++)
+		if (rt_buf_addstr(&content, names[i]) ||
+		    rt_buf_addch(&content, '\n'))
+			ret = rt_err_set(err, RT_ERR_NOMEM, "out of memory");
+	if (!ret)
+		ret = rt_lock_write(lock, content.buf, content.len, err);
+	if (!ret)
+		ret = rt_lock_commit(lock, err);
+	rt_buf_release(&content);
+	return ret;
+}
+
+int rt_stack_add(struct rt_stack *st, rt_table_fill_fn fill, void *arg,
+		 struct rt_err *err)
+{
+	struct rt_lock lock = RT_LOCK_INIT;
+	struct rt_tmpfile tmp = RT_TMPFILE_INIT;
+	struct rt_buf path = RT_BUF_INIT;
+	struct rt_writer *w = NULL;
+	char **names = NULL;
+	uint64_t next;
+	int ret;
+
+	ret = rt_lock_acquire(&lock, st->list_path, st->opts.lock_timeout_ms,
+			      st->opts.default_permissions, err);
+	if (ret)
+		return ret;
+	/* Under the lock nobody else changes the list: load what is there. */
+	ret = rt_stack_is_outdated(st, err);
+	if (ret > 0)
+		ret = rt_stack_reload(st, err);
+	if (ret)
+		goto done;
+
+	next = rt_stack_max_update_index(st) + 1;
+	st->opts.write.hash_id = st->n ? rt_stack_hash_id(st) :
+					 st->opts.write.hash_id;
+	if (rt_stack_table_path(st, &path, next, next, ".temp.XXXXXX")) {
+		ret = rt_err_set(err, RT_ERR_NOMEM, "out of memory");
+		goto done;
+	}
+	ret = rt_tmpfile_create(&tmp, path.buf, st->opts.default_permissions,
+				err);
+	if (!ret)
+		ret = rt_writer_new(&w, rt_tmpfile_write, &tmp, &st->opts.write,
+				    err);
+	if (!ret)
+		ret = rt_writer_set_limits(w, next, next);
+	if (!ret)
+		ret = fill(w, arg, err);
+	if (!ret)
+		ret = rt_writer_close(w, err);
+	if (ret)
+		goto done;
+	if (!rt_writer_stats(w)->refs && !rt_writer_stats(w)->logs)
+		goto done; /* nothing to add */
+
+	ret = rt_stack_table_path(st, &path, next, next, ".ref");
+	if (ret) {
+		ret = rt_err_set(err, RT_ERR_NOMEM, "out of memory");
+		goto done;
+	}
+	ret = rt_tmpfile_rename(&tmp, path.buf, err);
+	if (ret)
+		goto done;
+
+	names = calloc(st->n + 2, sizeof(*names));
+	if (!names) {
+		ret = rt_err_set(err, RT_ERR_NOMEM, "out of memory");
+		unlink(path.buf);
+		goto done;
+	}
+	for (size_t i = 0; i < st->n; i++)
+		names[i] = (char *)st->tables[i]->name;
+	names[st->n] = strrchr(path.buf, '/') + 1;
+	ret = rt_stack_commit_list(st, &lock, names, err);
+	if (ret) {
+		/* Not listed, so unreferenced: remove the new table again. */
+		unlink(path.buf);
+		goto done;
+	}
+	ret = rt_stack_reload(st, err);
+done:
+	free(names);
+	rt_writer_free(w);
+	rt_tmpfile_delete(&tmp);
+	rt_lock_release(&lock);
+	rt_buf_release(&path);
+	return ret;
 }
 
 enum rt_hash rt_stack_hash_id(const struct rt_stack *st)
@@ -231,6 +438,20 @@ uint64_t rt_stack_max_update_index(const struct rt_stack *st)
 uint64_t rt_stack_table_weight(const struct rt_table *t)
 {
 	return t->size - (t->header_len - 1);
+}
+
+struct rt_segment rt_stack_suggest_segment(const struct rt_stack *st)
+{
+	uint64_t *sizes = calloc(st->n ? st->n : 1, sizeof(*sizes));
+	struct rt_segment seg = { 0 };
+
+	if (!sizes)
+		return seg;
+	for (size_t i = 0; i < st->n; i++)
+		sizes[i] = rt_stack_table_weight(st->tables[i]);
+	seg = rt_suggest_segment(sizes, st->n, st->opts.geometric_factor);
+	free(sizes);
+	return seg;
 }
 
 struct rt_segment rt_suggest_segment(const uint64_t *sizes, size_t n,

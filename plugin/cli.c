@@ -3,7 +3,9 @@
  */
 #include "plugin/cli.h"
 
+#include <errno.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void vreport(const char *prefix, const char *fmt, va_list ap)
@@ -77,11 +79,23 @@ int open_repo(struct repo *repo)
 	return 0;
 }
 
-int open_stack(struct rt_stack **st, const char *dir)
+int stack_options(const struct repo *repo, struct rt_stack_options *opts)
+{
+	char msg[512];
+
+	if (config_stack_options(&repo->cfg, opts, msg, sizeof(msg))) {
+		error("%s", msg);
+		return EXIT_ERROR;
+	}
+	return 0;
+}
+
+int open_stack(struct rt_stack **st, const char *dir,
+	       const struct rt_stack_options *opts)
 {
 	struct rt_err err = { 0 };
 
-	if (rt_stack_open(st, dir, &err)) {
+	if (rt_stack_open(st, dir, opts, &err)) {
 		error("%s", err.msg);
 		return EXIT_ERROR;
 	}
@@ -113,4 +127,43 @@ void format_tz(char out[6], int16_t tz)
 	int v = tz < 0 ? -tz : tz;
 
 	snprintf(out, 6, "%c%04d", tz < 0 ? '-' : '+', v % 10000);
+}
+
+const char *skip_prefix(const char *arg, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	return strncmp(arg, prefix, n) ? NULL : arg + n;
+}
+
+int parse_age(const char *s, uint64_t *seconds)
+{
+	static const struct {
+		char unit;
+		uint64_t mult;
+	} units[] = { { 's', 1 },
+		      { 'm', 60 },
+		      { 'h', 3600 },
+		      { 'd', 86400 },
+		      { 'w', 604800 } };
+	unsigned long long v;
+	char *end;
+
+	if (!*s || *s == '-')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return -1;
+	if (!*end) {
+		*seconds = v;
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (end[0] == units[i].unit && !end[1] &&
+		    v <= UINT64_MAX / units[i].mult) {
+			*seconds = v * units[i].mult;
+			return 0;
+		}
+	return -1;
 }

@@ -34,14 +34,24 @@ int wants_help(const struct command *cmd, int argc, char **argv);
 
 /* Discover the repository; on failure print why and return EXIT_ERROR. */
 int open_repo(struct repo *repo);
+/* Stack options from the repository's config; prints on a bad value. */
+int stack_options(const struct repo *repo, struct rt_stack_options *opts);
 /* Open a stack; on failure print the library's message. */
-int open_stack(struct rt_stack **st, const char *dir);
+int open_stack(struct rt_stack **st, const char *dir,
+	       const struct rt_stack_options *opts);
 
 /* JSON string literal with escapes. */
 void json_string(FILE *out, const char *s, size_t len);
 /* A log record's tz_offset (decimal hhmm, see record.h) as +hhmm. */
 void format_tz(char out[6], int16_t tz);
 
+/* The rest of `arg` after `prefix`, or NULL when it does not start so. */
+const char *skip_prefix(const char *arg, const char *prefix);
+/* "90", "90s", "15m", "12h", "3d", "2w": seconds; -1 on error. */
+int parse_age(const char *s, uint64_t *seconds);
+
+int cmd_clean(struct command *cmd, int argc, char **argv);
+int cmd_compact(struct command *cmd, int argc, char **argv);
 int cmd_dump(struct command *cmd, int argc, char **argv);
 int cmd_stats(struct command *cmd, int argc, char **argv);
 

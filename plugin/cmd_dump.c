@@ -136,7 +136,7 @@ int cmd_dump(struct command *cmd, int argc, char **argv)
 	if ((ret = open_repo(&repo)))
 		return ret;
 	/* Shared refs live in the main stack; see README for worktrees. */
-	ret = open_stack(&st, repo.stacks[0].dir);
+	ret = open_stack(&st, repo.stacks[0].dir, NULL);
 	if (!ret) {
 		ret = refs ? dump_refs(st, peeled, &err) :
 			     dump_logs(st, refname, &err);

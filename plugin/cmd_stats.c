@@ -41,15 +41,6 @@ static int count_section(struct rt_table *t, uint8_t type,
 	return ret == 1 ? 0 : ret;
 }
 
-static unsigned geometric_factor(const struct repo *repo)
-{
-	char *v = repo_config_get(repo, "reftable", "geometricFactor");
-	unsigned long f = v ? strtoul(v, NULL, 10) : 0;
-
-	free(v);
-	return f >= 2 && f <= 256 ? (unsigned)f : 2;
-}
-
 struct stack_report {
 	const struct repo_stack *where;
 	struct rt_stack *st;
@@ -59,17 +50,13 @@ struct stack_report {
 	struct rt_segment seg;
 };
 
-static int gather(struct stack_report *r, unsigned factor, struct rt_err *err)
+static int gather(struct stack_report *r, struct rt_err *err)
 {
-	uint64_t *weights;
 	int ret = 0;
 
 	r->counts = calloc(r->st->n + 1, sizeof(*r->counts));
-	weights = calloc(r->st->n + 1, sizeof(*weights));
-	if (!r->counts || !weights) {
-		free(weights);
+	if (!r->counts)
 		return rt_err_set(err, RT_ERR_NOMEM, "out of memory");
-	}
 	for (size_t i = 0; !ret && i < r->st->n; i++) {
 		struct rt_table *t = r->st->tables[i];
 		struct table_counts *c = &r->counts[i];
@@ -82,10 +69,8 @@ static int gather(struct stack_report *r, unsigned factor, struct rt_err *err)
 		r->total.ref_tombstones += c->ref_tombstones;
 		r->total.log_tombstones += c->log_tombstones;
 		r->bytes += t->size;
-		weights[i] = rt_stack_table_weight(t);
 	}
-	r->seg = rt_suggest_segment(weights, r->st->n, factor);
-	free(weights);
+	r->seg = rt_stack_suggest_segment(r->st);
 	return ret;
 }
 
@@ -218,9 +203,9 @@ static void print_prometheus_help(void)
 
 int cmd_stats(struct command *cmd, int argc, char **argv)
 {
+	struct rt_stack_options opts;
 	enum format fmt = TEXT;
 	struct repo repo;
-	unsigned factor;
 	int ret = 0;
 
 	if (wants_help(cmd, argc, argv))
@@ -236,12 +221,16 @@ int cmd_stats(struct command *cmd, int argc, char **argv)
 	}
 	if ((ret = open_repo(&repo)))
 		return ret;
-	factor = geometric_factor(&repo);
+	if ((ret = stack_options(&repo, &opts))) {
+		repo_release(&repo);
+		return ret;
+	}
 
 	if (fmt == JSON) {
 		printf("{\"git_dir\":");
 		json_string(stdout, repo.git_dir, strlen(repo.git_dir));
-		printf(",\"geometric_factor\":%u,\"stacks\":[", factor);
+		printf(",\"geometric_factor\":%u,\"stacks\":[",
+		       opts.geometric_factor ? opts.geometric_factor : 2);
 	}
 	if (fmt == PROMETHEUS)
 		print_prometheus_help();
@@ -249,9 +238,9 @@ int cmd_stats(struct command *cmd, int argc, char **argv)
 		struct stack_report r = { .where = &repo.stacks[i] };
 		struct rt_err err = { 0 };
 
-		if ((ret = open_stack(&r.st, r.where->dir)))
+		if ((ret = open_stack(&r.st, r.where->dir, &opts)))
 			break;
-		if (gather(&r, factor, &err)) {
+		if (gather(&r, &err)) {
 			error("%s", err.msg);
 			ret = EXIT_ERROR;
 		} else if (fmt == TEXT) {

@@ -32,6 +32,23 @@ static struct command commands[] = {
 	  "geometric rule (reftable.geometricFactor) asks for a compaction.\n\n"
 	  "  --json        one JSON document on stdout\n"
 	  "  --prometheus  gauges in the Prometheus text format\n" },
+	{ "compact", cmd_compact, "compact [--auto | --all] [--dry-run]",
+	  "Compact the reftable stacks (the main one and each worktree's)\n"
+	  "under Git's locking protocol; Git may keep writing meanwhile.\n\n"
+	  "  --auto     only the segment Git's geometric rule asks for\n"
+	  "             (reftable.geometricFactor); the default\n"
+	  "  --all      the whole stack into one table; deletion records\n"
+	  "             are dropped\n"
+	  "  --dry-run  say what would be compacted, change nothing\n" },
+	{ "clean", cmd_clean,
+	  "clean [--dry-run] [--grace=<age>] [--stale-lock-age=<age>] "
+	  "[--remove-stale-locks]",
+	  "Remove what interrupted writers left in the stack directories:\n"
+	  "tables not named in tables.list, temp files, and (only with\n"
+	  "--remove-stale-locks) stale lock files. Orphans are removed only\n"
+	  "when older than the grace period, not locked, and not newer than\n"
+	  "the stack. Ages: <n>[s|m|h|d|w], default 1h for both.\n\n"
+	  "  --dry-run  report, change nothing\n" },
 	{ "version", cmd_version, "version", "Print the version.\n" },
 	{ "help", cmd_help, "help [<command>]",
 	  "Show the commands, or one command's help.\n" },

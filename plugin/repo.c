@@ -5,7 +5,6 @@
 #define _GNU_SOURCE
 #include "plugin/repo.h"
 
-#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -119,96 +118,6 @@ static char *find_git_dir(void)
 	return res;
 }
 
-/*
- * A minimal reader of one git config file: enough for single-valued keys
- * in plain sections ([section] key = value). Section and key names are
- * compared case-insensitively, as Git does; quotes and escapes in values are
- * honoured for the common cases.
- */
-static char *config_lookup(const char *path, const char *section,
-			   const char *key)
-{
-	FILE *f = fopen(path, "r");
-	char *line = NULL, *found = NULL;
-	bool in_section = false;
-	size_t cap = 0;
-
-	if (!f)
-		return NULL;
-	while (getline(&line, &cap, f) >= 0) {
-		char *p = line, *eq, *v, *end;
-
-		while (isspace((unsigned char)*p))
-			p++;
-		if (*p == '[') {
-			char *close = strchr(p, ']');
-			size_t n = close ? (size_t)(close - p - 1) : 0;
-
-			in_section = close && n == strlen(section) &&
-				     !strncasecmp(p + 1, section, n);
-			p = close ? close + 1 : p + strlen(p);
-			while (isspace((unsigned char)*p))
-				p++;
-			if (!*p)
-				continue;
-		}
-		if (!in_section || !*p || *p == '#' || *p == ';')
-			continue;
-		eq = strchr(p, '=');
-		end = eq ? eq : p + strlen(p);
-		while (end > p && isspace((unsigned char)end[-1]))
-			end--;
-		if ((size_t)(end - p) != strlen(key) ||
-		    strncasecmp(p, key, end - p))
-			continue;
-		v = eq ? eq + 1 : "true";
-		while (isspace((unsigned char)*v))
-			v++;
-		free(found);
-		found = strdup(v);
-		if (found) {
-			/* Strip comments and quotes. */
-			char *w = found, *r = found;
-			bool quoted = false;
-
-			for (; *r && *r != '\n'; r++) {
-				if (*r == '"') {
-					quoted = !quoted;
-					continue;
-				}
-				if (!quoted && (*r == '#' || *r == ';'))
-					break;
-				if (*r == '\\' && r[1]) {
-					r++;
-					*w++ = *r == 'n' ? '\n' :
-					       *r == 't' ? '\t' :
-							   *r;
-					continue;
-				}
-				*w++ = *r;
-			}
-			while (w > found && isspace((unsigned char)w[-1]))
-				w--;
-			*w = '\0';
-		}
-	}
-	free(line);
-	fclose(f);
-	return found;
-}
-
-char *repo_config_get(const struct repo *repo, const char *section,
-		      const char *key)
-{
-	char *path = join(repo->common_dir, "config"), *v;
-
-	if (!path)
-		return NULL;
-	v = config_lookup(path, section, key);
-	free(path);
-	return v;
-}
-
 static int add_stack(struct repo *repo, const char *dir, const char *wt)
 {
 	struct repo_stack *s =
@@ -227,7 +136,8 @@ int repo_discover(struct repo *repo, char *msg, size_t msglen)
 {
 	const char *env_common = getenv("GIT_COMMON_DIR");
 	const char *backend = getenv("GIT_REFERENCE_BACKEND");
-	char *storage, *main_dir = NULL, *wt_root;
+	const char *storage;
+	char *main_dir = NULL, *wt_root;
 	DIR *d;
 
 	memset(repo, 0, sizeof(*repo));
@@ -249,10 +159,14 @@ int repo_discover(struct repo *repo, char *msg, size_t msglen)
 		free(cf);
 	}
 
+	if (config_load(&repo->cfg, repo)) {
+		snprintf(msg, msglen, "cannot read the git configuration");
+		return -1;
+	}
 	storage = backend && *backend ?
-			  strdup(backend) :
-			  repo_config_get(repo, "extensions", "refstorage");
-	repo->ref_storage = storage ? storage : strdup("files");
+			  backend :
+			  config_get(&repo->cfg, "extensions.refstorage");
+	repo->ref_storage = strdup(storage ? storage : "files");
 	if (strcasecmp(repo->ref_storage, "reftable") &&
 	    strncmp(repo->ref_storage, "reftable://", 11))
 		return 0;
@@ -310,5 +224,6 @@ void repo_release(struct repo *repo)
 	free(repo->git_dir);
 	free(repo->common_dir);
 	free(repo->ref_storage);
+	config_release(&repo->cfg);
 	memset(repo, 0, sizeof(*repo));
 }

@@ -9,6 +9,8 @@
 #ifndef PLUGIN_REPO_H
 #define PLUGIN_REPO_H
 
+#include "plugin/config.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -27,14 +29,11 @@ struct repo {
 	size_t nstacks;
 	/* Index in `stacks` of the stack holding this worktree's HEAD. */
 	size_t current;
+	struct config cfg;
 };
 
 /* 0 on success; otherwise prints nothing and fills `msg`. */
 int repo_discover(struct repo *repo, char *msg, size_t msglen);
 void repo_release(struct repo *repo);
-
-/* A git config value from $GIT_COMMON_DIR/config (no includes); or NULL. */
-char *repo_config_get(const struct repo *repo, const char *section,
-		      const char *key);
 
 #endif

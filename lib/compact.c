@@ -1,0 +1,339 @@
+/*
+ * compact.c: compaction of a segment of the stack.
+ *
+ * The protocol, step by step (Git's, so both can run at once):
+ *  1. lock tables.list; the loaded stack must be current;
+ *  2. lock each table of the segment (<table>.lock), newest first; with
+ *     best_effort, a busy table ends the segment if >= 2 are locked;
+ *  3. unlock tables.list, so writers can append while we merge;
+ *  4. merge the segment into a temp file, fsync;
+ *  5. lock tables.list again and find the segment in the list, which may
+ *     have shifted because of appends; it must still be there, in order;
+ *  6. rename the new table into place, write the new list, commit;
+ *  7. only then unlink the old tables, and release their locks.
+ * A failure at any step leaves tables.list as it was; files written so far
+ * are removed, and no table that tables.list names is ever deleted.
+ */
+#include "lib/compact.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct merge_state {
+	struct rt_stack *st;
+	size_t first, last;
+	const struct rt_compact_options *opts;
+	struct rt_compact_result *res;
+};
+
+/* Stream the merged records of the segment into the writer. */
+static int write_merged(struct rt_writer *w, struct merge_state *m,
+			struct rt_err *err)
+{
+	struct rt_table **tables = m->st->tables + m->first;
+	size_t n = m->last - m->first + 1;
+	/* Only below the oldest table may a deletion be forgotten. */
+	bool keep_deletions = m->first > 0;
+	struct rt_merged_iter mi;
+	struct rt_record rec;
+	int ret;
+
+	ret = rt_merged_iter_init(&mi, tables, n, RT_BLOCK_REF, true, err);
+	if (ret)
+		return ret;
+	rt_record_init(&rec, RT_BLOCK_REF);
+	ret = rt_merged_iter_seek(&mi, NULL, 0, err);
+	while (!ret && !(ret = rt_merged_iter_next(&mi, &rec, err))) {
+		if (!keep_deletions && rt_record_is_deletion(&rec))
+			continue;
+		ret = rt_writer_add_ref(w, &rec.u.ref, err);
+		m->res->refs_written++;
+	}
+	rt_record_release(&rec);
+	rt_merged_iter_release(&mi);
+	if (ret < 0)
+		return ret;
+
+	ret = rt_merged_iter_init(&mi, tables, n, RT_BLOCK_LOG, true, err);
+	if (ret)
+		return ret;
+	rt_record_init(&rec, RT_BLOCK_LOG);
+	ret = rt_merged_iter_seek(&mi, NULL, 0, err);
+	while (!ret && !(ret = rt_merged_iter_next(&mi, &rec, err))) {
+		if (!rt_record_is_deletion(&rec) && m->opts &&
+		    m->opts->drop_log &&
+		    m->opts->drop_log(m->opts->drop_arg, &rec.u.log)) {
+			m->res->logs_dropped++;
+			if (!keep_deletions)
+				continue;
+			rec.u.log.value_type = RT_LOG_DELETION;
+		}
+		if (!keep_deletions && rt_record_is_deletion(&rec))
+			continue;
+		ret = rt_writer_add_log(w, &rec.u.log, err);
+		m->res->logs_written++;
+	}
+	rt_record_release(&rec);
+	rt_merged_iter_release(&mi);
+	return ret < 0 ? ret : 0;
+}
+
+/* Step 4: the merged table in a temp file; *empty when nothing is left. */
+static int write_compacted(struct merge_state *m, struct rt_tmpfile *tmp,
+			   bool *empty, struct rt_err *err)
+{
+	struct rt_stack *st = m->st;
+	uint64_t min = st->tables[m->first]->min_update_index;
+	uint64_t max = st->tables[m->last]->max_update_index;
+	struct rt_write_options wo = st->opts.write;
+	struct rt_buf path = RT_BUF_INIT;
+	struct rt_writer *w = NULL;
+	int ret;
+
+	/* Copy messages verbatim; the hash is the stack's, not the config's. */
+	wo.exact_log_message = true;
+	wo.hash_id = rt_stack_hash_id(st);
+	if (rt_stack_table_path(st, &path, min, max, ".temp.XXXXXX"))
+		return rt_err_set(err, RT_ERR_NOMEM, "out of memory");
+	ret = rt_tmpfile_create(tmp, path.buf, st->opts.default_permissions,
+				err);
+	rt_buf_release(&path);
+	if (!ret)
+		ret = rt_writer_new(&w, rt_tmpfile_write, tmp, &wo, err);
+	if (!ret)
+		ret = rt_writer_set_limits(w, min, max);
+	if (!ret)
+		ret = write_merged(w, m, err);
+	if (!ret)
+		ret = rt_writer_close(w, err);
+	if (!ret) {
+		const struct rt_writer_stats *ws = rt_writer_stats(w);
+
+		*empty = !ws->refs && !ws->logs;
+		m->res->bytes_after = *empty ? 0 : ws->bytes;
+	}
+	rt_writer_free(w);
+	if (ret)
+		rt_err_prefix(err, "compacting %s: ", st->dir);
+	return ret;
+}
+
+/*
+ * Step 5: find the segment in tables.list as read under the lock. Appends
+ * only go on top, but a concurrent compaction of tables older than the
+ * segment may have merged them, moving the segment down. Sets *pos to the
+ * segment's index in `names`.
+ */
+static int find_segment(struct rt_stack *st, char **names, size_t first,
+			size_t last, size_t *pos, struct rt_err *err)
+{
+	for (size_t i = 0; names[i]; i++) {
+		if (strcmp(names[i], st->tables[first]->name))
+			continue;
+		for (size_t j = 1; j <= last - first; j++)
+			if (!names[i + j] ||
+			    strcmp(names[i + j], st->tables[first + j]->name))
+				return rt_err_set(
+					err, RT_ERR_OUTDATED,
+					"%s: compacted tables changed "
+					"in tables.list",
+					st->list_path);
+		*pos = i;
+		return 0;
+	}
+	return rt_err_set(err, RT_ERR_OUTDATED,
+			  "%s: compacted tables vanished from tables.list",
+			  st->list_path);
+}
+
+static int table_file_path(struct rt_stack *st, size_t i, struct rt_buf *out)
+{
+	rt_buf_reset(out);
+	if (rt_buf_addstr(out, st->dir) || rt_buf_addch(out, '/') ||
+	    rt_buf_addstr(out, st->tables[i]->name))
+		return RT_ERR_NOMEM;
+	return 0;
+}
+
+int rt_stack_compact_range(struct rt_stack *st, size_t first, size_t last,
+			   const struct rt_compact_options *opts,
+			   struct rt_compact_result *res, struct rt_err *err)
+{
+	struct rt_compact_result local_res;
+	struct rt_lock list_lock = RT_LOCK_INIT, *locks = NULL;
+	struct rt_tmpfile tmp = RT_TMPFILE_INIT;
+	struct rt_buf path = RT_BUF_INIT, new_path = RT_BUF_INIT;
+	struct merge_state m = { .st = st, .opts = opts };
+	char **names = NULL, **list = NULL;
+	size_t nlocks = 0, pos = 0, nnames = 0, k = 0;
+	bool empty = false;
+	int ret;
+
+	if (!res)
+		res = &local_res;
+	memset(res, 0, sizeof(*res));
+	res->tables_before = res->tables_after = st->n;
+	if (first >= last || last >= st->n)
+		return first == last && last < st->n ?
+			       0 :
+			       rt_err_set(err, RT_ERR_API,
+					  "bad compaction range");
+
+	/* 1. */
+	ret = rt_lock_acquire(&list_lock, st->list_path,
+			      st->opts.lock_timeout_ms,
+			      st->opts.default_permissions, err);
+	if (ret)
+		return ret;
+	ret = rt_stack_is_outdated(st, err);
+	if (ret > 0)
+		ret = rt_err_set(err, RT_ERR_OUTDATED,
+				 "%s changed; reload and retry", st->list_path);
+	if (ret)
+		goto done;
+
+	/* 2. */
+	locks = calloc(last - first + 1, sizeof(*locks));
+	if (!locks) {
+		ret = rt_err_set(err, RT_ERR_NOMEM, "out of memory");
+		goto done;
+	}
+	for (size_t i = last + 1; i > first; i--) {
+		struct rt_err lock_err = { 0 };
+
+		locks[nlocks].fd = -1;
+		if (table_file_path(st, i - 1, &path)) {
+			ret = rt_err_set(err, RT_ERR_NOMEM, "out of memory");
+			goto done;
+		}
+		ret = rt_lock_acquire(&locks[nlocks], path.buf, 0,
+				      st->opts.default_permissions, &lock_err);
+		if (ret == RT_ERR_LOCK && opts && opts->best_effort &&
+		    nlocks >= 2) {
+			first = i;
+			ret = 0;
+			break;
+		}
+		if (ret) {
+			if (err && !err->code)
+				*err = lock_err;
+			goto done;
+		}
+		/* Hold the lock file but not a descriptor per table. */
+		rt_lock_close_fd(&locks[nlocks++]);
+	}
+	m.first = first;
+	m.last = last;
+	m.res = res;
+	res->first = first;
+	res->last = last;
+	for (size_t i = first; i <= last; i++)
+		res->bytes_before += st->tables[i]->size;
+
+	/* 3. */
+	rt_lock_release(&list_lock);
+
+	/* 4. */
+	ret = write_compacted(&m, &tmp, &empty, err);
+	if (ret)
+		goto done;
+
+	/* 5. */
+	ret = rt_lock_acquire(&list_lock, st->list_path,
+			      st->opts.lock_timeout_ms,
+			      st->opts.default_permissions, err);
+	if (ret)
+		goto done;
+	ret = rt_stack_read_list(st->list_path, &names, err);
+	if (!ret)
+		ret = find_segment(st, names, first, last, &pos, err);
+	if (ret)
+		goto done;
+	while (names[nnames])
+		nnames++;
+
+	/* 6. */
+	if (!empty) {
+		if (rt_stack_table_path(
+			    st, &new_path, st->tables[first]->min_update_index,
+			    st->tables[last]->max_update_index, ".ref")) {
+			ret = rt_err_set(err, RT_ERR_NOMEM, "out of memory");
+			goto done;
+		}
+		ret = rt_tmpfile_rename(&tmp, new_path.buf, err);
+		if (ret)
+			goto done;
+	}
+	list = calloc(nnames + 2, sizeof(*list));
+	if (!list) {
+		ret = rt_err_set(err, RT_ERR_NOMEM, "out of memory");
+		goto unlink_new;
+	}
+	for (size_t i = 0; i < pos; i++)
+		list[k++] = names[i];
+	if (!empty)
+		list[k++] = strrchr(new_path.buf, '/') + 1;
+	for (size_t i = pos + last - first + 1; i < nnames; i++)
+		list[k++] = names[i];
+	ret = rt_stack_commit_list(st, &list_lock, list, err);
+	if (ret)
+		goto unlink_new;
+
+	/* 7. The segment's tables are unreferenced now. */
+	for (size_t i = first; i <= last; i++) {
+		if (!table_file_path(st, i, &path))
+			unlink(path.buf);
+	}
+	ret = rt_stack_reload(st, err);
+	res->tables_after = st->n;
+	goto done;
+
+unlink_new:
+	if (!empty)
+		unlink(new_path.buf);
+done:
+	rt_tmpfile_delete(&tmp);
+	for (size_t i = 0; i < nlocks; i++)
+		rt_lock_release(&locks[i]);
+	free(locks);
+	rt_lock_release(&list_lock);
+	rt_stack_free_names(names);
+	free(list);
+	rt_buf_release(&path);
+	rt_buf_release(&new_path);
+	return ret;
+}
+
+int rt_stack_compact_all(struct rt_stack *st,
+			 const struct rt_compact_options *opts,
+			 struct rt_compact_result *res, struct rt_err *err)
+{
+	if (st->n < 2) {
+		if (res) {
+			memset(res, 0, sizeof(*res));
+			res->tables_before = res->tables_after = st->n;
+		}
+		/* One table may still carry deletions or expired logs. */
+		if (st->n == 0 || !opts || !opts->drop_log)
+			return 0;
+	}
+	return rt_stack_compact_range(st, 0, st->n - 1, opts, res, err);
+}
+
+int rt_stack_auto_compact(struct rt_stack *st, struct rt_compact_result *res,
+			  struct rt_err *err)
+{
+	struct rt_compact_options opts = { .best_effort = true };
+	struct rt_segment seg = rt_stack_suggest_segment(st);
+
+	if (seg.end - seg.start < 2) {
+		if (res) {
+			memset(res, 0, sizeof(*res));
+			res->tables_before = res->tables_after = st->n;
+		}
+		return 0;
+	}
+	return rt_stack_compact_range(st, seg.start, seg.end - 1, &opts, res,
+				      err);
+}

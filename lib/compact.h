@@ -1,0 +1,55 @@
+/*
+ * compact.h: merging a run of tables into one, under Git's locking
+ * protocol, while Git keeps writing to the same stack.
+ */
+#ifndef RT_COMPACT_H
+#define RT_COMPACT_H
+
+#include "lib/stack.h"
+
+/*
+ * Decides, for each live log record of the segment, whether it survives.
+ * Return true to drop it. When the segment starts at the oldest table the
+ * record simply disappears; otherwise a log deletion record is written in
+ * its place, so that no older copy can resurface.
+ */
+typedef bool (*rt_log_drop_fn)(void *arg, const struct rt_log_record *log);
+
+struct rt_compact_options {
+	/* Compact only the newer tables that could be locked (>= 2). */
+	bool best_effort;
+	rt_log_drop_fn drop_log;
+	void *drop_arg;
+};
+
+struct rt_compact_result {
+	/* Segment actually compacted, as indexes into the stack before. */
+	size_t first, last;
+	size_t tables_before, tables_after;
+	uint64_t bytes_before; /* of the compacted tables */
+	uint64_t bytes_after; /* of the new table; 0 when it came out empty */
+	uint64_t refs_written, logs_written;
+	uint64_t logs_dropped;
+};
+
+/*
+ * Compact tables [first, last] (inclusive). Returns RT_ERR_LOCK when
+ * tables.list or a table is locked by someone else, RT_ERR_OUTDATED when
+ * the stack changed in a way that invalidates the segment; nothing is
+ * changed in either case.
+ */
+int rt_stack_compact_range(struct rt_stack *st, size_t first, size_t last,
+			   const struct rt_compact_options *opts,
+			   struct rt_compact_result *res, struct rt_err *err);
+/* Compact the whole stack into one table (dropping deletion records). */
+int rt_stack_compact_all(struct rt_stack *st,
+			 const struct rt_compact_options *opts,
+			 struct rt_compact_result *res, struct rt_err *err);
+/*
+ * Compact the segment the geometric rule suggests, best effort. Returns 0
+ * with res->tables_before == res->tables_after when nothing was due.
+ */
+int rt_stack_auto_compact(struct rt_stack *st, struct rt_compact_result *res,
+			  struct rt_err *err);
+
+#endif

@@ -1,0 +1,247 @@
+/*
+ * lock.c: lock files and temp files.
+ */
+#define _GNU_SOURCE
+#include "lib/lock.h"
+#include "lib/basics.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+static int write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int rt_fsync_parent(const char *path, struct rt_err *err)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir = slash ? strndup(path, slash - path) : strdup(".");
+	int fd, ret = 0;
+
+	if (!dir)
+		return rt_err_set(err, RT_ERR_NOMEM, "out of memory");
+	fd = open(*dir ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd) < 0)
+		ret = rt_err_errno(err, RT_ERR_IO, "cannot fsync directory %s",
+				   dir);
+	if (fd >= 0)
+		close(fd);
+	free(dir);
+	return ret;
+}
+
+int rt_lock_acquire(struct rt_lock *l, const char *target, long timeout_ms,
+		    mode_t mode, struct rt_err *err)
+{
+	uint64_t deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+	/* Per-call PRNG state: no global state, and callers differ. */
+	unsigned seed = (unsigned)(getpid() ^ now_ms());
+	long backoff = 1;
+	size_t n = strlen(target);
+
+	l->fd = -1;
+	l->path = malloc(n + 6);
+	if (!l->path)
+		return rt_err_set(err, RT_ERR_NOMEM, "out of memory");
+	memcpy(l->path, target, n);
+	memcpy(l->path + n, ".lock", 6);
+
+	for (;;) {
+		l->fd = open(l->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
+			     0666);
+		if (l->fd >= 0)
+			break;
+		if (errno != EEXIST) {
+			int ret = rt_err_errno(err, RT_ERR_IO,
+					       "cannot create %s", l->path);
+
+			free(l->path);
+			l->path = NULL;
+			return ret;
+		}
+		if (timeout_ms == 0 ||
+		    (timeout_ms > 0 && now_ms() >= deadline)) {
+			int ret = rt_err_set(err, RT_ERR_LOCK,
+					     "%s: lock is held by another "
+					     "process",
+					     l->path);
+
+			free(l->path);
+			l->path = NULL;
+			return ret;
+		}
+		/* Randomised exponential backoff, as Git's lockfile does. */
+		sleep_ms(backoff + rand_r(&seed) % (backoff + 1));
+		if (backoff < 64)
+			backoff *= 2;
+	}
+	if (mode && fchmod(l->fd, mode) < 0) {
+		int ret = rt_err_errno(err, RT_ERR_IO, "cannot chmod %s",
+				       l->path);
+
+		rt_lock_release(l);
+		return ret;
+	}
+	return 0;
+}
+
+int rt_lock_write(struct rt_lock *l, const void *data, size_t len,
+		  struct rt_err *err)
+{
+	if (l->fd < 0 || write_all(l->fd, data, len) < 0)
+		return rt_err_errno(err, RT_ERR_IO, "cannot write %s",
+				    l->path ? l->path : "(lock)");
+	return 0;
+}
+
+int rt_lock_commit(struct rt_lock *l, struct rt_err *err)
+{
+	char *target;
+	int ret = 0;
+
+	if (!l->path || l->fd < 0)
+		return rt_err_set(err, RT_ERR_API,
+				  "committing a lock not held");
+	if (fsync(l->fd) < 0 || close(l->fd) < 0) {
+		l->fd = -1;
+		ret = rt_err_errno(err, RT_ERR_IO, "cannot fsync %s", l->path);
+		rt_lock_release(l);
+		return ret;
+	}
+	l->fd = -1;
+	target = strndup(l->path, strlen(l->path) - 5);
+	if (!target) {
+		rt_lock_release(l);
+		return rt_err_set(err, RT_ERR_NOMEM, "out of memory");
+	}
+	if (rename(l->path, target) < 0) {
+		ret = rt_err_errno(err, RT_ERR_IO, "cannot rename %s to %s",
+				   l->path, target);
+		rt_lock_release(l);
+	} else {
+		free(l->path);
+		l->path = NULL;
+		ret = rt_fsync_parent(target, err);
+	}
+	free(target);
+	return ret;
+}
+
+void rt_lock_close_fd(struct rt_lock *l)
+{
+	if (l->fd >= 0)
+		close(l->fd);
+	l->fd = -1;
+}
+
+void rt_lock_release(struct rt_lock *l)
+{
+	rt_lock_close_fd(l);
+	if (l->path) {
+		unlink(l->path);
+		free(l->path);
+		l->path = NULL;
+	}
+}
+
+int rt_tmpfile_create(struct rt_tmpfile *t, const char *pattern, mode_t mode,
+		      struct rt_err *err)
+{
+	t->path = strdup(pattern);
+	if (!t->path)
+		return rt_err_set(err, RT_ERR_NOMEM, "out of memory");
+	t->fd = mkostemp(t->path, O_CLOEXEC);
+	if (t->fd < 0) {
+		int ret = rt_err_errno(err, RT_ERR_IO, "cannot create %s",
+				       pattern);
+
+		free(t->path);
+		t->path = NULL;
+		return ret;
+	}
+	/* mkstemp makes 0600; the caller knows the repository's mode. */
+	if (mode && fchmod(t->fd, mode) < 0) {
+		int ret = rt_err_errno(err, RT_ERR_IO, "cannot chmod %s",
+				       t->path);
+
+		rt_tmpfile_delete(t);
+		return ret;
+	}
+	return 0;
+}
+
+int rt_tmpfile_write(void *tmpfile, const void *data, size_t len)
+{
+	struct rt_tmpfile *t = tmpfile;
+
+	return write_all(t->fd, data, len) < 0 ? RT_ERR_IO : 0;
+}
+
+int rt_tmpfile_rename(struct rt_tmpfile *t, const char *dest,
+		      struct rt_err *err)
+{
+	if (!t->path || t->fd < 0)
+		return rt_err_set(err, RT_ERR_API,
+				  "renaming a closed temp file");
+	if (fsync(t->fd) < 0)
+		return rt_err_errno(err, RT_ERR_IO, "cannot fsync %s", t->path);
+	if (close(t->fd) < 0) {
+		t->fd = -1;
+		return rt_err_errno(err, RT_ERR_IO, "cannot close %s", t->path);
+	}
+	t->fd = -1;
+	if (rename(t->path, dest) < 0)
+		return rt_err_errno(err, RT_ERR_IO, "cannot rename %s to %s",
+				    t->path, dest);
+	free(t->path);
+	t->path = NULL;
+	return rt_fsync_parent(dest, err);
+}
+
+void rt_tmpfile_delete(struct rt_tmpfile *t)
+{
+	if (t->fd >= 0)
+		close(t->fd);
+	t->fd = -1;
+	if (t->path) {
+		unlink(t->path);
+		free(t->path);
+		t->path = NULL;
+	}
+}

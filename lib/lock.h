@@ -1,0 +1,67 @@
+/*
+ * lock.h: lock files and temp files, as Git makes them.
+ *
+ * A lock on <path> is the file <path>.lock created with O_EXCL; committing
+ * it renames it over <path>, releasing it unlinks it. A temp file is
+ * created from a pattern ending in XXXXXX, fsynced, then renamed into
+ * place; the directory is fsynced after every rename so the new name is
+ * durable. This is the only code in lib/ that creates or removes files.
+ */
+#ifndef RT_LOCK_H
+#define RT_LOCK_H
+
+#include "lib/error.h"
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct rt_lock {
+	char *path; /* <target>.lock; NULL when not held */
+	int fd;
+};
+
+/* clang-format off */
+#define RT_LOCK_INIT { NULL, -1 }
+/* clang-format on */
+
+/*
+ * Create <target>.lock. When it exists, retry with randomised backoff for
+ * up to `timeout_ms` (0: try once; < 0: wait indefinitely), then fail with
+ * RT_ERR_LOCK. `mode` 0 leaves the permissions to the umask.
+ */
+int rt_lock_acquire(struct rt_lock *l, const char *target, long timeout_ms,
+		    mode_t mode, struct rt_err *err);
+/* Write all of `data` to the lock file. */
+int rt_lock_write(struct rt_lock *l, const void *data, size_t len,
+		  struct rt_err *err);
+/* fsync, close and rename the lock over its target; fsync the directory. */
+int rt_lock_commit(struct rt_lock *l, struct rt_err *err);
+/* Close the descriptor but keep holding the lock (the file stays). */
+void rt_lock_close_fd(struct rt_lock *l);
+/* Give the lock up: remove the lock file. Safe on a released lock. */
+void rt_lock_release(struct rt_lock *l);
+
+struct rt_tmpfile {
+	char *path; /* NULL once renamed or deleted */
+	int fd;
+};
+
+/* clang-format off */
+#define RT_TMPFILE_INIT { NULL, -1 }
+/* clang-format on */
+
+/* `mode` 0 keeps mkstemp's 0600; Git uses 0666 & ~umask, or shared perms. */
+int rt_tmpfile_create(struct rt_tmpfile *t, const char *pattern, mode_t mode,
+		      struct rt_err *err);
+/* A write function for rt_writer that writes to the temp file. */
+int rt_tmpfile_write(void *tmpfile, const void *data, size_t len);
+/* fsync, close and rename to `dest`; fsync the directory. */
+int rt_tmpfile_rename(struct rt_tmpfile *t, const char *dest,
+		      struct rt_err *err);
+/* Remove the temp file if it still exists. */
+void rt_tmpfile_delete(struct rt_tmpfile *t);
+
+/* fsync the directory containing `path`. */
+int rt_fsync_parent(const char *path, struct rt_err *err);
+
+#endif

@@ -1,0 +1,92 @@
+/*
+ * cmd_clean.c: `git reftable clean`: orphan tables, temp files and stale
+ * locks in every stack of the repository.
+ */
+#include "lib/clean.h"
+#include "plugin/cli.h"
+
+#include <string.h>
+
+/* Until policy/ supplies them: DESIGN.md's defaults. */
+#define DEFAULT_GRACE_SECONDS 3600
+#define DEFAULT_STALE_LOCK_SECONDS 3600
+
+struct report_ctx {
+	const char *label;
+	unsigned removed, kept;
+};
+
+static void report(void *arg, const struct rt_clean_item *it)
+{
+	static const char *const kinds[] = { "orphan table", "temp file",
+					     "stale lock" };
+	struct report_ctx *r = arg;
+
+	if (it->removed) {
+		r->removed++;
+		printf("%s: removed %s %s (age %llu s)\n", r->label,
+		       kinds[it->kind], it->name,
+		       (unsigned long long)it->age_seconds);
+	} else {
+		r->kept++;
+		printf("%s: kept %s %s (age %llu s): %s\n", r->label,
+		       kinds[it->kind], it->name,
+		       (unsigned long long)it->age_seconds, it->why_kept);
+	}
+}
+
+int cmd_clean(struct command *cmd, int argc, char **argv)
+{
+	struct rt_clean_options copts = {
+		.grace_seconds = DEFAULT_GRACE_SECONDS,
+		.stale_lock_seconds = DEFAULT_STALE_LOCK_SECONDS,
+	};
+	struct rt_stack_options opts;
+	struct repo repo;
+	int ret = 0;
+
+	if (wants_help(cmd, argc, argv))
+		return EXIT_OK;
+	for (int i = 1; i < argc; i++) {
+		const char *v;
+
+		if (!strcmp(argv[i], "--dry-run") || !strcmp(argv[i], "-n")) {
+			copts.dry_run = true;
+		} else if (!strcmp(argv[i], "--remove-stale-locks")) {
+			copts.remove_stale_locks = true;
+		} else if ((v = skip_prefix(argv[i], "--grace="))) {
+			if (parse_age(v, &copts.grace_seconds))
+				return usage_error(cmd, "bad age '%s'", v);
+		} else if ((v = skip_prefix(argv[i], "--stale-lock-age="))) {
+			if (parse_age(v, &copts.stale_lock_seconds))
+				return usage_error(cmd, "bad age '%s'", v);
+		} else {
+			return usage_error(cmd, "unexpected argument '%s'",
+					   argv[i]);
+		}
+	}
+	if ((ret = open_repo(&repo)))
+		return ret;
+	ret = stack_options(&repo, &opts);
+	for (size_t i = 0; !ret && i < repo.nstacks; i++) {
+		struct report_ctx r = {
+			.label = repo.stacks[i].worktree ?
+					 repo.stacks[i].worktree :
+					 "main",
+		};
+		struct rt_err err = { 0 };
+		struct rt_stack *st;
+
+		if ((ret = open_stack(&st, repo.stacks[i].dir, &opts)))
+			break;
+		if (rt_stack_clean(st, &copts, report, &r, &err)) {
+			error("%s: %s", r.label, err.msg);
+			ret = EXIT_ERROR;
+		} else if (!r.removed && !r.kept) {
+			printf("%s: clean\n", r.label);
+		}
+		rt_stack_close(st);
+	}
+	repo_release(&repo);
+	return ret;
+}

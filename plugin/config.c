@@ -1,0 +1,391 @@
+/*
+ * config.c: reading Git configuration for the plugin.
+ */
+#define _GNU_SOURCE
+#include "plugin/config.h"
+#include "plugin/repo.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static int add_entry(struct config *cfg, const char *key, size_t keylen,
+		     const char *value)
+{
+	struct config_entry *e =
+		realloc(cfg->entries, (cfg->n + 1) * sizeof(*e));
+
+	if (!e)
+		return -1;
+	cfg->entries = e;
+	e[cfg->n].key = strndup(key, keylen);
+	e[cfg->n].value = strdup(value ? value : "true");
+	if (!e[cfg->n].key || !e[cfg->n].value)
+		return -1;
+	cfg->n++;
+	return 0;
+}
+
+/*
+ * Run `git --git-dir=<dir> config --list -z --show-scope`; NULL on failure.
+ */
+static char *run_git_config(const char *git_dir, size_t *len)
+{
+	char *arg = NULL, *out = NULL;
+	size_t cap = 0;
+	int pipefd[2], status;
+	pid_t pid;
+
+	if (asprintf(&arg, "--git-dir=%s", git_dir) < 0)
+		return NULL;
+	if (pipe(pipefd) < 0) {
+		free(arg);
+		return NULL;
+	}
+	pid = fork();
+	if (pid == 0) {
+		int devnull = open("/dev/null", O_WRONLY);
+
+		dup2(pipefd[1], 1);
+		if (devnull >= 0)
+			dup2(devnull, 2);
+		close(pipefd[0]);
+		close(pipefd[1]);
+		execlp("git", "git", arg, "config", "--list", "-z",
+		       "--show-scope", (char *)NULL);
+		_exit(127);
+	}
+	free(arg);
+	close(pipefd[1]);
+	if (pid < 0) {
+		close(pipefd[0]);
+		return NULL;
+	}
+	*len = 0;
+	for (;;) {
+		ssize_t n;
+
+		if (*len + 4096 > cap) {
+			char *p = realloc(out, cap = cap * 2 + 8192);
+
+			if (!p)
+				break;
+			out = p;
+		}
+		n = read(pipefd[0], out + *len, cap - *len - 1);
+		if (n <= 0)
+			break;
+		*len += n;
+	}
+	close(pipefd[0]);
+	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) != 0) {
+		free(out);
+		return NULL;
+	}
+	if (out)
+		out[*len] = '\0';
+	return out;
+}
+
+/*
+ * The fallback: a plain parse of one config file, enough for the simple
+ * files Git writes itself (no includes, no multi-line values).
+ */
+static int parse_file(struct config *cfg, const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *line = NULL, section[256] = "";
+	size_t cap = 0;
+
+	if (!f)
+		return 0;
+	while (getline(&line, &cap, f) >= 0) {
+		char *p = line, *eq, *end, key[512], *v;
+
+		while (isspace((unsigned char)*p))
+			p++;
+		if (*p == '[') {
+			char *close = strchr(p, ']'), *q, *sub;
+			size_t n = 0;
+
+			if (!close)
+				continue;
+			*close = '\0';
+			sub = strchr(p + 1, '"');
+			for (q = p + 1;
+			     *q && q != sub && !isspace((unsigned char)*q) &&
+			     n < sizeof(section) - 2;
+			     q++)
+				section[n++] = tolower((unsigned char)*q);
+			if (sub) {
+				char *subend = strrchr(sub + 1, '"');
+
+				section[n++] = '.';
+				for (q = sub + 1; q != subend && *q &&
+						  n < sizeof(section) - 1;
+				     q++)
+					section[n++] = *q;
+			}
+			section[n] = '\0';
+			p = close + 1;
+			while (isspace((unsigned char)*p))
+				p++;
+			if (!*p)
+				continue;
+		}
+		if (!*section || !*p || *p == '#' || *p == ';')
+			continue;
+		eq = strchr(p, '=');
+		end = eq ? eq : p + strcspn(p, "\r\n");
+		while (end > p && isspace((unsigned char)end[-1]))
+			end--;
+		snprintf(key, sizeof(key), "%s.%.*s", section, (int)(end - p),
+			 p);
+		for (char *k = key + strlen(section) + 1; *k; k++)
+			*k = tolower((unsigned char)*k);
+		v = NULL;
+		if (eq) {
+			char *w, *r;
+			bool quoted = false;
+
+			v = eq + 1;
+			while (isspace((unsigned char)*v))
+				v++;
+			for (w = r = v; *r && *r != '\n' && *r != '\r'; r++) {
+				if (*r == '"') {
+					quoted = !quoted;
+					continue;
+				}
+				if (!quoted && (*r == '#' || *r == ';'))
+					break;
+				if (*r == '\\' && r[1]) {
+					r++;
+					*w++ = *r == 'n' ? '\n' :
+					       *r == 't' ? '\t' :
+							   *r;
+					continue;
+				}
+				*w++ = *r;
+			}
+			while (w > v && isspace((unsigned char)w[-1]))
+				w--;
+			*w = '\0';
+		}
+		if (add_entry(cfg, key, strlen(key), v)) {
+			free(line);
+			fclose(f);
+			return -1;
+		}
+	}
+	free(line);
+	fclose(f);
+	return 0;
+}
+
+int config_load(struct config *cfg, const struct repo *repo)
+{
+	bool have_local = false;
+	size_t len = 0;
+	char *out, *p, *path;
+	int ret = 0;
+
+	memset(cfg, 0, sizeof(*cfg));
+	out = run_git_config(repo->git_dir, &len);
+	/* Entries are "scope\0key\nvalue\0", or "scope\0key\0". */
+	for (p = out; out && !ret && p < out + len;) {
+		char *scope = p, *entry, *nl;
+
+		p += strlen(p) + 1;
+		if (p >= out + len)
+			break;
+		entry = p;
+		p += strlen(p) + 1;
+		if (!strcmp(scope, "local") || !strcmp(scope, "worktree"))
+			have_local = true;
+		nl = strchr(entry, '\n');
+		ret = nl ? add_entry(cfg, entry, nl - entry, nl + 1) :
+			   add_entry(cfg, entry, strlen(entry), NULL);
+	}
+	free(out);
+	cfg->from_git = have_local;
+	if (ret || have_local)
+		return ret;
+	/*
+	 * A git too old for the reftable extension exits 0 but skips the
+	 * repository's config (with only a warning): read that file here.
+	 */
+	if (asprintf(&path, "%s/config", repo->common_dir) < 0)
+		return -1;
+	ret = parse_file(cfg, path);
+	free(path);
+	return ret;
+}
+
+void config_release(struct config *cfg)
+{
+	for (size_t i = 0; i < cfg->n; i++) {
+		free(cfg->entries[i].key);
+		free(cfg->entries[i].value);
+	}
+	free(cfg->entries);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+const char *config_get(const struct config *cfg, const char *key)
+{
+	for (size_t i = cfg->n; i > 0; i--)
+		if (!strcasecmp(cfg->entries[i - 1].key, key))
+			return cfg->entries[i - 1].value;
+	return NULL;
+}
+
+int config_int(const char *value, long long *out)
+{
+	char *end;
+	long long v;
+
+	if (!value || !*value)
+		return -1;
+	v = strtoll(value, &end, 0);
+	switch (tolower((unsigned char)*end)) {
+	case 'k':
+		v *= 1024;
+		end++;
+		break;
+	case 'm':
+		v *= 1024 * 1024;
+		end++;
+		break;
+	case 'g':
+		v *= 1024 * 1024 * 1024;
+		end++;
+		break;
+	}
+	if (*end)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int config_bool(const char *v)
+{
+	if (!v || !strcasecmp(v, "true") || !strcasecmp(v, "yes") ||
+	    !strcasecmp(v, "on") || !strcmp(v, "1"))
+		return 1;
+	if (!*v || !strcasecmp(v, "false") || !strcasecmp(v, "no") ||
+	    !strcasecmp(v, "off") || !strcmp(v, "0"))
+		return 0;
+	return -1;
+}
+
+/* Git's calc_shared_perm() for a regular file of mode `mode`. */
+static int shared_mode(const char *v, mode_t mode, mode_t *out)
+{
+	int b;
+
+	if (!v || !strcasecmp(v, "umask")) {
+		*out = mode;
+		return 0;
+	}
+	if (!strcasecmp(v, "group")) {
+		*out = mode | 0660;
+		return 0;
+	}
+	if (!strcasecmp(v, "all") || !strcasecmp(v, "world") ||
+	    !strcasecmp(v, "everybody")) {
+		*out = mode | 0664;
+		return 0;
+	}
+	b = config_bool(v);
+	if (b == 0) {
+		*out = mode;
+		return 0;
+	}
+	if (b == 1) {
+		*out = mode | 0660;
+		return 0;
+	}
+	if (v[0] == '0') {
+		char *end;
+		long m = strtol(v, &end, 8);
+
+		if (*end || m & ~0777)
+			return -1;
+		/* An explicit mode replaces the umask; no execute bits. */
+		*out = (mode_t)(m & 0666);
+		return 0;
+	}
+	return -1;
+}
+
+int config_stack_options(const struct config *cfg,
+			 struct rt_stack_options *opts, char *msg,
+			 size_t msglen)
+{
+	static const struct {
+		const char *key;
+		long long min, max;
+	} ints[] = {
+		{ "reftable.blocksize", 0, 16777215 },
+		{ "reftable.restartinterval", 0, 65535 },
+		{ "reftable.geometricfactor", 0, 256 },
+		{ "reftable.locktimeout", -1, 86400000 },
+	};
+	long long val[4];
+	const char *v;
+	mode_t mask = umask(0);
+	int b;
+
+	umask(mask);
+	rt_stack_options_init(opts);
+	for (size_t i = 0; i < 4; i++) {
+		v = config_get(cfg, ints[i].key);
+		val[i] = -2;
+		if (!v)
+			continue;
+		if (config_int(v, &val[i]) || val[i] < ints[i].min ||
+		    val[i] > ints[i].max) {
+			snprintf(msg, msglen,
+				 "bad config value '%s' for %s (expected %lld "
+				 "to %lld)",
+				 v, ints[i].key, ints[i].min, ints[i].max);
+			return -1;
+		}
+	}
+	if (val[0] >= 0)
+		opts->write.block_size = (uint32_t)val[0];
+	if (val[1] >= 0)
+		opts->write.restart_interval = (uint16_t)val[1];
+	if (val[2] >= 0)
+		opts->geometric_factor = (unsigned)val[2];
+	if (val[3] != -2)
+		opts->lock_timeout_ms = (long)val[3];
+	v = config_get(cfg, "reftable.indexobjects");
+	if (v) {
+		b = config_bool(v);
+		if (b < 0) {
+			snprintf(msg, msglen,
+				 "bad boolean '%s' for reftable.indexObjects",
+				 v);
+			return -1;
+		}
+		opts->write.skip_index_objects = !b;
+	}
+	if (config_get(cfg, "extensions.objectformat") &&
+	    !strcasecmp(config_get(cfg, "extensions.objectformat"), "sha256"))
+		opts->write.hash_id = RT_HASH_SHA256;
+	if (shared_mode(config_get(cfg, "core.sharedrepository"), 0666 & ~mask,
+			&opts->default_permissions)) {
+		snprintf(msg, msglen,
+			 "bad value '%s' for core.sharedRepository",
+			 config_get(cfg, "core.sharedrepository"));
+		return -1;
+	}
+	return 0;
+}

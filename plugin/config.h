@@ -1,0 +1,48 @@
+/*
+ * config.h: the Git configuration the plugin needs, and the stack options
+ * derived from it (reftable.*, core.sharedRepository).
+ *
+ * Values come from `git config --list` run against the repository, so
+ * includes, global and system files and GIT_CONFIG_* apply exactly as for
+ * Git. A git older than the reftable extension skips the repository's
+ * config (warning only): then that file is parsed here and layered on top.
+ */
+#ifndef PLUGIN_CONFIG_H
+#define PLUGIN_CONFIG_H
+
+#include "lib/stack.h"
+
+#include <stdbool.h>
+
+struct repo;
+
+struct config_entry {
+	char *key; /* section[.subsection].name, section and name lowercased */
+	char *value;
+};
+
+struct config {
+	struct config_entry *entries;
+	size_t n;
+	/* false: the repository's file came from the fallback parser */
+	bool from_git;
+};
+
+int config_load(struct config *cfg, const struct repo *repo);
+void config_release(struct config *cfg);
+/* Last value of `key` (compared case-insensitively), or NULL. */
+const char *config_get(const struct config *cfg, const char *key);
+/* Parse a Git integer with k/m/g suffix; -1 on error. */
+int config_int(const char *value, long long *out);
+/* Git's boolean spellings; -1 when not a boolean. */
+int config_bool(const char *value);
+
+/*
+ * Fill stack options from the configuration; on a bad value, write a
+ * message naming the key to `msg` and return -1.
+ */
+int config_stack_options(const struct config *cfg,
+			 struct rt_stack_options *opts, char *msg,
+			 size_t msglen);
+
+#endif
