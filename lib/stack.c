@@ -94,7 +94,7 @@ int rt_stack_read_list(const char *list_path, char ***names, struct rt_err *err)
 	}
 	if (fd >= 0)
 		close(fd);
-	if (!ret && memchr(content.buf, '\0', content.len))
+	if (!ret && content.len && memchr(content.buf, 0, content.len))
 		ret = rt_err_set(err, RT_ERR_FORMAT, "%s: contains a NUL byte",
 				 list_path);
 
@@ -383,7 +383,7 @@ int rt_stack_add(struct rt_stack *st, rt_table_fill_fn fill, void *arg,
 	if (!ret)
 		ret = rt_writer_set_limits(w, next, next);
 	if (!ret)
-		ret = fill(w, arg, err);
+		ret = fill(w, next, arg, err);
 	if (!ret)
 		ret = rt_writer_close(w, err);
 	if (ret)

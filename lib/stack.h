@@ -71,13 +71,13 @@ int rt_stack_read_list(const char *list_path, char ***names,
 void rt_stack_free_names(char **names);
 
 /*
- * Add one table to the stack: lock tables.list, reload if it changed,
- * call `fill` with a writer whose update index range is (next, next), and
- * commit the table if `fill` wrote anything. `fill` learns the update index
- * from rt_stack_max_update_index(st) + 1.
+ * Add one table to the stack: lock tables.list, reload if it changed, call
+ * `fill` with a writer whose update index range is (update_index,
+ * update_index), the next index of the stack, and commit the table if
+ * `fill` wrote anything.
  */
-typedef int (*rt_table_fill_fn)(struct rt_writer *w, void *arg,
-				struct rt_err *err);
+typedef int (*rt_table_fill_fn)(struct rt_writer *w, uint64_t update_index,
+				void *arg, struct rt_err *err);
 int rt_stack_add(struct rt_stack *st, rt_table_fill_fn fill, void *arg,
 		 struct rt_err *err);
 

@@ -1,0 +1,645 @@
+/*
+ * Unit tests of the stack: the geometric segment rule (Git's examples and
+ * a property test), tables.list validation, additions, compaction under
+ * the locking protocol (including a writer appending and another process
+ * compacting while we merge), and clean.
+ */
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/clean.h"
+#include "lib/compact.h"
+#include "testutil.h"
+
+static void assert_segment(const uint64_t *sizes, size_t n, size_t start,
+			   size_t end)
+{
+	struct rt_segment s = rt_suggest_segment(sizes, n, 2);
+
+	assert_int_equal(s.start, start);
+	assert_int_equal(s.end, end);
+}
+
+static void test_segment_examples(void **state)
+{
+	/* From Git's unit tests and the comments of its stack.c. */
+	const uint64_t git1[] = { 512, 64, 17, 16, 9, 9, 9, 16, 2, 16 };
+	const uint64_t none[] = { 64, 32, 16, 8, 4, 2 };
+	const uint64_t none2[] = { 64, 32, 16, 8, 4, 2, 1 };
+	const uint64_t end_last[] = { 64, 32, 16, 8, 4, 3, 1 };
+	const uint64_t start_32[] = { 128, 32, 16, 8, 4, 3, 1 };
+	const uint64_t one[] = { 5 };
+	(void)state;
+
+	assert_segment(git1, 10, 1, 10);
+	assert_segment(none, 6, 0, 0);
+	assert_segment(none2, 7, 0, 0);
+	assert_segment(end_last, 7, 0, 6);
+	assert_segment(start_32, 7, 1, 6);
+	assert_segment(one, 1, 0, 0);
+	assert_segment(NULL, 0, 0, 0);
+}
+
+/*
+ * Property: compacting the suggested segment (a table of the summed size)
+ * leaves a geometric sequence: each table >= factor x the next newer one.
+ */
+static void test_segment_property(void **state)
+{
+	struct rng r = rng_seeded();
+	(void)state;
+
+	for (int trial = 0; trial < 20000; trial++) {
+		uint64_t sizes[40];
+		size_t n = 1 + rng_below(&r, 40), k = 0;
+		unsigned factor = 2 + (unsigned)rng_below(&r, 3);
+		struct rt_segment s;
+
+		for (size_t i = 0; i < n; i++)
+			sizes[i] = 1 + rng_below(&r, trial % 2 ? 100 : 1000000);
+		s = rt_suggest_segment(sizes, n, factor);
+		if (s.end - s.start >= 2) {
+			uint64_t sum = 0;
+
+			for (size_t i = s.start; i < s.end; i++)
+				sum += sizes[i];
+			for (size_t i = 0; i < n; i++) {
+				if (i == s.start)
+					sizes[k++] = sum;
+				else if (i < s.start || i >= s.end)
+					sizes[k++] = sizes[i];
+			}
+			n = k;
+		}
+		for (size_t i = 1; i < n; i++)
+			if (sizes[i - 1] < factor * sizes[i])
+				fail_msg("trial %d: table %zu (%llu) < %u x "
+					 "%llu",
+					 trial, i - 1,
+					 (unsigned long long)sizes[i - 1],
+					 factor, (unsigned long long)sizes[i]);
+		s = rt_suggest_segment(sizes, n, factor);
+		assert_int_equal(s.end - s.start, 0);
+	}
+}
+
+static void test_table_names(void **state)
+{
+	uint64_t min, max;
+	(void)state;
+
+	assert_true(rt_stack_valid_table_name(
+		"0x000000000001-0x000000000002-0123abcd.ref"));
+	assert_true(rt_stack_valid_table_name(
+		"0x0000000000000001-0x0000000000000002-0123abcd.ref"));
+	assert_false(rt_stack_valid_table_name(
+		"0x000000000001-0x000000000002-0123abcd.ref/"));
+	assert_false(rt_stack_valid_table_name(
+		"../0x000000000001-0x000000000002-0123abcd.ref"));
+	assert_false(rt_stack_valid_table_name(
+		"0x000000000001-0x000000000002-0123ABCD.ref"));
+	assert_false(rt_stack_valid_table_name("0x1-0x2-0123abcd.ref"));
+	assert_false(rt_stack_valid_table_name("tables.list"));
+	assert_false(rt_stack_valid_table_name(""));
+	assert_int_equal(rt_stack_parse_table_name(
+				 "0x00000000000a-0x0000000000ff-0123abcd.ref",
+				 &min, &max),
+			 0);
+	assert_true(min == 10 && max == 255);
+}
+
+/* A fresh empty stack directory per test. */
+static char dir[256];
+
+static int rm_entry(const char *path, const struct stat *sb, int flag,
+		    struct FTW *f)
+{
+	(void)sb;
+	(void)flag;
+	(void)f;
+	return remove(path);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s/rt-stack-XXXXXX",
+		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	return nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void write_file(const char *name, const char *content)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(content, f);
+	fclose(f);
+}
+
+static bool exists(const char *name)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return access(path, F_OK) == 0;
+}
+
+struct add {
+	const char *ref; /* NULL: only a log entry for `log_ref` */
+	uint8_t type;
+	const char *log_ref;
+};
+
+/* Addition filler: one ref and/or one log entry at the update index. */
+static int fill(struct rt_writer *w, uint64_t ui, void *arg, struct rt_err *err)
+{
+	const struct add *a = arg;
+	int ret = 0;
+
+	if (a->ref) {
+		struct rt_ref_record ref;
+
+		set_ref(&ref, a->ref, ui, a->type, (uint8_t)ui);
+		ret = rt_writer_add_ref(w, &ref, err);
+		ref_release(&ref);
+	}
+	if (!ret && a->log_ref) {
+		struct rt_log_record log;
+
+		set_log(&log, a->log_ref, ui, RT_LOG_UPDATE, "update");
+		ret = rt_writer_add_log(w, &log, err);
+		log_release(&log);
+	}
+	return ret;
+}
+
+static struct rt_stack *open_stack(void)
+{
+	struct rt_stack_options o;
+	struct rt_err err = { 0 };
+	struct rt_stack *st;
+
+	rt_stack_options_init(&o);
+	o.default_permissions = 0640;
+	if (rt_stack_open(&st, dir, &o, &err))
+		fail_msg("open: %s", err.msg);
+	return st;
+}
+
+static void add(struct rt_stack *st, const char *ref, uint8_t type,
+		const char *log_ref)
+{
+	struct add a = { ref, type, log_ref };
+	struct rt_err err = { 0 };
+
+	if (rt_stack_add(st, fill, &a, &err))
+		fail_msg("add: %s", err.msg);
+}
+
+/* "name:type" of the merged refs, deletions included when asked. */
+static void view(struct rt_stack *st, uint8_t type, bool deletions, char *out,
+		 size_t len)
+{
+	struct rt_merged_iter mi;
+	struct rt_record rec;
+	struct rt_err err = { 0 };
+	size_t used = 0;
+
+	out[0] = '\0';
+	assert_int_equal(rt_merged_iter_init(&mi, st->tables, st->n, type,
+					     deletions, &err),
+			 0);
+	rt_record_init(&rec, type);
+	assert_int_equal(rt_merged_iter_seek(&mi, NULL, 0, &err), 0);
+	while (rt_merged_iter_next(&mi, &rec, &err) == 0) {
+		if (type == RT_BLOCK_REF)
+			used += snprintf(out + used, len - used, "%s%s:%d",
+					 used ? " " : "",
+					 rec.u.ref.refname.buf + 11,
+					 rec.u.ref.value_type);
+		else
+			used += snprintf(
+				out + used, len - used, "%s%s@%llu:%d",
+				used ? " " : "", rec.u.log.refname.buf + 11,
+				(unsigned long long)rec.u.log.update_index,
+				rec.u.log.value_type);
+	}
+	assert_int_equal(err.code, 0);
+	rt_record_release(&rec);
+	rt_merged_iter_release(&mi);
+}
+
+static void test_add_and_reload(void **state)
+{
+	struct rt_stack *st = open_stack(), *other;
+	struct rt_err err = { 0 };
+	struct stat sb;
+	char out[512];
+	(void)state;
+
+	assert_int_equal(st->n, 0);
+	add(st, "refs/heads/a", RT_REF_VAL1, "refs/heads/a");
+	add(st, "refs/heads/b", RT_REF_VAL1, NULL);
+	add(st, "refs/heads/a", RT_REF_DELETION, NULL);
+	assert_int_equal(st->n, 3);
+	assert_int_equal(rt_stack_max_update_index(st), 3);
+	view(st, RT_BLOCK_REF, false, out, sizeof(out));
+	assert_string_equal(out, "b:1");
+	/* New files get the stack's mode, whatever the umask. */
+	assert_int_equal(stat(st->tables[0]->path, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0640);
+	assert_int_equal(stat(st->list_path, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0640);
+
+	/* A second handle sees the additions; an addition reloads first. */
+	other = open_stack();
+	add(other, "refs/heads/c", RT_REF_VAL1, NULL);
+	assert_int_equal(rt_stack_is_outdated(st, &err), 1);
+	add(st, "refs/heads/d", RT_REF_VAL1, NULL);
+	assert_int_equal(st->n, 5);
+	assert_int_equal(rt_stack_reload(other, &err), 0);
+	view(other, RT_BLOCK_REF, false, out, sizeof(out));
+	assert_string_equal(out, "b:1 c:1 d:1");
+	rt_stack_close(other);
+	rt_stack_close(st);
+}
+
+static void test_lock_timeout(void **state)
+{
+	struct rt_stack *st = open_stack();
+	struct add a = { "refs/heads/a", RT_REF_VAL1, NULL };
+	struct rt_err err = { 0 };
+	struct timespec t0, t1;
+	long ms;
+	(void)state;
+
+	write_file("tables.list.lock", "");
+	st->opts.lock_timeout_ms = 150;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(rt_stack_add(st, fill, &a, &err), RT_ERR_LOCK);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (t1.tv_sec - t0.tv_sec) * 1000 +
+	     (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	assert_true(ms >= 150 && ms < 2000);
+	assert_non_null(strstr(err.msg, "tables.list.lock"));
+	/* The other holder's lock is left alone. */
+	assert_true(exists("tables.list.lock"));
+	assert_int_equal(st->n, 0);
+	rt_stack_close(st);
+}
+
+static void test_bad_tables_list(void **state)
+{
+	static const char *const bad[] = {
+		"../0x000000000001-0x000000000001-00000000.ref\n",
+		"0x000000000001-0x000000000001-00000000.ref\nfoo\n",
+		"/etc/passwd\n",
+		"0x000000000001-0x000000000001-00000000.ref/x\n",
+	};
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct rt_err err = { 0 };
+		struct rt_stack *st;
+
+		write_file("tables.list", bad[i]);
+		assert_int_equal(rt_stack_open(&st, dir, NULL, &err),
+				 RT_ERR_NAME);
+		assert_non_null(strstr(err.msg, "tables.list:"));
+		assert_non_null(strstr(err.msg, "is not a table name"));
+	}
+}
+
+static void test_compact_range_and_all(void **state)
+{
+	struct rt_stack *st = open_stack();
+	struct rt_compact_result res;
+	struct rt_err err = { 0 };
+	char before[512], after[512];
+	(void)state;
+
+	add(st, "refs/heads/a", RT_REF_VAL1, "refs/heads/a");
+	add(st, "refs/heads/b", RT_REF_VAL1, "refs/heads/b");
+	add(st, "refs/heads/a", RT_REF_DELETION, "refs/heads/a");
+	add(st, "refs/heads/c", RT_REF_VAL2, "refs/heads/c");
+	add(st, "refs/heads/d", RT_REF_SYMREF, NULL);
+	add(st, "refs/heads/b", RT_REF_DELETION, NULL);
+	view(st, RT_BLOCK_REF, false, before, sizeof(before));
+
+	/* Middle segment: deletions must survive (older tables exist). */
+	assert_int_equal(rt_stack_compact_range(st, 2, 4, NULL, &res, &err), 0);
+	assert_int_equal(st->n, 4);
+	assert_int_equal(res.tables_before, 6);
+	assert_int_equal(res.tables_after, 4);
+	assert_true(st->tables[2]->min_update_index == 3 &&
+		    st->tables[2]->max_update_index == 5);
+	view(st, RT_BLOCK_REF, false, after, sizeof(after));
+	assert_string_equal(before, after);
+	view(st, RT_BLOCK_REF, true, after, sizeof(after));
+	assert_string_equal(after, "a:0 b:0 c:2 d:3");
+
+	/* Whole stack: one table, deletion records gone. */
+	assert_int_equal(rt_stack_compact_all(st, NULL, &res, &err), 0);
+	assert_int_equal(st->n, 1);
+	view(st, RT_BLOCK_REF, true, after, sizeof(after));
+	assert_string_equal(after, "c:2 d:3");
+	view(st, RT_BLOCK_LOG, true, after, sizeof(after));
+	assert_string_equal(after, "a@3:1 a@1:1 b@2:1 c@4:1");
+	/* Old tables are gone from the directory. */
+	{
+		DIR *d = opendir(dir);
+		int refs = 0;
+
+		for (struct dirent *e; (e = readdir(d));)
+			refs += strstr(e->d_name, ".ref") != NULL;
+		closedir(d);
+		assert_int_equal(refs, 1);
+	}
+	rt_stack_close(st);
+}
+
+static bool drop_odd(void *arg, const struct rt_log_record *log)
+{
+	(void)arg;
+	return log->update_index % 2;
+}
+
+static void test_log_drop_and_tombstones(void **state)
+{
+	struct rt_compact_options o = { .drop_log = drop_odd };
+	struct rt_stack *st = open_stack();
+	struct rt_compact_result res;
+	struct rt_err err = { 0 };
+	char out[512];
+	(void)state;
+
+	for (int i = 0; i < 6; i++)
+		add(st, NULL, 0, "refs/heads/x");
+	/* Not from the oldest table: dropped entries become tombstones. */
+	assert_int_equal(rt_stack_compact_range(st, 2, 5, &o, &res, &err), 0);
+	assert_int_equal(res.logs_dropped, 2);
+	view(st, RT_BLOCK_LOG, true, out, sizeof(out));
+	assert_string_equal(out, "x@6:1 x@5:0 x@4:1 x@3:0 x@2:1 x@1:1");
+	view(st, RT_BLOCK_LOG, false, out, sizeof(out));
+	assert_string_equal(out, "x@6:1 x@4:1 x@2:1 x@1:1");
+	/* From the oldest: dropped outright, tombstones forgotten. */
+	assert_int_equal(rt_stack_compact_all(st, &o, &res, &err), 0);
+	view(st, RT_BLOCK_LOG, true, out, sizeof(out));
+	assert_string_equal(out, "x@6:1 x@4:1 x@2:1");
+	rt_stack_close(st);
+}
+
+static void test_best_effort_and_busy(void **state)
+{
+	struct rt_compact_options be = { .best_effort = true };
+	struct rt_stack *st = open_stack();
+	struct rt_compact_result res;
+	struct rt_err err = { 0 };
+	char lock[256];
+	(void)state;
+
+	for (int i = 0; i < 6; i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "refs/heads/r%d", i);
+		add(st, name, RT_REF_VAL1, NULL);
+	}
+	/* Someone compacts table 2: its lock exists. */
+	snprintf(lock, sizeof(lock), "%s.lock", st->tables[2]->name);
+	write_file(lock, "");
+	assert_int_equal(rt_stack_compact_range(st, 0, 5, NULL, &res, &err),
+			 RT_ERR_LOCK);
+	assert_int_equal(st->n, 6);
+	assert_true(exists(lock));
+	/* Best effort: the newer tables 3-5 are compacted. */
+	rt_err_clear(&err);
+	assert_int_equal(rt_stack_compact_range(st, 0, 5, &be, &res, &err), 0);
+	assert_int_equal(res.first, 3);
+	assert_int_equal(res.last, 5);
+	assert_int_equal(st->n, 4);
+	assert_true(exists(lock));
+	/* Only table 1 lockable below the busy one: fewer than two. */
+	rt_err_clear(&err);
+	snprintf(lock, sizeof(lock), "%s.lock", st->tables[3]->name);
+	write_file(lock, "");
+	assert_int_equal(rt_stack_compact_range(st, 0, 3, &be, &res, &err),
+			 RT_ERR_LOCK);
+	rt_stack_close(st);
+}
+
+static void test_outdated(void **state)
+{
+	struct rt_stack *a = open_stack(), *b;
+	struct rt_err err = { 0 };
+	(void)state;
+
+	add(a, "refs/heads/x", RT_REF_VAL1, NULL);
+	add(a, "refs/heads/y", RT_REF_VAL1, NULL);
+	b = open_stack();
+	add(a, "refs/heads/z", RT_REF_VAL1, NULL);
+	assert_int_equal(rt_stack_compact_all(b, NULL, NULL, &err),
+			 RT_ERR_OUTDATED);
+	assert_int_equal(a->n, 3);
+	rt_err_clear(&err);
+	assert_int_equal(rt_stack_reload(b, &err), 0);
+	assert_int_equal(rt_stack_compact_all(b, NULL, NULL, &err), 0);
+	assert_int_equal(b->n, 1);
+	rt_stack_close(a);
+	rt_stack_close(b);
+}
+
+/*
+ * While our compaction of tables 2-3 merges (tables.list unlocked), another
+ * process appends a table and compacts tables 0-1: the segment moves down
+ * by one and a table appears on top. The swap must land in the right place.
+ */
+struct interferer {
+	bool done;
+};
+
+static bool interfere(void *arg, const struct rt_log_record *log)
+{
+	struct interferer *in = arg;
+	struct rt_stack *other;
+	struct rt_err err = { 0 };
+
+	(void)log;
+	if (in->done)
+		return false;
+	in->done = true;
+	other = open_stack();
+	add(other, "refs/heads/late", RT_REF_VAL1, NULL);
+	if (rt_stack_compact_range(other, 0, 1, NULL, NULL, &err))
+		fail_msg("concurrent compaction: %s", err.msg);
+	rt_stack_close(other);
+	return false;
+}
+
+static void test_segment_moves_during_compaction(void **state)
+{
+	struct interferer in = { false };
+	struct rt_compact_options o = { .drop_log = interfere,
+					.drop_arg = &in };
+	struct rt_stack *st = open_stack();
+	struct rt_err err = { 0 };
+	char out[512];
+	(void)state;
+
+	add(st, "refs/heads/a", RT_REF_VAL1, "refs/heads/a");
+	add(st, "refs/heads/b", RT_REF_VAL1, "refs/heads/b");
+	add(st, "refs/heads/c", RT_REF_VAL1, "refs/heads/c");
+	add(st, "refs/heads/d", RT_REF_VAL1, "refs/heads/d");
+	assert_int_equal(rt_stack_compact_range(st, 2, 3, &o, NULL, &err), 0);
+	assert_true(in.done);
+	/* [a+b] [c+d] [late] */
+	assert_int_equal(st->n, 3);
+	assert_true(st->tables[0]->max_update_index == 2);
+	assert_true(st->tables[1]->min_update_index == 3 &&
+		    st->tables[1]->max_update_index == 4);
+	assert_true(st->tables[2]->min_update_index == 5);
+	view(st, RT_BLOCK_REF, false, out, sizeof(out));
+	assert_string_equal(out, "a:1 b:1 c:1 d:1 late:1");
+	rt_stack_close(st);
+}
+
+static void set_age(const char *name, time_t age)
+{
+	char path[512];
+	struct timespec ts[2];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	ts[0].tv_sec = ts[1].tv_sec = time(NULL) - age;
+	ts[0].tv_nsec = ts[1].tv_nsec = 0;
+	assert_int_equal(utimensat(AT_FDCWD, path, ts, 0), 0);
+}
+
+struct seen {
+	char removed[1024];
+	char kept[1024];
+};
+
+static void record(void *arg, const struct rt_clean_item *it)
+{
+	struct seen *s = arg;
+	char *dst = it->removed ? s->removed : s->kept;
+
+	strcat(dst, it->name);
+	strcat(dst, " ");
+}
+
+static void test_clean(void **state)
+{
+	struct rt_clean_options o = { .grace_seconds = 3600,
+				      .stale_lock_seconds = 3600 };
+	struct rt_stack *st = open_stack();
+	struct rt_err err = { 0 };
+	struct seen s = { "", "" };
+	char listed[128], outside[600], link[600];
+	(void)state;
+
+	add(st, "refs/heads/a", RT_REF_VAL1, NULL);
+	add(st, "refs/heads/b", RT_REF_VAL1, NULL);
+	snprintf(listed, sizeof(listed), "%s", st->tables[0]->name);
+	write_file("0x000000000001-0x000000000001-aaaaaaaa.ref", "old orphan");
+	set_age("0x000000000001-0x000000000001-aaaaaaaa.ref", 7200);
+	write_file("0x000000000001-0x000000000001-bbbbbbbb.ref", "young");
+	write_file("0x000000000009-0x000000000009-cccccccc.ref", "future");
+	set_age("0x000000000009-0x000000000009-cccccccc.ref", 7200);
+	write_file("0x000000000001-0x000000000002-dddddddd.temp.Ab12Cd", "t");
+	set_age("0x000000000001-0x000000000002-dddddddd.temp.Ab12Cd", 7200);
+	write_file("0x000000000001-0x000000000001-eeeeeeee.ref", "locked");
+	set_age("0x000000000001-0x000000000001-eeeeeeee.ref", 7200);
+	write_file("0x000000000001-0x000000000001-eeeeeeee.ref.lock", "");
+	write_file("stale.lock", "");
+	set_age("stale.lock", 7200);
+	/* A symlink named like an orphan table: never followed. */
+	snprintf(outside, sizeof(outside), "%s/../rt-outside-%d", dir,
+		 (int)getpid());
+	write_file("../x", "");
+	snprintf(link, sizeof(link),
+		 "%s/0x000000000001-0x000000000001-ffffffff.ref", dir);
+	{
+		FILE *f = fopen(outside, "w");
+
+		fputs("precious", f);
+		fclose(f);
+	}
+	assert_int_equal(symlink(outside, link), 0);
+
+	o.dry_run = true;
+	assert_int_equal(rt_stack_clean(st, &o, record, &s, &err), 0);
+	assert_string_equal(s.removed, "");
+	assert_true(exists("0x000000000001-0x000000000001-aaaaaaaa.ref"));
+
+	o.dry_run = false;
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(rt_stack_clean(st, &o, record, &s, &err), 0);
+	assert_non_null(strstr(s.removed, "aaaaaaaa.ref"));
+	assert_non_null(strstr(s.removed, "dddddddd.temp"));
+	assert_null(strstr(s.removed, "bbbbbbbb"));
+	assert_null(strstr(s.removed, "cccccccc"));
+	assert_null(strstr(s.removed, "eeeeeeee"));
+	assert_null(strstr(s.removed, "stale.lock"));
+	assert_non_null(strstr(s.kept, "stale.lock"));
+	assert_true(exists(listed));
+	assert_true(exists("0x000000000001-0x000000000001-ffffffff.ref"));
+	assert_int_equal(access(outside, F_OK), 0);
+
+	o.remove_stale_locks = true;
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(rt_stack_clean(st, &o, record, &s, &err), 0);
+	assert_non_null(strstr(s.removed, "stale.lock"));
+	assert_false(exists("stale.lock"));
+	assert_true(exists("0x000000000001-0x000000000001-eeeeeeee.ref.lock"));
+	assert_int_equal(st->n, 2);
+	unlink(outside);
+	rt_stack_close(st);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_segment_examples),
+		cmocka_unit_test(test_segment_property),
+		cmocka_unit_test(test_table_names),
+		cmocka_unit_test_setup_teardown(test_add_and_reload, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_lock_timeout, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_bad_tables_list, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_compact_range_and_all,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_log_drop_and_tombstones,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_best_effort_and_busy,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_outdated, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_segment_moves_during_compaction, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_clean, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
