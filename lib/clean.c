@@ -212,6 +212,7 @@ int rt_stack_clean(struct rt_stack *st, const struct rt_clean_options *opts,
 done:
 	rt_stack_free_names(names);
 	rt_lock_release(&lock);
+	rt_stack_note_lock(st, &lock);
 	close(c.dirfd);
 	return ret;
 }

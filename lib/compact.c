@@ -42,6 +42,7 @@ static int write_merged(struct rt_writer *w, struct merge_state *m,
 	ret = rt_merged_iter_init(&mi, tables, n, RT_BLOCK_REF, true, err);
 	if (ret)
 		return ret;
+	rt_merged_iter_drop_behind(&mi);
 	rt_record_init(&rec, RT_BLOCK_REF);
 	ret = rt_merged_iter_seek(&mi, NULL, 0, err);
 	while (!ret && !(ret = rt_merged_iter_next(&mi, &rec, err))) {
@@ -58,6 +59,7 @@ static int write_merged(struct rt_writer *w, struct merge_state *m,
 	ret = rt_merged_iter_init(&mi, tables, n, RT_BLOCK_LOG, true, err);
 	if (ret)
 		return ret;
+	rt_merged_iter_drop_behind(&mi);
 	rt_record_init(&rec, RT_BLOCK_LOG);
 	ret = rt_merged_iter_seek(&mi, NULL, 0, err);
 	while (!ret && !(ret = rt_merged_iter_next(&mi, &rec, err))) {
@@ -107,6 +109,9 @@ static int write_compacted(struct merge_state *m, struct rt_tmpfile *tmp,
 		ret = write_merged(w, m, err);
 	if (!ret)
 		ret = rt_writer_close(w, err);
+	/* Synced now, while tables.list is not locked. */
+	if (!ret)
+		ret = rt_tmpfile_sync(tmp, err);
 	if (!ret) {
 		const struct rt_writer_stats *ws = rt_writer_stats(w);
 
@@ -233,6 +238,8 @@ int rt_stack_compact_range(struct rt_stack *st, size_t first, size_t last,
 
 	/* 3. */
 	rt_lock_release(&list_lock);
+	rt_stack_note_lock(st, &list_lock);
+	list_lock.held_ns = 0;
 
 	/* 4. */
 	ret = write_compacted(&m, &tmp, &empty, err);
@@ -277,6 +284,8 @@ int rt_stack_compact_range(struct rt_stack *st, size_t first, size_t last,
 	for (size_t i = pos + last - first + 1; i < nnames; i++)
 		list[k++] = names[i];
 	ret = rt_stack_commit_list(st, &list_lock, list, err);
+	rt_stack_note_lock(st, &list_lock);
+	list_lock.held_ns = 0;
 	if (ret)
 		goto unlink_new;
 
@@ -298,6 +307,7 @@ done:
 		rt_lock_release(&locks[i]);
 	free(locks);
 	rt_lock_release(&list_lock);
+	rt_stack_note_lock(st, &list_lock);
 	rt_stack_free_names(names);
 	free(list);
 	rt_buf_release(&path);

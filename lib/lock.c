@@ -14,12 +14,17 @@
 #include <time.h>
 #include <unistd.h>
 
-static uint64_t now_ms(void)
+static uint64_t now_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (uint64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static uint64_t now_ms(void)
+{
+	return now_ns() / 1000000;
 }
 
 static void sleep_ms(long ms)
@@ -111,6 +116,8 @@ int rt_lock_acquire(struct rt_lock *l, const char *target, long timeout_ms,
 		if (backoff < 64)
 			backoff *= 2;
 	}
+	l->acquired_ns = now_ns();
+	l->held_ns = 0;
 	if (mode && fchmod(l->fd, mode) < 0) {
 		int ret = rt_err_errno(err, RT_ERR_IO, "cannot chmod %s",
 				       l->path);
@@ -155,6 +162,9 @@ int rt_lock_commit(struct rt_lock *l, struct rt_err *err)
 				   l->path, target);
 		rt_lock_release(l);
 	} else {
+		/* The rename released the lock; the directory sync need not
+		 * keep others waiting. */
+		l->held_ns = now_ns() - l->acquired_ns;
 		free(l->path);
 		l->path = NULL;
 		ret = rt_fsync_parent(target, err);
@@ -175,6 +185,7 @@ void rt_lock_release(struct rt_lock *l)
 	rt_lock_close_fd(l);
 	if (l->path) {
 		unlink(l->path);
+		l->held_ns = now_ns() - l->acquired_ns;
 		free(l->path);
 		l->path = NULL;
 	}
@@ -213,12 +224,11 @@ int rt_tmpfile_write(void *tmpfile, const void *data, size_t len)
 	return write_all(t->fd, data, len) < 0 ? RT_ERR_IO : 0;
 }
 
-int rt_tmpfile_rename(struct rt_tmpfile *t, const char *dest,
-		      struct rt_err *err)
+int rt_tmpfile_sync(struct rt_tmpfile *t, struct rt_err *err)
 {
 	if (!t->path || t->fd < 0)
 		return rt_err_set(err, RT_ERR_API,
-				  "renaming a closed temp file");
+				  "syncing a closed temp file");
 	if (fsync(t->fd) < 0)
 		return rt_err_errno(err, RT_ERR_IO, "cannot fsync %s", t->path);
 	if (close(t->fd) < 0) {
@@ -226,12 +236,21 @@ int rt_tmpfile_rename(struct rt_tmpfile *t, const char *dest,
 		return rt_err_errno(err, RT_ERR_IO, "cannot close %s", t->path);
 	}
 	t->fd = -1;
+	return 0;
+}
+
+int rt_tmpfile_rename(struct rt_tmpfile *t, const char *dest,
+		      struct rt_err *err)
+{
+	if (!t->path || t->fd >= 0)
+		return rt_err_set(err, RT_ERR_API,
+				  "renaming a temp file not synced");
 	if (rename(t->path, dest) < 0)
 		return rt_err_errno(err, RT_ERR_IO, "cannot rename %s to %s",
 				    t->path, dest);
 	free(t->path);
 	t->path = NULL;
-	return rt_fsync_parent(dest, err);
+	return 0;
 }
 
 void rt_tmpfile_delete(struct rt_tmpfile *t)

@@ -13,15 +13,18 @@
 #include "lib/error.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 struct rt_lock {
 	char *path; /* <target>.lock; NULL when not held */
 	int fd;
+	uint64_t acquired_ns; /* CLOCK_MONOTONIC */
+	uint64_t held_ns; /* of the last hold, set when it ends */
 };
 
 /* clang-format off */
-#define RT_LOCK_INIT { NULL, -1 }
+#define RT_LOCK_INIT { NULL, -1, 0, 0 }
 /* clang-format on */
 
 /*
@@ -55,7 +58,15 @@ int rt_tmpfile_create(struct rt_tmpfile *t, const char *pattern, mode_t mode,
 		      struct rt_err *err);
 /* A write function for rt_writer that writes to the temp file. */
 int rt_tmpfile_write(void *tmpfile, const void *data, size_t len);
-/* fsync, close and rename to `dest`; fsync the directory. */
+/*
+ * fsync and close. Done before taking tables.list.lock: syncing a large
+ * table must not happen while other writers wait for the lock.
+ */
+int rt_tmpfile_sync(struct rt_tmpfile *t, struct rt_err *err);
+/*
+ * Rename a synced temp file to `dest`. The directory is not synced here:
+ * the tables.list commit that follows syncs it once for both renames.
+ */
 int rt_tmpfile_rename(struct rt_tmpfile *t, const char *dest,
 		      struct rt_err *err);
 /* Remove the temp file if it still exists. */

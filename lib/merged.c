@@ -164,3 +164,9 @@ void rt_merged_iter_release(struct rt_merged_iter *mi)
 	rt_buf_release(&mi->key);
 	memset(mi, 0, sizeof(*mi));
 }
+
+void rt_merged_iter_drop_behind(struct rt_merged_iter *mi)
+{
+	for (size_t i = 0; i < mi->n; i++)
+		rt_table_iter_drop_behind(&mi->subs[i].it);
+}

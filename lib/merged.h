@@ -32,5 +32,7 @@ int rt_merged_iter_seek(struct rt_merged_iter *mi, const void *key, size_t len,
 int rt_merged_iter_next(struct rt_merged_iter *mi, struct rt_record *rec,
 			struct rt_err *err);
 void rt_merged_iter_release(struct rt_merged_iter *mi);
+/* rt_table_iter_drop_behind() for every table: for one full pass. */
+void rt_merged_iter_drop_behind(struct rt_merged_iter *mi);
 
 #endif

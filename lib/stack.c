@@ -300,6 +300,16 @@ int rt_stack_is_outdated(struct rt_stack *st, struct rt_err *err)
 	return ret;
 }
 
+void rt_stack_note_lock(struct rt_stack *st, const struct rt_lock *lock)
+{
+	if (!lock->held_ns)
+		return;
+	st->lock_stats.holds++;
+	st->lock_stats.total_ns += lock->held_ns;
+	if (lock->held_ns > st->lock_stats.max_ns)
+		st->lock_stats.max_ns = lock->held_ns;
+}
+
 uint32_t rt_random_u32(void)
 {
 	uint32_t r;
@@ -396,7 +406,9 @@ int rt_stack_add(struct rt_stack *st, rt_table_fill_fn fill, void *arg,
 		ret = rt_err_set(err, RT_ERR_NOMEM, "out of memory");
 		goto done;
 	}
-	ret = rt_tmpfile_rename(&tmp, path.buf, err);
+	ret = rt_tmpfile_sync(&tmp, err);
+	if (!ret)
+		ret = rt_tmpfile_rename(&tmp, path.buf, err);
 	if (ret)
 		goto done;
 
@@ -421,6 +433,7 @@ done:
 	rt_writer_free(w);
 	rt_tmpfile_delete(&tmp);
 	rt_lock_release(&lock);
+	rt_stack_note_lock(st, &lock);
 	rt_buf_release(&path);
 	return ret;
 }

@@ -30,13 +30,28 @@ struct rt_stack_options {
 /* Defaults as Git has them: 100 ms lock timeout, factor 2. */
 void rt_stack_options_init(struct rt_stack_options *opts);
 
+/*
+ * How long this process held tables.list.lock. Every Git writer waits for
+ * it (up to reftable.lockTimeout, 100 ms by default), so holds must stay
+ * well below that.
+ */
+struct rt_stack_lock_stats {
+	unsigned holds;
+	uint64_t max_ns;
+	uint64_t total_ns;
+};
+
 struct rt_stack {
 	char *dir;
 	char *list_path;
 	struct rt_stack_options opts;
 	struct rt_table **tables; /* oldest first */
 	size_t n;
+	struct rt_stack_lock_stats lock_stats;
 };
+
+/* Account for a hold of tables.list.lock that just ended. */
+void rt_stack_note_lock(struct rt_stack *st, const struct rt_lock *lock);
 
 /* `opts` may be NULL for the defaults. */
 int rt_stack_open(struct rt_stack **out, const char *dir,

@@ -235,6 +235,26 @@ static uint64_t next_block_off(struct rt_table_iter *it)
 	return next < it->t->footer_off ? next : 0;
 }
 
+void rt_table_iter_drop_behind(struct rt_table_iter *it)
+{
+	it->drop_behind = true;
+}
+
+/* Release whole pages of the mapping before file offset `upto`. */
+static void drop_pages(struct rt_table_iter *it, uint64_t upto)
+{
+	static const uint64_t chunk = 1 << 20;
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+	uint64_t from = it->dropped - it->dropped % page;
+
+	upto -= upto % page;
+	/* In steps of a megabyte: one call per block would cost more. */
+	if (!it->drop_behind || !it->t->mapped || upto < from + chunk)
+		return;
+	madvise((void *)(it->t->data + from), upto - from, MADV_DONTNEED);
+	it->dropped = upto;
+}
+
 /* Move to the next block of the section; 1 when there is none. */
 static int advance_block(struct rt_table_iter *it, struct rt_err *err)
 {
@@ -243,6 +263,7 @@ static int advance_block(struct rt_table_iter *it, struct rt_err *err)
 
 	if (!next || it->t->data[next] != it->type)
 		return 1;
+	drop_pages(it, next);
 	ret = load_block(it, next, it->type, err);
 	if (ret)
 		return ret;

@@ -48,6 +48,9 @@ struct rt_table_iter {
 	struct rt_block_iter bi;
 	bool have_block;
 	bool done;
+	/* Release pages already read (see rt_table_iter_drop_behind). */
+	bool drop_behind;
+	uint64_t dropped; /* file offset up to which pages were released */
 	struct rt_record idx; /* scratch for index lookups */
 };
 
@@ -60,6 +63,12 @@ int rt_table_iter_seek(struct rt_table_iter *it, const void *key, size_t len,
 int rt_table_iter_next(struct rt_table_iter *it, struct rt_record *rec,
 		       struct rt_err *err);
 void rt_table_iter_release(struct rt_table_iter *it);
+/*
+ * For one pass over a whole section (compaction, dumps): as iteration
+ * moves on, the mapped pages behind it are handed back to the kernel, so
+ * memory stays flat however large the table. They stay in the page cache.
+ */
+void rt_table_iter_drop_behind(struct rt_table_iter *it);
 
 /*
  * Call `fn` for each ref of this table whose value or peeled value is

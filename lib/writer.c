@@ -14,6 +14,7 @@
  */
 #include "lib/writer.h"
 #include "lib/block.h"
+#include "lib/objsort.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -25,12 +26,6 @@ struct section {
 	uint64_t offset;
 	uint64_t index_offset;
 	uint64_t blocks;
-};
-
-/* One (object id, ref block position) pair, for obj blocks. */
-struct obj_entry {
-	uint8_t hash[RT_MAX_HASH_SIZE];
-	uint64_t offset;
 };
 
 struct rt_writer {
@@ -56,8 +51,11 @@ struct rt_writer {
 	struct rt_index_record *index;
 	size_t index_len, index_cap;
 
-	struct obj_entry *objs;
-	size_t obj_len, obj_cap;
+	/* (object id, block position) pairs for obj blocks. */
+	struct rt_objsort *objs;
+	uint8_t last_obj[RT_MAX_HASH_SIZE];
+	uint64_t last_obj_pos;
+	bool have_last_obj;
 
 	struct section ref, obj, log;
 	struct rt_writer_stats stats;
@@ -336,102 +334,110 @@ static int finish_section(struct rt_writer *w, struct rt_err *err)
 	return 0;
 }
 
-static int obj_push(struct rt_writer *w, const uint8_t *hash)
+static int obj_push(struct rt_writer *w, const uint8_t *hash,
+		    struct rt_err *err)
 {
-	struct obj_entry *e;
+	int ret;
 
-	if (w->obj_len == w->obj_cap) {
-		size_t cap = w->obj_cap ? w->obj_cap * 2 : 256;
-		struct obj_entry *p = realloc(w->objs, cap * sizeof(*p));
+	/* Neighbouring refs often share an object and a block. */
+	if (w->have_last_obj && w->last_obj_pos == w->next &&
+	    !memcmp(w->last_obj, hash, w->hash_size))
+		return 0;
+	if (!w->objs && (ret = rt_objsort_new(&w->objs, w->hash_size,
+					      w->opts.obj_sort_memory ?
+						      w->opts.obj_sort_memory :
+						      4u << 20,
+					      w->opts.temp_dir, err)))
+		return ret;
+	memcpy(w->last_obj, hash, w->hash_size);
+	w->last_obj_pos = w->next;
+	w->have_last_obj = true;
+	return rt_objsort_add(w->objs, hash, w->next, err);
+}
+
+static int obj_offsets_push(struct rt_obj_record *o, uint64_t off)
+{
+	if (o->offset_len && o->offsets[o->offset_len - 1] == off)
+		return 0;
+	if (o->offset_len == o->offset_cap) {
+		size_t cap = o->offset_cap ? 2 * o->offset_cap : 8;
+		uint64_t *p = realloc(o->offsets, cap * sizeof(*p));
 
 		if (!p)
 			return RT_ERR_NOMEM;
-		w->objs = p;
-		w->obj_cap = cap;
+		o->offsets = p;
+		o->offset_cap = cap;
 	}
-	e = &w->objs[w->obj_len++];
-	/* obj_cmp() compares whole arrays: keep the tail of SHA-1s zero. */
-	memset(e->hash, 0, sizeof(e->hash));
-	memcpy(e->hash, hash, w->hash_size);
-	e->offset = w->next;
+	o->offsets[o->offset_len++] = off;
 	return 0;
 }
 
-static int obj_cmp(const void *a, const void *b)
+/* Add the obj record gathered in `rec` (its prefix set from `hash`). */
+static int emit_obj(struct rt_writer *w, struct rt_record *rec,
+		    const uint8_t *hash, struct rt_err *err)
 {
-	const struct obj_entry *x = a, *y = b;
-	int c = memcmp(x->hash, y->hash, RT_MAX_HASH_SIZE);
+	int ret;
 
-	if (c)
-		return c;
-	return x->offset < y->offset ? -1 : x->offset > y->offset;
+	if (rt_buf_set(&rec->u.obj.prefix, hash, w->stats.obj_id_len))
+		return rt_err_set(err, RT_ERR_NOMEM, "out of memory");
+	ret = add_record(w, rec, NULL);
+	if (ret == RT_ERR_TOO_BIG) {
+		/* Too many blocks to list: readers then scan all refs. */
+		rec->u.obj.offset_len = 0;
+		ret = add_record(w, rec, err);
+	} else if (ret) {
+		ret = rt_err_set(err, ret, "writing obj block failed");
+	}
+	rec->u.obj.offset_len = 0;
+	return ret;
 }
 
-/* Write obj blocks: each distinct object id, abbreviated, with its blocks. */
+/*
+ * Write obj blocks: each distinct object id, abbreviated to the shortest
+ * length that still tells all of this table's ids apart (at least 2), with
+ * the positions of the ref blocks that mention it. Two passes over the
+ * sorted pairs: the length first, then the records.
+ */
 static int write_obj_section(struct rt_writer *w, struct rt_err *err)
 {
+	uint8_t prev[RT_MAX_HASH_SIZE], hash[RT_MAX_HASH_SIZE];
 	size_t max_common = OBJ_ID_MIN_LEN - 1;
 	struct rt_record rec;
-	int ret = 0;
+	bool have = false;
+	uint64_t pos;
+	int ret;
 
-	qsort(w->objs, w->obj_len, sizeof(*w->objs), obj_cmp);
-	for (size_t i = 1; i < w->obj_len; i++) {
-		size_t c = rt_common_prefix(w->objs[i - 1].hash, w->hash_size,
-					    w->objs[i].hash, w->hash_size);
+	if ((ret = rt_objsort_rewind(w->objs, err)))
+		return ret;
+	while (!(ret = rt_objsort_next(w->objs, hash, &pos, err))) {
+		if (have) {
+			size_t c = rt_common_prefix(prev, w->hash_size, hash,
+						    w->hash_size);
 
-		if (c < (size_t)w->hash_size && c > max_common)
-			max_common = c;
+			if (c < (size_t)w->hash_size && c > max_common)
+				max_common = c;
+		}
+		memcpy(prev, hash, w->hash_size);
+		have = true;
 	}
+	if (ret < 0)
+		return ret;
 	w->stats.obj_id_len = (int)max_common + 1;
 
 	rt_record_init(&rec, RT_BLOCK_OBJ);
-	for (size_t i = 0; !ret && i < w->obj_len;) {
-		size_t j = i;
-
-		rec.u.obj.offset_len = 0;
-		for (; j < w->obj_len &&
-		       !memcmp(w->objs[j].hash, w->objs[i].hash, w->hash_size);
-		     j++) {
-			struct rt_obj_record *o = &rec.u.obj;
-			uint64_t off = w->objs[j].offset;
-
-			if (o->offset_len &&
-			    o->offsets[o->offset_len - 1] == off)
-				continue;
-			if (o->offset_len == o->offset_cap) {
-				size_t cap = o->offset_cap ? 2 * o->offset_cap :
-							     8;
-				uint64_t *p =
-					realloc(o->offsets, cap * sizeof(*p));
-
-				if (!p) {
-					ret = rt_err_set(err, RT_ERR_NOMEM,
-							 "out of memory");
-					break;
-				}
-				o->offsets = p;
-				o->offset_cap = cap;
-			}
-			o->offsets[o->offset_len++] = off;
-		}
-		if (ret)
-			break;
-		rt_buf_set(&rec.u.obj.prefix, w->objs[i].hash,
-			   w->stats.obj_id_len);
-		ret = add_record(w, &rec, NULL);
-		if (ret == RT_ERR_TOO_BIG) {
-			/* Too many blocks to list: readers scan all refs. */
-			rec.u.obj.offset_len = 0;
-			ret = add_record(w, &rec, err);
-		} else if (ret) {
-			rt_err_set(err, ret, "writing obj block failed");
-		}
-		i = j;
+	have = false;
+	ret = rt_objsort_rewind(w->objs, err);
+	while (!ret && !(ret = rt_objsort_next(w->objs, hash, &pos, err))) {
+		if (have && memcmp(prev, hash, w->hash_size))
+			ret = emit_obj(w, &rec, prev, err);
+		if (!ret && obj_offsets_push(&rec.u.obj, pos))
+			ret = rt_err_set(err, RT_ERR_NOMEM, "out of memory");
+		memcpy(prev, hash, w->hash_size);
+		have = true;
 	}
+	if (ret == 1)
+		ret = have ? emit_obj(w, &rec, prev, err) : 0;
 	rt_record_release(&rec);
-	free(w->objs);
-	w->objs = NULL;
-	w->obj_len = w->obj_cap = 0;
 	if (ret)
 		return ret;
 	return finish_section(w, err);
@@ -445,12 +451,11 @@ static int finish_ref_section(struct rt_writer *w, struct rt_err *err)
 	if (ret)
 		return ret;
 	/* Without a ref index readers scan a few blocks; objs add nothing. */
-	if (!w->opts.skip_index_objects && w->ref.index_offset && w->obj_len)
-		return write_obj_section(w, err);
-	free(w->objs);
+	if (!w->opts.skip_index_objects && w->ref.index_offset && w->objs)
+		ret = write_obj_section(w, err);
+	rt_objsort_free(w->objs);
 	w->objs = NULL;
-	w->obj_len = w->obj_cap = 0;
-	return 0;
+	return ret;
 }
 
 int rt_writer_add_ref(struct rt_writer *w, const struct rt_ref_record *ref,
@@ -484,12 +489,10 @@ int rt_writer_add_ref(struct rt_writer *w, const struct rt_ref_record *ref,
 		return 0;
 	/* w->next is the position of the block that now holds the ref. */
 	if (ref->value_type == RT_REF_VAL1 || ref->value_type == RT_REF_VAL2)
-		ret = obj_push(w, ref->value);
+		ret = obj_push(w, ref->value, err);
 	if (!ret && ref->value_type == RT_REF_VAL2)
-		ret = obj_push(w, ref->peeled);
-	if (ret)
-		return rt_err_set(err, ret, "out of memory");
-	return 0;
+		ret = obj_push(w, ref->peeled, err);
+	return ret;
 }
 
 /* Git's normalisation: one trailing newline, no inner ones. */
@@ -599,7 +602,7 @@ void rt_writer_free(struct rt_writer *w)
 	rt_block_writer_release(&w->bw);
 	index_clear(w);
 	free(w->index);
-	free(w->objs);
+	rt_objsort_free(w->objs);
 	free(w->block);
 	rt_buf_release(&w->last_key);
 	rt_buf_release(&w->key);

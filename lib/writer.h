@@ -4,8 +4,8 @@
  * Refs are added in ascending name order, then logs in ascending key order
  * (refname, then update index descending). Blocks go out through the
  * caller's write function as soon as they are full, so memory does not grow
- * with the number of records; the exceptions are the block index (one entry
- * per block) and, when obj blocks are written, one entry per object id.
+ * with the number of records: the block index holds one entry per block,
+ * and object ids for obj blocks are sorted in bounded memory (objsort.h).
  */
 #ifndef RT_WRITER_H
 #define RT_WRITER_H
@@ -34,6 +34,13 @@ struct rt_write_options {
 	bool exact_log_message;
 	/* zlib level for log blocks, 1-9; 0 means 9 (Git's choice). */
 	int deflate_level;
+	/*
+	 * Memory for sorting object ids for obj blocks; beyond it they are
+	 * sorted through an unnamed temp file in `temp_dir` ($TMPDIR, /tmp
+	 * when NULL). 0 means 4 MiB.
+	 */
+	size_t obj_sort_memory;
+	const char *temp_dir;
 };
 
 /* Returns 0 or a negative rt_error; must write all `len` bytes. */

@@ -59,13 +59,15 @@ static int compact_one(const struct repo_stack *where,
 		}
 		if (ret == 0) {
 			printf("%s: compacted tables %zu-%zu (%zu tables, %llu "
-			       "bytes) into %llu bytes; %zu table%s now\n",
+			       "bytes) into %llu bytes; %zu table%s now; "
+			       "tables.list.lock held %.1f ms at most\n",
 			       label(where), res.first + 1, res.last + 1,
 			       res.last - res.first + 1,
 			       (unsigned long long)res.bytes_before,
 			       (unsigned long long)res.bytes_after,
 			       res.tables_after,
-			       res.tables_after == 1 ? "" : "s");
+			       res.tables_after == 1 ? "" : "s",
+			       st->lock_stats.max_ns / 1e6);
 		} else if (ret == RT_ERR_LOCK) {
 			error("%s: busy: %s; nothing changed, try again later",
 			      label(where), err.msg);

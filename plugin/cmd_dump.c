@@ -24,6 +24,7 @@ static int dump_refs(struct rt_stack *st, bool peeled, struct rt_err *err)
 				  err);
 	if (ret)
 		return ret;
+	rt_merged_iter_drop_behind(&mi);
 	rt_record_init(&rec, RT_BLOCK_REF);
 	ret = rt_merged_iter_seek(&mi, NULL, 0, err);
 	while (!ret && !(ret = rt_merged_iter_next(&mi, &rec, err))) {
@@ -76,6 +77,8 @@ static int dump_logs(struct rt_stack *st, const char *refname,
 				  err);
 	if (ret)
 		return ret;
+	if (!refname)
+		rt_merged_iter_drop_behind(&mi);
 	rt_record_init(&rec, RT_BLOCK_LOG);
 	/* Keys are refname NUL ...; seek to the first entry of refname. */
 	ret = rt_merged_iter_seek(&mi, refname, refname ? want_len + 1 : 0,

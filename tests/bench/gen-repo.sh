@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Generate a reftable repository for benchmarks, with Git itself:
-#   gen-repo.sh <dir> <refs> <log entries per ref>
+#   gen-repo.sh <dir> <refs> <log entries per ref> [noauto]
 # Each ref points at its own commit (distinct object ids, as on a forge), and
 # is then updated (entries - 1) times, one transaction per round, so the
-# stack holds refs x entries reflog entries. Auto-compaction is left on, as
-# a Git server would run.
+# stack holds refs x entries reflog entries. With "noauto", Git's
+# auto-compaction is off, leaving one table per round for a compaction to
+# merge; otherwise Git compacts as a server would.
 set -euo pipefail
 dir=$1 refs=$2 entries=$3
+if [ "${4:-}" = noauto ]; then
+	export GIT_TEST_REFTABLE_AUTOCOMPACTION=false
+fi
 : "${RT_TEST_GIT:?}"
 git=$RT_TEST_GIT
 export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null

@@ -1,0 +1,356 @@
+/*
+ * objsort.c: external sort of (object id, position) pairs.
+ *
+ * A pair is stored packed: hash_size bytes of id, then the position as
+ * big-endian uint64, so that plain memcmp() over the whole entry gives the
+ * wanted order. Runs are sorted through an index array (4 bytes a pair)
+ * rather than by moving the entries, which keeps the sort's extra memory
+ * small.
+ */
+#define _GNU_SOURCE
+#include "lib/objsort.h"
+#include "lib/basics.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct run {
+	uint64_t start; /* file offset */
+	uint64_t count;
+	uint64_t next; /* entries consumed */
+	uint8_t *buf; /* read buffer */
+	size_t buf_len; /* its size */
+	size_t buf_fill; /* bytes read into it */
+	size_t buf_pos;
+};
+
+struct rt_objsort {
+	size_t entry; /* bytes per entry */
+	size_t cap; /* entries per run */
+	uint8_t *mem;
+	size_t len; /* entries in mem */
+	uint32_t *idx;
+	size_t total;
+	char *temp_dir;
+	int fd;
+	uint64_t file_len;
+	struct run *runs;
+	size_t nruns;
+	/* merge state */
+	size_t *heap;
+	size_t heap_len;
+	size_t mem_pos; /* reading an unspilled single run */
+	bool reading;
+	bool sorted; /* the in-memory run is sorted */
+};
+
+int rt_objsort_new(struct rt_objsort **out, int hash_size, size_t mem_limit,
+		   const char *temp_dir, struct rt_err *err)
+{
+	struct rt_objsort *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return rt_err_set(err, RT_ERR_NOMEM, "out of memory");
+	s->entry = hash_size + 8;
+	s->cap = mem_limit / (s->entry + sizeof(uint32_t));
+	if (s->cap < 1024)
+		s->cap = 1024;
+	s->fd = -1;
+	if (temp_dir && !(s->temp_dir = strdup(temp_dir))) {
+		free(s);
+		return rt_err_set(err, RT_ERR_NOMEM, "out of memory");
+	}
+	*out = s;
+	return 0;
+}
+
+size_t rt_objsort_count(const struct rt_objsort *s)
+{
+	return s->total;
+}
+
+/* Compares two index entries by the packed entries they point at. */
+static int cmp_idx(const void *a, const void *b, void *arg)
+{
+	const struct rt_objsort *s = arg;
+
+	return memcmp(s->mem + (size_t) * (const uint32_t *)a * s->entry,
+		      s->mem + (size_t) * (const uint32_t *)b * s->entry,
+		      s->entry);
+}
+
+static void sort_mem(struct rt_objsort *s)
+{
+	for (size_t i = 0; i < s->len; i++)
+		s->idx[i] = (uint32_t)i;
+	qsort_r(s->idx, s->len, sizeof(*s->idx), cmp_idx, s);
+}
+
+static int open_temp(struct rt_objsort *s, struct rt_err *err)
+{
+	const char *dir = s->temp_dir ? s->temp_dir : getenv("TMPDIR");
+	char *path;
+
+	if (!dir || !*dir)
+		dir = "/tmp";
+	/* Unnamed: nothing to clean up after a crash. */
+	s->fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (s->fd >= 0)
+		return 0;
+	if (asprintf(&path, "%s/rt-objsort-XXXXXX", dir) < 0)
+		return rt_err_set(err, RT_ERR_NOMEM, "out of memory");
+	s->fd = mkostemp(path, O_CLOEXEC);
+	if (s->fd >= 0)
+		unlink(path);
+	free(path);
+	if (s->fd < 0)
+		return rt_err_errno(err, RT_ERR_IO,
+				    "cannot create a temp file in %s", dir);
+	return 0;
+}
+
+static int write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* Sort the buffered entries and append them to the temp file as a run. */
+static int spill(struct rt_objsort *s, struct rt_err *err)
+{
+	uint8_t out[64 * 1024];
+	size_t used = 0;
+	struct run *r;
+
+	if (!s->len)
+		return 0;
+	if (s->fd < 0 && open_temp(s, err))
+		return err ? err->code : RT_ERR_IO;
+	r = realloc(s->runs, (s->nruns + 1) * sizeof(*r));
+	if (!r)
+		return rt_err_set(err, RT_ERR_NOMEM, "out of memory");
+	s->runs = r;
+	r = &s->runs[s->nruns++];
+	memset(r, 0, sizeof(*r));
+	r->start = s->file_len;
+	r->count = s->len;
+	sort_mem(s);
+	for (size_t i = 0; i < s->len; i++) {
+		if (used + s->entry > sizeof(out)) {
+			if (write_all(s->fd, out, used))
+				return rt_err_errno(err, RT_ERR_IO,
+						    "writing the obj sort "
+						    "temp file");
+			used = 0;
+		}
+		memcpy(out + used, s->mem + (size_t)s->idx[i] * s->entry,
+		       s->entry);
+		used += s->entry;
+	}
+	if (used && write_all(s->fd, out, used))
+		return rt_err_errno(err, RT_ERR_IO,
+				    "writing the obj sort temp file");
+	s->file_len += (uint64_t)s->len * s->entry;
+	s->len = 0;
+	return 0;
+}
+
+int rt_objsort_add(struct rt_objsort *s, const uint8_t *hash, uint64_t pos,
+		   struct rt_err *err)
+{
+	uint8_t *e;
+
+	if (s->reading)
+		return rt_err_set(err, RT_ERR_API,
+				  "objsort added to after "
+				  "reading started");
+	if (!s->mem) {
+		s->mem = malloc(s->cap * s->entry);
+		s->idx = malloc(s->cap * sizeof(*s->idx));
+		if (!s->mem || !s->idx)
+			return rt_err_set(err, RT_ERR_NOMEM, "out of memory");
+	}
+	if (s->len == s->cap) {
+		int ret = spill(s, err);
+
+		if (ret)
+			return ret;
+	}
+	e = s->mem + s->len * s->entry;
+	memcpy(e, hash, s->entry - 8);
+	rt_put_be64(e + s->entry - 8, pos);
+	s->len++;
+	s->total++;
+	return 0;
+}
+
+/* The current entry of run `i` (its buffer holds at least one). */
+static const uint8_t *run_head(struct rt_objsort *s, size_t i)
+{
+	return s->runs[i].buf + s->runs[i].buf_pos;
+}
+
+static int run_fill(struct rt_objsort *s, struct run *r, struct rt_err *err)
+{
+	size_t per = r->buf_len / s->entry;
+	uint64_t left = r->count - r->next, want = left < per ? left : per;
+	off_t off = (off_t)(r->start + r->next * s->entry);
+	size_t got = 0;
+
+	while (got < want * s->entry) {
+		ssize_t n = pread(s->fd, r->buf + got, want * s->entry - got,
+				  off + got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return rt_err_errno(err, RT_ERR_IO,
+					    "reading the obj sort temp file");
+		got += n;
+	}
+	r->buf_fill = got;
+	r->buf_pos = 0;
+	return 0;
+}
+
+static bool run_less(struct rt_objsort *s, size_t a, size_t b)
+{
+	return memcmp(run_head(s, a), run_head(s, b), s->entry) < 0;
+}
+
+static void heap_down(struct rt_objsort *s, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i, t;
+
+		if (l < s->heap_len && run_less(s, s->heap[l], s->heap[m]))
+			m = l;
+		if (r < s->heap_len && run_less(s, s->heap[r], s->heap[m]))
+			m = r;
+		if (m == i)
+			return;
+		t = s->heap[i];
+		s->heap[i] = s->heap[m];
+		s->heap[m] = t;
+		i = m;
+	}
+}
+
+int rt_objsort_rewind(struct rt_objsort *s, struct rt_err *err)
+{
+	size_t per_run;
+	int ret;
+
+	s->reading = true;
+	s->mem_pos = 0;
+	if (!s->nruns) {
+		/* Everything fits in memory: sort once, read in place. */
+		if (!s->sorted)
+			sort_mem(s);
+		s->sorted = true;
+		return 0;
+	}
+	if (s->len && (ret = spill(s, err)))
+		return ret;
+	/* Reuse the run buffer memory for the merge's read buffers. */
+	per_run = (s->cap * (s->entry + sizeof(uint32_t))) / s->nruns;
+	if (per_run < s->entry * 16)
+		per_run = s->entry * 16;
+	per_run -= per_run % s->entry;
+	free(s->mem);
+	free(s->idx);
+	s->mem = NULL;
+	s->idx = NULL;
+	free(s->heap);
+	s->heap = calloc(s->nruns, sizeof(*s->heap));
+	if (!s->heap)
+		return rt_err_set(err, RT_ERR_NOMEM, "out of memory");
+	s->heap_len = 0;
+	for (size_t i = 0; i < s->nruns; i++) {
+		struct run *r = &s->runs[i];
+
+		if (!r->buf) {
+			r->buf = malloc(per_run);
+			if (!r->buf)
+				return rt_err_set(err, RT_ERR_NOMEM,
+						  "out of memory");
+			r->buf_len = per_run;
+		}
+		r->next = 0;
+		if ((ret = run_fill(s, r, err)))
+			return ret;
+		s->heap[s->heap_len++] = i;
+	}
+	for (size_t i = s->heap_len / 2 + 1; i > 0; i--)
+		heap_down(s, i - 1);
+	return 0;
+}
+
+int rt_objsort_next(struct rt_objsort *s, uint8_t *hash, uint64_t *pos,
+		    struct rt_err *err)
+{
+	const uint8_t *e;
+	struct run *r;
+	int ret;
+
+	if (!s->reading)
+		return rt_err_set(err, RT_ERR_API,
+				  "objsort read before rewind");
+	if (!s->nruns) {
+		if (s->mem_pos >= s->len)
+			return 1;
+		e = s->mem + (size_t)s->idx[s->mem_pos++] * s->entry;
+		memcpy(hash, e, s->entry - 8);
+		*pos = rt_get_be64(e + s->entry - 8);
+		return 0;
+	}
+	if (!s->heap_len)
+		return 1;
+	r = &s->runs[s->heap[0]];
+	e = r->buf + r->buf_pos;
+	memcpy(hash, e, s->entry - 8);
+	*pos = rt_get_be64(e + s->entry - 8);
+	r->next++;
+	r->buf_pos += s->entry;
+	if (r->next == r->count) {
+		s->heap[0] = s->heap[--s->heap_len];
+	} else if (r->buf_pos >= r->buf_fill) {
+		if ((ret = run_fill(s, r, err)))
+			return ret;
+	}
+	if (s->heap_len)
+		heap_down(s, 0);
+	return 0;
+}
+
+void rt_objsort_free(struct rt_objsort *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->nruns; i++)
+		free(s->runs[i].buf);
+	free(s->runs);
+	free(s->heap);
+	free(s->mem);
+	free(s->idx);
+	free(s->temp_dir);
+	if (s->fd >= 0)
+		close(s->fd);
+	free(s);
+}

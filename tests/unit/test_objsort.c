@@ -1,0 +1,100 @@
+/*
+ * Unit tests of the external sort behind obj blocks: the order must equal
+ * an in-memory sort whether the pairs fit in memory or spill into many
+ * runs, and reading must be repeatable.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "lib/objsort.h"
+#include "testutil.h"
+
+struct pair {
+	uint8_t hash[20];
+	uint64_t pos;
+};
+
+static int cmp_pair(const void *a, const void *b)
+{
+	const struct pair *x = a, *y = b;
+	int c = memcmp(x->hash, y->hash, 20);
+
+	if (c)
+		return c;
+	return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+static void check(size_t n, size_t mem)
+{
+	struct pair *p = calloc(n, sizeof(*p));
+	struct rng r = rng_seeded();
+	struct rt_err err = { 0 };
+	struct rt_objsort *s;
+
+	assert_non_null(p);
+	assert_int_equal(rt_objsort_new(&s, 20, mem, NULL, &err), 0);
+	for (size_t i = 0; i < n; i++) {
+		/* Few distinct ids: many equal hashes across runs. */
+		if (i && rng_below(&r, 3) == 0)
+			memcpy(p[i].hash, p[rng_below(&r, i)].hash, 20);
+		else
+			rng_bytes(&r, p[i].hash, 20);
+		p[i].pos = rng_below(&r, 1u << 20);
+		assert_int_equal(rt_objsort_add(s, p[i].hash, p[i].pos, &err),
+				 0);
+	}
+	assert_int_equal(rt_objsort_count(s), n);
+	qsort(p, n, sizeof(*p), cmp_pair);
+	for (int pass = 0; pass < 2; pass++) {
+		uint8_t hash[20];
+		uint64_t pos;
+
+		assert_int_equal(rt_objsort_rewind(s, &err), 0);
+		for (size_t i = 0; i < n; i++) {
+			int ret = rt_objsort_next(s, hash, &pos, &err);
+
+			if (ret)
+				fail_msg("pair %zu: %d %s", i, ret, err.msg);
+			assert_memory_equal(hash, p[i].hash, 20);
+			assert_true(pos == p[i].pos);
+		}
+		assert_int_equal(rt_objsort_next(s, hash, &pos, &err), 1);
+	}
+	/* Adding after reading started is a misuse. */
+	assert_int_equal(rt_objsort_add(s,
+					(const uint8_t *)"01234567890123456789",
+					1, &err),
+			 RT_ERR_API);
+	rt_objsort_free(s);
+	free(p);
+}
+
+static void test_in_memory(void **state)
+{
+	(void)state;
+	check(5000, 1 << 20);
+	check(0, 1 << 20);
+}
+
+static void test_spilled_runs(void **state)
+{
+	(void)state;
+	/* The minimum run is 1024 pairs: ~49 runs. */
+	check(50000, 1);
+	/* Exactly one full run, then one more pair. */
+	check(1025, 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_in_memory),
+		cmocka_unit_test(test_spilled_runs),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
