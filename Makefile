@@ -17,7 +17,7 @@ SANITIZE ?=
 # Packages a fresh Debian machine needs: libraries, the build tools, and
 # dpkg-dev/xz-utils for tests/provide-git.sh (apt-get source unpacks with them).
 DEBIAN_PACKAGES = gcc make pkg-config zlib1g-dev libgit2-dev libinih-dev \
-	libcmocka-dev dpkg-dev xz-utils util-linux time
+	libcmocka-dev dpkg-dev xz-utils util-linux time bc
 
 PKG_CONFIG ?= pkg-config
 ZLIB_CFLAGS = $(shell $(PKG_CONFIG) --cflags zlib 2>/dev/null)
@@ -34,9 +34,9 @@ SAN_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all
 endif
 
-ALL_CFLAGS = -std=gnu11 -Wall -Wextra -Werror $(CFLAGS) $(SAN_FLAGS) \
+ALL_CFLAGS = -std=gnu11 -Wall -Wextra -Werror -pthread $(CFLAGS) $(SAN_FLAGS) \
 	-I. $(ZLIB_CFLAGS) $(INIH_CFLAGS)
-ALL_LDFLAGS = $(LDFLAGS) $(SAN_FLAGS)
+ALL_LDFLAGS = $(LDFLAGS) $(SAN_FLAGS) -pthread
 
 LIB_SRC = $(wildcard lib/*.c)
 PLUGIN_SRC = $(wildcard plugin/*.c)
@@ -105,8 +105,12 @@ demo: all
 	@RT_TEST_GIT=$$(sh tests/provide-git.sh) || exit 1; \
 	RT_TEST_GIT=$$RT_TEST_GIT RT_BUILD=$(abspath $(BUILD)) bash examples/demo.sh
 
+# BENCH=small (100k refs) or full (adds 1M refs; several minutes).
+BENCH ?= small
 bench: all
-	@echo "bench: no benchmarks yet"
+	@RT_TEST_GIT=$$(sh tests/provide-git.sh) || exit 1; \
+	RT_TEST_GIT=$$RT_TEST_GIT RT_BUILD=$(abspath $(BUILD)) \
+		bash tests/bench/run.sh $(BENCH)
 
 fuzz:
 	@echo "fuzz: no fuzz targets yet"

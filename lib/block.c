@@ -44,7 +44,8 @@ int rt_block_writer_reset(struct rt_block_writer *bw, uint8_t type,
 	bw->entries = 0;
 	bw->hash_size = hash_size;
 	bw->min_update_index = min_update_index;
-	bw->deflate_level = deflate_level;
+	if (!bw->deflater.ready)
+		rt_deflater_init(&bw->deflater, deflate_level, block_size);
 	rt_buf_reset(&bw->last_key);
 	buf[header_off] = type;
 	return 0;
@@ -95,52 +96,6 @@ int rt_block_writer_add(struct rt_block_writer *bw, const struct rt_record *rec)
 	return rt_buf_set(&bw->last_key, bw->key.buf, bw->key.len);
 }
 
-static int deflate_block(struct rt_block_writer *bw)
-{
-	uint32_t skip = bw->header_off + 4;
-	uLong src_len = bw->next - skip, bound;
-	int zret;
-
-	if (!bw->zs_ready) {
-		int wbits = 9, mem = 1;
-
-		/*
-		 * A block is deflated on its own, so a window and hash table
-		 * sized to the block compress exactly as well as zlib's
-		 * defaults while making each deflateReset() far cheaper.
-		 */
-		while (wbits < 15 && (1u << wbits) < bw->block_size)
-			wbits++;
-		while (mem < 8 && (1u << (mem + 7)) < bw->block_size)
-			mem++;
-		memset(&bw->zs, 0, sizeof(bw->zs));
-		if (deflateInit2(&bw->zs, bw->deflate_level, Z_DEFLATED, wbits,
-				 mem, Z_DEFAULT_STRATEGY) != Z_OK)
-			return RT_ERR_ZLIB;
-		bw->zs_ready = true;
-	} else if (deflateReset(&bw->zs) != Z_OK) {
-		return RT_ERR_ZLIB;
-	}
-	bound = deflateBound(&bw->zs, src_len);
-	rt_buf_reset(&bw->compressed);
-	if (rt_buf_grow(&bw->compressed, bound))
-		return RT_ERR_NOMEM;
-	bw->zs.next_in = bw->buf + skip;
-	bw->zs.avail_in = src_len;
-	bw->zs.next_out = (Bytef *)bw->compressed.buf;
-	bw->zs.avail_out = bound;
-	/* With deflateBound() room, a single Z_FINISH always completes. */
-	zret = deflate(&bw->zs, Z_FINISH);
-	if (zret != Z_STREAM_END)
-		return RT_ERR_ZLIB;
-	/*
-	 * Incompressible data may deflate to a little more than the block
-	 * size, so the result stays in `compressed` rather than in `buf`.
-	 */
-	bw->compressed.len = bw->zs.total_out;
-	return 0;
-}
-
 int rt_block_writer_finish(struct rt_block_writer *bw)
 {
 	int ret;
@@ -153,9 +108,10 @@ int rt_block_writer_finish(struct rt_block_writer *bw)
 	bw->next += 2;
 	rt_put_be24(bw->buf + bw->header_off + 1, bw->next);
 
-	if (bw->type != RT_BLOCK_LOG)
+	if (bw->type != RT_BLOCK_LOG || bw->defer_deflate)
 		return (int)bw->next;
-	ret = deflate_block(bw);
+	ret = rt_deflater_run(&bw->deflater, bw->buf + bw->header_off + 4,
+			      bw->next - bw->header_off - 4, &bw->compressed);
 	if (ret)
 		return ret;
 	return (int)(bw->header_off + 4 + bw->compressed.len);
@@ -168,8 +124,7 @@ void rt_block_writer_release(struct rt_block_writer *bw)
 	rt_buf_release(&bw->key);
 	rt_buf_release(&bw->scratch);
 	rt_buf_release(&bw->compressed);
-	if (bw->zs_ready)
-		deflateEnd(&bw->zs);
+	rt_deflater_end(&bw->deflater);
 	memset(bw, 0, sizeof(*bw));
 }
 

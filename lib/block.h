@@ -13,6 +13,7 @@
 
 #include "lib/error.h"
 #include "lib/record.h"
+#include "lib/zpipe.h"
 
 #include <stdbool.h>
 #include <zlib.h>
@@ -30,13 +31,13 @@ struct rt_block_writer {
 	uint32_t entries;
 	int hash_size;
 	uint64_t min_update_index;
-	int deflate_level;
 	struct rt_buf last_key;
 	struct rt_buf key;
 	struct rt_buf scratch;
+	/* Log blocks: deflated here unless `defer_deflate` (see zpipe.h). */
+	struct rt_deflater deflater;
+	bool defer_deflate;
 	struct rt_buf compressed;
-	z_stream zs;
-	bool zs_ready;
 };
 
 /*
@@ -55,7 +56,8 @@ int rt_block_writer_add(struct rt_block_writer *bw,
 /*
  * Append the restart table and return the block's length in the file. For
  * a log block the first header_off + 4 bytes are in `buf` and the deflated
- * rest is in `compressed`.
+ * rest is in `compressed`; with `defer_deflate` nothing is deflated and
+ * the raw length is returned, for the caller to compress.
  */
 int rt_block_writer_finish(struct rt_block_writer *bw);
 void rt_block_writer_release(struct rt_block_writer *bw);

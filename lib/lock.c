@@ -217,11 +217,29 @@ int rt_tmpfile_create(struct rt_tmpfile *t, const char *pattern, mode_t mode,
 	return 0;
 }
 
+#define TMPFILE_BUF (256 * 1024)
+
+static int tmpfile_flush(struct rt_tmpfile *t)
+{
+	int ret = t->len ? write_all(t->fd, t->buf, t->len) : 0;
+
+	t->len = 0;
+	return ret < 0 ? RT_ERR_IO : 0;
+}
+
 int rt_tmpfile_write(void *tmpfile, const void *data, size_t len)
 {
 	struct rt_tmpfile *t = tmpfile;
 
-	return write_all(t->fd, data, len) < 0 ? RT_ERR_IO : 0;
+	if (!t->buf && !(t->buf = malloc(TMPFILE_BUF)))
+		return RT_ERR_NOMEM;
+	if (t->len + len > TMPFILE_BUF && tmpfile_flush(t))
+		return RT_ERR_IO;
+	if (len >= TMPFILE_BUF)
+		return write_all(t->fd, data, len) < 0 ? RT_ERR_IO : 0;
+	memcpy(t->buf + t->len, data, len);
+	t->len += len;
+	return 0;
 }
 
 int rt_tmpfile_sync(struct rt_tmpfile *t, struct rt_err *err)
@@ -229,6 +247,10 @@ int rt_tmpfile_sync(struct rt_tmpfile *t, struct rt_err *err)
 	if (!t->path || t->fd < 0)
 		return rt_err_set(err, RT_ERR_API,
 				  "syncing a closed temp file");
+	if (tmpfile_flush(t))
+		return rt_err_errno(err, RT_ERR_IO, "cannot write %s", t->path);
+	free(t->buf);
+	t->buf = NULL;
 	if (fsync(t->fd) < 0)
 		return rt_err_errno(err, RT_ERR_IO, "cannot fsync %s", t->path);
 	if (close(t->fd) < 0) {
@@ -255,6 +277,9 @@ int rt_tmpfile_rename(struct rt_tmpfile *t, const char *dest,
 
 void rt_tmpfile_delete(struct rt_tmpfile *t)
 {
+	free(t->buf);
+	t->buf = NULL;
+	t->len = 0;
 	if (t->fd >= 0)
 		close(t->fd);
 	t->fd = -1;

@@ -47,10 +47,13 @@ void rt_lock_release(struct rt_lock *l);
 struct rt_tmpfile {
 	char *path; /* NULL once renamed or deleted */
 	int fd;
+	/* Writes are gathered here: a table is written in small blocks. */
+	char *buf;
+	size_t len;
 };
 
 /* clang-format off */
-#define RT_TMPFILE_INIT { NULL, -1 }
+#define RT_TMPFILE_INIT { NULL, -1, NULL, 0 }
 /* clang-format on */
 
 /* `mode` 0 keeps mkstemp's 0600; Git uses 0666 & ~umask, or shared perms. */

@@ -15,6 +15,7 @@
 #include "lib/writer.h"
 #include "lib/block.h"
 #include "lib/objsort.h"
+#include "lib/zpipe.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,8 @@ struct rt_writer {
 	uint8_t *block;
 	struct rt_block_writer bw;
 	bool block_open;
+	uint64_t blocks_opened; /* the first one carries the file header */
+	struct rt_zpipe *pipe; /* log blocks being deflated, in order */
 	uint8_t section_type; /* 0 before the first record */
 
 	uint64_t next; /* file offset of the next block */
@@ -172,7 +175,9 @@ static struct section *section_of(struct rt_writer *w, uint8_t type)
 
 static int open_block(struct rt_writer *w, uint8_t type)
 {
-	uint32_t header_off = w->next == 0 ? rt_header_size(w->version) : 0;
+	/* Not w->next: blocks still in the zpipe have not advanced it. */
+	uint32_t header_off =
+		w->blocks_opened == 0 ? rt_header_size(w->version) : 0;
 	int ret;
 
 	ret = rt_block_writer_reset(&w->bw, type, w->block, w->opts.block_size,
@@ -182,6 +187,8 @@ static int open_block(struct rt_writer *w, uint8_t type)
 				    w->opts.deflate_level);
 	if (ret)
 		return ret;
+	w->bw.defer_deflate = w->opts.deflate_thread && type == RT_BLOCK_LOG;
+	w->blocks_opened++;
 	w->block_open = true;
 	return 0;
 }
@@ -216,10 +223,78 @@ static void index_clear(struct rt_writer *w)
 	w->index_len = 0;
 }
 
+/*
+ * Write a finished block at w->next: its header part and body, then (later)
+ * `padding` NULs; record it in its section and in the index.
+ */
+static int commit_block(struct rt_writer *w, uint8_t type, const void *head,
+			size_t head_len, const void *body, size_t body_len,
+			uint32_t padding, const struct rt_buf *last_key)
+{
+	struct section *sec = section_of(w, type);
+	int ret;
+
+	if (sec && !sec->blocks)
+		sec->offset = w->next;
+	if (sec)
+		sec->blocks++;
+	ret = emit(w, head, head_len, body_len ? 0 : padding);
+	if (!ret && body_len)
+		ret = emit(w, body, body_len, padding);
+	if (!ret)
+		ret = index_push(w, last_key, w->next);
+	if (ret)
+		return ret;
+	w->next += head_len + body_len + padding;
+	w->stats.blocks++;
+	return 0;
+}
+
+/* Commit the log blocks the zpipe has finished; with `all`, wait for all. */
+static int drain_pipe(struct rt_writer *w, bool all)
+{
+	const struct rt_zpipe_block *b;
+	int ret;
+
+	while (w->pipe && !(ret = rt_zpipe_next(w->pipe, all, &b))) {
+		ret = commit_block(w, RT_BLOCK_LOG, b->head.buf, b->head.len,
+				   b->payload.buf, b->payload.len, 0,
+				   &b->last_key);
+		rt_zpipe_pop(w->pipe);
+		if (ret)
+			return ret;
+	}
+	return w->pipe && ret < 0 ? ret : 0;
+}
+
+/* Hand a finished raw log block of `len` bytes to the zpipe. */
+static int queue_log_block(struct rt_writer *w, int len)
+{
+	const struct rt_zpipe_block *b;
+	int ret;
+
+	if (!w->pipe && (ret = rt_zpipe_new(&w->pipe, w->opts.deflate_level,
+					    w->opts.block_size, 8)))
+		return ret;
+	/* Full: commit the oldest block, waiting for it if need be. */
+	while (!rt_zpipe_has_room(w->pipe)) {
+		if ((ret = rt_zpipe_next(w->pipe, true, &b)))
+			return ret < 0 ? ret : RT_ERR_API;
+		ret = commit_block(w, RT_BLOCK_LOG, b->head.buf, b->head.len,
+				   b->payload.buf, b->payload.len, 0,
+				   &b->last_key);
+		rt_zpipe_pop(w->pipe);
+		if (ret)
+			return ret;
+	}
+	ret = rt_zpipe_submit(w->pipe, w->block, len, w->bw.header_off + 4,
+			      &w->bw.last_key);
+	return ret ? ret : drain_pipe(w, false);
+}
+
 static int flush_block(struct rt_writer *w)
 {
 	uint8_t type = w->bw.type;
-	struct section *sec = section_of(w, type);
 	uint32_t padding = 0;
 	int len, ret;
 
@@ -228,33 +303,23 @@ static int flush_block(struct rt_writer *w)
 	len = rt_block_writer_finish(&w->bw);
 	if (len < 0)
 		return len;
-	if (w->next == 0)
+	w->block_open = false;
+	if (w->bw.header_off)
 		put_header(w, w->block);
-	if (!w->opts.unpadded && type != RT_BLOCK_LOG)
-		padding = w->opts.block_size - (uint32_t)len;
-	if (sec && !sec->blocks)
-		sec->offset = w->next;
-	if (sec)
-		sec->blocks++;
-
+	if (type == RT_BLOCK_LOG && w->bw.defer_deflate)
+		return queue_log_block(w, len);
 	if (type == RT_BLOCK_LOG) {
 		uint32_t head = w->bw.header_off + 4;
 
-		ret = emit(w, w->block, head, 0);
-		if (!ret)
-			ret = emit(w, w->bw.compressed.buf, len - head, 0);
-	} else {
-		ret = emit(w, w->block, len, padding);
+		return commit_block(w, type, w->block, head,
+				    w->bw.compressed.buf, len - head, 0,
+				    &w->bw.last_key);
 	}
-	if (ret)
-		return ret;
-	ret = index_push(w, &w->bw.last_key, w->next);
-	if (ret)
-		return ret;
-	w->next += (uint64_t)len + padding;
-	w->stats.blocks++;
-	w->block_open = false;
-	return 0;
+	if (!w->opts.unpadded)
+		padding = w->opts.block_size - (uint32_t)len;
+	ret = commit_block(w, type, w->block, len, NULL, 0, padding,
+			   &w->bw.last_key);
+	return ret;
 }
 
 /*
@@ -302,7 +367,7 @@ static int finish_section(struct rt_writer *w, struct rt_err *err)
 	uint64_t index_start = 0;
 	int ret;
 
-	if ((ret = flush_block(w)))
+	if ((ret = flush_block(w)) || (ret = drain_pipe(w, true)))
 		return rt_err_set(err, ret, "writing a block failed");
 	while (w->index_len > threshold) {
 		struct rt_index_record *level = w->index;
@@ -599,6 +664,7 @@ void rt_writer_free(struct rt_writer *w)
 {
 	if (!w)
 		return;
+	rt_zpipe_free(w->pipe);
 	rt_block_writer_release(&w->bw);
 	index_clear(w);
 	free(w->index);

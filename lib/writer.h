@@ -41,6 +41,11 @@ struct rt_write_options {
 	 */
 	size_t obj_sort_memory;
 	const char *temp_dir;
+	/*
+	 * Deflate log blocks on a helper thread while the caller encodes the
+	 * next ones (zpipe.h). The table written is the same either way.
+	 */
+	bool deflate_thread;
 };
 
 /* Returns 0 or a negative rt_error; must write all `len` bytes. */

@@ -377,6 +377,8 @@ int config_stack_options(const struct config *cfg,
 		}
 		opts->write.skip_index_objects = !b;
 	}
+	/* A second CPU deflates log blocks while the first merges. */
+	opts->write.deflate_thread = sysconf(_SC_NPROCESSORS_ONLN) > 1;
 	if (config_get(cfg, "extensions.objectformat") &&
 	    !strcasecmp(config_get(cfg, "extensions.objectformat"), "sha256"))
 		opts->write.hash_id = RT_HASH_SHA256;

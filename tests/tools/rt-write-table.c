@@ -128,10 +128,16 @@ int main(int argc, char **argv)
 		line[strcspn(line, "\n")] = '\0';
 		if (!*line)
 			continue;
-		/* strtok would merge empty fields; split by hand. */
-		for (p = line; n < 12; n++) {
+		/*
+		 * strtok would merge empty fields; split by hand. A log
+		 * line's 10th field, the message, is the rest of the line:
+		 * it may contain TABs.
+		 */
+		size_t max = strncmp(line, "log\t", 4) ? 12 : 10;
+
+		for (p = line; n < max; n++) {
 			field[n] = p;
-			p = strchr(p, '\t');
+			p = n + 1 < max ? strchr(p, '\t') : NULL;
 			if (!p) {
 				n++;
 				break;

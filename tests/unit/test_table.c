@@ -292,6 +292,8 @@ static void roundtrip(enum rt_hash hash)
 				.unpadded = variant == 2,
 				/* 1 byte: runs of the minimum size, spilled. */
 				.obj_sort_memory = sizes[s] == 1000 ? 1 : 0,
+				/* Log blocks deflated on the zpipe thread. */
+				.deflate_thread = variant != 1,
 			};
 
 			check_config(&c, &o, &r);

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Benchmarks against Git, on the same data, in one run.
+#
+#   RT_TEST_GIT=<git> RT_BUILD=<build dir> tests/bench/run.sh [small|full]
+#
+# small: 100k refs x 3 reflog entries; full adds 1M refs x 2 entries.
+# Repositories are generated once by Git itself (tests/bench/gen-repo.sh)
+# into $RT_BENCH_DIR (default <build>/bench) and copied for every run, so
+# Git and git-reftable always start from identical stacks. Each pair runs
+# RUNS times (default 3), alternating, and the medians are compared.
+# Nothing here is a test: timings vary with the machine and are printed.
+set -euo pipefail
+: "${RT_TEST_GIT:?}" "${RT_BUILD:?}"
+git=$RT_TEST_GIT
+ours=$RT_BUILD/git-reftable
+bench=${RT_BENCH_DIR:-$RT_BUILD/bench}
+runs=${RUNS:-3}
+mode=${1:-small}
+here=$(cd "$(dirname "$0")" && pwd)
+mkdir -p "$bench"
+
+dataset() { # name refs entries
+	if [ ! -f "$bench/$1/.done" ]; then
+		echo "generating $1 ($2 refs x $3 entries) with $("$git" version)" >&2
+		bash "$here/gen-repo.sh" "$bench/$1" "$2" "$3" noauto >/dev/null
+		touch "$bench/$1/.done"
+	fi
+}
+
+# time_cmd <label> <dir> <cmd...>: prints "seconds maxrss_kb"
+time_cmd() {
+	local dir=$1
+	shift
+	(cd "$dir" && /usr/bin/time -f "%e %M" -o "$bench/.time" "$@" >/dev/null 2>&1)
+	cat "$bench/.time"
+}
+
+median() { sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
+
+# compare <name> <what> <git cmd> -- <our cmd>
+compare() {
+	local name=$1 what=$2 gitcmd=$3 ourcmd=$4 g=() o=() gm=() om=()
+	for ((i = 0; i < runs; i++)); do
+		rm -rf "$bench/run-git" "$bench/run-ours"
+		cp -a "$bench/$name" "$bench/run-git"
+		cp -a "$bench/$name" "$bench/run-ours"
+		sync
+		read -r t m < <(time_cmd "$bench/run-git" $gitcmd)
+		g+=("$t")
+		gm+=("$m")
+		read -r t m < <(time_cmd "$bench/run-ours" $ourcmd)
+		o+=("$t")
+		om+=("$m")
+	done
+	local gt ot gmm omm
+	gt=$(printf '%s\n' "${g[@]}" | median)
+	ot=$(printf '%s\n' "${o[@]}" | median)
+	gmm=$(printf '%s\n' "${gm[@]}" | median)
+	omm=$(printf '%s\n' "${om[@]}" | median)
+	printf '%-8s %-34s git %6.2f s %7.1f MB | ours %6.2f s %7.1f MB | time ratio %.2f\n' \
+		"$name" "$what" "$gt" "$(echo "$gmm / 1024" | bc -l)" \
+		"$ot" "$(echo "$omm / 1024" | bc -l)" "$(echo "$ot / $gt" | bc -l)"
+	rm -rf "$bench/run-git" "$bench/run-ours"
+}
+
+sets="100k:100000:3"
+[ "$mode" = full ] && sets="$sets 1m:1000000:2"
+echo "git-reftable benchmarks, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs, runs=$runs"
+for s in $sets; do
+	IFS=: read -r name refs entries <<<"$s"
+	dataset "$name" "$refs" "$entries"
+	compare "$name" "full compaction (pack-refs)" "$git pack-refs" \
+		"$ours compact --all"
+	compare "$name" "read every ref" \
+		"$git for-each-ref --format=%(refname)" "$ours dump refs"
+done
