@@ -17,7 +17,7 @@ SANITIZE ?=
 # Packages a fresh Debian machine needs: libraries, the build tools, and
 # dpkg-dev/xz-utils for tests/provide-git.sh (apt-get source unpacks with them).
 DEBIAN_PACKAGES = gcc make pkg-config zlib1g-dev libgit2-dev libinih-dev \
-	libcmocka-dev dpkg-dev xz-utils util-linux time bc
+	libcmocka-dev dpkg-dev xz-utils util-linux time bc valgrind
 
 PKG_CONFIG ?= pkg-config
 ZLIB_CFLAGS = $(shell $(PKG_CONFIG) --cflags zlib 2>/dev/null)
@@ -52,8 +52,8 @@ INTEGRATION = $(sort $(wildcard tests/integration/t*.sh))
 LIBRT = $(BUILD)/librt.a
 PROGRAM = $(BUILD)/git-reftable
 
-.PHONY: all deps check check-run check-sanitize demo bench fuzz install \
-	uninstall clean format
+.PHONY: all deps check check-run check-sanitize check-valgrind demo bench \
+	fuzz install uninstall clean format
 
 all: $(PROGRAM)
 
@@ -100,6 +100,15 @@ check-run: $(PROGRAM) $(UNIT_BIN) $(TOOL_BIN)
 
 check-sanitize: deps
 	@$(MAKE) --no-print-directory BUILD=$(BUILD)/sanitize SANITIZE=1 check-run
+
+# The unit tests under valgrind: no leaks, no invalid accesses (slow).
+check-valgrind: $(UNIT_BIN)
+	@for t in $(UNIT_BIN); do \
+		valgrind -q --leak-check=full --errors-for-leak-kinds=all \
+			--error-exitcode=9 $$t >/dev/null || { \
+			echo "check-valgrind: $$t failed"; exit 1; }; \
+		echo "check-valgrind: $$t clean"; \
+	done
 
 demo: all
 	@RT_TEST_GIT=$$(sh tests/provide-git.sh) || exit 1; \

@@ -624,6 +624,8 @@ int rt_writer_close(struct rt_writer *w, struct rt_err *err)
 	if (ret)
 		return ret;
 
+	/* The last block before the footer is never padded. */
+	w->next -= w->pending_padding;
 	w->pending_padding = 0;
 	if (w->next == 0) {
 		/* An empty table is a header directly followed by a footer. */

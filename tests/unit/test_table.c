@@ -172,6 +172,7 @@ static void check_config(const struct corpus *c,
 			  c->logs, c->nlogs, &err);
 	if (ret)
 		fail_msg("write: %s", err.msg);
+
 	ret = rt_table_open_mem(&t, (const uint8_t *)data.buf, data.len,
 				"mem.ref", &err);
 	if (ret)
@@ -361,6 +362,32 @@ static void test_empty_and_log_only(void **state)
 	rt_buf_release(&data);
 }
 
+/* The writer's byte count is the file's length: no phantom padding. */
+static void test_stats_match_output(void **state)
+{
+	struct rt_buf data = RT_BUF_INIT;
+	struct rt_err err = { 0 };
+	struct rt_ref_record ref;
+	struct rt_writer *w;
+	(void)state;
+
+	set_ref(&ref, "refs/heads/main", 1, RT_REF_VAL1, 1);
+	assert_int_equal(
+		rt_writer_new(&w, mem_write, &data,
+			      &(struct rt_write_options){ .block_size = 4096 },
+			      &err),
+		0);
+	assert_int_equal(rt_writer_set_limits(w, 1, 1), 0);
+	assert_int_equal(rt_writer_add_ref(w, &ref, &err), 0);
+	assert_int_equal(rt_writer_close(w, &err), 0);
+	assert_int_equal(rt_writer_stats(w)->bytes, data.len);
+	/* One block, padded only if another block followed. */
+	assert_true(data.len < 4096);
+	rt_writer_free(w);
+	ref_release(&ref);
+	rt_buf_release(&data);
+}
+
 static void test_writer_rejects_misuse(void **state)
 {
 	struct rt_buf data = RT_BUF_INIT;
@@ -420,6 +447,7 @@ int main(void)
 		cmocka_unit_test(test_roundtrip_sha1),
 		cmocka_unit_test(test_roundtrip_sha256),
 		cmocka_unit_test(test_empty_and_log_only),
+		cmocka_unit_test(test_stats_match_output),
 		cmocka_unit_test(test_writer_rejects_misuse),
 	};
 
