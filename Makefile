@@ -121,8 +121,21 @@ bench: all
 	RT_TEST_GIT=$$RT_TEST_GIT RT_BUILD=$(abspath $(BUILD)) \
 		bash tests/bench/run.sh $(BENCH)
 
-fuzz:
-	@echo "fuzz: no fuzz targets yet"
+# libFuzzer with ASan/UBSan on the table reader, FUZZ_TIME seconds.
+FUZZ_TIME ?= 60
+FUZZ_PACKAGES = clang libclang-rt-14-dev
+fuzz: $(BUILD)/tests/rt-write-table
+	@$(MAKE) --no-print-directory deps DEBIAN_PACKAGES="$(FUZZ_PACKAGES)"
+	@mkdir -p $(BUILD)/fuzz
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -I. $(ZLIB_CFLAGS) \
+		-o $(BUILD)/fuzz/fuzz_table tests/fuzz/fuzz_table.c \
+		$(LIB_SRC) $(ZLIB_LIBS) -pthread
+	bash tests/fuzz/seeds.sh $(BUILD)/tests/rt-write-table \
+		$(BUILD)/fuzz/seeds
+	@mkdir -p $(BUILD)/fuzz/corpus
+	$(BUILD)/fuzz/fuzz_table -max_total_time=$(FUZZ_TIME) \
+		-artifact_prefix=$(BUILD)/fuzz/ $(BUILD)/fuzz/corpus \
+		$(BUILD)/fuzz/seeds
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin
@@ -133,7 +146,8 @@ uninstall:
 
 format:
 	clang-format -i $(wildcard lib/*.[ch] plugin/*.[ch] policy/*.[ch] \
-		scheduler/*.[ch] tests/unit/*.[ch] tests/tools/*.[ch])
+		scheduler/*.[ch] tests/unit/*.[ch] tests/tools/*.[ch] \
+		tests/fuzz/*.[ch])
 
 clean:
 	rm -rf $(BUILD)
