@@ -594,6 +594,12 @@ int rt_writer_add_log(struct rt_writer *w, const struct rt_log_record *log,
 	if (w->section_type == RT_BLOCK_REF &&
 	    (ret = finish_ref_section(w, err)))
 		return ret;
+	/*
+	 * Log blocks are never aligned, so the padding of the block before
+	 * them is not written either (as Git does): a small table stays small.
+	 */
+	w->next -= w->pending_padding;
+	w->pending_padding = 0;
 	w->section_type = RT_BLOCK_LOG;
 	rec.u.log = *log;
 	if (!w->opts.exact_log_message && log->value_type == RT_LOG_UPDATE &&

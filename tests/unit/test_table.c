@@ -388,6 +388,35 @@ static void test_stats_match_output(void **state)
 	rt_buf_release(&data);
 }
 
+/* The log section follows the last ref block without padding, as in Git. */
+static void test_no_padding_before_logs(void **state)
+{
+	struct rt_buf data = RT_BUF_INIT;
+	struct rt_err err = { 0 };
+	struct rt_ref_record ref;
+	struct rt_log_record log;
+	struct rt_table *t;
+	(void)state;
+
+	set_ref(&ref, "refs/heads/main", 1, RT_REF_VAL1, 1);
+	set_log(&log, "refs/heads/main", 1, RT_LOG_UPDATE, "msg");
+	assert_int_equal(
+		write_table(&data,
+			    &(struct rt_write_options){ .block_size = 4096 }, 1,
+			    1, &ref, 1, &log, 1, &err),
+		0);
+	assert_true(data.len < 4096);
+	assert_int_equal(rt_table_open_mem(&t, (uint8_t *)data.buf, data.len,
+					   "t", &err),
+			 0);
+	assert_int_equal(t->log.offset,
+			 rt_get_be24((uint8_t *)data.buf + 24 + 1));
+	rt_table_close(t);
+	ref_release(&ref);
+	log_release(&log);
+	rt_buf_release(&data);
+}
+
 static void test_writer_rejects_misuse(void **state)
 {
 	struct rt_buf data = RT_BUF_INIT;
@@ -448,6 +477,7 @@ int main(void)
 		cmocka_unit_test(test_roundtrip_sha256),
 		cmocka_unit_test(test_empty_and_log_only),
 		cmocka_unit_test(test_stats_match_output),
+		cmocka_unit_test(test_no_padding_before_logs),
 		cmocka_unit_test(test_writer_rejects_misuse),
 	};
 
