@@ -86,6 +86,8 @@ static int cmp_idx(const void *a, const void *b, void *arg)
 
 static void sort_mem(struct rt_objsort *s)
 {
+	if (!s->len)
+		return;
 	for (size_t i = 0; i < s->len; i++)
 		s->idx[i] = (uint32_t)i;
 	qsort_r(s->idx, s->len, sizeof(*s->idx), cmp_idx, s);
