@@ -4,8 +4,10 @@
 #include "lib/basics.h"
 #include "lib/error.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int rt_hash_size(enum rt_hash id)
 {
@@ -199,4 +201,21 @@ int rt_unhex(uint8_t *bin, const char *hex, size_t n)
 		bin[i] = (uint8_t)(hi << 4 | lo);
 	}
 	return hex[2 * n] == '\0' ? 0 : -1;
+}
+
+int rt_write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= n;
+	}
+	return 0;
 }

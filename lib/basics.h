@@ -114,6 +114,9 @@ int rt_varint_put(uint8_t *out, uint64_t val);
 int rt_varint_get(uint64_t *val, const uint8_t *in, size_t len);
 int rt_varint_len(uint64_t val);
 
+/* write(2) all of `data`, retrying on EINTR and short writes; 0 or -1. */
+int rt_write_all(int fd, const void *data, size_t len);
+
 /* Lowercase hex of `n` bytes into `out` (2n + 1 bytes, NUL-terminated). */
 void rt_hex(char *out, const uint8_t *bin, size_t n);
 /* Parse exactly 2n hex digits; 0 on success, -1 otherwise. */

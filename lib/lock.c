@@ -35,24 +35,6 @@ static void sleep_ms(long ms)
 		;
 }
 
-static int write_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= n;
-	}
-	return 0;
-}
-
 int rt_fsync_parent(const char *path, struct rt_err *err)
 {
 	const char *slash = strrchr(path, '/');
@@ -131,7 +113,7 @@ int rt_lock_acquire(struct rt_lock *l, const char *target, long timeout_ms,
 int rt_lock_write(struct rt_lock *l, const void *data, size_t len,
 		  struct rt_err *err)
 {
-	if (l->fd < 0 || write_all(l->fd, data, len) < 0)
+	if (l->fd < 0 || rt_write_all(l->fd, data, len) < 0)
 		return rt_err_errno(err, RT_ERR_IO, "cannot write %s",
 				    l->path ? l->path : "(lock)");
 	return 0;
@@ -221,7 +203,7 @@ int rt_tmpfile_create(struct rt_tmpfile *t, const char *pattern, mode_t mode,
 
 static int tmpfile_flush(struct rt_tmpfile *t)
 {
-	int ret = t->len ? write_all(t->fd, t->buf, t->len) : 0;
+	int ret = t->len ? rt_write_all(t->fd, t->buf, t->len) : 0;
 
 	t->len = 0;
 	return ret < 0 ? RT_ERR_IO : 0;
@@ -236,7 +218,7 @@ int rt_tmpfile_write(void *tmpfile, const void *data, size_t len)
 	if (t->len + len > TMPFILE_BUF && tmpfile_flush(t))
 		return RT_ERR_IO;
 	if (len >= TMPFILE_BUF)
-		return write_all(t->fd, data, len) < 0 ? RT_ERR_IO : 0;
+		return rt_write_all(t->fd, data, len) < 0 ? RT_ERR_IO : 0;
 	memcpy(t->buf + t->len, data, len);
 	t->len += len;
 	return 0;

@@ -116,23 +116,6 @@ static int open_temp(struct rt_objsort *s, struct rt_err *err)
 	return 0;
 }
 
-static int write_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= n;
-	}
-	return 0;
-}
-
 /* Sort the buffered entries and append them to the temp file as a run. */
 static int spill(struct rt_objsort *s, struct rt_err *err)
 {
@@ -155,7 +138,7 @@ static int spill(struct rt_objsort *s, struct rt_err *err)
 	sort_mem(s);
 	for (size_t i = 0; i < s->len; i++) {
 		if (used + s->entry > sizeof(out)) {
-			if (write_all(s->fd, out, used))
+			if (rt_write_all(s->fd, out, used))
 				return rt_err_errno(err, RT_ERR_IO,
 						    "writing the obj sort "
 						    "temp file");
@@ -165,7 +148,7 @@ static int spill(struct rt_objsort *s, struct rt_err *err)
 		       s->entry);
 		used += s->entry;
 	}
-	if (used && write_all(s->fd, out, used))
+	if (used && rt_write_all(s->fd, out, used))
 		return rt_err_errno(err, RT_ERR_IO,
 				    "writing the obj sort temp file");
 	s->file_len += (uint64_t)s->len * s->entry;

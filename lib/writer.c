@@ -250,43 +250,45 @@ static int commit_block(struct rt_writer *w, uint8_t type, const void *head,
 	return 0;
 }
 
+/*
+ * Commit the oldest log block of the zpipe if it is deflated (with `wait`,
+ * once it is). 0: committed one; 1: none ready or none pending; < 0: error.
+ */
+static int commit_piped(struct rt_writer *w, bool wait)
+{
+	const struct rt_zpipe_block *b;
+	int ret = rt_zpipe_next(w->pipe, wait, &b);
+
+	if (ret)
+		return ret;
+	ret = commit_block(w, RT_BLOCK_LOG, b->head.buf, b->head.len,
+			   b->payload.buf, b->payload.len, 0, &b->last_key);
+	rt_zpipe_pop(w->pipe);
+	return ret;
+}
+
 /* Commit the log blocks the zpipe has finished; with `all`, wait for all. */
 static int drain_pipe(struct rt_writer *w, bool all)
 {
-	const struct rt_zpipe_block *b;
-	int ret;
+	int ret = 1;
 
-	while (w->pipe && !(ret = rt_zpipe_next(w->pipe, all, &b))) {
-		ret = commit_block(w, RT_BLOCK_LOG, b->head.buf, b->head.len,
-				   b->payload.buf, b->payload.len, 0,
-				   &b->last_key);
-		rt_zpipe_pop(w->pipe);
-		if (ret)
-			return ret;
-	}
-	return w->pipe && ret < 0 ? ret : 0;
+	while (w->pipe && !(ret = commit_piped(w, all)))
+		;
+	return ret < 0 ? ret : 0;
 }
 
 /* Hand a finished raw log block of `len` bytes to the zpipe. */
 static int queue_log_block(struct rt_writer *w, int len)
 {
-	const struct rt_zpipe_block *b;
 	int ret;
 
 	if (!w->pipe && (ret = rt_zpipe_new(&w->pipe, w->opts.deflate_level,
 					    w->opts.block_size, 8)))
 		return ret;
 	/* Full: commit the oldest block, waiting for it if need be. */
-	while (!rt_zpipe_has_room(w->pipe)) {
-		if ((ret = rt_zpipe_next(w->pipe, true, &b)))
+	while (!rt_zpipe_has_room(w->pipe))
+		if ((ret = commit_piped(w, true)))
 			return ret < 0 ? ret : RT_ERR_API;
-		ret = commit_block(w, RT_BLOCK_LOG, b->head.buf, b->head.len,
-				   b->payload.buf, b->payload.len, 0,
-				   &b->last_key);
-		rt_zpipe_pop(w->pipe);
-		if (ret)
-			return ret;
-	}
 	ret = rt_zpipe_submit(w->pipe, w->block, len, w->bw.header_off + 4,
 			      &w->bw.last_key);
 	return ret ? ret : drain_pipe(w, false);

@@ -118,6 +118,12 @@ static char *find_git_dir(void)
 	return res;
 }
 
+static int cmp_worktree(const void *a, const void *b)
+{
+	return strcmp(((const struct repo_stack *)a)->worktree,
+		      ((const struct repo_stack *)b)->worktree);
+}
+
 static int add_stack(struct repo *repo, const char *dir, const char *wt)
 {
 	struct repo_stack *s =
@@ -200,17 +206,17 @@ int repo_discover(struct repo *repo, char *msg, size_t msglen)
 			continue;
 		wt_dir = join(wt_root, e->d_name);
 		stack_dir = wt_dir ? join(wt_dir, "reftable") : NULL;
-		if (stack_dir && is_dir(stack_dir)) {
+		if (stack_dir && is_dir(stack_dir))
 			add_stack(repo, stack_dir, e->d_name);
-			if (!strcmp(wt_dir, repo->git_dir))
-				repo->current = repo->nstacks - 1;
-		}
 		free(stack_dir);
 		free(wt_dir);
 	}
 	if (d)
 		closedir(d);
 	free(wt_root);
+	if (repo->nstacks > 2)
+		qsort(repo->stacks + 1, repo->nstacks - 1,
+		      sizeof(*repo->stacks), cmp_worktree);
 	return 0;
 }
 

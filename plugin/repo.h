@@ -25,10 +25,9 @@ struct repo {
 	char *common_dir;
 	bool reftable;
 	char *ref_storage; /* as configured, for messages */
-	struct repo_stack *stacks; /* main stack first */
+	/* The main stack, then linked worktrees' stacks sorted by id. */
+	struct repo_stack *stacks;
 	size_t nstacks;
-	/* Index in `stacks` of the stack holding this worktree's HEAD. */
-	size_t current;
 	struct config cfg;
 };
 
