@@ -51,31 +51,29 @@ int rt_block_writer_reset(struct rt_block_writer *bw, uint8_t type,
 	return 0;
 }
 
-int rt_block_writer_add(struct rt_block_writer *bw, const struct rt_record *rec)
+int rt_block_writer_add(struct rt_block_writer *bw, const struct rt_record *rec,
+			const struct rt_buf *key)
 {
 	uint8_t tmp[RT_MAX_VARINT_LEN];
 	bool restart;
 	size_t prefix = 0, need;
 	int ret;
 
-	ret = rt_record_key(rec, &bw->key);
-	if (ret)
-		return ret;
 	restart = bw->entries % bw->restart_interval == 0;
 	if (!restart)
 		prefix = rt_common_prefix(bw->last_key.buf, bw->last_key.len,
-					  bw->key.buf, bw->key.len);
+					  key->buf, key->len);
 
 	rt_buf_reset(&bw->scratch);
 	if ((ret = rt_buf_add(&bw->scratch, tmp, rt_varint_put(tmp, prefix))))
 		return ret;
-	if ((ret = rt_buf_add(
-		     &bw->scratch, tmp,
-		     rt_varint_put(tmp, (uint64_t)(bw->key.len - prefix) << 3 |
-						rt_record_val_type(rec)))))
+	if ((ret = rt_buf_add(&bw->scratch, tmp,
+			      rt_varint_put(tmp,
+					    (uint64_t)(key->len - prefix) << 3 |
+						    rt_record_val_type(rec)))))
 		return ret;
-	if ((ret = rt_buf_add(&bw->scratch, bw->key.buf + prefix,
-			      bw->key.len - prefix)))
+	if ((ret = rt_buf_add(&bw->scratch, key->buf + prefix,
+			      key->len - prefix)))
 		return ret;
 	ret = rt_record_encode_value(rec, &bw->scratch, bw->hash_size,
 				     bw->min_update_index);
@@ -93,7 +91,9 @@ int rt_block_writer_add(struct rt_block_writer *bw, const struct rt_record *rec)
 	memcpy(bw->buf + bw->next, bw->scratch.buf, bw->scratch.len);
 	bw->next += bw->scratch.len;
 	bw->entries++;
-	return rt_buf_set(&bw->last_key, bw->key.buf, bw->key.len);
+	/* Only the shared prefix may already be in place. */
+	rt_buf_setlen(&bw->last_key, prefix);
+	return rt_buf_add(&bw->last_key, key->buf + prefix, key->len - prefix);
 }
 
 int rt_block_writer_finish(struct rt_block_writer *bw)
@@ -121,7 +121,6 @@ void rt_block_writer_release(struct rt_block_writer *bw)
 {
 	free(bw->restarts);
 	rt_buf_release(&bw->last_key);
-	rt_buf_release(&bw->key);
 	rt_buf_release(&bw->scratch);
 	rt_buf_release(&bw->compressed);
 	rt_deflater_end(&bw->deflater);

@@ -32,7 +32,6 @@ struct rt_block_writer {
 	int hash_size;
 	uint64_t min_update_index;
 	struct rt_buf last_key;
-	struct rt_buf key;
 	struct rt_buf scratch;
 	/* Log blocks: deflated here unless `defer_deflate` (see zpipe.h). */
 	struct rt_deflater deflater;
@@ -50,9 +49,12 @@ int rt_block_writer_reset(struct rt_block_writer *bw, uint8_t type,
 			  uint32_t header_off, int hash_size,
 			  uint64_t min_update_index, uint32_t restart_interval,
 			  int deflate_level);
-/* 0 when added, RT_ERR_TOO_BIG when the block is full. */
-int rt_block_writer_add(struct rt_block_writer *bw,
-			const struct rt_record *rec);
+/*
+ * Add `rec`, whose key the caller has computed (rt_record_key) into `key`.
+ * 0 when added, RT_ERR_TOO_BIG when the block is full.
+ */
+int rt_block_writer_add(struct rt_block_writer *bw, const struct rt_record *rec,
+			const struct rt_buf *key);
 /*
  * Append the restart table and return the block's length in the file. For
  * a log block the first header_off + 4 bytes are in `buf` and the deflated

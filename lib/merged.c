@@ -134,9 +134,13 @@ int rt_merged_iter_next(struct rt_merged_iter *mi, struct rt_record *rec,
 		tmp = *rec;
 		*rec = mi->subs[top].rec;
 		mi->subs[top].rec = tmp;
-		if (rt_buf_set(&mi->key, mi->subs[top].key.buf,
-			       mi->subs[top].key.len))
-			return rt_err_set(err, RT_ERR_NOMEM, "out of memory");
+		/* sub_advance() rebuilds the sub's key: take this one. */
+		{
+			struct rt_buf k = mi->key;
+
+			mi->key = mi->subs[top].key;
+			mi->subs[top].key = k;
+		}
 		if ((ret = sub_advance(mi, top, err)))
 			return ret;
 		/* Older tables' entries with the same key are shadowed. */

@@ -341,11 +341,11 @@ static int add_record(struct rt_writer *w, const struct rt_record *rec,
 				  w->key.buf);
 	if (!w->block_open && (ret = open_block(w, rec->type)))
 		return rt_err_set(err, ret, "cannot start a block");
-	ret = rt_block_writer_add(&w->bw, rec);
+	ret = rt_block_writer_add(&w->bw, rec, &w->key);
 	if (ret == RT_ERR_TOO_BIG) {
 		if ((ret = flush_block(w)) || (ret = open_block(w, rec->type)))
 			return rt_err_set(err, ret, "writing a block failed");
-		ret = rt_block_writer_add(&w->bw, rec);
+		ret = rt_block_writer_add(&w->bw, rec, &w->key);
 		if (ret == RT_ERR_TOO_BIG)
 			return rt_err_set(err, ret,
 					  "record '%s' does not fit in a block "
@@ -355,7 +355,14 @@ static int add_record(struct rt_writer *w, const struct rt_record *rec,
 	if (ret)
 		return rt_err_set(err, ret, "adding record '%s' failed",
 				  w->key.buf);
-	return rt_buf_set(&w->last_key, w->key.buf, w->key.len);
+	/* Swap rather than copy: w->key is rebuilt for the next record. */
+	{
+		struct rt_buf tmp = w->last_key;
+
+		w->last_key = w->key;
+		w->key = tmp;
+	}
+	return 0;
 }
 
 /*
