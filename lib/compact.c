@@ -49,7 +49,8 @@ static int write_merged(struct rt_writer *w, struct merge_state *m,
 		if (!keep_deletions && rt_record_is_deletion(&rec))
 			continue;
 		ret = rt_writer_add_ref(w, &rec.u.ref, err);
-		m->res->refs_written++;
+		if (!ret)
+			m->res->refs_written++;
 	}
 	rt_record_release(&rec);
 	rt_merged_iter_release(&mi);
@@ -74,7 +75,8 @@ static int write_merged(struct rt_writer *w, struct merge_state *m,
 		if (!keep_deletions && rt_record_is_deletion(&rec))
 			continue;
 		ret = rt_writer_add_log(w, &rec.u.log, err);
-		m->res->logs_written++;
+		if (!ret)
+			m->res->logs_written++;
 	}
 	rt_record_release(&rec);
 	rt_merged_iter_release(&mi);
@@ -185,11 +187,11 @@ int rt_stack_compact_range(struct rt_stack *st, size_t first, size_t last,
 		res = &local_res;
 	memset(res, 0, sizeof(*res));
 	res->tables_before = res->tables_after = st->n;
-	if (first >= last || last >= st->n)
-		return first == last && last < st->n ?
-			       0 :
-			       rt_err_set(err, RT_ERR_API,
-					  "bad compaction range");
+	if (first > last || last >= st->n)
+		return rt_err_set(err, RT_ERR_API, "bad compaction range");
+	/* One table is only rewritten to drop expired log entries. */
+	if (first == last && !(opts && opts->drop_log))
+		return 0;
 
 	/* 1. */
 	ret = rt_lock_acquire(&list_lock, st->list_path,
@@ -292,6 +294,18 @@ int rt_stack_compact_range(struct rt_stack *st, size_t first, size_t last,
 	ret = rt_stack_commit_list(st, &list_lock, list, err);
 	rt_stack_note_lock(st, &list_lock);
 	list_lock.held_ns = 0;
+	if (ret && list_lock.committed) {
+		/*
+		 * The new list is visible but maybe not durable (the
+		 * directory fsync failed): after a crash the old list, naming
+		 * the old tables, may come back. Keep every table; `clean`
+		 * removes the old ones once they are truly unlisted.
+		 */
+		rt_err_prefix(err, "%s: compacted, old tables kept: ", st->dir);
+		rt_stack_reload(st, NULL);
+		res->tables_after = st->n;
+		goto done;
+	}
 	if (ret)
 		goto unlink_new;
 
@@ -330,7 +344,7 @@ int rt_stack_compact_all(struct rt_stack *st,
 			memset(res, 0, sizeof(*res));
 			res->tables_before = res->tables_after = st->n;
 		}
-		/* One table may still carry deletions or expired logs. */
+		/* One table is rewritten only to drop expired log entries. */
 		if (st->n == 0 || !opts || !opts->drop_log)
 			return 0;
 	}

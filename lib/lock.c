@@ -100,6 +100,15 @@ int rt_lock_acquire(struct rt_lock *l, const char *target, long timeout_ms,
 	}
 	l->acquired_ns = now_ns();
 	l->held_ns = 0;
+	l->committed = false;
+	{
+		struct stat st;
+
+		if (fstat(l->fd, &st) == 0) {
+			l->dev = st.st_dev;
+			l->ino = st.st_ino;
+		}
+	}
 	if (mode && fchmod(l->fd, mode) < 0) {
 		int ret = rt_err_errno(err, RT_ERR_IO, "cannot chmod %s",
 				       l->path);
@@ -127,13 +136,16 @@ int rt_lock_commit(struct rt_lock *l, struct rt_err *err)
 	if (!l->path || l->fd < 0)
 		return rt_err_set(err, RT_ERR_API,
 				  "committing a lock not held");
-	if (fsync(l->fd) < 0 || close(l->fd) < 0) {
-		l->fd = -1;
+	ret = fsync(l->fd);
+	/* Close whatever fsync said, or the descriptor would leak. */
+	if (close(l->fd) < 0)
+		ret = -1;
+	l->fd = -1;
+	if (ret < 0) {
 		ret = rt_err_errno(err, RT_ERR_IO, "cannot fsync %s", l->path);
 		rt_lock_release(l);
 		return ret;
 	}
-	l->fd = -1;
 	target = strndup(l->path, strlen(l->path) - 5);
 	if (!target) {
 		rt_lock_release(l);
@@ -147,6 +159,7 @@ int rt_lock_commit(struct rt_lock *l, struct rt_err *err)
 		/* The rename released the lock; the directory sync need not
 		 * keep others waiting. */
 		l->held_ns = now_ns() - l->acquired_ns;
+		l->committed = true;
 		free(l->path);
 		l->path = NULL;
 		ret = rt_fsync_parent(target, err);
@@ -164,10 +177,15 @@ void rt_lock_close_fd(struct rt_lock *l)
 
 void rt_lock_release(struct rt_lock *l)
 {
+	struct stat st;
+
 	rt_lock_close_fd(l);
 	if (l->path) {
-		unlink(l->path);
+		if (lstat(l->path, &st) == 0 && st.st_dev == l->dev &&
+		    st.st_ino == l->ino)
+			unlink(l->path);
 		l->held_ns = now_ns() - l->acquired_ns;
+		l->committed = true;
 		free(l->path);
 		l->path = NULL;
 	}

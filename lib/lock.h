@@ -19,12 +19,21 @@
 struct rt_lock {
 	char *path; /* <target>.lock; NULL when not held */
 	int fd;
+	/* Identity of our lock file: release never removes someone else's. */
+	dev_t dev;
+	ino_t ino;
+	/*
+	 * Set once rt_lock_commit() renamed the lock over its target: from
+	 * then on the new content is visible, even if the commit reports an
+	 * error (the directory fsync failed), and callers must not undo it.
+	 */
+	bool committed;
 	uint64_t acquired_ns; /* CLOCK_MONOTONIC */
 	uint64_t held_ns; /* of the last hold, set when it ends */
 };
 
 /* clang-format off */
-#define RT_LOCK_INIT { NULL, -1, 0, 0 }
+#define RT_LOCK_INIT { NULL, -1, 0, 0, false, 0, 0 }
 /* clang-format on */
 
 /*
@@ -37,11 +46,18 @@ int rt_lock_acquire(struct rt_lock *l, const char *target, long timeout_ms,
 /* Write all of `data` to the lock file. */
 int rt_lock_write(struct rt_lock *l, const void *data, size_t len,
 		  struct rt_err *err);
-/* fsync, close and rename the lock over its target; fsync the directory. */
+/*
+ * fsync, close and rename the lock over its target; fsync the directory.
+ * On error, check `committed`: the rename may have happened already.
+ */
 int rt_lock_commit(struct rt_lock *l, struct rt_err *err);
 /* Close the descriptor but keep holding the lock (the file stays). */
 void rt_lock_close_fd(struct rt_lock *l);
-/* Give the lock up: remove the lock file. Safe on a released lock. */
+/*
+ * Give the lock up: remove the lock file, unless it is no longer ours (a
+ * stale-lock cleanup removed it and someone else took the lock). Safe on a
+ * released lock.
+ */
 void rt_lock_release(struct rt_lock *l);
 
 struct rt_tmpfile {

@@ -423,8 +423,13 @@ int rt_stack_add(struct rt_stack *st, rt_table_fill_fn fill, void *arg,
 	names[st->n] = strrchr(path.buf, '/') + 1;
 	ret = rt_stack_commit_list(st, &lock, names, err);
 	if (ret) {
-		/* Not listed, so unreferenced: remove the new table again. */
-		unlink(path.buf);
+		/*
+		 * Not listed, so unreferenced: remove the new table again,
+		 * unless the list was renamed into place before the error
+		 * (a failed directory fsync): then it names the table.
+		 */
+		if (!lock.committed)
+			unlink(path.buf);
 		goto done;
 	}
 	ret = rt_stack_reload(st, err);
