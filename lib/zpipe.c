@@ -88,7 +88,12 @@ struct rt_zpipe {
 	struct rt_deflater d; /* used by the worker only */
 	struct slot *slots;
 	size_t depth, head, tail, work, pending;
+	/* Queued since the worker was last woken (caller side only). */
+	size_t unannounced;
 };
+
+/* Wake the worker after this many blocks: fewer context switches. */
+#define WAKE_BATCH 4
 
 static void *worker(void *arg)
 {
@@ -167,7 +172,11 @@ int rt_zpipe_submit(struct rt_zpipe *p, const uint8_t *raw, size_t len,
 	s->keep = keep;
 	pthread_mutex_lock(&p->mu);
 	s->state = QUEUED;
-	pthread_cond_broadcast(&p->cond);
+	/* The worker re-checks states under the mutex before sleeping. */
+	if (++p->unannounced >= WAKE_BATCH) {
+		pthread_cond_broadcast(&p->cond);
+		p->unannounced = 0;
+	}
 	pthread_mutex_unlock(&p->mu);
 	p->tail = (p->tail + 1) % p->depth;
 	p->pending++;
@@ -183,6 +192,11 @@ int rt_zpipe_next(struct rt_zpipe *p, bool wait,
 	if (!p->pending)
 		return 1;
 	pthread_mutex_lock(&p->mu);
+	if (wait && s->state == QUEUED && p->unannounced) {
+		/* About to wait for the worker: make sure it is awake. */
+		pthread_cond_broadcast(&p->cond);
+		p->unannounced = 0;
+	}
 	while (wait && s->state == QUEUED)
 		pthread_cond_wait(&p->cond, &p->mu);
 	st = s->state;
