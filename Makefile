@@ -85,7 +85,7 @@ $(PROGRAM): $(PLUGIN_OBJ) $(LIBRT)
 $(UNIT_BIN): $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIBRT)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBRT) $(CMOCKA_LIBS) $(ZLIB_LIBS)
 
-$(BUILD)/tests/unit/%.o: ALL_CFLAGS += $(CMOCKA_CFLAGS)
+$(BUILD)/tests/unit/%.o: ALL_CFLAGS += $(CMOCKA_CFLAGS) -D_GNU_SOURCE
 
 $(TOOL_BIN): $(BUILD)/tests/%: $(BUILD)/tests/tools/%.o $(LIBRT)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBRT) $(ZLIB_LIBS)

@@ -455,3 +455,22 @@ int rt_record_decode(struct rt_record *rec, const struct rt_buf *key,
 	}
 	return (int)(len - c.left);
 }
+
+int rt_ref_record_cmp(const void *a, const void *b)
+{
+	const struct rt_ref_record *x = a, *y = b;
+
+	return rt_buf_cmp(&x->refname, &y->refname);
+}
+
+int rt_log_record_cmp(const void *a, const void *b)
+{
+	const struct rt_log_record *x = a, *y = b;
+	int c = rt_buf_cmp(&x->refname, &y->refname);
+
+	if (c)
+		return c;
+	return x->update_index > y->update_index ?
+		       -1 :
+		       x->update_index < y->update_index;
+}

@@ -120,6 +120,13 @@ int rt_record_decode(struct rt_record *rec, const struct rt_buf *key,
 		     int hash_size, uint64_t min_update_index,
 		     const char **why);
 
+/*
+ * qsort() comparators giving the order a writer takes records in: refs by
+ * name; logs by name, then update index descending (newest first).
+ */
+int rt_ref_record_cmp(const void *a, const void *b);
+int rt_log_record_cmp(const void *a, const void *b);
+
 /* The log key for (refname, update_index). */
 int rt_log_key(struct rt_buf *key, const char *refname, size_t refname_len,
 	       uint64_t update_index);

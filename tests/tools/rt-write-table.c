@@ -61,25 +61,6 @@ static void oid(uint8_t *dst, const char *hex, size_t line)
 		die("bad object id '%s'", hex ? hex : "", line);
 }
 
-static int cmp_ref(const void *a, const void *b)
-{
-	const struct rt_ref_record *x = a, *y = b;
-
-	return rt_buf_cmp(&x->refname, &y->refname);
-}
-
-static int cmp_log(const void *a, const void *b)
-{
-	const struct rt_log_record *x = a, *y = b;
-	int c = rt_buf_cmp(&x->refname, &y->refname);
-
-	if (c)
-		return c;
-	return x->update_index > y->update_index ?
-		       -1 :
-		       x->update_index < y->update_index;
-}
-
 int main(int argc, char **argv)
 {
 	struct rt_write_options opts = { 0 };
@@ -196,9 +177,9 @@ int main(int argc, char **argv)
 	}
 	free(line);
 	if (nrefs)
-		qsort(refs, nrefs, sizeof(*refs), cmp_ref);
+		qsort(refs, nrefs, sizeof(*refs), rt_ref_record_cmp);
 	if (nlogs)
-		qsort(logs, nlogs, sizeof(*logs), cmp_log);
+		qsort(logs, nlogs, sizeof(*logs), rt_log_record_cmp);
 
 	f = fopen(out, "wb");
 	if (!f)

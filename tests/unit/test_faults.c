@@ -4,7 +4,6 @@
  * renamed into place. Whatever the error, tables.list must never name a
  * table that is gone.
  */
-#define _GNU_SOURCE
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,7 +12,6 @@
 #include <cmocka.h>
 #include <dirent.h>
 #include <errno.h>
-#include <ftw.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -35,28 +33,17 @@ int fsync(int fd)
 
 static char dir[256];
 
-static int rm_entry(const char *path, const struct stat *sb, int flag,
-		    struct FTW *f)
-{
-	(void)sb;
-	(void)flag;
-	(void)f;
-	return remove(path);
-}
-
 static int setup(void **state)
 {
 	(void)state;
 	fail_dir_fsync = false;
-	snprintf(dir, sizeof(dir), "%s/rt-faults-XXXXXX",
-		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	return mkdtemp(dir) ? 0 : -1;
+	return tmpdir_make(dir, sizeof(dir), "faults");
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	return nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	return tmpdir_remove(dir);
 }
 
 static int fill(struct rt_writer *w, uint64_t ui, void *arg, struct rt_err *err)

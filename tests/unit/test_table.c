@@ -23,24 +23,6 @@ struct corpus {
 	uint64_t min, max;
 };
 
-static int cmp_ref(const void *a, const void *b)
-{
-	return rt_buf_cmp(&((const struct rt_ref_record *)a)->refname,
-			  &((const struct rt_ref_record *)b)->refname);
-}
-
-static int cmp_log(const void *a, const void *b)
-{
-	const struct rt_log_record *x = a, *y = b;
-	int c = rt_buf_cmp(&x->refname, &y->refname);
-
-	if (c)
-		return c;
-	return x->update_index > y->update_index ?
-		       -1 :
-		       x->update_index < y->update_index;
-}
-
 /*
  * Names share long prefixes (the case prefix compression and restarts
  * must get right); values cover every type; messages are multi-line, with
@@ -97,7 +79,7 @@ static void make_corpus(struct corpus *c, struct rng *r, size_t max_msg)
 		if (ref->value_type == RT_REF_SYMREF)
 			rt_buf_addstr(&ref->target, "refs/heads/main");
 	}
-	qsort(c->refs, NREFS, sizeof(*c->refs), cmp_ref);
+	qsort(c->refs, NREFS, sizeof(*c->refs), rt_ref_record_cmp);
 	c->nrefs = NREFS;
 
 	for (size_t i = 0; i < NLOGS; i++) {
@@ -132,7 +114,7 @@ static void make_corpus(struct corpus *c, struct rng *r, size_t max_msg)
 		}
 		n++;
 	}
-	qsort(c->logs, n, sizeof(*c->logs), cmp_log);
+	qsort(c->logs, n, sizeof(*c->logs), rt_log_record_cmp);
 	c->nlogs = n;
 }
 

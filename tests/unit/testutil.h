@@ -6,6 +6,7 @@
 #ifndef TESTUTIL_H
 #define TESTUTIL_H
 
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -153,6 +154,29 @@ static inline int write_table(struct rt_buf *out,
 		ret = rt_writer_close(w, err);
 	rt_writer_free(w);
 	return ret;
+}
+
+static inline int rm_entry(const char *path, const struct stat *sb, int flag,
+			   struct FTW *f)
+{
+	(void)sb;
+	(void)flag;
+	(void)f;
+	return remove(path);
+}
+
+/* A fresh empty directory $TMPDIR/rt-<tag>-XXXXXX, its path in `dir`. */
+static inline int tmpdir_make(char *dir, size_t len, const char *tag)
+{
+	snprintf(dir, len, "%s/rt-%s-XXXXXX",
+		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", tag);
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+/* Remove a directory tree without following symlinks. */
+static inline int tmpdir_remove(const char *dir)
+{
+	return nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 #endif
