@@ -39,17 +39,20 @@ ALL_CFLAGS = -std=gnu11 -Wall -Wextra -Werror -pthread $(CFLAGS) $(SAN_FLAGS) \
 ALL_LDFLAGS = $(LDFLAGS) $(SAN_FLAGS) -pthread
 
 LIB_SRC = $(wildcard lib/*.c)
+POLICY_SRC = $(wildcard policy/*.c)
 PLUGIN_SRC = $(wildcard plugin/*.c)
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 TOOL_SRC = $(wildcard tests/tools/*.c)
 
 LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
+POLICY_OBJ = $(POLICY_SRC:%.c=$(BUILD)/%.o)
 PLUGIN_OBJ = $(PLUGIN_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_BIN = $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tests/%)
 INTEGRATION = $(sort $(wildcard tests/integration/t*.sh))
 
 LIBRT = $(BUILD)/librt.a
+LIBPOLICY = $(BUILD)/libpolicy.a
 PROGRAM = $(BUILD)/git-reftable
 
 .PHONY: all deps check check-run check-sanitize check-valgrind demo bench \
@@ -79,11 +82,17 @@ $(LIBRT): $(LIB_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(PROGRAM): $(PLUGIN_OBJ) $(LIBRT)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(PLUGIN_OBJ) $(LIBRT) $(ZLIB_LIBS)
+$(LIBPOLICY): $(POLICY_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
 
-$(UNIT_BIN): $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIBRT)
-	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBRT) $(CMOCKA_LIBS) $(ZLIB_LIBS)
+$(PROGRAM): $(PLUGIN_OBJ) $(LIBPOLICY) $(LIBRT)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(PLUGIN_OBJ) $(LIBPOLICY) $(LIBRT) \
+		$(ZLIB_LIBS)
+
+$(UNIT_BIN): $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIBPOLICY) $(LIBRT)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBPOLICY) $(LIBRT) $(CMOCKA_LIBS) \
+		$(ZLIB_LIBS)
 
 $(BUILD)/tests/unit/%.o: ALL_CFLAGS += $(CMOCKA_CFLAGS) -D_GNU_SOURCE
 

@@ -1,0 +1,249 @@
+/*
+ * value.c: parsing policy values.
+ */
+#include "policy/value.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static const char duration_forms[] =
+	"a duration such as '90 days', '2.weeks', '12h', '1 month', "
+	"'never' or 'now'";
+
+static const struct {
+	const char *name;
+	uint64_t seconds;
+} units[] = {
+	{ "s", 1 },	     { "sec", 1 },	   { "secs", 1 },
+	{ "second", 1 },     { "seconds", 1 },	   { "m", 60 },
+	{ "min", 60 },	     { "mins", 60 },	   { "minute", 60 },
+	{ "minutes", 60 },   { "h", 3600 },	   { "hour", 3600 },
+	{ "hours", 3600 },   { "d", 86400 },	   { "day", 86400 },
+	{ "days", 86400 },   { "w", 604800 },	   { "week", 604800 },
+	{ "weeks", 604800 }, { "month", 2592000 }, { "months", 2592000 },
+	{ "y", 31536000 },   { "year", 31536000 }, { "years", 31536000 },
+};
+
+static bool is_sep(char c)
+{
+	return c == ' ' || c == '\t' || c == '.';
+}
+
+int policy_parse_duration(const char *s, struct policy_duration *out,
+			  const char **why)
+{
+	uint64_t total = 0;
+	const char *p = s;
+	bool any = false;
+
+	while (is_sep(*p))
+		p++;
+	if (!strcasecmp(p, "never") || !strcasecmp(p, "false")) {
+		out->never = true;
+		out->seconds = 0;
+		return 0;
+	}
+	if (!strcasecmp(p, "now") || !strcasecmp(p, "all")) {
+		out->never = false;
+		out->seconds = 0;
+		return 0;
+	}
+	/* One or more "<n> <unit>" pairs, optionally followed by "ago". */
+	while (*p) {
+		uint64_t n, mult = 0;
+		char word[16];
+		size_t len = 0;
+		char *end;
+
+		if (!strncasecmp(p, "ago", 3) && !p[3] && any)
+			break;
+		if (!isdigit((unsigned char)*p))
+			goto bad;
+		errno = 0;
+		n = strtoull(p, &end, 10);
+		if (errno)
+			goto bad;
+		p = end;
+		while (is_sep(*p))
+			p++;
+		while (isalpha((unsigned char)*p) && len < sizeof(word) - 1)
+			word[len++] = (char)tolower((unsigned char)*p++);
+		word[len] = '\0';
+		for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+			if (!strcmp(word, units[i].name))
+				mult = units[i].seconds;
+		if (!mult || (n && mult > UINT64_MAX / n) ||
+		    total > UINT64_MAX - n * mult)
+			goto bad;
+		total += n * mult;
+		any = true;
+		while (is_sep(*p))
+			p++;
+	}
+	if (!any)
+		goto bad;
+	out->never = false;
+	out->seconds = total;
+	return 0;
+bad:
+	if (why)
+		*why = duration_forms;
+	return -1;
+}
+
+void policy_format_duration(const struct policy_duration *d, char *buf, int len)
+{
+	static const struct {
+		uint64_t seconds;
+		const char *one, *many;
+	} big[] = {
+		{ 604800, "week", "weeks" }, { 86400, "day", "days" },
+		{ 3600, "hour", "hours" },   { 60, "minute", "minutes" },
+		{ 1, "second", "seconds" },
+	};
+
+	if (d->never) {
+		snprintf(buf, len, "never");
+		return;
+	}
+	if (!d->seconds) {
+		snprintf(buf, len, "now");
+		return;
+	}
+	/* Days read better than weeks unless the count is whole weeks. */
+	for (size_t i = 0; i < sizeof(big) / sizeof(big[0]); i++) {
+		uint64_t n = d->seconds / big[i].seconds;
+
+		if (d->seconds % big[i].seconds)
+			continue;
+		snprintf(buf, len, "%llu %s", (unsigned long long)n,
+			 n == 1 ? big[i].one : big[i].many);
+		return;
+	}
+}
+
+int policy_parse_size(const char *s, uint64_t *out, const char **why)
+{
+	const char *forms = "a size such as '4096', '64k', '256MB' or '1GiB'";
+	uint64_t n, mult = 1;
+	char *end;
+
+	if (!isdigit((unsigned char)*s))
+		goto bad;
+	errno = 0;
+	n = strtoull(s, &end, 10);
+	if (errno)
+		goto bad;
+	while (*end == ' ')
+		end++;
+	switch (tolower((unsigned char)*end)) {
+	case 'k':
+		mult = 1024;
+		end++;
+		break;
+	case 'm':
+		mult = 1024 * 1024;
+		end++;
+		break;
+	case 'g':
+		mult = 1024ull * 1024 * 1024;
+		end++;
+		break;
+	}
+	if (mult > 1 && tolower((unsigned char)*end) == 'i')
+		end++;
+	if (tolower((unsigned char)*end) == 'b')
+		end++;
+	if (*end || (n && mult > UINT64_MAX / n))
+		goto bad;
+	*out = n * mult;
+	return 0;
+bad:
+	if (why)
+		*why = forms;
+	return -1;
+}
+
+int policy_parse_bool(const char *s, bool *out, const char **why)
+{
+	static const char *const yes[] = { "true", "yes", "on", "1" };
+	static const char *const no[] = { "false", "no", "off", "0" };
+
+	for (size_t i = 0; i < 4; i++) {
+		if (!strcasecmp(s, yes[i])) {
+			*out = true;
+			return 0;
+		}
+		if (!strcasecmp(s, no[i])) {
+			*out = false;
+			return 0;
+		}
+	}
+	if (why)
+		*why = "a boolean: true/false, yes/no, on/off or 1/0";
+	return -1;
+}
+
+int policy_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out,
+		      const char **why)
+{
+	uint64_t n;
+	char *end;
+
+	errno = 0;
+	if (!isdigit((unsigned char)*s))
+		goto bad;
+	n = strtoull(s, &end, 10);
+	if (errno || *end || n < min || n > max)
+		goto bad;
+	*out = n;
+	return 0;
+bad:
+	if (why)
+		*why = "a whole number in the allowed range";
+	return -1;
+}
+
+int policy_parse_ratio(const char *s, double *out, const char **why)
+{
+	double v;
+	char *end;
+
+	errno = 0;
+	if (!isdigit((unsigned char)*s) && *s != '.')
+		goto bad;
+	v = strtod(s, &end);
+	if (errno || *end || !(v >= 0.0 && v <= 1.0))
+		goto bad;
+	*out = v;
+	return 0;
+bad:
+	if (why)
+		*why = "a ratio between 0 and 1, such as '0.3'";
+	return -1;
+}
+
+int policy_check_pattern(const char *s, const char **why)
+{
+	if (!*s)
+		goto bad;
+	for (const char *p = s; *p; p++)
+		if (isspace((unsigned char)*p) || iscntrl((unsigned char)*p))
+			goto bad;
+	return 0;
+bad:
+	if (why)
+		*why = "a ref pattern such as 'refs/remotes/*' (no spaces)";
+	return -1;
+}
+
+bool policy_pattern_match(const char *pattern, const char *refname)
+{
+	/* Without FNM_PATHNAME '*' crosses '/', as Git's wildmatch(.., 0). */
+	return fnmatch(pattern, refname, 0) == 0;
+}

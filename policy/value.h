@@ -1,0 +1,46 @@
+/*
+ * value.h: the typed values of a policy file, parsed from the forms people
+ * write: durations ("90 days", "2.weeks", "12h", "never", "now"), sizes
+ * ("256MB"), booleans, ratios, and ref patterns matched as Git matches
+ * gc.<pattern>.reflogExpire.
+ *
+ * Each parser returns 0, or -1 with `why` set to a message that says what
+ * is accepted, for the caller to put after "<file>:<line>: ".
+ */
+#ifndef POLICY_VALUE_H
+#define POLICY_VALUE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* An age limit: entries older than `seconds` go; `never` keeps all. */
+struct policy_duration {
+	bool never;
+	uint64_t seconds; /* 0 with "now": everything is old enough */
+};
+
+int policy_parse_duration(const char *s, struct policy_duration *out,
+			  const char **why);
+/* "90 days", "never", "now": for `policy show`. */
+void policy_format_duration(const struct policy_duration *d, char *buf,
+			    int len);
+
+/* Bytes: a number with an optional k/M/G (powers of 1024), B or iB. */
+int policy_parse_size(const char *s, uint64_t *out, const char **why);
+/* true/false, yes/no, on/off, 1/0 (any case). */
+int policy_parse_bool(const char *s, bool *out, const char **why);
+/* A whole number within [min, max]. */
+int policy_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out,
+		      const char **why);
+/* A number within [0, 1]. */
+int policy_parse_ratio(const char *s, double *out, const char **why);
+
+/*
+ * A ref pattern: a glob as in gc.<pattern>.reflogExpire, where `*` also
+ * matches '/'. Must be non-empty and contain no whitespace or control
+ * characters.
+ */
+int policy_check_pattern(const char *s, const char **why);
+bool policy_pattern_match(const char *pattern, const char *refname);
+
+#endif
