@@ -50,7 +50,11 @@ const char *skip_prefix(const char *arg, const char *prefix);
 /* "90", "90s", "15m", "12h", "3d", "2w": seconds; -1 on error. */
 int parse_age(const char *s, uint64_t *seconds);
 
+/* The global option --policy <file>, or NULL. */
+extern const char *policy_option;
+
 int cmd_clean(struct command *cmd, int argc, char **argv);
+int cmd_policy(struct command *cmd, int argc, char **argv);
 int cmd_compact(struct command *cmd, int argc, char **argv);
 int cmd_dump(struct command *cmd, int argc, char **argv);
 int cmd_stats(struct command *cmd, int argc, char **argv);

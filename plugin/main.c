@@ -49,6 +49,20 @@ static struct command commands[] = {
 	  "when older than the grace period, not locked, and not newer than\n"
 	  "the stack. Ages: <n>[s|m|h|d|w], default 1h for both.\n\n"
 	  "  --dry-run  report, change nothing\n" },
+	{ "policy", cmd_policy,
+	  "policy (check [<file>] | show [--ref=<refname>])",
+	  "Check a policy file, or show the effective policy.\n\n"
+	  "  check [<file>]       list every error as <file>:<line>: <what is\n"
+	  "                       wrong>; <what is accepted> (exit 1), or say\n"
+	  "                       the file is valid; without <file>, the file\n"
+	  "                       this repository would use\n"
+	  "  show                 every setting with where it came from: the\n"
+	  "                       file and line, a git config key, or default\n"
+	  "  show --ref=<ref>     the rule that applies to one ref\n\n"
+	  "The policy file is the first of: --policy <file>, git config\n"
+	  "reftable.policy, $GIT_COMMON_DIR/reftable-policy.ini,\n"
+	  "$XDG_CONFIG_HOME/git-reftable/policy.ini,\n"
+	  "/etc/git-reftable/policy.ini; else built-in defaults.\n" },
 	{ "version", cmd_version, "version", "Print the version.\n" },
 	{ "help", cmd_help, "help [<command>]",
 	  "Show the commands, or one command's help.\n" },
@@ -59,7 +73,8 @@ static struct command commands[] = {
 static void print_overview(FILE *out)
 {
 	fprintf(out,
-		"usage: git reftable [-C <path>] <command> [<options>]\n\n"
+		"usage: git reftable [-C <path>] [--policy <file>] <command> "
+		"[<options>]\n\n"
 		"Maintenance of Git repositories that store refs in reftables.\n\n"
 		"Commands:\n");
 	for (size_t i = 0; i < NCOMMANDS; i++)
@@ -106,7 +121,17 @@ int main(int argc, char **argv)
 	int i = 1;
 
 	while (i < argc && argv[i][0] == '-') {
-		if (!strcmp(argv[i], "-C")) {
+		if (!strcmp(argv[i], "--policy")) {
+			if (i + 1 >= argc) {
+				error("--policy needs a file");
+				return EXIT_USAGE;
+			}
+			policy_option = argv[i + 1];
+			i += 2;
+		} else if (skip_prefix(argv[i], "--policy=")) {
+			policy_option = skip_prefix(argv[i], "--policy=");
+			i++;
+		} else if (!strcmp(argv[i], "-C")) {
 			if (i + 1 >= argc) {
 				error("-C needs a path");
 				return EXIT_USAGE;
