@@ -8,6 +8,7 @@
 #include "lib/error.h"
 #include "lib/stack.h"
 #include "plugin/repo.h"
+#include "policy/policy.h"
 
 #include <stdio.h>
 
@@ -52,6 +53,13 @@ int parse_age(const char *s, uint64_t *seconds);
 
 /* The global option --policy <file>, or NULL. */
 extern const char *policy_option;
+/* The policy file this repository uses (DESIGN.md §5), or NULL. */
+char *policy_find(const struct repo *repo);
+/*
+ * Defaults, then the file at `path` (may be NULL), then Git's config.
+ * Prints every error; returns their number, or -1 if unreadable.
+ */
+int policy_load(struct policy *p, const struct repo *repo, const char *path);
 
 int cmd_clean(struct command *cmd, int argc, char **argv);
 int cmd_policy(struct command *cmd, int argc, char **argv);

@@ -5,11 +5,8 @@
 #include "lib/clean.h"
 #include "plugin/cli.h"
 
+#include <stdlib.h>
 #include <string.h>
-
-/* Until policy/ supplies them: DESIGN.md's defaults. */
-#define DEFAULT_GRACE_SECONDS 3600
-#define DEFAULT_STALE_LOCK_SECONDS 3600
 
 struct report_ctx {
 	const char *label;
@@ -37,12 +34,12 @@ static void report(void *arg, const struct rt_clean_item *it)
 
 int cmd_clean(struct command *cmd, int argc, char **argv)
 {
-	struct rt_clean_options copts = {
-		.grace_seconds = DEFAULT_GRACE_SECONDS,
-		.stale_lock_seconds = DEFAULT_STALE_LOCK_SECONDS,
-	};
+	struct rt_clean_options copts = { 0 };
+	bool grace_set = false, stale_set = false;
 	struct rt_stack_options opts;
+	struct policy policy;
 	struct repo repo;
+	char *path;
 	int ret = 0;
 
 	if (wants_help(cmd, argc, argv))
@@ -57,9 +54,11 @@ int cmd_clean(struct command *cmd, int argc, char **argv)
 		} else if ((v = skip_prefix(argv[i], "--grace="))) {
 			if (parse_age(v, &copts.grace_seconds))
 				return usage_error(cmd, "bad age '%s'", v);
+			grace_set = true;
 		} else if ((v = skip_prefix(argv[i], "--stale-lock-age="))) {
 			if (parse_age(v, &copts.stale_lock_seconds))
 				return usage_error(cmd, "bad age '%s'", v);
+			stale_set = true;
 		} else {
 			return usage_error(cmd, "unexpected argument '%s'",
 					   argv[i]);
@@ -67,6 +66,26 @@ int cmd_clean(struct command *cmd, int argc, char **argv)
 	}
 	if ((ret = open_repo(&repo)))
 		return ret;
+	/* The policy's [orphans] settings; options given here win. */
+	path = policy_find(&repo);
+	if (policy_load(&policy, &repo, path)) {
+		error("not cleaning: the policy %s has errors",
+		      path ? path : "configuration");
+		free(path);
+		policy_release(&policy);
+		repo_release(&repo);
+		return EXIT_ERROR;
+	}
+	if (!grace_set)
+		copts.grace_seconds = policy.grace.never ? UINT64_MAX :
+							   policy.grace.seconds;
+	if (!stale_set)
+		copts.stale_lock_seconds = policy.stale_lock.never ?
+						   UINT64_MAX :
+						   policy.stale_lock.seconds;
+	copts.remove_stale_locks |= policy.remove_stale_locks;
+	free(path);
+	policy_release(&policy);
 	ret = stack_options(&repo, &opts);
 	for (size_t i = 0; !ret && i < repo.nstacks; i++) {
 		struct report_ctx r = {

@@ -24,7 +24,7 @@ static bool readable_file(const char *path)
 }
 
 /* The policy file to use, or NULL for the built-in defaults. */
-static char *policy_find(const struct repo *repo)
+char *policy_find(const struct repo *repo)
 {
 	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
 	const char *v;
@@ -93,8 +93,7 @@ static char *read_file(const char *path, size_t *len)
  * are printed one per line; returns the number of errors, or -1 when the
  * file cannot be read.
  */
-static int policy_load(struct policy *p, const struct repo *repo,
-		       const char *path)
+int policy_load(struct policy *p, const struct repo *repo, const char *path)
 {
 	struct policy_errors errs = { 0 };
 	int nerr = 0;

@@ -47,7 +47,9 @@ static struct command commands[] = {
 	  "tables not named in tables.list, temp files, and (only with\n"
 	  "--remove-stale-locks) stale lock files. Orphans are removed only\n"
 	  "when older than the grace period, not locked, and not newer than\n"
-	  "the stack. Ages: <n>[s|m|h|d|w], default 1h for both.\n\n"
+	  "the stack. Ages: <n>[s|m|h|d|w]; they default to the policy's\n"
+	  "[orphans] grace and stale-lock (1 hour each), and the policy's\n"
+	  "remove-stale-locks = true acts as --remove-stale-locks.\n\n"
 	  "  --dry-run  report, change nothing\n" },
 	{ "policy", cmd_policy,
 	  "policy (check [<file>] | show [--ref=<refname>])",
