@@ -183,13 +183,17 @@ static void section_header(struct parse *ps, const char *s, size_t len)
 		{ "orphans", SEC_ORPHANS },
 		{ "schedule", SEC_SCHEDULE },
 	};
-	const char *close = memchr(s, ']', len), *q1, *q2;
+	const char *close = memchr(s, ']', len), *q1, *q2, *rest;
 	size_t n;
 
 	ps->nseen = 0;
 	ps->rule = NULL;
 	ps->sec = SEC_INVALID;
-	if (!close || close != s + len - 1) {
+	/* After ']' only an inline comment may follow (as inih allows). */
+	rest = close ? close + 1 : s + len;
+	while (rest < s + len && (*rest == ' ' || *rest == '\t'))
+		rest++;
+	if (!close || (rest < s + len && (*rest != ';' || rest == close + 1))) {
 		ps->nerr++;
 		add_error(ps->errs,
 			  "%s:%u: cannot parse '%.*s'; expected [section], "

@@ -120,8 +120,9 @@ struct policy_resolved {
  * [reflog "<pattern>"] that sets the value; else the first matching
  * gc.<pattern> entry (both values from it, as Git does); else, for
  * refs/stash, never (Git's rule for an unconfigured stash); else
- * [reflog]. protect: any [reflog] protect pattern matches, or the last
- * matching rule that sets protect.
+ * [reflog]. protect: a matching [reflog] protect pattern protects
+ * whatever any rule says (the first matching pattern is the source);
+ * otherwise the last matching rule that sets protect decides.
  */
 void policy_resolve(const struct policy *p, const char *refname,
 		    struct policy_resolved *out);

@@ -126,6 +126,7 @@ void policy_resolve(const struct policy *p, const char *refname,
 {
 	static const struct policy_duration never = { .never = true };
 	const struct policy_rule *git = NULL;
+	bool global_protect = false;
 
 	out->expire = p->expire;
 	out->src_expire = p->src_expire.text;
@@ -141,28 +142,29 @@ void policy_resolve(const struct policy *p, const char *refname,
 		if (policy_pattern_match(p->git_rules[i].pattern, refname))
 			git = &p->git_rules[i];
 	if (git) {
+		/*
+		 * The entry decides both values even when it sets one: the
+		 * other is "never", as in Git, and its source is that entry.
+		 */
+		const char *src = git->has_expire ? git->src_expire.text :
+						    git->src_unreachable.text;
+
 		out->expire = git->has_expire ? git->expire : never;
-		out->src_expire = git->has_expire ?
-					  git->src_expire.text :
-					  "gc.<pattern> entry without "
-					  "reflogExpire (never, as in Git)";
 		out->expire_unreachable =
 			git->has_unreachable ? git->expire_unreachable : never;
+		out->src_expire = src;
 		out->src_expire_unreachable =
-			git->has_unreachable ?
-				git->src_unreachable.text :
-				"gc.<pattern> entry without "
-				"reflogExpireUnreachable (never, as in Git)";
+			git->has_unreachable ? git->src_unreachable.text : src;
 	} else if (!strcmp(refname, "refs/stash")) {
+		/* Git's built-in rule: an unconfigured stash never expires. */
 		out->expire = never;
 		out->expire_unreachable = never;
-		out->src_expire = out->src_expire_unreachable =
-			"refs/stash, not configured (never, as in Git)";
+		out->src_expire = out->src_expire_unreachable = "default";
 	}
 
-	for (size_t i = 0; i < p->nprotect; i++)
+	for (size_t i = 0; !global_protect && i < p->nprotect; i++)
 		if (policy_pattern_match(p->protect[i], refname)) {
-			out->protect = true;
+			out->protect = global_protect = true;
 			out->src_protect = p->src_protect[i].text;
 		}
 	/* The policy's own rules: the last match wins, value by value. */
@@ -183,7 +185,8 @@ void policy_resolve(const struct policy *p, const char *refname,
 			out->max_entries = r->max_entries;
 			out->src_max_entries = r->src_max_entries.text;
 		}
-		if (r->has_protect) {
+		/* A [reflog] protect pattern is absolute: rules add only. */
+		if (r->has_protect && !global_protect) {
 			out->protect = r->protect;
 			out->src_protect = r->src_protect.text;
 		}
