@@ -312,7 +312,20 @@ static bool classify(struct parse *ps, const char *s, size_t len)
 	return ps->sec != SEC_INVALID;
 }
 
-/* inih's reader: one line per call, counting lines as it goes. */
+static bool is_comment(const char *s, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len && (s[i] == ' ' || s[i] == '\t'))
+		i++;
+	return i < len && (s[i] == ';' || s[i] == '#');
+}
+
+/*
+ * inih's reader: one line per call, counting lines as it goes. Debian's
+ * inih reads lines of at most `num` - 1 bytes; longer settings would be
+ * cut, so they are errors.
+ */
 static char *reader(char *str, int num, void *stream)
 {
 	struct parse *ps = stream;
@@ -324,7 +337,11 @@ static char *reader(char *str, int num, void *stream)
 	nl = memchr(ps->pos, '\n', ps->end - ps->pos);
 	len = (nl ? nl : ps->end) - ps->pos;
 	ps->line++;
-	if (len + 2 > (size_t)num) {
+	if (len + 2 > (size_t)num && is_comment(ps->pos, len)) {
+		/* Comments never reach inih: any length is fine. */
+		str[0] = '\n';
+		str[1] = '\0';
+	} else if (len + 2 > (size_t)num) {
 		ps->nerr++;
 		add_error(ps->errs,
 			  "%s:%u: line longer than %d characters; shorten it",

@@ -625,14 +625,14 @@ static void test_bom(void **state)
 /* A section may appear twice; its keys still count once each. */
 static void test_repeated_plain_section(void **state)
 {
-	static const char text[] = "[compaction]\n"	  /* 1 */
-				   "max-tables = 5\n"	  /* 2 */
-				   "[reflog]\n"		  /* 3 */
-				   "protect = refs/a\n"	  /* 4 */
-				   "[compaction]\n"	  /* 5 */
+	static const char text[] = "[compaction]\n" /* 1 */
+				   "max-tables = 5\n" /* 2 */
+				   "[reflog]\n" /* 3 */
+				   "protect = refs/a\n" /* 4 */
+				   "[compaction]\n" /* 5 */
 				   "background = false\n" /* 6 */
-				   "[reflog]\n"		  /* 7 */
-				   "protect = refs/b\n";  /* 8 */
+				   "[reflog]\n" /* 7 */
+				   "protect = refs/b\n"; /* 8 */
 	struct policy p;
 	(void)state;
 
@@ -657,10 +657,10 @@ static void test_long_comment_line(void **state)
 	memset(filler, 'x', sizeof(filler) - 1);
 	filler[sizeof(filler) - 1] = '\0';
 	snprintf(text, sizeof(text),
-		 "; %s\n"		 /* 1 */
-		 "[compaction]\n"	 /* 2 */
-		 "# %.300s\n"		 /* 3 */
-		 "max-tables = 7\n",	 /* 4 */
+		 "; %s\n" /* 1 */
+		 "[compaction]\n" /* 2 */
+		 "# %.300s\n" /* 3 */
+		 "max-tables = 7\n", /* 4 */
 		 filler, filler);
 	parse_ok(&p, text);
 	assert_int_equal(p.max_tables, 7);
