@@ -402,6 +402,33 @@ static int parse_freq(const char *v, enum policy_freq *out)
 	return -1;
 }
 
+/* Parse a duration into `dst`; on success note it was set, and where. */
+static void set_duration(struct parse *ps, const char *v,
+			 struct policy_duration *dst, bool *set,
+			 struct policy_src *src, const char **why)
+{
+	if (policy_parse_duration(v, dst, why))
+		return;
+	if (set)
+		*set = true;
+	src_line(ps, src);
+}
+
+static void set_max_entries(struct parse *ps, const char *v, uint64_t *dst,
+			    bool *set, struct policy_src *src, const char **why)
+{
+	uint64_t n;
+
+	if (policy_parse_uint(v, 0, UINT32_MAX, &n, why)) {
+		*why = "a whole number from 0 (no cap) to 4294967295";
+		return;
+	}
+	*dst = n;
+	if (set)
+		*set = true;
+	src_line(ps, src);
+}
+
 /* The keys of each section and how to set them. */
 static bool set_key(struct parse *ps, const char *key, const char *v)
 {
@@ -440,24 +467,15 @@ static bool set_key(struct parse *ps, const char *key, const char *v)
 		break;
 	case SEC_REFLOG:
 		if (!strcmp(key, "expire")) {
-			if (!policy_parse_duration(v, &p->expire, &why)) {
-				p->file_set_expire = true;
-				src_line(ps, &p->src_expire);
-			}
+			set_duration(ps, v, &p->expire, &p->file_set_expire,
+				     &p->src_expire, &why);
 		} else if (!strcmp(key, "expire-unreachable")) {
-			if (!policy_parse_duration(v, &p->expire_unreachable,
-						   &why)) {
-				p->file_set_expire_unreachable = true;
-				src_line(ps, &p->src_expire_unreachable);
-			}
+			set_duration(ps, v, &p->expire_unreachable,
+				     &p->file_set_expire_unreachable,
+				     &p->src_expire_unreachable, &why);
 		} else if (!strcmp(key, "max-entries")) {
-			if (policy_parse_uint(v, 0, UINT32_MAX, &n, &why))
-				why = "a whole number from 0 (no cap) to "
-				      "4294967295";
-			else {
-				p->max_entries = n;
-				src_line(ps, &p->src_max_entries);
-			}
+			set_max_entries(ps, v, &p->max_entries, NULL,
+					&p->src_max_entries, &why);
 		} else if (!strcmp(key, "protect")) {
 			char **pat;
 			struct policy_src *src;
@@ -482,25 +500,16 @@ static bool set_key(struct parse *ps, const char *key, const char *v)
 		break;
 	case SEC_RULE:
 		if (!strcmp(key, "expire")) {
-			if (!policy_parse_duration(v, &r->expire, &why)) {
-				r->has_expire = true;
-				src_line(ps, &r->src_expire);
-			}
+			set_duration(ps, v, &r->expire, &r->has_expire,
+				     &r->src_expire, &why);
 		} else if (!strcmp(key, "expire-unreachable")) {
-			if (!policy_parse_duration(v, &r->expire_unreachable,
-						   &why)) {
-				r->has_unreachable = true;
-				src_line(ps, &r->src_unreachable);
-			}
+			set_duration(ps, v, &r->expire_unreachable,
+				     &r->has_unreachable, &r->src_unreachable,
+				     &why);
 		} else if (!strcmp(key, "max-entries")) {
-			if (policy_parse_uint(v, 0, UINT32_MAX, &n, &why))
-				why = "a whole number from 0 (no cap) to "
-				      "4294967295";
-			else {
-				r->max_entries = n;
-				r->has_max_entries = true;
-				src_line(ps, &r->src_max_entries);
-			}
+			set_max_entries(ps, v, &r->max_entries,
+					&r->has_max_entries,
+					&r->src_max_entries, &why);
 		} else if (!strcmp(key, "protect")) {
 			if (!policy_parse_bool(v, &b, &why)) {
 				r->protect = b;
@@ -513,11 +522,11 @@ static bool set_key(struct parse *ps, const char *key, const char *v)
 		break;
 	case SEC_ORPHANS:
 		if (!strcmp(key, "grace")) {
-			if (!policy_parse_duration(v, &p->grace, &why))
-				src_line(ps, &p->src_grace);
+			set_duration(ps, v, &p->grace, NULL, &p->src_grace,
+				     &why);
 		} else if (!strcmp(key, "stale-lock")) {
-			if (!policy_parse_duration(v, &p->stale_lock, &why))
-				src_line(ps, &p->src_stale_lock);
+			set_duration(ps, v, &p->stale_lock, NULL,
+				     &p->src_stale_lock, &why);
 		} else if (!strcmp(key, "remove-stale-locks")) {
 			if (!policy_parse_bool(v, &p->remove_stale_locks, &why))
 				src_line(ps, &p->src_remove_stale_locks);
