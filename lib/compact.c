@@ -291,7 +291,7 @@ int rt_stack_compact_range(struct rt_stack *st, size_t first, size_t last,
 		list[k++] = strrchr(new_path.buf, '/') + 1;
 	for (size_t i = pos + last - first + 1; i < nnames; i++)
 		list[k++] = names[i];
-	ret = rt_stack_commit_list(st, &list_lock, list, err);
+	ret = rt_stack_commit_list(&list_lock, list, err);
 	rt_stack_note_lock(st, &list_lock);
 	list_lock.held_ns = 0;
 	if (ret && list_lock.committed) {

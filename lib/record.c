@@ -40,11 +40,6 @@ void rt_record_release(struct rt_record *rec)
 	rt_record_init(rec, rec->type);
 }
 
-static int copy_buf(struct rt_buf *dst, const struct rt_buf *src)
-{
-	return rt_buf_set(dst, src->buf, src->len);
-}
-
 static int obj_reserve(struct rt_obj_record *obj, size_t n)
 {
 	uint64_t *p;
@@ -59,60 +54,6 @@ static int obj_reserve(struct rt_obj_record *obj, size_t n)
 	obj->offsets = p;
 	obj->offset_cap = n;
 	return 0;
-}
-
-int rt_record_copy(struct rt_record *dst, const struct rt_record *src)
-{
-	int ret = 0;
-
-	switch (src->type) {
-	case RT_BLOCK_REF: {
-		struct rt_ref_record *d = &dst->u.ref;
-		const struct rt_ref_record *s = &src->u.ref;
-
-		d->update_index = s->update_index;
-		d->value_type = s->value_type;
-		memcpy(d->value, s->value, sizeof(d->value));
-		memcpy(d->peeled, s->peeled, sizeof(d->peeled));
-		ret = copy_buf(&d->refname, &s->refname);
-		if (!ret)
-			ret = copy_buf(&d->target, &s->target);
-		break;
-	}
-	case RT_BLOCK_LOG: {
-		struct rt_log_record *d = &dst->u.log;
-		const struct rt_log_record *s = &src->u.log;
-
-		d->update_index = s->update_index;
-		d->value_type = s->value_type;
-		memcpy(d->old_id, s->old_id, sizeof(d->old_id));
-		memcpy(d->new_id, s->new_id, sizeof(d->new_id));
-		d->time = s->time;
-		d->tz_offset = s->tz_offset;
-		if ((ret = copy_buf(&d->refname, &s->refname)) ||
-		    (ret = copy_buf(&d->name, &s->name)) ||
-		    (ret = copy_buf(&d->email, &s->email)) ||
-		    (ret = copy_buf(&d->message, &s->message)))
-			break;
-		break;
-	}
-	case RT_BLOCK_OBJ:
-		ret = copy_buf(&dst->u.obj.prefix, &src->u.obj.prefix);
-		if (!ret)
-			ret = obj_reserve(&dst->u.obj, src->u.obj.offset_len);
-		if (!ret && src->u.obj.offset_len)
-			memcpy(dst->u.obj.offsets, src->u.obj.offsets,
-			       src->u.obj.offset_len * sizeof(uint64_t));
-		dst->u.obj.offset_len = src->u.obj.offset_len;
-		break;
-	case RT_BLOCK_INDEX:
-		dst->u.idx.offset = src->u.idx.offset;
-		ret = copy_buf(&dst->u.idx.last_key, &src->u.idx.last_key);
-		break;
-	default:
-		ret = RT_ERR_API;
-	}
-	return ret;
 }
 
 int rt_log_key(struct rt_buf *key, const char *refname, size_t refname_len,

@@ -95,8 +95,6 @@ struct rt_record {
 /* Start a zeroed record of the given type (releasing nothing). */
 void rt_record_init(struct rt_record *rec, uint8_t type);
 void rt_record_release(struct rt_record *rec);
-/* Deep copy; dst must be initialised to the same type. */
-int rt_record_copy(struct rt_record *dst, const struct rt_record *src);
 
 /* The sort key: refname; refname NUL reversed-be64(update_index); ... */
 int rt_record_key(const struct rt_record *rec, struct rt_buf *key);

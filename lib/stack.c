@@ -337,13 +337,12 @@ int rt_stack_table_path(const struct rt_stack *st, struct rt_buf *out,
 }
 
 /* Write tables.list.lock with `names` (NULL-terminated) and commit it. */
-int rt_stack_commit_list(struct rt_stack *st, struct rt_lock *lock,
-			 char *const *names, struct rt_err *err)
+int rt_stack_commit_list(struct rt_lock *lock, char *const *names,
+			 struct rt_err *err)
 {
 	struct rt_buf content = RT_BUF_INIT;
 	int ret = 0;
 
-	(void)st;
 	for (size_t i = 0; names[i]; i++)
 		if (rt_buf_addstr(&content, names[i]) ||
 		    rt_buf_addch(&content, '\n'))
@@ -421,7 +420,7 @@ int rt_stack_add(struct rt_stack *st, rt_table_fill_fn fill, void *arg,
 	for (size_t i = 0; i < st->n; i++)
 		names[i] = (char *)st->tables[i]->name;
 	names[st->n] = strrchr(path.buf, '/') + 1;
-	ret = rt_stack_commit_list(st, &lock, names, err);
+	ret = rt_stack_commit_list(&lock, names, err);
 	if (ret) {
 		/*
 		 * Not listed, so unreferenced: remove the new table again,

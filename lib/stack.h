@@ -120,8 +120,8 @@ struct rt_segment rt_stack_suggest_segment(const struct rt_stack *st);
  * Write `names` (NULL-terminated) into the held tables.list lock and commit
  * it: fsync, rename over tables.list, fsync the directory.
  */
-int rt_stack_commit_list(struct rt_stack *st, struct rt_lock *lock,
-			 char *const *names, struct rt_err *err);
+int rt_stack_commit_list(struct rt_lock *lock, char *const *names,
+			 struct rt_err *err);
 
 /* Random 32-bit suffix for table names (getrandom, no global state). */
 uint32_t rt_random_u32(void);

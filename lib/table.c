@@ -223,7 +223,6 @@ static int load_block(struct rt_table_iter *it, uint64_t off, uint8_t want,
 		return ret;
 	if (want && it->blk.type != want)
 		return table_error(err, t, off, "unexpected block type");
-	it->have_block = true;
 	return 0;
 }
 

@@ -46,7 +46,6 @@ struct rt_table_iter {
 	uint8_t type;
 	struct rt_block blk;
 	struct rt_block_iter bi;
-	bool have_block;
 	bool done;
 	/* Release pages already read (see rt_table_iter_drop_behind). */
 	bool drop_behind;

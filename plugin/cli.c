@@ -167,3 +167,8 @@ int parse_age(const char *s, uint64_t *seconds)
 		}
 	return -1;
 }
+
+const char *stack_label(const struct repo_stack *s)
+{
+	return s->worktree ? s->worktree : "main";
+}

@@ -41,6 +41,8 @@ int stack_options(const struct repo *repo, struct rt_stack_options *opts);
 int open_stack(struct rt_stack **st, const char *dir,
 	       const struct rt_stack_options *opts);
 
+/* How reports name a stack: its worktree id, or "main". */
+const char *stack_label(const struct repo_stack *s);
 /* JSON string literal with escapes. */
 void json_string(FILE *out, const char *s, size_t len);
 /* A log record's tz_offset (decimal hhmm, see record.h) as +hhmm. */

@@ -89,9 +89,7 @@ int cmd_clean(struct command *cmd, int argc, char **argv)
 	ret = stack_options(&repo, &opts);
 	for (size_t i = 0; !ret && i < repo.nstacks; i++) {
 		struct report_ctx r = {
-			.label = repo.stacks[i].worktree ?
-					 repo.stacks[i].worktree :
-					 "main",
+			.label = stack_label(&repo.stacks[i]),
 		};
 		struct rt_err err = { 0 };
 		struct rt_stack *st;

@@ -10,11 +10,6 @@
 /* Retries when a concurrent writer changed tables.list under us. */
 #define OUTDATED_RETRIES 5
 
-static const char *label(const struct repo_stack *s)
-{
-	return s->worktree ? s->worktree : "main";
-}
-
 static int compact_one(const struct repo_stack *where,
 		       const struct rt_stack_options *opts, bool all,
 		       bool dry_run)
@@ -35,7 +30,7 @@ static int compact_one(const struct repo_stack *where,
 		}
 		if (seg.end - seg.start < 2) {
 			printf("%s: nothing to compact (%zu table%s%s)\n",
-			       label(where), st->n, st->n == 1 ? "" : "s",
+			       stack_label(where), st->n, st->n == 1 ? "" : "s",
 			       all ? "" : ", geometric sequence holds");
 			ret = 0;
 			break;
@@ -43,8 +38,8 @@ static int compact_one(const struct repo_stack *where,
 		if (dry_run) {
 			printf("%s: would compact tables %zu-%zu of %zu "
 			       "(%zu tables)\n",
-			       label(where), seg.start + 1, seg.end, st->n,
-			       seg.end - seg.start);
+			       stack_label(where), seg.start + 1, seg.end,
+			       st->n, seg.end - seg.start);
 			ret = 0;
 			break;
 		}
@@ -61,7 +56,7 @@ static int compact_one(const struct repo_stack *where,
 			printf("%s: compacted tables %zu-%zu (%zu tables, %llu "
 			       "bytes) into %llu bytes; %zu table%s now; "
 			       "tables.list.lock held %.1f ms at most\n",
-			       label(where), res.first + 1, res.last + 1,
+			       stack_label(where), res.first + 1, res.last + 1,
 			       res.last - res.first + 1,
 			       (unsigned long long)res.bytes_before,
 			       (unsigned long long)res.bytes_after,
@@ -70,7 +65,7 @@ static int compact_one(const struct repo_stack *where,
 			       st->lock_stats.max_ns / 1e6);
 		} else if (ret == RT_ERR_LOCK) {
 			error("%s: busy: %s; nothing changed, try again later",
-			      label(where), err.msg);
+			      stack_label(where), err.msg);
 			ret = EXIT_ERROR;
 		} else {
 			error("%s", err.msg[0] ? err.msg : rt_error_name(ret));

@@ -74,11 +74,6 @@ static int gather(struct stack_report *r, struct rt_err *err)
 	return ret;
 }
 
-static const char *stack_label(const struct repo_stack *s)
-{
-	return s->worktree ? s->worktree : "main";
-}
-
 static void print_text(const struct stack_report *r)
 {
 	const struct rt_stack *st = r->st;
