@@ -17,7 +17,7 @@ SANITIZE ?=
 # Packages a fresh Debian machine needs: libraries, the build tools, and
 # dpkg-dev/xz-utils for tests/provide-git.sh (apt-get source unpacks with them).
 DEBIAN_PACKAGES = gcc make pkg-config zlib1g-dev libgit2-dev libinih-dev \
-	libcmocka-dev dpkg-dev xz-utils util-linux time bc valgrind
+	libcmocka-dev binutils dpkg-dev xz-utils util-linux time bc valgrind
 
 PKG_CONFIG ?= pkg-config
 ZLIB_CFLAGS = $(shell $(PKG_CONFIG) --cflags zlib 2>/dev/null)
@@ -27,7 +27,12 @@ INIH_LIBS = $(shell $(PKG_CONFIG) --libs inih 2>/dev/null)
 CMOCKA_CFLAGS = $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
 CMOCKA_LIBS = $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 LIBGIT2_CFLAGS = $(shell $(PKG_CONFIG) --cflags libgit2 2>/dev/null)
-LIBGIT2_LIBS = $(shell $(PKG_CONFIG) --libs libgit2 2>/dev/null)
+# Not linked: plugin/odb.c loads libgit2 with dlopen() only when reflog
+# expiry needs objects, so every other command (and the hook fast path)
+# starts without it. It needs the headers and the library's soname.
+LIBGIT2_SONAME = $(shell objdump -p \
+	"$$($(PKG_CONFIG) --variable=libdir libgit2 2>/dev/null)/libgit2.so" \
+	2>/dev/null | sed -n 's/^ *SONAME *//p')
 
 ifneq ($(SANITIZE),)
 SAN_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer \
@@ -86,9 +91,12 @@ $(LIBPOLICY): $(POLICY_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
+$(BUILD)/plugin/odb.o: ALL_CFLAGS += $(LIBGIT2_CFLAGS) \
+	-DLIBGIT2_SONAME='"$(or $(LIBGIT2_SONAME),libgit2.so)"'
+
 $(PROGRAM): $(PLUGIN_OBJ) $(LIBPOLICY) $(LIBRT)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(PLUGIN_OBJ) $(LIBPOLICY) $(LIBRT) \
-		$(INIH_LIBS) $(ZLIB_LIBS)
+		$(INIH_LIBS) $(ZLIB_LIBS) -ldl
 
 $(UNIT_BIN): $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIBPOLICY) $(LIBRT)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBPOLICY) $(LIBRT) $(CMOCKA_LIBS) \

@@ -35,7 +35,10 @@ static int write_merged(struct rt_writer *w, struct merge_state *m,
 	size_t n = m->last - m->first + 1;
 	/* Only below the oldest table may a deletion be forgotten. */
 	bool keep_deletions = m->first > 0;
+	rt_log_filter_fn filter = m->opts ? m->opts->filter : NULL;
 	struct rt_merged_iter mi;
+	struct rt_log_walk walk;
+	bool last;
 	struct rt_record rec;
 	int ret;
 
@@ -57,29 +60,37 @@ static int write_merged(struct rt_writer *w, struct merge_state *m,
 	if (ret < 0)
 		return ret;
 
-	ret = rt_merged_iter_init(&mi, tables, n, RT_BLOCK_LOG, true, err);
-	if (ret)
-		return ret;
-	rt_merged_iter_drop_behind(&mi);
-	rt_record_init(&rec, RT_BLOCK_LOG);
-	ret = rt_merged_iter_seek(&mi, NULL, 0, err);
-	while (!ret && !(ret = rt_merged_iter_next(&mi, &rec, err))) {
-		if (!rt_record_is_deletion(&rec) && m->opts &&
-		    m->opts->drop_log &&
-		    m->opts->drop_log(m->opts->drop_arg, &rec.u.log)) {
-			m->res->logs_dropped++;
-			if (!keep_deletions)
-				continue;
-			rec.u.log.value_type = RT_LOG_DELETION;
+	/* Hiding deletions when they are dropped anyway makes `last` exact. */
+	ret = rt_log_walk_init(&walk, tables, n, keep_deletions, err);
+	while (!ret && !(ret = rt_log_walk_next(&walk, &last, err))) {
+		struct rt_log_record *log = &walk.cur->u.log;
+
+		if (log->value_type != RT_LOG_DELETION && filter) {
+			int verdict =
+				filter(m->opts->filter_arg, log, last, err);
+
+			if (verdict < 0) {
+				ret = verdict;
+				break;
+			}
+			if (verdict == RT_LOG_DROP) {
+				m->res->logs_dropped++;
+				if (!keep_deletions)
+					continue;
+				log->value_type = RT_LOG_DELETION;
+			} else if (verdict == RT_LOG_PLACEHOLDER) {
+				m->res->logs_dropped++;
+				m->res->placeholders++;
+				rt_log_make_placeholder(log);
+			}
 		}
-		if (!keep_deletions && rt_record_is_deletion(&rec))
+		if (!keep_deletions && log->value_type == RT_LOG_DELETION)
 			continue;
-		ret = rt_writer_add_log(w, &rec.u.log, err);
+		ret = rt_writer_add_log(w, log, err);
 		if (!ret)
 			m->res->logs_written++;
 	}
-	rt_record_release(&rec);
-	rt_merged_iter_release(&mi);
+	rt_log_walk_release(&walk);
 	return ret < 0 ? ret : 0;
 }
 
@@ -190,7 +201,7 @@ int rt_stack_compact_range(struct rt_stack *st, size_t first, size_t last,
 	if (first > last || last >= st->n)
 		return rt_err_set(err, RT_ERR_API, "bad compaction range");
 	/* One table is only rewritten to drop expired log entries. */
-	if (first == last && !(opts && opts->drop_log))
+	if (first == last && !(opts && opts->filter))
 		return 0;
 
 	/* 1. */
@@ -345,7 +356,7 @@ int rt_stack_compact_all(struct rt_stack *st,
 			res->tables_before = res->tables_after = st->n;
 		}
 		/* One table is rewritten only to drop expired log entries. */
-		if (st->n == 0 || !opts || !opts->drop_log)
+		if (st->n == 0 || !opts || !opts->filter)
 			return 0;
 	}
 	return rt_stack_compact_range(st, 0, st->n - 1, opts, res, err);

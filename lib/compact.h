@@ -5,21 +5,20 @@
 #ifndef RT_COMPACT_H
 #define RT_COMPACT_H
 
+#include "lib/logfilter.h"
 #include "lib/stack.h"
-
-/*
- * Decides, for each live log record of the segment, whether it survives.
- * Return true to drop it. When the segment starts at the oldest table the
- * record simply disappears; otherwise a log deletion record is written in
- * its place, so that no older copy can resurface.
- */
-typedef bool (*rt_log_drop_fn)(void *arg, const struct rt_log_record *log);
 
 struct rt_compact_options {
 	/* Compact only the newer tables that could be locked (>= 2). */
 	bool best_effort;
-	rt_log_drop_fn drop_log;
-	void *drop_arg;
+	/*
+	 * Decides which live log records survive. A dropped record simply
+	 * disappears when the segment starts at the oldest table; otherwise
+	 * a log deletion record takes its place, so that no older copy can
+	 * resurface.
+	 */
+	rt_log_filter_fn filter;
+	void *filter_arg;
 };
 
 struct rt_compact_result {
@@ -29,7 +28,8 @@ struct rt_compact_result {
 	uint64_t bytes_before; /* of the compacted tables */
 	uint64_t bytes_after; /* of the new table; 0 when it came out empty */
 	uint64_t refs_written, logs_written;
-	uint64_t logs_dropped;
+	uint64_t logs_dropped; /* including those replaced by placeholders */
+	uint64_t placeholders;
 };
 
 /*

@@ -355,6 +355,50 @@ int rt_stack_commit_list(struct rt_lock *lock, char *const *names,
 	return ret;
 }
 
+int rt_stack_lock_for_append(struct rt_stack *st, struct rt_lock *lock,
+			     struct rt_err *err)
+{
+	int ret = rt_lock_acquire(lock, st->list_path, st->opts.lock_timeout_ms,
+				  st->opts.default_permissions, err);
+
+	if (ret)
+		return ret;
+	/* Under the lock nobody else changes the list: load what is there. */
+	ret = rt_stack_is_outdated(st, err);
+	if (ret > 0)
+		ret = rt_stack_reload(st, err);
+	if (ret) {
+		rt_lock_release(lock);
+		rt_stack_note_lock(st, lock);
+	}
+	return ret;
+}
+
+int rt_stack_commit_appended(struct rt_stack *st, struct rt_lock *lock,
+			     const char *path, struct rt_err *err)
+{
+	char **names = calloc(st->n + 2, sizeof(*names));
+	int ret;
+
+	if (!names) {
+		unlink(path);
+		return rt_err_set(err, RT_ERR_NOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < st->n; i++)
+		names[i] = (char *)st->tables[i]->name;
+	names[st->n] = (char *)strrchr(path, '/') + 1;
+	ret = rt_stack_commit_list(lock, names, err);
+	/*
+	 * Not listed, so unreferenced: remove the new table again, unless
+	 * the list was renamed into place before the error (a failed
+	 * directory fsync): then it names the table.
+	 */
+	if (ret && !lock->committed)
+		unlink(path);
+	free(names);
+	return ret;
+}
+
 int rt_stack_add(struct rt_stack *st, rt_table_fill_fn fill, void *arg,
 		 struct rt_err *err)
 {
@@ -362,21 +406,12 @@ int rt_stack_add(struct rt_stack *st, rt_table_fill_fn fill, void *arg,
 	struct rt_tmpfile tmp = RT_TMPFILE_INIT;
 	struct rt_buf path = RT_BUF_INIT;
 	struct rt_writer *w = NULL;
-	char **names = NULL;
 	uint64_t next;
 	int ret;
 
-	ret = rt_lock_acquire(&lock, st->list_path, st->opts.lock_timeout_ms,
-			      st->opts.default_permissions, err);
+	ret = rt_stack_lock_for_append(st, &lock, err);
 	if (ret)
 		return ret;
-	/* Under the lock nobody else changes the list: load what is there. */
-	ret = rt_stack_is_outdated(st, err);
-	if (ret > 0)
-		ret = rt_stack_reload(st, err);
-	if (ret)
-		goto done;
-
 	next = rt_stack_max_update_index(st) + 1;
 	st->opts.write.hash_id = st->n ? rt_stack_hash_id(st) :
 					 st->opts.write.hash_id;
@@ -411,29 +446,11 @@ int rt_stack_add(struct rt_stack *st, rt_table_fill_fn fill, void *arg,
 	if (ret)
 		goto done;
 
-	names = calloc(st->n + 2, sizeof(*names));
-	if (!names) {
-		ret = rt_err_set(err, RT_ERR_NOMEM, "out of memory");
-		unlink(path.buf);
+	ret = rt_stack_commit_appended(st, &lock, path.buf, err);
+	if (ret)
 		goto done;
-	}
-	for (size_t i = 0; i < st->n; i++)
-		names[i] = (char *)st->tables[i]->name;
-	names[st->n] = strrchr(path.buf, '/') + 1;
-	ret = rt_stack_commit_list(&lock, names, err);
-	if (ret) {
-		/*
-		 * Not listed, so unreferenced: remove the new table again,
-		 * unless the list was renamed into place before the error
-		 * (a failed directory fsync): then it names the table.
-		 */
-		if (!lock.committed)
-			unlink(path.buf);
-		goto done;
-	}
 	ret = rt_stack_reload(st, err);
 done:
-	free(names);
 	rt_writer_free(w);
 	rt_tmpfile_delete(&tmp);
 	rt_lock_release(&lock);

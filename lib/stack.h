@@ -123,6 +123,20 @@ struct rt_segment rt_stack_suggest_segment(const struct rt_stack *st);
 int rt_stack_commit_list(struct rt_lock *lock, char *const *names,
 			 struct rt_err *err);
 
+/*
+ * Take tables.list.lock (waiting up to the lock timeout) and load the
+ * tables the list names now, as every appender must. On failure the lock
+ * is not held.
+ */
+int rt_stack_lock_for_append(struct rt_stack *st, struct rt_lock *lock,
+			     struct rt_err *err);
+/*
+ * Under the held tables.list lock: commit the loaded tables plus the
+ * table at `path` (renamed into the stack directory already) as the new
+ * tables.list. If the list is not committed, `path` is removed again.
+ */
+int rt_stack_commit_appended(struct rt_stack *st, struct rt_lock *lock,
+			     const char *path, struct rt_err *err);
 /* Random 32-bit suffix for table names (getrandom, no global state). */
 uint32_t rt_random_u32(void);
 /* "<dir>/0x<min>-0x<max>-<rand>" plus `suffix`. */

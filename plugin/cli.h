@@ -67,6 +67,7 @@ int cmd_clean(struct command *cmd, int argc, char **argv);
 int cmd_policy(struct command *cmd, int argc, char **argv);
 int cmd_compact(struct command *cmd, int argc, char **argv);
 int cmd_dump(struct command *cmd, int argc, char **argv);
+int cmd_expire(struct command *cmd, int argc, char **argv);
 int cmd_stats(struct command *cmd, int argc, char **argv);
 
 #endif

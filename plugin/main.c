@@ -40,6 +40,30 @@ static struct command commands[] = {
 	  "  --all      the whole stack into one table; deletion records\n"
 	  "             are dropped\n"
 	  "  --dry-run  say what would be compacted, change nothing\n" },
+	{ "expire", cmd_expire,
+	  "expire [--dry-run] [--verbose] [--compact] [--expire=<age>] "
+	  "[--expire-unreachable=<age>] [--max-entries=<n>] [--ref=<pattern>]",
+	  "Expire reflog entries as the policy says, with the semantics of\n"
+	  "'git reflog expire --all', in ONE new table per stack (Git adds\n"
+	  "one table per reflog). Where the policy is silent, Git's\n"
+	  "gc.reflogExpire, gc.reflogExpireUnreachable and\n"
+	  "gc.<pattern>.reflogExpire* apply. An emptied reflog keeps an\n"
+	  "existence marker, as with Git. The unreachable rule reads objects\n"
+	  "with libgit2 (SHA-1) or 'git cat-file' (SHA-256).\n\n"
+	  "  --dry-run, -n              per reflog, how many entries would go;\n"
+	  "                             change nothing\n"
+	  "  --verbose, -v              also list every expired entry\n"
+	  "  --compact                  compact the whole stack into one\n"
+	  "                             table, leaving expired entries out\n"
+	  "                             (no deletion records are written)\n"
+	  "  --expire=<age>             entries older than <age> go\n"
+	  "  --expire-unreachable=<age> entries older than <age> go when not\n"
+	  "                             reachable from the ref's tip\n"
+	  "  --max-entries=<n>          keep at most the newest <n> (0: no cap)\n"
+	  "  --ref=<pattern>            only reflogs matching <pattern>\n\n"
+	  "Ages: 'never', 'now', or e.g. '90 days', '2.weeks.ago', '12h'.\n"
+	  "Options replace the policy's values for this run; refs matching\n"
+	  "a [reflog] protect pattern are never expired.\n" },
 	{ "clean", cmd_clean,
 	  "clean [--dry-run] [--grace=<age>] [--stale-lock-age=<age>] "
 	  "[--remove-stale-locks]",

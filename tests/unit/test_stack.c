@@ -18,6 +18,7 @@
 
 #include "lib/clean.h"
 #include "lib/compact.h"
+#include "lib/expire.h"
 #include "testutil.h"
 
 static void assert_segment(const uint64_t *sizes, size_t n, size_t start,
@@ -366,15 +367,18 @@ static void test_compact_range_and_all(void **state)
 	rt_stack_close(st);
 }
 
-static bool drop_odd(void *arg, const struct rt_log_record *log)
+static int drop_odd(void *arg, const struct rt_log_record *log, bool last,
+		    struct rt_err *err)
 {
 	(void)arg;
-	return log->update_index % 2;
+	(void)last;
+	(void)err;
+	return log->update_index % 2 ? RT_LOG_DROP : RT_LOG_KEEP;
 }
 
 static void test_log_drop_and_tombstones(void **state)
 {
-	struct rt_compact_options o = { .drop_log = drop_odd };
+	struct rt_compact_options o = { .filter = drop_odd };
 	struct rt_stack *st = open_stack();
 	struct rt_compact_result res;
 	struct rt_err err = { 0 };
@@ -465,29 +469,32 @@ struct interferer {
 	bool done;
 };
 
-static bool interfere(void *arg, const struct rt_log_record *log)
+static int interfere(void *arg, const struct rt_log_record *log, bool last,
+		     struct rt_err *unused)
 {
 	struct interferer *in = arg;
 	struct rt_stack *other;
 	struct rt_err err = { 0 };
 
 	(void)log;
+	(void)last;
+	(void)unused;
 	if (in->done)
-		return false;
+		return RT_LOG_KEEP;
 	in->done = true;
 	other = open_stack();
 	add(other, "refs/heads/late", RT_REF_VAL1, NULL);
 	if (rt_stack_compact_range(other, 0, 1, NULL, NULL, &err))
 		fail_msg("concurrent compaction: %s", err.msg);
 	rt_stack_close(other);
-	return false;
+	return RT_LOG_KEEP;
 }
 
 static void test_segment_moves_during_compaction(void **state)
 {
 	struct interferer in = { false };
-	struct rt_compact_options o = { .drop_log = interfere,
-					.drop_arg = &in };
+	struct rt_compact_options o = { .filter = interfere,
+					.filter_arg = &in };
 	struct rt_stack *st = open_stack();
 	struct rt_err err = { 0 };
 	char out[512];
@@ -604,6 +611,160 @@ static void test_clean(void **state)
 	rt_stack_close(st);
 }
 
+/*
+ * Expiry filter for the tests: drops every entry of refs/heads/a (the last
+ * becomes the placeholder), the odd update indexes of refs/heads/b, and
+ * appends to the stack behind the expiry's back on its first call when
+ * `interfere` is set.
+ */
+struct expiry_filter {
+	bool interfere, interfered;
+	unsigned calls;
+};
+
+static int expiry_filter(void *arg, const struct rt_log_record *log, bool last,
+			 struct rt_err *err)
+{
+	struct expiry_filter *f = arg;
+	const char *name = log->refname.buf;
+
+	(void)err;
+	f->calls++;
+	if (f->interfere && !f->interfered) {
+		struct rt_stack *other = open_stack();
+
+		f->interfered = true;
+		add(other, "refs/heads/late", RT_REF_VAL1, "refs/heads/late");
+		rt_stack_close(other);
+	}
+	if (!strcmp(name, "refs/heads/a"))
+		return last ? RT_LOG_PLACEHOLDER : RT_LOG_DROP;
+	if (!strcmp(name, "refs/heads/b") && log->update_index % 2)
+		return RT_LOG_DROP;
+	return RT_LOG_KEEP;
+}
+
+static void add_expiry_history(struct rt_stack *st)
+{
+	const char *refs[] = { "refs/heads/a", "refs/heads/b", "refs/heads/c" };
+
+	for (int i = 0; i < 6; i++)
+		add(st, NULL, 0, refs[i % 3]);
+	for (int i = 0; i < 2; i++)
+		add(st, NULL, 0, "refs/heads/b");
+}
+
+static void test_expire_one_table(void **state)
+{
+	struct expiry_filter f = { 0 };
+	struct rt_stack *st = open_stack();
+	struct rt_expire_result res;
+	struct rt_err err = { 0 };
+	struct rt_log_record got;
+	char out[512];
+	(void)state;
+
+	add_expiry_history(st);
+	assert_int_equal(st->n, 8);
+	/* A dry run decides everything and changes nothing. */
+	assert_int_equal(rt_stack_expire_logs(st, expiry_filter, &f, true, &res,
+					      &err),
+			 0);
+	assert_int_equal(st->n, 8);
+	assert_int_equal(res.logs, 8);
+	assert_int_equal(res.reflogs, 3);
+	assert_int_equal(res.dropped, 4);
+	assert_int_equal(res.placeholders, 1);
+	assert_int_equal(res.bytes_added, 0);
+
+	assert_int_equal(rt_stack_expire_logs(st, expiry_filter, &f, false,
+					      &res, &err),
+			 0);
+	/* One table for the whole stack, above everything before it. */
+	assert_int_equal(st->n, 9);
+	assert_int_equal(st->tables[8]->min_update_index, 9);
+	assert_true(res.bytes_added > 0);
+	view(st, RT_BLOCK_LOG, false, out, sizeof(out));
+	assert_string_equal(out, "a@1:1 b@8:1 b@2:1 c@6:1 c@3:1");
+	/* What is left of a is the placeholder, at its oldest entry's key. */
+	memset(&got, 0, sizeof(got));
+	{
+		struct rt_merged_iter mi;
+		struct rt_record rec;
+		struct rt_buf key = RT_BUF_INIT;
+
+		rt_log_key(&key, "refs/heads/a", 12, 1);
+		assert_int_equal(rt_merged_iter_init(&mi, st->tables, st->n,
+						     RT_BLOCK_LOG, false, &err),
+				 0);
+		rt_record_init(&rec, RT_BLOCK_LOG);
+		assert_int_equal(
+			rt_merged_iter_seek(&mi, key.buf, key.len, &err), 0);
+		assert_int_equal(rt_merged_iter_next(&mi, &rec, &err), 0);
+		assert_true(rt_log_is_placeholder(&rec.u.log));
+		assert_int_equal(rec.u.log.time, 0);
+		assert_int_equal(rec.u.log.message.len, 0);
+		rt_record_release(&rec);
+		rt_merged_iter_release(&mi);
+		rt_buf_release(&key);
+	}
+	/* Nothing left to expire: no table is added. */
+	f = (struct expiry_filter){ 0 };
+	assert_int_equal(rt_stack_expire_logs(st, expiry_filter, &f, false,
+					      &res, &err),
+			 0);
+	assert_int_equal(res.dropped, 1); /* the placeholder again */
+	rt_stack_close(st);
+}
+
+static void test_expire_moves_above_concurrent_append(void **state)
+{
+	struct expiry_filter f = { .interfere = true };
+	struct rt_stack *st = open_stack();
+	struct rt_expire_result res;
+	struct rt_err err = { 0 };
+	char out[512];
+	(void)state;
+
+	add_expiry_history(st);
+	assert_int_equal(rt_stack_expire_logs(st, expiry_filter, &f, false,
+					      &res, &err),
+			 0);
+	assert_true(f.interfered);
+	/* The append took index 9; the expiry table moved to 10. */
+	assert_int_equal(st->n, 10);
+	assert_int_equal(st->tables[8]->max_update_index, 9);
+	assert_int_equal(st->tables[9]->min_update_index, 10);
+	assert_int_equal(st->tables[9]->max_update_index, 10);
+	assert_non_null(strstr(st->tables[9]->name, "0x00000000000a-"));
+	view(st, RT_BLOCK_LOG, false, out, sizeof(out));
+	assert_string_equal(out, "a@1:1 b@8:1 b@2:1 c@6:1 c@3:1 late@9:1");
+	view(st, RT_BLOCK_REF, false, out, sizeof(out));
+	assert_string_equal(out, "late:1");
+	rt_stack_close(st);
+}
+
+static void test_compact_with_placeholder(void **state)
+{
+	struct expiry_filter f = { 0 };
+	struct rt_compact_options o = { .filter = expiry_filter,
+					.filter_arg = &f };
+	struct rt_stack *st = open_stack();
+	struct rt_compact_result res;
+	struct rt_err err = { 0 };
+	char out[512];
+	(void)state;
+
+	add_expiry_history(st);
+	assert_int_equal(rt_stack_compact_all(st, &o, &res, &err), 0);
+	assert_int_equal(st->n, 1);
+	assert_int_equal(res.logs_dropped, 4);
+	assert_int_equal(res.placeholders, 1);
+	view(st, RT_BLOCK_LOG, true, out, sizeof(out));
+	assert_string_equal(out, "a@1:1 b@8:1 b@2:1 c@6:1 c@3:1");
+	rt_stack_close(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -626,6 +787,13 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_segment_moves_during_compaction, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_clean, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_expire_one_table, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_expire_moves_above_concurrent_append, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(test_compact_with_placeholder,
+						setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,498 @@
+/*
+ * expire.c: `git reflog expire` semantics as a log filter for lib/expire.c
+ * (one added table) and lib/compact.c (a whole-stack compaction).
+ *
+ * For each reflog, Git's rules (builtin/reflog.c and reflog.c of Git, whose
+ * behaviour, not code, is followed here):
+ *  - an entry older than the expire cut-off goes;
+ *  - an entry older than the expire-unreachable cut-off goes when its old
+ *    or new commit is not reachable from the ref's current tip; for HEAD,
+ *    from any ref under refs/; when the ref has no commit tip (a symref,
+ *    a deleted ref, a tag of a tree), every such entry goes;
+ *  - ids that name no commit (missing objects, trees, blobs) and null ids
+ *    count as reachable: Git keeps those entries;
+ *  - existence placeholders are left alone, and a reflog that loses every
+ *    entry keeps one placeholder, so it still exists.
+ * Beyond Git: `protect` keeps a reflog whole, `max-entries` keeps only the
+ * newest N entries that survive the rules above.
+ */
+#define _GNU_SOURCE /* asprintf */
+#include "plugin/expire.h"
+#include "lib/expire.h"
+#include "plugin/cli.h"
+#include "plugin/reach.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+enum unreachable_kind {
+	UE_UNKNOWN, /* not needed yet */
+	UE_ALWAYS, /* no tip to be reachable from */
+	UE_NORMAL, /* from the ref's tip */
+	UE_HEAD, /* from every ref */
+};
+
+struct expire_ctx {
+	const struct repo *repo;
+	const struct repo_stack *where;
+	const struct policy *policy;
+	const struct expire_overrides *ov;
+	unsigned flags;
+	uint64_t now;
+	struct rt_stack *st;
+	struct expire_stats *stats;
+	int hash_size;
+
+	/* Opened on the first entry that needs the object graph. */
+	struct odb *odb;
+	struct reach *reach;
+	struct reach_set *head_set;
+
+	/* The reflog being walked. */
+	bool in_reflog;
+	struct rt_buf ref; /* as matched and reported ("worktrees/<id>/..") */
+	bool skip;
+	uint64_t total_cutoff, unreach_cutoff; /* 0: never */
+	uint64_t max_entries;
+	bool protect;
+	enum unreachable_kind kind;
+	uint32_t tip;
+	uint64_t entries, kept, expired;
+	bool has_placeholder;
+};
+
+static uint64_t cutoff(const struct policy_duration *d, uint64_t now)
+{
+	if (d->never)
+		return 0;
+	return d->seconds < now ? now - d->seconds : 0;
+}
+
+/* Set up the rules for the reflog of `log`. */
+static void start_reflog(struct expire_ctx *c, const struct rt_log_record *log)
+{
+	struct policy_resolved r;
+
+	rt_buf_reset(&c->ref);
+	/* Git names a linked worktree's refs so when it expires them. */
+	if (c->where->worktree) {
+		rt_buf_addstr(&c->ref, "worktrees/");
+		rt_buf_addstr(&c->ref, c->where->worktree);
+		rt_buf_addch(&c->ref, '/');
+	}
+	rt_buf_add(&c->ref, log->refname.buf, log->refname.len);
+	c->skip = c->ov && c->ov->ref_pattern &&
+		  !policy_pattern_match(c->ov->ref_pattern, c->ref.buf);
+	policy_resolve(c->policy, c->ref.buf, &r);
+	if (c->ov && c->ov->has_expire)
+		r.expire = c->ov->expire;
+	if (c->ov && c->ov->has_unreachable)
+		r.expire_unreachable = c->ov->expire_unreachable;
+	if (c->ov && c->ov->has_max_entries)
+		r.max_entries = c->ov->max_entries;
+	c->total_cutoff = cutoff(&r.expire, c->now);
+	c->unreach_cutoff = cutoff(&r.expire_unreachable, c->now);
+	c->max_entries = r.max_entries;
+	c->protect = r.protect;
+	c->kind = UE_UNKNOWN;
+	c->tip = REACH_NONE;
+	c->entries = c->kept = c->expired = 0;
+	c->has_placeholder = false;
+}
+
+static int object_graph(struct expire_ctx *c, struct rt_err *err)
+{
+	char *objects;
+	int ret;
+
+	if (c->reach)
+		return 0;
+	if (asprintf(&objects, "%s/objects", c->repo->common_dir) < 0)
+		return rt_err_set(err, RT_ERR_NOMEM, "out of memory");
+	ret = odb_open(&c->odb, c->repo->git_dir, objects, c->hash_size, err);
+	free(objects);
+	if (ret) {
+		rt_err_prefix(err, "cannot read objects for the unreachable "
+				   "rule: ");
+		return ret;
+	}
+	if (reach_new(&c->reach, c->odb, c->hash_size))
+		return rt_err_set(err, RT_ERR_NOMEM, "out of memory");
+	return 0;
+}
+
+/* The ref's value in the stack: false for symrefs and absent refs. */
+static int ref_value(struct rt_stack *st, const char *name, uint8_t *oid,
+		     bool *found, struct rt_err *err)
+{
+	struct rt_merged_iter mi;
+	struct rt_record rec;
+	int ret;
+
+	*found = false;
+	ret = rt_merged_iter_init(&mi, st->tables, st->n, RT_BLOCK_REF, false,
+				  err);
+	if (ret)
+		return ret;
+	rt_record_init(&rec, RT_BLOCK_REF);
+	ret = rt_merged_iter_seek(&mi, name, strlen(name), err);
+	if (!ret)
+		ret = rt_merged_iter_next(&mi, &rec, err);
+	if (!ret && !strcmp(rec.u.ref.refname.buf, name) &&
+	    (rec.u.ref.value_type == RT_REF_VAL1 ||
+	     rec.u.ref.value_type == RT_REF_VAL2)) {
+		memcpy(oid, rec.u.ref.value, sizeof(rec.u.ref.value));
+		*found = true;
+	}
+	rt_record_release(&rec);
+	rt_merged_iter_release(&mi);
+	return ret < 0 ? ret : 0;
+}
+
+static int peel(struct expire_ctx *c, const uint8_t *oid, uint32_t *node,
+		struct rt_err *err)
+{
+	return reach_peel(c->reach, oid, node, err);
+}
+
+/* Every commit a ref under refs/ of the main stack points at. */
+static int head_tips(struct expire_ctx *c, struct rt_stack *main_st,
+		     uint32_t **tips, size_t *n, struct rt_err *err)
+{
+	struct rt_merged_iter mi;
+	struct rt_record rec;
+	size_t cap = 0;
+	int ret;
+
+	*tips = NULL;
+	*n = 0;
+	ret = rt_merged_iter_init(&mi, main_st->tables, main_st->n,
+				  RT_BLOCK_REF, false, err);
+	if (ret)
+		return ret;
+	rt_record_init(&rec, RT_BLOCK_REF);
+	ret = rt_merged_iter_seek(&mi, "refs/", 5, err);
+	while (!ret && !(ret = rt_merged_iter_next(&mi, &rec, err))) {
+		const struct rt_ref_record *ref = &rec.u.ref;
+		uint32_t node;
+
+		if (strncmp(ref->refname.buf, "refs/", 5))
+			break;
+		if (ref->value_type != RT_REF_VAL1 &&
+		    ref->value_type != RT_REF_VAL2)
+			continue;
+		if ((ret = peel(c, ref->value, &node, err)))
+			break;
+		if (node == REACH_NONE)
+			continue;
+		if (*n == cap) {
+			uint32_t *t = realloc(*tips, (cap = cap * 2 + 64) *
+							     sizeof(*t));
+
+			if (!t) {
+				ret = rt_err_set(err, RT_ERR_NOMEM,
+						 "out of memory");
+				break;
+			}
+			*tips = t;
+		}
+		(*tips)[(*n)++] = node;
+	}
+	rt_record_release(&rec);
+	rt_merged_iter_release(&mi);
+	return ret < 0 ? ret : 0;
+}
+
+static int prepare_head_set(struct expire_ctx *c, struct rt_err *err)
+{
+	struct rt_stack *main_st = c->st;
+	uint32_t *tips = NULL;
+	size_t n = 0;
+	int ret;
+
+	if (c->head_set)
+		return 0;
+	if (c->where->worktree) {
+		struct rt_stack_options opts = c->st->opts;
+
+		ret = rt_stack_open(&main_st, c->repo->stacks[0].dir, &opts,
+				    err);
+		if (ret)
+			return ret;
+	}
+	ret = head_tips(c, main_st, &tips, &n, err);
+	if (!ret)
+		ret = reach_from_all(c->reach, tips, n, &c->head_set, err);
+	free(tips);
+	if (main_st != c->st)
+		rt_stack_close(main_st);
+	return ret;
+}
+
+/* Git's choice of what "reachable" means for this reflog. */
+static int prepare_kind(struct expire_ctx *c, const struct rt_log_record *log,
+			struct rt_err *err)
+{
+	uint8_t oid[RT_MAX_HASH_SIZE];
+	bool found;
+	int ret;
+
+	if ((ret = object_graph(c, err)))
+		return ret;
+	if (!strcmp(log->refname.buf, "HEAD")) {
+		c->kind = UE_HEAD;
+		ret = prepare_head_set(c, err);
+	} else {
+		ret = ref_value(c->st, log->refname.buf, oid, &found, err);
+		if (!ret && found)
+			ret = peel(c, oid, &c->tip, err);
+		c->kind = c->tip == REACH_NONE ? UE_ALWAYS : UE_NORMAL;
+	}
+	if (c->unreach_cutoff <= c->total_cutoff)
+		c->kind = UE_ALWAYS;
+	return ret;
+}
+
+static int unreachable(struct expire_ctx *c, const uint8_t *oid, bool *out,
+		       struct rt_err *err)
+{
+	static const uint8_t null_id[RT_MAX_HASH_SIZE];
+	const struct reach_set *set = c->head_set;
+	uint32_t node;
+	int ret;
+
+	*out = false;
+	if (!memcmp(oid, null_id, c->hash_size))
+		return 0;
+	if ((ret = peel(c, oid, &node, err)) || node == REACH_NONE)
+		return ret;
+	if (c->kind == UE_NORMAL &&
+	    (ret = reach_from(c->reach, c->tip, &set, err)))
+		return ret;
+	*out = !reach_set_has(set, node);
+	return 0;
+}
+
+/* Whether Git's rules expire this entry. */
+static int git_rules_expire(struct expire_ctx *c,
+			    const struct rt_log_record *log, bool *out,
+			    struct rt_err *err)
+{
+	bool old_gone, new_gone;
+	int ret;
+
+	*out = true;
+	if (c->total_cutoff && log->time < c->total_cutoff)
+		return 0;
+	*out = false;
+	if (!c->unreach_cutoff || log->time >= c->unreach_cutoff)
+		return 0;
+	if (c->kind == UE_UNKNOWN && (ret = prepare_kind(c, log, err)))
+		return ret;
+	if (c->kind == UE_ALWAYS) {
+		*out = true;
+		return 0;
+	}
+	if ((ret = unreachable(c, log->old_id, &old_gone, err)) ||
+	    (ret = unreachable(c, log->new_id, &new_gone, err)))
+		return ret;
+	*out = old_gone || new_gone;
+	return 0;
+}
+
+static void report_entry(struct expire_ctx *c, const struct rt_log_record *log)
+{
+	char old_hex[65], new_hex[65];
+	const char *nl = memchr(log->message.buf, '\n', log->message.len);
+	int mlen = nl ? (int)(nl - log->message.buf) : (int)log->message.len;
+
+	rt_hex(old_hex, log->old_id, c->hash_size);
+	rt_hex(new_hex, log->new_id, c->hash_size);
+	printf("  %s %s@{%llu} %s %s %llu %.*s\n",
+	       c->flags & EXPIRE_DRY_RUN ? "would expire" : "expire",
+	       c->ref.buf, (unsigned long long)log->update_index, old_hex,
+	       new_hex, (unsigned long long)log->time, mlen,
+	       log->message.buf ? log->message.buf : "");
+}
+
+static void finish_reflog(struct expire_ctx *c)
+{
+	struct expire_stats *s = c->stats;
+
+	s->reflogs++;
+	s->entries += c->entries;
+	s->expired += c->expired;
+	if (c->expired && c->expired == c->entries && !c->has_placeholder)
+		s->emptied++;
+	if ((c->flags & (EXPIRE_REPORT | EXPIRE_VERBOSE)) && c->expired)
+		printf("%s: %s %llu of %llu entr%s%s\n", c->ref.buf,
+		       c->flags & EXPIRE_DRY_RUN ? "would expire" : "expired",
+		       (unsigned long long)c->expired,
+		       (unsigned long long)c->entries,
+		       c->entries == 1 ? "y" : "ies",
+		       c->expired == c->entries ? " (reflog kept, empty)" : "");
+}
+
+static int filter(void *arg, const struct rt_log_record *log, bool last,
+		  struct rt_err *err)
+{
+	struct expire_ctx *c = arg;
+	int verdict = RT_LOG_KEEP;
+	bool expire = false;
+	int ret;
+
+	/* The walk says where each reflog ends, so the next one begins. */
+	if (!c->in_reflog) {
+		start_reflog(c, log);
+		c->in_reflog = true;
+	}
+	if (c->skip)
+		goto done;
+	if (rt_log_is_placeholder(log)) {
+		c->has_placeholder = true;
+		goto done;
+	}
+	c->entries++;
+	if (!c->protect && (ret = git_rules_expire(c, log, &expire, err)))
+		return ret;
+	if (!c->protect && !expire && c->max_entries &&
+	    c->kept >= c->max_entries)
+		expire = true;
+	if (!expire) {
+		c->kept++;
+		goto done;
+	}
+	c->expired++;
+	verdict = RT_LOG_DROP;
+	if (c->flags & EXPIRE_VERBOSE)
+		report_entry(c, log);
+	/* Git keeps an emptied reflog in existence with a placeholder. */
+	if (last && !c->kept && !c->has_placeholder)
+		verdict = RT_LOG_PLACEHOLDER;
+done:
+	if (last) {
+		if (!c->skip)
+			finish_reflog(c);
+		c->in_reflog = false;
+	}
+	return verdict;
+}
+
+static void ctx_release(struct expire_ctx *c)
+{
+	reach_set_free(c->head_set);
+	reach_free(c->reach);
+	odb_close(c->odb);
+	rt_buf_release(&c->ref);
+}
+
+/* Open the stack and fill the context; prints its own errors. */
+static int ctx_init(struct expire_ctx *c, const struct repo *repo,
+		    const struct repo_stack *where, const struct policy *p,
+		    const struct expire_overrides *ov, unsigned flags,
+		    uint64_t now, struct expire_stats *stats)
+{
+	struct rt_stack_options opts;
+	int ret;
+
+	memset(c, 0, sizeof(*c));
+	memset(stats, 0, sizeof(*stats));
+	c->repo = repo;
+	c->where = where;
+	c->policy = p;
+	c->ov = ov;
+	c->flags = flags;
+	c->now = now;
+	c->stats = stats;
+	if ((ret = stack_options(repo, &opts)) ||
+	    (ret = open_stack(&c->st, where->dir, &opts)))
+		return ret;
+	c->hash_size = rt_hash_size(rt_stack_hash_id(c->st));
+	return 0;
+}
+
+/* Print why a stack could not be expired; EXIT_ERROR. */
+static int report_failure(const struct repo_stack *where, int ret,
+			  const struct rt_err *err)
+{
+	if (ret == RT_ERR_LOCK || ret == RT_ERR_OUTDATED)
+		error("%s: busy: %s; nothing changed, try again later",
+		      stack_label(where), err->msg);
+	else
+		error("%s", err->msg[0] ? err->msg : rt_error_name(ret));
+	return EXIT_ERROR;
+}
+
+static void summary(const struct expire_ctx *c, const char *how)
+{
+	const struct expire_stats *s = c->stats;
+
+	printf("%s: %s %llu of %llu entries in %llu reflogs (%llu left "
+	       "empty)%s\n",
+	       stack_label(c->where),
+	       c->flags & EXPIRE_DRY_RUN ? "would expire" : "expired",
+	       (unsigned long long)s->expired, (unsigned long long)s->entries,
+	       (unsigned long long)s->reflogs, (unsigned long long)s->emptied,
+	       how);
+}
+
+int expire_stack(const struct repo *repo, const struct repo_stack *where,
+		 const struct policy *p, const struct expire_overrides *ov,
+		 unsigned flags, uint64_t now, struct expire_stats *stats)
+{
+	struct rt_expire_result res;
+	struct rt_err err = { 0 };
+	struct expire_ctx c;
+	char how[128] = "";
+	int ret;
+
+	if ((ret = ctx_init(&c, repo, where, p, ov, flags, now, stats)))
+		return ret;
+	ret = rt_stack_expire_logs(c.st, filter, &c, flags & EXPIRE_DRY_RUN,
+				   &res, &err);
+	if (ret) {
+		ret = report_failure(where, ret, &err);
+	} else {
+		stats->bytes_added = res.bytes_added;
+		if (res.bytes_added)
+			snprintf(how, sizeof(how),
+				 "; added one table of %llu bytes",
+				 (unsigned long long)res.bytes_added);
+		summary(&c, how);
+	}
+	ctx_release(&c);
+	rt_stack_close(c.st);
+	return ret;
+}
+
+int expire_compact_all(const struct repo *repo, const struct repo_stack *where,
+		       const struct policy *p,
+		       const struct expire_overrides *ov, unsigned flags,
+		       uint64_t now, struct expire_stats *stats,
+		       struct rt_compact_result *res)
+{
+	struct rt_compact_options o = { .filter = filter };
+	struct rt_err err = { 0 };
+	struct expire_ctx c;
+	char how[160];
+	int ret;
+
+	if (flags & EXPIRE_DRY_RUN)
+		return expire_stack(repo, where, p, ov, flags, now, stats);
+	if ((ret = ctx_init(&c, repo, where, p, ov, flags, now, stats)))
+		return ret;
+	o.filter_arg = &c;
+	/* Every table: only then are dropped entries really gone. */
+	ret = rt_stack_compact_all(c.st, &o, res, &err);
+	if (ret) {
+		ret = report_failure(where, ret, &err);
+	} else {
+		snprintf(how, sizeof(how),
+			 "; dropped while compacting %zu tables into %zu",
+			 res->tables_before, res->tables_after);
+		summary(&c, how);
+	}
+	ctx_release(&c);
+	rt_stack_close(c.st);
+	return ret;
+}
