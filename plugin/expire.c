@@ -456,8 +456,10 @@ int expire_stack(const struct repo *repo, const struct repo_stack *where,
 		stats->bytes_added = res.bytes_added;
 		if (res.bytes_added)
 			snprintf(how, sizeof(how),
-				 "; added one table of %llu bytes",
-				 (unsigned long long)res.bytes_added);
+				 "; added one table of %llu bytes, "
+				 "tables.list.lock held %.1f ms",
+				 (unsigned long long)res.bytes_added,
+				 c.st->lock_stats.max_ns / 1e6);
 		summary(&c, how);
 	}
 	ctx_release(&c);
