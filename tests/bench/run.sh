@@ -57,7 +57,7 @@ compare() {
 	ot=$(printf '%s\n' "${o[@]}" | median)
 	gmm=$(printf '%s\n' "${gm[@]}" | median)
 	omm=$(printf '%s\n' "${om[@]}" | median)
-	printf '%-8s %-34s git %6.2f s %7.1f MB | ours %6.2f s %7.1f MB | time ratio %.2f\n' \
+	printf '%-8s %-34s git %6.2f s %7.1f MB | ours %6.2f s %7.1f MB | time ratio %.3g\n' \
 		"$name" "$what" "$gt" "$(echo "$gmm / 1024" | bc -l)" \
 		"$ot" "$(echo "$omm / 1024" | bc -l)" "$(echo "$ot / $gt" | bc -l)"
 	rm -rf "$bench/run-git" "$bench/run-ours"
