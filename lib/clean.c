@@ -154,8 +154,7 @@ static bool is_listed(char **names, const char *name)
 	return false;
 }
 
-/* "<table>.temp.XXXXXX", as Git and this library name temp tables. */
-static bool is_temp_table(const char *name)
+bool rt_clean_is_temp_table(const char *name)
 {
 	const char *t = strstr(name, ".temp.");
 	char base[128];
@@ -205,7 +204,7 @@ static void scan_entry(struct clean_ctx *c, char **names, const char *name,
 			     &st);
 		return;
 	}
-	if (is_temp_table(name)) {
+	if (rt_clean_is_temp_table(name)) {
 		plan(c, RT_CLEAN_TEMP_FILE, name, age, grace(c, age), &st);
 		return;
 	}

@@ -53,4 +53,7 @@ typedef void (*rt_clean_report_fn)(void *arg, const struct rt_clean_item *it);
 int rt_stack_clean(struct rt_stack *st, const struct rt_clean_options *opts,
 		   rt_clean_report_fn report, void *arg, struct rt_err *err);
 
+/* "<table>.temp.XXXXXX", as Git and this library name temp tables. */
+bool rt_clean_is_temp_table(const char *name);
+
 #endif

@@ -32,6 +32,16 @@ static struct command commands[] = {
 	  "geometric rule (reftable.geometricFactor) asks for a compaction.\n\n"
 	  "  --json        one JSON document on stdout\n"
 	  "  --prometheus  gauges in the Prometheus text format\n" },
+	{ "verify", cmd_verify, "verify [--json]",
+	  "Check every table of every stack (the main one and each linked\n"
+	  "worktree's) without changing anything: tables.list names, each\n"
+	  "listed table's header, footer and CRC, every ref, log, obj and\n"
+	  "index block, keys in order, ref update indexes within their\n"
+	  "table's range, ranges increasing along the stack, one hash.\n"
+	  "Each problem names the file and the offset (or line). Orphan\n"
+	  "tables, temp files and locks are listed as notes.\n"
+	  "Exit status: 0 when no problem was found, 1 otherwise.\n\n"
+	  "  --json  one JSON document on stdout: per stack, per table\n" },
 	{ "compact", cmd_compact, "compact [--auto | --all] [--dry-run]",
 	  "Compact the reftable stacks (the main one and each worktree's)\n"
 	  "under Git's locking protocol; Git may keep writing meanwhile.\n\n"
