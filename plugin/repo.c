@@ -138,78 +138,141 @@ static int add_stack(struct repo *repo, const char *dir, const char *wt)
 	return 0;
 }
 
+/*
+ * Where Git's ref backends look for the common refs: the directory named
+ * by $GIT_DIR/commondir, else $GIT_DIR. Git's refs code reads that file
+ * and ignores GIT_COMMON_DIR here (refs_compute_filesystem_location()
+ * calls get_common_dir_noenv()), so we do the same.
+ */
+static char *refs_common_dir(const char *git_dir)
+{
+	char *cf = join(git_dir, "commondir");
+	char *line = cf ? read_line(cf) : NULL;
+	char *res = line ? join(git_dir, line) : strdup(git_dir);
+
+	free(line);
+	free(cf);
+	return res;
+}
+
+/* `path` with symlinks and dot components resolved, if it exists. */
+static char *resolved(char *path)
+{
+	char *real = path ? realpath(path, NULL) : NULL;
+
+	if (!real)
+		return path;
+	free(path);
+	return real;
+}
+
+/*
+ * The ref storage as Git reads it: GIT_REFERENCE_BACKEND when set (even
+ * empty), else extensions.refStorage, else "files". The value is a format
+ * name or "<format>://<payload>"; formats are matched exactly, as Git
+ * does. Returns the format; `payload` is set when one is given.
+ */
+static int parse_storage(struct repo *repo, const char **payload, char *msg,
+			 size_t msglen)
+{
+	const char *env = getenv("GIT_REFERENCE_BACKEND");
+	const char *v = env ? env :
+			      config_get(&repo->cfg, "extensions.refstorage");
+	const char *sep, *version;
+	size_t flen;
+
+	repo->ref_storage = strdup(v ? v : "files");
+	if (!repo->ref_storage) {
+		snprintf(msg, msglen, "out of memory");
+		return -1;
+	}
+	sep = strstr(repo->ref_storage, "://");
+	flen = sep ? (size_t)(sep - repo->ref_storage) :
+		     strlen(repo->ref_storage);
+	*payload = sep && sep[3] ? sep + 3 : NULL;
+	if (flen == 8 && !strncmp(repo->ref_storage, "reftable", 8))
+		repo->reftable = true;
+	else if (flen != 5 || strncmp(repo->ref_storage, "files", 5)) {
+		snprintf(msg, msglen, "unknown ref storage format '%s'%s",
+			 repo->ref_storage,
+			 env ? " in GIT_REFERENCE_BACKEND" :
+			       " in extensions.refStorage");
+		return -1;
+	}
+	version = config_get(&repo->cfg, "core.repositoryformatversion");
+	if (!env && v && (!version || strcmp(version, "1"))) {
+		snprintf(msg, msglen,
+			 "extensions.refStorage needs "
+			 "core.repositoryFormatVersion = 1 (Git refuses this "
+			 "repository)");
+		return -1;
+	}
+	return 0;
+}
+
 int repo_discover(struct repo *repo, char *msg, size_t msglen)
 {
 	const char *env_common = getenv("GIT_COMMON_DIR");
-	const char *backend = getenv("GIT_REFERENCE_BACKEND");
-	const char *storage;
-	char *main_dir = NULL, *wt_root;
+	const char *payload;
+	char *refs_common = NULL, *base = NULL, *main_dir = NULL, *wt_root;
+	int ret = -1;
 	DIR *d;
 
 	memset(repo, 0, sizeof(*repo));
-	repo->git_dir = find_git_dir();
+	repo->git_dir = resolved(find_git_dir());
 	if (!repo->git_dir) {
 		snprintf(msg, msglen,
 			 "not a git repository (or any parent directory)");
 		return -1;
 	}
-	if (env_common && *env_common) {
-		repo->common_dir = strdup(env_common);
-	} else {
-		char *cf = join(repo->git_dir, "commondir");
-		char *line = cf ? read_line(cf) : NULL;
-
-		repo->common_dir = line ? join(repo->git_dir, line) :
-					  strdup(repo->git_dir);
-		free(line);
-		free(cf);
-	}
+	if (env_common && *env_common)
+		repo->common_dir = resolved(strdup(env_common));
+	else
+		repo->common_dir = resolved(refs_common_dir(repo->git_dir));
 
 	if (config_load(&repo->cfg, repo)) {
 		snprintf(msg, msglen, "cannot read the git configuration");
 		return -1;
 	}
-	storage = backend && *backend ?
-			  backend :
-			  config_get(&repo->cfg, "extensions.refstorage");
-	repo->ref_storage = strdup(storage ? storage : "files");
-	if (strcasecmp(repo->ref_storage, "reftable") &&
-	    strncmp(repo->ref_storage, "reftable://", 11))
-		return 0;
-	repo->reftable = true;
-
-	if (!strncmp(repo->ref_storage, "reftable://", 11)) {
-		char *base = join(repo->git_dir, repo->ref_storage + 11);
-
-		main_dir = base ? join(base, "reftable") : NULL;
-		free(base);
-	} else {
-		main_dir = join(repo->common_dir, "reftable");
-	}
-	if (!main_dir || add_stack(repo, main_dir, NULL)) {
-		free(main_dir);
-		snprintf(msg, msglen, "out of memory");
+	if (parse_storage(repo, &payload, msg, msglen))
 		return -1;
-	}
-	free(main_dir);
+	if (!repo->reftable)
+		return 0;
+
+	/*
+	 * As Git: the payload (relative to the common dir) replaces the
+	 * common dir as the home of the stacks, worktree stacks included:
+	 * <base>/reftable and <base>/worktrees/<id>/reftable.
+	 */
+	refs_common = resolved(refs_common_dir(repo->git_dir));
+	base = payload && refs_common ? resolved(join(refs_common, payload)) :
+	       refs_common	      ? strdup(refs_common) :
+					NULL;
+	main_dir = base ? join(base, "reftable") : NULL;
+	if (!main_dir || add_stack(repo, main_dir, NULL))
+		goto nomem;
 
 	/* Each linked worktree keeps its own refs (HEAD, ...) in a stack. */
-	wt_root = join(repo->common_dir, "worktrees");
+	wt_root = join(refs_common, "worktrees");
 	d = wt_root ? opendir(wt_root) : NULL;
 	while (d) {
 		struct dirent *e = readdir(d);
-		char *wt_dir, *stack_dir;
+		char *admin, *stack_dir = NULL;
 
 		if (!e)
 			break;
 		if (e->d_name[0] == '.')
 			continue;
-		wt_dir = join(wt_root, e->d_name);
-		stack_dir = wt_dir ? join(wt_dir, "reftable") : NULL;
+		/* Only live worktrees: Git leaves <base>/worktrees/<id>. */
+		admin = join(wt_root, e->d_name);
+		if (admin && is_dir(admin) &&
+		    asprintf(&stack_dir, "%s/worktrees/%s/reftable", base,
+			     e->d_name) < 0)
+			stack_dir = NULL;
 		if (stack_dir && is_dir(stack_dir))
 			add_stack(repo, stack_dir, e->d_name);
 		free(stack_dir);
-		free(wt_dir);
+		free(admin);
 	}
 	if (d)
 		closedir(d);
@@ -217,7 +280,15 @@ int repo_discover(struct repo *repo, char *msg, size_t msglen)
 	if (repo->nstacks > 2)
 		qsort(repo->stacks + 1, repo->nstacks - 1,
 		      sizeof(*repo->stacks), cmp_worktree);
-	return 0;
+	ret = 0;
+	goto out;
+nomem:
+	snprintf(msg, msglen, "out of memory");
+out:
+	free(main_dir);
+	free(base);
+	free(refs_common);
+	return ret;
 }
 
 void repo_release(struct repo *repo)

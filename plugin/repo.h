@@ -1,10 +1,15 @@
 /*
  * repo.h: finding the repository and its reftable stacks.
  *
- * Discovery mirrors Git's: -C, GIT_DIR and GIT_COMMON_DIR, `.git` files of
- * linked worktrees, bare repositories. The ref storage comes from
- * GIT_REFERENCE_BACKEND or extensions.refStorage (`reftable` or
- * `reftable://<path>`, relative paths against $GIT_DIR).
+ * Discovery mirrors Git's (checked against Git 2.55 by t0420): -C,
+ * GIT_DIR, `.git` files of linked worktrees, bare repositories. The ref
+ * storage comes from GIT_REFERENCE_BACKEND (when set, even empty) or
+ * extensions.refStorage: `reftable`, `files`, or `<format>://<path>`.
+ * Like Git's ref backends, stacks are found from $GIT_DIR/commondir (not
+ * GIT_COMMON_DIR): `<common>/reftable` and, per linked worktree,
+ * `<common>/worktrees/<id>/reftable`; a `reftable://<path>` (relative to
+ * the common dir, which is $GIT_DIR outside linked worktrees) takes the
+ * place of `<common>` in both.
  */
 #ifndef PLUGIN_REPO_H
 #define PLUGIN_REPO_H
@@ -22,7 +27,7 @@ struct repo_stack {
 
 struct repo {
 	char *git_dir;
-	char *common_dir;
+	char *common_dir; /* GIT_COMMON_DIR, else from $GIT_DIR/commondir */
 	bool reftable;
 	char *ref_storage; /* as configured, for messages */
 	/* The main stack, then linked worktrees' stacks sorted by id. */
