@@ -140,6 +140,8 @@ static int cmd_help(struct command *cmd, int argc, char **argv)
 {
 	struct command *target;
 
+	if (wants_help(cmd, argc, argv))
+		return EXIT_OK;
 	if (argc < 2) {
 		print_overview(stdout);
 		return EXIT_OK;
@@ -186,7 +188,10 @@ int main(int argc, char **argv)
 			return cmd_version(find_command("version"), 1, argv);
 		} else {
 			error("unknown option '%s'", argv[i]);
-			print_overview(stderr);
+			fprintf(stderr, "usage: git reftable [-C <path>] "
+					"[--policy <file>] <command> "
+					"[<options>] (see 'git reftable "
+					"--help')\n");
 			return EXIT_USAGE;
 		}
 	}
