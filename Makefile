@@ -5,7 +5,7 @@
 #   make check-sanitize  the same, built with ASan and UBSan
 #   make demo            the maintenance job on a generated demo repository
 #   make deps            install the Debian packages the project needs
-#   make install         PREFIX=/usr/local DESTDIR=
+#   make install         PREFIX=/usr/local DESTDIR= (program and man page)
 
 PREFIX ?= /usr/local
 DESTDIR ?=
@@ -14,10 +14,12 @@ CC ?= cc
 CFLAGS ?= -O2 -g
 SANITIZE ?=
 
-# Packages a fresh Debian machine needs: libraries, the build tools, and
-# dpkg-dev/xz-utils for tests/provide-git.sh (apt-get source unpacks with them).
+# Packages a fresh Debian machine needs: libraries, the build tools,
+# dpkg-dev/xz-utils for tests/provide-git.sh (apt-get source unpacks with them),
+# groff-base/man-db to check and show the man page, jq to read --json in tests.
 DEBIAN_PACKAGES = gcc make pkg-config zlib1g-dev libgit2-dev libinih-dev \
-	libcmocka-dev binutils dpkg-dev xz-utils util-linux time bc valgrind
+	libcmocka-dev binutils dpkg-dev xz-utils util-linux time bc valgrind \
+	groff-base man-db jq
 
 PKG_CONFIG ?= pkg-config
 ZLIB_CFLAGS = $(shell $(PKG_CONFIG) --cflags zlib 2>/dev/null)
@@ -154,12 +156,16 @@ fuzz: $(BUILD)/tests/rt-write-table
 		-artifact_prefix=$(BUILD)/fuzz/ $(BUILD)/fuzz/corpus \
 		$(BUILD)/fuzz/seeds
 
+MANDIR = $(PREFIX)/share/man/man1
+
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANDIR)
 	install -m 755 $(PROGRAM) $(DESTDIR)$(PREFIX)/bin/git-reftable
+	install -m 644 doc/git-reftable.1 $(DESTDIR)$(MANDIR)/git-reftable.1
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/git-reftable
+	rm -f $(DESTDIR)$(MANDIR)/git-reftable.1
 
 format:
 	clang-format -i $(wildcard lib/*.[ch] plugin/*.[ch] policy/*.[ch] \
