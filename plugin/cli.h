@@ -69,6 +69,7 @@ int cmd_compact(struct command *cmd, int argc, char **argv);
 int cmd_dump(struct command *cmd, int argc, char **argv);
 int cmd_expire(struct command *cmd, int argc, char **argv);
 int cmd_stats(struct command *cmd, int argc, char **argv);
+int cmd_schedule(struct command *cmd, int argc, char **argv);
 int cmd_verify(struct command *cmd, int argc, char **argv);
 
 #endif

@@ -99,6 +99,37 @@ static struct command commands[] = {
 	  "reftable.policy, $GIT_COMMON_DIR/reftable-policy.ini,\n"
 	  "$XDG_CONFIG_HOME/git-reftable/policy.ini,\n"
 	  "/etc/git-reftable/policy.ini; else built-in defaults.\n" },
+	{ "schedule", cmd_schedule,
+	  "schedule (start [--scheduler=auto|crontab|systemd] | stop | list)",
+	  "Maintain repositories on a schedule, as 'git maintenance start'\n"
+	  "does: hourly, daily and weekly entries run 'git reftable run\n"
+	  "--schedule=<hourly|daily|weekly>' in every registered repository.\n"
+	  "Registered repositories are the values of reftable-maintenance.repo\n"
+	  "in the global Git config (worktree tops, or bare git dirs).\n\n"
+	  "  start            register this repository; install or refresh\n"
+	  "                   the entries (and remove the other scheduler's)\n"
+	  "  stop             unregister this repository; when none remains,\n"
+	  "                   remove the entries\n"
+	  "  list             the registered repositories and the entries\n"
+	  "                   installed with each scheduler\n"
+	  "  --scheduler=<s>  where start installs the entries:\n"
+	  "    crontab        a block between marker lines in the user's\n"
+	  "                   crontab; other lines are left alone\n"
+	  "    systemd        git-reftable@.service and git-reftable@{hourly,\n"
+	  "                   daily,weekly}.timer, user units in\n"
+	  "                   ${XDG_CONFIG_HOME:-~/.config}/systemd/user\n"
+	  "    auto           systemd when 'systemctl --user list-timers'\n"
+	  "                   succeeds, else crontab when it is on PATH (the\n"
+	  "                   default)\n\n"
+	  "Each entry runs '<git-reftable> schedule run-registered\n"
+	  "--schedule=<f>' by absolute path, with PATH set to the directory of\n"
+	  "the git found by start and the system directories: cron's PATH is\n"
+	  "minimal. run-registered runs 'git reftable -C <repo> run\n"
+	  "--schedule=<f>' for each registered repository in turn, skips the\n"
+	  "ones that no longer exist, and fails if any run failed. Entries\n"
+	  "fire at one minute of the hour, fixed per user and host: hourly at\n"
+	  "1:00 to 23:00, daily at 0:00 Monday to Saturday, weekly at 0:00\n"
+	  "on Sunday, so that they never overlap.\n" },
 	{ "version", cmd_version, "version", "Print the version.\n" },
 	{ "help", cmd_help, "help [<command>]",
 	  "Show the commands, or one command's help.\n" },
