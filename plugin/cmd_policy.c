@@ -222,6 +222,8 @@ static void show_all(const struct policy *p)
 	line_s("tombstone-ratio", ratio, p->src_tombstone_ratio.text);
 	line_s("background", p->background ? "true" : "false",
 	       p->src_background.text);
+	line_u("max-bytes-per-run", p->max_bytes_per_run,
+	       p->src_max_bytes_per_run.text);
 	printf("[reflog]\n");
 	line_dur("expire", &p->expire, p->src_expire.text);
 	line_dur("expire-unreachable", &p->expire_unreachable,

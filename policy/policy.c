@@ -109,6 +109,7 @@ void policy_init(struct policy *p)
 	src_default(&p->src_max_tables);
 	src_default(&p->src_tombstone_ratio);
 	src_default(&p->src_background);
+	src_default(&p->src_max_bytes_per_run);
 	src_default(&p->src_expire);
 	src_default(&p->src_expire_unreachable);
 	src_default(&p->src_max_entries);
@@ -461,6 +462,9 @@ static bool set_key(struct parse *ps, const char *key, const char *v)
 		} else if (!strcmp(key, "background")) {
 			if (!policy_parse_bool(v, &p->background, &why))
 				src_line(ps, &p->src_background);
+		} else if (!strcmp(key, "max-bytes-per-run")) {
+			if (!policy_parse_size(v, &p->max_bytes_per_run, &why))
+				src_line(ps, &p->src_max_bytes_per_run);
 		} else {
 			return false;
 		}
@@ -571,7 +575,7 @@ static const char *section_keys(enum section sec)
 	switch (sec) {
 	case SEC_COMPACTION:
 		return "geometric-factor, max-tables, tombstone-ratio, "
-		       "background";
+		       "background, max-bytes-per-run";
 	case SEC_REFLOG:
 		return "expire, expire-unreachable, max-entries, protect";
 	case SEC_RULE:

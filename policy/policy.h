@@ -41,8 +41,10 @@ struct policy {
 	uint64_t max_tables;
 	double tombstone_ratio;
 	bool background;
+	/* Bytes one run may rewrite by compaction; 0: no cap. */
+	uint64_t max_bytes_per_run;
 	struct policy_src src_geometric_factor, src_max_tables,
-		src_tombstone_ratio, src_background;
+		src_tombstone_ratio, src_background, src_max_bytes_per_run;
 	/* [reflog] */
 	struct policy_duration expire, expire_unreachable;
 	uint64_t max_entries;

@@ -283,6 +283,7 @@ no_policy_anywhere() {
 		setting max-tables 64 default; echo
 		setting tombstone-ratio 0.3 default; echo
 		setting background true default; echo
+		setting max-bytes-per-run 0 default; echo
 		setting expire '90 days' default; echo
 		setting expire-unreachable '2 weeks' 'git config gc.reflogexpireunreachable'; echo
 		setting max-entries 0 default; echo

@@ -91,6 +91,7 @@ static void check_all_defaults_except_nothing(const struct policy *p)
 	assert_int_equal(p->max_tables, 64);
 	assert_true(p->tombstone_ratio > 0.2999 && p->tombstone_ratio < 0.3001);
 	assert_true(p->background);
+	assert_int_equal(p->max_bytes_per_run, 0);
 	check_dur(&p->expire, false, 90 * DAY, "expire");
 	check_dur(&p->expire_unreachable, false, 30 * DAY,
 		  "expire-unreachable");
@@ -112,6 +113,8 @@ static void check_all_defaults_except_nothing(const struct policy *p)
 	check_src(p->src_max_tables.text, "default", "max-tables");
 	check_src(p->src_tombstone_ratio.text, "default", "tombstone-ratio");
 	check_src(p->src_background.text, "default", "background");
+	check_src(p->src_max_bytes_per_run.text, "default",
+		  "max-bytes-per-run");
 	check_src(p->src_expire.text, "default", "expire");
 	check_src(p->src_expire_unreachable.text, "default",
 		  "expire-unreachable");
@@ -718,6 +721,10 @@ static const struct bad_case bad_cases[] = {
 	  "bad value '-0.1' for tombstone-ratio;", "between 0 and 1" },
 	{ "[compaction]\nbackground = maybe\n", 2,
 	  "bad value 'maybe' for background;", "true/false" },
+	{ "[compaction]\nmax-bytes-per-run = lots\n", 2,
+	  "bad value 'lots' for max-bytes-per-run;", "a size such as" },
+	{ "[compaction]\nmax-bytes-per-run = -1\n", 2,
+	  "bad value '-1' for max-bytes-per-run;", "a size such as" },
 	/* [reflog] values */
 	{ "[reflog]\nexpire = soon\n", 2, "bad value 'soon' for expire;",
 	  "'90 days'" },
@@ -1458,6 +1465,41 @@ static void test_git_bad_values(void **state)
 	policy_release(&p);
 }
 
+/* The per-run compaction budget: a size, 0 meaning no cap. */
+static void test_max_bytes_per_run(void **state)
+{
+	static const struct {
+		const char *value;
+		uint64_t bytes;
+	} cases[] = {
+		{ "0", 0 },
+		{ "4096", 4096 },
+		{ "64k", 64 * 1024 },
+		{ "256MB", 256ull << 20 },
+		{ "1GiB", 1ull << 30 },
+	};
+	(void)state;
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		char text[128];
+		struct policy p;
+
+		snprintf(text, sizeof(text),
+			 "[compaction]\nmax-tables = 8\nmax-bytes-per-run = "
+			 "%s\n",
+			 cases[i].value);
+		parse_ok(&p, text);
+		if (p.max_bytes_per_run != cases[i].bytes)
+			fail_msg("'%s': %llu bytes, expected %llu",
+				 cases[i].value,
+				 (unsigned long long)p.max_bytes_per_run,
+				 (unsigned long long)cases[i].bytes);
+		check_src(p.src_max_bytes_per_run.text, at(3),
+			  "max-bytes-per-run");
+		policy_release(&p);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1473,6 +1515,7 @@ int main(void)
 		cmocka_unit_test(test_empty_sections_no_final_newline),
 		cmocka_unit_test(test_len_is_honoured),
 		cmocka_unit_test(test_value_edges),
+		cmocka_unit_test(test_max_bytes_per_run),
 		cmocka_unit_test(test_documented_example),
 		cmocka_unit_test(test_bom),
 		cmocka_unit_test(test_repeated_plain_section),
