@@ -47,12 +47,14 @@ ALL_LDFLAGS = $(LDFLAGS) $(SAN_FLAGS) -pthread
 
 LIB_SRC = $(wildcard lib/*.c)
 POLICY_SRC = $(wildcard policy/*.c)
+SCHED_SRC = $(wildcard scheduler/*.c)
 PLUGIN_SRC = $(wildcard plugin/*.c)
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 TOOL_SRC = $(wildcard tests/tools/*.c)
 
 LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
 POLICY_OBJ = $(POLICY_SRC:%.c=$(BUILD)/%.o)
+SCHED_OBJ = $(SCHED_SRC:%.c=$(BUILD)/%.o)
 PLUGIN_OBJ = $(PLUGIN_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_BIN = $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tests/%)
@@ -60,6 +62,7 @@ INTEGRATION = $(sort $(wildcard tests/integration/t*.sh))
 
 LIBRT = $(BUILD)/librt.a
 LIBPOLICY = $(BUILD)/libpolicy.a
+LIBSCHED = $(BUILD)/libsched.a
 PROGRAM = $(BUILD)/git-reftable
 
 .PHONY: all deps check check-run check-sanitize check-valgrind demo bench \
@@ -93,16 +96,21 @@ $(LIBPOLICY): $(POLICY_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
+$(LIBSCHED): $(SCHED_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
 $(BUILD)/plugin/odb.o: ALL_CFLAGS += $(LIBGIT2_CFLAGS) \
 	-DLIBGIT2_SONAME='"$(or $(LIBGIT2_SONAME),libgit2.so)"'
 
-$(PROGRAM): $(PLUGIN_OBJ) $(LIBPOLICY) $(LIBRT)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(PLUGIN_OBJ) $(LIBPOLICY) $(LIBRT) \
-		$(INIH_LIBS) $(ZLIB_LIBS) -ldl
+$(PROGRAM): $(PLUGIN_OBJ) $(LIBSCHED) $(LIBPOLICY) $(LIBRT)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(PLUGIN_OBJ) $(LIBSCHED) $(LIBPOLICY) \
+		$(LIBRT) $(INIH_LIBS) $(ZLIB_LIBS) -ldl
 
-$(UNIT_BIN): $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIBPOLICY) $(LIBRT)
-	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBPOLICY) $(LIBRT) $(CMOCKA_LIBS) \
-		$(INIH_LIBS) $(ZLIB_LIBS)
+$(UNIT_BIN): $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIBSCHED) \
+		$(LIBPOLICY) $(LIBRT)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBSCHED) $(LIBPOLICY) $(LIBRT) \
+		$(CMOCKA_LIBS) $(INIH_LIBS) $(ZLIB_LIBS)
 
 $(BUILD)/tests/unit/%.o: ALL_CFLAGS += $(CMOCKA_CFLAGS) -D_GNU_SOURCE
 

@@ -1,0 +1,166 @@
+/*
+ * plan.h: the maintenance planner. From a snapshot of each stack, the
+ * policy, the saved state, the current time and what triggered the run,
+ * it makes an ordered plan of tasks per stack, each due or skipped with a
+ * reason a person can read.
+ *
+ * Pure: plain structs in, plain structs out. No file, clock or repository
+ * access happens here, so every decision is unit-tested with made-up
+ * stacks; the plugin takes the snapshot and carries the plan out.
+ */
+#ifndef SCHED_PLAN_H
+#define SCHED_PLAN_H
+
+#include "policy/policy.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* The tasks, in the order a plan runs them (plan.c says why). */
+enum sched_task {
+	SCHED_CLEAN,
+	SCHED_EXPIRE,
+	SCHED_COMPACT,
+	SCHED_NTASKS
+};
+
+const char *sched_task_name(enum sched_task t);
+/* "clean", "expire", "compact"; -1 for anything else. */
+int sched_task_parse(const char *name, enum sched_task *out);
+
+enum sched_trigger_kind {
+	/* `run`, or `run --task=...`: the tasks asked for. */
+	SCHED_TRIGGER_MANUAL,
+	/* `run --auto`: whatever the stacks' state asks for. */
+	SCHED_TRIGGER_AUTO,
+	/* A Git hook after ref updates: cheap work only (compaction). */
+	SCHED_TRIGGER_HOOK,
+	/* `run --schedule=<f>` from cron or a systemd timer. */
+	SCHED_TRIGGER_SCHEDULE,
+};
+
+struct sched_trigger {
+	enum sched_trigger_kind kind;
+	enum policy_freq freq; /* SCHED_TRIGGER_SCHEDULE */
+	unsigned tasks; /* SCHED_TRIGGER_MANUAL: 1u << task each; 0: all */
+};
+
+/* One table as the planner sees it. */
+struct sched_table {
+	uint64_t weight; /* rt_stack_table_weight(): the geometric rule's */
+	uint64_t refs, logs; /* live records */
+	uint64_t ref_tombstones, log_tombstones; /* deletion records */
+};
+
+/*
+ * What a clean would find, as the plugin classified it with the policy's
+ * [orphans] ages: `*_young` ones are within the grace period (or locked)
+ * and would be kept.
+ */
+struct sched_leftovers {
+	uint64_t orphans, orphans_young;
+	uint64_t temp_files, temp_young;
+	uint64_t stale_locks; /* older than [orphans] stale-lock */
+};
+
+struct sched_stack {
+	const char *name; /* "main" or the worktree id, for reasons */
+	const struct sched_table *tables; /* oldest first */
+	size_t n;
+	struct sched_leftovers left;
+	/*
+	 * A lower bound of the reflog entries an expiry would drop, when the
+	 * plugin estimated it (it does for `auto`); see cmd_run.c.
+	 */
+	bool expirable_known;
+	uint64_t expirable;
+};
+
+enum sched_outcome {
+	SCHED_OUTCOME_NONE, /* never ran */
+	SCHED_OUTCOME_DONE,
+	SCHED_OUTCOME_FAILED,
+	SCHED_OUTCOME_BUSY, /* a lock was held by someone else */
+};
+
+const char *sched_outcome_name(enum sched_outcome o);
+
+/* The last run of one task, over all stacks of the repository. */
+struct sched_task_state {
+	uint64_t last_run; /* seconds since the epoch; 0: never */
+	enum sched_outcome outcome;
+	uint64_t duration_ms;
+};
+
+struct sched_state {
+	struct sched_task_state task[SCHED_NTASKS];
+};
+
+struct sched_input {
+	const struct policy *policy;
+	const struct sched_state *state;
+	uint64_t now; /* seconds since the epoch */
+	struct sched_trigger trigger;
+};
+
+/* Below this many expirable entries `auto` does not expire... */
+#define SCHED_AUTO_EXPIRE_MIN 100
+/* ...nor below this share (1/n) of the stack's live log records. */
+#define SCHED_AUTO_EXPIRE_SHARE 10
+
+enum sched_compact_mode {
+	SCHED_COMPACT_NONE,
+	SCHED_COMPACT_SEGMENT, /* tables first..last, by the geometric rule */
+	SCHED_COMPACT_ALL, /* the whole stack: deletion records dropped */
+};
+
+struct sched_item {
+	enum sched_task task;
+	bool due;
+	/* Why it is due, or why it is skipped. */
+	char reason[384];
+	/* SCHED_COMPACT: what to compact. */
+	enum sched_compact_mode mode;
+	size_t first, last; /* inclusive, oldest first */
+	uint64_t bytes; /* weight of the tables to rewrite */
+	/*
+	 * Expiry and a whole-stack compaction both due: the compaction drops
+	 * the expired entries itself (one rewrite instead of an added table
+	 * and a rewrite). Set on both items; the expire item is then done by
+	 * the compaction.
+	 */
+	bool with_expiry;
+};
+
+struct sched_plan {
+	struct sched_item items[SCHED_NTASKS]; /* in the order to run them */
+	bool any_due;
+};
+
+/*
+ * Plan each of `n` stacks into `plans[i]`. The policy's
+ * max-bytes-per-run is one budget for the whole run, spent on the stacks
+ * in order.
+ */
+void sched_plan(const struct sched_input *in, const struct sched_stack *stacks,
+		size_t n, struct sched_plan *plans);
+
+/*
+ * The geometric segment of `weights` (n tables, oldest first) that fits in
+ * `budget` bytes (0: no cap): the whole segment the rule asks for if it
+ * fits, else its newest tables that fit (at least two), else nothing.
+ * Returns the number of tables (0 or >= 2) and sets *first, *last and
+ * *bytes. The plugin calls it again just before compacting, since the
+ * stack may have grown since the snapshot.
+ */
+size_t sched_fit_segment(const uint64_t *weights, size_t n, unsigned factor,
+			 uint64_t budget, size_t *first, size_t *last,
+			 uint64_t *bytes);
+
+/* "512 B", "12.0 KiB", "3.4 MiB": sizes in reasons. */
+void sched_format_bytes(uint64_t bytes, char *buf, size_t len);
+/* "45 s", "12 min", "3 h", "2 d": ages in reasons. */
+void sched_format_age(uint64_t seconds, char *buf, size_t len);
+
+#endif

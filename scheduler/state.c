@@ -1,0 +1,284 @@
+/*
+ * state.c: reading and atomically replacing the maintenance state file.
+ */
+#define _GNU_SOURCE
+#include "scheduler/state.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ini.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* The file is a few hundred bytes; anything larger is not ours. */
+#define STATE_MAX 65536
+
+struct parse_ctx {
+	struct sched_state *st;
+	const char *name;
+	char *msg;
+	size_t msglen;
+	unsigned line; /* counted by the reader */
+	const char *pos;
+	bool bad;
+};
+
+static int parse_u64(const char *v, uint64_t *out)
+{
+	char *end;
+
+	if (*v < '0' || *v > '9')
+		return -1;
+	errno = 0;
+	*out = strtoull(v, &end, 10);
+	return errno || *end ? -1 : 0;
+}
+
+static int parse_outcome(const char *v, enum sched_outcome *out)
+{
+	static const enum sched_outcome all[] = {
+		SCHED_OUTCOME_NONE, SCHED_OUTCOME_DONE, SCHED_OUTCOME_FAILED,
+		SCHED_OUTCOME_BUSY
+	};
+
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		if (!strcmp(v, sched_outcome_name(all[i]))) {
+			*out = all[i];
+			return 0;
+		}
+	return -1;
+}
+
+static int handler(void *user, const char *section, const char *key,
+		   const char *value)
+{
+	struct parse_ctx *c = user;
+	struct sched_task_state *ts;
+	enum sched_task t;
+	int bad = 0;
+
+	if (c->bad || sched_task_parse(section, &t))
+		return 1;
+	ts = &c->st->task[t];
+	if (!strcmp(key, "last-run"))
+		bad = parse_u64(value, &ts->last_run);
+	else if (!strcmp(key, "duration-ms"))
+		bad = parse_u64(value, &ts->duration_ms);
+	else if (!strcmp(key, "outcome"))
+		bad = parse_outcome(value, &ts->outcome);
+	if (bad) {
+		snprintf(c->msg, c->msglen, "%s:%u: bad value '%s' for %s.%s",
+			 c->name, c->line, value, section, key);
+		c->bad = true;
+	}
+	return 1;
+}
+
+/* inih's reader, one line per call, so that errors can name the line. */
+static char *reader(char *str, int num, void *stream)
+{
+	struct parse_ctx *c = stream;
+	size_t len;
+
+	if (!*c->pos)
+		return NULL;
+	len = strcspn(c->pos, "\n");
+	c->line++;
+	if (len + 2 > (size_t)num)
+		len = (size_t)num - 2; /* handler sees a cut value: bad */
+	memcpy(str, c->pos, len);
+	str[len] = '\n';
+	str[len + 1] = '\0';
+	c->pos += strcspn(c->pos, "\n");
+	if (*c->pos)
+		c->pos++;
+	return str;
+}
+
+int sched_state_parse(struct sched_state *st, const char *text,
+		      const char *name, char *msg, size_t msglen)
+{
+	struct parse_ctx c = {
+		.st = st,
+		.name = name,
+		.msg = msg,
+		.msglen = msglen,
+		.pos = text,
+	};
+	int ret;
+
+	memset(st, 0, sizeof(*st));
+	ret = ini_parse_stream(reader, &c, handler, &c);
+	if (ret > 0 && !c.bad) {
+		snprintf(msg, msglen, "%s:%d: cannot parse this line", name,
+			 ret);
+		c.bad = true;
+	}
+	if (c.bad || ret < 0) {
+		if (ret < 0)
+			snprintf(msg, msglen, "%s: cannot parse", name);
+		memset(st, 0, sizeof(*st));
+		return -1;
+	}
+	return 0;
+}
+
+int sched_state_read(struct sched_state *st, const char *path, char *msg,
+		     size_t msglen)
+{
+	char *buf;
+	ssize_t n;
+	size_t len = 0;
+	int fd, ret;
+
+	memset(st, 0, sizeof(*st));
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(msg, msglen, "cannot open %s: %s", path,
+			 strerror(errno));
+		return -1;
+	}
+	buf = malloc(STATE_MAX + 1);
+	if (!buf) {
+		close(fd);
+		snprintf(msg, msglen, "out of memory");
+		return -1;
+	}
+	while (len < STATE_MAX &&
+	       (n = read(fd, buf + len, STATE_MAX - len)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			snprintf(msg, msglen, "cannot read %s: %s", path,
+				 strerror(errno));
+			close(fd);
+			free(buf);
+			return -1;
+		}
+		len += (size_t)n;
+	}
+	close(fd);
+	buf[len] = '\0';
+	if (len == STATE_MAX || strlen(buf) != len) {
+		snprintf(msg, msglen, "%s: not a state file (too large or "
+				      "binary)",
+			 path);
+		free(buf);
+		return -1;
+	}
+	ret = sched_state_parse(st, buf, path, msg, msglen);
+	free(buf);
+	return ret;
+}
+
+int sched_state_format(const struct sched_state *st, char *buf, size_t len)
+{
+	size_t used;
+	int n;
+
+	n = snprintf(buf, len,
+		     "# git-reftable maintenance state, written by `git "
+		     "reftable run`.\n# Safe to delete: every task then counts "
+		     "as never run.\n");
+	for (int t = 0; n >= 0 && (size_t)n < len && t < SCHED_NTASKS; t++) {
+		const struct sched_task_state *ts = &st->task[t];
+		int k;
+
+		if (!ts->last_run && ts->outcome == SCHED_OUTCOME_NONE)
+			continue;
+		used = (size_t)n;
+		k = snprintf(buf + used, len - used,
+			     "[%s]\nlast-run = %llu\noutcome = %s\n"
+			     "duration-ms = %llu\n",
+			     sched_task_name((enum sched_task)t),
+			     (unsigned long long)ts->last_run,
+			     sched_outcome_name(ts->outcome),
+			     (unsigned long long)ts->duration_ms);
+		n = k < 0 ? k : n + k;
+	}
+	return n < 0 || (size_t)n >= len ? -1 : n;
+}
+
+static int fsync_dir_of(const char *path)
+{
+	char *dir = strdup(path), *slash;
+	int fd, ret;
+
+	if (!dir)
+		return -1;
+	slash = strrchr(dir, '/');
+	if (slash == dir)
+		slash[1] = '\0';
+	else if (slash)
+		*slash = '\0';
+	else
+		strcpy(dir, ".");
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	free(dir);
+	if (fd < 0)
+		return -1;
+	ret = fsync(fd);
+	close(fd);
+	return ret;
+}
+
+int sched_state_write(const struct sched_state *st, const char *path,
+		      mode_t mode, char *msg, size_t msglen)
+{
+	char text[2048], *tmp = NULL;
+	const char *what = "write";
+	int len = sched_state_format(st, text, sizeof(text));
+	int fd = -1;
+
+	if (len < 0 || asprintf(&tmp, "%s.tmp.XXXXXX", path) < 0) {
+		snprintf(msg, msglen, "out of memory");
+		return -1;
+	}
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(msg, msglen, "cannot create %s: %s", tmp,
+			 strerror(errno));
+		free(tmp);
+		return -1;
+	}
+	if (mode && fchmod(fd, mode) < 0)
+		goto fail;
+	for (ssize_t off = 0, n; off < len; off += n) {
+		n = write(fd, text + off, (size_t)(len - off));
+		if (n < 0 && errno == EINTR)
+			n = 0;
+		else if (n < 0)
+			goto fail;
+	}
+	what = "fsync";
+	if (fsync(fd) < 0)
+		goto fail;
+	what = "close";
+	if (close(fd) < 0) {
+		fd = -1;
+		goto fail;
+	}
+	fd = -1;
+	what = "rename";
+	if (rename(tmp, path) < 0)
+		goto fail;
+	free(tmp);
+	if (fsync_dir_of(path) < 0) {
+		snprintf(msg, msglen, "cannot fsync the directory of %s: %s",
+			 path, strerror(errno));
+		return -1;
+	}
+	return 0;
+fail:
+	snprintf(msg, msglen, "cannot %s %s: %s", what, tmp, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+	free(tmp);
+	return -1;
+}

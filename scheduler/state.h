@@ -1,0 +1,47 @@
+/*
+ * state.h: the maintenance state file, $GIT_COMMON_DIR/
+ * reftable-maintenance.state: when each task last ran, how it ended and
+ * how long it took. An INI file, one section per task:
+ *
+ *   [compact]
+ *   last-run = 1763742000
+ *   outcome = done
+ *   duration-ms = 12
+ *
+ * Only `git reftable run` writes it, under the run lock; it is replaced
+ * atomically (temp file, fsync, rename, directory fsync), so a reader sees
+ * the old or the new file, never a mix. Losing it costs little: every task
+ * counts as never run, and the next scheduled run does everything.
+ */
+#ifndef SCHED_STATE_H
+#define SCHED_STATE_H
+
+#include "scheduler/plan.h"
+
+#include <sys/types.h>
+
+#define SCHED_STATE_FILE "reftable-maintenance.state"
+
+/*
+ * Parse state text. Unknown sections and keys are ignored (a newer version
+ * may add some); a bad value is an error naming its line, and leaves the
+ * state empty. `name` only names the file in messages. 0 or -1.
+ */
+int sched_state_parse(struct sched_state *st, const char *text,
+		      const char *name, char *msg, size_t msglen);
+
+/* Read `path`; a missing file is an empty state. 0 or -1 with `msg`. */
+int sched_state_read(struct sched_state *st, const char *path, char *msg,
+		     size_t msglen);
+
+/* The file's text for `st`, into buf; returns its length, or -1. */
+int sched_state_format(const struct sched_state *st, char *buf, size_t len);
+
+/*
+ * Replace `path` with `st`: write a temp file beside it, fsync, rename,
+ * fsync the directory. `mode` 0 keeps mkstemp's 0600. 0 or -1 with `msg`.
+ */
+int sched_state_write(const struct sched_state *st, const char *path,
+		      mode_t mode, char *msg, size_t msglen);
+
+#endif

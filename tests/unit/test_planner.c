@@ -1,0 +1,907 @@
+/*
+ * Unit tests of scheduler/: the planner on a table of scenarios (each with
+ * the plan and the key content of every reason), the budget fitting, the
+ * state file (round trip, errors, atomic replacement) and the run lock.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "scheduler/plan.h"
+#include "scheduler/runlock.h"
+#include "scheduler/state.h"
+#include "testutil.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define T0 1800000000ull
+#define MIN 60ull
+#define HOUR 3600ull
+#define MAXT 16
+
+/* Everything one scenario feeds the planner. */
+struct fixture {
+	struct policy policy;
+	struct sched_state state;
+	struct sched_input in;
+	struct sched_table tables[2][MAXT];
+	struct sched_stack stacks[2];
+	size_t nstacks;
+};
+
+/* Tables of the given weights, 10 refs and 10 logs each, no deletions. */
+static void set_tables(struct fixture *f, size_t s, size_t n,
+		       const uint64_t *w)
+{
+	assert_true(n <= MAXT);
+	for (size_t i = 0; i < n; i++) {
+		f->tables[s][i] = (struct sched_table){ .weight = w[i],
+							.refs = 10,
+							.logs = 10 };
+	}
+	f->stacks[s].tables = f->tables[s];
+	f->stacks[s].n = n;
+}
+
+#define TABLES(f, s, ...)                                                  \
+	do {                                                               \
+		static const uint64_t w_[] = { __VA_ARGS__ };              \
+		set_tables(f, s, ARRAY_SIZE(w_), w_);                      \
+	} while (0)
+
+static void fixture_init(struct fixture *f)
+{
+	memset(f, 0, sizeof(*f));
+	policy_init(&f->policy);
+	f->in.policy = &f->policy;
+	f->in.state = &f->state;
+	f->in.now = T0;
+	f->in.trigger.kind = SCHED_TRIGGER_AUTO;
+	f->stacks[0].name = "main";
+	f->stacks[0].tables = f->tables[0];
+	f->stacks[0].expirable_known = true;
+	f->stacks[1].name = "wt";
+	f->stacks[1].tables = f->tables[1];
+	f->stacks[1].expirable_known = true;
+	f->nstacks = 1;
+}
+
+static void schedule(struct fixture *f, enum policy_freq freq)
+{
+	f->in.trigger.kind = SCHED_TRIGGER_SCHEDULE;
+	f->in.trigger.freq = freq;
+}
+
+static void ran(struct fixture *f, enum sched_task t, uint64_t ago,
+		enum sched_outcome o)
+{
+	f->state.task[t].last_run = T0 - ago;
+	f->state.task[t].outcome = o;
+}
+
+/* ---- the scenarios ---------------------------------------------------- */
+
+static void s_fresh(struct fixture *f)
+{
+	TABLES(f, 0, 300);
+}
+
+static void s_empty(struct fixture *f)
+{
+	(void)f;
+}
+
+static void s_geometric(struct fixture *f)
+{
+	TABLES(f, 0, 800, 400, 200, 100);
+}
+
+static void s_long_flat(struct fixture *f)
+{
+	TABLES(f, 0, 100, 100, 100, 100, 100, 100, 100, 100, 100, 100);
+}
+
+static void s_tail(struct fixture *f)
+{
+	TABLES(f, 0, 100000, 5000, 100, 100, 100);
+}
+
+static void s_factor3(struct fixture *f)
+{
+	TABLES(f, 0, 1000, 200, 100);
+	f->policy.geometric_factor = 3;
+}
+
+static void s_tombstones(struct fixture *f)
+{
+	TABLES(f, 0, 4000, 1000, 200);
+	/* 100 live records and 100 deletion records. */
+	f->tables[0][0].refs = 30;
+	f->tables[0][0].logs = 30;
+	f->tables[0][1].ref_tombstones = 60;
+	f->tables[0][2].log_tombstones = 40;
+}
+
+static void s_tombstones_below(struct fixture *f)
+{
+	TABLES(f, 0, 4000, 1000, 200);
+	f->tables[0][0].refs = 70;
+	f->tables[0][0].logs = 70;
+	f->tables[0][2].ref_tombstones = 77; /* 77 of 257: 29.96% */
+}
+
+static void s_too_many(struct fixture *f)
+{
+	TABLES(f, 0, 16000, 8000, 4000, 2000, 1000);
+	f->policy.max_tables = 4;
+}
+
+static void s_budget_exhausted(struct fixture *f)
+{
+	TABLES(f, 0, 400, 300, 300);
+	TABLES(f, 1, 100000, 300, 300);
+	f->nstacks = 2;
+	f->policy.max_bytes_per_run = 1000;
+}
+
+static void s_budget_partial(struct fixture *f)
+{
+	TABLES(f, 0, 100000, 5000, 400, 300, 200, 100);
+	f->policy.max_bytes_per_run = 600;
+}
+
+static void s_budget_too_small(struct fixture *f)
+{
+	TABLES(f, 0, 100000, 5000, 400, 300, 200, 100);
+	f->policy.max_bytes_per_run = 250;
+}
+
+static void s_whole_over_budget(struct fixture *f)
+{
+	TABLES(f, 0, 1000, 100, 100, 100);
+	f->policy.max_tables = 3;
+	f->policy.max_bytes_per_run = 500;
+}
+
+static void s_tombstones_over_budget(struct fixture *f)
+{
+	TABLES(f, 0, 4000, 1000, 200);
+	f->tables[0][1].ref_tombstones = 500;
+	f->policy.max_bytes_per_run = 1000;
+}
+
+static void s_orphans(struct fixture *f)
+{
+	TABLES(f, 0, 300);
+	f->stacks[0].left.orphans = 2;
+	f->stacks[0].left.temp_files = 1;
+}
+
+static void s_orphans_young(struct fixture *f)
+{
+	TABLES(f, 0, 300);
+	f->stacks[0].left.orphans_young = 1;
+}
+
+static void s_stale_locks_reported(struct fixture *f)
+{
+	TABLES(f, 0, 300);
+	f->stacks[0].left.stale_locks = 2;
+}
+
+static void s_stale_locks_removed(struct fixture *f)
+{
+	TABLES(f, 0, 300);
+	f->stacks[0].left.stale_locks = 1;
+	f->policy.remove_stale_locks = true;
+}
+
+static void s_schedule_not_due(struct fixture *f)
+{
+	TABLES(f, 0, 100, 100, 100);
+	schedule(f, POLICY_DAILY);
+	ran(f, SCHED_COMPACT, 10 * MIN, SCHED_OUTCOME_DONE);
+	ran(f, SCHED_EXPIRE, 3 * HOUR, SCHED_OUTCOME_DONE);
+}
+
+static void s_schedule_due(struct fixture *f)
+{
+	TABLES(f, 0, 100, 100, 100);
+	schedule(f, POLICY_DAILY);
+	ran(f, SCHED_EXPIRE, 25 * HOUR, SCHED_OUTCOME_DONE);
+}
+
+static void s_schedule_slack(struct fixture *f)
+{
+	TABLES(f, 0, 100, 100);
+	schedule(f, POLICY_HOURLY);
+	ran(f, SCHED_COMPACT, 58 * MIN, SCHED_OUTCOME_DONE);
+}
+
+static void s_schedule_early(struct fixture *f)
+{
+	TABLES(f, 0, 100, 100);
+	schedule(f, POLICY_HOURLY);
+	ran(f, SCHED_COMPACT, 50 * MIN, SCHED_OUTCOME_FAILED);
+}
+
+static void s_schedule_busy_retry(struct fixture *f)
+{
+	TABLES(f, 0, 100, 100);
+	schedule(f, POLICY_HOURLY);
+	ran(f, SCHED_COMPACT, 5 * MIN, SCHED_OUTCOME_BUSY);
+}
+
+static void s_schedule_weekly(struct fixture *f)
+{
+	TABLES(f, 0, 300);
+	schedule(f, POLICY_WEEKLY);
+	f->policy.sched_expire = POLICY_NEVER;
+	f->stacks[0].left.orphans_young = 1;
+	ran(f, SCHED_CLEAN, 8 * 24 * HOUR, SCHED_OUTCOME_DONE);
+	ran(f, SCHED_COMPACT, 10 * MIN, SCHED_OUTCOME_DONE);
+}
+
+static void s_clock_back(struct fixture *f)
+{
+	TABLES(f, 0, 300);
+	schedule(f, POLICY_DAILY);
+	f->state.task[SCHED_EXPIRE].last_run = T0 + HOUR;
+}
+
+static void s_hook(struct fixture *f)
+{
+	TABLES(f, 0, 100, 100, 100);
+	f->in.trigger.kind = SCHED_TRIGGER_HOOK;
+	f->stacks[0].left.orphans = 3;
+	f->stacks[0].expirable = 5000;
+}
+
+static void s_manual_expire(struct fixture *f)
+{
+	TABLES(f, 0, 100, 100, 100);
+	f->in.trigger.kind = SCHED_TRIGGER_MANUAL;
+	f->in.trigger.tasks = 1u << SCHED_EXPIRE;
+}
+
+static void s_manual_all(struct fixture *f)
+{
+	TABLES(f, 0, 800, 400);
+	f->in.trigger.kind = SCHED_TRIGGER_MANUAL;
+}
+
+static void s_expiry_below(struct fixture *f)
+{
+	TABLES(f, 0, 300);
+	f->stacks[0].expirable = 50;
+}
+
+static void s_expiry_above(struct fixture *f)
+{
+	TABLES(f, 0, 300);
+	f->stacks[0].expirable = 150;
+}
+
+static void s_expiry_relative(struct fixture *f)
+{
+	TABLES(f, 0, 300);
+	f->tables[0][0].logs = 5000;
+	f->stacks[0].expirable = 300;
+}
+
+static void s_expiry_unknown(struct fixture *f)
+{
+	TABLES(f, 0, 300);
+	f->stacks[0].expirable_known = false;
+}
+
+static void s_expiry_folded(struct fixture *f)
+{
+	s_tombstones(f);
+	f->stacks[0].expirable = 5;
+}
+
+static void s_keeps_all(struct fixture *f)
+{
+	TABLES(f, 0, 300);
+	f->in.trigger.kind = SCHED_TRIGGER_MANUAL;
+	f->policy.expire.never = true;
+	f->policy.expire_unreachable.never = true;
+}
+
+struct expect {
+	bool due;
+	const char *sub[3]; /* each must appear in the reason */
+};
+
+struct scenario {
+	const char *name;
+	void (*setup)(struct fixture *f);
+	size_t stack; /* which stack's plan is checked */
+	struct expect clean, expire, compact;
+	enum sched_compact_mode mode;
+	size_t first, last;
+	bool with_expiry;
+};
+
+/* Scenarios leave out what they do not check (zero: skipped, no mode). */
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+static const struct scenario scenarios[] = {
+	{ "fresh stack", s_fresh, 0,
+	  { false, { "nothing to clean" } },
+	  { false, { "about 0 reflog entries are past expiry",
+		     "below the threshold 100" } },
+	  { false, { "nothing to compact: 1 table" } } },
+	{ "empty stack", s_empty, 0,
+	  { false, { "nothing to clean" } },
+	  { false, { "about 0 reflog" } },
+	  { false, { "nothing to compact: 0 tables" } } },
+	{ "geometric stack", s_geometric, 0,
+	  { false, { "nothing to clean" } },
+	  { false, { "below the threshold" } },
+	  { false, { "geometric sequence holds (4 tables)" } } },
+	{ "long non-geometric stack", s_long_flat, 0,
+	  { false, { "nothing to clean" } },
+	  { false, { "below the threshold" } },
+	  { true,
+	    { "geometric rule violated: table 9 (100 B) < 2 x table 10 "
+	      "(100 B)",
+	      "compacting tables 1-10 (10 tables, 1000 B)" } },
+	  SCHED_COMPACT_SEGMENT, 0, 9 },
+	{ "only the newest tables break the rule", s_tail, 0,
+	  { false, { 0 } },
+	  { false, { 0 } },
+	  { true,
+	    { "table 4 (100 B) < 2 x table 5 (100 B)",
+	      "compacting tables 3-5 (3 tables, 300 B)" } },
+	  SCHED_COMPACT_SEGMENT, 2, 4 },
+	{ "geometric-factor from the policy", s_factor3, 0,
+	  { false, { 0 } },
+	  { false, { 0 } },
+	  { true, { "table 2 (200 B) < 3 x table 3 (100 B)" } },
+	  SCHED_COMPACT_SEGMENT, 1, 2 },
+	{ "tombstone-heavy stack", s_tombstones, 0,
+	  { false, { 0 } },
+	  { false, { 0 } },
+	  { true,
+	    { "deletion records are 50% of all records (100 of 200)",
+	      "above tombstone-ratio 0.3",
+	      "whole stack (3 tables, 5.1 KiB)" } },
+	  SCHED_COMPACT_ALL, 0, 2 },
+	{ "tombstones below the ratio", s_tombstones_below, 0,
+	  { false, { 0 } },
+	  { false, { 0 } },
+	  { false, { "geometric sequence holds (3 tables)" } } },
+	{ "too many tables", s_too_many, 0,
+	  { false, { 0 } },
+	  { false, { 0 } },
+	  { true,
+	    { "5 tables exceed max-tables 4",
+	      "whole stack (5 tables, 30.3 KiB)" } },
+	  SCHED_COMPACT_ALL, 0, 4 },
+	{ "budget spent on the first stack", s_budget_exhausted, 0,
+	  { false, { 0 } },
+	  { false, { 0 } },
+	  { true, { "compacting tables 1-3 (3 tables, 1000 B)" } },
+	  SCHED_COMPACT_SEGMENT, 0, 2 },
+	{ "budget exhausted for the second stack", s_budget_exhausted, 1,
+	  { false, { 0 } },
+	  { false, { 0 } },
+	  { false,
+	    { "table 2 (300 B) < 2 x table 3 (300 B)",
+	      "budget exhausted: earlier stacks used all of "
+	      "max-bytes-per-run (1000 B)" } } },
+	{ "budget fits part of the segment", s_budget_partial, 0,
+	  { false, { 0 } },
+	  { false, { 0 } },
+	  { true,
+	    { "tables 3-5 (900 B) exceed the budget left (600 B)",
+	      "compacting tables 4-5 (2 tables, 500 B) now, the rest in "
+	      "later runs" } },
+	  SCHED_COMPACT_SEGMENT, 3, 4 },
+	{ "budget smaller than the two newest", s_budget_too_small, 0,
+	  { false, { 0 } },
+	  { false, { 0 } },
+	  { false,
+	    { "geometric rule violated",
+	      "exceed the budget left (250 B)",
+	      "not even the two newest fit" } } },
+	{ "whole stack over budget: geometric part", s_whole_over_budget, 0,
+	  { false, { 0 } },
+	  { false, { 0 } },
+	  { true,
+	    { "4 tables exceed max-tables 3",
+	      "the whole stack (1.3 KiB) exceeds the budget left (500 B)",
+	      "compacting tables 2-4 (3 tables, 300 B) now" } },
+	  SCHED_COMPACT_SEGMENT, 1, 3 },
+	{ "tombstones over budget", s_tombstones_over_budget, 0,
+	  { false, { 0 } },
+	  { false, { 0 } },
+	  { false,
+	    { "above tombstone-ratio",
+	      "exceeds the budget left (1000 B)",
+	      "nothing that helps fits" } } },
+	{ "orphans present", s_orphans, 0,
+	  { true, { "2 orphan tables, 1 temp file" } },
+	  { false, { 0 } },
+	  { false, { 0 } } },
+	{ "only young orphans", s_orphans_young, 0,
+	  { false,
+	    { "1 file within the grace period or locked",
+	      "nothing to remove yet" } },
+	  { false, { 0 } },
+	  { false, { 0 } } },
+	{ "stale locks, reported only", s_stale_locks_reported, 0,
+	  { false,
+	    { "2 stale locks (only reported: [orphans] remove-stale-locks "
+	      "is false)",
+	      "nothing to remove yet" } },
+	  { false, { 0 } },
+	  { false, { 0 } } },
+	{ "stale locks, removed", s_stale_locks_removed, 0,
+	  { true, { "1 stale lock" } },
+	  { false, { 0 } },
+	  { false, { 0 } } },
+	{ "schedule not yet due", s_schedule_not_due, 0,
+	  { false, { "schedule daily: [schedule] clean is weekly" } },
+	  { false,
+	    { "schedule daily: last ran 3 h ago",
+	      "not yet due (every 24 h)" } },
+	  { false,
+	    { "schedule hourly: last ran 10 min ago",
+	      "not yet due (every 60 min)" } } },
+	{ "schedule due", s_schedule_due, 0,
+	  { false, { "[schedule] clean is weekly" } },
+	  { true, { "schedule daily: last ran 25 h ago" } },
+	  { true,
+	    { "schedule hourly: never ran; geometric rule violated",
+	      "compacting tables 1-3" } },
+	  SCHED_COMPACT_SEGMENT, 0, 2 },
+	{ "schedule due within the slack", s_schedule_slack, 0,
+	  { false, { "clean is weekly" } },
+	  { false, { "[schedule] expire is daily" } },
+	  { true, { "schedule hourly: last ran 58 min ago" } },
+	  SCHED_COMPACT_SEGMENT, 0, 1 },
+	{ "schedule early, after a failure", s_schedule_early, 0,
+	  { false, { 0 } },
+	  { false, { 0 } },
+	  { false, { "last ran 50 min ago, not yet due" } } },
+	{ "schedule retries a busy run", s_schedule_busy_retry, 0,
+	  { false, { 0 } },
+	  { false, { 0 } },
+	  { true, { "last run 5 min ago was busy; retrying" } },
+	  SCHED_COMPACT_SEGMENT, 0, 1 },
+	{ "weekly run: clean due, expire never", s_schedule_weekly, 0,
+	  { true,
+	    { "schedule weekly: last ran 8 d ago",
+	      "1 file within the grace period" } },
+	  { false, { "schedule weekly: [schedule] expire is never" } },
+	  { false, { "schedule hourly: last ran 10 min ago" } } },
+	{ "last run in the future", s_clock_back, 0,
+	  { false, { 0 } },
+	  { true, { "last run is in the future" } },
+	  { false, { "schedule hourly: never ran; nothing to compact" } } },
+	{ "hook trigger", s_hook, 0,
+	  { false, { "hooks only compact" } },
+	  { false, { "hooks only compact" } },
+	  { true, { "geometric rule violated" } },
+	  SCHED_COMPACT_SEGMENT, 0, 2 },
+	{ "manual --task=expire", s_manual_expire, 0,
+	  { false, { "not requested (--task)" } },
+	  { true, { "requested" } },
+	  { false, { "not requested (--task)" } } },
+	{ "manual run of every task", s_manual_all, 0,
+	  { true, { "requested: nothing seen" } },
+	  { true, { "requested" } },
+	  { false, { "requested; nothing to compact: geometric sequence "
+		     "holds (2 tables)" } } },
+	{ "expiry estimate below the threshold", s_expiry_below, 0,
+	  { false, { 0 } },
+	  { false,
+	    { "about 50 reflog entries are past expiry",
+	      "below the threshold 100" } },
+	  { false, { 0 } } },
+	{ "expiry estimate above the threshold", s_expiry_above, 0,
+	  { false, { 0 } },
+	  { true, { "about 150 reflog entries", "(threshold 100)" } },
+	  { false, { 0 } } },
+	{ "expiry threshold grows with the reflogs", s_expiry_relative, 0,
+	  { false, { 0 } },
+	  { false, { "about 300 reflog entries", "below the threshold 500" } },
+	  { false, { 0 } } },
+	{ "no expiry estimate", s_expiry_unknown, 0,
+	  { false, { 0 } },
+	  { false, { "no estimate" } },
+	  { false, { 0 } } },
+	{ "expiry folded into the whole-stack compaction", s_expiry_folded,
+	  0,
+	  { false, { 0 } },
+	  { true,
+	    { "about 5 reflog entries", "below the threshold 100 but free",
+	      "the whole-stack compaction drops the expired entries" } },
+	  { true,
+	    { "above tombstone-ratio", "whole stack",
+	      "dropping expired reflog entries on the way" } },
+	  SCHED_COMPACT_ALL, 0, 2, true },
+	{ "the policy keeps every entry", s_keeps_all, 0,
+	  { true, { "requested" } },
+	  { false, { "the policy keeps every reflog entry" } },
+	  { false, { "requested; nothing to compact: 1 table" } } },
+};
+
+static void check_item(const struct scenario *sc, const struct sched_item *it,
+		       const struct expect *want)
+{
+	const char *task = sched_task_name(it->task);
+
+	if (it->due != want->due)
+		fail_msg("%s: %s: %s, expected %s; reason: %s", sc->name, task,
+			 it->due ? "due" : "skipped",
+			 want->due ? "due" : "skipped", it->reason);
+	if (!it->reason[0])
+		fail_msg("%s: %s: no reason given", sc->name, task);
+	for (size_t k = 0; k < ARRAY_SIZE(want->sub) && want->sub[k]; k++)
+		if (!strstr(it->reason, want->sub[k]))
+			fail_msg("%s: %s: reason '%s' lacks '%s'", sc->name,
+				 task, it->reason, want->sub[k]);
+}
+
+static void test_scenarios(void **state)
+{
+	(void)state;
+	assert_true(ARRAY_SIZE(scenarios) >= 20);
+	for (size_t i = 0; i < ARRAY_SIZE(scenarios); i++) {
+		const struct scenario *sc = &scenarios[i];
+		struct sched_plan plans[2];
+		const struct sched_plan *p;
+		struct fixture f;
+
+		fixture_init(&f);
+		sc->setup(&f);
+		sched_plan(&f.in, f.stacks, f.nstacks, plans);
+		p = &plans[sc->stack];
+		if (getenv("RT_VERBOSE"))
+			for (size_t k = 0; k < SCHED_NTASKS; k++)
+				print_message("# %s: %s: %s: %s\n", sc->name,
+					      sched_task_name(p->items[k].task),
+					      p->items[k].due ? "due" : "skip",
+					      p->items[k].reason);
+		/* The order is fixed: clean, expire, compact. */
+		assert_int_equal(p->items[0].task, SCHED_CLEAN);
+		assert_int_equal(p->items[1].task, SCHED_EXPIRE);
+		assert_int_equal(p->items[2].task, SCHED_COMPACT);
+		check_item(sc, &p->items[0], &sc->clean);
+		check_item(sc, &p->items[1], &sc->expire);
+		check_item(sc, &p->items[2], &sc->compact);
+		if (p->any_due != (sc->clean.due || sc->expire.due ||
+				   sc->compact.due))
+			fail_msg("%s: any_due is wrong", sc->name);
+		policy_release(&f.policy);
+		if (!sc->compact.due) {
+			if (p->items[2].mode != SCHED_COMPACT_NONE)
+				fail_msg("%s: skipped but has a mode",
+					 sc->name);
+			continue;
+		}
+		if (p->items[2].mode != sc->mode ||
+		    p->items[2].first != sc->first ||
+		    p->items[2].last != sc->last)
+			fail_msg("%s: compaction mode %d tables %zu-%zu, "
+				 "expected mode %d tables %zu-%zu",
+				 sc->name, p->items[2].mode, p->items[2].first,
+				 p->items[2].last, sc->mode, sc->first,
+				 sc->last);
+		if (p->items[1].with_expiry != sc->with_expiry ||
+		    p->items[2].with_expiry != sc->with_expiry)
+			fail_msg("%s: with_expiry is wrong", sc->name);
+	}
+}
+
+/* The budget is spent across stacks in order and never overspent. */
+static void test_budget_spent_in_order(void **state)
+{
+	struct sched_plan plans[2];
+	struct fixture f;
+	(void)state;
+
+	fixture_init(&f);
+	TABLES(&f, 0, 100000, 300, 300);
+	TABLES(&f, 1, 400, 200, 150);
+	f.nstacks = 2;
+	f.policy.max_bytes_per_run = 1000;
+	sched_plan(&f.in, f.stacks, 2, plans);
+	assert_true(plans[0].items[2].due);
+	assert_int_equal(plans[0].items[2].bytes, 600);
+	/* 400 left: of the second stack's segment (750 B), the newest two. */
+	assert_true(plans[1].items[2].due);
+	assert_int_equal(plans[1].items[2].first, 1);
+	assert_int_equal(plans[1].items[2].last, 2);
+	assert_int_equal(plans[1].items[2].bytes, 350);
+	assert_non_null(strstr(plans[1].items[2].reason,
+			       "exceed the budget left (400 B)"));
+}
+
+static void test_fit_segment(void **state)
+{
+	static const uint64_t w[] = { 100000, 5000, 400, 300, 200, 100 };
+	size_t first, last, k;
+	uint64_t bytes;
+	(void)state;
+
+	k = sched_fit_segment(w, 6, 2, 0, &first, &last, &bytes);
+	assert_int_equal(k, 3);
+	assert_int_equal(first, 2);
+	assert_int_equal(last, 4);
+	assert_int_equal(bytes, 900);
+	k = sched_fit_segment(w, 6, 2, 900, &first, &last, &bytes);
+	assert_int_equal(k, 3);
+	k = sched_fit_segment(w, 6, 2, 899, &first, &last, &bytes);
+	assert_int_equal(k, 2);
+	assert_int_equal(first, 3);
+	assert_int_equal(bytes, 500);
+	k = sched_fit_segment(w, 6, 2, 499, &first, &last, &bytes);
+	assert_int_equal(k, 0);
+	assert_int_equal(bytes, 0);
+	k = sched_fit_segment(w, 1, 2, 0, &first, &last, &bytes);
+	assert_int_equal(k, 0);
+}
+
+static void test_formats(void **state)
+{
+	char buf[32];
+	(void)state;
+
+	sched_format_bytes(1023, buf, sizeof(buf));
+	assert_string_equal(buf, "1023 B");
+	sched_format_bytes(12 * 1024 + 100, buf, sizeof(buf));
+	assert_string_equal(buf, "12.1 KiB");
+	sched_format_bytes(3ull << 30, buf, sizeof(buf));
+	assert_string_equal(buf, "3.0 GiB");
+	sched_format_age(45, buf, sizeof(buf));
+	assert_string_equal(buf, "45 s");
+	sched_format_age(3 * HOUR, buf, sizeof(buf));
+	assert_string_equal(buf, "3 h");
+	sched_format_age(9 * 86400, buf, sizeof(buf));
+	assert_string_equal(buf, "9 d");
+}
+
+static void test_task_names(void **state)
+{
+	enum sched_task t;
+	(void)state;
+
+	for (int i = 0; i < SCHED_NTASKS; i++) {
+		assert_int_equal(
+			sched_task_parse(sched_task_name((enum sched_task)i),
+					 &t),
+			0);
+		assert_int_equal(t, i);
+	}
+	assert_int_equal(sched_task_parse("gc", &t), -1);
+}
+
+/* ---- state file ------------------------------------------------------- */
+
+static void test_state_round_trip(void **state)
+{
+	struct sched_state st = { 0 }, back;
+	char text[2048], msg[256];
+	(void)state;
+
+	st.task[SCHED_COMPACT] =
+		(struct sched_task_state){ T0, SCHED_OUTCOME_DONE, 12 };
+	st.task[SCHED_EXPIRE] =
+		(struct sched_task_state){ T0 - 5, SCHED_OUTCOME_BUSY, 0 };
+	st.task[SCHED_CLEAN] = (struct sched_task_state){
+		UINT64_MAX, SCHED_OUTCOME_FAILED, 1234567
+	};
+	assert_true(sched_state_format(&st, text, sizeof(text)) > 0);
+	assert_non_null(strstr(text, "[compact]\nlast-run = 1800000000\n"
+				     "outcome = done\nduration-ms = 12\n"));
+	assert_int_equal(sched_state_parse(&back, text, "s", msg, sizeof(msg)),
+			 0);
+	assert_memory_equal(&st, &back, sizeof(st));
+
+	/* Tasks that never ran are left out. */
+	memset(&st, 0, sizeof(st));
+	st.task[SCHED_CLEAN].last_run = 7;
+	st.task[SCHED_CLEAN].outcome = SCHED_OUTCOME_DONE;
+	assert_true(sched_state_format(&st, text, sizeof(text)) > 0);
+	assert_null(strstr(text, "[compact]"));
+	assert_int_equal(sched_state_parse(&back, text, "s", msg, sizeof(msg)),
+			 0);
+	assert_memory_equal(&st, &back, sizeof(st));
+}
+
+static void test_state_parse_errors(void **state)
+{
+	struct sched_state st;
+	char msg[256];
+	(void)state;
+
+	/* Unknown sections and keys: ignored, for newer versions. */
+	assert_int_equal(sched_state_parse(&st,
+					   "# c\n[gc]\nlast-run = x\n"
+					   "[expire]\nnew-key = 1\n"
+					   "last-run = 99\noutcome = busy\n",
+					   "f", msg, sizeof(msg)),
+			 0);
+	assert_int_equal(st.task[SCHED_EXPIRE].last_run, 99);
+	assert_int_equal(st.task[SCHED_EXPIRE].outcome, SCHED_OUTCOME_BUSY);
+
+	assert_int_equal(sched_state_parse(&st,
+					   "[compact]\nlast-run = 5\n"
+					   "outcome = maybe\n",
+					   "f", msg, sizeof(msg)),
+			 -1);
+	assert_string_equal(msg, "f:3: bad value 'maybe' for compact.outcome");
+	assert_int_equal(st.task[SCHED_COMPACT].last_run, 0);
+
+	assert_int_equal(sched_state_parse(&st, "[clean]\nlast-run = -4\n",
+					   "f", msg, sizeof(msg)),
+			 -1);
+	assert_non_null(strstr(msg, "f:2: bad value '-4'"));
+	assert_int_equal(sched_state_parse(&st, "[clean\n", "f", msg,
+					   sizeof(msg)),
+			 -1);
+	assert_non_null(strstr(msg, "f:1:"));
+}
+
+static int count_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	int n = 0;
+
+	assert_non_null(d);
+	for (struct dirent *e; (e = readdir(d));)
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+static void test_state_file(void **state)
+{
+	struct sched_state st = { 0 }, back;
+	char dir[256], path[300], msg[256];
+	struct stat sb;
+	FILE *f;
+	(void)state;
+
+	assert_int_equal(tmpdir_make(dir, sizeof(dir), "state"), 0);
+	snprintf(path, sizeof(path), "%s/%s", dir, SCHED_STATE_FILE);
+	/* Missing: empty state, no error. */
+	back.task[0].last_run = 1;
+	assert_int_equal(sched_state_read(&back, path, msg, sizeof(msg)), 0);
+	assert_int_equal(back.task[0].last_run, 0);
+
+	st.task[SCHED_EXPIRE] =
+		(struct sched_task_state){ T0, SCHED_OUTCOME_DONE, 3 };
+	assert_int_equal(sched_state_write(&st, path, 0640, msg, sizeof(msg)),
+			 0);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0640);
+	assert_int_equal(sched_state_read(&back, path, msg, sizeof(msg)), 0);
+	assert_memory_equal(&st, &back, sizeof(st));
+
+	/* Replaced, not appended; no temp file left beside it. */
+	st.task[SCHED_EXPIRE].outcome = SCHED_OUTCOME_FAILED;
+	assert_int_equal(sched_state_write(&st, path, 0, msg, sizeof(msg)), 0);
+	assert_int_equal(sched_state_read(&back, path, msg, sizeof(msg)), 0);
+	assert_int_equal(back.task[SCHED_EXPIRE].outcome, SCHED_OUTCOME_FAILED);
+	assert_int_equal(count_entries(dir), 1);
+
+	/* A damaged file is an error naming the line, with an empty state. */
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("[expire]\nlast-run = 12\nduration-ms = soon\n", f);
+	fclose(f);
+	assert_int_equal(sched_state_read(&back, path, msg, sizeof(msg)), -1);
+	assert_non_null(strstr(msg, SCHED_STATE_FILE ":3: bad value 'soon'"));
+	assert_int_equal(back.task[SCHED_EXPIRE].last_run, 0);
+
+	/* A directory that does not exist: an error, nothing created. */
+	snprintf(path, sizeof(path), "%s/missing/%s", dir, SCHED_STATE_FILE);
+	assert_int_equal(sched_state_write(&st, path, 0, msg, sizeof(msg)), -1);
+	assert_non_null(strstr(msg, "cannot create"));
+	assert_int_equal(tmpdir_remove(dir), 0);
+}
+
+/* ---- run lock --------------------------------------------------------- */
+
+static void test_runlock(void **state)
+{
+	struct sched_runlock a = SCHED_RUNLOCK_INIT, b = SCHED_RUNLOCK_INIT;
+	char dir[256], path[300], msg[256], want[64];
+	(void)state;
+
+	assert_int_equal(tmpdir_make(dir, sizeof(dir), "runlock"), 0);
+	snprintf(path, sizeof(path), "%s/%s", dir, SCHED_RUNLOCK_FILE);
+	assert_int_equal(sched_runlock_acquire(&a, path, 0, msg, sizeof(msg)),
+			 0);
+	/* flock locks belong to the open file: a second open conflicts. */
+	assert_int_equal(sched_runlock_acquire(&b, path, 0, msg, sizeof(msg)),
+			 1);
+	snprintf(want, sizeof(want), "another git reftable run (pid %ld)",
+		 (long)getpid());
+	assert_non_null(strstr(msg, want));
+	assert_int_equal(b.fd, -1);
+	sched_runlock_release(&a);
+	sched_runlock_release(&a); /* harmless */
+	assert_int_equal(sched_runlock_acquire(&b, path, 0, msg, sizeof(msg)),
+			 0);
+	sched_runlock_release(&b);
+	/* The file stays: removing it would race with the next locker. */
+	assert_int_equal(access(path, F_OK), 0);
+
+	snprintf(path, sizeof(path), "%s/no/such/dir/lock", dir);
+	assert_int_equal(sched_runlock_acquire(&a, path, 0, msg, sizeof(msg)),
+			 -1);
+	assert_non_null(strstr(msg, "cannot open"));
+	assert_int_equal(tmpdir_remove(dir), 0);
+}
+
+/* A holder killed with SIGKILL leaves no stale lock behind. */
+static void test_runlock_dies_with_holder(void **state)
+{
+	struct sched_runlock l = SCHED_RUNLOCK_INIT;
+	char dir[256], path[300], msg[256], c;
+	int ready[2], status;
+	pid_t pid;
+	(void)state;
+
+	assert_int_equal(tmpdir_make(dir, sizeof(dir), "runlock"), 0);
+	snprintf(path, sizeof(path), "%s/%s", dir, SCHED_RUNLOCK_FILE);
+	assert_int_equal(pipe(ready), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct sched_runlock h = SCHED_RUNLOCK_INIT;
+
+		close(ready[0]);
+		if (sched_runlock_acquire(&h, path, 0, msg, sizeof(msg)))
+			_exit(1);
+		(void)!write(ready[1], "x", 1);
+		for (;;)
+			pause();
+	}
+	close(ready[1]);
+	assert_int_equal(read(ready[0], &c, 1), 1);
+	close(ready[0]);
+	assert_int_equal(sched_runlock_acquire(&l, path, 0, msg, sizeof(msg)),
+			 1);
+	kill(pid, SIGKILL);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_int_equal(sched_runlock_acquire(&l, path, 0, msg, sizeof(msg)),
+			 0);
+	sched_runlock_release(&l);
+	assert_int_equal(tmpdir_remove(dir), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_scenarios),
+		cmocka_unit_test(test_budget_spent_in_order),
+		cmocka_unit_test(test_fit_segment),
+		cmocka_unit_test(test_formats),
+		cmocka_unit_test(test_task_names),
+		cmocka_unit_test(test_state_round_trip),
+		cmocka_unit_test(test_state_parse_errors),
+		cmocka_unit_test(test_state_file),
+		cmocka_unit_test(test_runlock),
+		cmocka_unit_test(test_runlock_dies_with_holder),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
