@@ -127,8 +127,10 @@ static void act(struct clean_ctx *c, const struct action *a,
 		.why_kept = a->why_kept,
 	};
 
-	if (!it.why_kept && c->opts->dry_run)
+	if (!it.why_kept && (c->opts->dry_run || c->opts->survey)) {
 		it.why_kept = "dry run";
+		it.would_remove = true;
+	}
 	if (!it.why_kept) {
 		int ret = a->kind == RT_CLEAN_STALE_LOCK ?
 				  remove_stale_lock(c, a) :
@@ -230,17 +232,20 @@ static int lock_list(struct clean_ctx *c, struct rt_lock *lock,
 	struct action stale = { .kind = RT_CLEAN_STALE_LOCK,
 				.name = "tables.list.lock" };
 	bool remove;
-	int ret;
+	int ret = RT_ERR_LOCK;
 
-	ret = rt_lock_acquire(lock, c->st->list_path,
-			      c->st->opts.lock_timeout_ms,
-			      c->st->opts.default_permissions, &first);
+	/* A survey does not lock, but still reports a stale lock. */
+	if (!c->opts->survey)
+		ret = rt_lock_acquire(lock, c->st->list_path,
+				      c->st->opts.lock_timeout_ms,
+				      c->st->opts.default_permissions, &first);
 	if (ret != RT_ERR_LOCK)
 		goto out;
 	stale.age = file_age(c, stale.name, &stale.seen);
 	if (stale.age < 0 || (uint64_t)stale.age < c->opts->stale_lock_seconds)
 		goto out;
-	remove = c->opts->remove_stale_locks && !c->opts->dry_run;
+	remove = c->opts->remove_stale_locks && !c->opts->dry_run &&
+		 !c->opts->survey;
 	stale.why_kept = c->opts->remove_stale_locks ?
 				 NULL :
 				 "stale locks are only reported";
@@ -251,6 +256,8 @@ static int lock_list(struct clean_ctx *c, struct rt_lock *lock,
 			       c->st->opts.lock_timeout_ms,
 			       c->st->opts.default_permissions, err);
 out:
+	if (c->opts->survey)
+		return 0;
 	if (ret && err && !err->code)
 		*err = first;
 	return ret;

@@ -17,6 +17,13 @@ struct rt_clean_options {
 	/* Stale locks are only reported unless this is set. */
 	bool remove_stale_locks;
 	bool dry_run;
+	/*
+	 * Look without taking tables.list.lock, and change nothing (implies
+	 * dry_run): for planning, where Git's writers must not wait. A table
+	 * a writer is adding at that moment may then show up as an orphan,
+	 * but a young one, which no one would remove.
+	 */
+	bool survey;
 	/* The current time; 0 means time(NULL). */
 	time_t now;
 };
@@ -32,6 +39,8 @@ struct rt_clean_item {
 	const char *name; /* file name inside the stack directory */
 	uint64_t age_seconds;
 	bool removed; /* false: kept (dry run, too young, ...) */
+	/* Kept only because of dry_run or survey: it would go otherwise. */
+	bool would_remove;
 	const char *why_kept; /* NULL when removed */
 };
 

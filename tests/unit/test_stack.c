@@ -765,6 +765,58 @@ static void test_compact_with_placeholder(void **state)
 	rt_stack_close(st);
 }
 
+static void count_would(void *arg, const struct rt_clean_item *it)
+{
+	unsigned *n = arg;
+
+	assert_false(it->removed);
+	*n += it->would_remove;
+}
+
+/*
+ * A survey (for planning) takes no lock, changes nothing, and says what a
+ * clean would remove, even with tables.list.lock held by a writer.
+ */
+static void test_clean_survey(void **state)
+{
+	struct rt_clean_options o = { .grace_seconds = 3600,
+				      .stale_lock_seconds = 3600,
+				      .survey = true };
+	struct rt_stack *st = open_stack();
+	struct rt_err err = { 0 };
+	struct seen s = { "", "" };
+	unsigned would = 0;
+	(void)state;
+
+	add(st, "refs/heads/a", RT_REF_VAL1, NULL);
+	add(st, "refs/heads/b", RT_REF_VAL1, NULL);
+	write_file("0x000000000001-0x000000000001-aaaaaaaa.ref", "old orphan");
+	set_age("0x000000000001-0x000000000001-aaaaaaaa.ref", 7200);
+	write_file("0x000000000001-0x000000000001-bbbbbbbb.ref", "young");
+	write_file("stale.lock", "");
+	set_age("stale.lock", 7200);
+	write_file("tables.list.lock", "a writer holds it");
+
+	assert_int_equal(rt_stack_clean(st, &o, record, &s, &err), 0);
+	assert_string_equal(s.removed, "");
+	assert_non_null(strstr(s.kept, "aaaaaaaa.ref"));
+	assert_non_null(strstr(s.kept, "bbbbbbbb.ref"));
+	assert_non_null(strstr(s.kept, "stale.lock"));
+	assert_true(exists("0x000000000001-0x000000000001-aaaaaaaa.ref"));
+	assert_true(exists("stale.lock"));
+	assert_true(exists("tables.list.lock"));
+
+	/* would_remove: the old orphan only; stale locks when allowed. */
+	o.remove_stale_locks = true;
+	set_age("tables.list.lock", 7200);
+	assert_int_equal(rt_stack_clean(st, &o, count_would, &would, &err), 0);
+	/* aaaaaaaa.ref, stale.lock and the stale tables.list.lock */
+	assert_int_equal(would, 3);
+	assert_true(exists("tables.list.lock"));
+	assert_true(exists("stale.lock"));
+	rt_stack_close(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -794,6 +846,8 @@ int main(void)
 			teardown),
 		cmocka_unit_test_setup_teardown(test_compact_with_placeholder,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_clean_survey, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
