@@ -4,33 +4,10 @@
  */
 #include "lib/clean.h"
 #include "plugin/cli.h"
+#include "plugin/tasks.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-struct report_ctx {
-	const char *label;
-	unsigned removed, kept;
-};
-
-static void report(void *arg, const struct rt_clean_item *it)
-{
-	static const char *const kinds[] = { "orphan table", "temp file",
-					     "stale lock" };
-	struct report_ctx *r = arg;
-
-	if (it->removed) {
-		r->removed++;
-		printf("%s: removed %s %s (age %llu s)\n", r->label,
-		       kinds[it->kind], it->name,
-		       (unsigned long long)it->age_seconds);
-	} else {
-		r->kept++;
-		printf("%s: kept %s %s (age %llu s): %s\n", r->label,
-		       kinds[it->kind], it->name,
-		       (unsigned long long)it->age_seconds, it->why_kept);
-	}
-}
 
 int cmd_clean(struct command *cmd, int argc, char **argv)
 {
@@ -76,31 +53,33 @@ int cmd_clean(struct command *cmd, int argc, char **argv)
 		repo_release(&repo);
 		return EXIT_ERROR;
 	}
-	if (!grace_set)
-		copts.grace_seconds = policy.grace.never ? UINT64_MAX :
-							   policy.grace.seconds;
-	if (!stale_set)
-		copts.stale_lock_seconds = policy.stale_lock.never ?
-						   UINT64_MAX :
-						   policy.stale_lock.seconds;
-	copts.remove_stale_locks |= policy.remove_stale_locks;
+	{
+		struct rt_clean_options from_policy;
+
+		clean_options_from_policy(&policy, &from_policy);
+		if (!grace_set)
+			copts.grace_seconds = from_policy.grace_seconds;
+		if (!stale_set)
+			copts.stale_lock_seconds =
+				from_policy.stale_lock_seconds;
+		copts.remove_stale_locks |= from_policy.remove_stale_locks;
+	}
 	free(path);
 	policy_release(&policy);
 	ret = stack_options(&repo, &opts);
 	for (size_t i = 0; !ret && i < repo.nstacks; i++) {
-		struct report_ctx r = {
-			.label = stack_label(&repo.stacks[i]),
-		};
+		const char *label = stack_label(&repo.stacks[i]);
+		struct clean_summary sum;
 		struct rt_err err = { 0 };
 		struct rt_stack *st;
 
 		if ((ret = open_stack(&st, repo.stacks[i].dir, &opts)))
 			break;
-		if (rt_stack_clean(st, &copts, report, &r, &err)) {
-			error("%s: %s", r.label, err.msg);
+		if (clean_stack(st, label, &copts, stdout, &sum, &err)) {
+			error("%s: %s", label, err.msg);
 			ret = EXIT_ERROR;
-		} else if (!r.removed && !r.kept) {
-			printf("%s: clean\n", r.label);
+		} else if (!sum.removed && !sum.kept) {
+			printf("%s: clean\n", label);
 		}
 		rt_stack_close(st);
 	}

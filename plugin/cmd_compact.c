@@ -4,74 +4,71 @@
  */
 #include "lib/compact.h"
 #include "plugin/cli.h"
+#include "plugin/tasks.h"
 
 #include <string.h>
 
-/* Retries when a concurrent writer changed tables.list under us. */
-#define OUTDATED_RETRIES 5
+/* The segment to compact: the geometric rule's, or the whole stack. */
+static bool choose(const struct rt_stack *st, void *arg, size_t *first,
+		   size_t *last)
+{
+	struct rt_segment seg = rt_stack_suggest_segment(st);
+
+	if (*(const bool *)arg) {
+		seg.start = 0;
+		seg.end = st->n;
+	}
+	if (seg.end - seg.start < 2)
+		return false;
+	*first = seg.start;
+	*last = seg.end - 1;
+	return true;
+}
 
 static int compact_one(const struct repo_stack *where,
 		       const struct rt_stack_options *opts, bool all,
 		       bool dry_run)
 {
+	/* --auto compacts the newer tables it could lock, as Git does. */
+	struct rt_compact_options copts = { .best_effort = !all };
 	struct rt_compact_result res;
 	struct rt_err err = { 0 };
 	struct rt_stack *st;
+	size_t first, last;
 	int ret;
 
 	if ((ret = open_stack(&st, where->dir, opts)))
 		return ret;
-	for (int attempt = 0;; attempt++) {
-		struct rt_segment seg = rt_stack_suggest_segment(st);
-
-		if (all) {
-			seg.start = 0;
-			seg.end = st->n;
-		}
-		if (seg.end - seg.start < 2) {
-			printf("%s: nothing to compact (%zu table%s%s)\n",
-			       stack_label(where), st->n, st->n == 1 ? "" : "s",
-			       all ? "" : ", geometric sequence holds");
-			ret = 0;
-			break;
-		}
-		if (dry_run) {
-			printf("%s: would compact tables %zu-%zu of %zu "
-			       "(%zu tables)\n",
-			       stack_label(where), seg.start + 1, seg.end,
-			       st->n, seg.end - seg.start);
-			ret = 0;
-			break;
-		}
-		rt_err_clear(&err);
-		ret = all ? rt_stack_compact_all(st, NULL, &res, &err) :
-			    rt_stack_auto_compact(st, &res, &err);
-		if (ret == RT_ERR_OUTDATED && attempt < OUTDATED_RETRIES) {
-			rt_err_clear(&err);
-			if (!rt_stack_reload(st, &err))
-				continue;
-			ret = err.code;
-		}
-		if (ret == 0) {
-			printf("%s: compacted tables %zu-%zu (%zu tables, %llu "
-			       "bytes) into %llu bytes; %zu table%s now; "
-			       "tables.list.lock held %.1f ms at most\n",
-			       stack_label(where), res.first + 1, res.last + 1,
-			       res.last - res.first + 1,
-			       (unsigned long long)res.bytes_before,
-			       (unsigned long long)res.bytes_after,
-			       res.tables_after,
-			       res.tables_after == 1 ? "" : "s",
-			       st->lock_stats.max_ns / 1e6);
-		} else if (ret == RT_ERR_LOCK) {
-			error("%s: busy: %s; nothing changed, try again later",
-			      stack_label(where), err.msg);
-			ret = EXIT_ERROR;
-		} else {
-			error("%s", err.msg[0] ? err.msg : rt_error_name(ret));
-			ret = EXIT_ERROR;
-		}
-		break;
+	if (dry_run && choose(st, &all, &first, &last)) {
+		printf("%s: would compact tables %zu-%zu of %zu (%zu tables)\n",
+		       stack_label(where), first + 1, last + 1, st->n,
+		       last - first + 1);
+		rt_stack_close(st);
+		return 0;
+	}
+	ret = dry_run ? 1 : compact_retrying(st, choose, &all, &copts, &res, &err);
+	if (ret == 1) {
+		printf("%s: nothing to compact (%zu table%s%s)\n",
+		       stack_label(where), st->n, st->n == 1 ? "" : "s",
+		       all ? "" : ", geometric sequence holds");
+		ret = 0;
+	} else if (ret == 0) {
+		printf("%s: compacted tables %zu-%zu (%zu tables, %llu "
+		       "bytes) into %llu bytes; %zu table%s now; "
+		       "tables.list.lock held %.1f ms at most\n",
+		       stack_label(where), res.first + 1, res.last + 1,
+		       res.last - res.first + 1,
+		       (unsigned long long)res.bytes_before,
+		       (unsigned long long)res.bytes_after, res.tables_after,
+		       res.tables_after == 1 ? "" : "s",
+		       st->lock_stats.max_ns / 1e6);
+	} else if (ret == RT_ERR_LOCK) {
+		error("%s: busy: %s; nothing changed, try again later",
+		      stack_label(where), err.msg);
+		ret = EXIT_ERROR;
+	} else {
+		error("%s", err.msg[0] ? err.msg : rt_error_name(ret));
+		ret = EXIT_ERROR;
 	}
 	rt_stack_close(st);
 	return ret;

@@ -4,6 +4,7 @@
  * geometric rule asks for a compaction (and of which tables).
  */
 #include "plugin/cli.h"
+#include "plugin/snapshot.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -14,61 +15,27 @@ enum format {
 	PROMETHEUS
 };
 
-struct table_counts {
-	uint64_t refs, logs, ref_tombstones, log_tombstones;
-};
-
-static int count_section(struct rt_table *t, uint8_t type,
-			 struct table_counts *c, struct rt_err *err)
-{
-	struct rt_table_iter it;
-	struct rt_record rec;
-	int ret;
-
-	rt_table_iter_init(&it, t, type);
-	rt_record_init(&rec, type);
-	ret = rt_table_iter_seek(&it, NULL, 0, err);
-	while (!ret && !(ret = rt_table_iter_next(&it, &rec, err))) {
-		bool del = rt_record_is_deletion(&rec);
-
-		if (type == RT_BLOCK_REF)
-			*(del ? &c->ref_tombstones : &c->refs) += 1;
-		else
-			*(del ? &c->log_tombstones : &c->logs) += 1;
-	}
-	rt_record_release(&rec);
-	rt_table_iter_release(&it);
-	return ret == 1 ? 0 : ret;
-}
-
 struct stack_report {
 	const struct repo_stack *where;
 	struct rt_stack *st;
-	struct table_counts *counts;
-	struct table_counts total;
+	struct sched_table *counts;
+	struct sched_table total;
 	uint64_t bytes;
 	struct rt_segment seg;
 };
 
 static int gather(struct stack_report *r, struct rt_err *err)
 {
-	int ret = 0;
+	int ret = snapshot_tables(r->st, &r->counts, err);
 
-	r->counts = calloc(r->st->n + 1, sizeof(*r->counts));
-	if (!r->counts)
-		return rt_err_set(err, RT_ERR_NOMEM, "out of memory");
 	for (size_t i = 0; !ret && i < r->st->n; i++) {
-		struct rt_table *t = r->st->tables[i];
-		struct table_counts *c = &r->counts[i];
+		const struct sched_table *c = &r->counts[i];
 
-		ret = count_section(t, RT_BLOCK_REF, c, err);
-		if (!ret)
-			ret = count_section(t, RT_BLOCK_LOG, c, err);
 		r->total.refs += c->refs;
 		r->total.logs += c->logs;
 		r->total.ref_tombstones += c->ref_tombstones;
 		r->total.log_tombstones += c->log_tombstones;
-		r->bytes += t->size;
+		r->bytes += r->st->tables[i]->size;
 	}
 	r->seg = rt_stack_suggest_segment(r->st);
 	return ret;
@@ -84,7 +51,7 @@ static void print_text(const struct stack_report *r)
 	       (unsigned long long)r->bytes);
 	for (size_t i = 0; i < st->n; i++) {
 		const struct rt_table *t = st->tables[i];
-		const struct table_counts *c = &r->counts[i];
+		const struct sched_table *c = &r->counts[i];
 
 		printf("  %s  %10llu bytes  update %llu-%llu  refs %llu  "
 		       "logs %llu  tombstones %llu\n",
@@ -126,7 +93,7 @@ static void print_json(const struct stack_report *r, bool first)
 	       (unsigned long long)r->bytes);
 	for (size_t i = 0; i < st->n; i++) {
 		const struct rt_table *t = st->tables[i];
-		const struct table_counts *c = &r->counts[i];
+		const struct sched_table *c = &r->counts[i];
 
 		printf("%s{\"name\":\"%s\",\"bytes\":%llu,"
 		       "\"min_update_index\":%llu,\"max_update_index\":%llu,"

@@ -1,0 +1,40 @@
+/*
+ * snapshot.h: looking at a stack without changing it: record counts per
+ * table (for `stats` and the planner), the leftovers a clean would find,
+ * and an estimate of the reflog entries an expiry would drop.
+ */
+#ifndef PLUGIN_SNAPSHOT_H
+#define PLUGIN_SNAPSHOT_H
+
+#include "lib/clean.h"
+#include "lib/stack.h"
+#include "policy/policy.h"
+#include "scheduler/plan.h"
+
+/*
+ * Weight, live and deletion records of each table of `st`, oldest first;
+ * *out (st->n entries) is the caller's to free. Reads every ref and log
+ * block once.
+ */
+int snapshot_tables(struct rt_stack *st, struct sched_table **out,
+		    struct rt_err *err);
+
+/*
+ * What a clean with `opts` would find, without taking tables.list.lock and
+ * without changing anything (rt_stack_clean's survey).
+ */
+int snapshot_leftovers(struct rt_stack *st, const struct rt_clean_options *opts,
+		       struct sched_leftovers *out, struct rt_err *err);
+
+/*
+ * A lower bound of the reflog entries expiry would drop at `now`: live
+ * entries older than their ref's `expire` age, and those beyond its
+ * max-entries, skipping protected reflogs and existence placeholders.
+ * Entries that only expire-unreachable would drop are not counted: that
+ * takes object access. Cost: one merged pass over the log blocks
+ * (inflating them) and one policy lookup per reflog; no object access.
+ */
+int snapshot_expirable(struct rt_stack *st, const struct policy *p,
+		       uint64_t now, uint64_t *out, struct rt_err *err);
+
+#endif
