@@ -46,7 +46,8 @@ static int compact_one(const struct repo_stack *where,
 		rt_stack_close(st);
 		return 0;
 	}
-	ret = dry_run ? 1 : compact_retrying(st, choose, &all, &copts, &res, &err);
+	ret = dry_run ? 1 :
+			compact_retrying(st, choose, &all, &copts, &res, &err);
 	if (ret == 1) {
 		printf("%s: nothing to compact (%zu table%s%s)\n",
 		       stack_label(where), st->n, st->n == 1 ? "" : "s",

@@ -120,8 +120,8 @@ int snapshot_expirable(struct rt_stack *st, const struct policy *p,
 			policy_resolve(p, cur.buf, &rule);
 			nth = 0;
 		}
-		if (rule.protect ||
-		    (is_null_id(log->old_id, hs) && is_null_id(log->new_id, hs)))
+		if (rule.protect || (is_null_id(log->old_id, hs) &&
+				     is_null_id(log->new_id, hs)))
 			continue;
 		nth++;
 		old = !rule.expire.never && now >= rule.expire.seconds &&

@@ -210,8 +210,7 @@ static void plan_compaction(const struct policy *p, const struct sched_stack *s,
 	char x[32], y[32];
 
 	if (s->n < 2) {
-		ADD(it, "nothing to compact: %zu table%s", s->n,
-		    plural(s->n));
+		ADD(it, "nothing to compact: %zu table%s", s->n, plural(s->n));
 		return;
 	}
 	weights = calloc(s->n, sizeof(*weights));
@@ -229,7 +228,8 @@ static void plan_compaction(const struct policy *p, const struct sched_stack *s,
 	}
 	too_many = s->n > p->max_tables;
 	too_dead = refs + logs + dels &&
-		   (double)dels > p->tombstone_ratio * (double)(refs + logs + dels);
+		   (double)dels >
+			   p->tombstone_ratio * (double)(refs + logs + dels);
 	seg = rt_suggest_segment(weights, s->n, factor);
 
 	if (too_many)
@@ -248,12 +248,14 @@ static void plan_compaction(const struct policy *p, const struct sched_stack *s,
 
 		sched_format_bytes(weights[newer - 1], x, sizeof(x));
 		sched_format_bytes(weights[newer], y, sizeof(y));
-		ADD(it, "geometric rule violated: table %zu (%s) < %u x table "
-			"%zu (%s)",
+		ADD(it,
+		    "geometric rule violated: table %zu (%s) < %u x table "
+		    "%zu (%s)",
 		    newer, x, factor, newer + 1, y);
 	} else {
-		ADD(it, "nothing to compact: geometric sequence holds (%zu "
-			"tables)",
+		ADD(it,
+		    "nothing to compact: geometric sequence holds (%zu "
+		    "tables)",
 		    s->n);
 		goto out;
 	}
@@ -361,8 +363,9 @@ static bool schedule_due(const struct sched_input *in, enum sched_task t,
 		return true;
 	}
 	if (ts->last_run > in->now) {
-		ADD(it, "schedule %s: last run is in the future (clock "
-			"changed?)",
+		ADD(it,
+		    "schedule %s: last run is in the future (clock "
+		    "changed?)",
 		    policy_freq_name(f));
 		return true;
 	}
@@ -381,14 +384,19 @@ static bool schedule_due(const struct sched_input *in, enum sched_task t,
 	return false;
 }
 
-/* Manual runs: the tasks asked for (all when none was named). */
-static bool requested(const struct sched_input *in, enum sched_task t,
-		      struct sched_item *it)
+/* With --task, the tasks not named are left out, whatever the trigger. */
+static bool excluded(const struct sched_trigger *tr, enum sched_task t,
+		     struct sched_item *it)
 {
-	if (in->trigger.tasks && !(in->trigger.tasks & (1u << t))) {
-		ADD(it, "not requested (--task)");
+	if (!tr->tasks || (tr->tasks & (1u << t)))
 		return false;
-	}
+	ADD(it, "not requested (--task)");
+	return true;
+}
+
+/* Manual runs do every task asked for. */
+static bool requested(struct sched_item *it)
+{
 	ADD(it, "requested");
 	return true;
 }
@@ -409,7 +417,8 @@ static bool policy_keeps_all(const struct policy *p)
 			const struct policy_rule *r = &sets[k][i];
 
 			if ((r->has_expire && !r->expire.never) ||
-			    (r->has_unreachable && !r->expire_unreachable.never) ||
+			    (r->has_unreachable &&
+			     !r->expire_unreachable.never) ||
 			    (r->has_max_entries && r->max_entries))
 				return false;
 		}
@@ -442,7 +451,7 @@ static void plan_expiry(const struct sched_input *in,
 			"--auto or with --task=expire");
 		return;
 	case SCHED_TRIGGER_MANUAL:
-		it->due = requested(in, SCHED_EXPIRE, it);
+		it->due = requested(it);
 		return;
 	case SCHED_TRIGGER_SCHEDULE:
 		it->due = schedule_due(in, SCHED_EXPIRE, it);
@@ -512,8 +521,8 @@ static void plan_clean(const struct sched_input *in,
 {
 	const struct sched_leftovers *l = &s->left;
 	bool remove_stale = in->policy->remove_stale_locks;
-	uint64_t removable =
-		l->orphans + l->temp_files + (remove_stale ? l->stale_locks : 0);
+	uint64_t removable = l->orphans + l->temp_files +
+			     (remove_stale ? l->stale_locks : 0);
 
 	switch (in->trigger.kind) {
 	case SCHED_TRIGGER_HOOK:
@@ -521,7 +530,7 @@ static void plan_clean(const struct sched_input *in,
 			"--auto or with --task=clean");
 		return;
 	case SCHED_TRIGGER_MANUAL:
-		it->due = requested(in, SCHED_CLEAN, it);
+		it->due = requested(it);
 		break;
 	case SCHED_TRIGGER_SCHEDULE:
 		it->due = schedule_due(in, SCHED_CLEAN, it);
@@ -554,8 +563,10 @@ static void plan_one(const struct sched_input *in, const struct sched_stack *s,
 	expire->task = SCHED_EXPIRE;
 	compact->task = SCHED_COMPACT;
 
-	if (tr->kind == SCHED_TRIGGER_MANUAL)
-		consider = requested(in, SCHED_COMPACT, compact);
+	if (excluded(tr, SCHED_COMPACT, compact))
+		consider = false;
+	else if (tr->kind == SCHED_TRIGGER_MANUAL)
+		consider = requested(compact);
 	else if (tr->kind == SCHED_TRIGGER_SCHEDULE)
 		consider = schedule_due(in, SCHED_COMPACT, compact);
 	if (consider) {
@@ -566,15 +577,18 @@ static void plan_one(const struct sched_input *in, const struct sched_stack *s,
 	if (compact->due && b->capped)
 		b->left -= compact->bytes < b->left ? compact->bytes : b->left;
 
-	plan_expiry(in, s, compact->due && compact->mode == SCHED_COMPACT_ALL,
-		    expire);
+	if (!excluded(tr, SCHED_EXPIRE, expire))
+		plan_expiry(in, s,
+			    compact->due && compact->mode == SCHED_COMPACT_ALL,
+			    expire);
 	if (expire->due && compact->due && compact->mode == SCHED_COMPACT_ALL) {
 		expire->with_expiry = compact->with_expiry = true;
 		ADD(expire, "; the whole-stack compaction drops the expired "
 			    "entries");
 		ADD(compact, "; dropping expired reflog entries on the way");
 	}
-	plan_clean(in, s, clean);
+	if (!excluded(tr, SCHED_CLEAN, clean))
+		plan_clean(in, s, clean);
 	plan->any_due = clean->due || expire->due || compact->due;
 }
 

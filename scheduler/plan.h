@@ -43,7 +43,8 @@ enum sched_trigger_kind {
 struct sched_trigger {
 	enum sched_trigger_kind kind;
 	enum policy_freq freq; /* SCHED_TRIGGER_SCHEDULE */
-	unsigned tasks; /* SCHED_TRIGGER_MANUAL: 1u << task each; 0: all */
+	/* --task: only these (1u << task each), whatever the kind; 0: all */
+	unsigned tasks;
 };
 
 /* One table as the planner sees it. */

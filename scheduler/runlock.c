@@ -5,22 +5,29 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <unistd.h>
 
-/* The pid the holder wrote, or 0 when unknown. */
+/*
+ * The pid the holder wrote, or 0 when unknown: a holder that is not ours
+ * (flock(1), say) writes none, and the last holder's may linger.
+ */
 static long holder_pid(int fd)
 {
 	char buf[32];
 	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+	long pid;
 
 	if (n <= 0)
 		return 0;
 	buf[n] = '\0';
-	return strtol(buf, NULL, 10);
+	pid = strtol(buf, NULL, 10);
+	return pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM) ? pid :
+									 0;
 }
 
 int sched_runlock_acquire(struct sched_runlock *l, const char *path,
@@ -73,6 +80,7 @@ void sched_runlock_release(struct sched_runlock *l)
 	if (l->fd < 0)
 		return;
 	/* The file stays (see runlock.h); closing drops the lock. */
+	(void)!ftruncate(l->fd, 0);
 	close(l->fd);
 	l->fd = -1;
 }

@@ -39,10 +39,10 @@ static int parse_u64(const char *v, uint64_t *out)
 
 static int parse_outcome(const char *v, enum sched_outcome *out)
 {
-	static const enum sched_outcome all[] = {
-		SCHED_OUTCOME_NONE, SCHED_OUTCOME_DONE, SCHED_OUTCOME_FAILED,
-		SCHED_OUTCOME_BUSY
-	};
+	static const enum sched_outcome all[] = { SCHED_OUTCOME_NONE,
+						  SCHED_OUTCOME_DONE,
+						  SCHED_OUTCOME_FAILED,
+						  SCHED_OUTCOME_BUSY };
 
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		if (!strcmp(v, sched_outcome_name(all[i]))) {
@@ -165,8 +165,9 @@ int sched_state_read(struct sched_state *st, const char *path, char *msg,
 	close(fd);
 	buf[len] = '\0';
 	if (len == STATE_MAX || strlen(buf) != len) {
-		snprintf(msg, msglen, "%s: not a state file (too large or "
-				      "binary)",
+		snprintf(msg, msglen,
+			 "%s: not a state file (too large or "
+			 "binary)",
 			 path);
 		free(buf);
 		return -1;
