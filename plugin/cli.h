@@ -71,5 +71,6 @@ int cmd_expire(struct command *cmd, int argc, char **argv);
 int cmd_stats(struct command *cmd, int argc, char **argv);
 int cmd_schedule(struct command *cmd, int argc, char **argv);
 int cmd_verify(struct command *cmd, int argc, char **argv);
+int cmd_run(struct command *cmd, int argc, char **argv);
 
 #endif

@@ -85,6 +85,37 @@ static struct command commands[] = {
 	  "[orphans] grace and stale-lock (1 hour each), and the policy's\n"
 	  "remove-stale-locks = true acts as --remove-stale-locks.\n\n"
 	  "  --dry-run  report, change nothing\n" },
+	{ "run", cmd_run,
+	  "run [--auto | --schedule=<hourly|daily|weekly>] "
+	  "[--task=<task>]... [--dry-run] [--detach] [--json]",
+	  "Plan the maintenance of every stack and carry it out. The plan\n"
+	  "runs clean, expire and compact, in that order, each due or\n"
+	  "skipped with the reason. Without --auto or --schedule, every task\n"
+	  "runs (compaction only where the rules below ask for it).\n\n"
+	  "Compaction is due when Git's geometric rule is broken (that\n"
+	  "segment), when there are more than [compaction] max-tables tables\n"
+	  "or deletion records exceed tombstone-ratio of all records (the\n"
+	  "whole stack); [compaction] max-bytes-per-run caps the table bytes\n"
+	  "one run compacts, so a large repository is compacted in steps.\n\n"
+	  "  --auto            do what the stacks need: compaction as above,\n"
+	  "                    expiry when enough reflog entries are past\n"
+	  "                    their age (estimated, no object access), clean\n"
+	  "                    when old leftovers are present\n"
+	  "  --schedule=<f>    a run from cron or a timer: the tasks whose\n"
+	  "                    [schedule] is at least as frequent as <f> and\n"
+	  "                    whose interval has passed since they last ran\n"
+	  "  --task=<task>     only clean, expire or compact; may repeat\n"
+	  "  --dry-run         print the plan with the reasons; change no file\n"
+	  "  --detach          return at once; work in the background, output\n"
+	  "                    to $GIT_COMMON_DIR/reftable-maintenance.log\n"
+	  "  --json            one JSON document: per stack and task, status\n"
+	  "                    (done, skipped, failed, busy; due in a dry run),\n"
+	  "                    reason, result, duration, bytes rewritten, tables\n"
+	  "                    before and after\n\n"
+	  "One run at a time: while another holds $GIT_COMMON_DIR/\n"
+	  "reftable-run.lock, run says so and exits 0. When Git holds a lock,\n"
+	  "the task is 'busy' (exit 0; try later). When each task last ran is\n"
+	  "kept in $GIT_COMMON_DIR/reftable-maintenance.state.\n" },
 	{ "policy", cmd_policy,
 	  "policy (check [<file>] | show [--ref=<refname>])",
 	  "Check a policy file, or show the effective policy.\n\n"

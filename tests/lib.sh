@@ -74,3 +74,37 @@ expect_same() {
 		return 1
 	fi
 }
+
+# --- shared by the maintenance tests (compact, run) ---
+
+# `git refs verify` prints nothing and exits 0.
+refs_verify_clean() {
+	git refs verify >"$TEST_TMP/verify.out" 2>&1 || {
+		cat "$TEST_TMP/verify.out" >&2
+		fail "git refs verify exited non-zero in $PWD"
+	}
+	[ ! -s "$TEST_TMP/verify.out" ] || {
+		cat "$TEST_TMP/verify.out" >&2
+		fail "git refs verify printed something in $PWD"
+	}
+}
+
+# Table byte sizes of stack $1 ("main" or a worktree id), oldest first, from
+# `stats --json`.
+json_table_sizes() {
+	git reftable stats --json >"$TEST_TMP/stats.json" || fail "git reftable stats --json failed"
+	# One stack object per '{"name":"<stack>",...' run; tables follow it.
+	sed 's/{"name":"/\n&/g' "$TEST_TMP/stats.json" |
+		awk -v stack="$1" '
+			/^\{"name":"[^"]*","path"/ { cur = $0; sub(/^\{"name":"/, "", cur); sub(/".*/, "", cur); next }
+			cur == stack && /^\{"name":"0x[^"]*","bytes":[0-9]/ {
+				s = $0; sub(/^\{"name":"[^"]*","bytes":/, "", s); sub(/[^0-9].*/, "", s); print s }'
+}
+
+# Git's geometric property over sizes on stdin (oldest first): every table
+# (size minus $1 bytes of header overhead) is at least twice the next newer.
+geometric_holds() {
+	awk -v o="$1" '{ s[NR] = $1 - o }
+		END { for (i = 2; i <= NR; i++) if (s[i - 1] < 2 * s[i]) { print "table " i - 1 " (" s[i - 1] ") < 2 x table " i " (" s[i] ")"; bad = 1 }
+		      exit bad }'
+}

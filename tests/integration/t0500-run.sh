@@ -1,0 +1,326 @@
+#!/usr/bin/env bash
+# t0500: `git reftable run`, the scheduler's plan carried out.
+#
+# Git leaves a long non-geometric stack (auto-compaction off) in the main
+# repository and in a linked worktree. `run --dry-run` prints the plan and
+# changes no file of the git dir; `run --auto` restores the geometric
+# sequence in both stacks, Git reads every ref and reflog as before and
+# `git refs verify` stays clean; a second `run --auto` plans nothing. With
+# the run lock held (by flock(1), as another run would hold it), `run`
+# exits 0 at once saying another run is active and changes nothing; a
+# tables.list.lock held by "Git" makes compaction busy, exit 0. `--json`
+# is one document with the stable fields; `--detach` returns before the
+# work starts (its log is a FIFO nobody reads yet) and the work completes.
+# The expiry estimate of `--auto` and the schedules are seen in dry runs.
+. "$(dirname "$0")/../lib.sh"
+
+export GIT_TEST_REFTABLE_AUTOCOMPACTION=false
+
+# Size of a version-1 header minus one: the geometric rule's overhead.
+overhead=23
+
+# Entries of the reflogs must not expire here: expiry is not what these
+# tests look at (except in the dry runs that say what would expire).
+keep_reflogs() {
+	printf '[reflog]\nexpire = never\nexpire-unreachable = never\n' \
+		>"$(git rev-parse --git-common-dir)/reftable-policy.ini"
+}
+
+# Add $1 tables to the current stack, one ref each, named under $2
+# (refs/worktree/ for a worktree's own stack).
+many_tables() {
+	local i
+	for i in $(seq 1 "$1"); do
+		git update-ref "${2:-refs/heads}/many-$RANDOM-$i" HEAD
+	done
+}
+
+# Names, types, modes and checksums of everything under directory $1.
+tree_state() {
+	(cd "$1" && find . -printf '%y %m %p\n' | LC_ALL=C sort &&
+		find . -type f -exec sha256sum {} + | LC_ALL=C sort -k 2)
+}
+
+# Git's view of refs and reflogs, into directory $1.
+git_view() {
+	mkdir -p "$1"
+	git for-each-ref --include-root-refs \
+		--format='%(objectname) %(refname) %(symref)' >"$1/refs"
+	git reflog list | LC_ALL=C sort >"$1/loglist"
+	while read -r ref; do
+		git reflog show --date=raw --format='%H %gD %gs' "$ref" --
+	done <"$1/loglist" >"$1/reflogs"
+}
+
+# Wait (up to 30 s) until command "$@" succeeds.
+wait_for() {
+	local i
+	for i in $(seq 1 300); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	fail "timed out waiting for: $*"
+}
+
+# --- (a) a main and a worktree stack that Git left long --------------------
+
+a_setup() {
+	git init -q --ref-format=reftable "$TEST_TMP/a"
+	cd "$TEST_TMP/a"
+	keep_reflogs
+	git commit -q --allow-empty -m one
+	git commit -q --allow-empty -m two
+	git worktree add -q -b wt-branch ../a-wt HEAD~1
+	many_tables 24
+	(cd ../a-wt && many_tables 5 refs/worktree)
+	[ "$(wc -l <.git/reftable/tables.list)" -ge 25 ] || fail "expected a long stack"
+	[ "$(wc -l <.git/worktrees/a-wt/reftable/tables.list)" -ge 5 ] ||
+		fail "expected a worktree stack of several tables"
+	json_table_sizes main | geometric_holds $overhead && fail "test setup: already geometric"
+	git_view "$TEST_TMP/a.before"
+	(cd ../a-wt && git_view "$TEST_TMP/a-wt.before")
+	refs_verify_clean
+}
+
+a_dry_run() {
+	cd "$TEST_TMP/a"
+	tree_state .git >"$TEST_TMP/a.tree.before"
+	git reftable run --auto --dry-run >"$TEST_TMP/out" || fail "run --auto --dry-run exited non-zero"
+	cat "$TEST_TMP/out"
+	grep -q '^main: compact: due: geometric rule violated: table [0-9]* (.*) < 2 x table ' "$TEST_TMP/out" ||
+		fail "the plan does not say the geometric rule is violated"
+	grep -q '^a-wt: compact: due: ' "$TEST_TMP/out" || fail "no plan for the worktree's stack"
+	grep -q '^main: clean: skipped: nothing to clean$' "$TEST_TMP/out" || fail "clean: unexpected plan"
+	grep -q '^main: expire: skipped: the policy keeps every reflog entry' "$TEST_TMP/out" ||
+		fail "expire: unexpected plan"
+	grep -q 'tasks due (dry run: nothing changed)$' "$TEST_TMP/out" || fail "no dry-run summary"
+	# Also a plain dry run (every task) and one in JSON.
+	git reftable run --dry-run >/dev/null || fail "run --dry-run exited non-zero"
+	git reftable run --dry-run --json >"$TEST_TMP/dry.json" || fail "run --dry-run --json failed"
+	grep -q '"dry_run":true,"status":"ok"' "$TEST_TMP/dry.json" || fail "dry-run JSON header"
+	grep -q '"task":"compact","status":"due"' "$TEST_TMP/dry.json" || fail "dry-run JSON: compact not due"
+	tree_state .git >"$TEST_TMP/a.tree.after"
+	expect_same "$TEST_TMP/a.tree.before" "$TEST_TMP/a.tree.after"
+}
+
+a_run_auto() {
+	cd "$TEST_TMP/a"
+	git reftable run --auto --json >"$TEST_TMP/run.json" 2>"$TEST_TMP/run.err" ||
+		fail "run --auto exited non-zero: $(cat "$TEST_TMP/run.err")"
+	cat "$TEST_TMP/run.json"
+	# One JSON document on one line: an object with the stable fields.
+	[ "$(wc -l <"$TEST_TMP/run.json")" -eq 1 ] || fail "--json printed more than one line"
+	grep -q '^{"git_dir":".*","trigger":"auto","dry_run":false,"status":"ok","stacks":\[{"name":"main",.*\]}$' \
+		"$TEST_TMP/run.json" || fail "unexpected JSON document"
+	grep -Eq '"task":"compact","status":"done","reason":"geometric rule violated[^"]*","result":"compacted tables [^"]*","duration_ms":[0-9]+,"bytes_rewritten":[1-9][0-9]*,"tables_before":[0-9]+,"tables_after":[0-9]+\}' \
+		"$TEST_TMP/run.json" || fail "no done compaction with its figures"
+	grep -q '{"name":"a-wt",' "$TEST_TMP/run.json" || fail "no report for the worktree's stack"
+	[ "$(grep -o '"task":"compact","status":"done"' "$TEST_TMP/run.json" | wc -l)" -eq 2 ] ||
+		fail "expected both stacks compacted"
+	json_table_sizes main | geometric_holds $overhead || fail "main: not geometric after run --auto"
+	json_table_sizes a-wt | geometric_holds $overhead || fail "worktree: not geometric after run --auto"
+	git reftable stats --json | grep -q '"compaction":{"due":true' && fail "stats still says compaction is due"
+	git_view "$TEST_TMP/a.after"
+	(cd ../a-wt && git_view "$TEST_TMP/a-wt.after")
+	for f in refs loglist reflogs; do
+		expect_same "$TEST_TMP/a.before/$f" "$TEST_TMP/a.after/$f"
+		expect_same "$TEST_TMP/a-wt.before/$f" "$TEST_TMP/a-wt.after/$f"
+	done
+	refs_verify_clean
+	(cd ../a-wt && refs_verify_clean)
+	grep -A2 -x '\[compact\]' .git/reftable-maintenance.state | grep -qx 'outcome = done' ||
+		fail "the state file does not record the compaction"
+}
+
+a_second_run() {
+	cd "$TEST_TMP/a"
+	tree_state .git >"$TEST_TMP/a.tree.before"
+	git reftable run --auto >"$TEST_TMP/out" || fail "second run --auto exited non-zero"
+	cat "$TEST_TMP/out"
+	grep -qx 'nothing to do' "$TEST_TMP/out" || fail "the second run planned something"
+	grep -q ': due\|: done' "$TEST_TMP/out" && fail "the second run did something"
+	tree_state .git >"$TEST_TMP/a.tree.after"
+	expect_same "$TEST_TMP/a.tree.before" "$TEST_TMP/a.tree.after"
+}
+
+a_schedule() {
+	cd "$TEST_TMP/a"
+	many_tables 3
+	# Compaction ran just now: an hourly run skips it although it is needed.
+	git reftable run --schedule=hourly --dry-run >"$TEST_TMP/out" || fail "run --schedule exited non-zero"
+	cat "$TEST_TMP/out"
+	grep -q '^main: compact: skipped: schedule hourly: last ran [0-9]* s ago, not yet due' "$TEST_TMP/out" ||
+		fail "hourly: compaction should not be due yet"
+	grep -q '^main: clean: skipped: schedule hourly: \[schedule\] clean is weekly$' "$TEST_TMP/out" ||
+		fail "hourly: clean is weekly"
+	# A manual run of the compaction only.
+	git reftable run --task=compact >"$TEST_TMP/out" || fail "run --task=compact exited non-zero"
+	grep -q '^main: clean: skipped: not requested (--task)$' "$TEST_TMP/out" || fail "clean was not left out"
+	grep -q '^main: compact: done: requested; geometric rule violated' "$TEST_TMP/out" ||
+		fail "compaction did not run: $(cat "$TEST_TMP/out")"
+	refs_verify_clean
+}
+
+# --- (b) the run lock and busy stacks --------------------------------------
+
+b_setup() {
+	git init -q --ref-format=reftable "$TEST_TMP/b"
+	cd "$TEST_TMP/b"
+	keep_reflogs
+	git commit -q --allow-empty -m one
+	many_tables 6
+}
+
+b_run_lock_held() {
+	cd "$TEST_TMP/b"
+	local lock=.git/reftable-run.lock rc=0
+	# Another run holds the lock: this shell takes it, as our runs do,
+	# with flock(1) on fd 9 (closed for the commands it runs).
+	exec 9>>"$lock"
+	flock -n 9 || fail "test setup: cannot take the run lock"
+	cp .git/reftable/tables.list "$TEST_TMP/list.before"
+	timeout 10 git reftable run --auto >"$TEST_TMP/out" 2>"$TEST_TMP/err" 9>&- || rc=$?
+	cat "$TEST_TMP/out" "$TEST_TMP/err"
+	[ "$rc" -eq 0 ] || fail "run with the lock held exited $rc"
+	grep -q 'another git reftable run.* is active; not running' "$TEST_TMP/err" ||
+		fail "no 'another run is active' message"
+	[ ! -s "$TEST_TMP/out" ] || fail "a busy run printed a report"
+	timeout 10 git reftable run --auto --json >"$TEST_TMP/out" 2>/dev/null 9>&- || rc=$?
+	[ "$rc" -eq 0 ] || fail "run --json with the lock held exited $rc"
+	grep -q '"status":"busy","reason":"another git reftable run' "$TEST_TMP/out" ||
+		fail "JSON of a busy run: $(cat "$TEST_TMP/out")"
+	exec 9>&-
+	expect_same "$TEST_TMP/list.before" .git/reftable/tables.list
+	[ ! -e .git/reftable-maintenance.state ] || fail "a busy run wrote the state file"
+	# Released: the next run works.
+	git reftable run --auto >"$TEST_TMP/out" || fail "run after the lock was released failed"
+	grep -q '^main: compact: done' "$TEST_TMP/out" || fail "run after release did not compact"
+}
+
+b_two_runs() {
+	cd "$TEST_TMP/b"
+	local rc1=0 rc2=0 p1
+	many_tables 6
+	# Two runs at once: one compacts; the other finds the lock taken (and
+	# exits 0 at once) or, if it came second, nothing left to do.
+	git reftable run --auto >"$TEST_TMP/r1.out" 2>"$TEST_TMP/r1.err" &
+	p1=$!
+	git reftable run --auto >"$TEST_TMP/r2.out" 2>"$TEST_TMP/r2.err" || rc2=$?
+	wait "$p1" || rc1=$?
+	cat "$TEST_TMP"/r[12].*
+	[ "$rc1" -eq 0 ] && [ "$rc2" -eq 0 ] || fail "exit codes $rc1 and $rc2"
+	[ "$(cat "$TEST_TMP/r1.out" "$TEST_TMP/r2.out" | grep -c '^main: compact: done')" -eq 1 ] ||
+		fail "expected exactly one compaction"
+	json_table_sizes main | geometric_holds $overhead || fail "not geometric after the two runs"
+	refs_verify_clean
+}
+
+b_stack_busy() {
+	cd "$TEST_TMP/b"
+	local rc=0
+	many_tables 4
+	# "Git" holds tables.list.lock: the compaction is busy, not failed.
+	: >.git/reftable/tables.list.lock
+	cp .git/reftable/tables.list "$TEST_TMP/list.before"
+	git reftable run --auto --json >"$TEST_TMP/out" 2>"$TEST_TMP/err" || rc=$?
+	rm -f .git/reftable/tables.list.lock
+	cat "$TEST_TMP/out" "$TEST_TMP/err"
+	[ "$rc" -eq 0 ] || fail "a busy stack made run exit $rc"
+	grep -q '"task":"compact","status":"busy","reason":"geometric rule violated[^"]*","result":"busy: ' \
+		"$TEST_TMP/out" || fail "compaction not reported busy"
+	expect_same "$TEST_TMP/list.before" .git/reftable/tables.list
+	grep -A2 -x '\[compact\]' .git/reftable-maintenance.state | grep -qx 'outcome = busy' ||
+		fail "the state file does not say busy"
+}
+
+# --- (c) --detach ---------------------------------------------------------
+
+c_detach() {
+	git init -q --ref-format=reftable "$TEST_TMP/c"
+	cd "$TEST_TMP/c"
+	keep_reflogs
+	git commit -q --allow-empty -m one
+	many_tables 8
+	cp .git/reftable/tables.list "$TEST_TMP/list.before"
+	# The child blocks opening its log, a FIFO, until we read it: so the
+	# parent has returned before any work was done.
+	mkfifo .git/reftable-maintenance.log
+	git reftable run --auto --detach >"$TEST_TMP/out" 2>"$TEST_TMP/err" ||
+		fail "run --detach exited non-zero"
+	grep -q '^running in the background (pid [0-9]*); log: .*reftable-maintenance.log$' "$TEST_TMP/err" ||
+		fail "no background message: $(cat "$TEST_TMP/err")"
+	[ ! -s "$TEST_TMP/out" ] || fail "the parent printed a report"
+	expect_same "$TEST_TMP/list.before" .git/reftable/tables.list
+	cat .git/reftable-maintenance.log >"$TEST_TMP/log" &
+	wait_for grep -q '^main: compact: done' "$TEST_TMP/log"
+	wait
+	cat "$TEST_TMP/log"
+	grep -q '^--- git reftable run, pid [0-9]*, at [0-9]*$' "$TEST_TMP/log" || fail "no log header"
+	wait_for test -s .git/reftable-maintenance.state
+	json_table_sizes main | geometric_holds $overhead || fail "not geometric after the detached run"
+	refs_verify_clean
+}
+
+# --- (d) the expiry estimate of --auto --------------------------------------
+
+d_estimate() {
+	git init -q --ref-format=reftable "$TEST_TMP/d"
+	cd "$TEST_TMP/d"
+	git commit -q --allow-empty -m one
+	# 150 reflog entries from 2023 (lib.sh's dates): past a 30-day expiry.
+	seq 1 150 | sed "s|.*|create refs/heads/old-& $(git rev-parse HEAD)|" |
+		git update-ref --stdin
+	printf '[reflog]\nexpire = 30 days\nexpire-unreachable = 30 days\n' >.git/reftable-policy.ini
+	git reftable run --auto --dry-run >"$TEST_TMP/out" || fail "dry run failed"
+	cat "$TEST_TMP/out"
+	grep -q '^main: expire: due: about 15[12] reflog entries are past expiry (threshold 100)$' "$TEST_TMP/out" ||
+		fail "no expiry estimate"
+	# Protected reflogs are not counted.
+	printf 'protect = refs/heads/*\n' >>.git/reftable-policy.ini
+	git reftable run --auto --dry-run >"$TEST_TMP/out" || fail "dry run failed"
+	grep -q '^main: expire: skipped: about [0-9] reflog entr.* below the threshold 100$' "$TEST_TMP/out" ||
+		fail "protected reflogs counted: $(grep expire "$TEST_TMP/out")"
+}
+
+# --- (e) wrong usage, bad policy, not reftable ------------------------------
+
+e_errors() {
+	cd "$TEST_TMP/a"
+	local args rc
+	for args in '--auto --schedule=daily' '--schedule=monthly' '--task=gc' \
+		'--dry-run --detach' '--bogus'; do
+		rc=0
+		# shellcheck disable=SC2086
+		git reftable run $args >/dev/null 2>"$TEST_TMP/err" || rc=$?
+		[ "$rc" -eq 2 ] || fail "run $args exited $rc, not 2"
+		grep -q '^usage: git reftable run ' "$TEST_TMP/err" || fail "run $args: no usage hint"
+	done
+	git reftable run --help | grep -q 'max-bytes-per-run' || fail "run --help lacks the budget"
+	rc=0
+	git reftable --policy "$TEST_TMP/bad.ini" run --auto 2>"$TEST_TMP/err" || rc=$?
+	[ "$rc" -eq 1 ] || fail "an unreadable policy: exit $rc"
+	printf '[compaction]\nmax-bytes-per-run = lots\n' >"$TEST_TMP/bad.ini"
+	rc=0
+	git reftable --policy "$TEST_TMP/bad.ini" run --auto 2>"$TEST_TMP/err" || rc=$?
+	[ "$rc" -eq 1 ] || fail "a bad policy: exit $rc"
+	grep -q "bad value 'lots' for max-bytes-per-run" "$TEST_TMP/err" || fail "no policy error"
+	grep -q 'not running: the policy' "$TEST_TMP/err" || fail "no 'not running'"
+	git init -q --ref-format=files "$TEST_TMP/files"
+	rc=0
+	(cd "$TEST_TMP/files" && git reftable run --auto) 2>"$TEST_TMP/err" || rc=$?
+	[ "$rc" -eq 1 ] || fail "a files repository: exit $rc"
+	[ ! -e "$TEST_TMP/files/.git/reftable-run.lock" ] || fail "touched a files repository"
+}
+
+test_case "a: Git leaves a long main and worktree stack" a_setup
+test_case "a: run --dry-run prints the plan with reasons and changes no file" a_dry_run
+test_case "a: run --auto restores the geometric sequence; Git reads the same refs" a_run_auto
+test_case "a: a second run --auto plans nothing and changes nothing" a_second_run
+test_case "a: --schedule=hourly skips what ran just now; --task=compact runs it" a_schedule
+test_case "b: a stack of several tables" b_setup
+test_case "b: run lock held: run exits 0 at once, changes nothing" b_run_lock_held
+test_case "b: two runs at once: both exit 0, the stack ends geometric" b_two_runs
+test_case "b: tables.list.lock held: compaction busy, exit 0, state busy" b_stack_busy
+test_case "c: --detach returns before the work; the work completes" c_detach
+test_case "d: --auto estimates expirable reflog entries (protect honoured)" d_estimate
+test_case "e: usage errors exit 2; bad policy and files backend exit 1" e_errors
