@@ -189,11 +189,14 @@ static void do_clean(struct run *r, struct stack_run *s, struct task_result *t)
 static void expired_result(struct task_result *t, int ret,
 			   const struct expire_stats *x)
 {
-	t->status = ret ? "failed" : "done";
-	t->outcome = ret ? SCHED_OUTCOME_FAILED : SCHED_OUTCOME_DONE;
+	t->status = !ret ? "done" : x->busy ? "busy" : "failed";
+	t->outcome = !ret    ? SCHED_OUTCOME_DONE :
+		     x->busy ? SCHED_OUTCOME_BUSY :
+			       SCHED_OUTCOME_FAILED;
 	if (ret)
-		snprintf(t->result, sizeof(t->result),
-			 "failed (see the error above)");
+		snprintf(t->result, sizeof(t->result), "%s (see the error)",
+			 x->busy ? "busy: nothing changed, try later" :
+				   "failed");
 	else
 		snprintf(t->result, sizeof(t->result),
 			 "expired %llu of %llu entries in %llu reflogs",
@@ -206,8 +209,8 @@ static void do_expire(struct run *r, struct stack_run *s, struct task_result *t)
 {
 	struct expire_overrides none = { 0 };
 	struct expire_stats x = { 0 };
-	int ret = expire_stack(&r->repo, s->where, &r->policy, &none, 0, r->now,
-			       &x);
+	int ret = expire_stack(&r->repo, s->where, &r->policy, &none,
+			       EXPIRE_QUIET, r->now, &x);
 
 	expired_result(t, ret, &x);
 	t->bytes = x.bytes_added;
@@ -223,15 +226,17 @@ static bool choose_fit(const struct rt_stack *st, void *arg, size_t *first,
 		       size_t *last)
 {
 	const struct fit *f = arg;
-	uint64_t *w = calloc(st->n + 1, sizeof(*w)), bytes;
+	uint64_t *w = calloc(2 * st->n + 1, sizeof(*w)), bytes;
 	size_t k;
 
 	if (!w)
 		return false;
-	for (size_t i = 0; i < st->n; i++)
+	for (size_t i = 0; i < st->n; i++) {
 		w[i] = rt_stack_table_weight(st->tables[i]);
-	k = sched_fit_segment(w, st->n, f->factor, f->budget, first, last,
-			      &bytes);
+		w[st->n + i] = st->tables[i]->size;
+	}
+	k = sched_fit_segment(w, w + st->n, st->n, f->factor, f->budget, first,
+			      last, &bytes);
 	free(w);
 	return k >= 2;
 }
@@ -275,7 +280,7 @@ static void do_compact(struct run *r, struct stack_run *s,
 		uint64_t start = now_ms();
 
 		ret = expire_compact_all(&r->repo, s->where, &r->policy, &none,
-					 0, r->now, &x, &res);
+					 EXPIRE_QUIET, r->now, &x, &res);
 		expired_result(expire, ret, &x);
 		expire->ms = now_ms() - start;
 		t->status = expire->status;

@@ -413,9 +413,10 @@ static int ctx_init(struct expire_ctx *c, const struct repo *repo,
 
 /* Print why a stack could not be expired; EXIT_ERROR. */
 static int report_failure(const struct repo_stack *where, int ret,
-			  const struct rt_err *err)
+			  const struct rt_err *err, struct expire_stats *stats)
 {
-	if (ret == RT_ERR_LOCK || ret == RT_ERR_OUTDATED)
+	stats->busy = ret == RT_ERR_LOCK || ret == RT_ERR_OUTDATED;
+	if (stats->busy)
 		error("%s: busy: %s; nothing changed, try again later",
 		      stack_label(where), err->msg);
 	else
@@ -427,6 +428,8 @@ static void summary(const struct expire_ctx *c, const char *how)
 {
 	const struct expire_stats *s = c->stats;
 
+	if (c->flags & EXPIRE_QUIET)
+		return;
 	printf("%s: %s %llu of %llu entries in %llu reflogs (%llu left "
 	       "empty)%s\n",
 	       stack_label(c->where),
@@ -451,7 +454,7 @@ int expire_stack(const struct repo *repo, const struct repo_stack *where,
 	ret = rt_stack_expire_logs(c.st, filter, &c, flags & EXPIRE_DRY_RUN,
 				   &res, &err);
 	if (ret) {
-		ret = report_failure(where, ret, &err);
+		ret = report_failure(where, ret, &err, stats);
 	} else {
 		stats->bytes_added = res.bytes_added;
 		if (res.bytes_added)
@@ -487,7 +490,7 @@ int expire_compact_all(const struct repo *repo, const struct repo_stack *where,
 	/* Every table: only then are dropped entries really gone. */
 	ret = rt_stack_compact_all(c.st, &o, res, &err);
 	if (ret) {
-		ret = report_failure(where, ret, &err);
+		ret = report_failure(where, ret, &err, stats);
 	} else {
 		snprintf(how, sizeof(how),
 			 "; dropped while compacting %zu tables into %zu",

@@ -27,12 +27,14 @@ struct expire_stats {
 	uint64_t expired; /* entries expired, or that would be */
 	uint64_t emptied; /* reflogs left with only the existence marker */
 	uint64_t bytes_added; /* size of the added table; 0 when none */
+	bool busy; /* failed only because someone held a lock: try later */
 };
 
 enum expire_flags {
 	EXPIRE_DRY_RUN = 1 << 0, /* decide and report, change nothing */
 	EXPIRE_VERBOSE = 1 << 1, /* report every expired entry */
 	EXPIRE_REPORT = 1 << 2, /* per-ref counts on stdout */
+	EXPIRE_QUIET = 1 << 3, /* no summary line: the caller reports */
 };
 
 /*

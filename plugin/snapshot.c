@@ -40,6 +40,7 @@ int snapshot_tables(struct rt_stack *st, struct sched_table **out,
 		return rt_err_set(err, RT_ERR_NOMEM, "out of memory");
 	for (size_t i = 0; !ret && i < st->n; i++) {
 		c[i].weight = rt_stack_table_weight(st->tables[i]);
+		c[i].size = st->tables[i]->size;
 		ret = count_section(st->tables[i], RT_BLOCK_REF, &c[i], err);
 		if (!ret)
 			ret = count_section(st->tables[i], RT_BLOCK_LOG, &c[i],

@@ -108,39 +108,69 @@ static const char *plural(uint64_t n)
 	return n == 1 ? "" : "s";
 }
 
-size_t sched_fit_segment(const uint64_t *weights, size_t n, unsigned factor,
+static uint64_t sum_of(const uint64_t *v, size_t lo, size_t hi)
+{
+	uint64_t sum = 0;
+
+	while (lo < hi)
+		sum += v[lo++];
+	return sum;
+}
+
+/*
+ * The run of tables within [lo, hi) with the most tables (at least two)
+ * whose sizes fit in `budget`, the newest such run on a tie: the most
+ * tables gone per byte rewritten. Returns its length, or 0.
+ */
+static size_t fit_window(const uint64_t *sizes, size_t lo, size_t hi,
 			 uint64_t budget, size_t *first, size_t *last,
 			 uint64_t *bytes)
 {
+	size_t k = 0, start = hi;
+	uint64_t sum = 0;
+
+	for (size_t end = hi; end > lo; end--) {
+		/* The window [start, end): grow it older while it fits. */
+		while (start > lo && sum + sizes[start - 1] <= budget)
+			sum += sizes[--start];
+		if (end - start >= 2 && end - start > k) {
+			k = end - start;
+			*first = start;
+			*last = end - 1;
+			*bytes = sum;
+		}
+		/* Then drop its newest table (or move an empty window on). */
+		if (start < end)
+			sum -= sizes[end - 1];
+		else
+			start--;
+	}
+	return k;
+}
+
+size_t sched_fit_segment(const uint64_t *weights, const uint64_t *sizes,
+			 size_t n, unsigned factor, uint64_t budget,
+			 size_t *first, size_t *last, uint64_t *bytes)
+{
 	struct rt_segment seg = rt_suggest_segment(weights, n, factor);
-	uint64_t sum;
-	size_t start;
+	uint64_t seg_bytes = sum_of(sizes, seg.start, seg.end);
 
 	*first = *last = 0;
 	*bytes = 0;
 	if (seg.end - seg.start < 2)
 		return 0;
-	if (!budget || seg.bytes <= budget) {
+	if (!budget || seg_bytes <= budget) {
 		*first = seg.start;
 		*last = seg.end - 1;
-		*bytes = seg.bytes;
+		*bytes = seg_bytes;
 		return seg.end - seg.start;
 	}
 	/*
-	 * Too big for the budget: the newest tables of the segment. They hold
-	 * the pair that breaks the rule, so merging them is the step Git's
-	 * rule takes first; the older, larger tables wait for a later run.
+	 * Too big for the budget: part of the segment. Taking only its newest
+	 * tables would get stuck once the newest alone eats the budget.
 	 */
-	sum = weights[seg.end - 1];
-	start = seg.end - 1;
-	while (start > seg.start && sum + weights[start - 1] <= budget)
-		sum += weights[--start];
-	if (sum > budget || seg.end - start < 2)
-		return 0;
-	*first = start;
-	*last = seg.end - 1;
-	*bytes = sum;
-	return seg.end - start;
+	return fit_window(sizes, seg.start, seg.end, budget, first, last,
+			  bytes);
 }
 
 /* The run's compaction budget: max-bytes-per-run, spent stack by stack. */
@@ -165,8 +195,8 @@ static void set_range(struct sched_item *it, enum sched_compact_mode mode,
  * `why` says which) but exceeds the budget: do what fits.
  */
 static void whole_over_budget(const struct sched_stack *s,
-			      const uint64_t *weights, uint64_t total,
-			      unsigned factor, bool for_tables,
+			      const uint64_t *weights, const uint64_t *sizes,
+			      uint64_t total, unsigned factor, bool for_tables,
 			      const struct budget *b, struct sched_item *it)
 {
 	char have[32], left[32], part[32];
@@ -177,16 +207,11 @@ static void whole_over_budget(const struct sched_stack *s,
 	sched_format_bytes(b->left, left, sizeof(left));
 	ADD(it, ", but the whole stack (%s) exceeds the budget left (%s)", have,
 	    left);
-	k = sched_fit_segment(weights, s->n, factor, b->left, &first, &last,
-			      &bytes);
-	if (!k && for_tables) {
-		/* Fewer tables is the goal: merge the newest that fit. */
-		first = last = s->n - 1;
-		bytes = weights[last];
-		while (first > 0 && bytes + weights[first - 1] <= b->left)
-			bytes += weights[--first];
-		k = bytes <= b->left && last > first ? last - first + 1 : 0;
-	}
+	k = sched_fit_segment(weights, sizes, s->n, factor, b->left, &first,
+			      &last, &bytes);
+	if (!k && for_tables)
+		/* Fewer tables is the goal: any run of them that fits. */
+		k = fit_window(sizes, 0, s->n, b->left, &first, &last, &bytes);
 	if (!k) {
 		ADD(it, "; nothing that helps fits in it");
 		return;
@@ -203,7 +228,7 @@ static void whole_over_budget(const struct sched_stack *s,
 static void plan_compaction(const struct policy *p, const struct sched_stack *s,
 			    const struct budget *b, struct sched_item *it)
 {
-	uint64_t refs = 0, logs = 0, dels = 0, total = 0, *weights;
+	uint64_t refs = 0, logs = 0, dels = 0, total = 0, *weights, *sizes;
 	unsigned factor = p->geometric_factor ? p->geometric_factor : 2;
 	bool too_many, too_dead;
 	struct rt_segment seg;
@@ -213,14 +238,16 @@ static void plan_compaction(const struct policy *p, const struct sched_stack *s,
 		ADD(it, "nothing to compact: %zu table%s", s->n, plural(s->n));
 		return;
 	}
-	weights = calloc(s->n, sizeof(*weights));
+	weights = calloc(2 * s->n, sizeof(*weights));
 	if (!weights) {
 		ADD(it, "out of memory");
 		return;
 	}
+	sizes = weights + s->n;
 	for (size_t i = 0; i < s->n; i++) {
 		weights[i] = s->tables[i].weight;
-		total += weights[i];
+		sizes[i] = s->tables[i].size;
+		total += sizes[i];
 		refs += s->tables[i].refs;
 		logs += s->tables[i].logs;
 		dels += s->tables[i].ref_tombstones +
@@ -268,8 +295,8 @@ static void plan_compaction(const struct policy *p, const struct sched_stack *s,
 		    x);
 	} else if (too_many || too_dead) {
 		if (b->capped && total > b->left) {
-			whole_over_budget(s, weights, total, factor, too_many,
-					  b, it);
+			whole_over_budget(s, weights, sizes, total, factor,
+					  too_many, b, it);
 		} else {
 			sched_format_bytes(total, x, sizeof(x));
 			ADD(it, ": whole stack (%zu tables, %s)", s->n, x);
@@ -279,10 +306,11 @@ static void plan_compaction(const struct policy *p, const struct sched_stack *s,
 		size_t first, last, k;
 		uint64_t bytes;
 
-		k = sched_fit_segment(weights, s->n, factor,
+		k = sched_fit_segment(weights, sizes, s->n, factor,
 				      b->capped ? b->left : 0, &first, &last,
 				      &bytes);
-		sched_format_bytes(seg.bytes, x, sizeof(x));
+		sched_format_bytes(sum_of(sizes, seg.start, seg.end), x,
+				   sizeof(x));
 		if (k && k == seg.end - seg.start) {
 			ADD(it, "; compacting tables %zu-%zu (%zu tables, %s)",
 			    first + 1, last + 1, k, x);
@@ -298,7 +326,7 @@ static void plan_compaction(const struct policy *p, const struct sched_stack *s,
 				    "%s) now, the rest in later runs",
 				    first + 1, last + 1, k, x);
 			} else {
-				ADD(it, "; not even the two newest fit");
+				ADD(it, "; no two of its tables fit");
 			}
 		}
 		if (k)

@@ -50,6 +50,7 @@ struct sched_trigger {
 /* One table as the planner sees it. */
 struct sched_table {
 	uint64_t weight; /* rt_stack_table_weight(): the geometric rule's */
+	uint64_t size; /* file size: what the budget counts */
 	uint64_t refs, logs; /* live records */
 	uint64_t ref_tombstones, log_tombstones; /* deletion records */
 };
@@ -124,7 +125,7 @@ struct sched_item {
 	/* SCHED_COMPACT: what to compact. */
 	enum sched_compact_mode mode;
 	size_t first, last; /* inclusive, oldest first */
-	uint64_t bytes; /* weight of the tables to rewrite */
+	uint64_t bytes; /* file bytes of the tables to rewrite */
 	/*
 	 * Expiry and a whole-stack compaction both due: the compaction drops
 	 * the expired entries itself (one rewrite instead of an added table
@@ -148,16 +149,18 @@ void sched_plan(const struct sched_input *in, const struct sched_stack *stacks,
 		size_t n, struct sched_plan *plans);
 
 /*
- * The geometric segment of `weights` (n tables, oldest first) that fits in
- * `budget` bytes (0: no cap): the whole segment the rule asks for if it
- * fits, else its newest tables that fit (at least two), else nothing.
- * Returns the number of tables (0 or >= 2) and sets *first, *last and
- * *bytes. The plugin calls it again just before compacting, since the
- * stack may have grown since the snapshot.
+ * The geometric segment of n tables (oldest first; `weights` for the rule,
+ * file `sizes` for the budget) that fits in `budget` bytes (0: no cap):
+ * the whole segment the rule asks for if it fits, else the run of its
+ * tables with the most tables (at least two) that fits, the newest such
+ * run on a tie, else nothing. Returns the number of tables (0 or >= 2)
+ * and sets *first, *last and *bytes (their sizes). The plugin calls it
+ * again just before compacting, since the stack may have grown since the
+ * snapshot.
  */
-size_t sched_fit_segment(const uint64_t *weights, size_t n, unsigned factor,
-			 uint64_t budget, size_t *first, size_t *last,
-			 uint64_t *bytes);
+size_t sched_fit_segment(const uint64_t *weights, const uint64_t *sizes,
+			 size_t n, unsigned factor, uint64_t budget,
+			 size_t *first, size_t *last, uint64_t *bytes);
 
 /* "512 B", "12.0 KiB", "3.4 MiB": sizes in reasons. */
 void sched_format_bytes(uint64_t bytes, char *buf, size_t len);

@@ -11,7 +11,9 @@
 # tables.list.lock held by "Git" makes compaction busy, exit 0. `--json`
 # is one document with the stable fields; `--detach` returns before the
 # work starts (its log is a FIFO nobody reads yet) and the work completes.
-# The expiry estimate of `--auto` and the schedules are seen in dry runs.
+# `--auto` expires reflogs when its estimate says enough entries are past
+# their age, in the same rewrite when the whole stack is compacted anyway;
+# schedules are seen in dry runs.
 . "$(dirname "$0")/../lib.sh"
 
 export GIT_TEST_REFTABLE_AUTOCOMPACTION=false
@@ -19,8 +21,8 @@ export GIT_TEST_REFTABLE_AUTOCOMPACTION=false
 # Size of a version-1 header minus one: the geometric rule's overhead.
 overhead=23
 
-# Entries of the reflogs must not expire here: expiry is not what these
-# tests look at (except in the dry runs that say what would expire).
+# Reflog entries must not expire in (a) to (c): expiry is what (d) is
+# about.
 keep_reflogs() {
 	printf '[reflog]\nexpire = never\nexpire-unreachable = never\n' \
 		>"$(git rev-parse --git-common-dir)/reftable-policy.ini"
@@ -233,6 +235,41 @@ b_stack_busy() {
 		fail "the state file does not say busy"
 }
 
+# max-bytes-per-run: a stack too large for one run is compacted in steps,
+# each within the budget.
+b_budget() {
+	git init -q --ref-format=reftable "$TEST_TMP/g"
+	cd "$TEST_TMP/g"
+	keep_reflogs
+	git commit -q --allow-empty -m one
+	many_tables 12
+	printf '[compaction]\nmax-bytes-per-run = 1k\n' >>.git/reftable-policy.ini
+	git_view "$TEST_TMP/g.before"
+	local n0 n1 n2 bytes
+	n0=$(wc -l <.git/reftable/tables.list)
+	git reftable run --auto --json >"$TEST_TMP/out" || fail "run 1 failed"
+	cat "$TEST_TMP/out"
+	grep -q '"task":"compact","status":"done","reason":"geometric rule violated[^"]*exceed the budget left (1.0 KiB): compacting tables [0-9]*-[0-9]* ([0-9]* tables, [^)]*) now, the rest in later runs"' \
+		"$TEST_TMP/out" || fail "run 1: no partial compaction"
+	bytes=$(sed 's/.*"task":"compact"[^}]*"bytes_rewritten":\([0-9]*\).*/\1/' "$TEST_TMP/out")
+	[ "$bytes" -gt 0 ] && [ "$bytes" -le 1024 ] || fail "run 1 rewrote $bytes bytes"
+	n1=$(wc -l <.git/reftable/tables.list)
+	[ "$n1" -lt "$n0" ] || fail "run 1: $n0 tables before, $n1 after"
+	git reftable run --auto >"$TEST_TMP/out" || fail "run 2 failed"
+	grep -q '^main: compact: done: ' "$TEST_TMP/out" || fail "run 2 did not go on"
+	n2=$(wc -l <.git/reftable/tables.list)
+	[ "$n2" -lt "$n1" ] || fail "run 2: $n1 tables before, $n2 after"
+	# Without the cap, one run finishes the job.
+	sed -i '/max-bytes-per-run/d' .git/reftable-policy.ini
+	git reftable run --auto >/dev/null || fail "run without budget failed"
+	json_table_sizes main | geometric_holds $overhead || fail "not geometric in the end"
+	git_view "$TEST_TMP/g.after"
+	for f in refs loglist reflogs; do
+		expect_same "$TEST_TMP/g.before/$f" "$TEST_TMP/g.after/$f"
+	done
+	refs_verify_clean
+}
+
 # --- (c) --detach ---------------------------------------------------------
 
 c_detach() {
@@ -282,6 +319,53 @@ d_estimate() {
 		fail "protected reflogs counted: $(grep expire "$TEST_TMP/out")"
 }
 
+d_expire() {
+	cd "$TEST_TMP/d"
+	sed -i '/^protect/d' .git/reftable-policy.ini
+	git for-each-ref >"$TEST_TMP/d.refs.before"
+	git reftable run --auto --json >"$TEST_TMP/out" || fail "run --auto failed"
+	cat "$TEST_TMP/out"
+	[ "$(wc -l <"$TEST_TMP/out")" -eq 1 ] || fail "more than the JSON document on stdout"
+	grep -Eq '"task":"expire","status":"done","reason":"about 15[12] reflog entries are past expiry \(threshold 100\)","result":"expired 15[12] of 15[12] entries' \
+		"$TEST_TMP/out" || fail "expiry not done"
+	# Every entry was expired; the reflogs still exist (placeholders).
+	[ -z "$(git reflog show refs/heads/old-7)" ] || fail "old-7 still has entries"
+	git reflog exists refs/heads/old-7 || fail "old-7's reflog is gone"
+	git for-each-ref >"$TEST_TMP/d.refs.after"
+	expect_same "$TEST_TMP/d.refs.before" "$TEST_TMP/d.refs.after"
+	refs_verify_clean
+	grep -A2 -x '\[expire\]' .git/reftable-maintenance.state | grep -qx 'outcome = done' ||
+		fail "the state file does not record the expiry"
+	git reftable run --auto >"$TEST_TMP/out" || fail "second run failed"
+	grep -q '^main: expire: skipped: about 0 reflog entries' "$TEST_TMP/out" ||
+		fail "expiry due again: $(cat "$TEST_TMP/out")"
+}
+
+# Deletions above tombstone-ratio: the whole stack is rewritten, and the
+# expired entries are dropped in the same rewrite.
+d_whole_with_expiry() {
+	git init -q --ref-format=reftable "$TEST_TMP/d2"
+	cd "$TEST_TMP/d2"
+	git commit -q --allow-empty -m one
+	seq 1 40 | sed "s|.*|create refs/heads/old-& $(git rev-parse HEAD)|" |
+		git update-ref --stdin
+	seq 1 30 | sed 's|.*|delete refs/heads/old-&|' | git update-ref --stdin
+	printf '[reflog]\nexpire = 30 days\nexpire-unreachable = 30 days\n' >.git/reftable-policy.ini
+	git for-each-ref >"$TEST_TMP/d2.refs.before"
+	git reftable run --auto --json >"$TEST_TMP/out" || fail "run --auto failed"
+	cat "$TEST_TMP/out"
+	grep -q '"task":"expire","status":"done","reason":"[^"]*the whole-stack compaction drops the expired entries","result":"expired 12 of 12 entries' \
+		"$TEST_TMP/out" || fail "expiry not folded into the compaction"
+	grep -Eq '"task":"compact","status":"done","reason":"deletion records are [0-9]+% of all records[^"]*whole stack[^"]*","result":"[^"]*","duration_ms":[0-9]+,"bytes_rewritten":[1-9][0-9]*,"tables_before":3,"tables_after":1\}' \
+		"$TEST_TMP/out" || fail "no whole-stack compaction"
+	git reftable stats --json | grep -q '"totals":{"refs":12,"logs":12,"ref_tombstones":0,"log_tombstones":0}' ||
+		fail "deletions or expired entries left: $(git reftable stats)"
+	git for-each-ref >"$TEST_TMP/d2.refs.after"
+	expect_same "$TEST_TMP/d2.refs.before" "$TEST_TMP/d2.refs.after"
+	git reflog exists refs/heads/old-35 || fail "old-35's reflog is gone"
+	refs_verify_clean
+}
+
 # --- (e) wrong usage, bad policy, not reftable ------------------------------
 
 e_errors() {
@@ -321,6 +405,9 @@ test_case "b: a stack of several tables" b_setup
 test_case "b: run lock held: run exits 0 at once, changes nothing" b_run_lock_held
 test_case "b: two runs at once: both exit 0, the stack ends geometric" b_two_runs
 test_case "b: tables.list.lock held: compaction busy, exit 0, state busy" b_stack_busy
+test_case "b: max-bytes-per-run: compacted in steps within the budget" b_budget
 test_case "c: --detach returns before the work; the work completes" c_detach
 test_case "d: --auto estimates expirable reflog entries (protect honoured)" d_estimate
+test_case "d: --auto expires when the estimate says so; Git still reads the refs" d_expire
+test_case "d: whole-stack compaction and expiry in one rewrite" d_whole_with_expiry
 test_case "e: usage errors exit 2; bad policy and files backend exit 1" e_errors

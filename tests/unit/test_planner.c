@@ -45,7 +45,9 @@ static void set_tables(struct fixture *f, size_t s, size_t n, const uint64_t *w)
 {
 	assert_true(n <= MAXT);
 	for (size_t i = 0; i < n; i++) {
+		/* The file sizes are the weights: the budget sees them too. */
 		f->tables[s][i] = (struct sched_table){ .weight = w[i],
+							.size = w[i],
 							.refs = 10,
 							.logs = 10 };
 	}
@@ -144,6 +146,12 @@ static void s_too_many(struct fixture *f)
 {
 	TABLES(f, 0, 16000, 8000, 4000, 2000, 1000);
 	f->policy.max_tables = 4;
+}
+
+static void s_too_many_budget(struct fixture *f)
+{
+	s_too_many(f);
+	f->policy.max_bytes_per_run = 3500;
 }
 
 static void s_budget_exhausted(struct fixture *f)
@@ -425,6 +433,18 @@ static const struct scenario scenarios[] = {
 	  SCHED_COMPACT_ALL,
 	  0,
 	  4 },
+	{ "too many tables, budget: the newest that fit",
+	  s_too_many_budget,
+	  0,
+	  { false, { 0 } },
+	  { false, { 0 } },
+	  { true,
+	    { "5 tables exceed max-tables 4, but the whole stack (30.3 KiB) "
+	      "exceeds the budget left (3.4 KiB)",
+	      "compacting tables 4-5 (2 tables, 2.9 KiB) now" } },
+	  SCHED_COMPACT_SEGMENT,
+	  3,
+	  4 },
 	{ "budget spent on the first stack",
 	  s_budget_exhausted,
 	  0,
@@ -455,14 +475,14 @@ static const struct scenario scenarios[] = {
 	  SCHED_COMPACT_SEGMENT,
 	  3,
 	  4 },
-	{ "budget smaller than the two newest",
+	{ "budget smaller than any two tables",
 	  s_budget_too_small,
 	  0,
 	  { false, { 0 } },
 	  { false, { 0 } },
 	  { false,
 	    { "geometric rule violated", "exceed the budget left (250 B)",
-	      "not even the two newest fit" } } },
+	      "no two of its tables fit" } } },
 	{ "whole stack over budget: geometric part",
 	  s_whole_over_budget,
 	  0,
@@ -745,25 +765,63 @@ static void test_budget_spent_in_order(void **state)
 static void test_fit_segment(void **state)
 {
 	static const uint64_t w[] = { 100000, 5000, 400, 300, 200, 100 };
+	static const uint64_t sizes[] = { 100023, 5023, 423, 323, 223, 123 };
 	size_t first, last, k;
 	uint64_t bytes;
 	(void)state;
 
-	k = sched_fit_segment(w, 6, 2, 0, &first, &last, &bytes);
+	k = sched_fit_segment(w, w, 6, 2, 0, &first, &last, &bytes);
 	assert_int_equal(k, 3);
 	assert_int_equal(first, 2);
 	assert_int_equal(last, 4);
 	assert_int_equal(bytes, 900);
-	k = sched_fit_segment(w, 6, 2, 900, &first, &last, &bytes);
+	k = sched_fit_segment(w, w, 6, 2, 900, &first, &last, &bytes);
 	assert_int_equal(k, 3);
-	k = sched_fit_segment(w, 6, 2, 899, &first, &last, &bytes);
+	k = sched_fit_segment(w, w, 6, 2, 899, &first, &last, &bytes);
 	assert_int_equal(k, 2);
 	assert_int_equal(first, 3);
 	assert_int_equal(bytes, 500);
-	k = sched_fit_segment(w, 6, 2, 499, &first, &last, &bytes);
+	k = sched_fit_segment(w, w, 6, 2, 499, &first, &last, &bytes);
 	assert_int_equal(k, 0);
 	assert_int_equal(bytes, 0);
-	k = sched_fit_segment(w, 1, 2, 0, &first, &last, &bytes);
+	k = sched_fit_segment(w, w, 1, 2, 0, &first, &last, &bytes);
+	assert_int_equal(k, 0);
+	/* The rule weighs; the budget counts file sizes (23 more each). */
+	k = sched_fit_segment(w, sizes, 6, 2, 900, &first, &last, &bytes);
+	assert_int_equal(k, 2);
+	assert_int_equal(first, 3);
+	assert_int_equal(bytes, 546);
+}
+
+/*
+ * When the newest table alone eats the budget, older small tables of the
+ * segment are merged: the most tables that fit, the newest on a tie.
+ */
+static void test_fit_segment_window(void **state)
+{
+	static const uint64_t w[] = { 10000, 100, 100, 100, 900 };
+	static const uint64_t ties[] = { 10000, 300, 300, 300, 300, 290 };
+	size_t first, last, k;
+	uint64_t bytes;
+	(void)state;
+
+	k = sched_fit_segment(w, w, 5, 2, 500, &first, &last, &bytes);
+	assert_int_equal(k, 3);
+	assert_int_equal(first, 1);
+	assert_int_equal(last, 3);
+	assert_int_equal(bytes, 300);
+	k = sched_fit_segment(w, w, 5, 2, 250, &first, &last, &bytes);
+	assert_int_equal(k, 2);
+	assert_int_equal(first, 2);
+	assert_int_equal(last, 3);
+	/* Two tables fit anywhere: the newest two win. */
+	k = sched_fit_segment(ties, ties, 6, 2, 600, &first, &last, &bytes);
+	assert_int_equal(k, 2);
+	assert_int_equal(first, 4);
+	assert_int_equal(last, 5);
+	assert_int_equal(bytes, 590);
+	/* No two tables fit. */
+	k = sched_fit_segment(ties, ties, 6, 2, 580, &first, &last, &bytes);
 	assert_int_equal(k, 0);
 }
 
@@ -1003,6 +1061,7 @@ int main(void)
 		cmocka_unit_test(test_scenarios),
 		cmocka_unit_test(test_budget_spent_in_order),
 		cmocka_unit_test(test_fit_segment),
+		cmocka_unit_test(test_fit_segment_window),
 		cmocka_unit_test(test_formats),
 		cmocka_unit_test(test_task_names),
 		cmocka_unit_test(test_state_round_trip),
