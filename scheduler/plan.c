@@ -430,6 +430,33 @@ static bool requested(struct sched_item *it)
 }
 
 /*
+ * For expire and clean, the trigger decides unless it is `auto`: hooks
+ * leave them out (they must be quick), manual runs do them, scheduled runs
+ * per schedule. Returns true when the stack's state is to decide.
+ */
+static bool state_decides(const struct sched_input *in, enum sched_task t,
+			  struct sched_item *it)
+{
+	switch (in->trigger.kind) {
+	case SCHED_TRIGGER_HOOK:
+		ADD(it,
+		    "hooks only compact; %s runs on schedule, with --auto "
+		    "or with --task=%s",
+		    task_names[t], task_names[t]);
+		return false;
+	case SCHED_TRIGGER_MANUAL:
+		it->due = requested(it);
+		return false;
+	case SCHED_TRIGGER_SCHEDULE:
+		it->due = schedule_due(in, t, it);
+		return false;
+	case SCHED_TRIGGER_AUTO:
+		break;
+	}
+	return true;
+}
+
+/*
  * Whether expiry can drop anything at all: some age limit or entry cap is
  * set, at the top level or in a rule.
  */
@@ -473,20 +500,8 @@ static void plan_expiry(const struct sched_input *in,
 			"expire-unreachable never, no max-entries)");
 		return;
 	}
-	switch (in->trigger.kind) {
-	case SCHED_TRIGGER_HOOK:
-		ADD(it, "hooks only compact; expiry runs on schedule, with "
-			"--auto or with --task=expire");
+	if (!state_decides(in, SCHED_EXPIRE, it))
 		return;
-	case SCHED_TRIGGER_MANUAL:
-		it->due = requested(it);
-		return;
-	case SCHED_TRIGGER_SCHEDULE:
-		it->due = schedule_due(in, SCHED_EXPIRE, it);
-		return;
-	case SCHED_TRIGGER_AUTO:
-		break;
-	}
 	if (!s->expirable_known) {
 		ADD(it, "no estimate of expirable reflog entries");
 		return;
@@ -552,30 +567,19 @@ static void plan_clean(const struct sched_input *in,
 	uint64_t removable = l->orphans + l->temp_files +
 			     (remove_stale ? l->stale_locks : 0);
 
-	switch (in->trigger.kind) {
-	case SCHED_TRIGGER_HOOK:
-		ADD(it, "hooks only compact; clean runs on schedule, with "
-			"--auto or with --task=clean");
-		return;
-	case SCHED_TRIGGER_MANUAL:
-		it->due = requested(it);
-		break;
-	case SCHED_TRIGGER_SCHEDULE:
-		it->due = schedule_due(in, SCHED_CLEAN, it);
-		break;
-	case SCHED_TRIGGER_AUTO:
-		it->due = removable > 0;
-		if (!describe_leftovers(l, remove_stale, it))
-			ADD(it, "nothing to clean");
-		else if (!removable)
-			ADD(it, "; nothing to remove yet");
+	if (!state_decides(in, SCHED_CLEAN, it)) {
+		if (it->due) {
+			ADD(it, ": ");
+			if (!describe_leftovers(l, remove_stale, it))
+				ADD(it, "nothing seen");
+		}
 		return;
 	}
-	if (it->due) {
-		ADD(it, ": ");
-		if (!describe_leftovers(l, remove_stale, it))
-			ADD(it, "nothing seen");
-	}
+	it->due = removable > 0;
+	if (!describe_leftovers(l, remove_stale, it))
+		ADD(it, "nothing to clean");
+	else if (!removable)
+		ADD(it, "; nothing to remove yet");
 }
 
 static void plan_one(const struct sched_input *in, const struct sched_stack *s,

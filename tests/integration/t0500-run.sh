@@ -37,6 +37,16 @@ many_tables() {
 	done
 }
 
+# A new repository in $1 (the current directory from then on) whose
+# reflogs never expire, with one commit and $2 more tables.
+new_repo() {
+	git init -q --ref-format=reftable "$1"
+	cd "$1"
+	keep_reflogs
+	git commit -q --allow-empty -m one
+	many_tables "$2"
+}
+
 # Names, types, modes and checksums of everything under directory $1.
 tree_state() {
 	(cd "$1" && find . -printf '%y %m %p\n' | LC_ALL=C sort &&
@@ -166,11 +176,7 @@ a_schedule() {
 # --- (b) the run lock and busy stacks --------------------------------------
 
 b_setup() {
-	git init -q --ref-format=reftable "$TEST_TMP/b"
-	cd "$TEST_TMP/b"
-	keep_reflogs
-	git commit -q --allow-empty -m one
-	many_tables 6
+	new_repo "$TEST_TMP/b" 6
 }
 
 b_run_lock_held() {
@@ -238,11 +244,7 @@ b_stack_busy() {
 # max-bytes-per-run: a stack too large for one run is compacted in steps,
 # each within the budget.
 b_budget() {
-	git init -q --ref-format=reftable "$TEST_TMP/g"
-	cd "$TEST_TMP/g"
-	keep_reflogs
-	git commit -q --allow-empty -m one
-	many_tables 12
+	new_repo "$TEST_TMP/g" 12
 	printf '[compaction]\nmax-bytes-per-run = 1k\n' >>.git/reftable-policy.ini
 	git_view "$TEST_TMP/g.before"
 	local n0 n1 n2 bytes
@@ -273,11 +275,7 @@ b_budget() {
 # --- (c) --detach ---------------------------------------------------------
 
 c_detach() {
-	git init -q --ref-format=reftable "$TEST_TMP/c"
-	cd "$TEST_TMP/c"
-	keep_reflogs
-	git commit -q --allow-empty -m one
-	many_tables 8
+	new_repo "$TEST_TMP/c" 8
 	cp .git/reftable/tables.list "$TEST_TMP/list.before"
 	# The child blocks opening its log, a FIFO, until we read it: so the
 	# parent has returned before any work was done.
@@ -300,14 +298,20 @@ c_detach() {
 
 # --- (d) the expiry estimate of --auto --------------------------------------
 
-d_estimate() {
-	git init -q --ref-format=reftable "$TEST_TMP/d"
-	cd "$TEST_TMP/d"
+# A new repository in $1 (the current directory from then on) with $2 refs
+# created in one table, their reflog entries dated 2023 (lib.sh's dates)
+# and so past the policy's 30-day expiry.
+old_reflogs_repo() {
+	git init -q --ref-format=reftable "$1"
+	cd "$1"
 	git commit -q --allow-empty -m one
-	# 150 reflog entries from 2023 (lib.sh's dates): past a 30-day expiry.
-	seq 1 150 | sed "s|.*|create refs/heads/old-& $(git rev-parse HEAD)|" |
+	seq 1 "$2" | sed "s|.*|create refs/heads/old-& $(git rev-parse HEAD)|" |
 		git update-ref --stdin
 	printf '[reflog]\nexpire = 30 days\nexpire-unreachable = 30 days\n' >.git/reftable-policy.ini
+}
+
+d_estimate() {
+	old_reflogs_repo "$TEST_TMP/d" 150
 	git reftable run --auto --dry-run >"$TEST_TMP/out" || fail "dry run failed"
 	cat "$TEST_TMP/out"
 	grep -q '^main: expire: due: about 15[12] reflog entries are past expiry (threshold 100)$' "$TEST_TMP/out" ||
@@ -344,13 +348,8 @@ d_expire() {
 # Deletions above tombstone-ratio: the whole stack is rewritten, and the
 # expired entries are dropped in the same rewrite.
 d_whole_with_expiry() {
-	git init -q --ref-format=reftable "$TEST_TMP/d2"
-	cd "$TEST_TMP/d2"
-	git commit -q --allow-empty -m one
-	seq 1 40 | sed "s|.*|create refs/heads/old-& $(git rev-parse HEAD)|" |
-		git update-ref --stdin
+	old_reflogs_repo "$TEST_TMP/d2" 40
 	seq 1 30 | sed 's|.*|delete refs/heads/old-&|' | git update-ref --stdin
-	printf '[reflog]\nexpire = 30 days\nexpire-unreachable = 30 days\n' >.git/reftable-policy.ini
 	git for-each-ref >"$TEST_TMP/d2.refs.before"
 	git reftable run --auto --json >"$TEST_TMP/out" || fail "run --auto failed"
 	cat "$TEST_TMP/out"

@@ -762,67 +762,55 @@ static void test_budget_spent_in_order(void **state)
 			       "exceed the budget left (400 B)"));
 }
 
+/*
+ * sched_fit_segment(): the whole segment when it fits; else the run of
+ * its tables with the most tables that fits, the newest on a tie (so the
+ * newest table eating the budget alone does not stop older small ones).
+ */
 static void test_fit_segment(void **state)
 {
 	static const uint64_t w[] = { 100000, 5000, 400, 300, 200, 100 };
-	static const uint64_t sizes[] = { 100023, 5023, 423, 323, 223, 123 };
-	size_t first, last, k;
-	uint64_t bytes;
-	(void)state;
-
-	k = sched_fit_segment(w, w, 6, 2, 0, &first, &last, &bytes);
-	assert_int_equal(k, 3);
-	assert_int_equal(first, 2);
-	assert_int_equal(last, 4);
-	assert_int_equal(bytes, 900);
-	k = sched_fit_segment(w, w, 6, 2, 900, &first, &last, &bytes);
-	assert_int_equal(k, 3);
-	k = sched_fit_segment(w, w, 6, 2, 899, &first, &last, &bytes);
-	assert_int_equal(k, 2);
-	assert_int_equal(first, 3);
-	assert_int_equal(bytes, 500);
-	k = sched_fit_segment(w, w, 6, 2, 499, &first, &last, &bytes);
-	assert_int_equal(k, 0);
-	assert_int_equal(bytes, 0);
-	k = sched_fit_segment(w, w, 1, 2, 0, &first, &last, &bytes);
-	assert_int_equal(k, 0);
 	/* The rule weighs; the budget counts file sizes (23 more each). */
-	k = sched_fit_segment(w, sizes, 6, 2, 900, &first, &last, &bytes);
-	assert_int_equal(k, 2);
-	assert_int_equal(first, 3);
-	assert_int_equal(bytes, 546);
-}
-
-/*
- * When the newest table alone eats the budget, older small tables of the
- * segment are merged: the most tables that fit, the newest on a tie.
- */
-static void test_fit_segment_window(void **state)
-{
-	static const uint64_t w[] = { 10000, 100, 100, 100, 900 };
+	static const uint64_t sz[] = { 100023, 5023, 423, 323, 223, 123 };
+	static const uint64_t big_new[] = { 10000, 100, 100, 100, 900 };
 	static const uint64_t ties[] = { 10000, 300, 300, 300, 300, 290 };
-	size_t first, last, k;
-	uint64_t bytes;
+	static const struct {
+		const char *what;
+		const uint64_t *w, *sizes;
+		size_t n;
+		uint64_t budget;
+		size_t k, first, last;
+		uint64_t bytes;
+	} cases[] = {
+		{ "no cap", w, w, 6, 0, 3, 2, 4, 900 },
+		{ "fits exactly", w, w, 6, 900, 3, 2, 4, 900 },
+		{ "one byte short", w, w, 6, 899, 2, 3, 4, 500 },
+		{ "no two fit", w, w, 6, 499, 0, 0, 0, 0 },
+		{ "one table", w, w, 1, 0, 0, 0, 0, 0 },
+		{ "file sizes count", w, sz, 6, 900, 2, 3, 4, 546 },
+		{ "newest too big", big_new, big_new, 5, 500, 3, 1, 3, 300 },
+		{ "newest too big, less", big_new, big_new, 5, 250, 2, 2, 3,
+		  200 },
+		{ "tie: the newest", ties, ties, 6, 600, 2, 4, 5, 590 },
+		{ "tie: none fit", ties, ties, 6, 580, 0, 0, 0, 0 },
+	};
 	(void)state;
 
-	k = sched_fit_segment(w, w, 5, 2, 500, &first, &last, &bytes);
-	assert_int_equal(k, 3);
-	assert_int_equal(first, 1);
-	assert_int_equal(last, 3);
-	assert_int_equal(bytes, 300);
-	k = sched_fit_segment(w, w, 5, 2, 250, &first, &last, &bytes);
-	assert_int_equal(k, 2);
-	assert_int_equal(first, 2);
-	assert_int_equal(last, 3);
-	/* Two tables fit anywhere: the newest two win. */
-	k = sched_fit_segment(ties, ties, 6, 2, 600, &first, &last, &bytes);
-	assert_int_equal(k, 2);
-	assert_int_equal(first, 4);
-	assert_int_equal(last, 5);
-	assert_int_equal(bytes, 590);
-	/* No two tables fit. */
-	k = sched_fit_segment(ties, ties, 6, 2, 580, &first, &last, &bytes);
-	assert_int_equal(k, 0);
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		size_t first = 99, last = 99, k;
+		uint64_t bytes = 99;
+
+		k = sched_fit_segment(cases[i].w, cases[i].sizes, cases[i].n, 2,
+				      cases[i].budget, &first, &last, &bytes);
+		if (k != cases[i].k || first != cases[i].first ||
+		    last != cases[i].last || bytes != cases[i].bytes)
+			fail_msg("%s: %zu tables %zu-%zu, %llu bytes; expected "
+				 "%zu tables %zu-%zu, %llu bytes",
+				 cases[i].what, k, first, last,
+				 (unsigned long long)bytes, cases[i].k,
+				 cases[i].first, cases[i].last,
+				 (unsigned long long)cases[i].bytes);
+	}
 }
 
 static void test_formats(void **state)
@@ -1061,7 +1049,6 @@ int main(void)
 		cmocka_unit_test(test_scenarios),
 		cmocka_unit_test(test_budget_spent_in_order),
 		cmocka_unit_test(test_fit_segment),
-		cmocka_unit_test(test_fit_segment_window),
 		cmocka_unit_test(test_formats),
 		cmocka_unit_test(test_task_names),
 		cmocka_unit_test(test_state_round_trip),
