@@ -101,9 +101,9 @@ static int detach(const struct run *r)
 	setsid();
 	fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
 	null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (fd >= 0 && !fstat(fd, &sb) && sb.st_size > LOG_MAX &&
-	    ftruncate(fd, 0) < 0)
-		sb.st_size = 0;
+	/* The log starts over once it grew large. */
+	if (fd >= 0 && !fstat(fd, &sb) && sb.st_size > LOG_MAX)
+		(void)!ftruncate(fd, 0);
 	if (fd < 0 || null < 0 || dup2(null, 0) < 0 || dup2(fd, 1) < 0 ||
 	    dup2(fd, 2) < 0)
 		_exit(EXIT_ERROR);
@@ -263,53 +263,58 @@ static void compacted_result(struct task_result *t,
 	t->bytes = res->bytes_before;
 }
 
+/* Expiry and a whole-stack compaction in one rewrite. */
+static int compact_expiring(struct run *r, struct stack_run *s,
+			    struct task_result *t, struct task_result *expire,
+			    struct rt_compact_result *res)
+{
+	struct expire_overrides none = { 0 };
+	struct expire_stats x = { 0 };
+	uint64_t start = now_ms();
+	int ret = expire_compact_all(&r->repo, s->where, &r->policy, &none,
+				     EXPIRE_QUIET, r->now, &x, res);
+
+	expired_result(expire, ret, &x);
+	expire->ms = now_ms() - start;
+	t->status = expire->status;
+	t->outcome = expire->outcome;
+	if (ret)
+		snprintf(t->result, sizeof(t->result), "%s", expire->result);
+	/* It worked on its own copy of the stack. */
+	rt_stack_reload(s->st, NULL);
+	return ret;
+}
+
 static void do_compact(struct run *r, struct stack_run *s,
 		       const struct sched_item *it, struct task_result *t,
 		       struct task_result *expire)
 {
 	struct rt_compact_options copts = { .best_effort = true };
 	struct fit fit = { r->policy.geometric_factor, r->budget_left };
-	const char *label = stack_label(s->where);
 	struct rt_compact_result res;
 	struct rt_err err = { 0 };
 	int ret;
 
 	if (it->with_expiry) {
-		struct expire_overrides none = { 0 };
-		struct expire_stats x = { 0 };
-		uint64_t start = now_ms();
-
-		ret = expire_compact_all(&r->repo, s->where, &r->policy, &none,
-					 EXPIRE_QUIET, r->now, &x, &res);
-		expired_result(expire, ret, &x);
-		expire->ms = now_ms() - start;
-		t->status = expire->status;
-		t->outcome = expire->outcome;
-		if (ret)
-			snprintf(t->result, sizeof(t->result), "%s",
-				 expire->result);
-		else
-			compacted_result(t, &res);
-		/* It worked on its own copy of the stack. */
-		rt_stack_reload(s->st, NULL);
-		return;
-	}
-	if (r->policy.max_bytes_per_run && !r->budget_left) {
+		ret = compact_expiring(r, s, t, expire, &res);
+	} else if (r->policy.max_bytes_per_run && !r->budget_left) {
 		t->status = "skipped";
 		snprintf(t->result, sizeof(t->result), "budget exhausted");
 		return;
+	} else {
+		ret = compact_retrying(
+			s->st,
+			it->mode == SCHED_COMPACT_ALL ? choose_all : choose_fit,
+			&fit, &copts, &res, &err);
+		if (ret == 1) {
+			t->status = "skipped";
+			snprintf(t->result, sizeof(t->result),
+				 "nothing left to compact: the stack changed "
+				 "meanwhile");
+			return;
+		}
+		settle(t, stack_label(s->where), ret, &err);
 	}
-	ret = compact_retrying(
-		s->st, it->mode == SCHED_COMPACT_ALL ? choose_all : choose_fit,
-		&fit, &copts, &res, &err);
-	if (ret == 1) {
-		t->status = "skipped";
-		snprintf(
-			t->result, sizeof(t->result),
-			"nothing left to compact: the stack changed meanwhile");
-		return;
-	}
-	settle(t, label, ret, &err);
 	if (ret)
 		return;
 	compacted_result(t, &res);
