@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -471,7 +472,63 @@ uint64_t rt_stack_max_update_index(const struct rt_stack *st)
 
 uint64_t rt_stack_table_weight(const struct rt_table *t)
 {
-	return t->size - (t->header_len - 1);
+	return rt_table_weight(t->size, t->version);
+}
+
+uint64_t rt_table_weight(uint64_t file_size, int version)
+{
+	uint64_t overhead = (uint64_t)rt_header_size(version) - 1;
+
+	return file_size > overhead ? file_size - overhead : 0;
+}
+
+int rt_stack_stat_weights(const char *dir, int version, uint64_t **weights,
+			  size_t *n, struct rt_err *err)
+{
+	struct rt_buf path = RT_BUF_INIT;
+	char **names = NULL;
+	size_t count = 0;
+	int ret;
+
+	*weights = NULL;
+	*n = 0;
+	if ((ret = table_path(&path, dir, "tables.list")) ||
+	    (ret = rt_stack_read_list(path.buf, &names, err)))
+		goto done;
+	while (names[count])
+		count++;
+	*weights = calloc(count ? count : 1, sizeof(**weights));
+	if (!*weights) {
+		ret = rt_err_set(err, RT_ERR_NOMEM, "out of memory");
+		goto done;
+	}
+	for (size_t i = 0; i < count; i++) {
+		struct stat sb;
+
+		if ((ret = table_path(&path, dir, names[i])))
+			break;
+		if (!stat(path.buf, &sb)) {
+			(*weights)[i] = rt_table_weight(sb.st_size, version);
+			continue;
+		}
+		ret = errno == ENOENT ?
+			      rt_err_set(err, RT_ERR_OUTDATED,
+					 "%s vanished: the stack changed",
+					 path.buf) :
+			      rt_err_errno(err, RT_ERR_IO, "cannot stat %s",
+					   path.buf);
+		break;
+	}
+	if (!ret)
+		*n = count;
+done:
+	if (ret) {
+		free(*weights);
+		*weights = NULL;
+	}
+	rt_stack_free_names(names);
+	rt_buf_release(&path);
+	return ret;
 }
 
 struct rt_segment rt_stack_suggest_segment(const struct rt_stack *st)

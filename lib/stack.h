@@ -113,6 +113,17 @@ struct rt_segment rt_suggest_segment(const uint64_t *sizes, size_t n,
 				     unsigned factor);
 /* Table sizes as the geometric rule sees them (size minus header - 1). */
 uint64_t rt_stack_table_weight(const struct rt_table *t);
+/* The same weight from a file size and table version (1 or 2) alone. */
+uint64_t rt_table_weight(uint64_t file_size, int version);
+/*
+ * The weights of the tables tables.list in `dir` names, oldest first, from
+ * their file sizes (stat only, no table is opened): cheap enough for a
+ * hook on every ref update. `version` is the format version the tables
+ * use (1: SHA-1, 2: SHA-256). RT_ERR_OUTDATED when a listed table vanished
+ * (a concurrent compaction). The caller frees *weights.
+ */
+int rt_stack_stat_weights(const char *dir, int version, uint64_t **weights,
+			  size_t *n, struct rt_err *err);
 /* The segment the geometric rule asks to compact for this stack. */
 struct rt_segment rt_stack_suggest_segment(const struct rt_stack *st);
 

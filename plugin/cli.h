@@ -62,12 +62,31 @@ char *policy_find(const struct repo *repo);
  * Prints every error; returns their number, or -1 if unreadable.
  */
 int policy_load(struct policy *p, const struct repo *repo, const char *path);
+/*
+ * The same, printing nothing: messages are appended to `errs`; -1 (errno
+ * set) when the file cannot be read.
+ */
+int policy_load_errs(struct policy *p, const struct repo *repo,
+		     const char *path, struct policy_errors *errs);
+
+/*
+ * Compact one stack: the geometric segment (best effort), or with `all`
+ * the whole stack. Reports one line on stdout, errors on stderr; returns
+ * EXIT_OK or EXIT_ERROR.
+ */
+int compact_stack(const struct repo_stack *where,
+		  const struct rt_stack_options *opts, bool all, bool dry_run);
+/* The command of main.c's table called `name`, or NULL. */
+struct command *find_command(const char *name);
 
 int cmd_clean(struct command *cmd, int argc, char **argv);
 int cmd_policy(struct command *cmd, int argc, char **argv);
 int cmd_compact(struct command *cmd, int argc, char **argv);
 int cmd_dump(struct command *cmd, int argc, char **argv);
 int cmd_expire(struct command *cmd, int argc, char **argv);
+int cmd_hook(struct command *cmd, int argc, char **argv);
+int cmd_install(struct command *cmd, int argc, char **argv);
+int cmd_uninstall(struct command *cmd, int argc, char **argv);
 int cmd_stats(struct command *cmd, int argc, char **argv);
 int cmd_schedule(struct command *cmd, int argc, char **argv);
 int cmd_verify(struct command *cmd, int argc, char **argv);

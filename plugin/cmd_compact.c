@@ -25,9 +25,8 @@ static bool choose(const struct rt_stack *st, void *arg, size_t *first,
 	return true;
 }
 
-static int compact_one(const struct repo_stack *where,
-		       const struct rt_stack_options *opts, bool all,
-		       bool dry_run)
+int compact_stack(const struct repo_stack *where,
+		  const struct rt_stack_options *opts, bool all, bool dry_run)
 {
 	/* --auto compacts the newer tables it could lock, as Git does. */
 	struct rt_compact_options copts = { .best_effort = !all };
@@ -103,7 +102,7 @@ int cmd_compact(struct command *cmd, int argc, char **argv)
 		return ret;
 	ret = stack_options(&repo, &opts);
 	for (size_t i = 0; !ret && i < repo.nstacks; i++)
-		ret = compact_one(&repo.stacks[i], &opts, all, dry_run);
+		ret = compact_stack(&repo.stacks[i], &opts, all, dry_run);
 	repo_release(&repo);
 	return ret;
 }

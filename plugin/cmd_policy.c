@@ -88,14 +88,9 @@ static char *read_file(const char *path, size_t *len)
 	return buf;
 }
 
-/*
- * Load the policy: defaults, the file (if any), then Git's config. Errors
- * are printed one per line; returns the number of errors, or -1 when the
- * file cannot be read.
- */
-int policy_load(struct policy *p, const struct repo *repo, const char *path)
+int policy_load_errs(struct policy *p, const struct repo *repo,
+		     const char *path, struct policy_errors *errs)
 {
-	struct policy_errors errs = { 0 };
 	int nerr = 0;
 
 	policy_init(p);
@@ -103,12 +98,9 @@ int policy_load(struct policy *p, const struct repo *repo, const char *path)
 		size_t len;
 		char *text = read_file(path, &len);
 
-		if (!text) {
-			error("cannot read policy file %s: %s", path,
-			      strerror(errno));
+		if (!text)
 			return -1;
-		}
-		nerr = policy_parse(p, text, len, path, &errs);
+		nerr = policy_parse(p, text, len, path, errs);
 		free(text);
 	}
 	if (repo) {
@@ -120,9 +112,19 @@ int policy_load(struct policy *p, const struct repo *repo, const char *path)
 		}
 		if (kv)
 			nerr += policy_apply_git_config(p, kv, repo->cfg.n,
-							&errs);
+							errs);
 		free(kv);
 	}
+	return nerr;
+}
+
+int policy_load(struct policy *p, const struct repo *repo, const char *path)
+{
+	struct policy_errors errs = { 0 };
+	int nerr = policy_load_errs(p, repo, path, &errs);
+
+	if (nerr < 0)
+		error("cannot read policy file %s: %s", path, strerror(errno));
 	for (size_t i = 0; i < errs.n; i++)
 		fprintf(stderr, "%s\n", errs.msg[i]);
 	policy_errors_release(&errs);

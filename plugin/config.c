@@ -97,7 +97,7 @@ static char *run_git_config(const char *git_dir, size_t *len)
  * The fallback: a plain parse of one config file, enough for the simple
  * files Git writes itself (no includes, no multi-line values).
  */
-static int parse_file(struct config *cfg, const char *path)
+int config_parse_file(struct config *cfg, const char *path)
 {
 	FILE *f = fopen(path, "r");
 	char *line = NULL, section[256] = "";
@@ -222,8 +222,48 @@ int config_load(struct config *cfg, const struct repo *repo)
 	 */
 	if (asprintf(&path, "%s/config", repo->common_dir) < 0)
 		return -1;
-	ret = parse_file(cfg, path);
+	ret = config_parse_file(cfg, path);
 	free(path);
+	return ret;
+}
+
+/* "<dir>/<name>" (dir may be NULL: then NULL). */
+static char *path_in(const char *dir, const char *name)
+{
+	char *s;
+
+	if (!dir || !*dir || asprintf(&s, "%s/%s", dir, name) < 0)
+		return NULL;
+	return s;
+}
+
+int config_load_files(struct config *cfg, const char *common_dir)
+{
+	const char *sys = getenv("GIT_CONFIG_SYSTEM");
+	const char *global = getenv("GIT_CONFIG_GLOBAL");
+	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+	const char *nosys = getenv("GIT_CONFIG_NOSYSTEM");
+	char *paths[4] = { NULL };
+	int ret = 0;
+
+	memset(cfg, 0, sizeof(*cfg));
+	if (!nosys || config_bool(nosys) != 1)
+		paths[0] = strdup(sys ? sys : "/etc/gitconfig");
+	if (global) {
+		paths[1] = strdup(global);
+	} else {
+		paths[1] = xdg && *xdg ? path_in(xdg, "git/config") :
+					 path_in(home, ".config/git/config");
+		paths[2] = path_in(home, ".gitconfig");
+	}
+	paths[3] = path_in(common_dir, "config");
+	/* A missing file is skipped, as Git does. */
+	for (size_t i = 0; i < 4; i++) {
+		if (!ret && paths[i] && *paths[i] &&
+		    config_parse_file(cfg, paths[i]))
+			ret = -1;
+		free(paths[i]);
+	}
 	return ret;
 }
 

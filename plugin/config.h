@@ -29,6 +29,17 @@ struct config {
 };
 
 int config_load(struct config *cfg, const struct repo *repo);
+/*
+ * Without starting git: Git's system, global and the repository's own
+ * config files, in that order, through the plain parser below (includes
+ * and `git -c` are not seen). For hooks, which must stay cheap.
+ */
+int config_load_files(struct config *cfg, const char *common_dir);
+/*
+ * The plain parser: add the entries of one config file (a missing file
+ * adds nothing), enough for the files Git writes itself.
+ */
+int config_parse_file(struct config *cfg, const char *path);
 void config_release(struct config *cfg);
 /* Last value of `key` (compared case-insensitively), or NULL. */
 const char *config_get(const struct config *cfg, const char *key);

@@ -161,6 +161,37 @@ static struct command commands[] = {
 	  "fire at one minute of the hour, fixed per user and host: hourly at\n"
 	  "1:00 to 23:00, daily at 0:00 Monday to Saturday, weekly at 0:00\n"
 	  "on Sunday, so that they never overlap.\n" },
+	{ "hook", cmd_hook,
+	  "hook (reference-transaction <state> | pre-auto-gc)",
+	  "What Git's hooks run (see 'git reftable install'). Always exits\n"
+	  "0 so Git is never failed; problems are appended to\n"
+	  "$GIT_COMMON_DIR/reftable-hook.log, with one line per compaction.\n\n"
+	  "  reference-transaction <state>\n"
+	  "        reads the updates on stdin; on 'committed', checks from\n"
+	  "        file sizes alone whether the policy wants a compaction\n"
+	  "        (geometric-factor, max-tables) and if so compacts, in a\n"
+	  "        detached process unless [compaction] background = false\n"
+	  "  pre-auto-gc\n"
+	  "        the maintenance 'run --auto' does, before Git's own gc\n\n"
+	  "A repository using the files backend, or none: exit 0, no output.\n" },
+	{ "install", cmd_install, "install [--schedule] [--hooks=<how>]",
+	  "Make Git run 'git reftable hook' for reference-transaction and\n"
+	  "pre-auto-gc in this repository. Installing again changes nothing;\n"
+	  "'git reftable uninstall' restores what was there.\n\n"
+	  "  --hooks=config   hook.git-reftable-reftx.* and\n"
+	  "                   hook.git-reftable-autogc.* in the repository\n"
+	  "                   config (Git 2.54 and later run these)\n"
+	  "  --hooks=scripts  scripts in the hooks directory (core.hooksPath\n"
+	  "                   honoured); a hook already there is moved to\n"
+	  "                   <event>.git-reftable-orig and runs first, with\n"
+	  "                   the same arguments and stdin, and its exit\n"
+	  "                   status is the hook's\n"
+	  "  --hooks=auto     config with Git >= 2.54, else scripts (default)\n"
+	  "  --schedule       also 'git reftable schedule start'\n" },
+	{ "uninstall", cmd_uninstall, "uninstall",
+	  "Take out what 'git reftable install' put in: the hook.* config\n"
+	  "sections and our hook scripts, putting back any hook they\n"
+	  "replaced, so that config and hooks directory are as before.\n" },
 	{ "version", cmd_version, "version", "Print the version.\n" },
 	{ "help", cmd_help, "help [<command>]",
 	  "Show the commands, or one command's help.\n" },
@@ -180,7 +211,7 @@ static void print_overview(FILE *out)
 	fprintf(out, "\nRun 'git reftable <command> --help' for details.\n");
 }
 
-static struct command *find_command(const char *name)
+struct command *find_command(const char *name)
 {
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		if (!strcmp(commands[i].name, name))
@@ -215,11 +246,41 @@ static int cmd_help(struct command *cmd, int argc, char **argv)
 	return EXIT_OK;
 }
 
+/*
+ * Git starts some hooks without our `hook` subcommand: a symlink in the
+ * hooks directory runs as `.../hooks/<event> <args>`, and a configured
+ * reference-transaction command that is a plain path as `<path> <state>`
+ * (see cmd_install.c). Run those as `hook <event> <args>`; -1 otherwise.
+ */
+static int hook_entry(int argc, char **argv)
+{
+	static const char *const states[] = { "preparing", "prepared",
+					      "committed", "aborted" };
+	const char *base = strrchr(argv[0], '/');
+	char *args[4] = { "hook", NULL, NULL, NULL };
+
+	base = base ? base + 1 : argv[0];
+	if (!strcmp(base, "reference-transaction") ||
+	    !strcmp(base, "pre-auto-gc")) {
+		args[1] = (char *)base;
+	} else {
+		for (size_t i = 0; argc >= 2 && i < 4; i++)
+			if (!strcmp(argv[1], states[i]))
+				args[1] = "reference-transaction";
+		if (!args[1])
+			return -1;
+	}
+	args[2] = argc > 1 ? argv[1] : NULL;
+	return cmd_hook(find_command("hook"), argc > 1 ? 3 : 2, args);
+}
+
 int main(int argc, char **argv)
 {
 	struct command *cmd;
-	int i = 1;
+	int i = 1, ret;
 
+	if ((ret = hook_entry(argc, argv)) >= 0)
+		return ret;
 	while (i < argc && argv[i][0] == '-') {
 		if (!strcmp(argv[i], "--policy")) {
 			if (i + 1 >= argc) {

@@ -210,7 +210,37 @@ static int parse_storage(struct repo *repo, const char **payload, char *msg,
 	return 0;
 }
 
+/*
+ * For REPO_NO_GIT: only the stack of the linked worktree we are in (its
+ * git dir is <refs common>/worktrees/<id>), found without listing them.
+ */
+static int own_worktree_stack(struct repo *repo, const char *refs_common,
+			      const char *base)
+{
+	size_t n = strlen(refs_common);
+	const char *id = repo->git_dir + n;
+	char *stack_dir;
+	int ret = 0;
+
+	if (strncmp(repo->git_dir, refs_common, n) ||
+	    strncmp(id, "/worktrees/", 11) || strchr(id + 11, '/') || !id[11])
+		return 0;
+	id += 11;
+	if (asprintf(&stack_dir, "%s/worktrees/%s/reftable", base, id) < 0)
+		return -1;
+	if (is_dir(stack_dir))
+		ret = add_stack(repo, stack_dir, id);
+	free(stack_dir);
+	return ret;
+}
+
 int repo_discover(struct repo *repo, char *msg, size_t msglen)
+{
+	return repo_discover_opts(repo, 0, msg, msglen);
+}
+
+int repo_discover_opts(struct repo *repo, unsigned flags, char *msg,
+		       size_t msglen)
 {
 	const char *env_common = getenv("GIT_COMMON_DIR");
 	const char *payload;
@@ -230,7 +260,9 @@ int repo_discover(struct repo *repo, char *msg, size_t msglen)
 	else
 		repo->common_dir = resolved(refs_common_dir(repo->git_dir));
 
-	if (config_load(&repo->cfg, repo)) {
+	if (flags & REPO_NO_GIT ?
+		    config_load_files(&repo->cfg, repo->common_dir) :
+		    config_load(&repo->cfg, repo)) {
 		snprintf(msg, msglen, "cannot read the git configuration");
 		return -1;
 	}
@@ -251,6 +283,12 @@ int repo_discover(struct repo *repo, char *msg, size_t msglen)
 	main_dir = base ? join(base, "reftable") : NULL;
 	if (!main_dir || add_stack(repo, main_dir, NULL))
 		goto nomem;
+	if (flags & REPO_NO_GIT) {
+		if (own_worktree_stack(repo, refs_common, base))
+			goto nomem;
+		ret = 0;
+		goto out;
+	}
 
 	/* Each linked worktree keeps its own refs (HEAD, ...) in a stack. */
 	wt_root = join(refs_common, "worktrees");

@@ -38,6 +38,17 @@ struct repo {
 
 /* 0 on success; otherwise prints nothing and fills `msg`. */
 int repo_discover(struct repo *repo, char *msg, size_t msglen);
+
+enum repo_flags {
+	/*
+	 * Start no process: read the config files directly (see
+	 * config_load_files()) and list only the main stack and the stack
+	 * of the linked worktree we are in. For hooks.
+	 */
+	REPO_NO_GIT = 1 << 0,
+};
+int repo_discover_opts(struct repo *repo, unsigned flags, char *msg,
+		       size_t msglen);
 void repo_release(struct repo *repo);
 
 #endif

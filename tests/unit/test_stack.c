@@ -273,6 +273,43 @@ static void test_add_and_reload(void **state)
 	rt_stack_close(st);
 }
 
+/* Sizes from stat() alone weigh tables exactly as the open stack does. */
+static void test_stat_weights(void **state)
+{
+	struct rt_stack *st = open_stack();
+	struct rt_err err = { 0 };
+	struct rt_segment a, b;
+	uint64_t *w;
+	size_t n;
+	(void)state;
+
+	assert_int_equal(rt_stack_stat_weights(dir, 1, &w, &n, &err), 0);
+	assert_int_equal(n, 0);
+	free(w);
+	add(st, "refs/heads/a", RT_REF_VAL1, "refs/heads/a");
+	add(st, "refs/heads/b", RT_REF_VAL1, NULL);
+	add(st, "refs/heads/c", RT_REF_VAL1, "refs/heads/c");
+	assert_int_equal(rt_stack_stat_weights(dir, 1, &w, &n, &err), 0);
+	assert_int_equal(n, st->n);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(w[i], rt_stack_table_weight(st->tables[i]));
+	a = rt_suggest_segment(w, n, 2);
+	b = rt_stack_suggest_segment(st);
+	assert_int_equal(a.start, b.start);
+	assert_int_equal(a.end, b.end);
+	free(w);
+	assert_int_equal(rt_table_weight(100, 1), 77);
+	assert_int_equal(rt_table_weight(100, 2), 73);
+	assert_int_equal(rt_table_weight(10, 2), 0);
+
+	/* A listed table that vanished: the stack is being compacted. */
+	assert_int_equal(unlink(st->tables[1]->path), 0);
+	assert_int_equal(rt_stack_stat_weights(dir, 1, &w, &n, &err),
+			 RT_ERR_OUTDATED);
+	assert_null(w);
+	rt_stack_close(st);
+}
+
 static void test_lock_timeout(void **state)
 {
 	struct rt_stack *st = open_stack();
@@ -824,6 +861,8 @@ int main(void)
 		cmocka_unit_test(test_segment_property),
 		cmocka_unit_test(test_table_names),
 		cmocka_unit_test_setup_teardown(test_add_and_reload, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_stat_weights, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_lock_timeout, setup,
 						teardown),
