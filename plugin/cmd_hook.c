@@ -395,33 +395,28 @@ static int hook_reference_transaction(struct hook *h, int argc, char **argv)
 }
 
 /*
- * `git reftable run --auto` where that command exists; until then the
- * same compaction as the reference-transaction hook, inline.
+ * `git reftable run --auto`: what the stacks need now (compaction, and
+ * expiry or cleaning when due), inline, as Git waits before its own gc.
+ * Its report goes to the log.
  */
 static int hook_pre_auto_gc(struct hook *h)
 {
+	char *args[] = { "run", "--auto", NULL };
 	struct command *run = find_command("run");
+	struct capture cap = { 0 };
 	struct repo repo;
 	char msg[512];
+	int ret;
 
 	if (!repo_discover_opts(&repo, REPO_NO_GIT, msg, sizeof(msg)) &&
 	    repo.reftable &&
-	    asprintf(&h->log_path, "%s/" HOOK_LOG, repo.common_dir) >= 0 &&
-	    asprintf(&h->flock_path, "%s/" HOOK_FLOCK, repo.common_dir) >= 0) {
+	    asprintf(&h->log_path, "%s/" HOOK_LOG, repo.common_dir) >= 0) {
 		log_printf(h, "maintenance before Git's automatic gc");
-		if (run) {
-			char *args[] = { "run", "--auto", NULL };
-			struct capture cap = { 0 };
-			int ret;
-
-			capture_begin(&cap);
-			ret = run->run(run, 2, args);
-			capture_end(&cap, h);
-			if (ret)
-				log_printf(h, "run --auto exited with %d", ret);
-		} else {
-			start_compaction(h, false, true);
-		}
+		capture_begin(&cap);
+		ret = run->run(run, 2, args);
+		capture_end(&cap, h);
+		if (ret)
+			log_printf(h, "run --auto exited with %d", ret);
 	}
 	repo_release(&repo);
 	return EXIT_OK;

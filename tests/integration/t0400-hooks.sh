@@ -247,7 +247,7 @@ test_pre_auto_gc() {
 	for i in 1 2 3 4 5 6; do git update-ref "refs/heads/g$i" HEAD; done
 	git reftable install
 	git hook run pre-auto-gc
-	grep -q 'pre-auto-gc\[[0-9]*\]: main: compacted tables' .git/reftable-hook.log
+	grep -q 'pre-auto-gc\[[0-9]*\]: main: compact: done' .git/reftable-hook.log
 	geometric .git/reftable 2 64
 	# Git's automatic gc still runs after our hook (two packs are
 	# too many for gc.autoPackLimit = 1).
@@ -268,7 +268,7 @@ test_pre_auto_gc() {
 	touch .git/reftable/tables.list.lock
 	git -c reftable.lockTimeout=50 hook run pre-auto-gc
 	rm .git/reftable/tables.list.lock
-	grep -q 'pre-auto-gc\[[0-9]*\]: error: main: busy' .git/reftable-hook.log
+	grep -q 'pre-auto-gc\[[0-9]*\]: main: compact: busy' .git/reftable-hook.log
 }
 
 test_files_and_no_repo() {
