@@ -42,12 +42,8 @@ static int write_merged(struct rt_writer *w, struct merge_state *m,
 	struct rt_record rec;
 	int ret;
 
-	ret = rt_merged_iter_init(&mi, tables, n, RT_BLOCK_REF, true, err);
-	if (ret)
-		return ret;
-	rt_merged_iter_drop_behind(&mi);
 	rt_record_init(&rec, RT_BLOCK_REF);
-	ret = rt_merged_iter_seek(&mi, NULL, 0, err);
+	ret = rt_merged_iter_start(&mi, tables, n, RT_BLOCK_REF, true, err);
 	while (!ret && !(ret = rt_merged_iter_next(&mi, &rec, err))) {
 		if (!keep_deletions && rt_record_is_deletion(&rec))
 			continue;

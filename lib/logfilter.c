@@ -8,20 +8,14 @@
 int rt_log_walk_init(struct rt_log_walk *w, struct rt_table **tables, size_t n,
 		     bool show_deletions, struct rt_err *err)
 {
-	int ret;
-
 	memset(w, 0, sizeof(*w));
 	rt_record_init(&w->recs[0], RT_BLOCK_LOG);
 	rt_record_init(&w->recs[1], RT_BLOCK_LOG);
 	w->cur = &w->recs[0];
 	w->ahead = &w->recs[1];
 	w->ahead_state = -1;
-	ret = rt_merged_iter_init(&w->mi, tables, n, RT_BLOCK_LOG,
-				  show_deletions, err);
-	if (ret)
-		return ret;
-	rt_merged_iter_drop_behind(&w->mi);
-	return rt_merged_iter_seek(&w->mi, NULL, 0, err);
+	return rt_merged_iter_start(&w->mi, tables, n, RT_BLOCK_LOG,
+				    show_deletions, err);
 }
 
 int rt_log_walk_next(struct rt_log_walk *w, bool *last, struct rt_err *err)

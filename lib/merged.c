@@ -174,3 +174,15 @@ void rt_merged_iter_drop_behind(struct rt_merged_iter *mi)
 	for (size_t i = 0; i < mi->n; i++)
 		rt_table_iter_drop_behind(&mi->subs[i].it);
 }
+
+int rt_merged_iter_start(struct rt_merged_iter *mi, struct rt_table **tables,
+			 size_t n, uint8_t type, bool show_deletions,
+			 struct rt_err *err)
+{
+	int ret = rt_merged_iter_init(mi, tables, n, type, show_deletions, err);
+
+	if (ret)
+		return ret;
+	rt_merged_iter_drop_behind(mi);
+	return rt_merged_iter_seek(mi, NULL, 0, err);
+}

@@ -34,5 +34,12 @@ int rt_merged_iter_next(struct rt_merged_iter *mi, struct rt_record *rec,
 void rt_merged_iter_release(struct rt_merged_iter *mi);
 /* rt_table_iter_drop_behind() for every table: for one full pass. */
 void rt_merged_iter_drop_behind(struct rt_merged_iter *mi);
+/*
+ * Set up one full pass over every record of `type`: init, drop pages
+ * behind, position at the start. Release `mi` whatever this returns.
+ */
+int rt_merged_iter_start(struct rt_merged_iter *mi, struct rt_table **tables,
+			 size_t n, uint8_t type, bool show_deletions,
+			 struct rt_err *err);
 
 #endif

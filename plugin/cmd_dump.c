@@ -20,13 +20,9 @@ static int dump_refs(struct rt_stack *st, bool peeled, struct rt_err *err)
 	struct rt_record rec;
 	int hs = rt_hash_size(rt_stack_hash_id(st)), ret;
 
-	ret = rt_merged_iter_init(&mi, st->tables, st->n, RT_BLOCK_REF, false,
-				  err);
-	if (ret)
-		return ret;
-	rt_merged_iter_drop_behind(&mi);
 	rt_record_init(&rec, RT_BLOCK_REF);
-	ret = rt_merged_iter_seek(&mi, NULL, 0, err);
+	ret = rt_merged_iter_start(&mi, st->tables, st->n, RT_BLOCK_REF, false,
+				   err);
 	while (!ret && !(ret = rt_merged_iter_next(&mi, &rec, err))) {
 		const struct rt_ref_record *r = &rec.u.ref;
 

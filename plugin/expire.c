@@ -61,13 +61,6 @@ struct expire_ctx {
 	bool has_placeholder;
 };
 
-static uint64_t cutoff(const struct policy_duration *d, uint64_t now)
-{
-	if (d->never)
-		return 0;
-	return d->seconds < now ? now - d->seconds : 0;
-}
-
 /* Set up the rules for the reflog of `log`. */
 static void start_reflog(struct expire_ctx *c, const struct rt_log_record *log)
 {
@@ -90,8 +83,9 @@ static void start_reflog(struct expire_ctx *c, const struct rt_log_record *log)
 		r.expire_unreachable = c->ov->expire_unreachable;
 	if (c->ov && c->ov->has_max_entries)
 		r.max_entries = c->ov->max_entries;
-	c->total_cutoff = cutoff(&r.expire, c->now);
-	c->unreach_cutoff = cutoff(&r.expire_unreachable, c->now);
+	c->total_cutoff = policy_duration_cutoff(&r.expire, c->now);
+	c->unreach_cutoff =
+		policy_duration_cutoff(&r.expire_unreachable, c->now);
 	c->max_entries = r.max_entries;
 	c->protect = r.protect;
 	c->kind = UE_UNKNOWN;

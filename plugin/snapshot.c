@@ -2,6 +2,7 @@
  * snapshot.c: record counts, leftovers and the expiry estimate of a stack.
  */
 #include "plugin/snapshot.h"
+#include "lib/logfilter.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -78,60 +79,33 @@ int snapshot_leftovers(struct rt_stack *st, const struct rt_clean_options *opts,
 	return rt_stack_clean(st, &survey, tally, out, err);
 }
 
-static bool is_null_id(const uint8_t *id, int len)
-{
-	for (int i = 0; i < len; i++)
-		if (id[i])
-			return false;
-	return true;
-}
-
 int snapshot_expirable(struct rt_stack *st, const struct policy *p,
 		       uint64_t now, uint64_t *out, struct rt_err *err)
 {
-	int hs = rt_hash_size(rt_stack_hash_id(st));
-	struct rt_buf cur = RT_BUF_INIT;
-	struct policy_resolved rule;
-	struct rt_merged_iter mi;
-	struct rt_record rec;
-	uint64_t nth = 0;
+	struct policy_resolved rule = { 0 };
+	struct rt_log_walk walk;
+	bool last, first = true;
+	uint64_t nth = 0, cut = 0;
 	int ret;
 
 	*out = 0;
-	memset(&rule, 0, sizeof(rule));
-	ret = rt_merged_iter_init(&mi, st->tables, st->n, RT_BLOCK_LOG, false,
-				  err);
-	if (ret)
-		return ret;
-	rt_merged_iter_drop_behind(&mi);
-	rt_record_init(&rec, RT_BLOCK_LOG);
-	ret = rt_merged_iter_seek(&mi, NULL, 0, err);
-	while (!ret && !(ret = rt_merged_iter_next(&mi, &rec, err))) {
-		const struct rt_log_record *log = &rec.u.log;
-		bool old, over;
+	ret = rt_log_walk_init(&walk, st->tables, st->n, false, err);
+	while (!ret && !(ret = rt_log_walk_next(&walk, &last, err))) {
+		const struct rt_log_record *log = &walk.cur->u.log;
 
 		/* Entries come per reflog, newest first. */
-		if (rt_buf_cmp(&cur, &log->refname)) {
-			if (rt_buf_set(&cur, log->refname.buf,
-				       log->refname.len)) {
-				ret = rt_err_set(err, RT_ERR_NOMEM,
-						 "out of memory");
-				break;
-			}
-			policy_resolve(p, cur.buf, &rule);
+		if (first) {
+			policy_resolve(p, log->refname.buf, &rule);
+			cut = policy_duration_cutoff(&rule.expire, now);
 			nth = 0;
 		}
-		if (rule.protect || (is_null_id(log->old_id, hs) &&
-				     is_null_id(log->new_id, hs)))
+		first = last;
+		if (rule.protect || rt_log_is_placeholder(log))
 			continue;
 		nth++;
-		old = !rule.expire.never && now >= rule.expire.seconds &&
-		      log->time < now - rule.expire.seconds;
-		over = rule.max_entries && nth > rule.max_entries;
-		*out += old || over;
+		*out += (cut && log->time < cut) ||
+			(rule.max_entries && nth > rule.max_entries);
 	}
-	rt_record_release(&rec);
-	rt_merged_iter_release(&mi);
-	rt_buf_release(&cur);
+	rt_log_walk_release(&walk);
 	return ret == 1 ? 0 : ret;
 }

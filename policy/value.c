@@ -247,3 +247,10 @@ bool policy_pattern_match(const char *pattern, const char *refname)
 	/* Without FNM_PATHNAME '*' crosses '/', as Git's wildmatch(.., 0). */
 	return fnmatch(pattern, refname, 0) == 0;
 }
+
+uint64_t policy_duration_cutoff(const struct policy_duration *d, uint64_t now)
+{
+	if (d->never)
+		return 0;
+	return d->seconds < now ? now - d->seconds : 0;
+}

@@ -21,6 +21,12 @@ struct policy_duration {
 
 int policy_parse_duration(const char *s, struct policy_duration *out,
 			  const char **why);
+/*
+ * The time before which an entry is older than `d` at `now`, as
+ * `git reflog expire` compares it (expired when time < cut-off); 0 for
+ * never (and for an age reaching back before the epoch).
+ */
+uint64_t policy_duration_cutoff(const struct policy_duration *d, uint64_t now);
 /* "90 days", "never", "now": for `policy show`. */
 void policy_format_duration(const struct policy_duration *d, char *buf,
 			    int len);

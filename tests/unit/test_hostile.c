@@ -24,27 +24,7 @@
 /* A table with several ref blocks, an index, obj blocks and log blocks. */
 static void build(struct rt_buf *out, enum rt_hash hash)
 {
-	struct rt_write_options o = { .block_size = 256, .hash_id = hash };
-	struct rt_ref_record refs[200];
-	struct rt_log_record logs[100];
-	struct rt_err err = { 0 };
-	char name[64];
-
-	for (int i = 0; i < 200; i++) {
-		snprintf(name, sizeof(name), "refs/heads/branch-%03d", i);
-		set_ref(&refs[i], name, 1, i % 7 ? RT_REF_VAL1 : RT_REF_VAL2,
-			(uint8_t)i);
-	}
-	for (int i = 0; i < 100; i++) {
-		snprintf(name, sizeof(name), "refs/heads/branch-%03d", i);
-		set_log(&logs[i], name, 1, RT_LOG_UPDATE, "update by push");
-	}
-	assert_int_equal(write_table(out, &o, 1, 1, refs, 200, logs, 100, &err),
-			 0);
-	for (int i = 0; i < 200; i++)
-		ref_release(&refs[i]);
-	for (int i = 0; i < 100; i++)
-		log_release(&logs[i]);
+	write_sample_table(out, hash, 1, 1, 1);
 }
 
 static int count_match(void *arg, const struct rt_ref_record *ref)

@@ -51,45 +51,14 @@ static void put_str(const char *name, const char *s)
 	put(name, s, strlen(s));
 }
 
-/*
- * A table of 200 refs (blocks of 256 bytes: many ref blocks, a ref index,
- * obj blocks) and 100 logs, update indexes min..max, refs at `ui`.
- */
-static void build(struct rt_buf *out, enum rt_hash hash, uint64_t min,
-		  uint64_t max, uint64_t ui)
-{
-	struct rt_write_options o = { .block_size = 256, .hash_id = hash };
-	struct rt_ref_record refs[200];
-	struct rt_log_record logs[100];
-	struct rt_err err = { 0 };
-	char name[64];
-
-	for (int i = 0; i < 200; i++) {
-		snprintf(name, sizeof(name), "refs/heads/branch-%03d", i);
-		set_ref(&refs[i], name, ui, i % 7 ? RT_REF_VAL1 : RT_REF_VAL2,
-			(uint8_t)i);
-	}
-	for (int i = 0; i < 100; i++) {
-		snprintf(name, sizeof(name), "refs/heads/branch-%03d", i);
-		set_log(&logs[i], name, ui, RT_LOG_UPDATE, "update by push");
-	}
-	rt_buf_reset(out);
-	if (write_table(out, &o, min, max, refs, 200, logs, 100, &err))
-		fail_msg("write: %s", err.msg);
-	for (int i = 0; i < 200; i++)
-		ref_release(&refs[i]);
-	for (int i = 0; i < 100; i++)
-		log_release(&logs[i]);
-}
-
 /* The good stack: T1 (big) and T2, listed in that order. */
 static void good_stack(void)
 {
 	struct rt_buf b = RT_BUF_INIT;
 
-	build(&b, RT_HASH_SHA1, 1, 1, 1);
+	write_sample_table(&b, RT_HASH_SHA1, 1, 1, 1);
 	put(T1, b.buf, b.len);
-	build(&b, RT_HASH_SHA1, 2, 2, 2);
+	write_sample_table(&b, RT_HASH_SHA1, 2, 2, 2);
 	put(T2, b.buf, b.len);
 	put_str("tables.list", T1 "\n" T2 "\n");
 	rt_buf_release(&b);
@@ -152,9 +121,9 @@ static void test_good(void **state)
 	{
 		struct rt_buf b = RT_BUF_INIT;
 
-		build(&b, RT_HASH_SHA256, 1, 1, 1);
+		write_sample_table(&b, RT_HASH_SHA256, 1, 1, 1);
 		put(T1, b.buf, b.len);
-		build(&b, RT_HASH_SHA256, 2, 2, 2);
+		write_sample_table(&b, RT_HASH_SHA256, 2, 2, 2);
 		put(T2, b.buf, b.len);
 		rt_buf_release(&b);
 	}
@@ -199,7 +168,7 @@ static void test_truncated(void **state)
 	(void)state;
 
 	good_stack();
-	build(&b, RT_HASH_SHA1, 1, 1, 1);
+	write_sample_table(&b, RT_HASH_SHA1, 1, 1, 1);
 	b.len -= 10;
 	damaged(&r, &b);
 	expect_problem(&r, 1, T1, ": offset ", NULL);
@@ -215,7 +184,7 @@ static void test_footer_flip(void **state)
 	(void)state;
 
 	good_stack();
-	build(&b, RT_HASH_SHA1, 1, 1, 1);
+	write_sample_table(&b, RT_HASH_SHA1, 1, 1, 1);
 	b.buf[b.len - 30] ^= 0x10;
 	damaged(&r, &b);
 	expect_problem(&r, 1, T1, ": offset ", "footer", NULL);
@@ -283,7 +252,7 @@ static void test_ranges(void **state)
 
 	/* The name says 1-1, the header 1-2; then T2 (2-2) overlaps it. */
 	good_stack();
-	build(&b, RT_HASH_SHA1, 1, 1, 1);
+	write_sample_table(&b, RT_HASH_SHA1, 1, 1, 1);
 	set_range(&b, 1, 2);
 	put(T1, b.buf, b.len);
 	verify(&r, RT_HASH_SHA1);
@@ -294,7 +263,7 @@ static void test_ranges(void **state)
 	rt_verify_result_release(&r);
 
 	/* Refs at update index 5 in a table whose header says 1-1. */
-	build(&b, RT_HASH_SHA1, 1, 5, 5);
+	write_sample_table(&b, RT_HASH_SHA1, 1, 5, 5);
 	set_range(&b, 1, 1);
 	damaged(&r, &b);
 	expect_problem(&r, 1, T1, ": offset ", "update index 5, outside",
@@ -311,7 +280,7 @@ static void test_block_damage(void **state)
 	(void)state;
 
 	good_stack();
-	build(&b, RT_HASH_SHA1, 1, 1, 1);
+	write_sample_table(&b, RT_HASH_SHA1, 1, 1, 1);
 	/* Aligned ref blocks at 256, 512 and 768: swap two of them. */
 	assert_int_equal(b.buf[256], 'r');
 	assert_int_equal(b.buf[512], 'r');
@@ -325,7 +294,7 @@ static void test_block_damage(void **state)
 	rt_verify_result_release(&r);
 
 	/* A block type byte changed: the section seems to end early. */
-	build(&b, RT_HASH_SHA1, 1, 1, 1);
+	write_sample_table(&b, RT_HASH_SHA1, 1, 1, 1);
 	b.buf[512] = 'x';
 	damaged(&r, &b);
 	expect_problem(&r, 2, T1 ": offset 512:", "no ref or index block",
@@ -334,7 +303,7 @@ static void test_block_damage(void **state)
 	rt_verify_result_release(&r);
 
 	/* A restart count of zero inside a block. */
-	build(&b, RT_HASH_SHA1, 1, 1, 1);
+	write_sample_table(&b, RT_HASH_SHA1, 1, 1, 1);
 	{
 		uint32_t len = rt_get_be24((uint8_t *)b.buf + 513);
 
@@ -354,7 +323,7 @@ static void test_index_position(void **state)
 	(void)state;
 
 	good_stack();
-	build(&b, RT_HASH_SHA1, 1, 1, 1);
+	write_sample_table(&b, RT_HASH_SHA1, 1, 1, 1);
 	/* The footer's ref index position (after the 24-byte header copy)
 	 * moved to a ref block; the CRC is fixed up. */
 	f = (uint8_t *)b.buf + b.len - 68;
@@ -377,7 +346,7 @@ static void test_log_damage(void **state)
 	(void)state;
 
 	good_stack();
-	build(&b, RT_HASH_SHA1, 1, 1, 1);
+	write_sample_table(&b, RT_HASH_SHA1, 1, 1, 1);
 	assert_int_equal(
 		rt_table_open_mem(&t, (uint8_t *)b.buf, b.len, T1, &err), 0);
 	log_off = t->log.offset;
@@ -405,7 +374,7 @@ static void test_hash(void **state)
 	rt_verify_result_release(&r);
 
 	/* No expected hash: the stack must agree with itself. */
-	build(&b, RT_HASH_SHA256, 2, 2, 2);
+	write_sample_table(&b, RT_HASH_SHA256, 2, 2, 2);
 	put(T2, b.buf, b.len);
 	verify(&r, 0);
 	expect_problem(&r, 1, T2, "hash is sha256", T1 " sha1", NULL);

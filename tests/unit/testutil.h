@@ -156,6 +156,38 @@ static inline int write_table(struct rt_buf *out,
 	return ret;
 }
 
+/*
+ * A sample table in `out` (replacing its content): 200 refs in blocks of
+ * 256 bytes (many ref blocks, a ref index, obj blocks) and 100 logs;
+ * update indexes min..max, records at `ui`.
+ */
+static inline void write_sample_table(struct rt_buf *out, enum rt_hash hash,
+				      uint64_t min, uint64_t max, uint64_t ui)
+{
+	struct rt_write_options o = { .block_size = 256, .hash_id = hash };
+	struct rt_ref_record refs[200];
+	struct rt_log_record logs[100];
+	struct rt_err err = { 0 };
+	char name[64];
+
+	for (int i = 0; i < 200; i++) {
+		snprintf(name, sizeof(name), "refs/heads/branch-%03d", i);
+		set_ref(&refs[i], name, ui, i % 7 ? RT_REF_VAL1 : RT_REF_VAL2,
+			(uint8_t)i);
+	}
+	for (int i = 0; i < 100; i++) {
+		snprintf(name, sizeof(name), "refs/heads/branch-%03d", i);
+		set_log(&logs[i], name, ui, RT_LOG_UPDATE, "update by push");
+	}
+	rt_buf_reset(out);
+	if (write_table(out, &o, min, max, refs, 200, logs, 100, &err))
+		fail_msg("write: %s", err.msg);
+	for (int i = 0; i < 200; i++)
+		ref_release(&refs[i]);
+	for (int i = 0; i < 100; i++)
+		log_release(&logs[i]);
+}
+
 static inline int rm_entry(const char *path, const struct stat *sb, int flag,
 			   struct FTW *f)
 {
