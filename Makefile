@@ -29,7 +29,7 @@ INIH_LIBS = $(shell $(PKG_CONFIG) --libs inih 2>/dev/null)
 CMOCKA_CFLAGS = $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
 CMOCKA_LIBS = $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 LIBGIT2_CFLAGS = $(shell $(PKG_CONFIG) --cflags libgit2 2>/dev/null)
-# Not linked: plugin/odb.c loads libgit2 with dlopen() only when reflog
+# Not linked: plugin/git/odb.c loads libgit2 with dlopen() only when reflog
 # expiry needs objects, so every other command (and the hook fast path)
 # starts without it. It needs the headers and the library's soname.
 LIBGIT2_SONAME = $(shell objdump -p \
@@ -48,7 +48,12 @@ ALL_LDFLAGS = $(LDFLAGS) $(SAN_FLAGS) -pthread
 LIB_SRC = $(wildcard lib/*.c)
 POLICY_SRC = $(wildcard policy/*.c)
 SCHED_SRC = $(wildcard scheduler/*.c)
-PLUGIN_SRC = $(wildcard plugin/*.c)
+# plugin/ in layers, each an archive of its own; only main.c is not in one.
+# Listed from the top down: a layer may call those after it, never before.
+PLUGIN_LAYERS = cli cmd hooks maint schedule git util
+PLUGIN_MAIN = plugin/cli/main.c
+PLUGIN_SRC = $(filter-out $(PLUGIN_MAIN),$(foreach l,$(PLUGIN_LAYERS),\
+	$(wildcard plugin/$(l)/*.c)))
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 TOOL_SRC = $(wildcard tests/tools/*.c)
 
@@ -56,6 +61,8 @@ LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
 POLICY_OBJ = $(POLICY_SRC:%.c=$(BUILD)/%.o)
 SCHED_OBJ = $(SCHED_SRC:%.c=$(BUILD)/%.o)
 PLUGIN_OBJ = $(PLUGIN_SRC:%.c=$(BUILD)/%.o)
+PLUGIN_MAIN_OBJ = $(PLUGIN_MAIN:%.c=$(BUILD)/%.o)
+PLUGIN_LIBS = $(foreach l,$(PLUGIN_LAYERS),$(BUILD)/plugin/lib$(l).a)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_BIN = $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tests/%)
 INTEGRATION = $(sort $(wildcard tests/integration/t*.sh))
@@ -97,18 +104,26 @@ $(LIBPOLICY): $(POLICY_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
+# One archive per plugin layer, from that folder's objects.
+define plugin_layer
+$(BUILD)/plugin/lib$(1).a: $(filter $(BUILD)/plugin/$(1)/%,$(PLUGIN_OBJ))
+	@rm -f $$@
+	$$(AR) rcs $$@ $$^
+endef
+$(foreach l,$(PLUGIN_LAYERS),$(eval $(call plugin_layer,$(l))))
+
 $(LIBSCHED): $(SCHED_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(BUILD)/plugin/odb.o: ALL_CFLAGS += $(LIBGIT2_CFLAGS) \
+$(BUILD)/plugin/git/odb.o: ALL_CFLAGS += $(LIBGIT2_CFLAGS) \
 	-DLIBGIT2_SONAME='"$(or $(LIBGIT2_SONAME),libgit2.so)"'
 
 # inih and zlib linked in statically: Git starts the hook three times per
 # ref update, and every shared library loaded costs each start (with only
 # libc left, the hook starts as fast as a no-op C program).
-$(PROGRAM): $(PLUGIN_OBJ) $(LIBSCHED) $(LIBPOLICY) $(LIBRT)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(PLUGIN_OBJ) $(LIBSCHED) $(LIBPOLICY) \
+$(PROGRAM): $(PLUGIN_MAIN_OBJ) $(PLUGIN_LIBS) $(LIBSCHED) $(LIBPOLICY) $(LIBRT)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(PLUGIN_MAIN_OBJ) $(PLUGIN_LIBS) $(LIBSCHED) $(LIBPOLICY) \
 		$(LIBRT) -Wl,-Bstatic $(INIH_LIBS) $(ZLIB_LIBS) -Wl,-Bdynamic -ldl
 
 $(UNIT_BIN): $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIBSCHED) \
@@ -188,7 +203,7 @@ uninstall:
 	rm -f $(DESTDIR)$(MANDIR)/git-reftable.1
 
 format:
-	clang-format -i $(wildcard lib/*.[ch] plugin/*.[ch] policy/*.[ch] \
+	clang-format -i $(wildcard lib/*.[ch] plugin/*/*.[ch] policy/*.[ch] \
 		scheduler/*.[ch] tests/unit/*.[ch] tests/tools/*.[ch] \
 		tests/fuzz/*.[ch])
 

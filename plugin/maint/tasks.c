@@ -1,7 +1,7 @@
 /*
  * tasks.c: cleaning and compacting one stack, for the commands and `run`.
  */
-#include "plugin/tasks.h"
+#include "plugin/maint/tasks.h"
 
 #include <string.h>
 

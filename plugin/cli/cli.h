@@ -7,7 +7,7 @@
 
 #include "lib/error.h"
 #include "lib/stack.h"
-#include "plugin/repo.h"
+#include "plugin/git/repo.h"
 #include "policy/policy.h"
 
 #include <stdio.h>

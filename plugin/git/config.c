@@ -2,8 +2,8 @@
  * config.c: reading Git configuration for the plugin.
  */
 #define _GNU_SOURCE
-#include "plugin/config.h"
-#include "plugin/repo.h"
+#include "plugin/git/config.h"
+#include "plugin/git/repo.h"
 
 #include <ctype.h>
 #include <stdio.h>

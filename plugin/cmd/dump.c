@@ -1,8 +1,8 @@
 /*
- * cmd_dump.c: `git reftable dump refs|logs`, the merged view as lib/ sees
+ * dump.c: `git reftable dump refs|logs`, the merged view as lib/ sees
  * it, in a stable text form that tests compare with Git's own output.
  */
-#include "plugin/cli.h"
+#include "plugin/cli/cli.h"
 
 #include <string.h>
 

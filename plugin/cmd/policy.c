@@ -1,11 +1,11 @@
 /*
- * cmd_policy.c: `git reftable policy check|show`, and finding the policy
+ * policy.c: `git reftable policy check|show`, and finding the policy
  * file in the order of DESIGN.md §5: --policy, git config reftable.policy,
  * $GIT_COMMON_DIR/reftable-policy.ini, $XDG_CONFIG_HOME/git-reftable/
  * policy.ini, /etc/git-reftable/policy.ini, then built-in defaults.
  */
 #define _GNU_SOURCE
-#include "plugin/cli.h"
+#include "plugin/cli/cli.h"
 #include "policy/policy.h"
 
 #include <errno.h>

@@ -1,16 +1,16 @@
 /*
- * cmd_run.c: `git reftable run`: what is due, by the scheduler's plan, and
+ * run.c: `git reftable run`: what is due, by the scheduler's plan, and
  * doing it. Every stack is looked at before anything changes, so a
  * malformed table stops the run before it touches any stack. The run
  * lock, the state file and the detached log live in $GIT_COMMON_DIR: one
  * run maintains every stack of the repository, worktrees' included.
  */
 #define _GNU_SOURCE
-#include "plugin/cli.h"
-#include "plugin/expire.h"
-#include "plugin/run.h"
-#include "plugin/snapshot.h"
-#include "plugin/tasks.h"
+#include "plugin/cli/cli.h"
+#include "plugin/maint/expire.h"
+#include "plugin/maint/run.h"
+#include "plugin/maint/snapshot.h"
+#include "plugin/maint/tasks.h"
 #include "scheduler/runlock.h"
 #include "scheduler/state.h"
 

@@ -1,7 +1,7 @@
 /*
  * reach.c: an object cache and reachability walks over it.
  */
-#include "plugin/reach.h"
+#include "plugin/git/reach.h"
 #include "lib/basics.h"
 #include "lib/error.h"
 

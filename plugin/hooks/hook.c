@@ -1,5 +1,5 @@
 /*
- * cmd_hook.c: `git reftable hook <event>`, what Git's hooks run.
+ * hook.c: `git reftable hook <event>`, what Git's hooks run.
  *
  * reference-transaction runs three times for every ref update, so its
  * path must cost almost nothing: it starts no process, reads the config
@@ -12,7 +12,7 @@
  * compaction the hook ran.
  */
 #define _GNU_SOURCE
-#include "plugin/cli.h"
+#include "plugin/cli/cli.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,5 +1,5 @@
 /*
- * schedule_backend.h: the hourly, daily and weekly entries of `git reftable
+ * backend.h: the hourly, daily and weekly entries of `git reftable
  * schedule`, kept in the user's crontab or as systemd user timers.
  *
  * Each backend owns a well-defined set of things and touches nothing else:

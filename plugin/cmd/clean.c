@@ -1,10 +1,10 @@
 /*
- * cmd_clean.c: `git reftable clean`: orphan tables, temp files and stale
+ * clean.c: `git reftable clean`: orphan tables, temp files and stale
  * locks in every stack of the repository.
  */
 #include "lib/clean.h"
-#include "plugin/cli.h"
-#include "plugin/tasks.h"
+#include "plugin/cli/cli.h"
+#include "plugin/maint/tasks.h"
 
 #include <stdlib.h>
 #include <string.h>

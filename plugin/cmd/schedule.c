@@ -1,5 +1,5 @@
 /*
- * cmd_schedule.c: `git reftable schedule start|stop|list`, and the
+ * schedule.c: `git reftable schedule start|stop|list`, and the
  * `run-registered` step that the schedule entries call.
  *
  * The repositories to maintain are the values of the multi-valued key
@@ -20,9 +20,9 @@
  * through the PATH recorded when the schedule was started.
  */
 #define _GNU_SOURCE
-#include "plugin/cli.h"
-#include "plugin/schedule_backend.h"
-#include "plugin/spawn.h"
+#include "plugin/cli/cli.h"
+#include "plugin/schedule/backend.h"
+#include "plugin/util/spawn.h"
 
 #include <errno.h>
 #include <libgen.h>

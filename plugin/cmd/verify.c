@@ -1,10 +1,10 @@
 /*
- * cmd_verify.c: `git reftable verify`: every stack of the repository
+ * verify.c: `git reftable verify`: every stack of the repository
  * checked by lib/verify, reported per table; exit 1 when anything is
  * wrong. Leftover files are notes and do not change the exit status.
  */
 #include "lib/verify.h"
-#include "plugin/cli.h"
+#include "plugin/cli/cli.h"
 
 #include <stdlib.h>
 #include <string.h>

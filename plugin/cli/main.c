@@ -2,7 +2,7 @@
  * main.c: `git reftable [-C <path>] <command> [options]`: global options and
  * dispatch to the commands.
  */
-#include "plugin/cli.h"
+#include "plugin/cli/cli.h"
 
 #include <errno.h>
 #include <string.h>

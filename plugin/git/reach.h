@@ -14,7 +14,7 @@
 #ifndef PLUGIN_REACH_H
 #define PLUGIN_REACH_H
 
-#include "plugin/odb.h"
+#include "plugin/git/odb.h"
 
 #include <stdbool.h>
 

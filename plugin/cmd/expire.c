@@ -1,9 +1,9 @@
 /*
- * cmd_expire.c: `git reftable expire`: reflog expiry by policy for the
+ * expire.c: `git reftable expire`: reflog expiry by policy for the
  * main stack and every linked worktree's stack, one added table each.
  */
-#include "plugin/cli.h"
-#include "plugin/expire.h"
+#include "plugin/cli/cli.h"
+#include "plugin/maint/expire.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -3,7 +3,7 @@
  * before anything heavier is loaded.
  */
 #define _GNU_SOURCE
-#include "plugin/repo.h"
+#include "plugin/git/repo.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -1,5 +1,5 @@
 /*
- * cmd_install.c: `git reftable install` and `uninstall`: wiring
+ * install.c: `git reftable install` and `uninstall`: wiring
  * `git reftable hook <event>` into a repository, and taking it out again
  * so that the repository's config and hooks directory are exactly as they
  * were.
@@ -12,8 +12,8 @@
  * first. Both are idempotent.
  */
 #define _GNU_SOURCE
-#include "plugin/cli.h"
-#include "plugin/spawn.h"
+#include "plugin/cli/cli.h"
+#include "plugin/util/spawn.h"
 
 #include <errno.h>
 #include <fcntl.h>

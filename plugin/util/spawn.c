@@ -2,9 +2,9 @@
  * spawn.c: running other programs and capturing what they print.
  */
 #define _GNU_SOURCE
-#include "plugin/spawn.h"
+#include "plugin/util/spawn.h"
 #include "lib/basics.h"
-#include "plugin/cli.h"
+#include "plugin/cli/cli.h"
 
 #include <errno.h>
 #include <fcntl.h>

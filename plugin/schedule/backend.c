@@ -1,12 +1,12 @@
 /*
- * schedule_backend.c: the crontab and systemd user timer backends of
+ * backend.c: the crontab and systemd user timer backends of
  * `git reftable schedule`.
  */
 #define _GNU_SOURCE
-#include "plugin/schedule_backend.h"
+#include "plugin/schedule/backend.h"
 #include "lib/basics.h"
-#include "plugin/cli.h"
-#include "plugin/spawn.h"
+#include "plugin/cli/cli.h"
+#include "plugin/util/spawn.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,7 +1,7 @@
 /*
  * snapshot.c: record counts, leftovers and the expiry estimate of a stack.
  */
-#include "plugin/snapshot.h"
+#include "plugin/maint/snapshot.h"
 #include "lib/logfilter.h"
 
 #include <stdlib.h>

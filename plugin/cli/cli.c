@@ -1,7 +1,7 @@
 /*
  * cli.c: messages, usage errors and small shared helpers of the commands.
  */
-#include "plugin/cli.h"
+#include "plugin/cli/cli.h"
 
 #include <errno.h>
 #include <stdarg.h>

@@ -2,7 +2,7 @@
  * odb.c: object reading through libgit2 (dlopen) or `git cat-file --batch`.
  */
 #define _GNU_SOURCE /* asprintf */
-#include "plugin/odb.h"
+#include "plugin/git/odb.h"
 #include "lib/basics.h"
 #include "lib/error.h"
 

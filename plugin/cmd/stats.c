@@ -1,10 +1,10 @@
 /*
- * cmd_stats.c: `git reftable stats`: per stack, every table with its size,
+ * stats.c: `git reftable stats`: per stack, every table with its size,
  * update-index range and record counts, the totals, and whether Git's
  * geometric rule asks for a compaction (and of which tables).
  */
-#include "plugin/cli.h"
-#include "plugin/snapshot.h"
+#include "plugin/cli/cli.h"
+#include "plugin/maint/snapshot.h"
 
 #include <stdlib.h>
 #include <string.h>

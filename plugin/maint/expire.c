@@ -17,10 +17,10 @@
  * newest N entries that survive the rules above.
  */
 #define _GNU_SOURCE /* asprintf */
-#include "plugin/expire.h"
+#include "plugin/maint/expire.h"
 #include "lib/expire.h"
-#include "plugin/cli.h"
-#include "plugin/reach.h"
+#include "plugin/cli/cli.h"
+#include "plugin/git/reach.h"
 
 #include <stdlib.h>
 #include <string.h>

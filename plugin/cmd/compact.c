@@ -1,10 +1,10 @@
 /*
- * cmd_compact.c: `git reftable compact [--auto|--all] [--dry-run]` on the
+ * compact.c: `git reftable compact [--auto|--all] [--dry-run]` on the
  * main stack and every linked worktree's stack.
  */
 #include "lib/compact.h"
-#include "plugin/cli.h"
-#include "plugin/tasks.h"
+#include "plugin/cli/cli.h"
+#include "plugin/maint/tasks.h"
 
 #include <string.h>
 

@@ -14,7 +14,7 @@
 #ifndef PLUGIN_REPO_H
 #define PLUGIN_REPO_H
 
-#include "plugin/config.h"
+#include "plugin/git/config.h"
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -8,7 +8,7 @@
 #define PLUGIN_EXPIRE_H
 
 #include "lib/compact.h"
-#include "plugin/repo.h"
+#include "plugin/git/repo.h"
 #include "policy/policy.h"
 
 #include <stdio.h>
