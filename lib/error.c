@@ -94,6 +94,11 @@ void rt_err_prefix(struct rt_err *err, const char *fmt, ...)
 	err->msg[sizeof(err->msg) - 1] = '\0';
 }
 
+int rt_err_oom(struct rt_err *err)
+{
+	return rt_err_set(err, RT_ERR_NOMEM, "out of memory");
+}
+
 void rt_err_clear(struct rt_err *err)
 {
 	if (!err)

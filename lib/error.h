@@ -58,6 +58,12 @@ int rt_err_errno(struct rt_err *err, int code, const char *fmt, ...)
 void rt_err_prefix(struct rt_err *err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/*
+ * The one out-of-memory report: sets RT_ERR_NOMEM with the message "out of
+ * memory" and returns RT_ERR_NOMEM. Needs no allocation of its own.
+ */
+int rt_err_oom(struct rt_err *err);
+
 void rt_err_clear(struct rt_err *err);
 
 #endif

@@ -289,3 +289,38 @@ void rt_tmpfile_delete(struct rt_tmpfile *t)
 		t->path = NULL;
 	}
 }
+
+int rt_file_replace(const char *path, const void *data, size_t len,
+		    mode_t mode, struct rt_err *err)
+{
+	struct rt_tmpfile t = RT_TMPFILE_INIT;
+	size_t n = strlen(path);
+	char *pattern = malloc(n + 8);
+	int ret;
+
+	if (!pattern)
+		return rt_err_oom(err);
+	memcpy(pattern, path, n);
+	memcpy(pattern + n, ".XXXXXX", 8);
+	if (!mode) {
+		mode_t mask = umask(0);
+
+		umask(mask);
+		mode = 0666 & ~mask;
+	}
+	ret = rt_tmpfile_create(&t, pattern, mode, err);
+	free(pattern);
+	if (ret)
+		return ret;
+	if (rt_write_all(t.fd, data, len) < 0)
+		ret = rt_err_errno(err, RT_ERR_IO, "cannot write %s", t.path);
+	if (!ret)
+		ret = rt_tmpfile_sync(&t, err);
+	if (!ret)
+		ret = rt_tmpfile_rename(&t, path, err);
+	if (ret) {
+		rt_tmpfile_delete(&t);
+		return ret;
+	}
+	return rt_fsync_parent(path, err);
+}

@@ -91,6 +91,17 @@ int rt_tmpfile_rename(struct rt_tmpfile *t, const char *dest,
 /* Remove the temp file if it still exists. */
 void rt_tmpfile_delete(struct rt_tmpfile *t);
 
+/*
+ * Replace the file at `path` with `data` so that a reader sees either the
+ * old content or all of the new, and a crash leaves one of the two: a temp
+ * file beside it (<path>.XXXXXX), written, fsynced, renamed over `path`,
+ * then the directory fsynced. A symlink at `path` is replaced by the new
+ * file, never written through. `mode` 0 means 0666 & ~umask. On error
+ * nothing is left behind and `path` is unchanged.
+ */
+int rt_file_replace(const char *path, const void *data, size_t len,
+		    mode_t mode, struct rt_err *err);
+
 /* fsync the directory containing `path`. */
 int rt_fsync_parent(const char *path, struct rt_err *err);
 
