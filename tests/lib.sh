@@ -93,18 +93,29 @@ refs_verify_clean() {
 # `stats --json`.
 json_table_sizes() {
 	git reftable stats --json >"$TEST_TMP/stats.json" || fail "git reftable stats --json failed"
-	# One stack object per '{"name":"<stack>",...' run; tables follow it.
-	sed 's/{"name":"/\n&/g' "$TEST_TMP/stats.json" |
-		awk -v stack="$1" '
-			/^\{"name":"[^"]*","path"/ { cur = $0; sub(/^\{"name":"/, "", cur); sub(/".*/, "", cur); next }
-			cur == stack && /^\{"name":"0x[^"]*","bytes":[0-9]/ {
-				s = $0; sub(/^\{"name":"[^"]*","bytes":/, "", s); sub(/[^0-9].*/, "", s); print s }'
+	jq -e --arg stack "$1" '[.stacks[] | select(.name == $stack)] | length == 1' \
+		"$TEST_TMP/stats.json" >/dev/null || fail "stats --json: no stack $1"
+	jq -r --arg stack "$1" '.stacks[] | select(.name == $stack) | .tables[].bytes' \
+		"$TEST_TMP/stats.json"
+}
+
+# jq -e filter $2 over the task $3 of stack "main" in the `run --json`
+# document $1 (the task object is `.`); fails, showing the document, when the
+# filter is not true.
+json_task_is() {
+	jq -e --arg t "$3" "[.stacks[] | select(.name == \"main\") | .tasks[] |
+		select(.task == \$t)] | length == 1 and (.[0] | $2)" "$1" >/dev/null || {
+		echo "JSON task $3 is not ($2):" >&2
+		cat "$1" >&2
+		return 1
+	}
 }
 
 # Git's geometric property over sizes on stdin (oldest first): every table
 # (size minus $1 bytes of header overhead) is at least twice the next newer.
 geometric_holds() {
 	awk -v o="$1" '{ s[NR] = $1 - o }
-		END { for (i = 2; i <= NR; i++) if (s[i - 1] < 2 * s[i]) { print "table " i - 1 " (" s[i - 1] ") < 2 x table " i " (" s[i] ")"; bad = 1 }
+		END { if (NR == 0) { print "no table sizes"; exit 1 }
+		      for (i = 2; i <= NR; i++) if (s[i - 1] < 2 * s[i]) { print "table " i - 1 " (" s[i - 1] ") < 2 x table " i " (" s[i] ")"; bad = 1 }
 		      exit bad }'
 }

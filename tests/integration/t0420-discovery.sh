@@ -67,8 +67,9 @@ test_bare() {
 	(cd bare.git && same_refs && expect_stacks main "$PWD/reftable")
 	# From a directory inside the bare repository, and with -C.
 	(cd bare.git/refs && expect_stacks main ../reftable)
-	expect_stacks main bare.git/reftable 2>/dev/null &&
-		fail "found a repository outside of one" || :
+	if expect_stacks main bare.git/reftable 2>/dev/null; then
+		fail "found a repository outside of one"
+	fi
 	git reftable -C bare.git compact --all >/dev/null
 	[ "$(ntables bare.git/reftable)" -eq 1 ] || fail "not compacted"
 	(cd bare.git && same_refs)

@@ -109,8 +109,9 @@ a_dry_run() {
 	# Also a plain dry run (every task) and one in JSON.
 	git reftable run --dry-run >/dev/null || fail "run --dry-run exited non-zero"
 	git reftable run --dry-run --json >"$TEST_TMP/dry.json" || fail "run --dry-run --json failed"
-	grep -q '"dry_run":true,"status":"ok"' "$TEST_TMP/dry.json" || fail "dry-run JSON header"
-	grep -q '"task":"compact","status":"due"' "$TEST_TMP/dry.json" || fail "dry-run JSON: compact not due"
+	jq -e '.dry_run == true and .status == "ok"' "$TEST_TMP/dry.json" >/dev/null ||
+		fail "dry-run JSON header"
+	json_task_is "$TEST_TMP/dry.json" '.status == "due"' compact || fail "dry-run JSON: compact not due"
 	tree_state .git >"$TEST_TMP/a.tree.after"
 	expect_same "$TEST_TMP/a.tree.before" "$TEST_TMP/a.tree.after"
 }
@@ -122,16 +123,24 @@ a_run_auto() {
 	cat "$TEST_TMP/run.json"
 	# One JSON document on one line: an object with the stable fields.
 	[ "$(wc -l <"$TEST_TMP/run.json")" -eq 1 ] || fail "--json printed more than one line"
-	grep -q '^{"git_dir":".*","trigger":"auto","dry_run":false,"status":"ok","stacks":\[{"name":"main",.*\]}$' \
-		"$TEST_TMP/run.json" || fail "unexpected JSON document"
-	grep -Eq '"task":"compact","status":"done","reason":"geometric rule violated[^"]*","result":"compacted tables [^"]*","duration_ms":[0-9]+,"bytes_rewritten":[1-9][0-9]*,"tables_before":[0-9]+,"tables_after":[0-9]+\}' \
-		"$TEST_TMP/run.json" || fail "no done compaction with its figures"
-	grep -q '{"name":"a-wt",' "$TEST_TMP/run.json" || fail "no report for the worktree's stack"
-	[ "$(grep -o '"task":"compact","status":"done"' "$TEST_TMP/run.json" | wc -l)" -eq 2 ] ||
-		fail "expected both stacks compacted"
+	jq -e '(keys_unsorted | .[0:5]) == ["git_dir", "trigger", "dry_run", "status", "stacks"] and
+		(.git_dir | type) == "string" and .trigger == "auto" and .dry_run == false and
+		.status == "ok" and .stacks[0].name == "main"' "$TEST_TMP/run.json" >/dev/null ||
+		fail "unexpected JSON document"
+	json_task_is "$TEST_TMP/run.json" '.status == "done" and
+		(.reason | startswith("geometric rule violated")) and
+		(.result | startswith("compacted tables ")) and
+		(.duration_ms | type) == "number" and .bytes_rewritten > 0 and
+		(.tables_before | type) == "number" and (.tables_after | type) == "number"' compact ||
+		fail "no done compaction with its figures"
+	jq -e '[.stacks[].name] | index("a-wt") != null' "$TEST_TMP/run.json" >/dev/null ||
+		fail "no report for the worktree's stack"
+	[ "$(jq '[.stacks[].tasks[] | select(.task == "compact" and .status == "done")] | length' \
+		"$TEST_TMP/run.json")" -eq 2 ] || fail "expected both stacks compacted"
 	json_table_sizes main | geometric_holds $overhead || fail "main: not geometric after run --auto"
 	json_table_sizes a-wt | geometric_holds $overhead || fail "worktree: not geometric after run --auto"
-	git reftable stats --json | grep -q '"compaction":{"due":true' && fail "stats still says compaction is due"
+	git reftable stats --json | jq -e 'all(.stacks[]; .compaction.due == false)' >/dev/null ||
+		fail "stats still says compaction is due"
 	git_view "$TEST_TMP/a.after"
 	(cd ../a-wt && git_view "$TEST_TMP/a-wt.after")
 	for f in refs loglist reflogs; do
@@ -195,8 +204,8 @@ b_run_lock_held() {
 	[ ! -s "$TEST_TMP/out" ] || fail "a busy run printed a report"
 	timeout 10 git reftable run --auto --json >"$TEST_TMP/out" 2>/dev/null 9>&- || rc=$?
 	[ "$rc" -eq 0 ] || fail "run --json with the lock held exited $rc"
-	grep -q '"status":"busy","reason":"another git reftable run' "$TEST_TMP/out" ||
-		fail "JSON of a busy run: $(cat "$TEST_TMP/out")"
+	jq -e '.status == "busy" and (.reason | startswith("another git reftable run"))' \
+		"$TEST_TMP/out" >/dev/null || fail "JSON of a busy run: $(cat "$TEST_TMP/out")"
 	exec 9>&-
 	expect_same "$TEST_TMP/list.before" .git/reftable/tables.list
 	[ ! -e .git/reftable-maintenance.state ] || fail "a busy run wrote the state file"
@@ -234,8 +243,9 @@ b_stack_busy() {
 	rm -f .git/reftable/tables.list.lock
 	cat "$TEST_TMP/out" "$TEST_TMP/err"
 	[ "$rc" -eq 0 ] || fail "a busy stack made run exit $rc"
-	grep -q '"task":"compact","status":"busy","reason":"geometric rule violated[^"]*","result":"busy: ' \
-		"$TEST_TMP/out" || fail "compaction not reported busy"
+	json_task_is "$TEST_TMP/out" '.status == "busy" and
+		(.reason | startswith("geometric rule violated")) and (.result | startswith("busy: "))' \
+		compact || fail "compaction not reported busy"
 	expect_same "$TEST_TMP/list.before" .git/reftable/tables.list
 	grep -A2 -x '\[compact\]' .git/reftable-maintenance.state | grep -qx 'outcome = busy' ||
 		fail "the state file does not say busy"
@@ -251,9 +261,10 @@ b_budget() {
 	n0=$(wc -l <.git/reftable/tables.list)
 	git reftable run --auto --json >"$TEST_TMP/out" || fail "run 1 failed"
 	cat "$TEST_TMP/out"
-	grep -q '"task":"compact","status":"done","reason":"geometric rule violated[^"]*exceed the budget left (1.0 KiB): compacting tables [0-9]*-[0-9]* ([0-9]* tables, [^)]*) now, the rest in later runs"' \
-		"$TEST_TMP/out" || fail "run 1: no partial compaction"
-	bytes=$(sed 's/.*"task":"compact"[^}]*"bytes_rewritten":\([0-9]*\).*/\1/' "$TEST_TMP/out")
+	json_task_is "$TEST_TMP/out" '.status == "done" and (.reason | test(
+		"^geometric rule violated.*exceed the budget left \\(1\\.0 KiB\\): compacting tables [0-9]+-[0-9]+ \\([0-9]+ tables, [^)]*\\) now, the rest in later runs$"))' \
+		compact || fail "run 1: no partial compaction"
+	bytes=$(jq '.stacks[0].tasks[] | select(.task == "compact") | .bytes_rewritten' "$TEST_TMP/out")
 	[ "$bytes" -gt 0 ] && [ "$bytes" -le 1024 ] || fail "run 1 rewrote $bytes bytes"
 	n1=$(wc -l <.git/reftable/tables.list)
 	[ "$n1" -lt "$n0" ] || fail "run 1: $n0 tables before, $n1 after"
@@ -330,8 +341,9 @@ d_expire() {
 	git reftable run --auto --json >"$TEST_TMP/out" || fail "run --auto failed"
 	cat "$TEST_TMP/out"
 	[ "$(wc -l <"$TEST_TMP/out")" -eq 1 ] || fail "more than the JSON document on stdout"
-	grep -Eq '"task":"expire","status":"done","reason":"about 15[12] reflog entries are past expiry \(threshold 100\)","result":"expired 15[12] of 15[12] entries' \
-		"$TEST_TMP/out" || fail "expiry not done"
+	json_task_is "$TEST_TMP/out" '.status == "done" and
+		(.reason | test("^about 15[12] reflog entries are past expiry \\(threshold 100\\)$")) and
+		(.result | test("^expired 15[12] of 15[12] entries"))' expire || fail "expiry not done"
 	# Every entry was expired; the reflogs still exist (placeholders).
 	[ -z "$(git reflog show refs/heads/old-7)" ] || fail "old-7 still has entries"
 	git reflog exists refs/heads/old-7 || fail "old-7's reflog is gone"
@@ -353,11 +365,16 @@ d_whole_with_expiry() {
 	git for-each-ref >"$TEST_TMP/d2.refs.before"
 	git reftable run --auto --json >"$TEST_TMP/out" || fail "run --auto failed"
 	cat "$TEST_TMP/out"
-	grep -q '"task":"expire","status":"done","reason":"[^"]*the whole-stack compaction drops the expired entries","result":"expired 12 of 12 entries' \
-		"$TEST_TMP/out" || fail "expiry not folded into the compaction"
-	grep -Eq '"task":"compact","status":"done","reason":"deletion records are [0-9]+% of all records[^"]*whole stack[^"]*","result":"[^"]*","duration_ms":[0-9]+,"bytes_rewritten":[1-9][0-9]*,"tables_before":3,"tables_after":1\}' \
-		"$TEST_TMP/out" || fail "no whole-stack compaction"
-	git reftable stats --json | grep -q '"totals":{"refs":12,"logs":12,"ref_tombstones":0,"log_tombstones":0}' ||
+	json_task_is "$TEST_TMP/out" '.status == "done" and
+		(.reason | endswith("the whole-stack compaction drops the expired entries")) and
+		(.result | startswith("expired 12 of 12 entries"))' expire ||
+		fail "expiry not folded into the compaction"
+	json_task_is "$TEST_TMP/out" '.status == "done" and
+		(.reason | test("^deletion records are [0-9]+% of all records.*whole stack")) and
+		(.duration_ms | type) == "number" and .bytes_rewritten > 0 and
+		.tables_before == 3 and .tables_after == 1' compact || fail "no whole-stack compaction"
+	git reftable stats --json | jq -e '.stacks[0].totals ==
+		{"refs": 12, "logs": 12, "ref_tombstones": 0, "log_tombstones": 0}' >/dev/null ||
 		fail "deletions or expired entries left: $(git reftable stats)"
 	git for-each-ref >"$TEST_TMP/d2.refs.after"
 	expect_same "$TEST_TMP/d2.refs.before" "$TEST_TMP/d2.refs.after"
