@@ -139,21 +139,6 @@ void policy_release(struct policy *p)
 	memset(p, 0, sizeof(*p));
 }
 
-const char *policy_freq_name(enum policy_freq f)
-{
-	switch (f) {
-	case POLICY_HOURLY:
-		return "hourly";
-	case POLICY_DAILY:
-		return "daily";
-	case POLICY_WEEKLY:
-		return "weekly";
-	case POLICY_NEVER:
-		break;
-	}
-	return "never";
-}
-
 static struct policy_rule *add_rule(struct policy_rule **rules, size_t *n,
 				    const char *pattern, size_t len)
 {
@@ -390,19 +375,6 @@ static void bad_value(struct parse *ps, const char *key, const char *value,
 		  ps->file, ps->line, value, key, why);
 }
 
-static int parse_freq(const char *v, enum policy_freq *out)
-{
-	static const enum policy_freq all[] = { POLICY_NEVER, POLICY_HOURLY,
-						POLICY_DAILY, POLICY_WEEKLY };
-
-	for (size_t i = 0; i < 4; i++)
-		if (!strcasecmp(v, policy_freq_name(all[i]))) {
-			*out = all[i];
-			return 0;
-		}
-	return -1;
-}
-
 /* Parse a duration into `dst`; on success note it was set, and where. */
 static void set_duration(struct parse *ps, const char *v,
 			 struct policy_duration *dst, bool *set,
@@ -554,7 +526,7 @@ static bool set_key(struct parse *ps, const char *key, const char *v)
 		} else {
 			return false;
 		}
-		if (parse_freq(v, &f))
+		if (policy_freq_parse(v, &f))
 			why = "hourly, daily, weekly or never";
 		else {
 			*dst = f;

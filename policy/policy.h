@@ -12,13 +12,6 @@
 
 #include <stddef.h>
 
-enum policy_freq {
-	POLICY_NEVER,
-	POLICY_HOURLY,
-	POLICY_DAILY,
-	POLICY_WEEKLY,
-};
-
 /* Where a value came from: "default", "<file>:<line>", "git config <key>". */
 struct policy_src {
 	char text[320];
@@ -128,7 +121,5 @@ struct policy_resolved {
  */
 void policy_resolve(const struct policy *p, const char *refname,
 		    struct policy_resolved *out);
-
-const char *policy_freq_name(enum policy_freq f);
 
 #endif
