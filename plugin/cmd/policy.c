@@ -6,9 +6,10 @@
  */
 #define _GNU_SOURCE
 #include "plugin/cli/cli.h"
-#include "policy/policy.h"
+#include "policy/schema.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -169,8 +170,8 @@ static int check(struct command *cmd, const char *file)
 	if (!nerr)
 		printf("%s: valid (%zu rule section%s, %zu protect "
 		       "pattern%s)\n",
-		       path, p.nrules, p.nrules == 1 ? "" : "s", p.nprotect,
-		       p.nprotect == 1 ? "" : "s");
+		       path, p.nrules, p.nrules == 1 ? "" : "s", p.protect.n,
+		       p.protect.n == 1 ? "" : "s");
 	policy_errors_release(&errs);
 	policy_release(&p);
 	free(text);
@@ -178,77 +179,84 @@ static int check(struct command *cmd, const char *file)
 	return nerr ? EXIT_ERROR : EXIT_OK;
 }
 
-static void line_dur(const char *key, const struct policy_duration *d,
-		     const char *src)
+/* One setting: "<key> = <value><TAB>; <source>". */
+static void line(const char *key, const char *value,
+		 const struct policy_src *src)
 {
-	char buf[64];
+	char where[PATH_MAX + 64];
 
-	policy_format_duration(d, buf, sizeof(buf));
-	printf("%s = %s\t; %s\n", key, buf, src);
+	policy_src_format(src, where, sizeof(where));
+	printf("%s = %s\t; %s\n", key, value, where);
 }
 
-static void line_u(const char *key, unsigned long long v, const char *src)
+static void line_key(const struct policy_key *k, const void *base,
+		     const struct policy_src *src)
 {
-	printf("%s = %llu\t; %s\n", key, v, src);
+	char value[64];
+
+	policy_key_format(k, base, value, sizeof(value));
+	line(k->name, value, src);
 }
 
-static void line_s(const char *key, const char *v, const char *src)
-{
-	printf("%s = %s\t; %s\n", key, v, src);
-}
-
+/* A rule as a section of its own: the values it sets. */
 static void show_rule(const char *kind, const struct policy_rule *r)
 {
 	printf("[%s \"%s\"]\n", kind, r->pattern);
-	if (r->has_expire)
-		line_dur("expire", &r->expire, r->src_expire.text);
-	if (r->has_unreachable)
-		line_dur("expire-unreachable", &r->expire_unreachable,
-			 r->src_unreachable.text);
-	if (r->has_max_entries)
-		line_u("max-entries", r->max_entries, r->src_max_entries.text);
-	if (r->has_protect)
-		line_s("protect", r->protect ? "true" : "false",
-		       r->src_protect.text);
+	for (size_t i = 0; i < policy_nkeys; i++)
+		if (policy_keys[i].rule && r->src[i].where)
+			line_key(&policy_keys[i], r, &r->src[i]);
 }
 
+/*
+ * Every section in the schema's order; the rules (the policy's, then
+ * Git's gc.<pattern> entries as [git "<pattern>"]) where the schema has
+ * the rule section.
+ */
 static void show_all(const struct policy *p)
 {
-	char ratio[32];
+	const struct policy_key *prev = NULL;
 
-	printf("[compaction]\n");
-	line_u("geometric-factor", p->geometric_factor,
-	       p->src_geometric_factor.text);
-	line_u("max-tables", p->max_tables, p->src_max_tables.text);
-	snprintf(ratio, sizeof(ratio), "%g", p->tombstone_ratio);
-	line_s("tombstone-ratio", ratio, p->src_tombstone_ratio.text);
-	line_s("background", p->background ? "true" : "false",
-	       p->src_background.text);
-	line_u("max-bytes-per-run", p->max_bytes_per_run,
-	       p->src_max_bytes_per_run.text);
-	printf("[reflog]\n");
-	line_dur("expire", &p->expire, p->src_expire.text);
-	line_dur("expire-unreachable", &p->expire_unreachable,
-		 p->src_expire_unreachable.text);
-	line_u("max-entries", p->max_entries, p->src_max_entries.text);
-	for (size_t i = 0; i < p->nprotect; i++)
-		line_s("protect", p->protect[i], p->src_protect[i].text);
-	for (size_t i = 0; i < p->nrules; i++)
-		show_rule("reflog", &p->rules[i]);
-	for (size_t i = 0; i < p->ngit_rules; i++)
-		show_rule("git", &p->git_rules[i]);
-	printf("[orphans]\n");
-	line_dur("grace", &p->grace, p->src_grace.text);
-	line_dur("stale-lock", &p->stale_lock, p->src_stale_lock.text);
-	line_s("remove-stale-locks", p->remove_stale_locks ? "true" : "false",
-	       p->src_remove_stale_locks.text);
-	printf("[schedule]\n");
-	line_s("compact", policy_freq_name(p->sched_compact),
-	       p->src_sched_compact.text);
-	line_s("expire", policy_freq_name(p->sched_expire),
-	       p->src_sched_expire.text);
-	line_s("clean", policy_freq_name(p->sched_clean),
-	       p->src_sched_clean.text);
+	for (size_t i = 0; i < policy_nkeys; i++) {
+		const struct policy_key *k = &policy_keys[i];
+		bool first = !prev || prev->rule != k->rule ||
+			     strcmp(prev->section, k->section);
+
+		prev = k;
+		if (k->rule) {
+			for (size_t j = 0; first && j < p->nrules; j++)
+				show_rule(k->section, &p->rules[j]);
+			for (size_t j = 0; first && j < p->ngit_rules; j++)
+				show_rule("git", &p->git_rules[j]);
+			continue;
+		}
+		if (first)
+			printf("[%s]\n", k->section);
+		if (k->type == POLICY_T_PATTERNS) {
+			const struct policy_patterns *l =
+				(const void *)((const char *)p + k->offset);
+
+			for (size_t j = 0; j < l->n; j++)
+				line(k->name, l->v[j].pattern, &l->v[j].src);
+		} else {
+			line_key(k, p, &p->src[i]);
+		}
+	}
+}
+
+static void show_ref(const struct policy *p, const char *ref)
+{
+	struct policy_resolved r;
+	char buf[64];
+
+	policy_resolve(p, ref, &r);
+	printf("# ref %s\n", ref);
+	policy_format_duration(&r.expire, buf, sizeof(buf));
+	line("expire", buf, &r.src_expire);
+	policy_format_duration(&r.expire_unreachable, buf, sizeof(buf));
+	line("expire-unreachable", buf, &r.src_expire_unreachable);
+	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)r.max_entries);
+	line("max-entries", buf, &r.src_max_entries);
+	line("protect", r.protect ? "true" : "false", &r.src_protect);
 }
 
 static int show(const char *ref)
@@ -275,15 +283,7 @@ static int show(const char *ref)
 	}
 	printf("# policy: %s\n", path ? path : "none (built-in defaults)");
 	if (ref) {
-		struct policy_resolved r;
-
-		policy_resolve(&p, ref, &r);
-		printf("# ref %s\n", ref);
-		line_dur("expire", &r.expire, r.src_expire);
-		line_dur("expire-unreachable", &r.expire_unreachable,
-			 r.src_expire_unreachable);
-		line_u("max-entries", r.max_entries, r.src_max_entries);
-		line_s("protect", r.protect ? "true" : "false", r.src_protect);
+		show_ref(&p, ref);
 	} else {
 		show_all(&p);
 	}
