@@ -1,180 +1,81 @@
 /*
- * policy.c: `git reftable policy check|show`, and finding the policy
- * file in the order of DESIGN.md §5: --policy, git config reftable.policy,
- * $GIT_COMMON_DIR/reftable-policy.ini, $XDG_CONFIG_HOME/git-reftable/
- * policy.ini, /etc/git-reftable/policy.ini, then built-in defaults.
+ * policy.c: `git reftable policy check|show`, and loading the policy
+ * for the other commands with every error printed.
  */
-#define _GNU_SOURCE
 #include "plugin/cli/cli.h"
+#include "plugin/maint/policy_file.h"
 #include "policy/schema.h"
 
-#include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 /* Set by the global option --policy (main.c). */
 const char *policy_option;
 
-static bool readable_file(const char *path)
+static void print_errors(struct policy_errors *errs)
 {
-	struct stat st;
-
-	return !stat(path, &st) && S_ISREG(st.st_mode);
+	for (size_t i = 0; i < errs->n; i++)
+		fprintf(stderr, "%s\n", errs->msg[i]);
+	policy_errors_release(errs);
 }
 
-/* The policy file to use, or NULL for the built-in defaults. */
-char *policy_find(const struct repo *repo)
-{
-	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
-	const char *v;
-	char *path = NULL;
-
-	if (policy_option)
-		return strdup(policy_option);
-	if (repo && (v = config_get(&repo->cfg, "reftable.policy")))
-		return strdup(v);
-	if (repo &&
-	    asprintf(&path, "%s/reftable-policy.ini", repo->common_dir) >= 0) {
-		if (readable_file(path))
-			return path;
-		free(path);
-		path = NULL;
-	}
-	if (xdg && *xdg) {
-		if (asprintf(&path, "%s/git-reftable/policy.ini", xdg) < 0)
-			path = NULL;
-	} else if (home && asprintf(&path, "%s/.config/git-reftable/policy.ini",
-				    home) < 0) {
-		path = NULL;
-	}
-	if (path && readable_file(path))
-		return path;
-	free(path);
-	if (readable_file("/etc/git-reftable/policy.ini"))
-		return strdup("/etc/git-reftable/policy.ini");
-	return NULL;
-}
-
-static char *read_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	size_t cap = 0;
-
-	*len = 0;
-	if (!f)
-		return NULL;
-	for (;;) {
-		size_t n;
-
-		if (*len + 4096 > cap) {
-			char *p = realloc(buf, cap = cap * 2 + 8192);
-
-			if (!p) {
-				free(buf);
-				fclose(f);
-				return NULL;
-			}
-			buf = p;
-		}
-		n = fread(buf + *len, 1, cap - *len - 1, f);
-		*len += n;
-		if (n == 0)
-			break;
-	}
-	buf[*len] = '\0';
-	fclose(f);
-	return buf;
-}
-
-int policy_load_errs(struct policy *p, const struct repo *repo,
-		     const char *path, struct policy_errors *errs)
-{
-	int nerr = 0;
-
-	policy_init(p);
-	if (path) {
-		size_t len;
-		char *text = read_file(path, &len);
-
-		if (!text)
-			return -1;
-		nerr = policy_parse(p, text, len, path, errs);
-		free(text);
-	}
-	if (repo) {
-		struct policy_kv *kv = calloc(repo->cfg.n + 1, sizeof(*kv));
-
-		for (size_t i = 0; kv && i < repo->cfg.n; i++) {
-			kv[i].key = repo->cfg.entries[i].key;
-			kv[i].value = repo->cfg.entries[i].value;
-		}
-		if (kv)
-			nerr += policy_apply_git_config(p, kv, repo->cfg.n,
-							errs);
-		free(kv);
-	}
-	return nerr;
-}
-
-int policy_load(struct policy *p, const struct repo *repo, const char *path)
+int open_policy(struct policy *p, const struct repo *repo, char **path)
 {
 	struct policy_errors errs = { 0 };
-	int nerr = policy_load_errs(p, repo, path, &errs);
-
-	if (nerr < 0)
-		error("cannot read policy file %s: %s", path, strerror(errno));
-	for (size_t i = 0; i < errs.n; i++)
-		fprintf(stderr, "%s\n", errs.msg[i]);
-	policy_errors_release(&errs);
-	return nerr;
-}
-
-static int check(struct command *cmd, const char *file)
-{
-	struct policy_errors errs = { 0 };
-	struct policy p;
-	struct repo repo;
-	bool have_repo = false;
-	char *path = NULL, *text;
-	size_t len;
+	struct rt_err err = { 0 };
 	int nerr;
 
-	(void)cmd;
+	if (policy_file_find(repo, policy_option, path, &err)) {
+		policy_init(p);
+		error("%s", err.msg);
+		return -1;
+	}
+	nerr = policy_file_load(p, repo, *path, &errs, &err);
+	if (nerr < 0)
+		error("%s", err.msg);
+	print_errors(&errs);
+	return nerr < 0 ? -1 : nerr;
+}
+
+static int check(const char *file)
+{
+	struct policy_errors errs = { 0 };
+	struct rt_err err = { 0 };
+	struct policy p;
+	struct repo repo;
+	char *path = NULL;
+	int nerr;
+
 	if (file) {
-		path = strdup(file);
+		nerr = policy_file_find(NULL, file, &path, &err);
 	} else {
 		char msg[256];
+		bool have_repo = !repo_discover(&repo, msg, sizeof(msg));
 
-		have_repo = !repo_discover(&repo, msg, sizeof(msg));
-		path = policy_find(have_repo ? &repo : NULL);
+		nerr = policy_file_find(have_repo ? &repo : NULL, policy_option,
+					&path, &err);
 		if (have_repo)
 			repo_release(&repo);
-		if (!path) {
+		if (!nerr && !path) {
 			printf("no policy file; built-in defaults apply\n");
 			return EXIT_OK;
 		}
 	}
-	text = read_file(path, &len);
-	if (!text) {
-		error("cannot read policy file %s: %s", path, strerror(errno));
-		free(path);
-		return EXIT_ERROR;
-	}
-	policy_init(&p);
-	nerr = policy_parse(&p, text, len, path, &errs);
-	for (size_t i = 0; i < errs.n; i++)
-		fprintf(stderr, "%s\n", errs.msg[i]);
+	/* The file alone: Git's configuration is not part of it. */
+	if (!nerr)
+		nerr = policy_file_load(&p, NULL, path, &errs, &err);
+	else
+		policy_init(&p);
+	if (nerr < 0)
+		error("%s", err.msg);
+	print_errors(&errs);
 	if (!nerr)
 		printf("%s: valid (%zu rule section%s, %zu protect "
 		       "pattern%s)\n",
 		       path, p.nrules, p.nrules == 1 ? "" : "s", p.protect.n,
 		       p.protect.n == 1 ? "" : "s");
-	policy_errors_release(&errs);
 	policy_release(&p);
-	free(text);
 	free(path);
 	return nerr ? EXIT_ERROR : EXIT_OK;
 }
@@ -265,33 +166,29 @@ static int show(const char *ref)
 	struct repo repo;
 	char msg[256], *path;
 	bool have_repo;
-	int nerr;
+	int nerr, ret = EXIT_OK;
 
 	have_repo = !repo_discover(&repo, msg, sizeof(msg));
-	path = policy_find(have_repo ? &repo : NULL);
-	nerr = policy_load(&p, have_repo ? &repo : NULL, path);
+	nerr = open_policy(&p, have_repo ? &repo : NULL, &path);
 	if (nerr) {
 		if (nerr > 0)
 			error("the policy has %d error%s (listed above); fix "
 			      "them first",
 			      nerr, nerr == 1 ? "" : "s");
-		policy_release(&p);
-		free(path);
-		if (have_repo)
-			repo_release(&repo);
-		return EXIT_ERROR;
-	}
-	printf("# policy: %s\n", path ? path : "none (built-in defaults)");
-	if (ref) {
-		show_ref(&p, ref);
+		ret = EXIT_ERROR;
 	} else {
-		show_all(&p);
+		printf("# policy: %s\n",
+		       path ? path : "none (built-in defaults)");
+		if (ref)
+			show_ref(&p, ref);
+		else
+			show_all(&p);
 	}
 	policy_release(&p);
 	free(path);
 	if (have_repo)
 		repo_release(&repo);
-	return EXIT_OK;
+	return ret;
 }
 
 int cmd_policy(struct command *cmd, int argc, char **argv)
@@ -305,7 +202,7 @@ int cmd_policy(struct command *cmd, int argc, char **argv)
 	if (!strcmp(argv[1], "check")) {
 		if (argc > 3)
 			return usage_error(cmd, "check takes at most one file");
-		return check(cmd, argc == 3 ? argv[2] : NULL);
+		return check(argc == 3 ? argv[2] : NULL);
 	}
 	if (!strcmp(argv[1], "show")) {
 		if (argc == 2)
