@@ -1,5 +1,5 @@
 /*
- * policy.c: `git reftable policy check|show`, and loading the policy
+ * policy.c: `git reftable policy check|show|keys`, and loading the policy
  * for the other commands with every error printed.
  */
 #include "plugin/cli/cli.h"
@@ -191,6 +191,71 @@ static int show(const char *ref)
 	return ret;
 }
 
+/* What a value of `k` may be, for the table of keys. */
+static void describe(const struct policy_key *k, char *buf, size_t size)
+{
+	static const char *const types[] = {
+		[POLICY_T_SIZE] = "size (`64k`, `256MB`, `1GiB`)",
+		[POLICY_T_RATIO] = "number, 0 to 1",
+		[POLICY_T_BOOL] = "boolean",
+		[POLICY_T_DURATION] = "duration",
+		[POLICY_T_FREQ] = "`hourly`, `daily`, `weekly` or `never`",
+		[POLICY_T_PATTERNS] = "ref pattern; may repeat",
+	};
+	int n;
+
+	if (k->type == POLICY_T_UINT)
+		n = snprintf(buf, size, "whole number, %llu to %llu",
+			     (unsigned long long)k->min,
+			     (unsigned long long)k->max);
+	else
+		n = snprintf(buf, size, "%s", types[k->type]);
+	if (k->zero && n >= 0 && (size_t)n < size)
+		snprintf(buf + n, size - n, "; 0: %s", k->zero);
+}
+
+/* One cell of a Markdown table row, after its '|'. */
+static void cell(const char *fmt, const char *s)
+{
+	if (*s) {
+		putchar(' ');
+		printf(fmt, s);
+	}
+	printf(" |");
+}
+
+/* Every key as a Markdown table, as README.md's "Policy" section has it. */
+static int keys(void)
+{
+	const struct policy_key *prev = NULL;
+
+	printf("| section | key | value | default | if unset, from Git | "
+	       "what it does |\n|---|---|---|---|---|---|\n");
+	for (size_t i = 0; i < policy_nkeys; i++) {
+		const struct policy_key *k = &policy_keys[i];
+		bool first = !prev || prev->rule != k->rule ||
+			     strcmp(prev->section, k->section);
+		char value[128], section[64] = "";
+
+		if (first)
+			snprintf(section, sizeof(section), "[%s%s]", k->section,
+				 k->rule ? " \"<pattern>\"" : "");
+		describe(k, value, sizeof(value));
+		putchar('|');
+		cell("`%s`", section);
+		cell("`%s`", k->name);
+		cell("%s", value);
+		cell("%s", k->def			? k->def :
+			   k->type == POLICY_T_PATTERNS ? "none" :
+							  "");
+		cell("`%s`", k->git ? k->git : "");
+		cell("%s", k->about);
+		putchar('\n');
+		prev = k;
+	}
+	return EXIT_OK;
+}
+
 int cmd_policy(struct command *cmd, int argc, char **argv)
 {
 	const char *v;
@@ -198,7 +263,7 @@ int cmd_policy(struct command *cmd, int argc, char **argv)
 	if (wants_help(cmd, argc, argv))
 		return EXIT_OK;
 	if (argc < 2)
-		return usage_error(cmd, "say 'check' or 'show'");
+		return usage_error(cmd, "say 'check', 'show' or 'keys'");
 	if (!strcmp(argv[1], "check")) {
 		if (argc > 3)
 			return usage_error(cmd, "check takes at most one file");
@@ -210,6 +275,12 @@ int cmd_policy(struct command *cmd, int argc, char **argv)
 		if (argc == 3 && (v = skip_prefix(argv[2], "--ref=")) && *v)
 			return show(v);
 		return usage_error(cmd, "unexpected argument '%s'", argv[2]);
+	}
+	if (!strcmp(argv[1], "keys")) {
+		if (argc > 2)
+			return usage_error(cmd, "unexpected argument '%s'",
+					   argv[2]);
+		return keys();
 	}
 	return usage_error(cmd, "unknown policy command '%s'", argv[1]);
 }
