@@ -133,6 +133,10 @@ $(UNIT_BIN): $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIBSCHED) \
 
 $(BUILD)/tests/unit/%.o: ALL_CFLAGS += $(CMOCKA_CFLAGS) -D_GNU_SOURCE
 
+# test_policy_oom makes chosen allocations fail: it wraps the allocator.
+$(BUILD)/tests/test_policy_oom: ALL_LDFLAGS += -Wl,--wrap=malloc,--wrap=calloc \
+	-Wl,--wrap=realloc,--wrap=strdup,--wrap=strndup
+
 $(TOOL_BIN): $(BUILD)/tests/%: $(BUILD)/tests/tools/%.o $(LIBRT)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBRT) $(ZLIB_LIBS)
 

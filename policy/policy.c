@@ -1,5 +1,6 @@
 /*
- * policy.c: the policy file (on inih), Git-config fallback, resolution.
+ * policy.c: a policy file (on inih) into struct policy, key by key as the
+ * schema (schema.c) says; defaults, and what the policy owns.
  *
  * inih splits lines into section, key and value. Debian builds it without
  * line numbers and with indented lines continuing the previous value, so
@@ -9,7 +10,8 @@
  * an error with its line, and reaches inih as a blank line.
  */
 #define _GNU_SOURCE
-#include "policy/policy.h"
+#include "policy/internal.h"
+#include "policy/schema.h"
 
 #include <ctype.h>
 #include <ini.h>
@@ -19,19 +21,9 @@
 #include <string.h>
 #include <strings.h>
 
-enum section {
-	SEC_NONE,
-	SEC_INVALID, /* reported once; its keys are ignored */
-	SEC_COMPACTION,
-	SEC_REFLOG,
-	SEC_RULE,
-	SEC_ORPHANS,
-	SEC_SCHEDULE,
-};
-
 /* Keys set so far, with their section, to report repeats. */
 struct seen {
-	enum section sec;
+	const char *sec;
 	char key[32];
 	unsigned line;
 };
@@ -39,15 +31,21 @@ struct seen {
 struct parse {
 	struct policy *p;
 	struct policy_errors *errs;
-	const char *file;
+	const char *file; /* as given, for messages */
+	const char *name; /* the policy's copy, for sources */
 	const char *text, *end, *pos;
 	unsigned line;
 	int nerr;
-	enum section sec;
-	struct policy_rule *rule; /* for SEC_RULE */
+	/*
+	 * The current section as the schema names it; NULL before the first
+	 * header, and after a bad one (reported once; its keys are ignored).
+	 */
+	const char *sec;
+	bool bad_sec;
+	struct policy_rule *rule; /* in [<sec> "<pattern>"] */
 	struct seen seen[64];
 	size_t nseen;
-	/* Keys of [compaction]/[reflog]/... across repeated sections. */
+	/* Keys of the plain sections, across repeated sections. */
 	struct seen global_seen[64];
 	size_t nglobal;
 };
@@ -61,10 +59,7 @@ void policy_errors_release(struct policy_errors *errs)
 	errs->n = 0;
 }
 
-static void add_error(struct policy_errors *errs, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void add_error(struct policy_errors *errs, const char *fmt, ...)
+void policy_errors_add(struct policy_errors *errs, const char *fmt, ...)
 {
 	char **grown = realloc(errs->msg, (errs->n + 1) * sizeof(*grown));
 	va_list ap;
@@ -81,80 +76,90 @@ static void add_error(struct policy_errors *errs, const char *fmt, ...)
 		errs->msg[errs->n++] = msg;
 }
 
-static void src_default(struct policy_src *s)
+/* One error at the current line: "<file>:<line>: <what>". */
+static void fail(struct parse *ps, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void fail(struct parse *ps, const char *fmt, ...)
 {
-	snprintf(s->text, sizeof(s->text), "default");
+	va_list ap;
+	char *what;
+
+	ps->nerr++;
+	va_start(ap, fmt);
+	if (vasprintf(&what, fmt, ap) < 0)
+		what = NULL;
+	va_end(ap);
+	policy_errors_add(ps->errs, "%s:%u: %s", ps->file, ps->line,
+			  what ? what : "out of memory");
+	free(what);
 }
 
-static void src_line(struct parse *ps, struct policy_src *s)
+const char *policy_intern(struct policy *p, const char *s, size_t len)
 {
-	snprintf(s->text, sizeof(s->text), "%s:%u", ps->file, ps->line);
+	char **grown, *copy;
+
+	for (size_t i = 0; i < p->nnames; i++)
+		if (strlen(p->names[i]) == len && !memcmp(p->names[i], s, len))
+			return p->names[i];
+	grown = realloc(p->names, (p->nnames + 1) * sizeof(*grown));
+	if (!grown)
+		return NULL;
+	p->names = grown;
+	if (!(copy = strndup(s, len)))
+		return NULL;
+	return p->names[p->nnames++] = copy;
 }
 
 void policy_init(struct policy *p)
 {
+	char why[128];
+
 	memset(p, 0, sizeof(*p));
-	p->geometric_factor = 2;
-	p->max_tables = 64;
-	p->tombstone_ratio = 0.3;
-	p->background = true;
-	p->expire.seconds = 90 * 86400;
-	p->expire_unreachable.seconds = 30 * 86400;
-	p->grace.seconds = 3600;
-	p->stale_lock.seconds = 3600;
-	p->sched_compact = POLICY_HOURLY;
-	p->sched_expire = POLICY_DAILY;
-	p->sched_clean = POLICY_WEEKLY;
-	src_default(&p->src_geometric_factor);
-	src_default(&p->src_max_tables);
-	src_default(&p->src_tombstone_ratio);
-	src_default(&p->src_background);
-	src_default(&p->src_max_bytes_per_run);
-	src_default(&p->src_expire);
-	src_default(&p->src_expire_unreachable);
-	src_default(&p->src_max_entries);
-	src_default(&p->src_grace);
-	src_default(&p->src_stale_lock);
-	src_default(&p->src_remove_stale_locks);
-	src_default(&p->src_sched_compact);
-	src_default(&p->src_sched_expire);
-	src_default(&p->src_sched_clean);
+	/* Every default parses: test_policy_schema checks each one. */
+	for (size_t i = 0; i < policy_nkeys; i++)
+		if (!policy_keys[i].rule && policy_keys[i].def)
+			policy_key_set(&policy_keys[i], p, policy_keys[i].def,
+				       why, sizeof(why));
+}
+
+/* Free the values of `base` (a policy, or a rule) that own memory. */
+static void release_values(void *base, bool rule)
+{
+	for (size_t i = 0; i < policy_nkeys; i++) {
+		const struct policy_key *k = &policy_keys[i];
+		struct policy_patterns *l;
+
+		if (k->rule != rule || k->type != POLICY_T_PATTERNS)
+			continue;
+		l = (struct policy_patterns *)((char *)base + k->offset);
+		for (size_t j = 0; j < l->n; j++)
+			free(l->v[j].pattern);
+		free(l->v);
+	}
 }
 
 static void release_rules(struct policy_rule *rules, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
+		release_values(&rules[i], true);
 		free(rules[i].pattern);
+	}
 	free(rules);
 }
 
 void policy_release(struct policy *p)
 {
-	for (size_t i = 0; i < p->nprotect; i++)
-		free(p->protect[i]);
-	free(p->protect);
-	free(p->src_protect);
+	release_values(p, false);
 	release_rules(p->rules, p->nrules);
 	release_rules(p->git_rules, p->ngit_rules);
+	for (size_t i = 0; i < p->nnames; i++)
+		free(p->names[i]);
+	free(p->names);
 	memset(p, 0, sizeof(*p));
 }
 
-const char *policy_freq_name(enum policy_freq f)
-{
-	switch (f) {
-	case POLICY_HOURLY:
-		return "hourly";
-	case POLICY_DAILY:
-		return "daily";
-	case POLICY_WEEKLY:
-		return "weekly";
-	case POLICY_NEVER:
-		break;
-	}
-	return "never";
-}
-
-static struct policy_rule *add_rule(struct policy_rule **rules, size_t *n,
+struct policy_rule *policy_rule_add(struct policy_rule **rules, size_t *n,
 				    const char *pattern, size_t len)
 {
 	struct policy_rule *grown = realloc(*rules, (*n + 1) * sizeof(*grown));
@@ -172,53 +177,88 @@ static struct policy_rule *add_rule(struct policy_rule **rules, size_t *n,
 	return r;
 }
 
-/* Parse a section header line ("[name]" or [reflog "pattern"]). */
+/* The schema's name of section `s` (`len` bytes), or NULL. */
+static const char *find_section(const char *s, size_t len, bool rule)
+{
+	for (size_t i = 0; i < policy_nkeys; i++)
+		if (policy_keys[i].rule == rule &&
+		    strlen(policy_keys[i].section) == len &&
+		    !strncasecmp(s, policy_keys[i].section, len))
+			return policy_keys[i].section;
+	return NULL;
+}
+
+/* "[compaction], [reflog], [reflog \"<pattern>\"], ...", from the schema. */
+static void list_sections(char *buf, size_t size)
+{
+	const struct policy_key *prev = NULL;
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < policy_nkeys && len < size; i++) {
+		const struct policy_key *k = &policy_keys[i];
+
+		if (prev && prev->rule == k->rule &&
+		    !strcmp(prev->section, k->section))
+			continue;
+		len += snprintf(buf + len, size - len, "%s[%s%s]",
+				prev ? ", " : "", k->section,
+				k->rule ? " \"<pattern>\"" : "");
+		prev = k;
+	}
+}
+
+/* "geometric-factor, max-tables, ...": the keys of the current section. */
+static void list_keys(const struct parse *ps, char *buf, size_t size)
+{
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < policy_nkeys && len < size; i++) {
+		const struct policy_key *k = &policy_keys[i];
+
+		if (k->rule == (ps->rule != NULL) &&
+		    !strcmp(k->section, ps->sec))
+			len += snprintf(buf + len, size - len, "%s%s",
+					len ? ", " : "", k->name);
+	}
+}
+
+/* Parse a section header line ("[name]" or [name "pattern"]). */
 static void section_header(struct parse *ps, const char *s, size_t len)
 {
-	static const struct {
-		const char *name;
-		enum section sec;
-	} plain[] = {
-		{ "compaction", SEC_COMPACTION },
-		{ "reflog", SEC_REFLOG },
-		{ "orphans", SEC_ORPHANS },
-		{ "schedule", SEC_SCHEDULE },
-	};
 	const char *close = memchr(s, ']', len), *q1, *q2, *rest;
+	char names[256];
 	size_t n;
 
 	ps->nseen = 0;
 	ps->rule = NULL;
-	ps->sec = SEC_INVALID;
+	ps->sec = NULL;
+	ps->bad_sec = true;
 	/* After ']' only an inline comment may follow (as inih allows). */
 	rest = close ? close + 1 : s + len;
 	while (rest < s + len && (*rest == ' ' || *rest == '\t'))
 		rest++;
 	if (!close || (rest < s + len && (*rest != ';' || rest == close + 1))) {
-		ps->nerr++;
-		add_error(ps->errs,
-			  "%s:%u: cannot parse '%.*s'; expected [section], "
-			  "key = value, or a comment",
-			  ps->file, ps->line, (int)len, s);
+		fail(ps,
+		     "cannot parse '%.*s'; expected [section], key = value, "
+		     "or a comment",
+		     (int)len, s);
 		return;
 	}
 	q1 = memchr(s, '"', close - s);
 	if (!q1) {
-		n = close - s - 1;
-		for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++)
-			if (n == strlen(plain[i].name) &&
-			    !strncasecmp(s + 1, plain[i].name, n)) {
-				ps->sec = plain[i].sec;
-				return;
-			}
-		goto unknown;
+		if (!(ps->sec = find_section(s + 1, close - s - 1, false)))
+			goto unknown;
+		ps->bad_sec = false;
+		return;
 	}
-	/* [reflog "<pattern>"] */
+	/* [<name> "<pattern>"] */
 	q2 = memchr(q1 + 1, '"', close - q1 - 1);
 	n = q1 - s - 1;
 	while (n && s[n] == ' ')
 		n--;
-	if (!q2 || q2 != close - 1 || n != 6 || strncasecmp(s + 1, "reflog", 6))
+	if (!q2 || q2 != close - 1 || !(ps->sec = find_section(s + 1, n, true)))
 		goto unknown;
 	{
 		char pat[256];
@@ -227,37 +267,33 @@ static void section_header(struct parse *ps, const char *s, size_t len)
 
 		snprintf(pat, sizeof(pat), "%.*s", (int)plen, q1 + 1);
 		if (plen >= sizeof(pat) || policy_check_pattern(pat, &why)) {
-			ps->nerr++;
-			add_error(ps->errs,
-				  "%s:%u: bad pattern '%s' in [reflog \"%s\"]; "
-				  "expected %s",
-				  ps->file, ps->line, pat, pat, why);
+			fail(ps, "bad pattern '%s' in [%s \"%s\"]; expected %s",
+			     pat, ps->sec, pat, why);
 			return;
 		}
 		for (size_t i = 0; i < ps->p->nrules; i++)
 			if (!strcmp(ps->p->rules[i].pattern, pat)) {
-				ps->nerr++;
-				add_error(
-					ps->errs,
-					"%s:%u: [reflog \"%s\"] appears again "
-					"(first at line %u); merge the two",
-					ps->file, ps->line, pat,
-					ps->p->rules[i].line);
+				fail(ps,
+				     "[%s \"%s\"] appears again (first at line "
+				     "%u); merge the two",
+				     ps->sec, pat, ps->p->rules[i].line);
 				return;
 			}
-		ps->rule = add_rule(&ps->p->rules, &ps->p->nrules, pat, plen);
-		if (!ps->rule)
+		ps->rule = policy_rule_add(&ps->p->rules, &ps->p->nrules, pat,
+					   plen);
+		if (!ps->rule) {
+			/* Its keys are ignored: the error stops the policy. */
+			fail(ps, "out of memory");
 			return;
+		}
 		ps->rule->line = ps->line;
-		ps->sec = SEC_RULE;
+		ps->bad_sec = false;
 	}
 	return;
 unknown:
-	ps->nerr++;
-	add_error(ps->errs,
-		  "%s:%u: unknown section %.*s; sections are [compaction], "
-		  "[reflog], [reflog \"<pattern>\"], [orphans], [schedule]",
-		  ps->file, ps->line, (int)len, s);
+	ps->sec = NULL;
+	list_sections(names, sizeof(names));
+	fail(ps, "unknown section %.*s; sections are %s", (int)len, s, names);
 }
 
 /*
@@ -280,11 +316,8 @@ static bool classify(struct parse *ps, const char *s, size_t len)
 	if (lead == len || s[lead] == ';' || s[lead] == '#')
 		return false;
 	if (lead) {
-		ps->nerr++;
-		add_error(ps->errs,
-			  "%s:%u: indented line continues the previous value; "
-			  "remove the indentation",
-			  ps->file, ps->line);
+		fail(ps, "indented line continues the previous value; remove "
+			 "the indentation");
 		return false;
 	}
 	if (s[0] == '[') {
@@ -292,25 +325,19 @@ static bool classify(struct parse *ps, const char *s, size_t len)
 		return true;
 	}
 	if (!memchr(s, '=', len)) {
-		ps->nerr++;
-		add_error(ps->errs,
-			  "%s:%u: cannot parse '%.*s'; expected [section], "
-			  "key = value, or a comment",
-			  ps->file, ps->line, (int)len, s);
+		fail(ps,
+		     "cannot parse '%.*s'; expected [section], key = value, "
+		     "or a comment",
+		     (int)len, s);
 		return false;
 	}
-	if (ps->sec == SEC_NONE) {
-		ps->nerr++;
-		add_error(ps->errs,
-			  "%s:%u: '%.*s' outside any section; put it under a "
-			  "[section]",
-			  ps->file, ps->line,
-			  (int)(strcspn(s, "= \t") < len ? strcspn(s, "= \t") :
-							   len),
-			  s);
+	if (!ps->sec && !ps->bad_sec) {
+		fail(ps, "'%.*s' outside any section; put it under a [section]",
+		     (int)(strcspn(s, "= \t") < len ? strcspn(s, "= \t") : len),
+		     s);
 		return false;
 	}
-	return ps->sec != SEC_INVALID;
+	return !ps->bad_sec;
 }
 
 static bool is_comment(const char *s, size_t len)
@@ -343,10 +370,7 @@ static char *reader(char *str, int num, void *stream)
 		str[0] = '\n';
 		str[1] = '\0';
 	} else if (len + 2 > (size_t)num) {
-		ps->nerr++;
-		add_error(ps->errs,
-			  "%s:%u: line longer than %d characters; shorten it",
-			  ps->file, ps->line, num - 2);
+		fail(ps, "line longer than %d characters; shorten it", num - 2);
 		str[0] = '\n';
 		str[1] = '\0';
 	} else if (!classify(ps, ps->pos, len)) {
@@ -367,11 +391,10 @@ static bool repeated(struct parse *ps, struct seen *seen, size_t *n,
 {
 	for (size_t i = 0; i < *n; i++)
 		if (seen[i].sec == ps->sec && !strcmp(seen[i].key, key)) {
-			ps->nerr++;
-			add_error(ps->errs,
-				  "%s:%u: %s set again (first at line %u); set "
-				  "each key once",
-				  ps->file, ps->line, key, seen[i].line);
+			fail(ps,
+			     "%s set again (first at line %u); set each "
+			     "key once",
+			     key, seen[i].line);
 			return true;
 		}
 	if (*n < 64) {
@@ -382,242 +405,75 @@ static bool repeated(struct parse *ps, struct seen *seen, size_t *n,
 	return false;
 }
 
-static void bad_value(struct parse *ps, const char *key, const char *value,
-		      const char *why)
+static int add_pattern(struct policy_patterns *l, const char *value,
+		       struct policy_src src)
 {
-	ps->nerr++;
-	add_error(ps->errs, "%s:%u: bad value '%s' for %s; expected %s",
-		  ps->file, ps->line, value, key, why);
+	struct policy_pattern *grown =
+		realloc(l->v, (l->n + 1) * sizeof(*grown));
+
+	if (!grown)
+		return -1;
+	l->v = grown;
+	if (!(grown[l->n].pattern = strdup(value)))
+		return -1;
+	grown[l->n++].src = src;
+	return 0;
 }
 
-static int parse_freq(const char *v, enum policy_freq *out)
+/* Set key `k` of the current section to `value`, with its source. */
+static void set_key(struct parse *ps, const struct policy_key *k,
+		    const char *value)
 {
-	static const enum policy_freq all[] = { POLICY_NEVER, POLICY_HOURLY,
-						POLICY_DAILY, POLICY_WEEKLY };
+	size_t i = policy_key_index(k);
+	void *base = ps->rule ? (void *)ps->rule : (void *)ps->p;
+	struct policy_src *src = ps->rule ? &ps->rule->src[i] : &ps->p->src[i];
+	const struct policy_src here = { ps->name, ps->line };
+	char why[128];
 
-	for (size_t i = 0; i < 4; i++)
-		if (!strcasecmp(v, policy_freq_name(all[i]))) {
-			*out = all[i];
-			return 0;
-		}
-	return -1;
-}
-
-/* Parse a duration into `dst`; on success note it was set, and where. */
-static void set_duration(struct parse *ps, const char *v,
-			 struct policy_duration *dst, bool *set,
-			 struct policy_src *src, const char **why)
-{
-	if (policy_parse_duration(v, dst, why))
-		return;
-	if (set)
-		*set = true;
-	src_line(ps, src);
-}
-
-static void set_max_entries(struct parse *ps, const char *v, uint64_t *dst,
-			    bool *set, struct policy_src *src, const char **why)
-{
-	uint64_t n;
-
-	if (policy_parse_uint(v, 0, UINT32_MAX, &n, why)) {
-		*why = "a whole number from 0 (no cap) to 4294967295";
+	if (policy_key_set(k, base, value, why, sizeof(why))) {
+		fail(ps, "bad value '%s' for %s; expected %s", value, k->name,
+		     why);
 		return;
 	}
-	*dst = n;
-	if (set)
-		*set = true;
-	src_line(ps, src);
-}
-
-/* The keys of each section and how to set them. */
-static bool set_key(struct parse *ps, const char *key, const char *v)
-{
-	struct policy *p = ps->p;
-	struct policy_rule *r = ps->rule;
-	const char *why = NULL;
-	uint64_t n;
-	bool b;
-
-	switch (ps->sec) {
-	case SEC_COMPACTION:
-		if (!strcmp(key, "geometric-factor")) {
-			if (policy_parse_uint(v, 2, 256, &n, &why))
-				why = "a whole number from 2 to 256";
-			else {
-				p->geometric_factor = (unsigned)n;
-				p->file_set_geometric_factor = true;
-				src_line(ps, &p->src_geometric_factor);
-			}
-		} else if (!strcmp(key, "max-tables")) {
-			if (policy_parse_uint(v, 1, 1000000, &n, &why))
-				why = "a whole number from 1 to 1000000";
-			else {
-				p->max_tables = n;
-				src_line(ps, &p->src_max_tables);
-			}
-		} else if (!strcmp(key, "tombstone-ratio")) {
-			if (!policy_parse_ratio(v, &p->tombstone_ratio, &why))
-				src_line(ps, &p->src_tombstone_ratio);
-		} else if (!strcmp(key, "background")) {
-			if (!policy_parse_bool(v, &p->background, &why))
-				src_line(ps, &p->src_background);
-		} else if (!strcmp(key, "max-bytes-per-run")) {
-			if (!policy_parse_size(v, &p->max_bytes_per_run, &why))
-				src_line(ps, &p->src_max_bytes_per_run);
-		} else {
-			return false;
-		}
-		break;
-	case SEC_REFLOG:
-		if (!strcmp(key, "expire")) {
-			set_duration(ps, v, &p->expire, &p->file_set_expire,
-				     &p->src_expire, &why);
-		} else if (!strcmp(key, "expire-unreachable")) {
-			set_duration(ps, v, &p->expire_unreachable,
-				     &p->file_set_expire_unreachable,
-				     &p->src_expire_unreachable, &why);
-		} else if (!strcmp(key, "max-entries")) {
-			set_max_entries(ps, v, &p->max_entries, NULL,
-					&p->src_max_entries, &why);
-		} else if (!strcmp(key, "protect")) {
-			char **pat;
-			struct policy_src *src;
-
-			if (policy_check_pattern(v, &why))
-				break;
-			pat = realloc(p->protect,
-				      (p->nprotect + 1) * sizeof(*pat));
-			if (pat)
-				p->protect = pat;
-			src = realloc(p->src_protect,
-				      (p->nprotect + 1) * sizeof(*src));
-			if (src)
-				p->src_protect = src;
-			if (pat && src && (pat[p->nprotect] = strdup(v))) {
-				src_line(ps, &src[p->nprotect]);
-				p->nprotect++;
-			}
-		} else {
-			return false;
-		}
-		break;
-	case SEC_RULE:
-		if (!strcmp(key, "expire")) {
-			set_duration(ps, v, &r->expire, &r->has_expire,
-				     &r->src_expire, &why);
-		} else if (!strcmp(key, "expire-unreachable")) {
-			set_duration(ps, v, &r->expire_unreachable,
-				     &r->has_unreachable, &r->src_unreachable,
-				     &why);
-		} else if (!strcmp(key, "max-entries")) {
-			set_max_entries(ps, v, &r->max_entries,
-					&r->has_max_entries,
-					&r->src_max_entries, &why);
-		} else if (!strcmp(key, "protect")) {
-			if (!policy_parse_bool(v, &b, &why)) {
-				r->protect = b;
-				r->has_protect = true;
-				src_line(ps, &r->src_protect);
-			}
-		} else {
-			return false;
-		}
-		break;
-	case SEC_ORPHANS:
-		if (!strcmp(key, "grace")) {
-			set_duration(ps, v, &p->grace, NULL, &p->src_grace,
-				     &why);
-		} else if (!strcmp(key, "stale-lock")) {
-			set_duration(ps, v, &p->stale_lock, NULL,
-				     &p->src_stale_lock, &why);
-		} else if (!strcmp(key, "remove-stale-locks")) {
-			if (!policy_parse_bool(v, &p->remove_stale_locks, &why))
-				src_line(ps, &p->src_remove_stale_locks);
-		} else {
-			return false;
-		}
-		break;
-	case SEC_SCHEDULE: {
-		enum policy_freq f, *dst;
-		struct policy_src *src;
-
-		if (!strcmp(key, "compact")) {
-			dst = &p->sched_compact;
-			src = &p->src_sched_compact;
-		} else if (!strcmp(key, "expire")) {
-			dst = &p->sched_expire;
-			src = &p->src_sched_expire;
-		} else if (!strcmp(key, "clean")) {
-			dst = &p->sched_clean;
-			src = &p->src_sched_clean;
-		} else {
-			return false;
-		}
-		if (parse_freq(v, &f))
-			why = "hourly, daily, weekly or never";
-		else {
-			*dst = f;
-			src_line(ps, src);
-		}
-		break;
-	}
-	default:
-		return true;
-	}
-	if (why)
-		bad_value(ps, key, v, why);
-	return true;
-}
-
-static const char *section_keys(enum section sec)
-{
-	switch (sec) {
-	case SEC_COMPACTION:
-		return "geometric-factor, max-tables, tombstone-ratio, "
-		       "background, max-bytes-per-run";
-	case SEC_REFLOG:
-		return "expire, expire-unreachable, max-entries, protect";
-	case SEC_RULE:
-		return "expire, expire-unreachable, max-entries, protect";
-	case SEC_ORPHANS:
-		return "grace, stale-lock, remove-stale-locks";
-	case SEC_SCHEDULE:
-		return "compact, expire, clean";
-	default:
-		return "";
-	}
+	if (k->type != POLICY_T_PATTERNS)
+		*src = here;
+	else if (add_pattern(
+			 (struct policy_patterns *)((char *)base + k->offset),
+			 value, here))
+		/* A pattern not stored would not protect: never quietly. */
+		fail(ps, "out of memory");
 }
 
 static int handler(void *user, const char *section, const char *name,
 		   const char *value)
 {
 	struct parse *ps = user;
-	char key[32];
+	const struct policy_key *k;
+	char key[32], keys[256];
 	size_t i;
 
-	if (ps->sec == SEC_NONE || ps->sec == SEC_INVALID)
+	if (!ps->sec || ps->bad_sec)
 		return 1;
 	for (i = 0; name[i] && i < sizeof(key) - 1; i++)
 		key[i] = (char)tolower((unsigned char)name[i]);
 	key[i] = '\0';
-	/* protect may repeat in [reflog]; every other key is set once. */
+	k = policy_key_find(ps->sec, ps->rule != NULL, key);
 	/*
-	 * A rule's keys are checked within its section; the others across
-	 * repeated sections of the same name. protect may repeat in [reflog].
+	 * Keys taking a list may repeat; every other key is set once: a
+	 * rule's within its section, the others across repeated sections
+	 * of the same name.
 	 */
-	if (!(ps->sec == SEC_REFLOG && !strcmp(key, "protect")) &&
-	    (ps->sec == SEC_RULE ?
-		     repeated(ps, ps->seen, &ps->nseen, key) :
-		     repeated(ps, ps->global_seen, &ps->nglobal, key)))
+	if (!(k && k->type == POLICY_T_PATTERNS) &&
+	    (ps->rule ? repeated(ps, ps->seen, &ps->nseen, key) :
+			repeated(ps, ps->global_seen, &ps->nglobal, key)))
 		return 1;
-	if (!set_key(ps, key, value)) {
-		ps->nerr++;
-		add_error(ps->errs,
-			  "%s:%u: unknown key '%s' in [%s]; keys there: %s",
-			  ps->file, ps->line, name, section,
-			  section_keys(ps->sec));
+	if (!k) {
+		list_keys(ps, keys, sizeof(keys));
+		fail(ps, "unknown key '%s' in [%s]; keys there: %s", name,
+		     section, keys);
+		return 1;
 	}
+	set_key(ps, k, value);
 	return 1;
 }
 
@@ -633,7 +489,12 @@ int policy_parse(struct policy *p, const char *text, size_t len,
 		.pos = text,
 	};
 
+	if (!(ps.name = policy_intern(p, filename, strlen(filename)))) {
+		policy_errors_add(errs, "%s: out of memory", filename);
+		return 1;
+	}
 	/* Every error goes to errs; inih's own count is not needed. */
-	ini_parse_stream(reader, &ps, handler, &ps);
+	if (ini_parse_stream(reader, &ps, handler, &ps) == -2)
+		fail(&ps, "out of memory");
 	return ps.nerr;
 }

@@ -254,3 +254,31 @@ uint64_t policy_duration_cutoff(const struct policy_duration *d, uint64_t now)
 		return 0;
 	return d->seconds < now ? now - d->seconds : 0;
 }
+
+const char *policy_freq_name(enum policy_freq f)
+{
+	switch (f) {
+	case POLICY_HOURLY:
+		return "hourly";
+	case POLICY_DAILY:
+		return "daily";
+	case POLICY_WEEKLY:
+		return "weekly";
+	case POLICY_NEVER:
+		break;
+	}
+	return "never";
+}
+
+int policy_freq_parse(const char *s, enum policy_freq *out)
+{
+	static const enum policy_freq all[] = { POLICY_NEVER, POLICY_HOURLY,
+						POLICY_DAILY, POLICY_WEEKLY };
+
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		if (!strcasecmp(s, policy_freq_name(all[i]))) {
+			*out = all[i];
+			return 0;
+		}
+	return -1;
+}

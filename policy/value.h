@@ -1,8 +1,8 @@
 /*
  * value.h: the typed values of a policy file, parsed from the forms people
  * write: durations ("90 days", "2.weeks", "12h", "never", "now"), sizes
- * ("256MB"), booleans, ratios, and ref patterns matched as Git matches
- * gc.<pattern>.reflogExpire.
+ * ("256MB"), booleans, ratios, frequencies ("hourly"), and ref patterns
+ * matched as Git matches gc.<pattern>.reflogExpire.
  *
  * Each parser returns 0, or -1 with `why` set to a message that says what
  * is accepted, for the caller to put after "<file>:<line>: ".
@@ -48,5 +48,21 @@ int policy_parse_ratio(const char *s, double *out, const char **why);
  */
 int policy_check_pattern(const char *s, const char **why);
 bool policy_pattern_match(const char *pattern, const char *refname);
+
+/* How often a scheduled task runs. */
+enum policy_freq {
+	POLICY_NEVER,
+	POLICY_HOURLY,
+	POLICY_DAILY,
+	POLICY_WEEKLY,
+};
+
+/* "never", "hourly", "daily", "weekly": a static string. */
+const char *policy_freq_name(enum policy_freq f);
+/*
+ * One of the names policy_freq_name() gives, in any case; 0, or -1 (and
+ * `out` untouched) for anything else.
+ */
+int policy_freq_parse(const char *s, enum policy_freq *out);
 
 #endif

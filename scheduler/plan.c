@@ -471,10 +471,12 @@ static bool policy_keeps_all(const struct policy *p)
 		for (size_t i = 0; i < counts[k]; i++) {
 			const struct policy_rule *r = &sets[k][i];
 
-			if ((r->has_expire && !r->expire.never) ||
-			    (r->has_unreachable &&
+			if ((policy_rule_sets(r, &r->expire) &&
+			     !r->expire.never) ||
+			    (policy_rule_sets(r, &r->expire_unreachable) &&
 			     !r->expire_unreachable.never) ||
-			    (r->has_max_entries && r->max_entries))
+			    (policy_rule_sets(r, &r->max_entries) &&
+			     r->max_entries))
 				return false;
 		}
 	return true;

@@ -53,21 +53,19 @@ const char *skip_prefix(const char *arg, const char *prefix);
 /* "90", "90s", "15m", "12h", "3d", "2w": seconds; -1 on error. */
 int parse_age(const char *s, uint64_t *seconds);
 
-/* The global option --policy <file>, or NULL. */
+/*
+ * The global option --policy <file>, or NULL. Commands pass it down
+ * (policy_file_find()); nothing below them reads it.
+ */
 extern const char *policy_option;
-/* The policy file this repository uses (DESIGN.md §5), or NULL. */
-char *policy_find(const struct repo *repo);
 /*
- * Defaults, then the file at `path` (may be NULL), then Git's config.
- * Prints every error; returns their number, or -1 if unreadable.
+ * The policy of `repo` (may be NULL): the file policy_file_find() finds
+ * (--policy first), then Git's config. Prints every error. `*path` is the
+ * file used, or NULL for none; the caller frees it and releases `p`
+ * (also after an error). Returns the number of errors in the policy, or
+ * -1 when the file cannot be read or memory runs out.
  */
-int policy_load(struct policy *p, const struct repo *repo, const char *path);
-/*
- * The same, printing nothing: messages are appended to `errs`; -1 (errno
- * set) when the file cannot be read.
- */
-int policy_load_errs(struct policy *p, const struct repo *repo,
-		     const char *path, struct policy_errors *errs);
+int open_policy(struct policy *p, const struct repo *repo, char **path);
 
 /*
  * Compact one stack: the geometric segment (best effort), or with `all`

@@ -117,15 +117,19 @@ static struct command commands[] = {
 	  "the task is 'busy' (exit 0; try later). When each task last ran is\n"
 	  "kept in $GIT_COMMON_DIR/reftable-maintenance.state.\n" },
 	{ "policy", cmd_policy,
-	  "policy (check [<file>] | show [--ref=<refname>])",
-	  "Check a policy file, or show the effective policy.\n\n"
+	  "policy (check [<file>] | show [--ref=<refname>] | keys)",
+	  "Check a policy file, show the effective policy, or list its\n"
+	  "keys.\n\n"
 	  "  check [<file>]       list every error as <file>:<line>: <what is\n"
 	  "                       wrong>; <what is accepted> (exit 1), or say\n"
 	  "                       the file is valid; without <file>, the file\n"
 	  "                       this repository would use\n"
 	  "  show                 every setting with where it came from: the\n"
 	  "                       file and line, a git config key, or default\n"
-	  "  show --ref=<ref>     the rule that applies to one ref\n\n"
+	  "  show --ref=<ref>     the rule that applies to one ref\n"
+	  "  keys                 every key a policy file may set, as a\n"
+	  "                       Markdown table: value, default, Git\n"
+	  "                       fallback, what it does\n\n"
 	  "The policy file is the first of: --policy <file>, git config\n"
 	  "reftable.policy, $GIT_COMMON_DIR/reftable-policy.ini,\n"
 	  "$XDG_CONFIG_HOME/git-reftable/policy.ini,\n"

@@ -44,8 +44,7 @@ int cmd_clean(struct command *cmd, int argc, char **argv)
 	if ((ret = open_repo(&repo)))
 		return ret;
 	/* The policy's [orphans] settings; options given here win. */
-	path = policy_find(&repo);
-	if (policy_load(&policy, &repo, path)) {
+	if (open_policy(&policy, &repo, &path)) {
 		error("not cleaning: the policy %s has errors",
 		      path ? path : "configuration");
 		free(path);

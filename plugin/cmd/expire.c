@@ -79,8 +79,7 @@ int cmd_expire(struct command *cmd, int argc, char **argv)
 		return ret;
 	if ((ret = open_repo(&repo)))
 		return ret;
-	path = policy_find(&repo);
-	nerr = policy_load(&p, &repo, path);
+	nerr = open_policy(&p, &repo, &path);
 	if (nerr) {
 		/* A policy with errors must not decide what is deleted. */
 		error("%s: the policy has errors; nothing expired",

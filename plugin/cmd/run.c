@@ -571,8 +571,7 @@ static int load(struct run *r)
 
 	if (open_repo(&r->repo))
 		return EXIT_ERROR;
-	path = policy_find(&r->repo);
-	nerr = policy_load(&r->policy, &r->repo, path);
+	nerr = open_policy(&r->policy, &r->repo, &path);
 	if (nerr)
 		error("not running: the policy %s has errors",
 		      path ? path : "configuration");

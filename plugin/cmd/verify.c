@@ -116,11 +116,11 @@ static void print_json(const struct repo_stack *s,
 /* Locks older than the policy's stale-lock age are called stale. */
 static uint64_t stale_lock_age(const struct repo *repo)
 {
-	char *path = policy_find(repo);
 	struct policy p;
 	uint64_t age = 3600;
+	char *path;
 
-	if (policy_load(&p, repo, path))
+	if (open_policy(&p, repo, &path))
 		warning("the policy has errors; locks are called stale after "
 			"1 hour");
 	else

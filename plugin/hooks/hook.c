@@ -13,6 +13,7 @@
  */
 #define _GNU_SOURCE
 #include "plugin/cli/cli.h"
+#include "plugin/maint/policy_file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -216,12 +217,16 @@ static int load_policy(const struct hook *h, const struct repo *repo,
 		       struct policy *p)
 {
 	struct policy_errors errs = { 0 };
-	char *path = policy_find(repo);
-	int nerr = policy_load_errs(p, repo, path, &errs);
+	struct rt_err err = { 0 };
+	char *path = NULL;
+	int nerr = policy_file_find(repo, policy_option, &path, &err);
 
+	if (nerr)
+		policy_init(p);
+	else
+		nerr = policy_file_load(p, repo, path, &errs, &err);
 	if (nerr < 0)
-		log_printf(h, "cannot read policy file %s: %s", path,
-			   strerror(errno));
+		log_printf(h, "%s", err.msg);
 	for (size_t i = 0; i < errs.n; i++)
 		log_printf(h, "%s", errs.msg[i]);
 	if (nerr > 0)

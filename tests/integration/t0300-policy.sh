@@ -6,12 +6,14 @@
 # stderr and exit 1; `policy show` reports each value with where it came
 # from (the file and line, Git's configuration, or the default), including
 # Git's gc.<pattern>.reflogExpire entries and their first-match, one-value
-# semantics; the policy file is looked up in the documented order; wrong
-# usage exits 2.
+# semantics; the policy file is looked up in the documented order;
+# `policy keys` prints the table of keys that README.md holds; wrong usage
+# exits 2.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 
 examples_dir=$(cd "$(dirname "$0")/../../examples" && pwd)
+readme=$(cd "$(dirname "$0")/../.." && pwd)/README.md
 
 # The lines of INI section $2 (a header line such as '[reflog]') in file
 # $1, up to the next header.
@@ -306,9 +308,25 @@ no_policy_anywhere() {
 		fail "refs/stash: $(grep '^expire-unreachable ' ref.out), not never"
 }
 
+# README.md's table of keys is the one the schema prints, to the letter.
+readme_keys_table() {
+	git reftable policy keys >keys.out 2>keys.err ||
+		fail "policy keys exited non-zero: $(cat keys.err)"
+	test ! -s keys.err || fail "policy keys printed to stderr: $(cat keys.err)"
+	head -n 1 keys.out | grep -q '^| section | key |' ||
+		fail "policy keys does not start with the table header"
+	# Every key of every section is a row.
+	test "$(grep -c '^| ' keys.out)" -ge 20 ||
+		fail "policy keys prints only $(grep -c '^| ' keys.out) rows"
+	awk '/^## Policy$/ { on = 1 } on && /^\| section \| key \|/ { t = 1 }
+		t && !/^\|/ { exit } t' "$readme" >readme.table
+	test -s readme.table || fail "README.md has no table of keys under ## Policy"
+	expect_same keys.out readme.table
+}
+
 wrong_usage() {
 	local rc=0 args
-	for args in 'frobnicate' '' 'show --bogus'; do
+	for args in 'frobnicate' '' 'show --bogus' 'keys --bogus'; do
 		rc=0
 		# shellcheck disable=SC2086
 		git reftable policy $args >usage.out 2>usage.err || rc=$?
@@ -328,4 +346,6 @@ test_case "policy show: file over gc.reflogExpire, gc.<pattern> entries, per ref
 test_case "lookup: --policy, reftable.policy, \$GIT_COMMON_DIR, XDG, ~/.config" \
 	lookup_order
 test_case "no policy file: built-in defaults and Git's config" no_policy_anywhere
+test_case "README.md's table of keys is what policy keys prints" \
+	readme_keys_table
 test_case "wrong usage of policy exits 2 with a usage hint" wrong_usage

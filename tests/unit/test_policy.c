@@ -1,73 +1,9 @@
 /*
- * Unit tests of the policy module: defaults, parsing valid and malformed
- * policy files (every error with its file:line), per-ref resolution with
- * overlapping patterns, and the Git-config fallback.
+ * Unit tests of policy parsing: defaults, valid and malformed policy
+ * files (every error with its file:line), each value with its source.
+ * Resolution and the Git-config fallback: test_policy_resolve.c.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-
-#include <cmocka.h>
-#include <stdio.h>
-#include <string.h>
-
-#include "policy/policy.h"
-
-#define FILE_NAME "policy.ini"
-#define DAY (86400ull)
-#define HOUR (3600ull)
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-
-/* ---- helpers ---------------------------------------------------------- */
-
-static void check_dur(const struct policy_duration *d, bool never,
-		      uint64_t seconds, const char *what)
-{
-	if (d->never != never || (!never && d->seconds != seconds))
-		fail_msg("%s: got %s%llu s, expected %s%llu s", what,
-			 d->never ? "never/" : "",
-			 (unsigned long long)d->seconds, never ? "never/" : "",
-			 (unsigned long long)seconds);
-}
-
-static void check_src(const char *got, const char *want, const char *what)
-{
-	if (!got)
-		fail_msg("%s: source is NULL, expected '%s'", what, want);
-	if (strcmp(got, want))
-		fail_msg("%s: source '%s', expected '%s'", what, got, want);
-}
-
-/* "<FILE_NAME>:<line>", stable for the whole run (one buffer per line). */
-static const char *at(unsigned line)
-{
-	static char buf[100][64];
-
-	assert_true(line < 100);
-	snprintf(buf[line], sizeof(buf[line]), "%s:%u", FILE_NAME, line);
-	return buf[line];
-}
-
-/* Parse `text` into a fresh default policy; expect no errors. */
-static void parse_ok(struct policy *p, const char *text)
-{
-	struct policy_errors errs = { 0 };
-	int ret;
-
-	policy_init(p);
-	ret = policy_parse(p, text, strlen(text), FILE_NAME, &errs);
-	if (ret || errs.n) {
-		size_t n = errs.n;
-
-		for (size_t i = 0; i < errs.n; i++)
-			print_error("unexpected error: %s\n", errs.msg[i]);
-		policy_errors_release(&errs);
-		policy_release(p);
-		fail_msg("policy_parse returned %d with %zu errors", ret, n);
-	}
-	policy_errors_release(&errs);
-}
+#include "policy_testutil.h"
 
 /* 0 if `msg` starts "<file>:<line>: " and contains every substring. */
 static int msg_matches(const char *msg, const char *file, unsigned line,
@@ -96,7 +32,7 @@ static void check_all_defaults_except_nothing(const struct policy *p)
 	check_dur(&p->expire_unreachable, false, 30 * DAY,
 		  "expire-unreachable");
 	assert_int_equal(p->max_entries, 0);
-	assert_int_equal(p->nprotect, 0);
+	assert_int_equal(p->protect.n, 0);
 	assert_int_equal(p->nrules, 0);
 	assert_int_equal(p->ngit_rules, 0);
 	check_dur(&p->grace, false, HOUR, "grace");
@@ -105,27 +41,24 @@ static void check_all_defaults_except_nothing(const struct policy *p)
 	assert_int_equal(p->sched_compact, POLICY_HOURLY);
 	assert_int_equal(p->sched_expire, POLICY_DAILY);
 	assert_int_equal(p->sched_clean, POLICY_WEEKLY);
-	assert_false(p->file_set_geometric_factor);
-	assert_false(p->file_set_expire);
-	assert_false(p->file_set_expire_unreachable);
+	assert_false(FROM_FILE(p, geometric_factor));
+	assert_false(FROM_FILE(p, expire));
+	assert_false(FROM_FILE(p, expire_unreachable));
 
-	check_src(p->src_geometric_factor.text, "default", "geometric-factor");
-	check_src(p->src_max_tables.text, "default", "max-tables");
-	check_src(p->src_tombstone_ratio.text, "default", "tombstone-ratio");
-	check_src(p->src_background.text, "default", "background");
-	check_src(p->src_max_bytes_per_run.text, "default",
-		  "max-bytes-per-run");
-	check_src(p->src_expire.text, "default", "expire");
-	check_src(p->src_expire_unreachable.text, "default",
-		  "expire-unreachable");
-	check_src(p->src_max_entries.text, "default", "max-entries");
-	check_src(p->src_grace.text, "default", "grace");
-	check_src(p->src_stale_lock.text, "default", "stale-lock");
-	check_src(p->src_remove_stale_locks.text, "default",
-		  "remove-stale-locks");
-	check_src(p->src_sched_compact.text, "default", "schedule.compact");
-	check_src(p->src_sched_expire.text, "default", "schedule.expire");
-	check_src(p->src_sched_clean.text, "default", "schedule.clean");
+	check_src(SRC(p, geometric_factor), "default", "geometric-factor");
+	check_src(SRC(p, max_tables), "default", "max-tables");
+	check_src(SRC(p, tombstone_ratio), "default", "tombstone-ratio");
+	check_src(SRC(p, background), "default", "background");
+	check_src(SRC(p, max_bytes_per_run), "default", "max-bytes-per-run");
+	check_src(SRC(p, expire), "default", "expire");
+	check_src(SRC(p, expire_unreachable), "default", "expire-unreachable");
+	check_src(SRC(p, max_entries), "default", "max-entries");
+	check_src(SRC(p, grace), "default", "grace");
+	check_src(SRC(p, stale_lock), "default", "stale-lock");
+	check_src(SRC(p, remove_stale_locks), "default", "remove-stale-locks");
+	check_src(SRC(p, sched_compact), "default", "schedule.compact");
+	check_src(SRC(p, sched_expire), "default", "schedule.expire");
+	check_src(SRC(p, sched_clean), "default", "schedule.clean");
 }
 
 /* ---- 1. defaults ------------------------------------------------------ */
@@ -148,32 +81,6 @@ static void test_freq_names(void **state)
 	assert_string_equal(policy_freq_name(POLICY_HOURLY), "hourly");
 	assert_string_equal(policy_freq_name(POLICY_DAILY), "daily");
 	assert_string_equal(policy_freq_name(POLICY_WEEKLY), "weekly");
-}
-
-static void test_default_resolution(void **state)
-{
-	struct policy p;
-	struct policy_resolved r;
-	(void)state;
-
-	policy_init(&p);
-	policy_resolve(&p, "refs/heads/main", &r);
-	check_dur(&r.expire, false, 90 * DAY, "expire");
-	check_dur(&r.expire_unreachable, false, 30 * DAY, "unreachable");
-	assert_int_equal(r.max_entries, 0);
-	assert_false(r.protect);
-	check_src(r.src_expire, "default", "expire");
-	check_src(r.src_expire_unreachable, "default", "unreachable");
-	check_src(r.src_max_entries, "default", "max-entries");
-	check_src(r.src_protect, "default", "protect");
-
-	/* Git: an unconfigured refs/stash never expires. */
-	policy_resolve(&p, "refs/stash", &r);
-	check_dur(&r.expire, true, 0, "stash expire");
-	check_dur(&r.expire_unreachable, true, 0, "stash unreachable");
-	assert_non_null(r.src_expire);
-	assert_non_null(r.src_expire_unreachable);
-	policy_release(&p);
 }
 
 /* ---- 2. valid policies ------------------------------------------------ */
@@ -225,77 +132,78 @@ static void test_full_policy(void **state)
 	parse_ok(&p, full_policy);
 
 	assert_int_equal(p.geometric_factor, 3);
-	check_src(p.src_geometric_factor.text, at(5), "geometric-factor");
+	check_src(SRC(&p, geometric_factor), at(5), "geometric-factor");
 	assert_int_equal(p.max_tables, 128);
-	check_src(p.src_max_tables.text, at(6), "max-tables");
+	check_src(SRC(&p, max_tables), at(6), "max-tables");
 	assert_true(p.tombstone_ratio > 0.4999 && p.tombstone_ratio < 0.5001);
-	check_src(p.src_tombstone_ratio.text, at(7), "tombstone-ratio");
+	check_src(SRC(&p, tombstone_ratio), at(7), "tombstone-ratio");
 	assert_false(p.background);
-	check_src(p.src_background.text, at(8), "background");
+	check_src(SRC(&p, background), at(8), "background");
 
 	check_dur(&p.expire, false, 60 * DAY, "expire");
-	check_src(p.src_expire.text, at(11), "expire");
+	check_src(SRC(&p, expire), at(11), "expire");
 	check_dur(&p.expire_unreachable, false, 14 * DAY, "unreachable");
-	check_src(p.src_expire_unreachable.text, at(12), "unreachable");
+	check_src(SRC(&p, expire_unreachable), at(12), "unreachable");
 	assert_true(p.max_entries == 4294967295ull);
-	check_src(p.src_max_entries.text, at(13), "max-entries");
-	assert_true(p.file_set_geometric_factor);
-	assert_true(p.file_set_expire);
-	assert_true(p.file_set_expire_unreachable);
+	check_src(SRC(&p, max_entries), at(13), "max-entries");
+	assert_true(FROM_FILE(&p, geometric_factor));
+	assert_true(FROM_FILE(&p, expire));
+	assert_true(FROM_FILE(&p, expire_unreachable));
 
-	assert_int_equal(p.nprotect, 2);
-	assert_string_equal(p.protect[0], "refs/tags/*");
-	check_src(p.src_protect[0].text, at(14), "protect[0]");
-	assert_string_equal(p.protect[1], "refs/heads/main");
-	check_src(p.src_protect[1].text, at(15), "protect[1]");
+	assert_int_equal(p.protect.n, 2);
+	assert_string_equal(p.protect.v[0].pattern, "refs/tags/*");
+	check_src(src_str(&p.protect.v[0].src), at(14), "protect[0]");
+	assert_string_equal(p.protect.v[1].pattern, "refs/heads/main");
+	check_src(src_str(&p.protect.v[1].src), at(15), "protect[1]");
 
 	assert_int_equal(p.nrules, 3);
 	r = &p.rules[0];
 	assert_string_equal(r->pattern, "refs/remotes/*");
 	assert_int_equal(r->line, 17);
-	assert_true(r->has_expire && r->has_unreachable && r->has_max_entries &&
-		    r->has_protect);
+	assert_true(HAS(r, expire) && HAS(r, expire_unreachable) &&
+		    HAS(r, max_entries) && HAS(r, protect));
 	check_dur(&r->expire, false, 14 * DAY, "rule0 expire");
-	check_src(r->src_expire.text, at(18), "rule0 expire");
+	check_src(RSRC(r, expire), at(18), "rule0 expire");
 	check_dur(&r->expire_unreachable, false, 7 * DAY, "rule0 unreach");
-	check_src(r->src_unreachable.text, at(19), "rule0 unreach");
+	check_src(RSRC(r, expire_unreachable), at(19), "rule0 unreach");
 	assert_int_equal(r->max_entries, 100);
-	check_src(r->src_max_entries.text, at(20), "rule0 max-entries");
+	check_src(RSRC(r, max_entries), at(20), "rule0 max-entries");
 	assert_false(r->protect);
-	check_src(r->src_protect.text, at(21), "rule0 protect");
+	check_src(RSRC(r, protect), at(21), "rule0 protect");
 
 	r = &p.rules[1];
 	assert_string_equal(r->pattern, "refs/heads/wip/*");
 	assert_int_equal(r->line, 23);
-	assert_true(r->has_expire);
-	assert_false(r->has_unreachable || r->has_max_entries ||
-		     r->has_protect);
+	assert_true(HAS(r, expire));
+	assert_false(HAS(r, expire_unreachable) || HAS(r, max_entries) ||
+		     HAS(r, protect));
 	check_dur(&r->expire, false, 12 * HOUR, "rule1 expire");
-	check_src(r->src_expire.text, at(24), "rule1 expire");
+	check_src(RSRC(r, expire), at(24), "rule1 expire");
 
 	r = &p.rules[2];
 	assert_string_equal(r->pattern, "refs/stash");
 	assert_int_equal(r->line, 26);
-	assert_true(r->has_protect);
-	assert_false(r->has_expire || r->has_unreachable || r->has_max_entries);
+	assert_true(HAS(r, protect));
+	assert_false(HAS(r, expire) || HAS(r, expire_unreachable) ||
+		     HAS(r, max_entries));
 	assert_true(r->protect);
-	check_src(r->src_protect.text, at(27), "rule2 protect");
+	check_src(RSRC(r, protect), at(27), "rule2 protect");
 
 	assert_int_equal(p.ngit_rules, 0);
 
 	check_dur(&p.grace, false, 2 * HOUR, "grace");
-	check_src(p.src_grace.text, at(30), "grace");
+	check_src(SRC(&p, grace), at(30), "grace");
 	check_dur(&p.stale_lock, false, 30 * 60, "stale-lock");
-	check_src(p.src_stale_lock.text, at(31), "stale-lock");
+	check_src(SRC(&p, stale_lock), at(31), "stale-lock");
 	assert_true(p.remove_stale_locks);
-	check_src(p.src_remove_stale_locks.text, at(32), "remove-stale-locks");
+	check_src(SRC(&p, remove_stale_locks), at(32), "remove-stale-locks");
 
 	assert_int_equal(p.sched_compact, POLICY_DAILY);
-	check_src(p.src_sched_compact.text, at(35), "compact");
+	check_src(SRC(&p, sched_compact), at(35), "compact");
 	assert_int_equal(p.sched_expire, POLICY_WEEKLY);
-	check_src(p.src_sched_expire.text, at(36), "schedule expire");
+	check_src(SRC(&p, sched_expire), at(36), "schedule expire");
 	assert_int_equal(p.sched_clean, POLICY_NEVER);
-	check_src(p.src_sched_clean.text, at(37), "clean");
+	check_src(SRC(&p, sched_clean), at(37), "clean");
 
 	policy_release(&p);
 }
@@ -316,8 +224,7 @@ static void test_filename_in_sources(void **state)
 				     "unknown key 'bogus'", NULL),
 			 0);
 	check_dur(&p.expire, true, 0, "expire");
-	check_src(p.src_expire.text, "/srv/repo.git/reftable/policy:2",
-		  "expire");
+	check_src(SRC(&p, expire), "/srv/repo.git/reftable/policy:2", "expire");
 	policy_errors_release(&errs);
 	policy_release(&p);
 }
@@ -342,19 +249,19 @@ static void test_case_insensitive_names(void **state)
 
 	parse_ok(&p, text);
 	assert_int_equal(p.geometric_factor, 5);
-	check_src(p.src_geometric_factor.text, at(2), "geometric-factor");
+	check_src(SRC(&p, geometric_factor), at(2), "geometric-factor");
 	check_dur(&p.expire, false, DAY, "expire");
-	check_src(p.src_expire.text, at(4), "expire");
-	assert_int_equal(p.nprotect, 1);
-	assert_string_equal(p.protect[0], "refs/Tags/*");
+	check_src(SRC(&p, expire), at(4), "expire");
+	assert_int_equal(p.protect.n, 1);
+	assert_string_equal(p.protect.v[0].pattern, "refs/Tags/*");
 	assert_int_equal(p.nrules, 1);
 	/* The pattern keeps its case. */
 	assert_string_equal(p.rules[0].pattern, "refs/Remotes/*");
 	assert_int_equal(p.rules[0].line, 6);
-	assert_true(p.rules[0].has_max_entries);
+	assert_true(HAS(&p.rules[0], max_entries));
 	assert_int_equal(p.rules[0].max_entries, 9);
-	check_src(p.rules[0].src_max_entries.text, at(7), "rule max-entries");
-	assert_true(p.rules[0].has_protect && p.rules[0].protect);
+	check_src(RSRC(&p.rules[0], max_entries), at(7), "rule max-entries");
+	assert_true(HAS(&p.rules[0], protect) && p.rules[0].protect);
 	assert_true(p.remove_stale_locks);
 	assert_int_equal(p.sched_compact, POLICY_WEEKLY);
 
@@ -389,20 +296,20 @@ static void test_inline_comments(void **state)
 
 	parse_ok(&p, text);
 	assert_int_equal(p.max_tables, 7);
-	check_src(p.src_max_tables.text, at(2), "max-tables");
+	check_src(SRC(&p, max_tables), at(2), "max-tables");
 	assert_true(p.background);
-	check_src(p.src_background.text, at(3), "background");
+	check_src(SRC(&p, background), at(3), "background");
 	check_dur(&p.expire, false, 3 * DAY, "expire");
-	check_src(p.src_expire.text, at(5), "expire");
-	assert_int_equal(p.nprotect, 1);
-	assert_string_equal(p.protect[0], "refs/tags/*");
+	check_src(SRC(&p, expire), at(5), "expire");
+	assert_int_equal(p.protect.n, 1);
+	assert_string_equal(p.protect.v[0].pattern, "refs/tags/*");
 	check_dur(&p.expire_unreachable, true, 0, "unreachable");
-	check_src(p.src_expire_unreachable.text, at(9), "unreachable");
+	check_src(SRC(&p, expire_unreachable), at(9), "unreachable");
 	assert_int_equal(p.nrules, 1);
 	assert_string_equal(p.rules[0].pattern, "refs/x/*");
 	assert_int_equal(p.rules[0].line, 10);
 	check_dur(&p.rules[0].expire, false, 0, "rule expire");
-	check_src(p.rules[0].src_expire.text, at(11), "rule expire");
+	check_src(RSRC(&p.rules[0], expire), at(11), "rule expire");
 	policy_release(&p);
 }
 
@@ -425,20 +332,20 @@ static void test_crlf(void **state)
 
 	parse_ok(&p, text);
 	assert_int_equal(p.max_tables, 9);
-	check_src(p.src_max_tables.text, at(3), "max-tables");
+	check_src(SRC(&p, max_tables), at(3), "max-tables");
 	assert_false(p.background);
 	check_dur(&p.expire, false, 5 * DAY, "expire");
-	check_src(p.src_expire.text, at(7), "expire");
-	assert_int_equal(p.nprotect, 1);
-	assert_string_equal(p.protect[0], "refs/tags/*");
-	check_src(p.src_protect[0].text, at(8), "protect");
+	check_src(SRC(&p, expire), at(7), "expire");
+	assert_int_equal(p.protect.n, 1);
+	assert_string_equal(p.protect.v[0].pattern, "refs/tags/*");
+	check_src(src_str(&p.protect.v[0].src), at(8), "protect");
 	assert_int_equal(p.nrules, 1);
 	assert_string_equal(p.rules[0].pattern, "refs/x/*");
 	assert_int_equal(p.rules[0].line, 9);
 	check_dur(&p.rules[0].expire, false, DAY, "rule expire");
-	check_src(p.rules[0].src_expire.text, at(10), "rule expire");
+	check_src(RSRC(&p.rules[0], expire), at(10), "rule expire");
 	assert_int_equal(p.sched_clean, POLICY_DAILY);
-	check_src(p.src_sched_clean.text, at(12), "clean");
+	check_src(SRC(&p, sched_clean), at(12), "clean");
 	policy_release(&p);
 }
 
@@ -475,10 +382,12 @@ static void test_empty_sections_no_final_newline(void **state)
 	parse_ok(&p, text);
 	assert_int_equal(p.nrules, 1);
 	assert_string_equal(p.rules[0].pattern, "refs/a");
-	assert_false(p.rules[0].has_expire || p.rules[0].has_unreachable ||
-		     p.rules[0].has_max_entries || p.rules[0].has_protect);
+	assert_false(HAS(&p.rules[0], expire) ||
+		     HAS(&p.rules[0], expire_unreachable) ||
+		     HAS(&p.rules[0], max_entries) ||
+		     HAS(&p.rules[0], protect));
 	assert_int_equal(p.sched_expire, POLICY_NEVER);
-	check_src(p.src_sched_expire.text, at(7), "schedule expire");
+	check_src(SRC(&p, sched_expire), at(7), "schedule expire");
 	policy_release(&p);
 }
 
@@ -572,43 +481,43 @@ static void test_documented_example(void **state)
 
 	parse_ok(&p, text);
 	assert_int_equal(p.geometric_factor, 2);
-	check_src(p.src_geometric_factor.text, at(2), "geometric-factor");
+	check_src(SRC(&p, geometric_factor), at(2), "geometric-factor");
 	assert_int_equal(p.max_tables, 64);
-	check_src(p.src_max_tables.text, at(3), "max-tables");
+	check_src(SRC(&p, max_tables), at(3), "max-tables");
 	assert_true(p.tombstone_ratio > 0.2999 && p.tombstone_ratio < 0.3001);
-	check_src(p.src_tombstone_ratio.text, at(4), "tombstone-ratio");
+	check_src(SRC(&p, tombstone_ratio), at(4), "tombstone-ratio");
 	assert_true(p.background);
-	check_src(p.src_background.text, at(5), "background");
+	check_src(SRC(&p, background), at(5), "background");
 	check_dur(&p.expire, false, 90 * DAY, "expire");
-	check_src(p.src_expire.text, at(7), "expire");
+	check_src(SRC(&p, expire), at(7), "expire");
 	check_dur(&p.expire_unreachable, false, 30 * DAY, "unreachable");
-	check_src(p.src_expire_unreachable.text, at(8), "unreachable");
+	check_src(SRC(&p, expire_unreachable), at(8), "unreachable");
 	assert_int_equal(p.max_entries, 0);
-	check_src(p.src_max_entries.text, at(9), "max-entries");
+	check_src(SRC(&p, max_entries), at(9), "max-entries");
 	/* Set by the file, even to the default: Git config cannot undo it. */
-	assert_true(p.file_set_geometric_factor);
-	assert_true(p.file_set_expire);
-	assert_true(p.file_set_expire_unreachable);
-	assert_int_equal(p.nprotect, 1);
-	assert_string_equal(p.protect[0], "refs/tags/*");
-	check_src(p.src_protect[0].text, at(10), "protect");
+	assert_true(FROM_FILE(&p, geometric_factor));
+	assert_true(FROM_FILE(&p, expire));
+	assert_true(FROM_FILE(&p, expire_unreachable));
+	assert_int_equal(p.protect.n, 1);
+	assert_string_equal(p.protect.v[0].pattern, "refs/tags/*");
+	check_src(src_str(&p.protect.v[0].src), at(10), "protect");
 	assert_int_equal(p.nrules, 1);
 	assert_string_equal(p.rules[0].pattern, "refs/remotes/*");
 	assert_int_equal(p.rules[0].line, 11);
 	check_dur(&p.rules[0].expire, false, 14 * DAY, "rule expire");
-	check_src(p.rules[0].src_expire.text, at(12), "rule expire");
+	check_src(RSRC(&p.rules[0], expire), at(12), "rule expire");
 	check_dur(&p.grace, false, HOUR, "grace");
-	check_src(p.src_grace.text, at(14), "grace");
+	check_src(SRC(&p, grace), at(14), "grace");
 	check_dur(&p.stale_lock, false, HOUR, "stale-lock");
-	check_src(p.src_stale_lock.text, at(15), "stale-lock");
+	check_src(SRC(&p, stale_lock), at(15), "stale-lock");
 	assert_false(p.remove_stale_locks);
-	check_src(p.src_remove_stale_locks.text, at(16), "remove-stale-locks");
+	check_src(SRC(&p, remove_stale_locks), at(16), "remove-stale-locks");
 	assert_int_equal(p.sched_compact, POLICY_HOURLY);
-	check_src(p.src_sched_compact.text, at(18), "compact");
+	check_src(SRC(&p, sched_compact), at(18), "compact");
 	assert_int_equal(p.sched_expire, POLICY_DAILY);
-	check_src(p.src_sched_expire.text, at(19), "schedule expire");
+	check_src(SRC(&p, sched_expire), at(19), "schedule expire");
 	assert_int_equal(p.sched_clean, POLICY_WEEKLY);
-	check_src(p.src_sched_clean.text, at(20), "clean");
+	check_src(SRC(&p, sched_clean), at(20), "clean");
 	policy_release(&p);
 }
 
@@ -621,7 +530,7 @@ static void test_bom(void **state)
 
 	parse_ok(&p, text);
 	assert_int_equal(p.max_tables, 3);
-	check_src(p.src_max_tables.text, at(2), "max-tables");
+	check_src(SRC(&p, max_tables), at(2), "max-tables");
 	policy_release(&p);
 }
 
@@ -642,10 +551,10 @@ static void test_repeated_plain_section(void **state)
 	parse_ok(&p, text);
 	assert_int_equal(p.max_tables, 5);
 	assert_false(p.background);
-	check_src(p.src_background.text, at(6), "background");
-	assert_int_equal(p.nprotect, 2);
-	assert_string_equal(p.protect[1], "refs/b");
-	check_src(p.src_protect[1].text, at(8), "protect[1]");
+	check_src(SRC(&p, background), at(6), "background");
+	assert_int_equal(p.protect.n, 2);
+	assert_string_equal(p.protect.v[1].pattern, "refs/b");
+	check_src(src_str(&p.protect.v[1].src), at(8), "protect[1]");
 	policy_release(&p);
 }
 
@@ -667,7 +576,7 @@ static void test_long_comment_line(void **state)
 		 filler, filler);
 	parse_ok(&p, text);
 	assert_int_equal(p.max_tables, 7);
-	check_src(p.src_max_tables.text, at(4), "max-tables");
+	check_src(SRC(&p, max_tables), at(4), "max-tables");
 	policy_release(&p);
 }
 
@@ -948,523 +857,6 @@ static void test_errors_append(void **state)
 	policy_release(&p);
 }
 
-/* ---- 4. per-ref resolution -------------------------------------------- */
-
-static const char resolve_policy[] =
-	"[reflog]\n" /* 1 */
-	"expire = 60 days\n" /* 2 */
-	"expire-unreachable = 20 days\n" /* 3 */
-	"max-entries = 1000\n" /* 4 */
-	"protect = refs/tags/*\n" /* 5 */
-	"protect = refs/heads/wip/keep\n" /* 6 */
-	"[reflog \"refs/remotes/*\"]\n" /* 7 */
-	"expire = 14 days\n" /* 8 */
-	"expire-unreachable = 7 days\n" /* 9 */
-	"max-entries = 50\n" /* 10 */
-	"[reflog \"refs/remotes/origin/*\"]\n" /* 11 */
-	"expire = 3 days\n" /* 12 */
-	"[reflog \"refs/heads/*\"]\n" /* 13 */
-	"protect = true\n" /* 14 */
-	"[reflog \"refs/heads/wip/*\"]\n" /* 15 */
-	"protect = false\n" /* 16 */
-	"expire-unreachable = 1 day\n" /* 17 */
-	"[reflog \"refs/heads/wip/tmp*\"]\n" /* 18 */
-	"max-entries = 5\n"; /* 19 */
-
-struct want_res {
-	const char *ref;
-	bool e_never;
-	uint64_t e;
-	const char *e_src;
-	bool u_never;
-	uint64_t u;
-	const char *u_src;
-	uint64_t max;
-	const char *max_src;
-	bool protect;
-	const char *protect_src;
-};
-
-static void check_resolved(const struct policy *p, const struct want_res *w)
-{
-	struct policy_resolved r;
-	char what[200];
-
-	memset(&r, 0xa5, sizeof(r));
-	policy_resolve(p, w->ref, &r);
-	snprintf(what, sizeof(what), "%s expire", w->ref);
-	check_dur(&r.expire, w->e_never, w->e, what);
-	if (w->e_src)
-		check_src(r.src_expire, w->e_src, what);
-	snprintf(what, sizeof(what), "%s expire-unreachable", w->ref);
-	check_dur(&r.expire_unreachable, w->u_never, w->u, what);
-	if (w->u_src)
-		check_src(r.src_expire_unreachable, w->u_src, what);
-	snprintf(what, sizeof(what), "%s max-entries", w->ref);
-	if (r.max_entries != w->max)
-		fail_msg("%s: %llu, expected %llu", what,
-			 (unsigned long long)r.max_entries,
-			 (unsigned long long)w->max);
-	if (w->max_src)
-		check_src(r.src_max_entries, w->max_src, what);
-	snprintf(what, sizeof(what), "%s protect", w->ref);
-	if (r.protect != w->protect)
-		fail_msg("%s: %d, expected %d", what, r.protect, w->protect);
-	if (w->protect_src)
-		check_src(r.src_protect, w->protect_src, what);
-}
-
-static void test_resolve_overlapping(void **state)
-{
-	struct policy p;
-	(void)state;
-
-	parse_ok(&p, resolve_policy);
-	{
-		const struct want_res want[] = {
-			/* Only the [reflog] defaults apply. */
-			{ "HEAD", false, 60 * DAY, at(2), false, 20 * DAY,
-			  at(3), 1000, at(4), false, "default" },
-			/* One rule sets everything but protect. */
-			{ "refs/remotes/upstream/main", false, 14 * DAY, at(8),
-			  false, 7 * DAY, at(9), 50, at(10), false, "default" },
-			/*
-			 * A later rule sets only expire: unreachable and
-			 * max-entries stay with the earlier matching rule.
-			 */
-			{ "refs/remotes/origin/main", false, 3 * DAY, at(12),
-			  false, 7 * DAY, at(9), 50, at(10), false, "default" },
-			/* protect via a rule. */
-			{ "refs/heads/main", false, 60 * DAY, at(2), false,
-			  20 * DAY, at(3), 1000, at(4), true, at(14) },
-			/* A later rule turns protect off again. */
-			{ "refs/heads/wip/x", false, 60 * DAY, at(2), false,
-			  DAY, at(17), 1000, at(4), false, at(16) },
-			/*
-			 * A yet later rule that says nothing of protect or
-			 * unreachable leaves them to the earlier ones.
-			 */
-			{ "refs/heads/wip/tmp1", false, 60 * DAY, at(2), false,
-			  DAY, at(17), 5, at(19), false, at(16) },
-			/* [reflog] protect patterns protect, whatever rules say. */
-			{ "refs/heads/wip/keep", false, 60 * DAY, at(2), false,
-			  DAY, at(17), 1000, at(4), true, at(6) },
-			{ "refs/tags/v1.0", false, 60 * DAY, at(2), false,
-			  20 * DAY, at(3), 1000, at(4), true, at(5) },
-			/* refs/stash, nothing configured: never (Git). */
-			{ "refs/stash", true, 0, NULL, true, 0, NULL, 1000,
-			  at(4), false, "default" },
-		};
-
-		for (size_t i = 0; i < ARRAY_SIZE(want); i++)
-			check_resolved(&p, &want[i]);
-	}
-	policy_release(&p);
-}
-
-/* The last match wins even when a broader pattern comes last. */
-static void test_resolve_last_match_wins(void **state)
-{
-	static const char text[] =
-		"[reflog \"refs/remotes/origin/*\"]\n" /* 1 */
-		"expire = 3 days\n" /* 2 */
-		"expire-unreachable = 2 days\n" /* 3 */
-		"protect = true\n" /* 4 */
-		"[reflog \"refs/remotes/*\"]\n" /* 5 */
-		"expire = 14 days\n" /* 6 */
-		"protect = false\n" /* 7 */
-		"[reflog \"*\"]\n" /* 8 */
-		"max-entries = 7\n"; /* 9 */
-	struct policy p;
-	(void)state;
-
-	parse_ok(&p, text);
-	{
-		const struct want_res want[] = {
-			{ "refs/remotes/origin/main", false, 14 * DAY, at(6),
-			  false, 2 * DAY, at(3), 7, at(9), false, at(7) },
-			{ "refs/remotes/other/main", false, 14 * DAY, at(6),
-			  false, 30 * DAY, "default", 7, at(9), false, at(7) },
-			{ "refs/heads/main", false, 90 * DAY, "default", false,
-			  30 * DAY, "default", 7, at(9), false, "default" },
-			/* `*` matches refs/stash, but sets no expiry. */
-			{ "refs/stash", true, 0, NULL, true, 0, NULL, 7, at(9),
-			  false, "default" },
-		};
-
-		for (size_t i = 0; i < ARRAY_SIZE(want); i++)
-			check_resolved(&p, &want[i]);
-	}
-	policy_release(&p);
-}
-
-static void test_resolve_stash(void **state)
-{
-	static const char text[] = "[reflog]\n" /* 1 */
-				   "expire = 10 days\n" /* 2 */
-				   "expire-unreachable = 5 days\n" /* 3 */
-				   "[reflog \"refs/stash\"]\n" /* 4 */
-				   "expire = 2 days\n"; /* 5 */
-	static const char text2[] = "[reflog \"refs/*\"]\n" /* 1 */
-				    "expire = 4 days\n" /* 2 */
-				    "expire-unreachable = 3 days\n"; /* 3 */
-	struct policy p;
-	(void)state;
-
-	/* [reflog] does not reach refs/stash; a rule does. */
-	parse_ok(&p, text);
-	{
-		const struct want_res want[] = {
-			{ "refs/stash", false, 2 * DAY, at(5), true, 0, NULL, 0,
-			  "default", false, "default" },
-			{ "refs/heads/main", false, 10 * DAY, at(2), false,
-			  5 * DAY, at(3), 0, "default", false, "default" },
-		};
-
-		for (size_t i = 0; i < ARRAY_SIZE(want); i++)
-			check_resolved(&p, &want[i]);
-	}
-	policy_release(&p);
-
-	parse_ok(&p, text2);
-	{
-		const struct want_res want = {
-			"refs/stash", false,   4 * DAY,	 at(2),
-			false,	      3 * DAY, at(3),	 0,
-			"default",    false,   "default"
-		};
-
-		check_resolved(&p, &want);
-	}
-	policy_release(&p);
-}
-
-/* ---- 5. Git-config fallback ------------------------------------------- */
-
-static void apply_ok(struct policy *p, const struct policy_kv *kv, size_t n)
-{
-	struct policy_errors errs = { 0 };
-	int ret = policy_apply_git_config(p, kv, n, &errs);
-
-	if (ret || errs.n) {
-		size_t n = errs.n;
-
-		for (size_t i = 0; i < errs.n; i++)
-			print_error("unexpected error: %s\n", errs.msg[i]);
-		policy_errors_release(&errs);
-		policy_release(p);
-		fail_msg("policy_apply_git_config returned %d, %zu errors", ret,
-			 n);
-	}
-	policy_errors_release(&errs);
-}
-
-static void test_git_fills_silent_file(void **state)
-{
-	static const struct policy_kv kv[] = {
-		{ "core.bare", "false" },
-		{ "gc.auto", "0" },
-		{ "gc.pruneexpire", "2.weeks.ago" },
-		{ "user.name", "A U Thor" },
-		{ "gc.reflogexpire", "120.days" },
-		{ "gc.reflogexpireunreachable", "never" },
-		{ "reftable.geometricfactor", "4" },
-	};
-	struct policy p;
-	struct policy_resolved r;
-	(void)state;
-
-	parse_ok(&p, "[compaction]\nmax-tables = 10\n");
-	apply_ok(&p, kv, ARRAY_SIZE(kv));
-	assert_int_equal(p.geometric_factor, 4);
-	check_src(p.src_geometric_factor.text,
-		  "git config reftable.geometricfactor", "geometric-factor");
-	check_dur(&p.expire, false, 120 * DAY, "expire");
-	check_src(p.src_expire.text, "git config gc.reflogexpire", "expire");
-	check_dur(&p.expire_unreachable, true, 0, "unreachable");
-	check_src(p.src_expire_unreachable.text,
-		  "git config gc.reflogexpireunreachable", "unreachable");
-	/* The rest keep what the file or the defaults said. */
-	assert_int_equal(p.max_tables, 10);
-	check_src(p.src_max_tables.text, at(2), "max-tables");
-	check_src(p.src_max_entries.text, "default", "max-entries");
-	assert_int_equal(p.ngit_rules, 0);
-
-	policy_resolve(&p, "refs/heads/main", &r);
-	check_dur(&r.expire, false, 120 * DAY, "resolved expire");
-	check_src(r.src_expire, "git config gc.reflogexpire", "resolved");
-	check_dur(&r.expire_unreachable, true, 0, "resolved unreachable");
-	check_src(r.src_expire_unreachable,
-		  "git config gc.reflogexpireunreachable", "resolved");
-	policy_release(&p);
-}
-
-static void test_git_file_wins(void **state)
-{
-	static const char text[] = "[compaction]\n" /* 1 */
-				   "geometric-factor = 3\n" /* 2 */
-				   "[reflog]\n" /* 3 */
-				   "expire = 10 days\n"; /* 4 */
-	static const struct policy_kv kv[] = {
-		{ "reftable.geometricfactor", "8" },
-		{ "gc.reflogexpire", "1.day" },
-		{ "gc.reflogexpireunreachable", "2.days" },
-	};
-	struct policy p;
-	(void)state;
-
-	parse_ok(&p, text);
-	assert_true(p.file_set_geometric_factor);
-	assert_true(p.file_set_expire);
-	assert_false(p.file_set_expire_unreachable);
-	apply_ok(&p, kv, ARRAY_SIZE(kv));
-	assert_int_equal(p.geometric_factor, 3);
-	check_src(p.src_geometric_factor.text, at(2), "geometric-factor");
-	check_dur(&p.expire, false, 10 * DAY, "expire");
-	check_src(p.src_expire.text, at(4), "expire");
-	check_dur(&p.expire_unreachable, false, 2 * DAY, "unreachable");
-	check_src(p.src_expire_unreachable.text,
-		  "git config gc.reflogexpireunreachable", "unreachable");
-	policy_release(&p);
-
-	/* A file value equal to the default still wins. */
-	parse_ok(&p, "[reflog]\nexpire-unreachable = 30 days\n"
-		     "[compaction]\ngeometric-factor = 2\n");
-	apply_ok(&p, kv, ARRAY_SIZE(kv));
-	assert_int_equal(p.geometric_factor, 2);
-	check_src(p.src_geometric_factor.text, at(4), "geometric-factor");
-	check_dur(&p.expire_unreachable, false, 30 * DAY, "unreachable");
-	check_src(p.src_expire_unreachable.text, at(2), "unreachable");
-	check_dur(&p.expire, false, DAY, "expire");
-	check_src(p.src_expire.text, "git config gc.reflogexpire", "expire");
-	policy_release(&p);
-}
-
-/* As in Git, a later value of the same single-valued key wins. */
-static void test_git_last_value_wins(void **state)
-{
-	static const struct policy_kv kv[] = {
-		{ "gc.reflogexpire", "10.days" },
-		{ "reftable.geometricfactor", "5" },
-		{ "gc.reflogexpire", "20.days" },
-		{ "reftable.geometricfactor", "6" },
-	};
-	struct policy p;
-	(void)state;
-
-	policy_init(&p);
-	apply_ok(&p, kv, ARRAY_SIZE(kv));
-	check_dur(&p.expire, false, 20 * DAY, "expire");
-	check_src(p.src_expire.text, "git config gc.reflogexpire", "expire");
-	assert_int_equal(p.geometric_factor, 6);
-	policy_release(&p);
-}
-
-static void test_git_pattern_entries(void **state)
-{
-	static const struct policy_kv kv[] = {
-		{ "gc.refs/remotes/*.reflogexpire", "7.days" },
-		{ "gc.refs/remotes/origin/*.reflogexpire", "1.day" },
-		{ "gc.refs/remotes/origin/*.reflogexpireunreachable",
-		  "2.days" },
-		{ "gc.refs/heads/topic/*.reflogexpireunreachable", "3.days" },
-		{ "gc.refs/stash.reflogexpire", "10.days" },
-		{ "gc.Refs/Tags/*.reflogexpire", "5.days" },
-		/* The pattern runs to the last dot. */
-		{ "gc.refs/heads/v1.0/*.reflogexpire", "6.days" },
-		/* Not ours: other names, subsections where none belong. */
-		{ "gc.refs/heads/*.pruneexpire", "now" },
-		{ "gc.reflogexpire.extra", "zz" },
-		{ "reftable.x.geometricfactor", "9" },
-		{ "core.reflogexpire", "zz" },
-	};
-	struct policy p;
-	(void)state;
-
-	parse_ok(&p, "[reflog]\nexpire = 50 days\nexpire-unreachable = "
-		     "40 days\nmax-entries = 3\n");
-	apply_ok(&p, kv, ARRAY_SIZE(kv));
-	assert_int_equal(p.ngit_rules, 6);
-	assert_string_equal(p.git_rules[0].pattern, "refs/remotes/*");
-	assert_string_equal(p.git_rules[1].pattern, "refs/remotes/origin/*");
-	assert_string_equal(p.git_rules[2].pattern, "refs/heads/topic/*");
-	assert_string_equal(p.git_rules[3].pattern, "refs/stash");
-	assert_string_equal(p.git_rules[4].pattern, "Refs/Tags/*");
-	assert_string_equal(p.git_rules[5].pattern, "refs/heads/v1.0/*");
-	assert_int_equal(p.geometric_factor, 2);
-	check_dur(&p.expire, false, 50 * DAY, "expire");
-	assert_true(p.git_rules[1].has_expire &&
-		    p.git_rules[1].has_unreachable);
-	{
-		const struct want_res want[] = {
-			/*
-			 * First match in config order wins, both values from
-			 * it: the entry sets only reflogexpire, so
-			 * unreachable is never (Git).
-			 */
-			{ "refs/remotes/origin/main", false, 7 * DAY,
-			  "git config gc.refs/remotes/*.reflogexpire", true, 0,
-			  NULL, 3, at(4), false, "default" },
-			{ "refs/remotes/x/y", false, 7 * DAY,
-			  "git config gc.refs/remotes/*.reflogexpire", true, 0,
-			  NULL, 3, at(4), false, "default" },
-			/* Only unreachable set: expire is never. */
-			{ "refs/heads/topic/a", true, 0, NULL, false, 3 * DAY,
-			  "git config gc.refs/heads/topic/*."
-			  "reflogexpireunreachable",
-			  3, at(4), false, "default" },
-			{ "refs/stash", false, 10 * DAY,
-			  "git config gc.refs/stash.reflogexpire", true, 0,
-			  NULL, 3, at(4), false, "default" },
-			/* Unmatched: the file's [reflog]. */
-			{ "refs/heads/main", false, 50 * DAY, at(2), false,
-			  40 * DAY, at(3), 3, at(4), false, "default" },
-			/* The pattern is case-sensitive. */
-			{ "refs/tags/v1", false, 50 * DAY, at(2), false,
-			  40 * DAY, at(3), 3, at(4), false, "default" },
-			{ "Refs/Tags/v1", false, 5 * DAY,
-			  "git config gc.Refs/Tags/*.reflogexpire", true, 0,
-			  NULL, 3, at(4), false, "default" },
-			{ "refs/heads/v1.0/fix", false, 6 * DAY,
-			  "git config gc.refs/heads/v1.0/*.reflogexpire", true,
-			  0, NULL, 3, at(4), false, "default" },
-		};
-
-		for (size_t i = 0; i < ARRAY_SIZE(want); i++)
-			check_resolved(&p, &want[i]);
-	}
-	policy_release(&p);
-}
-
-static void test_git_pattern_order(void **state)
-{
-	static const struct policy_kv kv[] = {
-		{ "gc.refs/remotes/origin/*.reflogexpire", "1.day" },
-		{ "gc.refs/remotes/*.reflogexpire", "7.days" },
-		{ "gc.refs/remotes/origin/*.reflogexpireunreachable",
-		  "2.days" },
-		{ "gc.refs/remotes/*.reflogexpireunreachable", "8.days" },
-	};
-	struct policy p;
-	(void)state;
-
-	policy_init(&p);
-	apply_ok(&p, kv, ARRAY_SIZE(kv));
-	assert_int_equal(p.ngit_rules, 2);
-	{
-		const struct want_res want[] = {
-			{ "refs/remotes/origin/main", false, DAY,
-			  "git config gc.refs/remotes/origin/*.reflogexpire",
-			  false, 2 * DAY,
-			  "git config gc.refs/remotes/origin/*."
-			  "reflogexpireunreachable",
-			  0, "default", false, "default" },
-			{ "refs/remotes/up/main", false, 7 * DAY,
-			  "git config gc.refs/remotes/*.reflogexpire", false,
-			  8 * DAY,
-			  "git config gc.refs/remotes/*."
-			  "reflogexpireunreachable",
-			  0, "default", false, "default" },
-			{ "refs/heads/main", false, 90 * DAY, "default", false,
-			  30 * DAY, "default", 0, "default", false, "default" },
-		};
-
-		for (size_t i = 0; i < ARRAY_SIZE(want); i++)
-			check_resolved(&p, &want[i]);
-	}
-	policy_release(&p);
-}
-
-/* A policy rule overrides a Git entry for the values it sets. */
-static void test_git_pattern_vs_policy_rule(void **state)
-{
-	static const char text[] = "[reflog]\n" /* 1 */
-				   "expire = 100 days\n" /* 2 */
-				   "[reflog \"refs/remotes/*\"]\n" /* 3 */
-				   "expire = 30 days\n" /* 4 */
-				   "[reflog \"refs/heads/*\"]\n" /* 5 */
-				   "expire-unreachable = 6 days\n"; /* 6 */
-	static const struct policy_kv kv[] = {
-		{ "gc.refs/remotes/*.reflogexpire", "7.days" },
-		{ "gc.refs/remotes/*.reflogexpireunreachable", "3.days" },
-		{ "gc.refs/heads/*.reflogexpire", "2.days" },
-		{ "gc.refs/tags/*.reflogexpire", "9.days" },
-	};
-	struct policy p;
-	(void)state;
-
-	parse_ok(&p, text);
-	apply_ok(&p, kv, ARRAY_SIZE(kv));
-	{
-		const struct want_res want[] = {
-			{ "refs/remotes/a/b", false, 30 * DAY, at(4), false,
-			  3 * DAY,
-			  "git config gc.refs/remotes/*."
-			  "reflogexpireunreachable",
-			  0, "default", false, "default" },
-			{ "refs/heads/main", false, 2 * DAY,
-			  "git config gc.refs/heads/*.reflogexpire", false,
-			  6 * DAY, at(6), 0, "default", false, "default" },
-			/* A Git entry beats [reflog] for the refs it names. */
-			{ "refs/tags/v1", false, 9 * DAY,
-			  "git config gc.refs/tags/*.reflogexpire", true, 0,
-			  NULL, 0, "default", false, "default" },
-			{ "HEAD", false, 100 * DAY, at(2), false, 30 * DAY,
-			  "default", 0, "default", false, "default" },
-		};
-
-		for (size_t i = 0; i < ARRAY_SIZE(want); i++)
-			check_resolved(&p, &want[i]);
-	}
-	policy_release(&p);
-}
-
-static void test_git_bad_values(void **state)
-{
-	static const struct policy_kv kv[] = {
-		{ "gc.reflogexpire", "soon" },
-		{ "core.bare", "false" },
-		{ "reftable.geometricfactor", "1" },
-		{ "gc.refs/remotes/*.reflogexpireunreachable", "bogus" },
-		{ "gc.reflogexpireunreachable", "" },
-	};
-	static const struct {
-		const char *prefix, *sub;
-	} want[] = {
-		{ "git config gc.reflogexpire: bad value 'soon';",
-		  "'90 days'" },
-		{ "git config reftable.geometricfactor: bad value '1';",
-		  "from 2 to 256" },
-		{ "git config gc.refs/remotes/*.reflogexpireunreachable: "
-		  "bad value 'bogus';",
-		  "'90 days'" },
-		{ "git config gc.reflogexpireunreachable: bad value '';",
-		  NULL },
-	};
-	struct policy_errors errs = { 0 };
-	struct policy p;
-	int ret;
-	(void)state;
-
-	policy_init(&p);
-	ret = policy_apply_git_config(&p, kv, ARRAY_SIZE(kv), &errs);
-	for (size_t i = 0; i < errs.n; i++)
-		print_message("# %s\n", errs.msg[i]);
-	assert_int_equal(ret, ARRAY_SIZE(want));
-	assert_int_equal(errs.n, ARRAY_SIZE(want));
-	for (size_t i = 0; i < ARRAY_SIZE(want); i++) {
-		if (strncmp(errs.msg[i], want[i].prefix,
-			    strlen(want[i].prefix)))
-			fail_msg("error %zu: '%s', expected to start '%s'", i,
-				 errs.msg[i], want[i].prefix);
-		if (want[i].sub && !strstr(errs.msg[i], want[i].sub))
-			fail_msg("error %zu: '%s', expected '%s' in it", i,
-				 errs.msg[i], want[i].sub);
-	}
-	policy_errors_release(&errs);
-	policy_release(&p);
-}
-
 /* The per-run compaction budget: a size, 0 meaning no cap. */
 static void test_max_bytes_per_run(void **state)
 {
@@ -1494,7 +886,7 @@ static void test_max_bytes_per_run(void **state)
 				 cases[i].value,
 				 (unsigned long long)p.max_bytes_per_run,
 				 (unsigned long long)cases[i].bytes);
-		check_src(p.src_max_bytes_per_run.text, at(3),
+		check_src(SRC(&p, max_bytes_per_run), at(3),
 			  "max-bytes-per-run");
 		policy_release(&p);
 	}
@@ -1505,7 +897,6 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_freq_names),
-		cmocka_unit_test(test_default_resolution),
 		cmocka_unit_test(test_full_policy),
 		cmocka_unit_test(test_filename_in_sources),
 		cmocka_unit_test(test_case_insensitive_names),
@@ -1523,16 +914,6 @@ int main(void)
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_many_errors),
 		cmocka_unit_test(test_errors_append),
-		cmocka_unit_test(test_resolve_overlapping),
-		cmocka_unit_test(test_resolve_last_match_wins),
-		cmocka_unit_test(test_resolve_stash),
-		cmocka_unit_test(test_git_fills_silent_file),
-		cmocka_unit_test(test_git_file_wins),
-		cmocka_unit_test(test_git_last_value_wins),
-		cmocka_unit_test(test_git_pattern_entries),
-		cmocka_unit_test(test_git_pattern_order),
-		cmocka_unit_test(test_git_pattern_vs_policy_rule),
-		cmocka_unit_test(test_git_bad_values),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,141 @@
+/*
+ * policy_file.c: finding the policy file and loading it with Git's
+ * configuration.
+ */
+#define _GNU_SOURCE
+#include "plugin/maint/policy_file.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static bool regular_file(const char *path)
+{
+	struct stat st;
+
+	return !stat(path, &st) && S_ISREG(st.st_mode);
+}
+
+/* Keep `*path` if it names a regular file; else free it. */
+static bool take_if_file(char **path, char *candidate)
+{
+	if (regular_file(candidate)) {
+		*path = candidate;
+		return true;
+	}
+	free(candidate);
+	return false;
+}
+
+int policy_file_find(const struct repo *repo, const char *option, char **path,
+		     struct rt_err *err)
+{
+	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+	const char *v;
+	char *candidate;
+
+	*path = NULL;
+	if (!option && repo)
+		option = config_get(&repo->cfg, "reftable.policy");
+	if (option)
+		return (*path = strdup(option)) ? 0 : rt_err_oom(err);
+	if (repo) {
+		if (asprintf(&candidate, "%s/reftable-policy.ini",
+			     repo->common_dir) < 0)
+			return rt_err_oom(err);
+		if (take_if_file(path, candidate))
+			return 0;
+	}
+	if (xdg && *xdg) {
+		if (asprintf(&candidate, "%s/git-reftable/policy.ini", xdg) < 0)
+			return rt_err_oom(err);
+		if (take_if_file(path, candidate))
+			return 0;
+	} else if (home) {
+		if (asprintf(&candidate, "%s/.config/git-reftable/policy.ini",
+			     home) < 0)
+			return rt_err_oom(err);
+		if (take_if_file(path, candidate))
+			return 0;
+	}
+	v = "/etc/git-reftable/policy.ini";
+	if (regular_file(v) && !(*path = strdup(v)))
+		return rt_err_oom(err);
+	return 0;
+}
+
+/* The whole file, NUL-terminated; the caller frees it. */
+static int read_whole(const char *path, char **out, size_t *len,
+		      struct rt_err *err)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t cap = 0;
+	int ret = 0;
+
+	*len = 0;
+	if (!f)
+		return rt_err_errno(err, RT_ERR_IO,
+				    "cannot read policy file %s", path);
+	for (;;) {
+		size_t n;
+
+		if (*len + 4096 > cap) {
+			char *grown = realloc(buf, cap = cap * 2 + 8192);
+
+			if (!grown) {
+				ret = rt_err_oom(err);
+				break;
+			}
+			buf = grown;
+		}
+		n = fread(buf + *len, 1, cap - *len - 1, f);
+		*len += n;
+		if (n == 0)
+			break;
+	}
+	if (!ret && ferror(f))
+		ret = rt_err_errno(err, RT_ERR_IO, "cannot read policy file %s",
+				   path);
+	fclose(f);
+	if (ret) {
+		free(buf);
+		return ret;
+	}
+	buf[*len] = '\0';
+	*out = buf;
+	return 0;
+}
+
+int policy_file_load(struct policy *p, const struct repo *repo,
+		     const char *path, struct policy_errors *errs,
+		     struct rt_err *err)
+{
+	struct policy_kv *kv;
+	int nerr = 0, ret;
+
+	policy_init(p);
+	if (path) {
+		size_t len;
+		char *text = NULL;
+
+		if ((ret = read_whole(path, &text, &len, err)))
+			return ret;
+		nerr = policy_parse(p, text, len, path, errs);
+		free(text);
+	}
+	if (!repo)
+		return nerr;
+	/* Git's own settings must not be skipped: they may keep reflogs. */
+	if (!(kv = calloc(repo->cfg.n + 1, sizeof(*kv))))
+		return rt_err_oom(err);
+	for (size_t i = 0; i < repo->cfg.n; i++) {
+		kv[i].key = repo->cfg.entries[i].key;
+		kv[i].value = repo->cfg.entries[i].value;
+	}
+	nerr += policy_apply_git_config(p, kv, repo->cfg.n, errs);
+	free(kv);
+	return nerr;
+}
