@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "lib/table.h"
 #include "testutil.h"
 
 #define NREFS 10000
@@ -121,9 +122,9 @@ static void make_corpus(struct corpus *c, struct rng *r, size_t max_msg)
 static void free_corpus(struct corpus *c)
 {
 	for (size_t i = 0; i < c->nrefs; i++)
-		ref_release(&c->refs[i]);
+		rt_ref_record_release(&c->refs[i]);
 	for (size_t i = 0; i < c->nlogs; i++)
-		log_release(&c->logs[i]);
+		rt_log_record_release(&c->logs[i]);
 	free(c->refs);
 	free(c->logs);
 }
@@ -340,7 +341,7 @@ static void test_empty_and_log_only(void **state)
 	rt_table_iter_release(&it);
 	rt_record_release(&rec);
 	rt_table_close(t);
-	log_release(&log);
+	rt_log_record_release(&log);
 	rt_buf_release(&data);
 }
 
@@ -366,7 +367,7 @@ static void test_stats_match_output(void **state)
 	/* One block, padded only if another block followed. */
 	assert_true(data.len < 4096);
 	rt_writer_free(w);
-	ref_release(&ref);
+	rt_ref_record_release(&ref);
 	rt_buf_release(&data);
 }
 
@@ -394,8 +395,8 @@ static void test_no_padding_before_logs(void **state)
 	assert_int_equal(t->log.offset,
 			 rt_get_be24((uint8_t *)data.buf + 24 + 1));
 	rt_table_close(t);
-	ref_release(&ref);
-	log_release(&log);
+	rt_ref_record_release(&ref);
+	rt_log_record_release(&log);
 	rt_buf_release(&data);
 }
 
@@ -433,7 +434,7 @@ static void test_writer_rejects_misuse(void **state)
 
 		memset(name, 'a', sizeof(name) - 1);
 		name[sizeof(name) - 1] = '\0';
-		ref_release(&refs[0]);
+		rt_ref_record_release(&refs[0]);
 		set_ref(&refs[0], name, 1, RT_REF_VAL1, 1);
 		assert_int_equal(write_table(&data, &o, 1, 1, refs, 1, NULL, 0,
 					     &err),
@@ -446,9 +447,9 @@ static void test_writer_rejects_misuse(void **state)
 			      &(struct rt_write_options){ .block_size = 16 },
 			      &err),
 		RT_ERR_API);
-	ref_release(&refs[0]);
-	ref_release(&refs[1]);
-	log_release(&log);
+	rt_ref_record_release(&refs[0]);
+	rt_ref_record_release(&refs[1]);
+	rt_log_record_release(&log);
 	rt_buf_release(&data);
 }
 
