@@ -5,7 +5,8 @@
 #   make check-sanitize  the same, built with ASan and UBSan
 #   make demo            the maintenance job on a generated demo repository
 #   make deps            install the Debian packages the project needs
-#   make install         PREFIX=/usr/local DESTDIR= (program and man page)
+#   make install         PREFIX=/usr/local DESTDIR= (program, man page, and
+#                        the library: archive, headers, pkg-config file)
 
 PREFIX ?= /usr/local
 DESTDIR ?=
@@ -46,6 +47,9 @@ ALL_CFLAGS = -std=gnu11 -Wall -Wextra -Werror -pthread $(CFLAGS) $(SAN_FLAGS) \
 ALL_LDFLAGS = $(LDFLAGS) $(SAN_FLAGS) -pthread
 
 LIB_SRC = $(wildcard lib/*.c)
+# The library's public API: what plugin/ and scheduler/ may include, and
+# what `make install` installs. Every other lib/ header is internal.
+LIB_PUBLIC_H = $(wildcard lib/include/rt-*.h)
 POLICY_SRC = $(wildcard policy/*.c)
 SCHED_SRC = $(wildcard scheduler/*.c)
 # plugin/ in layers, each an archive of its own; only main.c is not in one.
@@ -67,13 +71,13 @@ UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_BIN = $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tests/%)
 INTEGRATION = $(sort $(wildcard tests/integration/t*.sh))
 
-LIBRT = $(BUILD)/librt.a
+LIBREFTABLE = $(BUILD)/libgitreftable.a
 LIBPOLICY = $(BUILD)/libpolicy.a
 LIBSCHED = $(BUILD)/libsched.a
 PROGRAM = $(BUILD)/git-reftable
 
 .PHONY: all deps check check-run check-sanitize check-valgrind demo bench \
-	bench-hook \
+	bench-hook headertest \
 	fuzz install uninstall clean format
 
 all: $(PROGRAM)
@@ -96,9 +100,31 @@ $(BUILD)/%.o: %.c | deps
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
-$(LIBRT): $(LIB_OBJ)
+$(LIBREFTABLE): $(LIB_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
+
+# Each public header compiles alone, as C99 with only lib/include on the
+# include path (as an installed copy would be used), and pulls in no
+# zlib; and no code outside lib/ and its tests includes an internal
+# lib/ header.
+HEADERTEST = $(LIB_PUBLIC_H:lib/include/%.h=$(BUILD)/headertest/%.o)
+$(BUILD)/headertest/%.o: lib/include/%.h | deps
+	@mkdir -p $(@D)
+	@printf '#include <%s>\n' $(<F) > $(@:.o=.c)
+	$(CC) -std=c99 -pedantic -Wall -Wextra -Werror -Ilib/include \
+		-MMD -MP -c -o $@ $(@:.o=.c)
+	@! $(CC) -std=c99 -Ilib/include -M $(@:.o=.c) | grep -q 'zlib\.h' || \
+		{ echo "$<: includes zlib.h"; rm -f $@; exit 1; }
+$(BUILD)/headertest/boundary: $(PLUGIN_SRC) $(PLUGIN_MAIN) \
+		$(wildcard plugin/*/*.h) $(SCHED_SRC) $(wildcard scheduler/*.h) \
+		$(POLICY_SRC) $(wildcard policy/*.h)
+	@mkdir -p $(@D)
+	@! grep -n '#include "lib/[^i]' $^ || \
+		{ echo "headertest: only lib/include/ headers outside lib/"; \
+		exit 1; }
+	@touch $@
+headertest: $(HEADERTEST) $(BUILD)/headertest/boundary
 
 $(LIBPOLICY): $(POLICY_OBJ)
 	@rm -f $@
@@ -122,13 +148,14 @@ $(BUILD)/plugin/git/odb.o: ALL_CFLAGS += $(LIBGIT2_CFLAGS) \
 # inih and zlib linked in statically: Git starts the hook three times per
 # ref update, and every shared library loaded costs each start (with only
 # libc left, the hook starts as fast as a no-op C program).
-$(PROGRAM): $(PLUGIN_MAIN_OBJ) $(PLUGIN_LIBS) $(LIBSCHED) $(LIBPOLICY) $(LIBRT)
+$(PROGRAM): $(PLUGIN_MAIN_OBJ) $(PLUGIN_LIBS) $(LIBSCHED) $(LIBPOLICY) \
+		$(LIBREFTABLE)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(PLUGIN_MAIN_OBJ) $(PLUGIN_LIBS) $(LIBSCHED) $(LIBPOLICY) \
-		$(LIBRT) -Wl,-Bstatic $(INIH_LIBS) $(ZLIB_LIBS) -Wl,-Bdynamic -ldl
+		$(LIBREFTABLE) -Wl,-Bstatic $(INIH_LIBS) $(ZLIB_LIBS) -Wl,-Bdynamic -ldl
 
 $(UNIT_BIN): $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIBSCHED) \
-		$(LIBPOLICY) $(LIBRT)
-	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBSCHED) $(LIBPOLICY) $(LIBRT) \
+		$(LIBPOLICY) $(LIBREFTABLE)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBSCHED) $(LIBPOLICY) $(LIBREFTABLE) \
 		$(CMOCKA_LIBS) $(INIH_LIBS) $(ZLIB_LIBS)
 
 $(BUILD)/tests/unit/%.o: ALL_CFLAGS += $(CMOCKA_CFLAGS) -D_GNU_SOURCE
@@ -137,13 +164,13 @@ $(BUILD)/tests/unit/%.o: ALL_CFLAGS += $(CMOCKA_CFLAGS) -D_GNU_SOURCE
 $(BUILD)/tests/test_policy_oom: ALL_LDFLAGS += -Wl,--wrap=malloc,--wrap=calloc \
 	-Wl,--wrap=realloc,--wrap=strdup,--wrap=strndup
 
-$(TOOL_BIN): $(BUILD)/tests/%: $(BUILD)/tests/tools/%.o $(LIBRT)
-	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBRT) $(ZLIB_LIBS)
+$(TOOL_BIN): $(BUILD)/tests/%: $(BUILD)/tests/tools/%.o $(LIBREFTABLE)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBREFTABLE) $(ZLIB_LIBS)
 
 check: deps
 	@$(MAKE) --no-print-directory check-run
 
-check-run: $(PROGRAM) $(UNIT_BIN) $(TOOL_BIN)
+check-run: $(PROGRAM) $(UNIT_BIN) $(TOOL_BIN) headertest
 	@RT_TEST_GIT=$$(sh tests/provide-git.sh) || exit 1; \
 	RT_TEST_GIT=$$RT_TEST_GIT RT_BUILD=$(abspath $(BUILD)) \
 		bash tests/run.sh $(UNIT_BIN) $(INTEGRATION)
@@ -196,20 +223,39 @@ fuzz: $(BUILD)/tests/rt-write-table
 		$(BUILD)/fuzz/seeds
 
 MANDIR = $(PREFIX)/share/man/man1
+LIBDIR = $(PREFIX)/lib
+INCLUDEDIR = $(PREFIX)/include
+PKGCONFIGDIR = $(LIBDIR)/pkgconfig
+# The version `git-reftable version` prints, for the pkg-config file.
+VERSION = $(shell sed -n 's/^\#define GIT_REFTABLE_VERSION "\(.*\)"/\1/p' \
+	$(PLUGIN_MAIN))
 
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANDIR)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANDIR) \
+		$(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR)/gitreftable \
+		$(DESTDIR)$(PKGCONFIGDIR)
 	install -m 755 $(PROGRAM) $(DESTDIR)$(PREFIX)/bin/git-reftable
 	install -m 644 doc/git-reftable.1 $(DESTDIR)$(MANDIR)/git-reftable.1
+	install -m 644 $(LIBREFTABLE) $(DESTDIR)$(LIBDIR)/libgitreftable.a
+	install -m 644 $(LIB_PUBLIC_H) $(DESTDIR)$(INCLUDEDIR)/gitreftable/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
+		lib/gitreftable.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/gitreftable.pc
+	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/gitreftable.pc
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/git-reftable
 	rm -f $(DESTDIR)$(MANDIR)/git-reftable.1
+	rm -f $(DESTDIR)$(LIBDIR)/libgitreftable.a
+	rm -f $(DESTDIR)$(PKGCONFIGDIR)/gitreftable.pc
+	rm -f $(addprefix $(DESTDIR)$(INCLUDEDIR)/gitreftable/,\
+		$(notdir $(LIB_PUBLIC_H)))
+	-rmdir $(DESTDIR)$(INCLUDEDIR)/gitreftable
 
 format:
-	clang-format -i $(wildcard lib/*.[ch] plugin/*/*.[ch] policy/*.[ch] \
-		scheduler/*.[ch] tests/unit/*.[ch] tests/tools/*.[ch] \
-		tests/fuzz/*.[ch])
+	clang-format -i $(wildcard lib/*.[ch] lib/include/*.h plugin/*/*.[ch] \
+		policy/*.[ch] scheduler/*.[ch] tests/unit/*.[ch] \
+		tests/tools/*.[ch] tests/fuzz/*.[ch])
 
 clean:
 	rm -rf $(BUILD)

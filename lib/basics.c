@@ -1,12 +1,14 @@
 /*
- * basics.c: buffers, varints, hex and hash identities.
+ * basics.c: buffers, varints, hex, hash identities and random numbers.
  */
 #include "lib/basics.h"
-#include "lib/error.h"
+#include "lib/include/rt-error.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
 #include <unistd.h>
 
 int rt_hash_size(enum rt_hash id)
@@ -94,6 +96,15 @@ void rt_buf_release(struct rt_buf *b)
 	free(b->buf);
 	b->buf = NULL;
 	b->len = b->cap = 0;
+}
+
+int rt_buf_path(struct rt_buf *out, const char *dir, const char *name)
+{
+	rt_buf_reset(out);
+	if (rt_buf_addstr(out, dir) || rt_buf_addch(out, '/') ||
+	    rt_buf_addstr(out, name))
+		return RT_ERR_NOMEM;
+	return 0;
 }
 
 int rt_bytes_cmp(const void *a, size_t alen, const void *b, size_t blen)
@@ -218,4 +229,17 @@ int rt_write_all(int fd, const void *data, size_t len)
 		len -= n;
 	}
 	return 0;
+}
+
+uint32_t rt_random_u32(void)
+{
+	uint32_t r;
+
+	if (getrandom(&r, sizeof(r), 0) != sizeof(r)) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		r = (uint32_t)(ts.tv_nsec ^ getpid() ^ ts.tv_sec);
+	}
+	return r;
 }

@@ -1,58 +1,29 @@
 /*
- * basics.h: byte order, varints, hash identities and a growable byte
- * buffer. Everything else in lib/ is built from these.
+ * basics.h: byte order, varints and the other small pieces everything
+ * else in lib/ is built from, besides the public ones of rt-basics.h.
  */
-#ifndef RT_BASICS_H
-#define RT_BASICS_H
+#ifndef RT_LIB_BASICS_H
+#define RT_LIB_BASICS_H
+
+#include "lib/include/rt-basics.h"
 
 #include <stddef.h>
 #include <stdint.h>
 
-#define RT_MAX_HASH_SIZE 32
-/* The largest block the format can describe (uint24 block_len). */
-#define RT_MAX_BLOCK_SIZE 16777215u
 /* A varint of a uint64_t never needs more than 10 bytes. */
 #define RT_MAX_VARINT_LEN 10
 
-enum rt_hash {
-	RT_HASH_SHA1 = 1,
-	RT_HASH_SHA256 = 2,
-};
-
-/* 20 or 32; 0 for an unknown id. */
-int rt_hash_size(enum rt_hash id);
-/* "sha1" or "sha256". */
-const char *rt_hash_name(enum rt_hash id);
-
-/*
- * A growable buffer of bytes. `buf` is always NUL-terminated once anything
- * was added, so text can be used as a C string; binary data may contain NULs.
- */
-struct rt_buf {
-	char *buf;
-	size_t len;
-	size_t cap;
-};
-
-/* clang-format off */
-#define RT_BUF_INIT { 0 }
-/* clang-format on */
-
-int rt_buf_grow(struct rt_buf *b, size_t extra);
-int rt_buf_add(struct rt_buf *b, const void *data, size_t n);
-int rt_buf_addstr(struct rt_buf *b, const char *s);
-int rt_buf_addch(struct rt_buf *b, char c);
-int rt_buf_set(struct rt_buf *b, const void *data, size_t n);
-/* Truncate to n bytes (n <= len). */
-void rt_buf_setlen(struct rt_buf *b, size_t n);
-void rt_buf_reset(struct rt_buf *b);
-void rt_buf_release(struct rt_buf *b);
 /* Bytewise comparison; a proper prefix sorts first. */
-int rt_buf_cmp(const struct rt_buf *a, const struct rt_buf *b);
 int rt_bytes_cmp(const void *a, size_t alen, const void *b, size_t blen);
 
 /* Length of the common prefix of two byte strings. */
 size_t rt_common_prefix(const void *a, size_t alen, const void *b, size_t blen);
+
+/* "<dir>/<name>" into `out`, replacing its content; 0 or RT_ERR_NOMEM. */
+int rt_buf_path(struct rt_buf *out, const char *dir, const char *name);
+
+/* Random 32 bits (getrandom; the clock and pid if that fails). */
+uint32_t rt_random_u32(void);
 
 static inline void rt_put_be16(uint8_t *p, uint16_t v)
 {
@@ -116,10 +87,5 @@ int rt_varint_len(uint64_t val);
 
 /* write(2) all of `data`, retrying on EINTR and short writes; 0 or -1. */
 int rt_write_all(int fd, const void *data, size_t len);
-
-/* Lowercase hex of `n` bytes into `out` (2n + 1 bytes, NUL-terminated). */
-void rt_hex(char *out, const uint8_t *bin, size_t n);
-/* Parse exactly 2n hex digits; 0 on success, -1 otherwise. */
-int rt_unhex(uint8_t *bin, const char *hex, size_t n);
 
 #endif

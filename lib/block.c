@@ -144,7 +144,7 @@ static int inflate_log_block(struct rt_block *b, const uint8_t *src,
 
 	rt_buf_reset(&b->inflated);
 	if (rt_buf_grow(&b->inflated, b->len))
-		return rt_err_set(err, RT_ERR_NOMEM, "out of memory");
+		return rt_err_oom(err);
 	memcpy(b->inflated.buf, src, skip);
 	if (!b->zs_ready) {
 		memset(&b->zs, 0, sizeof(b->zs));
@@ -302,7 +302,7 @@ static int decode_key(struct rt_block_iter *it, uint8_t *val_type,
 	rt_buf_reset(&it->key);
 	if (rt_buf_add(&it->key, it->last_key.buf, prefix) ||
 	    rt_buf_add(&it->key, p + n + m, sfx))
-		return rt_err_set(err, RT_ERR_NOMEM, "out of memory");
+		return rt_err_oom(err);
 	return n + m + (int)sfx;
 }
 
@@ -310,7 +310,6 @@ int rt_block_iter_next(struct rt_block_iter *it, struct rt_record *rec,
 		       struct rt_err *err)
 {
 	const struct rt_block *b = it->b;
-	const char *why = NULL;
 	uint8_t val_type;
 	int n, m;
 
@@ -325,10 +324,13 @@ int rt_block_iter_next(struct rt_block_iter *it, struct rt_record *rec,
 				   "keys are not in ascending order");
 	m = rt_record_decode(rec, &it->key, val_type, b->data + it->off + n,
 			     b->restart_start - it->off - n, b->hash_size,
-			     b->min_update_index, &why);
-	if (m < 0)
-		return block_error(err, b, b->file_off + it->off,
-				   why ? why : "malformed record");
+			     b->min_update_index, err);
+	if (m < 0) {
+		rt_err_prefix(
+			err, "%s: offset %llu: ", b->path ? b->path : "(table)",
+			(unsigned long long)(b->file_off + it->off));
+		return m;
+	}
 	it->off += n + m;
 	/* Swap instead of copying: last_key takes the key just decoded. */
 	{
@@ -376,7 +378,7 @@ int rt_block_iter_seek(struct rt_block_iter *it, const struct rt_block *b,
 			break;
 		if ((ret = rt_buf_set(&save_key, it->last_key.buf,
 				      it->last_key.len)) < 0) {
-			ret = rt_err_set(err, RT_ERR_NOMEM, "out of memory");
+			ret = rt_err_oom(err);
 			break;
 		}
 		ret = rt_block_iter_next(it, &scratch, err);

@@ -11,7 +11,7 @@
 #ifndef RT_BLOCK_H
 #define RT_BLOCK_H
 
-#include "lib/error.h"
+#include "lib/include/rt-error.h"
 #include "lib/record.h"
 #include "lib/zpipe.h"
 

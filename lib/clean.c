@@ -9,7 +9,8 @@
  * list a table only within the lock hold that gives it its (random) name.
  */
 #define _GNU_SOURCE
-#include "lib/clean.h"
+#include "lib/include/rt-clean.h"
+#include "lib/stack.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -38,13 +39,6 @@ struct clean_ctx {
 	size_t n, cap;
 	bool nomem;
 };
-
-static bool ends_with(const char *s, const char *suffix)
-{
-	size_t n = strlen(s), m = strlen(suffix);
-
-	return n >= m && !strcmp(s + n - m, suffix);
-}
 
 /*
  * Age of a regular file (not following symlinks); -1 if not one. Its stat
@@ -156,18 +150,6 @@ static bool is_listed(char **names, const char *name)
 	return false;
 }
 
-bool rt_clean_is_temp_table(const char *name)
-{
-	const char *t = strstr(name, ".temp.");
-	char base[128];
-
-	if (!t || strlen(t) != 12 || (size_t)(t - name) + 5 > sizeof(base))
-		return false;
-	memcpy(base, name, t - name);
-	memcpy(base + (t - name), ".ref", 5);
-	return rt_stack_valid_table_name(base);
-}
-
 /* Whether a live (not stale) lock sits beside table `name`. */
 static bool has_live_lock(struct clean_ctx *c, const char *name)
 {
@@ -194,10 +176,14 @@ static void scan_entry(struct clean_ctx *c, char **names, const char *name,
 	uint64_t min, max;
 	long long age = file_age(c, name, &st);
 
-	if (age < 0 || !strcmp(name, "tables.list") ||
-	    !strcmp(name, "tables.list.lock"))
+	if (age < 0)
 		return;
-	if (ends_with(name, ".lock")) {
+	switch (rt_stack_file_kind(name)) {
+	case RT_FILE_LIST:
+	case RT_FILE_LIST_LOCK: /* lock_list() saw to it */
+	case RT_FILE_OTHER:
+		return;
+	case RT_FILE_LOCK:
 		if ((uint64_t)age >= c->opts->stale_lock_seconds)
 			plan(c, RT_CLEAN_STALE_LOCK, name, age,
 			     c->opts->remove_stale_locks ?
@@ -205,10 +191,11 @@ static void scan_entry(struct clean_ctx *c, char **names, const char *name,
 				     "stale locks are only reported",
 			     &st);
 		return;
-	}
-	if (rt_clean_is_temp_table(name)) {
+	case RT_FILE_TEMP:
 		plan(c, RT_CLEAN_TEMP_FILE, name, age, grace(c, age), &st);
 		return;
+	case RT_FILE_TABLE:
+		break;
 	}
 	if (rt_stack_parse_table_name(name, &min, &max) ||
 	    is_listed(names, name))
@@ -302,7 +289,7 @@ int rt_stack_clean(struct rt_stack *st, const struct rt_clean_options *opts,
 			scan_entry(&c, names, e->d_name, stack_max);
 	closedir(d);
 	if (c.nomem)
-		ret = rt_err_set(err, RT_ERR_NOMEM, "out of memory");
+		ret = rt_err_oom(err);
 	rt_lock_release(&lock);
 	rt_stack_note_lock(st, &lock);
 	lock.held_ns = 0;

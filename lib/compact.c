@@ -14,7 +14,9 @@
  * A failure at any step leaves tables.list as it was; files written so far
  * are removed, and no table that tables.list names is ever deleted.
  */
-#include "lib/compact.h"
+#include "lib/include/rt-compact.h"
+#include "lib/logfilter.h"
+#include "lib/stack.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +40,7 @@ static int write_merged(struct rt_writer *w, struct merge_state *m,
 	rt_log_filter_fn filter = m->opts ? m->opts->filter : NULL;
 	struct rt_merged_iter mi;
 	struct rt_log_walk walk;
+	struct rt_log_record *log;
 	bool last;
 	struct rt_record rec;
 	int ret;
@@ -58,9 +61,7 @@ static int write_merged(struct rt_writer *w, struct merge_state *m,
 
 	/* Hiding deletions when they are dropped anyway makes `last` exact. */
 	ret = rt_log_walk_init(&walk, tables, n, keep_deletions, err);
-	while (!ret && !(ret = rt_log_walk_next(&walk, &last, err))) {
-		struct rt_log_record *log = &walk.cur->u.log;
-
+	while (!ret && !(ret = rt_log_walk_next(&walk, &log, &last, err))) {
 		if (log->value_type != RT_LOG_DELETION && filter) {
 			int verdict =
 				filter(m->opts->filter_arg, log, last, err);
@@ -112,7 +113,7 @@ static int write_compacted(struct merge_state *m, struct rt_tmpfile *tmp,
 	wo.deflate_level = 6;
 	wo.hash_id = rt_stack_hash_id(st);
 	if (rt_stack_table_path(st, &path, min, max, ".temp.XXXXXX"))
-		return rt_err_set(err, RT_ERR_NOMEM, "out of memory");
+		return rt_err_oom(err);
 	ret = rt_tmpfile_create(tmp, path.buf, st->opts.default_permissions,
 				err);
 	rt_buf_release(&path);
@@ -167,15 +168,6 @@ static int find_segment(struct rt_stack *st, char **names, size_t first,
 			  st->list_path);
 }
 
-static int table_file_path(struct rt_stack *st, size_t i, struct rt_buf *out)
-{
-	rt_buf_reset(out);
-	if (rt_buf_addstr(out, st->dir) || rt_buf_addch(out, '/') ||
-	    rt_buf_addstr(out, st->tables[i]->name))
-		return RT_ERR_NOMEM;
-	return 0;
-}
-
 int rt_stack_compact_range(struct rt_stack *st, size_t first, size_t last,
 			   const struct rt_compact_options *opts,
 			   struct rt_compact_result *res, struct rt_err *err)
@@ -216,15 +208,15 @@ int rt_stack_compact_range(struct rt_stack *st, size_t first, size_t last,
 	/* 2. */
 	locks = calloc(last - first + 1, sizeof(*locks));
 	if (!locks) {
-		ret = rt_err_set(err, RT_ERR_NOMEM, "out of memory");
+		ret = rt_err_oom(err);
 		goto done;
 	}
 	for (size_t i = last + 1; i > first; i--) {
 		struct rt_err lock_err = { 0 };
 
 		locks[nlocks].fd = -1;
-		if (table_file_path(st, i - 1, &path)) {
-			ret = rt_err_set(err, RT_ERR_NOMEM, "out of memory");
+		if (rt_buf_path(&path, st->dir, st->tables[i - 1]->name)) {
+			ret = rt_err_oom(err);
 			goto done;
 		}
 		ret = rt_lock_acquire(&locks[nlocks], path.buf, 0,
@@ -280,7 +272,7 @@ int rt_stack_compact_range(struct rt_stack *st, size_t first, size_t last,
 		if (rt_stack_table_path(
 			    st, &new_path, st->tables[first]->min_update_index,
 			    st->tables[last]->max_update_index, ".ref")) {
-			ret = rt_err_set(err, RT_ERR_NOMEM, "out of memory");
+			ret = rt_err_oom(err);
 			goto done;
 		}
 		ret = rt_tmpfile_rename(&tmp, new_path.buf, err);
@@ -289,7 +281,7 @@ int rt_stack_compact_range(struct rt_stack *st, size_t first, size_t last,
 	}
 	list = calloc(nnames + 2, sizeof(*list));
 	if (!list) {
-		ret = rt_err_set(err, RT_ERR_NOMEM, "out of memory");
+		ret = rt_err_oom(err);
 		goto unlink_new;
 	}
 	for (size_t i = 0; i < pos; i++)
@@ -318,7 +310,7 @@ int rt_stack_compact_range(struct rt_stack *st, size_t first, size_t last,
 
 	/* 7. The segment's tables are unreferenced now. */
 	for (size_t i = first; i <= last; i++) {
-		if (!table_file_path(st, i, &path))
+		if (!rt_buf_path(&path, st->dir, st->tables[i]->name))
 			unlink(path.buf);
 	}
 	ret = rt_stack_reload(st, err);

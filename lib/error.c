@@ -1,7 +1,7 @@
 /*
  * error.c: names for error codes and the message buffer helpers.
  */
-#include "lib/error.h"
+#include "lib/include/rt-error.h"
 
 #include <errno.h>
 #include <stdarg.h>

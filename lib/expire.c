@@ -1,7 +1,9 @@
 /*
  * expire.c: one table of log deletion records for a whole stack.
  */
-#include "lib/expire.h"
+#include "lib/include/rt-expire.h"
+#include "lib/logfilter.h"
+#include "lib/stack.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -19,12 +21,12 @@ static int walk_logs(struct rt_stack *st, struct expire_pass *p,
 		     struct rt_err *err)
 {
 	struct rt_log_walk walk;
+	struct rt_log_record *log;
 	bool last;
 	int ret;
 
 	ret = rt_log_walk_init(&walk, st->tables, st->n, false, err);
-	while (!ret && !(ret = rt_log_walk_next(&walk, &last, err))) {
-		struct rt_log_record *log = &walk.cur->u.log;
+	while (!ret && !(ret = rt_log_walk_next(&walk, &log, &last, err))) {
 		int verdict;
 
 		p->res->logs++;
@@ -67,7 +69,7 @@ static int install(struct rt_stack *st, struct rt_tmpfile *tmp, uint64_t next,
 		ret = rt_table_file_set_limits(tmp->path, now_next, now_next,
 					       err);
 	if (!ret && rt_stack_table_path(st, &path, now_next, now_next, ".ref"))
-		ret = rt_err_set(err, RT_ERR_NOMEM, "out of memory");
+		ret = rt_err_oom(err);
 	if (!ret)
 		ret = rt_tmpfile_rename(tmp, path.buf, err);
 	if (ret)
@@ -103,7 +105,7 @@ int rt_stack_expire_logs(struct rt_stack *st, rt_log_filter_fn filter,
 	wo.exact_log_message = true;
 	wo.hash_id = rt_stack_hash_id(st);
 	if (rt_stack_table_path(st, &path, next, next, ".temp.XXXXXX"))
-		return rt_err_set(err, RT_ERR_NOMEM, "out of memory");
+		return rt_err_oom(err);
 	ret = rt_tmpfile_create(&tmp, path.buf, st->opts.default_permissions,
 				err);
 	if (!ret)

@@ -42,7 +42,7 @@ int rt_fsync_parent(const char *path, struct rt_err *err)
 	int fd, ret = 0;
 
 	if (!dir)
-		return rt_err_set(err, RT_ERR_NOMEM, "out of memory");
+		return rt_err_oom(err);
 	fd = open(*dir ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0 || fsync(fd) < 0)
 		ret = rt_err_errno(err, RT_ERR_IO, "cannot fsync directory %s",
@@ -65,7 +65,7 @@ int rt_lock_acquire(struct rt_lock *l, const char *target, long timeout_ms,
 	l->fd = -1;
 	l->path = malloc(n + 6);
 	if (!l->path)
-		return rt_err_set(err, RT_ERR_NOMEM, "out of memory");
+		return rt_err_oom(err);
 	memcpy(l->path, target, n);
 	memcpy(l->path + n, ".lock", 6);
 
@@ -149,7 +149,7 @@ int rt_lock_commit(struct rt_lock *l, struct rt_err *err)
 	target = strndup(l->path, strlen(l->path) - 5);
 	if (!target) {
 		rt_lock_release(l);
-		return rt_err_set(err, RT_ERR_NOMEM, "out of memory");
+		return rt_err_oom(err);
 	}
 	if (rename(l->path, target) < 0) {
 		ret = rt_err_errno(err, RT_ERR_IO, "cannot rename %s to %s",
@@ -191,13 +191,47 @@ void rt_lock_release(struct rt_lock *l)
 	}
 }
 
-int rt_tmpfile_create(struct rt_tmpfile *t, const char *pattern, mode_t mode,
-		      struct rt_err *err)
+/*
+ * Turn the trailing XXXXXX of `path` into random characters and create
+ * that file with O_EXCL (so never through a symlink), retrying names
+ * taken. The kernel applies the umask to `mode`. A descriptor or -1.
+ */
+static int create_unique(char *path, mode_t mode)
+{
+	static const char chars[] = "abcdefghijklmnopqrstuvwxyz"
+				    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+	size_t n = strlen(path);
+
+	if (n < 6 || strcmp(path + n - 6, "XXXXXX")) {
+		errno = EINVAL;
+		return -1;
+	}
+	for (int attempt = 0; attempt < 100; attempt++) {
+		uint64_t r = (uint64_t)rt_random_u32() << 32 | rt_random_u32();
+		int fd;
+
+		for (size_t i = n - 6; i < n; i++, r /= sizeof(chars) - 1)
+			path[i] = chars[r % (sizeof(chars) - 1)];
+		fd = open(path,
+			  O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+			  mode);
+		if (fd >= 0 || errno != EEXIST)
+			return fd;
+	}
+	return -1;
+}
+
+/*
+ * A temp file created `create_mode` (less the umask); then, unless
+ * `mode` is 0, set to exactly `mode`.
+ */
+static int tmpfile_open(struct rt_tmpfile *t, const char *pattern,
+			mode_t create_mode, mode_t mode, struct rt_err *err)
 {
 	t->path = strdup(pattern);
 	if (!t->path)
-		return rt_err_set(err, RT_ERR_NOMEM, "out of memory");
-	t->fd = mkostemp(t->path, O_CLOEXEC);
+		return rt_err_oom(err);
+	t->fd = create_unique(t->path, create_mode);
 	if (t->fd < 0) {
 		int ret = rt_err_errno(err, RT_ERR_IO, "cannot create %s",
 				       pattern);
@@ -206,7 +240,6 @@ int rt_tmpfile_create(struct rt_tmpfile *t, const char *pattern, mode_t mode,
 		t->path = NULL;
 		return ret;
 	}
-	/* mkstemp makes 0600; the caller knows the repository's mode. */
 	if (mode && fchmod(t->fd, mode) < 0) {
 		int ret = rt_err_errno(err, RT_ERR_IO, "cannot chmod %s",
 				       t->path);
@@ -215,6 +248,13 @@ int rt_tmpfile_create(struct rt_tmpfile *t, const char *pattern, mode_t mode,
 		return ret;
 	}
 	return 0;
+}
+
+int rt_tmpfile_create(struct rt_tmpfile *t, const char *pattern, mode_t mode,
+		      struct rt_err *err)
+{
+	/* 0600 as mkstemp makes it; the caller knows the repository's mode. */
+	return tmpfile_open(t, pattern, 0600, mode, err);
 }
 
 #define TMPFILE_BUF (256 * 1024)
@@ -290,8 +330,8 @@ void rt_tmpfile_delete(struct rt_tmpfile *t)
 	}
 }
 
-int rt_file_replace(const char *path, const void *data, size_t len,
-		    mode_t mode, struct rt_err *err)
+int rt_file_replace(const char *path, const void *data, size_t len, mode_t mode,
+		    struct rt_err *err)
 {
 	struct rt_tmpfile t = RT_TMPFILE_INIT;
 	size_t n = strlen(path);
@@ -302,13 +342,8 @@ int rt_file_replace(const char *path, const void *data, size_t len,
 		return rt_err_oom(err);
 	memcpy(pattern, path, n);
 	memcpy(pattern + n, ".XXXXXX", 8);
-	if (!mode) {
-		mode_t mask = umask(0);
-
-		umask(mask);
-		mode = 0666 & ~mask;
-	}
-	ret = rt_tmpfile_create(&t, pattern, mode, err);
+	/* Not umask(2), which is per process: 0666 lets the kernel apply it. */
+	ret = tmpfile_open(&t, pattern, 0666, mode, err);
 	free(pattern);
 	if (ret)
 		return ret;

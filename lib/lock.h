@@ -3,14 +3,23 @@
  *
  * A lock on <path> is the file <path>.lock created with O_EXCL; committing
  * it renames it over <path>, releasing it unlinks it. A temp file is
- * created from a pattern ending in XXXXXX, fsynced, then renamed into
- * place; the directory is fsynced after every rename so the new name is
- * durable. This is the only code in lib/ that creates or removes files.
+ * created with O_EXCL under a pattern ending in XXXXXX, fsynced, then
+ * renamed into place; the directory is fsynced after every rename so the
+ * new name is durable.
+ *
+ * Every file the library creates in a stack directory is created here,
+ * with O_EXCL, so none is ever written through a symlink (objsort.c's
+ * scratch file is unnamed and lives elsewhere). Files are removed only
+ * where the protocol allows: here, our own lock and temp files; in
+ * stack.c and compact.c, a new table that did not get listed and the
+ * tables a committed compaction unlisted; in clean.c, leftovers (regular
+ * files only, judged under tables.list.lock).
  */
-#ifndef RT_LOCK_H
-#define RT_LOCK_H
+#ifndef RT_LIB_LOCK_H
+#define RT_LIB_LOCK_H
 
-#include "lib/error.h"
+#include "lib/include/rt-error.h"
+#include "lib/include/rt-file.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -72,7 +81,11 @@ struct rt_tmpfile {
 #define RT_TMPFILE_INIT { NULL, -1, NULL, 0 }
 /* clang-format on */
 
-/* `mode` 0 keeps mkstemp's 0600; Git uses 0666 & ~umask, or shared perms. */
+/*
+ * Create a temp file from `pattern`, whose XXXXXX become random
+ * characters. `mode` 0 leaves it 0600; Git uses 0666 & ~umask, or shared
+ * permissions.
+ */
 int rt_tmpfile_create(struct rt_tmpfile *t, const char *pattern, mode_t mode,
 		      struct rt_err *err);
 /* A write function for rt_writer that writes to the temp file. */
@@ -90,17 +103,6 @@ int rt_tmpfile_rename(struct rt_tmpfile *t, const char *dest,
 		      struct rt_err *err);
 /* Remove the temp file if it still exists. */
 void rt_tmpfile_delete(struct rt_tmpfile *t);
-
-/*
- * Replace the file at `path` with `data` so that a reader sees either the
- * old content or all of the new, and a crash leaves one of the two: a temp
- * file beside it (<path>.XXXXXX), written, fsynced, renamed over `path`,
- * then the directory fsynced. A symlink at `path` is replaced by the new
- * file, never written through. `mode` 0 means 0666 & ~umask. On error
- * nothing is left behind and `path` is unchanged.
- */
-int rt_file_replace(const char *path, const void *data, size_t len,
-		    mode_t mode, struct rt_err *err);
 
 /* fsync the directory containing `path`. */
 int rt_fsync_parent(const char *path, struct rt_err *err);

@@ -2,7 +2,9 @@
  * logfilter.c: the one-record-lookahead walk over merged log records.
  */
 #include "lib/logfilter.h"
+#include "lib/stack.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 int rt_log_walk_init(struct rt_log_walk *w, struct rt_table **tables, size_t n,
@@ -18,7 +20,34 @@ int rt_log_walk_init(struct rt_log_walk *w, struct rt_table **tables, size_t n,
 				    show_deletions, err);
 }
 
-int rt_log_walk_next(struct rt_log_walk *w, bool *last, struct rt_err *err)
+int rt_log_walk_new(struct rt_log_walk **out, struct rt_stack *st,
+		    struct rt_err *err)
+{
+	struct rt_log_walk *w = malloc(sizeof(*w));
+	int ret;
+
+	*out = NULL;
+	if (!w)
+		return rt_err_oom(err);
+	ret = rt_log_walk_init(w, st->tables, st->n, false, err);
+	if (ret) {
+		rt_log_walk_free(w);
+		return ret;
+	}
+	*out = w;
+	return 0;
+}
+
+void rt_log_walk_free(struct rt_log_walk *w)
+{
+	if (!w)
+		return;
+	rt_log_walk_release(w);
+	free(w);
+}
+
+int rt_log_walk_next(struct rt_log_walk *w, struct rt_log_record **log,
+		     bool *last, struct rt_err *err)
 {
 	struct rt_record *tmp;
 	int ret;
@@ -39,6 +68,7 @@ int rt_log_walk_next(struct rt_log_walk *w, bool *last, struct rt_err *err)
 	w->ahead_state = ret;
 	*last = ret == 1 ||
 		rt_buf_cmp(&w->cur->u.log.refname, &w->ahead->u.log.refname);
+	*log = &w->cur->u.log;
 	return 0;
 }
 

@@ -16,43 +16,12 @@ struct rt_merged_sub {
 	struct rt_buf key;
 };
 
-static bool sub_less(const struct rt_merged_iter *mi, size_t a, size_t b)
+static bool sub_less(const void *arg, size_t a, size_t b)
 {
+	const struct rt_merged_iter *mi = arg;
 	int c = rt_buf_cmp(&mi->subs[a].key, &mi->subs[b].key);
 
 	return c < 0 || (c == 0 && a > b);
-}
-
-static void sift_down(struct rt_merged_iter *mi, size_t i)
-{
-	for (;;) {
-		size_t l = 2 * i + 1, r = l + 1, m = i, tmp;
-
-		if (l < mi->heap_len && sub_less(mi, mi->heap[l], mi->heap[m]))
-			m = l;
-		if (r < mi->heap_len && sub_less(mi, mi->heap[r], mi->heap[m]))
-			m = r;
-		if (m == i)
-			return;
-		tmp = mi->heap[i];
-		mi->heap[i] = mi->heap[m];
-		mi->heap[m] = tmp;
-		i = m;
-	}
-}
-
-static void sift_up(struct rt_merged_iter *mi, size_t i)
-{
-	while (i) {
-		size_t p = (i - 1) / 2, tmp;
-
-		if (!sub_less(mi, mi->heap[i], mi->heap[p]))
-			return;
-		tmp = mi->heap[i];
-		mi->heap[i] = mi->heap[p];
-		mi->heap[p] = tmp;
-		i = p;
-	}
 }
 
 /* Read the next record of sub `s`; push it on the heap unless exhausted. */
@@ -64,19 +33,9 @@ static int sub_advance(struct rt_merged_iter *mi, size_t s, struct rt_err *err)
 	if (ret)
 		return ret < 0 ? ret : 0;
 	if (rt_record_key(&sub->rec, &sub->key))
-		return rt_err_set(err, RT_ERR_NOMEM, "out of memory");
-	mi->heap[mi->heap_len++] = s;
-	sift_up(mi, mi->heap_len - 1);
+		return rt_err_oom(err);
+	rt_heap_push(&mi->heap, s);
 	return 0;
-}
-
-static size_t heap_pop(struct rt_merged_iter *mi)
-{
-	size_t top = mi->heap[0];
-
-	mi->heap[0] = mi->heap[--mi->heap_len];
-	sift_down(mi, 0);
-	return top;
 }
 
 int rt_merged_iter_init(struct rt_merged_iter *mi, struct rt_table **tables,
@@ -87,13 +46,10 @@ int rt_merged_iter_init(struct rt_merged_iter *mi, struct rt_table **tables,
 	mi->type = type;
 	mi->show_deletions = show_deletions;
 	mi->subs = calloc(n ? n : 1, sizeof(*mi->subs));
-	mi->heap = calloc(n ? n : 1, sizeof(*mi->heap));
-	if (!mi->subs || !mi->heap) {
+	if (!mi->subs || rt_heap_init(&mi->heap, n, sub_less, mi)) {
 		free(mi->subs);
-		free(mi->heap);
 		mi->subs = NULL;
-		mi->heap = NULL;
-		return rt_err_set(err, RT_ERR_NOMEM, "out of memory");
+		return rt_err_oom(err);
 	}
 	mi->n = n;
 	for (size_t i = 0; i < n; i++) {
@@ -108,7 +64,7 @@ int rt_merged_iter_seek(struct rt_merged_iter *mi, const void *key, size_t len,
 {
 	int ret;
 
-	mi->heap_len = 0;
+	mi->heap.len = 0;
 	for (size_t i = 0; i < mi->n; i++) {
 		ret = rt_table_iter_seek(&mi->subs[i].it, key, len, err);
 		if (!ret)
@@ -127,9 +83,9 @@ int rt_merged_iter_next(struct rt_merged_iter *mi, struct rt_record *rec,
 		size_t top;
 		int ret;
 
-		if (!mi->heap_len)
+		if (!mi->heap.len)
 			return 1;
-		top = heap_pop(mi);
+		top = rt_heap_pop(&mi->heap);
 		/* Hand the record over by swapping buffers, not copying. */
 		tmp = *rec;
 		*rec = mi->subs[top].rec;
@@ -144,9 +100,10 @@ int rt_merged_iter_next(struct rt_merged_iter *mi, struct rt_record *rec,
 		if ((ret = sub_advance(mi, top, err)))
 			return ret;
 		/* Older tables' entries with the same key are shadowed. */
-		while (mi->heap_len &&
-		       !rt_buf_cmp(&mi->subs[mi->heap[0]].key, &mi->key)) {
-			size_t s = heap_pop(mi);
+		while (mi->heap.len &&
+		       !rt_buf_cmp(&mi->subs[rt_heap_top(&mi->heap)].key,
+				   &mi->key)) {
+			size_t s = rt_heap_pop(&mi->heap);
 
 			if ((ret = sub_advance(mi, s, err)))
 				return ret;
@@ -164,7 +121,7 @@ void rt_merged_iter_release(struct rt_merged_iter *mi)
 		rt_buf_release(&mi->subs[i].key);
 	}
 	free(mi->subs);
-	free(mi->heap);
+	rt_heap_release(&mi->heap);
 	rt_buf_release(&mi->key);
 	memset(mi, 0, sizeof(*mi));
 }

@@ -5,9 +5,10 @@
  * deletion record hides older entries with its key and is itself left out
  * unless `show_deletions` is set (compaction needs to see them).
  */
-#ifndef RT_MERGED_H
-#define RT_MERGED_H
+#ifndef RT_LIB_MERGED_H
+#define RT_LIB_MERGED_H
 
+#include "lib/heap.h"
 #include "lib/table.h"
 
 struct rt_merged_sub;
@@ -17,11 +18,15 @@ struct rt_merged_iter {
 	bool show_deletions;
 	size_t n;
 	struct rt_merged_sub *subs;
-	size_t *heap; /* indexes into subs; min key, then newest, first */
-	size_t heap_len;
+	struct rt_heap heap; /* indexes into subs; min key, then newest, first */
 	struct rt_buf key;
 };
 
+/*
+ * Start a merge of `tables` (oldest first; the array itself is not kept).
+ * `mi` must not move until rt_merged_iter_release(): its heap points at
+ * it.
+ */
 int rt_merged_iter_init(struct rt_merged_iter *mi, struct rt_table **tables,
 			size_t n, uint8_t type, bool show_deletions,
 			struct rt_err *err);

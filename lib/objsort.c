@@ -10,6 +10,7 @@
 #define _GNU_SOURCE
 #include "lib/objsort.h"
 #include "lib/basics.h"
+#include "lib/heap.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -41,9 +42,8 @@ struct rt_objsort {
 	uint64_t file_len;
 	struct run *runs;
 	size_t nruns;
-	/* merge state */
-	size_t *heap;
-	size_t heap_len;
+	/* merge state: runs by their current entry */
+	struct rt_heap heap;
 	size_t mem_pos; /* reading an unspilled single run */
 	bool reading;
 	bool sorted; /* the in-memory run is sorted */
@@ -55,7 +55,7 @@ int rt_objsort_new(struct rt_objsort **out, int hash_size, size_t mem_limit,
 	struct rt_objsort *s = calloc(1, sizeof(*s));
 
 	if (!s)
-		return rt_err_set(err, RT_ERR_NOMEM, "out of memory");
+		return rt_err_oom(err);
 	s->entry = hash_size + 8;
 	s->cap = mem_limit / (s->entry + sizeof(uint32_t));
 	if (s->cap < 1024)
@@ -63,7 +63,7 @@ int rt_objsort_new(struct rt_objsort **out, int hash_size, size_t mem_limit,
 	s->fd = -1;
 	if (temp_dir && !(s->temp_dir = strdup(temp_dir))) {
 		free(s);
-		return rt_err_set(err, RT_ERR_NOMEM, "out of memory");
+		return rt_err_oom(err);
 	}
 	*out = s;
 	return 0;
@@ -105,7 +105,7 @@ static int open_temp(struct rt_objsort *s, struct rt_err *err)
 	if (s->fd >= 0)
 		return 0;
 	if (asprintf(&path, "%s/rt-objsort-XXXXXX", dir) < 0)
-		return rt_err_set(err, RT_ERR_NOMEM, "out of memory");
+		return rt_err_oom(err);
 	s->fd = mkostemp(path, O_CLOEXEC);
 	if (s->fd >= 0)
 		unlink(path);
@@ -129,7 +129,7 @@ static int spill(struct rt_objsort *s, struct rt_err *err)
 		return err ? err->code : RT_ERR_IO;
 	r = realloc(s->runs, (s->nruns + 1) * sizeof(*r));
 	if (!r)
-		return rt_err_set(err, RT_ERR_NOMEM, "out of memory");
+		return rt_err_oom(err);
 	s->runs = r;
 	r = &s->runs[s->nruns++];
 	memset(r, 0, sizeof(*r));
@@ -169,7 +169,7 @@ int rt_objsort_add(struct rt_objsort *s, const uint8_t *hash, uint64_t pos,
 		s->mem = malloc(s->cap * s->entry);
 		s->idx = malloc(s->cap * sizeof(*s->idx));
 		if (!s->mem || !s->idx)
-			return rt_err_set(err, RT_ERR_NOMEM, "out of memory");
+			return rt_err_oom(err);
 	}
 	if (s->len == s->cap) {
 		int ret = spill(s, err);
@@ -186,7 +186,7 @@ int rt_objsort_add(struct rt_objsort *s, const uint8_t *hash, uint64_t pos,
 }
 
 /* The current entry of run `i` (its buffer holds at least one). */
-static const uint8_t *run_head(struct rt_objsort *s, size_t i)
+static const uint8_t *run_head(const struct rt_objsort *s, size_t i)
 {
 	return s->runs[i].buf + s->runs[i].buf_pos;
 }
@@ -214,27 +214,11 @@ static int run_fill(struct rt_objsort *s, struct run *r, struct rt_err *err)
 	return 0;
 }
 
-static bool run_less(struct rt_objsort *s, size_t a, size_t b)
+static bool run_less(const void *arg, size_t a, size_t b)
 {
+	const struct rt_objsort *s = arg;
+
 	return memcmp(run_head(s, a), run_head(s, b), s->entry) < 0;
-}
-
-static void heap_down(struct rt_objsort *s, size_t i)
-{
-	for (;;) {
-		size_t l = 2 * i + 1, r = l + 1, m = i, t;
-
-		if (l < s->heap_len && run_less(s, s->heap[l], s->heap[m]))
-			m = l;
-		if (r < s->heap_len && run_less(s, s->heap[r], s->heap[m]))
-			m = r;
-		if (m == i)
-			return;
-		t = s->heap[i];
-		s->heap[i] = s->heap[m];
-		s->heap[m] = t;
-		i = m;
-	}
 }
 
 int rt_objsort_rewind(struct rt_objsort *s, struct rt_err *err)
@@ -262,28 +246,23 @@ int rt_objsort_rewind(struct rt_objsort *s, struct rt_err *err)
 	free(s->idx);
 	s->mem = NULL;
 	s->idx = NULL;
-	free(s->heap);
-	s->heap = calloc(s->nruns, sizeof(*s->heap));
-	if (!s->heap)
-		return rt_err_set(err, RT_ERR_NOMEM, "out of memory");
-	s->heap_len = 0;
+	rt_heap_release(&s->heap);
+	if (rt_heap_init(&s->heap, s->nruns, run_less, s))
+		return rt_err_oom(err);
 	for (size_t i = 0; i < s->nruns; i++) {
 		struct run *r = &s->runs[i];
 
 		if (!r->buf) {
 			r->buf = malloc(per_run);
 			if (!r->buf)
-				return rt_err_set(err, RT_ERR_NOMEM,
-						  "out of memory");
+				return rt_err_oom(err);
 			r->buf_len = per_run;
 		}
 		r->next = 0;
 		if ((ret = run_fill(s, r, err)))
 			return ret;
-		s->heap[s->heap_len++] = i;
+		rt_heap_push(&s->heap, i);
 	}
-	for (size_t i = s->heap_len / 2 + 1; i > 0; i--)
-		heap_down(s, i - 1);
 	return 0;
 }
 
@@ -305,22 +284,21 @@ int rt_objsort_next(struct rt_objsort *s, uint8_t *hash, uint64_t *pos,
 		*pos = rt_get_be64(e + s->entry - 8);
 		return 0;
 	}
-	if (!s->heap_len)
+	if (!s->heap.len)
 		return 1;
-	r = &s->runs[s->heap[0]];
+	r = &s->runs[rt_heap_top(&s->heap)];
 	e = r->buf + r->buf_pos;
 	memcpy(hash, e, s->entry - 8);
 	*pos = rt_get_be64(e + s->entry - 8);
 	r->next++;
 	r->buf_pos += s->entry;
 	if (r->next == r->count) {
-		s->heap[0] = s->heap[--s->heap_len];
-	} else if (r->buf_pos >= r->buf_fill) {
-		if ((ret = run_fill(s, r, err)))
-			return ret;
+		rt_heap_pop(&s->heap);
+		return 0;
 	}
-	if (s->heap_len)
-		heap_down(s, 0);
+	if (r->buf_pos >= r->buf_fill && (ret = run_fill(s, r, err)))
+		return ret;
+	rt_heap_fix_top(&s->heap);
 	return 0;
 }
 
@@ -331,7 +309,7 @@ void rt_objsort_free(struct rt_objsort *s)
 	for (size_t i = 0; i < s->nruns; i++)
 		free(s->runs[i].buf);
 	free(s->runs);
-	free(s->heap);
+	rt_heap_release(&s->heap);
 	free(s->mem);
 	free(s->idx);
 	free(s->temp_dir);

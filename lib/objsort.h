@@ -11,7 +11,7 @@
 #ifndef RT_OBJSORT_H
 #define RT_OBJSORT_H
 
-#include "lib/error.h"
+#include "lib/include/rt-error.h"
 
 #include <stddef.h>
 #include <stdint.h>

@@ -5,7 +5,6 @@
  * the bytes that remain before anything is read or copied.
  */
 #include "lib/record.h"
-#include "lib/error.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -16,18 +15,30 @@ void rt_record_init(struct rt_record *rec, uint8_t type)
 	rec->type = type;
 }
 
+void rt_ref_record_release(struct rt_ref_record *ref)
+{
+	rt_buf_release(&ref->refname);
+	rt_buf_release(&ref->target);
+	memset(ref, 0, sizeof(*ref));
+}
+
+void rt_log_record_release(struct rt_log_record *log)
+{
+	rt_buf_release(&log->refname);
+	rt_buf_release(&log->name);
+	rt_buf_release(&log->email);
+	rt_buf_release(&log->message);
+	memset(log, 0, sizeof(*log));
+}
+
 void rt_record_release(struct rt_record *rec)
 {
 	switch (rec->type) {
 	case RT_BLOCK_REF:
-		rt_buf_release(&rec->u.ref.refname);
-		rt_buf_release(&rec->u.ref.target);
+		rt_ref_record_release(&rec->u.ref);
 		break;
 	case RT_BLOCK_LOG:
-		rt_buf_release(&rec->u.log.refname);
-		rt_buf_release(&rec->u.log.name);
-		rt_buf_release(&rec->u.log.email);
-		rt_buf_release(&rec->u.log.message);
+		rt_log_record_release(&rec->u.log);
 		break;
 	case RT_BLOCK_OBJ:
 		rt_buf_release(&rec->u.obj.prefix);
@@ -202,6 +213,7 @@ int rt_record_encode_value(const struct rt_record *rec, struct rt_buf *out,
 struct cursor {
 	const uint8_t *p;
 	size_t left;
+	/* What was malformed; left NULL when memory ran out. */
 	const char *why;
 };
 
@@ -240,10 +252,8 @@ static int take_string(struct cursor *c, struct rt_buf *dst)
 		c->why = "string length runs past the end of the block";
 		return -1;
 	}
-	if (rt_buf_set(dst, c->p, n)) {
-		c->why = "out of memory";
+	if (rt_buf_set(dst, c->p, n))
 		return -1;
-	}
 	c->p += n;
 	c->left -= n;
 	return 0;
@@ -338,10 +348,8 @@ static int decode_obj(struct rt_obj_record *o, const struct rt_buf *key,
 		c->why = "obj record position count exceeds the block";
 		return -1;
 	}
-	if (obj_reserve(o, count)) {
-		c->why = "out of memory";
+	if (obj_reserve(o, count))
 		return -1;
-	}
 	for (uint64_t i = 0; i < count; i++) {
 		uint64_t delta;
 
@@ -360,9 +368,10 @@ static int decode_obj(struct rt_obj_record *o, const struct rt_buf *key,
 
 int rt_record_decode(struct rt_record *rec, const struct rt_buf *key,
 		     uint8_t val_type, const uint8_t *in, size_t len,
-		     int hash_size, uint64_t min_update_index, const char **why)
+		     int hash_size, uint64_t min_update_index,
+		     struct rt_err *err)
 {
-	struct cursor c = { .p = in, .left = len, .why = "out of memory" };
+	struct cursor c = { .p = in, .left = len };
 	int bad;
 
 	switch (rec->type) {
@@ -389,11 +398,10 @@ int rt_record_decode(struct rt_record *rec, const struct rt_buf *key,
 		c.why = "unknown record type";
 		bad = -1;
 	}
-	if (bad) {
-		if (why)
-			*why = c.why;
-		return RT_ERR_FORMAT;
-	}
+	if (bad && !c.why)
+		return rt_err_oom(err);
+	if (bad)
+		return rt_err_set(err, RT_ERR_FORMAT, "%s", c.why);
 	return (int)(len - c.left);
 }
 

@@ -8,12 +8,15 @@
  *
  * where the key is the previous key's first prefix_len bytes plus suffix.
  * This file owns everything from val_type onwards; block.c owns the prefix
- * compression around it.
+ * compression around it. Ref and log records are public (rt-record.h);
+ * obj and index records and the union of all four are the library's.
  */
-#ifndef RT_RECORD_H
-#define RT_RECORD_H
+#ifndef RT_LIB_RECORD_H
+#define RT_LIB_RECORD_H
 
 #include "lib/basics.h"
+#include "lib/include/rt-error.h"
+#include "lib/include/rt-record.h"
 
 #include <stdbool.h>
 
@@ -22,49 +25,6 @@ enum rt_block_type {
 	RT_BLOCK_LOG = 'g',
 	RT_BLOCK_OBJ = 'o',
 	RT_BLOCK_INDEX = 'i',
-};
-
-enum rt_ref_type {
-	RT_REF_DELETION = 0,
-	RT_REF_VAL1 = 1,
-	RT_REF_VAL2 = 2,
-	RT_REF_SYMREF = 3,
-};
-
-enum rt_log_type {
-	RT_LOG_DELETION = 0,
-	RT_LOG_UPDATE = 1,
-};
-
-struct rt_ref_record {
-	struct rt_buf refname;
-	/* Absolute; the table stores it relative to its min_update_index. */
-	uint64_t update_index;
-	uint8_t value_type;
-	uint8_t value[RT_MAX_HASH_SIZE];
-	/* For RT_REF_VAL2: what an annotated tag peels to. */
-	uint8_t peeled[RT_MAX_HASH_SIZE];
-	/* For RT_REF_SYMREF. */
-	struct rt_buf target;
-};
-
-struct rt_log_record {
-	struct rt_buf refname;
-	uint64_t update_index;
-	uint8_t value_type;
-	uint8_t old_id[RT_MAX_HASH_SIZE];
-	uint8_t new_id[RT_MAX_HASH_SIZE];
-	struct rt_buf name;
-	struct rt_buf email;
-	uint64_t time;
-	/*
-	 * The UTC offset as Git writes it: the signed decimal number of its
-	 * "+hhmm" form (+0130 is 130, -0800 is -800). reftable.adoc says
-	 * minutes, but Git (refs/reftable-backend.c) stores hhmm, and Git's
-	 * reading is what counts.
-	 */
-	int16_t tz_offset;
-	struct rt_buf message;
 };
 
 struct rt_obj_record {
@@ -110,20 +70,14 @@ int rt_record_encode_value(const struct rt_record *rec, struct rt_buf *out,
 
 /*
  * Fill `rec` from `key`, `val_type` and the value bytes at `in`. Returns the
- * number of value bytes consumed, or RT_ERR_FORMAT when they are malformed
- * (the caller adds file and offset to the message).
+ * number of value bytes consumed, RT_ERR_FORMAT when they are malformed or
+ * RT_ERR_NOMEM; `err` then says what was wrong, and the caller prefixes
+ * file and offset (rt_err_prefix).
  */
 int rt_record_decode(struct rt_record *rec, const struct rt_buf *key,
 		     uint8_t val_type, const uint8_t *in, size_t len,
 		     int hash_size, uint64_t min_update_index,
-		     const char **why);
-
-/*
- * qsort() comparators giving the order a writer takes records in: refs by
- * name; logs by name, then update index descending (newest first).
- */
-int rt_ref_record_cmp(const void *a, const void *b);
-int rt_log_record_cmp(const void *a, const void *b);
+		     struct rt_err *err);
 
 /* The log key for (refname, update_index). */
 int rt_log_key(struct rt_buf *key, const char *refname, size_t refname_len,

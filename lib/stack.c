@@ -1,61 +1,19 @@
 /*
- * stack.c: reading a stack directory and adding tables to it.
+ * stack.c: reading a stack directory and adding tables to it, and Git's
+ * geometric rule over its tables.
  */
 #include "lib/stack.h"
-
-#include "lib/lock.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 /* How often to re-read tables.list when a listed table vanishes. */
 #define OPEN_RETRIES 64
-
-static bool hex_run(const char **p, size_t min, size_t max)
-{
-	size_t n = 0;
-
-	while ((**p >= '0' && **p <= '9') || (**p >= 'a' && **p <= 'f')) {
-		(*p)++;
-		n++;
-	}
-	return n >= min && n <= max;
-}
-
-bool rt_stack_valid_table_name(const char *name)
-{
-	const char *p = name;
-
-	if (strncmp(p, "0x", 2))
-		return false;
-	p += 2;
-	if (!hex_run(&p, 12, 16) || strncmp(p, "-0x", 3))
-		return false;
-	p += 3;
-	if (!hex_run(&p, 12, 16) || *p++ != '-')
-		return false;
-	if (!hex_run(&p, 8, 8))
-		return false;
-	return !strcmp(p, ".ref") || !strcmp(p, ".log");
-}
-
-int rt_stack_parse_table_name(const char *name, uint64_t *min, uint64_t *max)
-{
-	char *end;
-
-	if (!rt_stack_valid_table_name(name))
-		return RT_ERR_NAME;
-	*min = strtoull(name + 2, &end, 16);
-	*max = strtoull(end + 3, NULL, 16);
-	return 0;
-}
 
 void rt_stack_free_names(char **names)
 {
@@ -89,7 +47,7 @@ int rt_stack_read_list(const char *list_path, char ***names, struct rt_err *err)
 			break;
 		}
 		if (rt_buf_add(&content, buf, got)) {
-			ret = rt_err_set(err, RT_ERR_NOMEM, "out of memory");
+			ret = rt_err_oom(err);
 			break;
 		}
 	}
@@ -115,7 +73,7 @@ int rt_stack_read_list(const char *list_path, char ***names, struct rt_err *err)
 		grown = realloc(out, (n + 2) * sizeof(*out));
 		if (!grown || !(grown[n] = strdup(line))) {
 			out = grown ? grown : out;
-			ret = rt_err_set(err, RT_ERR_NOMEM, "out of memory");
+			ret = rt_err_oom(err);
 			break;
 		}
 		out = grown;
@@ -126,7 +84,7 @@ int rt_stack_read_list(const char *list_path, char ***names, struct rt_err *err)
 	if (!ret && !out) {
 		out = calloc(1, sizeof(*out));
 		if (!out)
-			ret = rt_err_set(err, RT_ERR_NOMEM, "out of memory");
+			ret = rt_err_oom(err);
 	}
 	if (ret) {
 		if (out)
@@ -152,15 +110,6 @@ static void close_tables(struct rt_table **tables, size_t n)
 	free(tables);
 }
 
-static int table_path(struct rt_buf *path, const char *dir, const char *name)
-{
-	rt_buf_reset(path);
-	if (rt_buf_addstr(path, dir) || rt_buf_addch(path, '/') ||
-	    rt_buf_addstr(path, name))
-		return RT_ERR_NOMEM;
-	return 0;
-}
-
 /*
  * One attempt at loading what tables.list names, reusing tables of `st`
  * that are still listed. RT_ERR_NOT_EXIST when a listed table vanished.
@@ -184,7 +133,7 @@ static int load_once(struct rt_stack *st, struct rt_err *err)
 	fresh = calloc(n + 1, sizeof(*fresh));
 	reused = calloc(st->n + 1, sizeof(*reused));
 	if (!tables || !fresh || !reused) {
-		ret = rt_err_set(err, RT_ERR_NOMEM, "out of memory");
+		ret = rt_err_oom(err);
 		goto done;
 	}
 	for (size_t i = 0; !ret && i < n; i++) {
@@ -197,8 +146,8 @@ static int load_once(struct rt_stack *st, struct rt_err *err)
 		}
 		if (tables[i])
 			continue;
-		if (table_path(&path, st->dir, names[i]))
-			ret = rt_err_set(err, RT_ERR_NOMEM, "out of memory");
+		if (rt_buf_path(&path, st->dir, names[i]))
+			ret = rt_err_oom(err);
 		else
 			ret = rt_table_open(&tables[i], path.buf, err);
 		fresh[i] = !ret;
@@ -259,7 +208,7 @@ int rt_stack_open(struct rt_stack **out, const char *dir,
 			free(st->dir);
 		free(st);
 		rt_buf_release(&list);
-		return rt_err_set(err, RT_ERR_NOMEM, "out of memory");
+		return rt_err_oom(err);
 	}
 	st->list_path = list.buf;
 	if (opts)
@@ -311,19 +260,6 @@ void rt_stack_note_lock(struct rt_stack *st, const struct rt_lock *lock)
 		st->lock_stats.max_ns = lock->held_ns;
 }
 
-uint32_t rt_random_u32(void)
-{
-	uint32_t r;
-
-	if (getrandom(&r, sizeof(r), 0) != sizeof(r)) {
-		struct timespec ts;
-
-		clock_gettime(CLOCK_REALTIME, &ts);
-		r = (uint32_t)(ts.tv_nsec ^ getpid() ^ ts.tv_sec);
-	}
-	return r;
-}
-
 int rt_stack_table_path(const struct rt_stack *st, struct rt_buf *out,
 			uint64_t min, uint64_t max, const char *suffix)
 {
@@ -332,7 +268,7 @@ int rt_stack_table_path(const struct rt_stack *st, struct rt_buf *out,
 	snprintf(name, sizeof(name), "0x%012llx-0x%012llx-%08x",
 		 (unsigned long long)min, (unsigned long long)max,
 		 rt_random_u32());
-	if (table_path(out, st->dir, name) || rt_buf_addstr(out, suffix))
+	if (rt_buf_path(out, st->dir, name) || rt_buf_addstr(out, suffix))
 		return RT_ERR_NOMEM;
 	return 0;
 }
@@ -347,7 +283,7 @@ int rt_stack_commit_list(struct rt_lock *lock, char *const *names,
 	for (size_t i = 0; names[i]; i++)
 		if (rt_buf_addstr(&content, names[i]) ||
 		    rt_buf_addch(&content, '\n'))
-			ret = rt_err_set(err, RT_ERR_NOMEM, "out of memory");
+			ret = rt_err_oom(err);
 	if (!ret)
 		ret = rt_lock_write(lock, content.buf, content.len, err);
 	if (!ret)
@@ -383,7 +319,7 @@ int rt_stack_commit_appended(struct rt_stack *st, struct rt_lock *lock,
 
 	if (!names) {
 		unlink(path);
-		return rt_err_set(err, RT_ERR_NOMEM, "out of memory");
+		return rt_err_oom(err);
 	}
 	for (size_t i = 0; i < st->n; i++)
 		names[i] = (char *)st->tables[i]->name;
@@ -417,7 +353,7 @@ int rt_stack_add(struct rt_stack *st, rt_table_fill_fn fill, void *arg,
 	st->opts.write.hash_id = st->n ? rt_stack_hash_id(st) :
 					 st->opts.write.hash_id;
 	if (rt_stack_table_path(st, &path, next, next, ".temp.XXXXXX")) {
-		ret = rt_err_set(err, RT_ERR_NOMEM, "out of memory");
+		ret = rt_err_oom(err);
 		goto done;
 	}
 	ret = rt_tmpfile_create(&tmp, path.buf, st->opts.default_permissions,
@@ -438,7 +374,7 @@ int rt_stack_add(struct rt_stack *st, rt_table_fill_fn fill, void *arg,
 
 	ret = rt_stack_table_path(st, &path, next, next, ".ref");
 	if (ret) {
-		ret = rt_err_set(err, RT_ERR_NOMEM, "out of memory");
+		ret = rt_err_oom(err);
 		goto done;
 	}
 	ret = rt_tmpfile_sync(&tmp, err);
@@ -458,6 +394,27 @@ done:
 	rt_stack_note_lock(st, &lock);
 	rt_buf_release(&path);
 	return ret;
+}
+
+size_t rt_stack_table_count(const struct rt_stack *st)
+{
+	return st->n;
+}
+
+const struct rt_table *rt_stack_table(const struct rt_stack *st, size_t i)
+{
+	return st->tables[i];
+}
+
+const struct rt_stack_options *rt_stack_get_options(const struct rt_stack *st)
+{
+	return &st->opts;
+}
+
+const struct rt_stack_lock_stats *
+rt_stack_get_lock_stats(const struct rt_stack *st)
+{
+	return &st->lock_stats;
 }
 
 enum rt_hash rt_stack_hash_id(const struct rt_stack *st)
@@ -492,20 +449,20 @@ int rt_stack_stat_weights(const char *dir, int version, uint64_t **weights,
 
 	*weights = NULL;
 	*n = 0;
-	if ((ret = table_path(&path, dir, "tables.list")) ||
+	if ((ret = rt_buf_path(&path, dir, "tables.list")) ||
 	    (ret = rt_stack_read_list(path.buf, &names, err)))
 		goto done;
 	while (names[count])
 		count++;
 	*weights = calloc(count ? count : 1, sizeof(**weights));
 	if (!*weights) {
-		ret = rt_err_set(err, RT_ERR_NOMEM, "out of memory");
+		ret = rt_err_oom(err);
 		goto done;
 	}
 	for (size_t i = 0; i < count; i++) {
 		struct stat sb;
 
-		if ((ret = table_path(&path, dir, names[i])))
+		if ((ret = rt_buf_path(&path, dir, names[i])))
 			break;
 		if (!stat(path.buf, &sb)) {
 			(*weights)[i] = rt_table_weight(sb.st_size, version);

@@ -123,7 +123,7 @@ int rt_table_open_mem(struct rt_table **out, const uint8_t *data, uint64_t size,
 
 	if (!t || !(t->path = strdup(path))) {
 		free(t);
-		return rt_err_set(err, RT_ERR_NOMEM, "out of memory");
+		return rt_err_oom(err);
 	}
 	t->name = base_name(t->path);
 	t->data = data;
@@ -183,7 +183,33 @@ void rt_table_close(struct rt_table *t)
 	free(t);
 }
 
-static struct rt_table_section *section(struct rt_table *t, uint8_t type)
+const char *rt_table_name(const struct rt_table *t)
+{
+	return t->name;
+}
+
+uint64_t rt_table_size(const struct rt_table *t)
+{
+	return t->size;
+}
+
+enum rt_hash rt_table_hash_id(const struct rt_table *t)
+{
+	return t->hash_id;
+}
+
+uint64_t rt_table_min_update_index(const struct rt_table *t)
+{
+	return t->min_update_index;
+}
+
+uint64_t rt_table_max_update_index(const struct rt_table *t)
+{
+	return t->max_update_index;
+}
+
+static const struct rt_table_section *section(const struct rt_table *t,
+					      uint8_t type)
 {
 	switch (type) {
 	case RT_BLOCK_REF:
@@ -196,7 +222,7 @@ static struct rt_table_section *section(struct rt_table *t, uint8_t type)
 	return NULL;
 }
 
-void rt_table_iter_init(struct rt_table_iter *it, struct rt_table *t,
+void rt_table_iter_init(struct rt_table_iter *it, const struct rt_table *t,
 			uint8_t type)
 {
 	memset(it, 0, sizeof(*it));
@@ -210,7 +236,7 @@ void rt_table_iter_init(struct rt_table_iter *it, struct rt_table *t,
 static int load_block(struct rt_table_iter *it, uint64_t off, uint8_t want,
 		      struct rt_err *err)
 {
-	struct rt_table *t = it->t;
+	const struct rt_table *t = it->t;
 	int ret;
 
 	if (off >= t->footer_off || (off && off < t->header_len))
@@ -273,7 +299,7 @@ static int advance_block(struct rt_table_iter *it, struct rt_err *err)
 int rt_table_iter_seek(struct rt_table_iter *it, const void *key, size_t len,
 		       struct rt_err *err)
 {
-	struct rt_table_section *sec = section(it->t, it->type);
+	const struct rt_table_section *sec = section(it->t, it->type);
 	struct rt_buf want = { .buf = (char *)key, .len = len };
 	uint64_t off;
 	int ret;
@@ -412,7 +438,7 @@ static int scan_refs(struct rt_table_iter *it, bool one_block,
 	return ret == 1 ? 0 : ret;
 }
 
-static int scan_all_refs(struct rt_table *t, const uint8_t *oid,
+static int scan_all_refs(const struct rt_table *t, const uint8_t *oid,
 			 int (*fn)(void *, const struct rt_ref_record *),
 			 void *arg, struct rt_err *err)
 {
@@ -427,7 +453,7 @@ static int scan_all_refs(struct rt_table *t, const uint8_t *oid,
 	return ret;
 }
 
-int rt_table_refs_for(struct rt_table *t, const uint8_t *oid,
+int rt_table_refs_for(const struct rt_table *t, const uint8_t *oid,
 		      int (*fn)(void *arg, const struct rt_ref_record *ref),
 		      void *arg, struct rt_err *err)
 {

@@ -1,14 +1,12 @@
 /*
- * table.h: reading one reftable file.
- *
- * A table is opened by path (mapped read-only) or from memory. Opening
- * validates the header and the footer (magic, version, hash id, CRC-32,
- * section offsets); blocks are validated as iteration reaches them.
+ * table.h: reading one reftable file: the table's layout and the
+ * iteration over one of its sections, behind the public rt-table.h.
  */
-#ifndef RT_TABLE_H
-#define RT_TABLE_H
+#ifndef RT_LIB_TABLE_H
+#define RT_LIB_TABLE_H
 
 #include "lib/block.h"
+#include "lib/include/rt-table.h"
 
 struct rt_table_section {
 	bool present;
@@ -34,15 +32,16 @@ struct rt_table {
 	struct rt_table_section ref, obj, log;
 };
 
-int rt_table_open(struct rt_table **out, const char *path, struct rt_err *err);
-/* `data` must outlive the table; `path` is only used in messages. */
+/*
+ * Open a table held in memory, validated as rt_table_open() does. `data`
+ * must outlive the table; `path` is only used in messages.
+ */
 int rt_table_open_mem(struct rt_table **out, const uint8_t *data, uint64_t size,
 		      const char *path, struct rt_err *err);
-void rt_table_close(struct rt_table *t);
 
 /* Iterates one section (refs, logs, objs) of one table in key order. */
 struct rt_table_iter {
-	struct rt_table *t;
+	const struct rt_table *t;
 	uint8_t type;
 	struct rt_block blk;
 	struct rt_block_iter bi;
@@ -53,7 +52,7 @@ struct rt_table_iter {
 	struct rt_record idx; /* scratch for index lookups */
 };
 
-void rt_table_iter_init(struct rt_table_iter *it, struct rt_table *t,
+void rt_table_iter_init(struct rt_table_iter *it, const struct rt_table *t,
 			uint8_t type);
 /* Position before the first record whose key is >= key (len 0: start). */
 int rt_table_iter_seek(struct rt_table_iter *it, const void *key, size_t len,
@@ -74,7 +73,7 @@ void rt_table_iter_drop_behind(struct rt_table_iter *it);
  * `oid`, using the obj index when the table has one. Stops early when `fn`
  * returns non-zero and returns that value.
  */
-int rt_table_refs_for(struct rt_table *t, const uint8_t *oid,
+int rt_table_refs_for(const struct rt_table *t, const uint8_t *oid,
 		      int (*fn)(void *arg, const struct rt_ref_record *ref),
 		      void *arg, struct rt_err *err);
 

@@ -1,82 +1,41 @@
 /*
- * verify.h: checking a stack directory without changing it.
- *
- * Everything a reader can check is checked: tables.list names, every listed
- * table opens (header, footer, CRC-32), every record of the ref, log and
- * obj sections and every index block decodes, keys are strictly ascending
- * across whole sections, ref records lie in their table's update-index
- * range, tables' ranges increase along the stack, one hash for the stack.
- * Leftovers (orphan tables, temp files, lock files) are notes, not
- * problems: they are what interrupted or concurrent writers leave.
- *
- * Findings are collected in a result; nothing is printed.
+ * verify.h: what verify.c (the stack) and verify_table.c (each table)
+ * share while they check: the context and the way findings are recorded.
  */
-#ifndef RT_VERIFY_H
-#define RT_VERIFY_H
+#ifndef RT_LIB_VERIFY_H
+#define RT_LIB_VERIFY_H
 
-#include "lib/basics.h"
-#include "lib/error.h"
+#include "lib/include/rt-verify.h"
 
 #include <stdbool.h>
-#include <time.h>
+#include <stddef.h>
 
-struct rt_verify_options {
-	/* The repository's hash; every table must use it. 0: any one hash. */
-	enum rt_hash expected_hash;
-	/* Locks at least this old are called stale in notes. 0: 1 hour. */
-	uint64_t stale_lock_seconds;
-	/* The current time; 0 means time(NULL). */
-	time_t now;
-};
+struct rt_table;
 
-enum rt_verify_kind {
-	RT_VERIFY_PROBLEM,
-	RT_VERIFY_NOTE,
-};
+/* Names in messages are cut to this length: they may be garbage. */
+#define VERIFY_SHOWN 120
 
-/* `table` of an issue about the stack as a whole (tables.list, files). */
-#define RT_VERIFY_STACK ((size_t)-1)
-
-struct rt_verify_issue {
-	enum rt_verify_kind kind;
-	/* Index into rt_verify_result.tables, or RT_VERIFY_STACK. */
-	size_t table;
-	/* The file concerned, a name inside the stack directory. */
-	char *file;
-	/* Names the file's path and the offset (or tables.list line). */
-	char *msg;
-};
-
-/* One table named by tables.list, in the order listed (oldest first). */
-struct rt_verify_table {
-	char *name;
-	bool opened; /* false: missing or header/footer unreadable */
-	uint64_t bytes;
-	int version;
-	enum rt_hash hash;
-	uint64_t min_update_index, max_update_index;
-	/* Records seen, deletions included. */
-	uint64_t refs, logs, objs, index_records;
-	size_t problems;
-};
-
-struct rt_verify_result {
-	struct rt_verify_table *tables;
-	size_t ntables;
-	struct rt_verify_issue *issues;
-	size_t nissues;
-	size_t problems, notes;
+struct vctx {
+	const char *dir;
+	const struct rt_verify_options *opts;
+	struct rt_verify_result *res;
+	char *list_path;
+	struct rt_buf list; /* tables.list as read */
+	bool nomem; /* a finding could not be recorded: the check fails */
 };
 
 /*
- * Check the stack in `dir` and fill `res` (release it with
- * rt_verify_result_release() in every case). Returns 0 when the checks
- * ran, whatever they found (see res->problems); < 0 only when they could
- * not run (out of memory). A listed table that vanishes while tables.list
- * changes (a concurrent compaction) is not a problem: the check restarts.
+ * Record a problem with `file` (a name in the stack directory), of table
+ * `table` (an index into res->tables) or of RT_VERIFY_STACK.
  */
-int rt_verify_stack(const char *dir, const struct rt_verify_options *opts,
-		    struct rt_verify_result *res, struct rt_err *err);
-void rt_verify_result_release(struct rt_verify_result *res);
+__attribute__((format(printf, 4, 5))) void
+rt_verify_problem(struct vctx *c, size_t table, const char *file,
+		  const char *fmt, ...);
+
+/*
+ * Check table `ti` of res->tables, open as `t`: fills in its counts,
+ * version and hash, and records what is wrong with it.
+ */
+void rt_verify_check_table(struct vctx *c, size_t ti, struct rt_table *t);
 
 #endif

@@ -108,7 +108,7 @@ int rt_writer_new(struct rt_writer **out, rt_write_fn write, void *arg,
 		w->block = calloc(1, o.block_size);
 	if (!w || !w->block) {
 		free(w);
-		return rt_err_set(err, RT_ERR_NOMEM, "out of memory");
+		return rt_err_oom(err);
 	}
 	w->opts = o;
 	w->hash_size = rt_hash_size(o.hash_id);
@@ -337,7 +337,7 @@ static int add_record(struct rt_writer *w, const struct rt_record *rec,
 	int ret;
 
 	if ((ret = rt_record_key(rec, &w->key)))
-		return rt_err_set(err, ret, "out of memory");
+		return rt_err_oom(err);
 	if (w->last_key.len && rt_buf_cmp(&w->key, &w->last_key) <= 0)
 		return rt_err_set(err, RT_ERR_API,
 				  "records not in ascending key order at '%s'",
@@ -456,7 +456,7 @@ static int emit_obj(struct rt_writer *w, struct rt_record *rec,
 	int ret;
 
 	if (rt_buf_set(&rec->u.obj.prefix, hash, w->stats.obj_id_len))
-		return rt_err_set(err, RT_ERR_NOMEM, "out of memory");
+		return rt_err_oom(err);
 	ret = add_record(w, rec, NULL);
 	if (ret == RT_ERR_TOO_BIG) {
 		/* Too many blocks to list: readers then scan all refs. */
@@ -508,7 +508,7 @@ static int write_obj_section(struct rt_writer *w, struct rt_err *err)
 		if (have && memcmp(prev, hash, w->hash_size))
 			ret = emit_obj(w, &rec, prev, err);
 		if (!ret && obj_offsets_push(&rec.u.obj, pos))
-			ret = rt_err_set(err, RT_ERR_NOMEM, "out of memory");
+			ret = rt_err_oom(err);
 		memcpy(prev, hash, w->hash_size);
 		have = true;
 	}
@@ -584,7 +584,7 @@ static int normalize_message(struct rt_writer *w, const struct rt_buf *in,
 		return rt_err_set(err, RT_ERR_API,
 				  "log message has more than one line");
 	if (rt_buf_set(&w->msg, in->buf, n) || rt_buf_addch(&w->msg, '\n'))
-		return rt_err_set(err, RT_ERR_NOMEM, "out of memory");
+		return rt_err_oom(err);
 	return 0;
 }
 
@@ -710,7 +710,7 @@ int rt_table_file_set_limits(const char *path, uint64_t min_update_index,
 
 	if (min_update_index > max_update_index)
 		return rt_err_set(err, RT_ERR_API, "bad update index range");
-	fd = open(path, O_RDWR | O_CLOEXEC);
+	fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return rt_err_errno(err, RT_ERR_IO, "cannot open %s", path);
 	if (fstat(fd, &stt) < 0 || pread(fd, head, 5, 0) != 5) {

@@ -7,7 +7,7 @@
  * each change made under the mutex and announced on the condition.
  */
 #include "lib/zpipe.h"
-#include "lib/error.h"
+#include "lib/include/rt-error.h"
 
 #include <pthread.h>
 #include <stdlib.h>

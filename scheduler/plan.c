@@ -15,7 +15,7 @@
  *    expired entries itself.
  */
 #include "scheduler/plan.h"
-#include "lib/stack.h"
+#include "lib/include/rt-stack.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -5,8 +5,8 @@
 #ifndef PLUGIN_CLI_H
 #define PLUGIN_CLI_H
 
-#include "lib/error.h"
-#include "lib/stack.h"
+#include "lib/include/rt-error.h"
+#include "lib/include/rt-stack.h"
 #include "plugin/git/repo.h"
 #include "policy/policy.h"
 

@@ -2,7 +2,7 @@
  * clean.c: `git reftable clean`: orphan tables, temp files and stale
  * locks in every stack of the repository.
  */
-#include "lib/clean.h"
+#include "lib/include/rt-clean.h"
 #include "plugin/cli/cli.h"
 #include "plugin/maint/tasks.h"
 

@@ -2,7 +2,7 @@
  * compact.c: `git reftable compact [--auto|--all] [--dry-run]` on the
  * main stack and every linked worktree's stack.
  */
-#include "lib/compact.h"
+#include "lib/include/rt-compact.h"
 #include "plugin/cli/cli.h"
 #include "plugin/maint/tasks.h"
 
@@ -16,7 +16,7 @@ static bool choose(const struct rt_stack *st, void *arg, size_t *first,
 
 	if (*(const bool *)arg) {
 		seg.start = 0;
-		seg.end = st->n;
+		seg.end = rt_stack_table_count(st);
 	}
 	if (seg.end - seg.start < 2)
 		return false;
@@ -40,8 +40,8 @@ int compact_stack(const struct repo_stack *where,
 		return ret;
 	if (dry_run && choose(st, &all, &first, &last)) {
 		printf("%s: would compact tables %zu-%zu of %zu (%zu tables)\n",
-		       stack_label(where), first + 1, last + 1, st->n,
-		       last - first + 1);
+		       stack_label(where), first + 1, last + 1,
+		       rt_stack_table_count(st), last - first + 1);
 		rt_stack_close(st);
 		return 0;
 	}
@@ -49,7 +49,8 @@ int compact_stack(const struct repo_stack *where,
 			compact_retrying(st, choose, &all, &copts, &res, &err);
 	if (ret == 1) {
 		printf("%s: nothing to compact (%zu table%s%s)\n",
-		       stack_label(where), st->n, st->n == 1 ? "" : "s",
+		       stack_label(where), rt_stack_table_count(st),
+		       rt_stack_table_count(st) == 1 ? "" : "s",
 		       all ? "" : ", geometric sequence holds");
 		ret = 0;
 	} else if (ret == 0) {
@@ -61,7 +62,7 @@ int compact_stack(const struct repo_stack *where,
 		       (unsigned long long)res.bytes_before,
 		       (unsigned long long)res.bytes_after, res.tables_after,
 		       res.tables_after == 1 ? "" : "s",
-		       st->lock_stats.max_ns / 1e6);
+		       rt_stack_get_lock_stats(st)->max_ns / 1e6);
 	} else if (ret == RT_ERR_LOCK) {
 		error("%s: busy: %s; nothing changed, try again later",
 		      stack_label(where), err.msg);

@@ -2,6 +2,7 @@
  * dump.c: `git reftable dump refs|logs`, the merged view as lib/ sees
  * it, in a stable text form that tests compare with Git's own output.
  */
+#include "lib/include/rt-iter.h"
 #include "plugin/cli/cli.h"
 
 #include <string.h>
@@ -16,15 +17,15 @@ static void put_oid(FILE *out, const uint8_t *oid, int hash_size)
 
 static int dump_refs(struct rt_stack *st, bool peeled, struct rt_err *err)
 {
-	struct rt_merged_iter mi;
-	struct rt_record rec;
+	struct rt_iter *it;
+	struct rt_ref_record rec = { 0 };
 	int hs = rt_hash_size(rt_stack_hash_id(st)), ret;
 
-	rt_record_init(&rec, RT_BLOCK_REF);
-	ret = rt_merged_iter_start(&mi, st->tables, st->n, RT_BLOCK_REF, false,
-				   err);
-	while (!ret && !(ret = rt_merged_iter_next(&mi, &rec, err))) {
-		const struct rt_ref_record *r = &rec.u.ref;
+	ret = rt_stack_refs(st, &it, err);
+	if (!ret)
+		rt_iter_drop_behind(it);
+	while (!ret && !(ret = rt_iter_next_ref(it, &rec, err))) {
+		const struct rt_ref_record *r = &rec;
 
 		if (r->value_type == RT_REF_SYMREF) {
 			printf("ref:%s %s\n", r->target.buf, r->refname.buf);
@@ -39,8 +40,8 @@ static int dump_refs(struct rt_stack *st, bool peeled, struct rt_err *err)
 		}
 		putchar('\n');
 	}
-	rt_record_release(&rec);
-	rt_merged_iter_release(&mi);
+	rt_ref_record_release(&rec);
+	rt_iter_free(it);
 	return ret == 1 ? 0 : ret;
 }
 
@@ -64,23 +65,19 @@ static void put_message(const struct rt_buf *m)
 static int dump_logs(struct rt_stack *st, const char *refname,
 		     struct rt_err *err)
 {
-	struct rt_merged_iter mi;
-	struct rt_record rec;
+	struct rt_iter *it;
+	struct rt_log_record rec = { 0 };
 	int hs = rt_hash_size(rt_stack_hash_id(st)), ret;
 	size_t want_len = refname ? strlen(refname) : 0;
 
-	ret = rt_merged_iter_init(&mi, st->tables, st->n, RT_BLOCK_LOG, false,
-				  err);
+	ret = rt_stack_logs(st, &it, err);
 	if (ret)
 		return ret;
 	if (!refname)
-		rt_merged_iter_drop_behind(&mi);
-	rt_record_init(&rec, RT_BLOCK_LOG);
-	/* Keys are refname NUL ...; seek to the first entry of refname. */
-	ret = rt_merged_iter_seek(&mi, refname, refname ? want_len + 1 : 0,
-				  err);
-	while (!ret && !(ret = rt_merged_iter_next(&mi, &rec, err))) {
-		const struct rt_log_record *l = &rec.u.log;
+		rt_iter_drop_behind(it);
+	ret = rt_iter_seek_log(it, refname, err);
+	while (!ret && !(ret = rt_iter_next_log(it, &rec, err))) {
+		const struct rt_log_record *l = &rec;
 		char tz[6];
 
 		if (refname && (l->refname.len != want_len ||
@@ -98,8 +95,8 @@ static int dump_logs(struct rt_stack *st, const char *refname,
 		put_message(&l->message);
 		putchar('\n');
 	}
-	rt_record_release(&rec);
-	rt_merged_iter_release(&mi);
+	rt_log_record_release(&rec);
+	rt_iter_free(it);
 	return ret == 1 ? 0 : ret;
 }
 

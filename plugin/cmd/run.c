@@ -6,6 +6,7 @@
  * run maintains every stack of the repository, worktrees' included.
  */
 #define _GNU_SOURCE
+#include "lib/include/rt-table.h"
 #include "plugin/cli/cli.h"
 #include "plugin/maint/expire.h"
 #include "plugin/maint/run.h"
@@ -134,7 +135,7 @@ static int snapshot_all(struct run *r, struct sched_stack *snaps)
 		snap->name = stack_label(s->where);
 		ret = snapshot_tables(s->st, &s->tables, &err);
 		snap->tables = s->tables;
-		snap->n = s->st->n;
+		snap->n = rt_stack_table_count(s->st);
 		if (!ret)
 			ret = snapshot_leftovers(s->st, &r->copts, &snap->left,
 						 &err);
@@ -226,17 +227,17 @@ static bool choose_fit(const struct rt_stack *st, void *arg, size_t *first,
 		       size_t *last)
 {
 	const struct fit *f = arg;
-	uint64_t *w = calloc(2 * st->n + 1, sizeof(*w)), bytes;
-	size_t k;
+	size_t n = rt_stack_table_count(st), k;
+	uint64_t *w = calloc(2 * n + 1, sizeof(*w)), bytes;
 
 	if (!w)
 		return false;
-	for (size_t i = 0; i < st->n; i++) {
-		w[i] = rt_stack_table_weight(st->tables[i]);
-		w[st->n + i] = st->tables[i]->size;
+	for (size_t i = 0; i < n; i++) {
+		w[i] = rt_stack_table_weight(rt_stack_table(st, i));
+		w[n + i] = rt_table_size(rt_stack_table(st, i));
 	}
-	k = sched_fit_segment(w, w + st->n, st->n, f->factor, f->budget, first,
-			      last, &bytes);
+	k = sched_fit_segment(w, w + n, n, f->factor, f->budget, first, last,
+			      &bytes);
 	free(w);
 	return k >= 2;
 }
@@ -244,10 +245,12 @@ static bool choose_fit(const struct rt_stack *st, void *arg, size_t *first,
 static bool choose_all(const struct rt_stack *st, void *arg, size_t *first,
 		       size_t *last)
 {
+	size_t n = rt_stack_table_count(st);
+
 	(void)arg;
 	*first = 0;
-	*last = st->n ? st->n - 1 : 0;
-	return st->n >= 2;
+	*last = n ? n - 1 : 0;
+	return n >= 2;
 }
 
 static void compacted_result(struct task_result *t,
@@ -333,7 +336,7 @@ static void execute(struct run *r, struct stack_run *s)
 		struct rt_err err = { 0 };
 
 		t->status = "skipped";
-		t->before = t->after = s->st->n;
+		t->before = t->after = rt_stack_table_count(s->st);
 		if (!it->due || (it->task == SCHED_EXPIRE && it->with_expiry))
 			continue;
 		/* Git may have written since the snapshot. */
@@ -341,7 +344,7 @@ static void execute(struct run *r, struct stack_run *s)
 			settle(t, stack_label(s->where), err.code, &err);
 			continue;
 		}
-		t->before = s->st->n;
+		t->before = rt_stack_table_count(s->st);
 		if (it->task == SCHED_CLEAN)
 			do_clean(r, s, t);
 		else if (it->task == SCHED_EXPIRE)
@@ -350,7 +353,7 @@ static void execute(struct run *r, struct stack_run *s)
 			do_compact(r, s, it, t, &s->res[SCHED_EXPIRE]);
 		if (it->task == SCHED_EXPIRE)
 			rt_stack_reload(s->st, NULL);
-		t->after = s->st->n;
+		t->after = rt_stack_table_count(s->st);
 		t->ms = now_ms() - start;
 		if (it->with_expiry) {
 			s->res[SCHED_EXPIRE].before = t->before;
@@ -513,7 +516,7 @@ static int plan_and_run(struct run *r)
 
 			s->res[it->task].status = it->due ? "due" : "skipped";
 			s->res[it->task].before = s->res[it->task].after =
-				s->st->n;
+				rt_stack_table_count(s->st);
 		}
 		if (!r->req->dry_run)
 			execute(r, s);

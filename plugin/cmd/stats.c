@@ -3,6 +3,7 @@
  * update-index range and record counts, the totals, and whether Git's
  * geometric rule asks for a compaction (and of which tables).
  */
+#include "lib/include/rt-table.h"
 #include "plugin/cli/cli.h"
 #include "plugin/maint/snapshot.h"
 
@@ -28,14 +29,14 @@ static int gather(struct stack_report *r, struct rt_err *err)
 {
 	int ret = snapshot_tables(r->st, &r->counts, err);
 
-	for (size_t i = 0; !ret && i < r->st->n; i++) {
+	for (size_t i = 0; !ret && i < rt_stack_table_count(r->st); i++) {
 		const struct sched_table *c = &r->counts[i];
 
 		r->total.refs += c->refs;
 		r->total.logs += c->logs;
 		r->total.ref_tombstones += c->ref_tombstones;
 		r->total.log_tombstones += c->log_tombstones;
-		r->bytes += r->st->tables[i]->size;
+		r->bytes += rt_table_size(rt_stack_table(r->st, i));
 	}
 	r->seg = rt_stack_suggest_segment(r->st);
 	return ret;
@@ -47,17 +48,17 @@ static void print_text(const struct stack_report *r)
 
 	printf("stack %s: %s\n", stack_label(r->where), r->where->dir);
 	printf("  hash %s, %zu tables, %llu bytes\n",
-	       rt_hash_name(rt_stack_hash_id(st)), st->n,
+	       rt_hash_name(rt_stack_hash_id(st)), rt_stack_table_count(st),
 	       (unsigned long long)r->bytes);
-	for (size_t i = 0; i < st->n; i++) {
-		const struct rt_table *t = st->tables[i];
+	for (size_t i = 0; i < rt_stack_table_count(st); i++) {
+		const struct rt_table *t = rt_stack_table(st, i);
 		const struct sched_table *c = &r->counts[i];
 
 		printf("  %s  %10llu bytes  update %llu-%llu  refs %llu  "
 		       "logs %llu  tombstones %llu\n",
-		       t->name, (unsigned long long)t->size,
-		       (unsigned long long)t->min_update_index,
-		       (unsigned long long)t->max_update_index,
+		       rt_table_name(t), (unsigned long long)rt_table_size(t),
+		       (unsigned long long)rt_table_min_update_index(t),
+		       (unsigned long long)rt_table_max_update_index(t),
 		       (unsigned long long)c->refs, (unsigned long long)c->logs,
 		       (unsigned long long)(c->ref_tombstones +
 					    c->log_tombstones));
@@ -91,17 +92,18 @@ static void print_json(const struct stack_report *r, bool first)
 	printf(",\"hash\":\"%s\",\"bytes\":%llu,\"tables\":[",
 	       rt_hash_name(rt_stack_hash_id(st)),
 	       (unsigned long long)r->bytes);
-	for (size_t i = 0; i < st->n; i++) {
-		const struct rt_table *t = st->tables[i];
+	for (size_t i = 0; i < rt_stack_table_count(st); i++) {
+		const struct rt_table *t = rt_stack_table(st, i);
 		const struct sched_table *c = &r->counts[i];
 
 		printf("%s{\"name\":\"%s\",\"bytes\":%llu,"
 		       "\"min_update_index\":%llu,\"max_update_index\":%llu,"
 		       "\"refs\":%llu,\"logs\":%llu,\"ref_tombstones\":%llu,"
 		       "\"log_tombstones\":%llu}",
-		       i ? "," : "", t->name, (unsigned long long)t->size,
-		       (unsigned long long)t->min_update_index,
-		       (unsigned long long)t->max_update_index,
+		       i ? "," : "", rt_table_name(t),
+		       (unsigned long long)rt_table_size(t),
+		       (unsigned long long)rt_table_min_update_index(t),
+		       (unsigned long long)rt_table_max_update_index(t),
 		       (unsigned long long)c->refs, (unsigned long long)c->logs,
 		       (unsigned long long)c->ref_tombstones,
 		       (unsigned long long)c->log_tombstones);
@@ -128,7 +130,7 @@ static void print_prometheus(const struct stack_report *r, const char *gitdir)
 		const char *name;
 		unsigned long long v;
 	} m[] = {
-		{ "git_reftable_tables", r->st->n },
+		{ "git_reftable_tables", rt_stack_table_count(r->st) },
 		{ "git_reftable_bytes", r->bytes },
 		{ "git_reftable_refs", r->total.refs },
 		{ "git_reftable_logs", r->total.logs },

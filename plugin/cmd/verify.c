@@ -3,7 +3,7 @@
  * checked by lib/verify, reported per table; exit 1 when anything is
  * wrong. Leftover files are notes and do not change the exit status.
  */
-#include "lib/verify.h"
+#include "lib/include/rt-verify.h"
 #include "plugin/cli/cli.h"
 
 #include <stdlib.h>

@@ -10,7 +10,7 @@
 #ifndef PLUGIN_CONFIG_H
 #define PLUGIN_CONFIG_H
 
-#include "lib/stack.h"
+#include "lib/include/rt-stack.h"
 
 #include <stdbool.h>
 

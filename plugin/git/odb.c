@@ -3,8 +3,8 @@
  */
 #define _GNU_SOURCE /* asprintf */
 #include "plugin/git/odb.h"
-#include "lib/basics.h"
-#include "lib/error.h"
+#include "lib/include/rt-basics.h"
+#include "lib/include/rt-error.h"
 
 #include <dlfcn.h>
 #include <errno.h>

@@ -16,7 +16,7 @@
 #ifndef PLUGIN_ODB_H
 #define PLUGIN_ODB_H
 
-#include "lib/error.h"
+#include "lib/include/rt-error.h"
 
 #include <stddef.h>
 #include <stdint.h>

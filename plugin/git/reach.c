@@ -2,8 +2,8 @@
  * reach.c: an object cache and reachability walks over it.
  */
 #include "plugin/git/reach.h"
-#include "lib/basics.h"
-#include "lib/error.h"
+#include "lib/include/rt-basics.h"
+#include "lib/include/rt-error.h"
 
 #include <stdarg.h>
 #include <stdio.h>

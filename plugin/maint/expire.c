@@ -18,7 +18,8 @@
  */
 #define _GNU_SOURCE /* asprintf */
 #include "plugin/maint/expire.h"
-#include "lib/expire.h"
+#include "lib/include/rt-expire.h"
+#include "lib/include/rt-iter.h"
 #include "plugin/cli/cli.h"
 #include "plugin/git/reach.h"
 
@@ -119,27 +120,17 @@ static int object_graph(struct expire_ctx *c, struct rt_err *err)
 static int ref_value(struct rt_stack *st, const char *name, uint8_t *oid,
 		     bool *found, struct rt_err *err)
 {
-	struct rt_merged_iter mi;
-	struct rt_record rec;
+	struct rt_ref_record ref = { 0 };
 	int ret;
 
 	*found = false;
-	ret = rt_merged_iter_init(&mi, st->tables, st->n, RT_BLOCK_REF, false,
-				  err);
-	if (ret)
-		return ret;
-	rt_record_init(&rec, RT_BLOCK_REF);
-	ret = rt_merged_iter_seek(&mi, name, strlen(name), err);
-	if (!ret)
-		ret = rt_merged_iter_next(&mi, &rec, err);
-	if (!ret && !strcmp(rec.u.ref.refname.buf, name) &&
-	    (rec.u.ref.value_type == RT_REF_VAL1 ||
-	     rec.u.ref.value_type == RT_REF_VAL2)) {
-		memcpy(oid, rec.u.ref.value, sizeof(rec.u.ref.value));
+	ret = rt_stack_read_ref(st, name, &ref, err);
+	if (!ret &&
+	    (ref.value_type == RT_REF_VAL1 || ref.value_type == RT_REF_VAL2)) {
+		memcpy(oid, ref.value, sizeof(ref.value));
 		*found = true;
 	}
-	rt_record_release(&rec);
-	rt_merged_iter_release(&mi);
+	rt_ref_record_release(&ref);
 	return ret < 0 ? ret : 0;
 }
 
@@ -153,21 +144,19 @@ static int peel(struct expire_ctx *c, const uint8_t *oid, uint32_t *node,
 static int head_tips(struct expire_ctx *c, struct rt_stack *main_st,
 		     uint32_t **tips, size_t *n, struct rt_err *err)
 {
-	struct rt_merged_iter mi;
-	struct rt_record rec;
+	struct rt_iter *it;
+	struct rt_ref_record rec = { 0 };
 	size_t cap = 0;
 	int ret;
 
 	*tips = NULL;
 	*n = 0;
-	ret = rt_merged_iter_init(&mi, main_st->tables, main_st->n,
-				  RT_BLOCK_REF, false, err);
+	ret = rt_stack_refs(main_st, &it, err);
 	if (ret)
 		return ret;
-	rt_record_init(&rec, RT_BLOCK_REF);
-	ret = rt_merged_iter_seek(&mi, "refs/", 5, err);
-	while (!ret && !(ret = rt_merged_iter_next(&mi, &rec, err))) {
-		const struct rt_ref_record *ref = &rec.u.ref;
+	ret = rt_iter_seek_ref(it, "refs/", err);
+	while (!ret && !(ret = rt_iter_next_ref(it, &rec, err))) {
+		const struct rt_ref_record *ref = &rec;
 		uint32_t node;
 
 		if (strncmp(ref->refname.buf, "refs/", 5))
@@ -192,8 +181,8 @@ static int head_tips(struct expire_ctx *c, struct rt_stack *main_st,
 		}
 		(*tips)[(*n)++] = node;
 	}
-	rt_record_release(&rec);
-	rt_merged_iter_release(&mi);
+	rt_ref_record_release(&rec);
+	rt_iter_free(it);
 	return ret < 0 ? ret : 0;
 }
 
@@ -207,7 +196,7 @@ static int prepare_head_set(struct expire_ctx *c, struct rt_err *err)
 	if (c->head_set)
 		return 0;
 	if (c->where->worktree) {
-		struct rt_stack_options opts = c->st->opts;
+		struct rt_stack_options opts = *rt_stack_get_options(c->st);
 
 		ret = rt_stack_open(&main_st, c->repo->stacks[0].dir, &opts,
 				    err);
@@ -456,7 +445,7 @@ int expire_stack(const struct repo *repo, const struct repo_stack *where,
 				 "; added one table of %llu bytes, "
 				 "tables.list.lock held %.1f ms",
 				 (unsigned long long)res.bytes_added,
-				 c.st->lock_stats.max_ns / 1e6);
+				 rt_stack_get_lock_stats(c.st)->max_ns / 1e6);
 		summary(&c, how);
 	}
 	ctx_release(&c);

@@ -7,7 +7,7 @@
 #ifndef PLUGIN_EXPIRE_H
 #define PLUGIN_EXPIRE_H
 
-#include "lib/compact.h"
+#include "lib/include/rt-compact.h"
 #include "plugin/git/repo.h"
 #include "policy/policy.h"
 

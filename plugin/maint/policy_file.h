@@ -6,7 +6,7 @@
 #ifndef PLUGIN_POLICY_FILE_H
 #define PLUGIN_POLICY_FILE_H
 
-#include "lib/error.h"
+#include "lib/include/rt-error.h"
 #include "plugin/git/repo.h"
 #include "policy/policy.h"
 

@@ -2,50 +2,55 @@
  * snapshot.c: record counts, leftovers and the expiry estimate of a stack.
  */
 #include "plugin/maint/snapshot.h"
-#include "lib/logfilter.h"
+#include "lib/include/rt-iter.h"
+#include "lib/include/rt-logfilter.h"
+#include "lib/include/rt-table.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-static int count_section(struct rt_table *t, uint8_t type,
-			 struct sched_table *c, struct rt_err *err)
+/* Live and deletion records of a table's refs and logs. */
+static int count_table(const struct rt_table *t, struct sched_table *c,
+		       struct rt_err *err)
 {
-	struct rt_table_iter it;
-	struct rt_record rec;
+	struct rt_ref_record ref = { 0 };
+	struct rt_log_record log = { 0 };
+	struct rt_iter *it;
 	int ret;
 
-	rt_table_iter_init(&it, t, type);
-	rt_record_init(&rec, type);
-	ret = rt_table_iter_seek(&it, NULL, 0, err);
-	while (!ret && !(ret = rt_table_iter_next(&it, &rec, err))) {
-		bool del = rt_record_is_deletion(&rec);
-
-		if (type == RT_BLOCK_REF)
-			*(del ? &c->ref_tombstones : &c->refs) += 1;
-		else
-			*(del ? &c->log_tombstones : &c->logs) += 1;
-	}
-	rt_record_release(&rec);
-	rt_table_iter_release(&it);
+	ret = rt_table_refs(t, &it, err);
+	while (!ret && !(ret = rt_iter_next_ref(it, &ref, err)))
+		*(ref.value_type == RT_REF_DELETION ? &c->ref_tombstones :
+						      &c->refs) += 1;
+	rt_iter_free(it);
+	it = NULL;
+	if (ret == 1)
+		ret = rt_table_logs(t, &it, err);
+	while (!ret && !(ret = rt_iter_next_log(it, &log, err)))
+		*(log.value_type == RT_LOG_DELETION ? &c->log_tombstones :
+						      &c->logs) += 1;
+	rt_iter_free(it);
+	rt_ref_record_release(&ref);
+	rt_log_record_release(&log);
 	return ret == 1 ? 0 : ret;
 }
 
 int snapshot_tables(struct rt_stack *st, struct sched_table **out,
 		    struct rt_err *err)
 {
-	struct sched_table *c = calloc(st->n + 1, sizeof(*c));
+	size_t n = rt_stack_table_count(st);
+	struct sched_table *c = calloc(n + 1, sizeof(*c));
 	int ret = 0;
 
 	*out = c;
 	if (!c)
 		return rt_err_set(err, RT_ERR_NOMEM, "out of memory");
-	for (size_t i = 0; !ret && i < st->n; i++) {
-		c[i].weight = rt_stack_table_weight(st->tables[i]);
-		c[i].size = st->tables[i]->size;
-		ret = count_section(st->tables[i], RT_BLOCK_REF, &c[i], err);
-		if (!ret)
-			ret = count_section(st->tables[i], RT_BLOCK_LOG, &c[i],
-					    err);
+	for (size_t i = 0; !ret && i < n; i++) {
+		const struct rt_table *t = rt_stack_table(st, i);
+
+		c[i].weight = rt_stack_table_weight(t);
+		c[i].size = rt_table_size(t);
+		ret = count_table(t, &c[i], err);
 	}
 	return ret;
 }
@@ -83,16 +88,15 @@ int snapshot_expirable(struct rt_stack *st, const struct policy *p,
 		       uint64_t now, uint64_t *out, struct rt_err *err)
 {
 	struct policy_resolved rule = { 0 };
-	struct rt_log_walk walk;
+	struct rt_log_walk *walk;
+	struct rt_log_record *log;
 	bool last, first = true;
 	uint64_t nth = 0, cut = 0;
 	int ret;
 
 	*out = 0;
-	ret = rt_log_walk_init(&walk, st->tables, st->n, false, err);
-	while (!ret && !(ret = rt_log_walk_next(&walk, &last, err))) {
-		const struct rt_log_record *log = &walk.cur->u.log;
-
+	ret = rt_log_walk_new(&walk, st, err);
+	while (!ret && !(ret = rt_log_walk_next(walk, &log, &last, err))) {
 		/* Entries come per reflog, newest first. */
 		if (first) {
 			policy_resolve(p, log->refname.buf, &rule);
@@ -106,6 +110,6 @@ int snapshot_expirable(struct rt_stack *st, const struct policy *p,
 		*out += (cut && log->time < cut) ||
 			(rule.max_entries && nth > rule.max_entries);
 	}
-	rt_log_walk_release(&walk);
+	rt_log_walk_free(walk);
 	return ret == 1 ? 0 : ret;
 }

@@ -6,15 +6,15 @@
 #ifndef PLUGIN_SNAPSHOT_H
 #define PLUGIN_SNAPSHOT_H
 
-#include "lib/clean.h"
-#include "lib/stack.h"
+#include "lib/include/rt-clean.h"
+#include "lib/include/rt-stack.h"
 #include "policy/policy.h"
 #include "scheduler/plan.h"
 
 /*
  * Weight, live and deletion records of each table of `st`, oldest first;
- * *out (st->n entries) is the caller's to free. Reads every ref and log
- * block once.
+ * *out (rt_stack_table_count(st) entries) is the caller's to free. Reads
+ * every ref and log block once.
  */
 int snapshot_tables(struct rt_stack *st, struct sched_table **out,
 		    struct rt_err *err);

@@ -64,7 +64,8 @@ int compact_retrying(struct rt_stack *st, compact_choose_fn choose, void *arg,
 		int ret;
 
 		memset(res, 0, sizeof(*res));
-		res->tables_before = res->tables_after = st->n;
+		res->tables_before = res->tables_after =
+			rt_stack_table_count(st);
 		if (!choose(st, arg, &first, &last))
 			return 1;
 		rt_err_clear(err);

@@ -7,8 +7,8 @@
 #ifndef PLUGIN_TASKS_H
 #define PLUGIN_TASKS_H
 
-#include "lib/clean.h"
-#include "lib/compact.h"
+#include "lib/include/rt-clean.h"
+#include "lib/include/rt-compact.h"
 #include "policy/policy.h"
 
 #include <stdio.h>

@@ -4,7 +4,7 @@
  */
 #define _GNU_SOURCE
 #include "plugin/schedule/backend.h"
-#include "lib/basics.h"
+#include "lib/include/rt-basics.h"
 #include "plugin/cli/cli.h"
 #include "plugin/util/spawn.h"
 

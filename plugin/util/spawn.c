@@ -3,7 +3,7 @@
  */
 #define _GNU_SOURCE
 #include "plugin/util/spawn.h"
-#include "lib/basics.h"
+#include "lib/include/rt-basics.h"
 #include "plugin/cli/cli.h"
 
 #include <errno.h>

@@ -14,7 +14,7 @@
  * Log messages use the escapes of `git reftable dump logs` (\\ and \n) and
  * are stored with one trailing newline, as Git stores them.
  */
-#include "lib/writer.h"
+#include "lib/include/rt-writer.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -15,7 +15,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "lib/compact.h"
+#include "lib/include/rt-compact.h"
+#include "lib/stack.h"
 #include "testutil.h"
 
 static bool fail_dir_fsync;
@@ -53,7 +54,7 @@ static int fill(struct rt_writer *w, uint64_t ui, void *arg, struct rt_err *err)
 
 	set_ref(&ref, arg, ui, RT_REF_VAL1, (uint8_t)ui);
 	ret = rt_writer_add_ref(w, &ref, err);
-	ref_release(&ref);
+	rt_ref_record_release(&ref);
 	return ret;
 }
 

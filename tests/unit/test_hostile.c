@@ -17,6 +17,7 @@
 #include <cmocka.h>
 #include <zlib.h>
 
+#include "lib/table.h"
 #include "testutil.h"
 
 #define NAME "hostile.ref"

@@ -9,6 +9,7 @@
 
 #include <cmocka.h>
 
+#include "lib/merged.h"
 #include "testutil.h"
 
 struct stackmem {
@@ -54,14 +55,14 @@ static void build(struct stackmem *s)
 						   s->data[i].len, "t", &err),
 				 0);
 	for (int i = 0; i < 4; i++)
-		ref_release(&r0[i]);
+		rt_ref_record_release(&r0[i]);
 	for (int i = 0; i < 2; i++) {
-		ref_release(&r1[i]);
-		log_release(&l0[i]);
-		log_release(&l1[i]);
+		rt_ref_record_release(&r1[i]);
+		rt_log_record_release(&l0[i]);
+		rt_log_record_release(&l1[i]);
 	}
 	for (int i = 0; i < 3; i++)
-		ref_release(&r2[i]);
+		rt_ref_record_release(&r2[i]);
 }
 
 static void release(struct stackmem *s)

@@ -16,9 +16,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "lib/clean.h"
-#include "lib/compact.h"
-#include "lib/expire.h"
+#include "lib/include/rt-clean.h"
+#include "lib/include/rt-compact.h"
+#include "lib/include/rt-expire.h"
+#include "lib/stack.h"
 #include "testutil.h"
 
 static void assert_segment(const uint64_t *sizes, size_t n, size_t start,
@@ -170,14 +171,14 @@ static int fill(struct rt_writer *w, uint64_t ui, void *arg, struct rt_err *err)
 
 		set_ref(&ref, a->ref, ui, a->type, (uint8_t)ui);
 		ret = rt_writer_add_ref(w, &ref, err);
-		ref_release(&ref);
+		rt_ref_record_release(&ref);
 	}
 	if (!ret && a->log_ref) {
 		struct rt_log_record log;
 
 		set_log(&log, a->log_ref, ui, RT_LOG_UPDATE, "update");
 		ret = rt_writer_add_log(w, &log, err);
-		log_release(&log);
+		rt_log_record_release(&log);
 	}
 	return ret;
 }

@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "lib/table.h"
 #include "testutil.h"
 
 #define NREFS 10000
@@ -121,9 +122,9 @@ static void make_corpus(struct corpus *c, struct rng *r, size_t max_msg)
 static void free_corpus(struct corpus *c)
 {
 	for (size_t i = 0; i < c->nrefs; i++)
-		ref_release(&c->refs[i]);
+		rt_ref_record_release(&c->refs[i]);
 	for (size_t i = 0; i < c->nlogs; i++)
-		log_release(&c->logs[i]);
+		rt_log_record_release(&c->logs[i]);
 	free(c->refs);
 	free(c->logs);
 }
@@ -137,6 +138,19 @@ static int count_ref(void *arg, const struct rt_ref_record *ref)
 	(void)ref;
 	((struct found *)arg)->count++;
 	return 0;
+}
+
+/* Index of the first ref of `c` (sorted by name) not below the key. */
+static size_t first_at_or_above(const struct corpus *c, const char *key,
+				size_t len)
+{
+	size_t i = 0;
+
+	while (i < c->nrefs &&
+	       rt_bytes_cmp(c->refs[i].refname.buf, c->refs[i].refname.len, key,
+			    len) < 0)
+		i++;
+	return i;
 }
 
 static void check_config(const struct corpus *c,
@@ -185,12 +199,19 @@ static void check_config(const struct corpus *c,
 			rt_table_iter_seek(&it, name->buf, name->len, &err), 0);
 		assert_int_equal(rt_table_iter_next(&it, &rec, &err), 0);
 		assert_true(ref_equal(&rec.u.ref, &c->refs[i], hs));
-		/* A key just below the name finds the same ref. */
+		/*
+		 * A key just below the name (the name less its last byte)
+		 * finds the first ref at or above that key: this ref, or
+		 * one that sorts between the key and the name.
+		 */
 		assert_int_equal(rt_table_iter_seek(&it, name->buf,
 						    name->len - 1, &err),
 				 0);
 		assert_int_equal(rt_table_iter_next(&it, &rec, &err), 0);
-		assert_true(rt_buf_cmp(&rec.u.ref.refname, name) <= 0);
+		assert_true(ref_equal(
+			&rec.u.ref,
+			&c->refs[first_at_or_above(c, name->buf, name->len - 1)],
+			hs));
 	}
 	assert_int_equal(rt_table_iter_seek(&it, "zzz", 3, &err), 0);
 	assert_int_equal(rt_table_iter_next(&it, &rec, &err), 1);
@@ -340,7 +361,7 @@ static void test_empty_and_log_only(void **state)
 	rt_table_iter_release(&it);
 	rt_record_release(&rec);
 	rt_table_close(t);
-	log_release(&log);
+	rt_log_record_release(&log);
 	rt_buf_release(&data);
 }
 
@@ -366,7 +387,7 @@ static void test_stats_match_output(void **state)
 	/* One block, padded only if another block followed. */
 	assert_true(data.len < 4096);
 	rt_writer_free(w);
-	ref_release(&ref);
+	rt_ref_record_release(&ref);
 	rt_buf_release(&data);
 }
 
@@ -394,8 +415,8 @@ static void test_no_padding_before_logs(void **state)
 	assert_int_equal(t->log.offset,
 			 rt_get_be24((uint8_t *)data.buf + 24 + 1));
 	rt_table_close(t);
-	ref_release(&ref);
-	log_release(&log);
+	rt_ref_record_release(&ref);
+	rt_log_record_release(&log);
 	rt_buf_release(&data);
 }
 
@@ -433,7 +454,7 @@ static void test_writer_rejects_misuse(void **state)
 
 		memset(name, 'a', sizeof(name) - 1);
 		name[sizeof(name) - 1] = '\0';
-		ref_release(&refs[0]);
+		rt_ref_record_release(&refs[0]);
 		set_ref(&refs[0], name, 1, RT_REF_VAL1, 1);
 		assert_int_equal(write_table(&data, &o, 1, 1, refs, 1, NULL, 0,
 					     &err),
@@ -446,9 +467,9 @@ static void test_writer_rejects_misuse(void **state)
 			      &(struct rt_write_options){ .block_size = 16 },
 			      &err),
 		RT_ERR_API);
-	ref_release(&refs[0]);
-	ref_release(&refs[1]);
-	log_release(&log);
+	rt_ref_record_release(&refs[0]);
+	rt_ref_record_release(&refs[1]);
+	rt_log_record_release(&log);
 	rt_buf_release(&data);
 }
 

@@ -14,7 +14,8 @@
 #include <utime.h>
 #include <zlib.h>
 
-#include "lib/verify.h"
+#include "lib/include/rt-verify.h"
+#include "lib/table.h"
 #include "testutil.h"
 
 #define T1 "0x000000000001-0x000000000001-00000001.ref"

@@ -11,8 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/merged.h"
-#include "lib/writer.h"
+#include "lib/include/rt-writer.h"
 
 static inline int mem_write(void *arg, const void *data, size_t len)
 {
@@ -87,20 +86,6 @@ static inline int log_equal(const struct rt_log_record *a,
 	       !rt_buf_cmp(&a->email, &b->email) && a->time == b->time &&
 	       a->tz_offset == b->tz_offset &&
 	       !rt_buf_cmp(&a->message, &b->message);
-}
-
-static inline void ref_release(struct rt_ref_record *r)
-{
-	rt_buf_release(&r->refname);
-	rt_buf_release(&r->target);
-}
-
-static inline void log_release(struct rt_log_record *l)
-{
-	rt_buf_release(&l->refname);
-	rt_buf_release(&l->name);
-	rt_buf_release(&l->email);
-	rt_buf_release(&l->message);
 }
 
 static inline void set_ref(struct rt_ref_record *r, const char *name,
@@ -183,9 +168,9 @@ static inline void write_sample_table(struct rt_buf *out, enum rt_hash hash,
 	if (write_table(out, &o, min, max, refs, 200, logs, 100, &err))
 		fail_msg("write: %s", err.msg);
 	for (int i = 0; i < 200; i++)
-		ref_release(&refs[i]);
+		rt_ref_record_release(&refs[i]);
 	for (int i = 0; i < 100; i++)
-		log_release(&logs[i]);
+		rt_log_record_release(&logs[i]);
 }
 
 static inline int rm_entry(const char *path, const struct stat *sb, int flag,

@@ -1,13 +1,19 @@
 /*
- * compact.h: merging a run of tables into one, under Git's locking
+ * rt-compact.h: merging a run of tables into one, under Git's locking
  * protocol, while Git keeps writing to the same stack.
  */
 #ifndef RT_COMPACT_H
 #define RT_COMPACT_H
 
-#include "lib/logfilter.h"
-#include "lib/stack.h"
+#include "rt-error.h"
+#include "rt-logfilter.h"
+#include "rt-stack.h"
 
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Zero for Git's own compaction. */
 struct rt_compact_options {
 	/* Compact only the newer tables that could be locked (>= 2). */
 	bool best_effort;
@@ -33,15 +39,20 @@ struct rt_compact_result {
 };
 
 /*
- * Compact tables [first, last] (inclusive). Returns RT_ERR_LOCK when
- * tables.list or a table is locked by someone else, RT_ERR_OUTDATED when
- * the stack changed in a way that invalidates the segment; nothing is
- * changed in either case.
+ * Compact tables [first, last] (inclusive; indexes as rt_stack_table()
+ * has them). Returns RT_ERR_LOCK when tables.list or a table is locked by
+ * someone else, RT_ERR_OUTDATED when the stack changed in a way that
+ * invalidates the segment; nothing is changed in either case. `opts`
+ * and `res` may be NULL. The stack is reloaded once the new tables.list
+ * is committed (see rt-stack.h for what that ends).
  */
 int rt_stack_compact_range(struct rt_stack *st, size_t first, size_t last,
 			   const struct rt_compact_options *opts,
 			   struct rt_compact_result *res, struct rt_err *err);
-/* Compact the whole stack into one table (dropping deletion records). */
+/*
+ * Compact the whole stack into one table (dropping deletion records), as
+ * rt_stack_compact_range() does.
+ */
 int rt_stack_compact_all(struct rt_stack *st,
 			 const struct rt_compact_options *opts,
 			 struct rt_compact_result *res, struct rt_err *err);

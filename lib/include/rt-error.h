@@ -1,13 +1,23 @@
 /*
- * error.h: the library's error codes and the message buffer that carries
- * the details (file, offset, what was wrong) up to the caller.
+ * rt-error.h: the library's error codes and the message buffer that
+ * carries the details (file, offset, what was wrong) up to the caller.
  *
- * Every fallible lib/ function returns 0 on success or a negative
- * `enum rt_error`; when given a `struct rt_err`, it also fills in a message
- * that names the file and offset. Only plugin/ prints messages.
+ * Every fallible function of the library returns 0 on success or a
+ * negative `enum rt_error` (some return 1 for "end" or "not found", as
+ * documented with them). Most take a `struct rt_err *` last, which may be
+ * NULL; when it is not, the library fills in a message naming the file and
+ * offset concerned. The library never prints: showing the message is the
+ * caller's business.
  */
 #ifndef RT_ERROR_H
 #define RT_ERROR_H
+
+/* printf format checking where the compiler has it (GCC, Clang). */
+#ifdef __GNUC__
+#define RT_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
+#else
+#define RT_PRINTF(fmt, args)
+#endif
 
 enum rt_error {
 	RT_OK = 0,
@@ -36,9 +46,15 @@ enum rt_error {
 /* A short constant name for an error code, e.g. "format error". */
 const char *rt_error_name(int code);
 
+/*
+ * The details of the first error of an operation. Zero-initialise it
+ * (`struct rt_err err = { 0 };`) before use and rt_err_clear() it before
+ * reusing it for another operation: a set error is never overwritten.
+ * It owns no memory.
+ */
 struct rt_err {
-	int code;
-	char msg[1024];
+	int code; /* 0 or the enum rt_error that was set */
+	char msg[1024]; /* NUL-terminated; cut at the buffer's end */
 };
 
 /*
@@ -48,15 +64,17 @@ struct rt_err {
  * rt_err_prefix() but do not overwrite the root cause.
  */
 int rt_err_set(struct rt_err *err, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+	RT_PRINTF(3, 4);
 
-/* Like rt_err_set() with strerror(errno) appended. */
+/* Like rt_err_set() with ": " and strerror(errno) appended. */
 int rt_err_errno(struct rt_err *err, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+	RT_PRINTF(3, 4);
 
-/* Prepend context ("compacting stack: ") to an existing message. */
-void rt_err_prefix(struct rt_err *err, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+/*
+ * Prepend context ("compacting stack: ") to the message of a set error;
+ * nothing when `err` is NULL or holds no error.
+ */
+void rt_err_prefix(struct rt_err *err, const char *fmt, ...) RT_PRINTF(2, 3);
 
 /*
  * The one out-of-memory report: sets RT_ERR_NOMEM with the message "out of
@@ -64,6 +82,7 @@ void rt_err_prefix(struct rt_err *err, const char *fmt, ...)
  */
 int rt_err_oom(struct rt_err *err);
 
+/* Forget the error (code 0, empty message); `err` may be NULL. */
 void rt_err_clear(struct rt_err *err);
 
 #endif

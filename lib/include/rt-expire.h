@@ -1,5 +1,5 @@
 /*
- * expire.h: reflog expiry as one addition to a stack.
+ * rt-expire.h: reflog expiry as one addition to a stack.
  *
  * The merged log view is read without any lock and a filter decides the
  * fate of every live entry; the losers become log deletion records (and
@@ -12,8 +12,12 @@
 #ifndef RT_EXPIRE_H
 #define RT_EXPIRE_H
 
-#include "lib/logfilter.h"
-#include "lib/stack.h"
+#include "rt-error.h"
+#include "rt-logfilter.h"
+#include "rt-stack.h"
+
+#include <stdbool.h>
+#include <stdint.h>
 
 struct rt_expire_result {
 	uint64_t reflogs; /* reflogs walked */
@@ -26,7 +30,9 @@ struct rt_expire_result {
 /*
  * Expire log entries of `st` as `filter` decides. With `dry_run`, only
  * decide and count. Returns RT_ERR_LOCK when tables.list stayed locked
- * longer than the stack's lock timeout (nothing is changed then).
+ * longer than the stack's lock timeout (nothing is changed then). The
+ * stack is reloaded first (see rt-stack.h for what that ends) and again
+ * once the table is added.
  */
 int rt_stack_expire_logs(struct rt_stack *st, rt_log_filter_fn filter,
 			 void *arg, bool dry_run, struct rt_expire_result *res,

@@ -1,12 +1,15 @@
 /*
- * clean.h: removing what crashed or interrupted writers leave in a stack
- * directory: orphan tables, temp files, stale locks.
+ * rt-clean.h: removing what crashed or interrupted writers leave in a
+ * stack directory: orphan tables, temp files, stale locks.
  */
 #ifndef RT_CLEAN_H
 #define RT_CLEAN_H
 
-#include "lib/stack.h"
+#include "rt-error.h"
+#include "rt-stack.h"
 
+#include <stdbool.h>
+#include <stdint.h>
 #include <time.h>
 
 struct rt_clean_options {
@@ -34,6 +37,7 @@ enum rt_clean_kind {
 	RT_CLEAN_STALE_LOCK,
 };
 
+/* One file looked at; valid only during the report call. */
 struct rt_clean_item {
 	enum rt_clean_kind kind;
 	const char *name; /* file name inside the stack directory */
@@ -44,6 +48,7 @@ struct rt_clean_item {
 	const char *why_kept; /* NULL when removed */
 };
 
+/* Told about every leftover, removed or kept, in no particular order. */
 typedef void (*rt_clean_report_fn)(void *arg, const struct rt_clean_item *it);
 
 /*
@@ -57,12 +62,10 @@ typedef void (*rt_clean_report_fn)(void *arg, const struct rt_clean_item *it);
  *    only with remove_stale_locks.
  * Only regular files are ever removed (symlinks are not followed). When
  * tables.list.lock itself is stale and may be removed, it is, and the
- * lock is then taken normally.
+ * lock is then taken normally. `report` may be NULL. The stack is not
+ * reloaded.
  */
 int rt_stack_clean(struct rt_stack *st, const struct rt_clean_options *opts,
 		   rt_clean_report_fn report, void *arg, struct rt_err *err);
-
-/* "<table>.temp.XXXXXX", as Git and this library name temp tables. */
-bool rt_clean_is_temp_table(const char *name);
 
 #endif
