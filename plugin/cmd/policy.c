@@ -145,9 +145,9 @@ static int check(struct command *cmd, const char *file)
 	if (file) {
 		path = strdup(file);
 	} else {
-		char msg[256];
+		struct rt_err err = { 0 };
 
-		have_repo = !repo_discover(&repo, msg, sizeof(msg));
+		have_repo = !repo_discover(&repo, &err);
 		path = policy_find(have_repo ? &repo : NULL);
 		if (have_repo)
 			repo_release(&repo);
@@ -255,11 +255,12 @@ static int show(const char *ref)
 {
 	struct policy p;
 	struct repo repo;
-	char msg[256], *path;
+	struct rt_err err = { 0 };
+	char *path;
 	bool have_repo;
 	int nerr;
 
-	have_repo = !repo_discover(&repo, msg, sizeof(msg));
+	have_repo = !repo_discover(&repo, &err);
 	path = policy_find(have_repo ? &repo : NULL);
 	nerr = policy_load(&p, have_repo ? &repo : NULL, path);
 	if (nerr) {
