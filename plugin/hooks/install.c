@@ -111,8 +111,10 @@ bool hooks_config_is(const char *have, const char *want)
 	       !have[n + 1];
 }
 
-/* Set `key` to exactly one value `want` in the repository's config,
- * unless it already is. */
+/*
+ * Set `e->key` to exactly the one value `e->value` in the repository's
+ * config, unless it already is.
+ */
 static int set_local(const struct hooks_config_entry *e, struct hooks_report *r,
 		     struct rt_err *err)
 {
@@ -155,12 +157,13 @@ static int config_uninstall(struct hooks_report *r, struct rt_err *err)
 		const char *rm[] = { "git",	"config",
 				     "--local", "--remove-section",
 				     NULL,	NULL };
-		char *section = NULL, *regex = NULL;
+		char *section, *regex;
 		int st;
 
-		if (asprintf(&section, "hook.%s", hooks_events[i].name) < 0 ||
-		    asprintf(&regex, "^hook\\.%s\\.", hooks_events[i].name) <
-			    0) {
+		if (asprintf(&section, "hook.%s", hooks_events[i].name) < 0)
+			return rt_err_oom(err);
+		if (asprintf(&regex, "^hook\\.%s\\.", hooks_events[i].name) <
+		    0) {
 			free(section);
 			return rt_err_oom(err);
 		}

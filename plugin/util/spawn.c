@@ -34,11 +34,14 @@ char *spawn_find(const char *name)
 		path = "/bin:/usr/bin";
 	for (p = path;; p++) {
 		const char *end = strchrnul(p, ':');
-		char *cand;
-		int n = (int)(end - p);
+		char *dir = strndup(p, (size_t)(end - p)), *cand;
 
 		/* An empty entry means the current directory, as for execvp(). */
-		if (asprintf(&cand, "%.*s%s%s", n, p, n ? "/" : "", name) < 0)
+		cand = !dir ? NULL :
+		       *dir ? path_join(dir, name, NULL) :
+			      strdup(name);
+		free(dir);
+		if (!cand)
 			return NULL;
 		if (is_executable(cand)) {
 			char *abs = path_absolute(cand);
