@@ -104,7 +104,4 @@ int rt_tmpfile_rename(struct rt_tmpfile *t, const char *dest,
 /* Remove the temp file if it still exists. */
 void rt_tmpfile_delete(struct rt_tmpfile *t);
 
-/* fsync the directory containing `path`. */
-int rt_fsync_parent(const char *path, struct rt_err *err);
-
 #endif

@@ -1,8 +1,8 @@
 /*
- * state.c: reading and atomically replacing the maintenance state file.
+ * state.c: reading, parsing and formatting the maintenance state file.
  */
-#define _GNU_SOURCE
 #include "scheduler/state.h"
+#include "lib/include/rt-file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,8 +19,7 @@
 struct parse_ctx {
 	struct sched_state *st;
 	const char *name;
-	char *msg;
-	size_t msglen;
+	struct rt_err *err;
 	unsigned line; /* counted by the reader */
 	const char *pos;
 	bool bad;
@@ -70,8 +69,9 @@ static int handler(void *user, const char *section, const char *key,
 	else if (!strcmp(key, "outcome"))
 		bad = parse_outcome(value, &ts->outcome);
 	if (bad) {
-		snprintf(c->msg, c->msglen, "%s:%u: bad value '%s' for %s.%s",
-			 c->name, c->line, value, section, key);
+		rt_err_set(c->err, RT_ERR_FORMAT,
+			   "%s:%u: bad value '%s' for %s.%s", c->name, c->line,
+			   value, section, key);
 		c->bad = true;
 	}
 	return 1;
@@ -99,13 +99,12 @@ static char *reader(char *str, int num, void *stream)
 }
 
 int sched_state_parse(struct sched_state *st, const char *text,
-		      const char *name, char *msg, size_t msglen)
+		      const char *name, struct rt_err *err)
 {
 	struct parse_ctx c = {
 		.st = st,
 		.name = name,
-		.msg = msg,
-		.msglen = msglen,
+		.err = err,
 		.pos = text,
 	};
 	int ret;
@@ -113,21 +112,22 @@ int sched_state_parse(struct sched_state *st, const char *text,
 	memset(st, 0, sizeof(*st));
 	ret = ini_parse_stream(reader, &c, handler, &c);
 	if (ret > 0 && !c.bad) {
-		snprintf(msg, msglen, "%s:%d: cannot parse this line", name,
-			 ret);
+		rt_err_set(err, RT_ERR_FORMAT, "%s:%d: cannot parse this line",
+			   name, ret);
 		c.bad = true;
 	}
 	if (c.bad || ret < 0) {
-		if (ret < 0)
-			snprintf(msg, msglen, "%s: cannot parse", name);
+		if (ret < 0 && !c.bad)
+			rt_err_set(err, RT_ERR_FORMAT, "%s: cannot parse",
+				   name);
 		memset(st, 0, sizeof(*st));
-		return -1;
+		return RT_ERR_FORMAT;
 	}
 	return 0;
 }
 
-int sched_state_read(struct sched_state *st, const char *path, char *msg,
-		     size_t msglen)
+int sched_state_read(struct sched_state *st, const char *path,
+		     struct rt_err *err)
 {
 	char *buf;
 	ssize_t n;
@@ -139,40 +139,35 @@ int sched_state_read(struct sched_state *st, const char *path, char *msg,
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return 0;
-		snprintf(msg, msglen, "cannot open %s: %s", path,
-			 strerror(errno));
-		return -1;
+		return rt_err_errno(err, RT_ERR_IO, "cannot open %s", path);
 	}
 	buf = malloc(STATE_MAX + 1);
 	if (!buf) {
 		close(fd);
-		snprintf(msg, msglen, "out of memory");
-		return -1;
+		return rt_err_oom(err);
 	}
 	while (len < STATE_MAX &&
 	       (n = read(fd, buf + len, STATE_MAX - len)) != 0) {
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			snprintf(msg, msglen, "cannot read %s: %s", path,
-				 strerror(errno));
+			ret = rt_err_errno(err, RT_ERR_IO, "cannot read %s",
+					   path);
 			close(fd);
 			free(buf);
-			return -1;
+			return ret;
 		}
 		len += (size_t)n;
 	}
 	close(fd);
 	buf[len] = '\0';
 	if (len == STATE_MAX || strlen(buf) != len) {
-		snprintf(msg, msglen,
-			 "%s: not a state file (too large or "
-			 "binary)",
-			 path);
 		free(buf);
-		return -1;
+		return rt_err_set(err, RT_ERR_FORMAT,
+				  "%s: not a state file (too large or binary)",
+				  path);
 	}
-	ret = sched_state_parse(st, buf, path, msg, msglen);
+	ret = sched_state_parse(st, buf, path, err);
 	free(buf);
 	return ret;
 }
@@ -205,81 +200,16 @@ int sched_state_format(const struct sched_state *st, char *buf, size_t len)
 	return n < 0 || (size_t)n >= len ? -1 : n;
 }
 
-static int fsync_dir_of(const char *path)
-{
-	char *dir = strdup(path), *slash;
-	int fd, ret;
-
-	if (!dir)
-		return -1;
-	slash = strrchr(dir, '/');
-	if (slash == dir)
-		slash[1] = '\0';
-	else if (slash)
-		*slash = '\0';
-	else
-		strcpy(dir, ".");
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	free(dir);
-	if (fd < 0)
-		return -1;
-	ret = fsync(fd);
-	close(fd);
-	return ret;
-}
-
 int sched_state_write(const struct sched_state *st, const char *path,
-		      mode_t mode, char *msg, size_t msglen)
+		      mode_t mode, struct rt_err *err)
 {
-	char text[2048], *tmp = NULL;
-	const char *what = "write";
+	char text[2048];
 	int len = sched_state_format(st, text, sizeof(text));
-	int fd = -1;
 
-	if (len < 0 || asprintf(&tmp, "%s.tmp.XXXXXX", path) < 0) {
-		snprintf(msg, msglen, "out of memory");
-		return -1;
-	}
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		snprintf(msg, msglen, "cannot create %s: %s", tmp,
-			 strerror(errno));
-		free(tmp);
-		return -1;
-	}
-	if (mode && fchmod(fd, mode) < 0)
-		goto fail;
-	for (ssize_t off = 0, n; off < len; off += n) {
-		n = write(fd, text + off, (size_t)(len - off));
-		if (n < 0 && errno == EINTR)
-			n = 0;
-		else if (n < 0)
-			goto fail;
-	}
-	what = "fsync";
-	if (fsync(fd) < 0)
-		goto fail;
-	what = "close";
-	if (close(fd) < 0) {
-		fd = -1;
-		goto fail;
-	}
-	fd = -1;
-	what = "rename";
-	if (rename(tmp, path) < 0)
-		goto fail;
-	free(tmp);
-	if (fsync_dir_of(path) < 0) {
-		snprintf(msg, msglen, "cannot fsync the directory of %s: %s",
-			 path, strerror(errno));
-		return -1;
-	}
-	return 0;
-fail:
-	snprintf(msg, msglen, "cannot %s %s: %s", what, tmp, strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp);
-	free(tmp);
-	return -1;
+	if (len < 0)
+		return rt_err_set(err, RT_ERR_TOO_BIG,
+				  "the state for %s does not fit in %zu bytes",
+				  path, sizeof(text));
+	return rt_file_replace(path, text, (size_t)len, mode ? mode : 0600,
+			       err);
 }

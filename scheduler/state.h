@@ -16,6 +16,7 @@
 #ifndef SCHED_STATE_H
 #define SCHED_STATE_H
 
+#include "lib/include/rt-error.h"
 #include "scheduler/plan.h"
 
 #include <sys/types.h>
@@ -24,24 +25,28 @@
 
 /*
  * Parse state text. Unknown sections and keys are ignored (a newer version
- * may add some); a bad value is an error naming its line, and leaves the
- * state empty. `name` only names the file in messages. 0 or -1.
+ * may add some); a bad value is an RT_ERR_FORMAT naming its line, and
+ * leaves the state empty. `name` only names the file in messages.
  */
 int sched_state_parse(struct sched_state *st, const char *text,
-		      const char *name, char *msg, size_t msglen);
+		      const char *name, struct rt_err *err);
 
-/* Read `path`; a missing file is an empty state. 0 or -1 with `msg`. */
-int sched_state_read(struct sched_state *st, const char *path, char *msg,
-		     size_t msglen);
+/*
+ * Read `path`; a missing file is an empty state. 0, or RT_ERR_IO,
+ * RT_ERR_FORMAT (then the state is empty), RT_ERR_NOMEM.
+ */
+int sched_state_read(struct sched_state *st, const char *path,
+		     struct rt_err *err);
 
 /* The file's text for `st`, into buf; returns its length, or -1. */
 int sched_state_format(const struct sched_state *st, char *buf, size_t len);
 
 /*
- * Replace `path` with `st`: write a temp file beside it, fsync, rename,
- * fsync the directory. `mode` 0 keeps mkstemp's 0600. 0 or -1 with `msg`.
+ * Replace `path` with `st` through rt_file_replace(): a reader sees the
+ * old file or the new one. `mode` 0 means 0600. 0, or the error of
+ * rt_file_replace() (then `path` is as it was).
  */
 int sched_state_write(const struct sched_state *st, const char *path,
-		      mode_t mode, char *msg, size_t msglen);
+		      mode_t mode, struct rt_err *err);
 
 #endif

@@ -25,4 +25,10 @@
 int rt_file_replace(const char *path, const void *data, size_t len, mode_t mode,
 		    struct rt_err *err);
 
+/*
+ * fsync the directory that holds `path`, so that a rename or link made in
+ * it is durable (for callers that rename on their own, e.g. a symlink).
+ */
+int rt_fsync_parent(const char *path, struct rt_err *err);
+
 #endif

@@ -62,10 +62,10 @@ int wants_help(const struct command *cmd, int argc, char **argv)
 
 int open_repo(struct repo *repo)
 {
-	char msg[512];
+	struct rt_err err = { 0 };
 
-	if (repo_discover(repo, msg, sizeof(msg))) {
-		error("%s", msg);
+	if (repo_discover(repo, &err)) {
+		error("%s", err.msg);
 		repo_release(repo);
 		return EXIT_ERROR;
 	}
@@ -81,10 +81,10 @@ int open_repo(struct repo *repo)
 
 int stack_options(const struct repo *repo, struct rt_stack_options *opts)
 {
-	char msg[512];
+	struct rt_err err = { 0 };
 
-	if (config_stack_options(&repo->cfg, opts, msg, sizeof(msg))) {
-		error("%s", msg);
+	if (config_stack_options(&repo->cfg, opts, &err)) {
+		error("%s", err.msg);
 		return EXIT_ERROR;
 	}
 	return 0;

@@ -50,8 +50,8 @@ static int check(const char *file)
 	if (file) {
 		nerr = policy_file_find(NULL, file, &path, &err);
 	} else {
-		char msg[256];
-		bool have_repo = !repo_discover(&repo, msg, sizeof(msg));
+		struct rt_err derr = { 0 };
+		bool have_repo = !repo_discover(&repo, &derr);
 
 		nerr = policy_file_find(have_repo ? &repo : NULL, policy_option,
 					&path, &err);
@@ -164,11 +164,12 @@ static int show(const char *ref)
 {
 	struct policy p;
 	struct repo repo;
-	char msg[256], *path;
+	struct rt_err err = { 0 };
+	char *path;
 	bool have_repo;
 	int nerr, ret = EXIT_OK;
 
-	have_repo = !repo_discover(&repo, msg, sizeof(msg));
+	have_repo = !repo_discover(&repo, &err);
 	nerr = open_policy(&p, have_repo ? &repo : NULL, &path);
 	if (nerr) {
 		if (nerr > 0)

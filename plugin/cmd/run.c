@@ -365,15 +365,17 @@ static void execute(struct run *r, struct stack_run *s)
 /* Each task that ran: the worst outcome over the stacks, and when. */
 static int save_state(struct run *r)
 {
-	char *path = common_path(r, SCHED_STATE_FILE), msg[512];
+	char *path = common_path(r, SCHED_STATE_FILE);
+	struct rt_err err = { 0 };
 	struct sched_state st;
 	bool any = false;
 	int ret = 0;
 
 	if (!path)
 		return EXIT_ERROR;
-	if (sched_state_read(&st, path, msg, sizeof(msg)))
+	if (sched_state_read(&st, path, &err))
 		memset(&st, 0, sizeof(st));
+	rt_err_clear(&err);
 	for (int k = 0; k < SCHED_NTASKS; k++) {
 		enum sched_outcome worst = SCHED_OUTCOME_NONE;
 		uint64_t ms = 0;
@@ -394,9 +396,9 @@ static int save_state(struct run *r)
 		st.task[k] = (struct sched_task_state){ r->now, worst, ms };
 		any = true;
 	}
-	if (any && sched_state_write(&st, path, r->opts.default_permissions,
-				     msg, sizeof(msg))) {
-		error("%s", msg);
+	if (any &&
+	    sched_state_write(&st, path, r->opts.default_permissions, &err)) {
+		error("%s", err.msg);
 		ret = EXIT_ERROR;
 	}
 	free(path);
@@ -490,7 +492,8 @@ static int plan_and_run(struct run *r)
 {
 	struct sched_stack *snaps = calloc(r->n + 1, sizeof(*snaps));
 	struct sched_plan *plans = calloc(r->n + 1, sizeof(*plans));
-	char *path = common_path(r, SCHED_STATE_FILE), msg[512];
+	char *path = common_path(r, SCHED_STATE_FILE);
+	struct rt_err err = { 0 };
 	struct sched_state state;
 	struct sched_input in = {
 		.policy = &r->policy,
@@ -502,8 +505,8 @@ static int plan_and_run(struct run *r)
 
 	if (!snaps || !plans || !path)
 		goto out;
-	if (sched_state_read(&state, path, msg, sizeof(msg)))
-		warning("%s; every task counts as never run", msg);
+	if (sched_state_read(&state, path, &err))
+		warning("%s; every task counts as never run", err.msg);
 	if ((ret = snapshot_all(r, snaps)))
 		goto out;
 	sched_plan(&in, snaps, r->n, plans);

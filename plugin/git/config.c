@@ -4,100 +4,65 @@
 #define _GNU_SOURCE
 #include "plugin/git/config.h"
 #include "plugin/git/repo.h"
+#include "plugin/util/path.h"
+#include "plugin/util/spawn.h"
 
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 static int add_entry(struct config *cfg, const char *key, size_t keylen,
-		     const char *value)
+		     const char *value, struct rt_err *err)
 {
 	struct config_entry *e =
 		realloc(cfg->entries, (cfg->n + 1) * sizeof(*e));
 
 	if (!e)
-		return -1;
+		return rt_err_oom(err);
 	cfg->entries = e;
 	e[cfg->n].key = strndup(key, keylen);
 	e[cfg->n].value = strdup(value ? value : "true");
-	if (!e[cfg->n].key || !e[cfg->n].value)
-		return -1;
+	if (!e[cfg->n].key || !e[cfg->n].value) {
+		free(e[cfg->n].key);
+		free(e[cfg->n].value);
+		return rt_err_oom(err);
+	}
 	cfg->n++;
 	return 0;
 }
 
 /*
- * Run `git --git-dir=<dir> config --list -z --show-scope`; NULL on failure.
+ * `git --git-dir=<dir> config --list -z --show-scope`; NULL when it cannot
+ * be run or fails (its stderr is dropped).
  */
 static char *run_git_config(const char *git_dir, size_t *len)
 {
-	char *arg = NULL, *out = NULL;
-	size_t cap = 0;
-	int pipefd[2], status;
-	pid_t pid;
+	const char *argv[] = { "git", NULL,	      "config", "--list",
+			       "-z",  "--show-scope", NULL };
+	struct spawn_result r;
+	char *arg, *out = NULL;
 
 	if (asprintf(&arg, "--git-dir=%s", git_dir) < 0)
 		return NULL;
-	if (pipe(pipefd) < 0) {
-		free(arg);
-		return NULL;
+	argv[1] = arg;
+	if (!spawn_run(argv, NULL, 0, &r, NULL)) {
+		out = r.out;
+		*len = r.outlen;
+		r.out = NULL;
 	}
-	pid = fork();
-	if (pid == 0) {
-		int devnull = open("/dev/null", O_WRONLY);
-
-		dup2(pipefd[1], 1);
-		if (devnull >= 0)
-			dup2(devnull, 2);
-		close(pipefd[0]);
-		close(pipefd[1]);
-		execlp("git", "git", arg, "config", "--list", "-z",
-		       "--show-scope", (char *)NULL);
-		_exit(127);
-	}
+	spawn_result_release(&r);
 	free(arg);
-	close(pipefd[1]);
-	if (pid < 0) {
-		close(pipefd[0]);
-		return NULL;
-	}
-	*len = 0;
-	for (;;) {
-		ssize_t n;
-
-		if (*len + 4096 > cap) {
-			char *p = realloc(out, cap = cap * 2 + 8192);
-
-			if (!p)
-				break;
-			out = p;
-		}
-		n = read(pipefd[0], out + *len, cap - *len - 1);
-		if (n <= 0)
-			break;
-		*len += n;
-	}
-	close(pipefd[0]);
-	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) ||
-	    WEXITSTATUS(status) != 0) {
-		free(out);
-		return NULL;
-	}
-	if (out)
-		out[*len] = '\0';
 	return out;
 }
 
 /*
- * The fallback: a plain parse of one config file, enough for the simple
- * files Git writes itself (no includes, no multi-line values).
+ * Also the fallback of config_load(), and what hooks read: it must stay
+ * cheap and start no process.
  */
-int config_parse_file(struct config *cfg, const char *path)
+int config_parse_file(struct config *cfg, const char *path, struct rt_err *err)
 {
 	FILE *f = fopen(path, "r");
 	char *line = NULL, section[256] = "";
@@ -177,10 +142,10 @@ int config_parse_file(struct config *cfg, const char *path)
 				w--;
 			*w = '\0';
 		}
-		if (add_entry(cfg, key, strlen(key), v)) {
+		if (add_entry(cfg, key, strlen(key), v, err)) {
 			free(line);
 			fclose(f);
-			return -1;
+			return RT_ERR_NOMEM;
 		}
 	}
 	free(line);
@@ -188,7 +153,7 @@ int config_parse_file(struct config *cfg, const char *path)
 	return 0;
 }
 
-int config_load(struct config *cfg, const struct repo *repo)
+int config_load(struct config *cfg, const struct repo *repo, struct rt_err *err)
 {
 	bool have_local = false;
 	size_t len = 0;
@@ -209,8 +174,8 @@ int config_load(struct config *cfg, const struct repo *repo)
 		if (!strcmp(scope, "local") || !strcmp(scope, "worktree"))
 			have_local = true;
 		nl = strchr(entry, '\n');
-		ret = nl ? add_entry(cfg, entry, nl - entry, nl + 1) :
-			   add_entry(cfg, entry, strlen(entry), NULL);
+		ret = nl ? add_entry(cfg, entry, nl - entry, nl + 1, err) :
+			   add_entry(cfg, entry, strlen(entry), NULL, err);
 	}
 	free(out);
 	cfg->from_git = have_local;
@@ -220,50 +185,57 @@ int config_load(struct config *cfg, const struct repo *repo)
 	 * A git too old for the reftable extension exits 0 but skips the
 	 * repository's config (with only a warning): read that file here.
 	 */
-	if (asprintf(&path, "%s/config", repo->common_dir) < 0)
-		return -1;
-	ret = config_parse_file(cfg, path);
+	path = path_join(repo->common_dir, "config", NULL);
+	if (!path)
+		return rt_err_oom(err);
+	ret = config_parse_file(cfg, path, err);
 	free(path);
 	return ret;
 }
 
-/* "<dir>/<name>" (dir may be NULL: then NULL). */
-static char *path_in(const char *dir, const char *name)
+/* Parse <dir>/<name>, or `dir` itself when `name` is NULL; nothing when
+ * `dir` is unset or empty. */
+static int parse_in(struct config *cfg, const char *dir, const char *name,
+		    struct rt_err *err)
 {
-	char *s;
+	char *path;
+	int ret;
 
-	if (!dir || !*dir || asprintf(&s, "%s/%s", dir, name) < 0)
-		return NULL;
-	return s;
+	if (!dir || !*dir)
+		return 0;
+	if (!name)
+		return config_parse_file(cfg, dir, err);
+	path = path_join(dir, name, NULL);
+	if (!path)
+		return rt_err_oom(err);
+	ret = config_parse_file(cfg, path, err);
+	free(path);
+	return ret;
 }
 
-int config_load_files(struct config *cfg, const char *common_dir)
+int config_load_files(struct config *cfg, const char *common_dir,
+		      struct rt_err *err)
 {
 	const char *sys = getenv("GIT_CONFIG_SYSTEM");
 	const char *global = getenv("GIT_CONFIG_GLOBAL");
 	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
 	const char *nosys = getenv("GIT_CONFIG_NOSYSTEM");
-	char *paths[4] = { NULL };
 	int ret = 0;
 
 	memset(cfg, 0, sizeof(*cfg));
+	/* In Git's order; a missing file is skipped, as Git does. */
 	if (!nosys || config_bool(nosys) != 1)
-		paths[0] = strdup(sys ? sys : "/etc/gitconfig");
-	if (global) {
-		paths[1] = strdup(global);
-	} else {
-		paths[1] = xdg && *xdg ? path_in(xdg, "git/config") :
-					 path_in(home, ".config/git/config");
-		paths[2] = path_in(home, ".gitconfig");
-	}
-	paths[3] = path_in(common_dir, "config");
-	/* A missing file is skipped, as Git does. */
-	for (size_t i = 0; i < 4; i++) {
-		if (!ret && paths[i] && *paths[i] &&
-		    config_parse_file(cfg, paths[i]))
-			ret = -1;
-		free(paths[i]);
-	}
+		ret = parse_in(cfg, sys ? sys : "/etc/gitconfig", NULL, err);
+	if (!ret && global)
+		ret = parse_in(cfg, global, NULL, err);
+	else if (!ret)
+		ret = xdg && *xdg ?
+			      parse_in(cfg, xdg, "git/config", err) :
+			      parse_in(cfg, home, ".config/git/config", err);
+	if (!ret && !global)
+		ret = parse_in(cfg, home, ".gitconfig", err);
+	if (!ret)
+		ret = parse_in(cfg, common_dir, "config", err);
 	return ret;
 }
 
@@ -365,8 +337,7 @@ static int shared_mode(const char *v, mode_t mode, mode_t *out)
 }
 
 int config_stack_options(const struct config *cfg,
-			 struct rt_stack_options *opts, char *msg,
-			 size_t msglen)
+			 struct rt_stack_options *opts, struct rt_err *err)
 {
 	static const struct {
 		const char *key;
@@ -391,11 +362,11 @@ int config_stack_options(const struct config *cfg,
 			continue;
 		if (config_int(v, &val[i]) || val[i] < ints[i].min ||
 		    val[i] > ints[i].max) {
-			snprintf(msg, msglen,
-				 "bad config value '%s' for %s (expected %lld "
-				 "to %lld)",
-				 v, ints[i].key, ints[i].min, ints[i].max);
-			return -1;
+			return rt_err_set(
+				err, RT_ERR_API,
+				"bad config value '%s' for %s (expected "
+				"%lld to %lld)",
+				v, ints[i].key, ints[i].min, ints[i].max);
 		}
 	}
 	if (val[0] >= 0)
@@ -410,10 +381,10 @@ int config_stack_options(const struct config *cfg,
 	if (v) {
 		b = config_bool(v);
 		if (b < 0) {
-			snprintf(msg, msglen,
-				 "bad boolean '%s' for reftable.indexObjects",
-				 v);
-			return -1;
+			return rt_err_set(err, RT_ERR_API,
+					  "bad boolean '%s' for "
+					  "reftable.indexObjects",
+					  v);
 		}
 		opts->write.skip_index_objects = !b;
 	}
@@ -424,10 +395,9 @@ int config_stack_options(const struct config *cfg,
 		opts->write.hash_id = RT_HASH_SHA256;
 	if (shared_mode(config_get(cfg, "core.sharedrepository"), 0666 & ~mask,
 			&opts->default_permissions)) {
-		snprintf(msg, msglen,
-			 "bad value '%s' for core.sharedRepository",
-			 config_get(cfg, "core.sharedrepository"));
-		return -1;
+		return rt_err_set(err, RT_ERR_API,
+				  "bad value '%s' for core.sharedRepository",
+				  config_get(cfg, "core.sharedrepository"));
 	}
 	return 0;
 }

@@ -3,20 +3,17 @@
  */
 #define _GNU_SOURCE /* asprintf */
 #include "plugin/git/odb.h"
+#include "plugin/util/spawn.h"
+
 #include "lib/include/rt-basics.h"
 #include "lib/include/rt-error.h"
 
 #include <dlfcn.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <git2.h>
-#include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #ifndef LIBGIT2_SONAME
 #define LIBGIT2_SONAME "libgit2.so"
@@ -44,8 +41,7 @@ struct odb {
 	git_odb *db;
 	git_odb_object *obj;
 	/* git cat-file --batch */
-	pid_t pid;
-	FILE *to, *from;
+	struct spawn_pipe cat_file;
 	char *line;
 	size_t line_cap;
 	char *data;
@@ -97,42 +93,16 @@ static int open_libgit2(struct odb *o, const char *objects_dir,
 
 static int open_cat_file(struct odb *o, const char *git_dir, struct rt_err *err)
 {
-	int in[2], out[2];
+	const char *argv[] = { "git", NULL, "cat-file", "--batch", NULL };
 	char *arg;
+	int ret;
 
 	if (asprintf(&arg, "--git-dir=%s", git_dir) < 0)
-		return rt_err_set(err, RT_ERR_NOMEM, "out of memory");
-	if (pipe(in) < 0 || pipe(out) < 0) {
-		free(arg);
-		return rt_err_set(err, RT_ERR_IO, "pipe: %s", strerror(errno));
-	}
-	o->pid = fork();
-	if (o->pid == 0) {
-		dup2(in[0], 0);
-		dup2(out[1], 1);
-		close(in[0]);
-		close(in[1]);
-		close(out[0]);
-		close(out[1]);
-		execlp("git", "git", arg, "cat-file", "--batch", (char *)NULL);
-		_exit(127);
-	}
+		return rt_err_oom(err);
+	argv[1] = arg;
+	ret = spawn_pipe_start(&o->cat_file, argv, err);
 	free(arg);
-	close(in[0]);
-	close(out[1]);
-	if (o->pid < 0) {
-		close(in[1]);
-		close(out[0]);
-		return rt_err_set(err, RT_ERR_IO, "fork: %s", strerror(errno));
-	}
-	/* A dead cat-file must show as a write error, not kill us. */
-	signal(SIGPIPE, SIG_IGN);
-	o->to = fdopen(in[1], "w");
-	o->from = fdopen(out[0], "r");
-	if (!o->to || !o->from)
-		return rt_err_set(err, RT_ERR_IO, "fdopen: %s",
-				  strerror(errno));
-	return 0;
+	return ret;
 }
 
 int odb_open(struct odb **out, const char *git_dir, const char *objects_dir,
@@ -143,9 +113,9 @@ int odb_open(struct odb **out, const char *git_dir, const char *objects_dir,
 	int ret = -1;
 
 	if (!o)
-		return rt_err_set(err, RT_ERR_NOMEM, "out of memory");
+		return rt_err_oom(err);
 	o->hash_size = hash_size;
-	o->pid = -1;
+	o->cat_file = (struct spawn_pipe)SPAWN_PIPE_INIT;
 	if (force && strcmp(force, "git") && strcmp(force, "libgit2")) {
 		ret = rt_err_set(err, RT_ERR_API,
 				 "GIT_REFTABLE_ODB must be git or libgit2");
@@ -215,11 +185,11 @@ static int read_cat_file(struct odb *o, const uint8_t *oid, enum odb_type *type,
 	ssize_t got;
 
 	rt_hex(hex, oid, o->hash_size);
-	if (fprintf(o->to, "%s\n", hex) < 0 || fflush(o->to))
+	if (fprintf(o->cat_file.to, "%s\n", hex) < 0 || fflush(o->cat_file.to))
 		return rt_err_set(err, RT_ERR_IO,
 				  "git cat-file: cannot write: %s",
 				  strerror(errno));
-	got = getline(&o->line, &o->line_cap, o->from);
+	got = getline(&o->line, &o->line_cap, o->cat_file.from);
 	if (got <= 0)
 		return rt_err_set(
 			err, RT_ERR_IO,
@@ -235,12 +205,12 @@ static int read_cat_file(struct odb *o, const uint8_t *oid, enum odb_type *type,
 		char *p = realloc(o->data, n + 1);
 
 		if (!p)
-			return rt_err_set(err, RT_ERR_NOMEM, "out of memory");
+			return rt_err_oom(err);
 		o->data = p;
 		o->data_cap = n + 1;
 	}
 	/* The object and the newline after it. */
-	if (fread(o->data, 1, n + 1, o->from) != n + 1)
+	if (fread(o->data, 1, n + 1, o->cat_file.from) != n + 1)
 		return rt_err_set(err, RT_ERR_IO,
 				  "git cat-file: short read of %s", hex);
 	*type = 0;
@@ -278,12 +248,7 @@ void odb_close(struct odb *o)
 			o->api.shutdown();
 		dlclose(o->dl);
 	}
-	if (o->to)
-		fclose(o->to);
-	if (o->from)
-		fclose(o->from);
-	if (o->pid > 0)
-		waitpid(o->pid, NULL, 0);
+	spawn_pipe_finish(&o->cat_file);
 	free(o->line);
 	free(o->data);
 	free(o);

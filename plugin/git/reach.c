@@ -219,8 +219,7 @@ static int read_node(struct reach *r, uint32_t node, struct rt_err *err)
 		p = memchr(p, '\n', size);
 		while (p && ++p < end && header_id(r, p, end, "parent ", oid)) {
 			if (add_parent(r, node, oid))
-				return rt_err_set(err, RT_ERR_NOMEM,
-						  "out of memory");
+				return rt_err_oom(err);
 			p += 8 + 2 * r->hash_size - 1;
 		}
 	} else if (type == ODB_TAG) {
@@ -229,7 +228,7 @@ static int read_node(struct reach *r, uint32_t node, struct rt_err *err)
 		r->nodes[node].parents = (uint32_t)r->nparents;
 		if (header_id(r, p, end, "object ", oid) &&
 		    add_parent(r, node, oid))
-			return rt_err_set(err, RT_ERR_NOMEM, "out of memory");
+			return rt_err_oom(err);
 	} else {
 		r->nodes[node].state = NODE_OTHER;
 	}
@@ -263,7 +262,7 @@ int reach_peel(struct reach *r, const uint8_t *oid, uint32_t *node,
 	int ret;
 
 	if (n == REACH_NONE)
-		return rt_err_set(err, RT_ERR_NOMEM, "out of memory");
+		return rt_err_oom(err);
 	if ((ret = peel_node(r, n, 0, err)))
 		return ret;
 	*node = r->nodes[n].peeled;
@@ -292,11 +291,11 @@ static int walk(struct reach *r, const uint32_t *tips, size_t ntips,
 	int ret = 0;
 
 	if (!s)
-		return rt_err_set(err, RT_ERR_NOMEM, "out of memory");
+		return rt_err_oom(err);
 	r->walks++;
 	for (size_t i = 0; i < ntips; i++)
 		if (push(r, &top, tips[i]))
-			ret = rt_err_set(err, RT_ERR_NOMEM, "out of memory");
+			ret = rt_err_oom(err);
 	while (!ret && top) {
 		uint32_t n = r->stack[--top];
 
@@ -306,8 +305,7 @@ static int walk(struct reach *r, const uint32_t *tips, size_t ntips,
 			uint64_t *bits = realloc(s->bits, w * sizeof(*bits));
 
 			if (!bits) {
-				ret = rt_err_set(err, RT_ERR_NOMEM,
-						 "out of memory");
+				ret = rt_err_oom(err);
 				break;
 			}
 			memset(bits + words, 0, (w - words) * sizeof(*bits));
@@ -328,8 +326,7 @@ static int walk(struct reach *r, const uint32_t *tips, size_t ntips,
 
 			if ((p / 64 >= words || !bit(s->bits, p)) &&
 			    push(r, &top, p)) {
-				ret = rt_err_set(err, RT_ERR_NOMEM,
-						 "out of memory");
+				ret = rt_err_oom(err);
 				break;
 			}
 		}

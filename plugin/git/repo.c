@@ -4,6 +4,7 @@
  */
 #define _GNU_SOURCE
 #include "plugin/git/repo.h"
+#include "plugin/util/path.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -25,17 +26,6 @@ static bool is_file(const char *path)
 	struct stat st;
 
 	return !stat(path, &st) && S_ISREG(st.st_mode);
-}
-
-static char *join(const char *a, const char *b)
-{
-	char *s;
-
-	if (b[0] == '/')
-		return strdup(b);
-	if (asprintf(&s, "%s/%s", a, b) < 0)
-		return NULL;
-	return s;
 }
 
 /* First line of a small file, without the newline; NULL if unreadable. */
@@ -62,8 +52,9 @@ static char *read_line(const char *path)
 /* A directory that looks like a git dir: HEAD plus objects or commondir. */
 static bool looks_like_git_dir(const char *dir)
 {
-	char *head = join(dir, "HEAD"), *objects = join(dir, "objects"),
-	     *common = join(dir, "commondir");
+	char *head = path_join(dir, "HEAD", NULL),
+	     *objects = path_join(dir, "objects", NULL),
+	     *common = path_join(dir, "commondir", NULL);
 	bool ok = head && objects && common && is_file(head) &&
 		  (is_dir(objects) || is_file(common));
 
@@ -76,7 +67,7 @@ static bool looks_like_git_dir(const char *dir)
 /* Resolve `.git` at `dir` (a directory or a "gitdir: <path>" file). */
 static char *git_dir_at(const char *dir)
 {
-	char *dotgit = join(dir, ".git"), *line, *res = NULL;
+	char *dotgit = path_join(dir, ".git", NULL), *line, *res = NULL;
 
 	if (!dotgit)
 		return NULL;
@@ -84,7 +75,7 @@ static char *git_dir_at(const char *dir)
 		return dotgit;
 	if (is_file(dotgit) && (line = read_line(dotgit))) {
 		if (!strncmp(line, "gitdir: ", 8))
-			res = join(dir, line + 8);
+			res = path_absolute_from(dir, line + 8);
 		free(line);
 	}
 	free(dotgit);
@@ -99,7 +90,7 @@ static char *find_git_dir(void)
 	char *cwd = getcwd(NULL, 0), *res = NULL;
 
 	if (env && *env) {
-		res = cwd ? join(cwd, env) : NULL;
+		res = cwd ? path_absolute_from(cwd, env) : NULL;
 		free(cwd);
 		return res;
 	}
@@ -124,16 +115,23 @@ static int cmp_worktree(const void *a, const void *b)
 		      ((const struct repo_stack *)b)->worktree);
 }
 
-static int add_stack(struct repo *repo, const char *dir, const char *wt)
+static int add_stack(struct repo *repo, const char *dir, const char *wt,
+		     struct rt_err *err)
 {
 	struct repo_stack *s =
 		realloc(repo->stacks, (repo->nstacks + 1) * sizeof(*s));
 
 	if (!s)
-		return -1;
+		return rt_err_oom(err);
 	repo->stacks = s;
-	s[repo->nstacks].dir = strdup(dir);
-	s[repo->nstacks].worktree = wt ? strdup(wt) : NULL;
+	s += repo->nstacks;
+	s->dir = strdup(dir);
+	s->worktree = wt ? strdup(wt) : NULL;
+	if (!s->dir || (wt && !s->worktree)) {
+		free(s->dir);
+		free(s->worktree);
+		return rt_err_oom(err);
+	}
 	repo->nstacks++;
 	return 0;
 }
@@ -146,9 +144,9 @@ static int add_stack(struct repo *repo, const char *dir, const char *wt)
  */
 static char *refs_common_dir(const char *git_dir)
 {
-	char *cf = join(git_dir, "commondir");
+	char *cf = path_join(git_dir, "commondir", NULL);
 	char *line = cf ? read_line(cf) : NULL;
-	char *res = line ? join(git_dir, line) : strdup(git_dir);
+	char *res = line ? path_absolute_from(git_dir, line) : strdup(git_dir);
 
 	free(line);
 	free(cf);
@@ -172,8 +170,8 @@ static char *resolved(char *path)
  * name or "<format>://<payload>"; formats are matched exactly, as Git
  * does. Returns the format; `payload` is set when one is given.
  */
-static int parse_storage(struct repo *repo, const char **payload, char *msg,
-			 size_t msglen)
+static int parse_storage(struct repo *repo, const char **payload,
+			 struct rt_err *err)
 {
 	const char *env = getenv("GIT_REFERENCE_BACKEND");
 	const char *v = env ? env :
@@ -182,10 +180,8 @@ static int parse_storage(struct repo *repo, const char **payload, char *msg,
 	size_t flen;
 
 	repo->ref_storage = strdup(v ? v : "files");
-	if (!repo->ref_storage) {
-		snprintf(msg, msglen, "out of memory");
-		return -1;
-	}
+	if (!repo->ref_storage)
+		return rt_err_oom(err);
 	sep = strstr(repo->ref_storage, "://");
 	flen = sep ? (size_t)(sep - repo->ref_storage) :
 		     strlen(repo->ref_storage);
@@ -193,19 +189,18 @@ static int parse_storage(struct repo *repo, const char **payload, char *msg,
 	if (flen == 8 && !strncmp(repo->ref_storage, "reftable", 8))
 		repo->reftable = true;
 	else if (flen != 5 || strncmp(repo->ref_storage, "files", 5)) {
-		snprintf(msg, msglen, "unknown ref storage format '%s'%s",
-			 repo->ref_storage,
-			 env ? " in GIT_REFERENCE_BACKEND" :
-			       " in extensions.refStorage");
-		return -1;
+		return rt_err_set(err, RT_ERR_API,
+				  "unknown ref storage format '%s'%s",
+				  repo->ref_storage,
+				  env ? " in GIT_REFERENCE_BACKEND" :
+					" in extensions.refStorage");
 	}
 	version = config_get(&repo->cfg, "core.repositoryformatversion");
 	if (!env && v && (!version || strcmp(version, "1"))) {
-		snprintf(msg, msglen,
-			 "extensions.refStorage needs "
-			 "core.repositoryFormatVersion = 1 (Git refuses this "
-			 "repository)");
-		return -1;
+		return rt_err_set(err, RT_ERR_API,
+				  "extensions.refStorage needs "
+				  "core.repositoryFormatVersion = 1 (Git "
+				  "refuses this repository)");
 	}
 	return 0;
 }
@@ -215,7 +210,7 @@ static int parse_storage(struct repo *repo, const char **payload, char *msg,
  * git dir is <refs common>/worktrees/<id>), found without listing them.
  */
 static int own_worktree_stack(struct repo *repo, const char *refs_common,
-			      const char *base)
+			      const char *base, struct rt_err *err)
 {
 	size_t n = strlen(refs_common);
 	const char *id = repo->git_dir + n;
@@ -226,50 +221,89 @@ static int own_worktree_stack(struct repo *repo, const char *refs_common,
 	    strncmp(id, "/worktrees/", 11) || strchr(id + 11, '/') || !id[11])
 		return 0;
 	id += 11;
-	if (asprintf(&stack_dir, "%s/worktrees/%s/reftable", base, id) < 0)
-		return -1;
+	stack_dir = path_join(base, "worktrees", id, "reftable", NULL);
+	if (!stack_dir)
+		return rt_err_oom(err);
 	if (is_dir(stack_dir))
-		ret = add_stack(repo, stack_dir, id);
+		ret = add_stack(repo, stack_dir, id, err);
 	free(stack_dir);
 	return ret;
 }
 
-int repo_discover(struct repo *repo, char *msg, size_t msglen)
+int repo_discover(struct repo *repo, struct rt_err *err)
 {
-	return repo_discover_opts(repo, 0, msg, msglen);
+	return repo_discover_opts(repo, 0, err);
 }
 
-int repo_discover_opts(struct repo *repo, unsigned flags, char *msg,
-		       size_t msglen)
+/*
+ * Each linked worktree keeps its own refs (HEAD, ...) in a stack: add the
+ * stacks of the live ones (Git leaves <base>/worktrees/<id> behind),
+ * sorted by id after the main stack.
+ */
+static int worktree_stacks(struct repo *repo, const char *refs_common,
+			   const char *base, struct rt_err *err)
+{
+	char *wt_root = path_join(refs_common, "worktrees", NULL);
+	struct dirent *e;
+	int ret = 0;
+	DIR *d;
+
+	if (!wt_root)
+		return rt_err_oom(err);
+	d = opendir(wt_root);
+	while (d && !ret && (e = readdir(d))) {
+		char *admin, *stack_dir;
+
+		if (e->d_name[0] == '.')
+			continue;
+		admin = path_join(wt_root, e->d_name, NULL);
+		stack_dir = path_join(base, "worktrees", e->d_name, "reftable",
+				      NULL);
+		if (!admin || !stack_dir)
+			ret = rt_err_oom(err);
+		else if (is_dir(admin) && is_dir(stack_dir))
+			ret = add_stack(repo, stack_dir, e->d_name, err);
+		free(stack_dir);
+		free(admin);
+	}
+	if (d)
+		closedir(d);
+	free(wt_root);
+	if (!ret && repo->nstacks > 2)
+		qsort(repo->stacks + 1, repo->nstacks - 1,
+		      sizeof(*repo->stacks), cmp_worktree);
+	return ret;
+}
+
+int repo_discover_opts(struct repo *repo, unsigned flags, struct rt_err *err)
 {
 	const char *env_common = getenv("GIT_COMMON_DIR");
-	const char *payload;
-	char *refs_common = NULL, *base = NULL, *main_dir = NULL, *wt_root;
-	int ret = -1;
-	DIR *d;
+	const char *payload = NULL;
+	char *refs_common = NULL, *base = NULL, *main_dir = NULL;
+	int ret;
 
 	memset(repo, 0, sizeof(*repo));
 	repo->git_dir = resolved(find_git_dir());
-	if (!repo->git_dir) {
-		snprintf(msg, msglen,
-			 "not a git repository (or any parent directory)");
-		return -1;
-	}
+	if (!repo->git_dir)
+		return rt_err_set(err, RT_ERR_NOT_EXIST,
+				  "not a git repository (or any parent "
+				  "directory)");
 	if (env_common && *env_common)
 		repo->common_dir = resolved(strdup(env_common));
 	else
 		repo->common_dir = resolved(refs_common_dir(repo->git_dir));
+	if (!repo->common_dir)
+		return rt_err_oom(err);
 
-	if (flags & REPO_NO_GIT ?
-		    config_load_files(&repo->cfg, repo->common_dir) :
-		    config_load(&repo->cfg, repo)) {
-		snprintf(msg, msglen, "cannot read the git configuration");
-		return -1;
+	ret = flags & REPO_NO_GIT ?
+		      config_load_files(&repo->cfg, repo->common_dir, err) :
+		      config_load(&repo->cfg, repo, err);
+	if (ret) {
+		rt_err_prefix(err, "cannot read the git configuration: ");
+		return ret;
 	}
-	if (parse_storage(repo, &payload, msg, msglen))
-		return -1;
-	if (!repo->reftable)
-		return 0;
+	if ((ret = parse_storage(repo, &payload, err)) || !repo->reftable)
+		return ret;
 
 	/*
 	 * As Git: the payload (relative to the common dir) replaces the
@@ -277,52 +311,18 @@ int repo_discover_opts(struct repo *repo, unsigned flags, char *msg,
 	 * <base>/reftable and <base>/worktrees/<id>/reftable.
 	 */
 	refs_common = resolved(refs_common_dir(repo->git_dir));
-	base = payload && refs_common ? resolved(join(refs_common, payload)) :
-	       refs_common	      ? strdup(refs_common) :
-					NULL;
-	main_dir = base ? join(base, "reftable") : NULL;
-	if (!main_dir || add_stack(repo, main_dir, NULL))
-		goto nomem;
-	if (flags & REPO_NO_GIT) {
-		if (own_worktree_stack(repo, refs_common, base))
-			goto nomem;
-		ret = 0;
-		goto out;
-	}
-
-	/* Each linked worktree keeps its own refs (HEAD, ...) in a stack. */
-	wt_root = join(refs_common, "worktrees");
-	d = wt_root ? opendir(wt_root) : NULL;
-	while (d) {
-		struct dirent *e = readdir(d);
-		char *admin, *stack_dir = NULL;
-
-		if (!e)
-			break;
-		if (e->d_name[0] == '.')
-			continue;
-		/* Only live worktrees: Git leaves <base>/worktrees/<id>. */
-		admin = join(wt_root, e->d_name);
-		if (admin && is_dir(admin) &&
-		    asprintf(&stack_dir, "%s/worktrees/%s/reftable", base,
-			     e->d_name) < 0)
-			stack_dir = NULL;
-		if (stack_dir && is_dir(stack_dir))
-			add_stack(repo, stack_dir, e->d_name);
-		free(stack_dir);
-		free(admin);
-	}
-	if (d)
-		closedir(d);
-	free(wt_root);
-	if (repo->nstacks > 2)
-		qsort(repo->stacks + 1, repo->nstacks - 1,
-		      sizeof(*repo->stacks), cmp_worktree);
-	ret = 0;
-	goto out;
-nomem:
-	snprintf(msg, msglen, "out of memory");
-out:
+	base = !refs_common ? NULL :
+	       payload ? resolved(path_absolute_from(refs_common, payload)) :
+			 strdup(refs_common);
+	main_dir = base ? path_join(base, "reftable", NULL) : NULL;
+	if (!main_dir)
+		ret = rt_err_oom(err);
+	if (!ret)
+		ret = add_stack(repo, main_dir, NULL, err);
+	if (!ret)
+		ret = flags & REPO_NO_GIT ?
+			      own_worktree_stack(repo, refs_common, base, err) :
+			      worktree_stacks(repo, refs_common, base, err);
 	free(main_dir);
 	free(base);
 	free(refs_common);

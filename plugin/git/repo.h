@@ -14,6 +14,7 @@
 #ifndef PLUGIN_REPO_H
 #define PLUGIN_REPO_H
 
+#include "lib/include/rt-error.h"
 #include "plugin/git/config.h"
 
 #include <stdbool.h>
@@ -36,8 +37,15 @@ struct repo {
 	struct config cfg;
 };
 
-/* 0 on success; otherwise prints nothing and fills `msg`. */
-int repo_discover(struct repo *repo, char *msg, size_t msglen);
+/*
+ * Find the repository we are in and, when its refs are in reftables, its
+ * stacks. `repo` need not be initialised; release it with repo_release()
+ * whatever this returns. A repository on another ref backend is found
+ * too (`reftable` false, no stacks). 0; RT_ERR_NOT_EXIST outside a
+ * repository; RT_ERR_API for a ref storage Git would refuse;
+ * RT_ERR_NOMEM.
+ */
+int repo_discover(struct repo *repo, struct rt_err *err);
 
 enum repo_flags {
 	/*
@@ -47,8 +55,8 @@ enum repo_flags {
 	 */
 	REPO_NO_GIT = 1 << 0,
 };
-int repo_discover_opts(struct repo *repo, unsigned flags, char *msg,
-		       size_t msglen);
+/* repo_discover() with `enum repo_flags`. */
+int repo_discover_opts(struct repo *repo, unsigned flags, struct rt_err *err);
 void repo_release(struct repo *repo);
 
 #endif

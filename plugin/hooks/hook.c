@@ -270,12 +270,12 @@ static void compact_locked(const struct hook *h, int lock_fd, bool in_hook)
 	struct capture cap = { 0 };
 	struct policy p;
 	struct repo repo;
-	char msg[512];
+	struct rt_err err = { 0 };
 	int failed = 0;
 
 	capture_begin(&cap);
-	if (repo_discover(&repo, msg, sizeof(msg))) {
-		error("%s", msg);
+	if (repo_discover(&repo, &err)) {
+		error("%s", err.msg);
 		goto release_repo;
 	}
 	if (load_policy(h, &repo, &p))
@@ -370,15 +370,14 @@ static int hook_reference_transaction(struct hook *h, int argc, char **argv)
 {
 	struct policy p;
 	struct repo repo;
-	char msg[512];
+	struct rt_err err = { 0 };
 	bool due;
 
 	drain_stdin();
 	if (argc < 2 || strcmp(argv[1], "committed"))
 		return EXIT_OK;
 	/* No repository, or refs in files: not ours, and not a problem. */
-	if (repo_discover_opts(&repo, REPO_NO_GIT, msg, sizeof(msg)) ||
-	    !repo.reftable) {
+	if (repo_discover_opts(&repo, REPO_NO_GIT, &err) || !repo.reftable) {
 		repo_release(&repo);
 		return EXIT_OK;
 	}
@@ -410,11 +409,10 @@ static int hook_pre_auto_gc(struct hook *h)
 	struct command *run = find_command("run");
 	struct capture cap = { 0 };
 	struct repo repo;
-	char msg[512];
+	struct rt_err err = { 0 };
 	int ret;
 
-	if (!repo_discover_opts(&repo, REPO_NO_GIT, msg, sizeof(msg)) &&
-	    repo.reftable &&
+	if (!repo_discover_opts(&repo, REPO_NO_GIT, &err) && repo.reftable &&
 	    asprintf(&h->log_path, "%s/" HOOK_LOG, repo.common_dir) >= 0) {
 		log_printf(h, "maintenance before Git's automatic gc");
 		capture_begin(&cap);

@@ -3,31 +3,19 @@
  */
 #define _GNU_SOURCE
 #include "plugin/util/spawn.h"
+#include "plugin/util/path.h"
+
 #include "lib/include/rt-basics.h"
-#include "plugin/cli/cli.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdio.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-static char *absolute(const char *path)
-{
-	char *cwd, *res;
-
-	if (path[0] == '/')
-		return strdup(path);
-	cwd = getcwd(NULL, 0);
-	if (!cwd || asprintf(&res, "%s/%s", cwd, path) < 0)
-		res = NULL;
-	free(cwd);
-	return res;
-}
 
 static int is_executable(const char *path)
 {
@@ -41,20 +29,23 @@ char *spawn_find(const char *name)
 	const char *path = getenv("PATH"), *p;
 
 	if (strchr(name, '/'))
-		return is_executable(name) ? absolute(name) : NULL;
+		return is_executable(name) ? path_absolute(name) : NULL;
 	/* execvp()'s default when PATH is unset. */
 	if (!path)
 		path = "/bin:/usr/bin";
 	for (p = path;; p++) {
 		const char *end = strchrnul(p, ':');
-		char *cand;
-		int n = (int)(end - p);
+		char *dir = strndup(p, (size_t)(end - p)), *cand;
 
 		/* An empty entry means the current directory, as for execvp(). */
-		if (asprintf(&cand, "%.*s%s%s", n, p, n ? "/" : "", name) < 0)
+		cand = !dir ? NULL :
+		       *dir ? path_join(dir, name, NULL) :
+			      strdup(name);
+		free(dir);
+		if (!cand)
 			return NULL;
 		if (is_executable(cand)) {
-			char *abs = absolute(cand);
+			char *abs = path_absolute(cand);
 
 			free(cand);
 			return abs;
@@ -107,30 +98,36 @@ static char *slurp(FILE *f, size_t *len)
 	return buf;
 }
 
-/*
- * The child's standard streams are unnamed temp files rather than pipes:
- * nothing can dead-lock on a full pipe, whatever the program prints.
- */
-static int run_child(const char *path, const char *const *argv, FILE *in,
-		     FILE *out, FILE *err, int *status, const char **why)
+static int cannot_run(struct rt_err *err, const char *name, const char *why)
 {
-	int errpipe[2], child_errno = 0, wstatus;
+	return rt_err_set(err, RT_ERR_IO, "cannot run %s: %s", name, why);
+}
+
+/*
+ * Start the program at `path` with the given descriptors as its stdin
+ * (-1: /dev/null), stdout and stderr (-1: ours). Descriptors of ours that
+ * must not reach it are close-on-exec. The exec is confirmed through a
+ * pipe, so a program that cannot be started is an error here rather than
+ * an exit status later.
+ */
+static pid_t start_child(const char *path, const char *const *argv, int in,
+			 int out, int errfd, struct rt_err *err)
+{
+	int errpipe[2], child_errno = 0;
 	pid_t pid;
 
-	if (pipe2(errpipe, O_CLOEXEC)) {
-		*why = strerror(errno);
-		return -1;
-	}
+	if (pipe2(errpipe, O_CLOEXEC))
+		return cannot_run(err, argv[0], strerror(errno));
 	fflush(NULL);
 	pid = fork();
 	if (pid == 0) {
-		int null = open("/dev/null", O_RDWR);
+		int null = in < 0 ? open("/dev/null", O_RDWR) : -1;
 
-		dup2(in ? fileno(in) : null, 0);
-		if (out)
-			dup2(fileno(out), 1);
-		if (err)
-			dup2(fileno(err), 2);
+		dup2(in < 0 ? null : in, 0);
+		if (out >= 0)
+			dup2(out, 1);
+		if (errfd >= 0)
+			dup2(errfd, 2);
 		execv(path, (char *const *)argv);
 		child_errno = errno;
 		if (write(errpipe[1], &child_errno, sizeof(child_errno)) < 0)
@@ -140,65 +137,74 @@ static int run_child(const char *path, const char *const *argv, FILE *in,
 	close(errpipe[1]);
 	if (pid < 0) {
 		close(errpipe[0]);
-		*why = strerror(errno);
-		return -1;
+		return cannot_run(err, argv[0], strerror(errno));
 	}
 	/* The pipe closes on a successful exec, so this read returns 0. */
 	if (read(errpipe[0], &child_errno, sizeof(child_errno)) !=
 	    sizeof(child_errno))
 		child_errno = 0;
 	close(errpipe[0]);
-	while (waitpid(pid, &wstatus, 0) < 0)
-		if (errno != EINTR) {
-			*why = strerror(errno);
-			return -1;
-		}
 	if (child_errno) {
-		*why = strerror(child_errno);
-		return -1;
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		return cannot_run(err, argv[0], strerror(child_errno));
 	}
-	*status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) :
-				       128 + WTERMSIG(wstatus);
-	return 0;
+	return pid;
 }
 
+/* Wait for `pid`: its exit status, 128 + the signal that killed it. */
+static int wait_child(pid_t pid, const char *name, struct rt_err *err)
+{
+	int wstatus;
+
+	while (waitpid(pid, &wstatus, 0) < 0)
+		if (errno != EINTR)
+			return cannot_run(err, name, strerror(errno));
+	return WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) :
+				    128 + WTERMSIG(wstatus);
+}
+
+/*
+ * The child's standard streams are unnamed temp files rather than pipes:
+ * nothing can dead-lock on a full pipe, whatever the program prints.
+ */
 int spawn_run(const char *const *argv, const char *in, size_t inlen,
-	      struct spawn_result *res, const char **why)
+	      struct spawn_result *res, struct rt_err *err)
 {
 	FILE *fin = NULL, *fout = NULL, *ferr = NULL;
 	char *path = spawn_find(argv[0]);
-	const char *dummy;
-	int status = 0, ret = -1;
 	size_t errlen = 0;
+	pid_t pid;
+	int ret;
 
-	if (!why)
-		why = &dummy;
 	if (res)
 		memset(res, 0, sizeof(*res));
-	if (!path) {
-		*why = "not found on PATH";
-		return -1;
+	if (!path)
+		return rt_err_set(err, RT_ERR_NOT_EXIST,
+				  "cannot run %s: not found on PATH", argv[0]);
+	if ((in && (!(fin = tmpfile()) || fwrite(in, 1, inlen, fin) != inlen ||
+		    fflush(fin) || fseek(fin, 0, SEEK_SET))) ||
+	    (res && (!(fout = tmpfile()) || !(ferr = tmpfile())))) {
+		ret = cannot_run(err, argv[0],
+				 "cannot create a temporary file");
+		goto out;
 	}
-	*why = "cannot create a temporary file";
-	if (in && (!(fin = tmpfile()) || fwrite(in, 1, inlen, fin) != inlen ||
-		   fflush(fin) || fseek(fin, 0, SEEK_SET)))
+	pid = start_child(path, argv, fin ? fileno(fin) : -1,
+			  fout ? fileno(fout) : -1, ferr ? fileno(ferr) : -1,
+			  err);
+	ret = pid < 0 ? pid : wait_child(pid, argv[0], err);
+	if (ret < 0 || !res)
 		goto out;
-	if (res && (!(fout = tmpfile()) || !(ferr = tmpfile())))
+	res->out = slurp(fout, &res->outlen);
+	res->err = slurp(ferr, &errlen);
+	if (!res->out || !res->err) {
+		spawn_result_release(res);
+		ret = cannot_run(err, argv[0],
+				 "cannot read the program's output");
 		goto out;
-	if (run_child(path, argv, fin, fout, ferr, &status, why))
-		goto out;
-	if (res) {
-		res->out = slurp(fout, &res->outlen);
-		res->err = slurp(ferr, &errlen);
-		if (!res->out || !res->err) {
-			spawn_result_release(res);
-			*why = "cannot read the program's output";
-			goto out;
-		}
-		while (errlen && res->err[errlen - 1] == '\n')
-			res->err[--errlen] = '\0';
 	}
-	ret = status;
+	while (errlen && res->err[errlen - 1] == '\n')
+		res->err[--errlen] = '\0';
 out:
 	if (fin)
 		fclose(fin);
@@ -210,6 +216,25 @@ out:
 	return ret;
 }
 
+int spawn_run_ok(const char *const *argv, const char *in, size_t inlen,
+		 int ok_status, struct spawn_result *res, struct rt_err *err)
+{
+	struct spawn_result local;
+	struct spawn_result *r = res ? res : &local;
+	int st = spawn_run(argv, in, inlen, r, err);
+
+	if (st < 0)
+		return st;
+	if (st && st != ok_status) {
+		spawn_failed(err, argv, st, r);
+		spawn_result_release(r);
+		return RT_ERR_IO;
+	}
+	if (!res)
+		spawn_result_release(&local);
+	return st;
+}
+
 void spawn_result_release(struct spawn_result *res)
 {
 	free(res->out);
@@ -217,16 +242,76 @@ void spawn_result_release(struct spawn_result *res)
 	memset(res, 0, sizeof(*res));
 }
 
-void spawn_report_failure(const char *const *argv, int status,
-			  const struct spawn_result *res)
+int spawn_failed(struct rt_err *err, const char *const *argv, int status,
+		 const struct spawn_result *res)
 {
 	struct rt_buf cmd = RT_BUF_INIT;
+	const char *why = res && res->err ? res->err : "";
 
 	for (size_t i = 0; argv[i]; i++)
 		if (rt_buf_addstr(&cmd, i ? " " : "") ||
 		    rt_buf_addstr(&cmd, argv[i]))
 			break;
-	error("'%s' failed (exit %d)%s%s", cmd.buf ? cmd.buf : argv[0], status,
-	      res && *res->err ? ": " : "", res ? res->err : "");
+	rt_err_set(err, RT_ERR_IO, "'%s' failed (exit %d)%s%s",
+		   cmd.buf ? cmd.buf : argv[0], status, *why ? ": " : "", why);
 	rt_buf_release(&cmd);
+	return RT_ERR_IO;
+}
+
+int spawn_pipe_start(struct spawn_pipe *p, const char *const *argv,
+		     struct rt_err *err)
+{
+	char *path = spawn_find(argv[0]);
+	int in[2] = { -1, -1 }, out[2] = { -1, -1 };
+	int ret = 0;
+
+	*p = (struct spawn_pipe)SPAWN_PIPE_INIT;
+	if (!path)
+		return rt_err_set(err, RT_ERR_NOT_EXIST,
+				  "cannot run %s: not found on PATH", argv[0]);
+	if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC)) {
+		ret = cannot_run(err, argv[0], strerror(errno));
+		goto out;
+	}
+	p->pid = start_child(path, argv, in[0], out[1], -1, err);
+	if (p->pid < 0) {
+		ret = p->pid;
+		p->pid = -1;
+		goto out;
+	}
+	/* A dead program must show as a write error, not kill us. */
+	signal(SIGPIPE, SIG_IGN);
+	p->to = fdopen(in[1], "w");
+	if (p->to)
+		in[1] = -1;
+	p->from = fdopen(out[0], "r");
+	if (p->from)
+		out[0] = -1;
+	if (!p->to || !p->from)
+		ret = cannot_run(err, argv[0], strerror(errno));
+out:
+	for (int i = 0; i < 2; i++) {
+		if (in[i] >= 0)
+			close(in[i]);
+		if (out[i] >= 0)
+			close(out[i]);
+	}
+	free(path);
+	if (ret)
+		spawn_pipe_finish(p);
+	return ret;
+}
+
+int spawn_pipe_finish(struct spawn_pipe *p)
+{
+	int status = -1;
+
+	if (p->to)
+		fclose(p->to);
+	if (p->from)
+		fclose(p->from);
+	if (p->pid > 0)
+		status = wait_child(p->pid, "", NULL);
+	*p = (struct spawn_pipe)SPAWN_PIPE_INIT;
+	return status < 0 ? -1 : status;
 }

@@ -1,16 +1,21 @@
 /*
- * spawn.h: running other programs (git, crontab, systemctl) and finding
- * them and ourselves by absolute path.
+ * spawn.h: running other programs (git, crontab, systemctl, ourselves)
+ * and finding them and ourselves by absolute path.
  *
  * Programs are looked up on PATH here rather than by execvp(), so that a
  * missing program is told apart from one that ran and failed, and so that
- * schedule entries can name them by absolute path.
+ * schedule entries can name them by absolute path. Nothing here prints:
+ * failures are returned in a struct rt_err.
  */
-#ifndef PLUGIN_SPAWN_H
-#define PLUGIN_SPAWN_H
+#ifndef PLUGIN_UTIL_SPAWN_H
+#define PLUGIN_UTIL_SPAWN_H
+
+#include "lib/include/rt-error.h"
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <sys/types.h>
 
 struct spawn_result {
 	char *out; /* everything the program wrote to stdout, NUL-terminated */
@@ -20,32 +25,73 @@ struct spawn_result {
 
 /*
  * The absolute path of `name` as execvp() would find it on PATH (a name
- * with a '/' is taken as is, made absolute); NULL when there is none.
+ * with a '/' is taken as is, made absolute); NULL when there is none. The
+ * caller frees it.
  */
 char *spawn_find(const char *name);
 /* Whether spawn_find() finds `name`. */
 bool spawn_have(const char *name);
 
-/* The absolute path of the running executable, or NULL. */
+/* The absolute path of the running executable (the caller frees it), or
+ * NULL. */
 char *spawn_self(void);
 
 /*
- * Run argv (argv[0] looked up with spawn_find()) with `in` on stdin and
- * wait for it. With `res`, stdout and stderr are captured into it (free
- * with spawn_result_release()); without, they are inherited. Returns the
- * exit status (128 + the signal number when killed), or -1 when the
- * program could not be started: then `why` (may be NULL) says why, e.g.
- * "not found on PATH".
+ * Run argv (argv[0] looked up with spawn_find()) with `in` on stdin (NULL:
+ * /dev/null) and wait for it. With `res`, stdout and stderr are captured
+ * into it (free with spawn_result_release(); left empty on error);
+ * without, they are inherited. Returns the exit status (128 + the signal
+ * number when killed), or a negative rt_error when the program could not
+ * be started: then `err` says "cannot run <argv[0]>: <why>", e.g. "not
+ * found on PATH".
  */
 int spawn_run(const char *const *argv, const char *in, size_t inlen,
-	      struct spawn_result *res, const char **why);
+	      struct spawn_result *res, struct rt_err *err);
+
+/*
+ * spawn_run() for a program that must succeed: exit status 0, or
+ * `ok_status` (say 1, for `git config --get` of a key that is not set; -1
+ * for none). Returns that status; any other is reported by
+ * spawn_failed() and returned as RT_ERR_IO. Output is always captured:
+ * into `res` when given (released on error), else dropped.
+ */
+int spawn_run_ok(const char *const *argv, const char *in, size_t inlen,
+		 int ok_status, struct spawn_result *res, struct rt_err *err);
+
 void spawn_result_release(struct spawn_result *res);
 
 /*
- * Print "error: '<argv joined by spaces>' failed (exit <status>): <err>"
- * for a program that ran and failed.
+ * Set `err` for a program that ran and failed, as "'<argv joined by
+ * spaces>' failed (exit <status>): <its stderr>" (`res` may be NULL).
+ * Returns RT_ERR_IO.
  */
-void spawn_report_failure(const char *const *argv, int status,
-			  const struct spawn_result *res);
+int spawn_failed(struct rt_err *err, const char *const *argv, int status,
+		 const struct spawn_result *res);
+
+/*
+ * A program that runs beside us: we write its stdin through `to` and read
+ * its stdout from `from`; its stderr is ours.
+ */
+struct spawn_pipe {
+	pid_t pid; /* -1 when not started */
+	FILE *to, *from;
+};
+
+/* clang-format off */
+#define SPAWN_PIPE_INIT { -1, NULL, NULL }
+/* clang-format on */
+
+/*
+ * Start argv as for spawn_run(). SIGPIPE is ignored from then on, so that
+ * a program that died shows as a write error instead of killing us. On
+ * error nothing is left running and `p` is as SPAWN_PIPE_INIT.
+ */
+int spawn_pipe_start(struct spawn_pipe *p, const char *const *argv,
+		     struct rt_err *err);
+/*
+ * Close both pipes (the program sees the end of its input) and wait for
+ * it. Its exit status, or -1 when it was not started. Safe to call twice.
+ */
+int spawn_pipe_finish(struct spawn_pipe *p);
 
 #endif

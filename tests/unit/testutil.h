@@ -190,6 +190,17 @@ static inline int tmpdir_make(char *dir, size_t len, const char *tag)
 	return mkdtemp(dir) ? 0 : -1;
 }
 
+/* Create or replace the file `path` with `text`; 0 or -1. */
+static inline int file_write_text(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	int ret = f && fputs(text, f) >= 0 ? 0 : -1;
+
+	if (f && fclose(f))
+		ret = -1;
+	return ret;
+}
+
 /* Remove a directory tree without following symlinks. */
 static inline int tmpdir_remove(const char *dir)
 {

@@ -1,0 +1,259 @@
+/*
+ * install.c: choosing how to install the hooks, the config way, and the
+ * hooks directory the scripts way uses.
+ */
+#define _GNU_SOURCE
+#include "plugin/hooks/install.h"
+#include "lib/include/rt-basics.h"
+#include "plugin/hooks/scripts.h"
+#include "plugin/util/path.h"
+#include "plugin/util/quote.h"
+#include "plugin/util/spawn.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The first Git that runs hooks configured as hook.<name>.command. */
+#define CONFIG_HOOKS_MAJOR 2
+#define CONFIG_HOOKS_MINOR 54
+
+const struct hooks_event hooks_events[HOOKS_NEVENTS] = {
+	{ "reference-transaction", "git-reftable-reftx" },
+	{ "pre-auto-gc", "git-reftable-autogc" },
+};
+
+void hooks_report_release(struct hooks_report *r)
+{
+	for (size_t i = 0; i < r->nnotes; i++)
+		free(r->notes[i]);
+	memset(r, 0, sizeof(*r));
+}
+
+/* Whether the git on PATH runs hooks from the config. */
+static bool git_has_config_hooks(void)
+{
+	const char *argv[] = { "git", "version", NULL };
+	struct spawn_result res;
+	int major = 0, minor = 0;
+	bool ok = false;
+
+	if (!spawn_run(argv, NULL, 0, &res, NULL) &&
+	    sscanf(res.out, "git version %d.%d", &major, &minor) == 2)
+		ok = major > CONFIG_HOOKS_MAJOR ||
+		     (major == CONFIG_HOOKS_MAJOR &&
+		      minor >= CONFIG_HOOKS_MINOR);
+	spawn_result_release(&res);
+	return ok;
+}
+
+/*
+ * The command Git runs for `event`. Git runs a command that is a plain
+ * path directly, appending the hook's arguments; anything else it hands
+ * to sh with ` "$@"` appended.
+ */
+static char *hook_command(const char *self, const char *event)
+{
+	/* The characters that make Git use a shell. */
+	static const char shell_chars[] = "|&;<>()$`\\\"' \t\n*?[#~=%";
+	struct rt_buf q = RT_BUF_INIT;
+	char *cmd = NULL;
+
+	if (!strcmp(event, "reference-transaction") &&
+	    !self[strcspn(self, shell_chars)])
+		return strdup(self);
+	if (!quote_sh(&q, self) &&
+	    asprintf(&cmd, "test -x %s || exit 0; exec %s hook %s", q.buf,
+		     q.buf, event) < 0)
+		cmd = NULL;
+	rt_buf_release(&q);
+	return cmd;
+}
+
+int hooks_config_entries(const char *self,
+			 struct hooks_config_entry out[HOOKS_NCONFIG],
+			 struct rt_err *err)
+{
+	memset(out, 0, HOOKS_NCONFIG * sizeof(*out));
+	for (size_t i = 0; i < HOOKS_NEVENTS; i++) {
+		const struct hooks_event *ev = &hooks_events[i];
+		struct hooks_config_entry *cmd = &out[2 * i],
+					  *event = &out[2 * i + 1];
+
+		if (asprintf(&cmd->key, "hook.%s.command", ev->name) < 0)
+			cmd->key = NULL;
+		if (asprintf(&event->key, "hook.%s.event", ev->name) < 0)
+			event->key = NULL;
+		cmd->value = hook_command(self, ev->event);
+		event->value = strdup(ev->event);
+		if (!cmd->key || !event->key || !cmd->value || !event->value) {
+			hooks_config_release(out);
+			return rt_err_oom(err);
+		}
+	}
+	return 0;
+}
+
+void hooks_config_release(struct hooks_config_entry e[HOOKS_NCONFIG])
+{
+	for (size_t i = 0; i < HOOKS_NCONFIG; i++) {
+		free(e[i].key);
+		free(e[i].value);
+		e[i].key = e[i].value = NULL;
+	}
+}
+
+bool hooks_config_is(const char *have, const char *want)
+{
+	size_t n = strlen(want);
+
+	return have && !strncmp(have, want, n) && have[n] == '\n' &&
+	       !have[n + 1];
+}
+
+/*
+ * Set `e->key` to exactly the one value `e->value` in the repository's
+ * config, unless it already is.
+ */
+static int set_local(const struct hooks_config_entry *e, struct hooks_report *r,
+		     struct rt_err *err)
+{
+	const char *get[] = { "git",	   "config", "--local",
+			      "--get-all", e->key,   NULL };
+	const char *set[] = { "git",  "config", "--local", "--replace-all",
+			      e->key, e->value, NULL };
+	struct spawn_result have;
+	/* Exit 1: not set. */
+	int st = spawn_run_ok(get, NULL, 0, 1, &have, err);
+	bool same = !st && hooks_config_is(have.out, e->value);
+
+	spawn_result_release(&have);
+	if (st < 0 || same)
+		return st < 0 ? st : 0;
+	r->changed = true;
+	st = spawn_run_ok(set, NULL, 0, -1, NULL, err);
+	return st < 0 ? st : 0;
+}
+
+static int config_install(const char *self, struct hooks_report *r,
+			  struct rt_err *err)
+{
+	struct hooks_config_entry want[HOOKS_NCONFIG];
+	int ret = hooks_config_entries(self, want, err);
+
+	for (size_t i = 0; !ret && i < HOOKS_NCONFIG; i++)
+		ret = set_local(&want[i], r, err);
+	hooks_config_release(want);
+	return ret;
+}
+
+static int config_uninstall(struct hooks_report *r, struct rt_err *err)
+{
+	int ret = 0;
+
+	for (size_t i = 0; !ret && i < HOOKS_NEVENTS; i++) {
+		const char *get[] = { "git",	      "config", "--local",
+				      "--get-regexp", NULL,	NULL };
+		const char *rm[] = { "git",	"config",
+				     "--local", "--remove-section",
+				     NULL,	NULL };
+		char *section, *regex;
+		int st;
+
+		if (asprintf(&section, "hook.%s", hooks_events[i].name) < 0)
+			return rt_err_oom(err);
+		if (asprintf(&regex, "^hook\\.%s\\.", hooks_events[i].name) <
+		    0) {
+			free(section);
+			return rt_err_oom(err);
+		}
+		get[4] = regex;
+		rm[4] = section;
+		/* Exit 1: nothing matches. */
+		st = spawn_run_ok(get, NULL, 0, 1, NULL, err);
+		if (!st) {
+			r->changed = true;
+			st = spawn_run_ok(rm, NULL, 0, -1, NULL, err);
+		}
+		ret = st < 0 ? st : 0;
+		free(section);
+		free(regex);
+	}
+	return ret;
+}
+
+/* The hooks directory Git uses here (core.hooksPath honoured), absolute. */
+static int hooks_dir(char **dir, struct rt_err *err)
+{
+	const char *argv[] = { "git", "rev-parse", "--git-path", "hooks",
+			       NULL };
+	struct spawn_result res;
+	size_t len;
+	int ret = spawn_run_ok(argv, NULL, 0, -1, &res, err);
+
+	*dir = NULL;
+	if (ret < 0)
+		return ret;
+	len = res.outlen;
+	while (len && res.out[len - 1] == '\n')
+		res.out[--len] = '\0';
+	if (!len)
+		ret = rt_err_set(err, RT_ERR_IO,
+				 "git rev-parse --git-path hooks said nothing");
+	else if (!(*dir = path_absolute(res.out)))
+		ret = rt_err_oom(err);
+	spawn_result_release(&res);
+	return ret;
+}
+
+static int scripts_uninstall(struct hooks_report *r, struct rt_err *err)
+{
+	char *dir;
+	int ret = hooks_dir(&dir, err);
+
+	if (!ret)
+		ret = hooks_scripts_uninstall(dir, r, err);
+	free(dir);
+	return ret;
+}
+
+static int scripts_install(const char *self, struct hooks_report *r,
+			   struct rt_err *err)
+{
+	char *dir;
+	int ret = hooks_dir(&dir, err);
+
+	if (!ret)
+		ret = hooks_scripts_install(dir, self, r, err);
+	free(dir);
+	return ret;
+}
+
+int hooks_install(enum hooks_mode mode, const char *self,
+		  struct hooks_report *r, struct rt_err *err)
+{
+	int ret;
+
+	memset(r, 0, sizeof(*r));
+	if (mode == HOOKS_AUTO)
+		mode = git_has_config_hooks() ? HOOKS_CONFIG : HOOKS_SCRIPTS;
+	r->mode = mode;
+	/* One way at a time: switching takes the other one out. */
+	if (mode == HOOKS_CONFIG)
+		return (ret = scripts_uninstall(r, err)) ?
+			       ret :
+			       config_install(self, r, err);
+	return (ret = config_uninstall(r, err)) ? ret :
+						  scripts_install(self, r, err);
+}
+
+int hooks_uninstall(struct hooks_report *r, struct rt_err *err)
+{
+	int ret, ret2;
+
+	memset(r, 0, sizeof(*r));
+	/* Both, even when the first fails; the first error is kept. */
+	ret = config_uninstall(r, err);
+	ret2 = scripts_uninstall(r, err);
+	return ret ? ret : ret2;
+}

@@ -1,0 +1,92 @@
+/*
+ * install.h: wiring `git reftable hook <event>` into a repository, and
+ * taking it out again so that the repository's config and hooks directory
+ * are exactly as they were.
+ *
+ * Two ways, chosen by the Git on PATH: Git 2.54 and later run hooks named
+ * in the config (hook.<name>.command / hook.<name>.event), which leaves
+ * the hooks directory alone; older Git only runs scripts in the hooks
+ * directory, so there we install scripts that chain the hook already
+ * present (see scripts.h). Both are idempotent, and one way at a time:
+ * installing one takes the other out. Nothing here prints.
+ */
+#ifndef PLUGIN_HOOKS_INSTALL_H
+#define PLUGIN_HOOKS_INSTALL_H
+
+#include "lib/include/rt-error.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum hooks_mode {
+	HOOKS_AUTO, /* config when the git on PATH runs config hooks */
+	HOOKS_CONFIG,
+	HOOKS_SCRIPTS,
+};
+
+/* The events we hook, and the name of each in hook.<name>.* */
+struct hooks_event {
+	const char *event;
+	const char *name;
+};
+
+#define HOOKS_NEVENTS 2
+extern const struct hooks_event hooks_events[HOOKS_NEVENTS];
+
+/*
+ * What an install or uninstall did. Release it with hooks_report_release()
+ * whatever the call returned.
+ */
+struct hooks_report {
+	enum hooks_mode mode; /* install: the way used */
+	bool changed; /* anything was added, replaced or removed */
+	/* Things left as they were that the user should hear of. */
+	char *notes[HOOKS_NEVENTS];
+	size_t nnotes;
+};
+
+void hooks_report_release(struct hooks_report *r);
+
+/*
+ * Install the hooks of `hooks_events` in the repository git finds from the
+ * current directory, `mode` deciding how. `self` is the absolute path of
+ * git-reftable the hooks run.
+ */
+int hooks_install(enum hooks_mode mode, const char *self,
+		  struct hooks_report *r, struct rt_err *err);
+
+/* Take out whatever either way installed. */
+int hooks_uninstall(struct hooks_report *r, struct rt_err *err);
+
+/*
+ * One config entry that config mode wants: `key` set to exactly one value,
+ * `value`. Both allocated; free with hooks_config_release().
+ */
+struct hooks_config_entry {
+	char *key;
+	char *value;
+};
+
+#define HOOKS_NCONFIG (2 * HOOKS_NEVENTS)
+
+/*
+ * The entries config mode sets for `self`: hook.<name>.command and
+ * hook.<name>.event for each event. The command is `self` itself where
+ * Git can run it without a shell (it appends the hook's arguments; main.c
+ * takes `git-reftable <state>` as the reference-transaction hook): that
+ * hook runs three times per ref update and a shell costs about a
+ * millisecond. Otherwise a shell command that also keeps a vanished
+ * binary from failing Git.
+ */
+int hooks_config_entries(const char *self,
+			 struct hooks_config_entry out[HOOKS_NCONFIG],
+			 struct rt_err *err);
+void hooks_config_release(struct hooks_config_entry e[HOOKS_NCONFIG]);
+
+/*
+ * Whether `have` (the output of `git config --get-all`: values each ended
+ * by a newline; may be NULL) is exactly the one value `want`.
+ */
+bool hooks_config_is(const char *have, const char *want);
+
+#endif

@@ -1,0 +1,44 @@
+/*
+ * scripts.h: the hooks as files in a hooks directory, for Git before
+ * 2.54 (install.h).
+ *
+ * A hook of someone else's is moved aside to <event>.git-reftable-orig
+ * and chained by a script of ours that runs it first; with nothing to
+ * chain, a symlink to git-reftable, which Git starts without a shell.
+ * Uninstalling puts back what was moved aside. A hooks directory that
+ * install had to create is marked so, and uninstall removes it when
+ * nothing else has been put there.
+ */
+#ifndef PLUGIN_HOOKS_SCRIPTS_H
+#define PLUGIN_HOOKS_SCRIPTS_H
+
+#include "lib/include/rt-error.h"
+#include "plugin/hooks/install.h"
+
+#define HOOKS_ORIG_SUFFIX ".git-reftable-orig"
+/* The first comment line of every script we write: how we know our own. */
+#define HOOKS_SCRIPT_MARKER "# git-reftable hook script"
+
+/*
+ * The script for `event` that chains <event>.git-reftable-orig and then
+ * runs `self`. The chained hook's exit status is the script's, since Git
+ * acts on it. Allocated; NULL when out of memory.
+ */
+char *hooks_script_text(const char *self, const char *event);
+
+/*
+ * Install our hooks in the directory `dir` (created when missing). Before
+ * changing anything, RT_ERR_API when both a hook of someone else's and
+ * its <event>.git-reftable-orig exist. Sets `r->changed`.
+ */
+int hooks_scripts_install(const char *dir, const char *self,
+			  struct hooks_report *r, struct rt_err *err);
+
+/*
+ * Remove our hooks from `dir` and put back those they chained; a hook
+ * that is not ours stays, with a note in `r`.
+ */
+int hooks_scripts_uninstall(const char *dir, struct hooks_report *r,
+			    struct rt_err *err);
+
+#endif

@@ -1,0 +1,77 @@
+/*
+ * path.c: joining file names and creating directories.
+ */
+#include "plugin/util/path.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+char *path_join(const char *first, ...)
+{
+	size_t len = strlen(first) + 1;
+	const char *part;
+	char *res, *w;
+	va_list ap;
+
+	va_start(ap, first);
+	while ((part = va_arg(ap, const char *)))
+		len += strlen(part) + 1;
+	va_end(ap);
+	res = malloc(len);
+	if (!res)
+		return NULL;
+	w = stpcpy(res, first);
+	va_start(ap, first);
+	while ((part = va_arg(ap, const char *))) {
+		*w++ = '/';
+		w = stpcpy(w, part);
+	}
+	va_end(ap);
+	return res;
+}
+
+char *path_absolute_from(const char *base, const char *path)
+{
+	return path[0] == '/' ? strdup(path) : path_join(base, path, NULL);
+}
+
+char *path_absolute(const char *path)
+{
+	char *cwd, *res;
+
+	if (path[0] == '/')
+		return strdup(path);
+	cwd = getcwd(NULL, 0);
+	res = cwd ? path_join(cwd, path, NULL) : NULL;
+	free(cwd);
+	return res;
+}
+
+int path_mkdirs(const char *dir, mode_t mode, struct rt_err *err)
+{
+	char *path = strdup(dir);
+	int ret = 0;
+
+	if (!path)
+		return rt_err_oom(err);
+	/* Each prefix that ends before a '/', then the whole path. */
+	for (char *p = path + 1; !ret; p++) {
+		char c = *p;
+
+		if (c && c != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(path, mode) && errno != EEXIST)
+			ret = rt_err_errno(err, RT_ERR_IO, "cannot create '%s'",
+					   path);
+		*p = c;
+		if (!c)
+			break;
+	}
+	free(path);
+	return ret;
+}

@@ -1,0 +1,37 @@
+/*
+ * path.h: building file names from parts, and the directories they need.
+ *
+ * Every function that returns text returns it newly allocated (the caller
+ * frees it), or NULL when out of memory.
+ */
+#ifndef PLUGIN_UTIL_PATH_H
+#define PLUGIN_UTIL_PATH_H
+
+#include "lib/include/rt-error.h"
+
+#include <sys/types.h>
+
+/*
+ * `first` and each following part joined with one '/' between them, up to
+ * the NULL that ends the list: path_join(dir, "worktrees", id, NULL). The
+ * parts are taken as they are: no '/' is removed or added inside them.
+ */
+char *path_join(const char *first, ...) __attribute__((sentinel));
+
+/* `path` when it is absolute, else `<base>/<path>`. Nothing is resolved. */
+char *path_absolute_from(const char *base, const char *path);
+
+/*
+ * `path` made absolute against the current directory (nothing resolved);
+ * NULL also when the current directory cannot be found.
+ */
+char *path_absolute(const char *path);
+
+/*
+ * Create `dir` and the directories above it that are missing, with `mode`
+ * (less the umask). Directories that exist are fine. 0, or RT_ERR_IO
+ * naming the directory that could not be made.
+ */
+int path_mkdirs(const char *dir, mode_t mode, struct rt_err *err);
+
+#endif

@@ -1,0 +1,216 @@
+/*
+ * Unit tests of plugin/git/config.c: the plain config file parser, the
+ * order in which Git's files are layered without starting git, value
+ * parsing, and the stack options derived from the config.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "plugin/git/config.h"
+#include "testutil.h"
+
+struct fixture {
+	char dir[256];
+	char path[300];
+};
+
+static int setup(void **state)
+{
+	struct fixture *fx = calloc(1, sizeof(*fx));
+
+	if (!fx || tmpdir_make(fx->dir, sizeof(fx->dir), "config"))
+		return -1;
+	snprintf(fx->path, sizeof(fx->path), "%s/config", fx->dir);
+	*state = fx;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *fx = *state;
+	int ret = tmpdir_remove(fx->dir);
+
+	free(fx);
+	return ret;
+}
+
+/* The parse of `text` as a config file. */
+static void parse_text(struct fixture *fx, const char *text, struct config *cfg)
+{
+	struct rt_err err = { 0 };
+
+	assert_int_equal(file_write_text(fx->path, text), 0);
+	memset(cfg, 0, sizeof(*cfg));
+	assert_int_equal(config_parse_file(cfg, fx->path, &err), 0);
+}
+
+static void test_parse_file(void **state)
+{
+	struct fixture *fx = *state;
+	struct config cfg;
+
+	parse_text(fx,
+		   "# a comment\n"
+		   "; another\n"
+		   "[Core]\n"
+		   "\tRepositoryFormatVersion = 1\n"
+		   "\tbare\n"
+		   "[reftable]\n"
+		   "\tblockSize = 8k ; a comment after the value\n"
+		   "[remote \"Origin\"]\n"
+		   "\turl = \"a b # not a comment\" # a comment\n"
+		   "\tfetch = +refs/heads/*:refs/remotes/origin/*\r\n"
+		   "[hook \"x\"] command = \"say \\\"hi\\\"\\\\\\tend\"\n"
+		   "[extensions]\n"
+		   "\trefStorage = files\n"
+		   "\trefStorage = reftable\n"
+		   "  empty =\n",
+		   &cfg);
+	/* Section and key names are lowercased; subsections are not. */
+	assert_string_equal(config_get(&cfg, "core.repositoryformatversion"),
+			    "1");
+	/* A key without '=' is true; look-ups ignore case. */
+	assert_string_equal(config_get(&cfg, "core.bare"), "true");
+	assert_string_equal(config_get(&cfg, "Reftable.BlockSize"), "8k");
+	assert_string_equal(config_get(&cfg, "remote.Origin.url"),
+			    "a b # not a comment");
+	assert_string_equal(config_get(&cfg, "remote.origin.fetch"),
+			    "+refs/heads/*:refs/remotes/origin/*");
+	/* A key on the section's line; escapes inside quotes. */
+	assert_string_equal(config_get(&cfg, "hook.x.command"),
+			    "say \"hi\"\\\tend");
+	/* The last value wins. */
+	assert_string_equal(config_get(&cfg, "extensions.refstorage"),
+			    "reftable");
+	assert_string_equal(config_get(&cfg, "extensions.empty"), "");
+	assert_null(config_get(&cfg, "core.missing"));
+	assert_int_equal(cfg.n, 9);
+	config_release(&cfg);
+}
+
+static void test_parse_missing_file(void **state)
+{
+	struct fixture *fx = *state;
+	struct rt_err err = { 0 };
+	struct config cfg = { 0 };
+	char path[400];
+
+	snprintf(path, sizeof(path), "%s/none", fx->dir);
+	assert_int_equal(config_parse_file(&cfg, path, &err), 0);
+	assert_int_equal(cfg.n, 0);
+	config_release(&cfg);
+}
+
+/* Without git: system, global, then the repository's file; last wins. */
+static void test_load_files(void **state)
+{
+	struct fixture *fx = *state;
+	struct rt_err err = { 0 };
+	struct config cfg;
+	char global[300];
+
+	snprintf(global, sizeof(global), "%s/global", fx->dir);
+	assert_int_equal(file_write_text(global,
+					 "[reftable]\n\tblockSize = 1k\n"
+					 "\tgeometricFactor = 3\n"),
+			 0);
+	assert_int_equal(
+		file_write_text(fx->path, "[reftable]\n\tblockSize = 2k\n"), 0);
+	setenv("GIT_CONFIG_NOSYSTEM", "1", 1);
+	setenv("GIT_CONFIG_GLOBAL", global, 1);
+	assert_int_equal(config_load_files(&cfg, fx->dir, &err), 0);
+	assert_string_equal(config_get(&cfg, "reftable.blocksize"), "2k");
+	assert_string_equal(config_get(&cfg, "reftable.geometricfactor"), "3");
+	config_release(&cfg);
+	unsetenv("GIT_CONFIG_GLOBAL");
+	unsetenv("GIT_CONFIG_NOSYSTEM");
+}
+
+static void test_values(void **state)
+{
+	long long v;
+	(void)state;
+
+	assert_int_equal(config_int("8k", &v), 0);
+	assert_int_equal(v, 8192);
+	assert_int_equal(config_int("2M", &v), 0);
+	assert_int_equal(v, 2 * 1024 * 1024);
+	assert_int_equal(config_int("0x10", &v), 0);
+	assert_int_equal(v, 16);
+	assert_int_equal(config_int("12q", &v), -1);
+	assert_int_equal(config_int("", &v), -1);
+	assert_int_equal(config_bool(NULL), 1);
+	assert_int_equal(config_bool("Yes"), 1);
+	assert_int_equal(config_bool("on"), 1);
+	assert_int_equal(config_bool(""), 0);
+	assert_int_equal(config_bool("OFF"), 0);
+	assert_int_equal(config_bool("maybe"), -1);
+}
+
+static void test_stack_options(void **state)
+{
+	struct fixture *fx = *state;
+	struct rt_stack_options opts;
+	struct rt_err err = { 0 };
+	struct config cfg;
+
+	parse_text(fx,
+		   "[reftable]\n\tblockSize = 8k\n\trestartInterval = 8\n"
+		   "\tindexObjects = false\n\tlockTimeout = -1\n"
+		   "[core]\n\tsharedRepository = 0640\n"
+		   "[extensions]\n\tobjectFormat = sha256\n",
+		   &cfg);
+	assert_int_equal(config_stack_options(&cfg, &opts, &err), 0);
+	assert_int_equal(opts.write.block_size, 8192);
+	assert_int_equal(opts.write.restart_interval, 8);
+	assert_true(opts.write.skip_index_objects);
+	assert_int_equal(opts.lock_timeout_ms, -1);
+	assert_int_equal(opts.default_permissions, 0640);
+	assert_int_equal(opts.write.hash_id, RT_HASH_SHA256);
+	config_release(&cfg);
+
+	parse_text(fx, "[reftable]\n\tblockSize = 99999999\n", &cfg);
+	assert_int_equal(config_stack_options(&cfg, &opts, &err), RT_ERR_API);
+	assert_string_equal(err.msg, "bad config value '99999999' for "
+				     "reftable.blocksize (expected 0 to "
+				     "16777215)");
+	config_release(&cfg);
+
+	rt_err_clear(&err);
+	parse_text(fx, "[reftable]\n\tindexObjects = sometimes\n", &cfg);
+	assert_int_equal(config_stack_options(&cfg, &opts, &err), RT_ERR_API);
+	assert_string_equal(err.msg, "bad boolean 'sometimes' for "
+				     "reftable.indexObjects");
+	config_release(&cfg);
+
+	rt_err_clear(&err);
+	parse_text(fx, "[core]\n\tsharedRepository = 07777\n", &cfg);
+	assert_int_equal(config_stack_options(&cfg, &opts, &err), RT_ERR_API);
+	assert_string_equal(err.msg,
+			    "bad value '07777' for core.sharedRepository");
+	config_release(&cfg);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_parse_file, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_parse_missing_file, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_load_files, setup,
+						teardown),
+		cmocka_unit_test(test_values),
+		cmocka_unit_test_setup_teardown(test_stack_options, setup,
+						teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,245 @@
+/*
+ * Unit tests of plugin/util: quoting (checked by handing the quoted text
+ * to sh), paths, and running programs.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "plugin/util/path.h"
+#include "plugin/util/quote.h"
+#include "plugin/util/spawn.h"
+#include "testutil.h"
+
+/* What sh makes of `printf %s <quoted s>`: s itself. */
+static void check_sh_round_trip(const char *s)
+{
+	struct rt_buf script = RT_BUF_INIT;
+	struct spawn_result r;
+	struct rt_err err = { 0 };
+	const char *argv[] = { "sh", "-c", NULL, NULL };
+
+	assert_int_equal(rt_buf_addstr(&script, "printf %s "), 0);
+	assert_int_equal(quote_sh(&script, s), 0);
+	argv[2] = script.buf;
+	assert_int_equal(spawn_run(argv, NULL, 0, &r, &err), 0);
+	assert_string_equal(r.out, s);
+	spawn_result_release(&r);
+	rt_buf_release(&script);
+}
+
+static void test_quote_sh(void **state)
+{
+	static const char *const words[] = {
+		"",
+		"plain",
+		"it's",
+		"''",
+		"a b\tc\nd",
+		"$HOME `id`",
+		"back\\slash \\'",
+		"\"dq\" %s *?[",
+		"-n",
+		"~user;|&<>",
+	};
+	struct rt_buf q = RT_BUF_INIT;
+	(void)state;
+
+	assert_int_equal(quote_sh(&q, "it's"), 0);
+	assert_string_equal(q.buf, "'it'\\''s'");
+	rt_buf_reset(&q);
+	assert_int_equal(quote_sh(&q, ""), 0);
+	assert_string_equal(q.buf, "''");
+	rt_buf_release(&q);
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		check_sh_round_trip(words[i]);
+}
+
+static void test_quote_unit(void **state)
+{
+	struct rt_buf q = RT_BUF_INIT;
+	(void)state;
+
+	assert_int_equal(quote_unit(&q, "a\"b\\c%d$e", true), 0);
+	assert_string_equal(q.buf, "\"a\\\"b\\\\c%%d$$e\"");
+	rt_buf_reset(&q);
+	/* Outside ExecStart=, '$' is not expanded: kept as it is. */
+	assert_int_equal(quote_unit(&q, "PATH=/a$b:%h", false), 0);
+	assert_string_equal(q.buf, "\"PATH=/a$b:%%h\"");
+	rt_buf_release(&q);
+}
+
+static void test_path_join(void **state)
+{
+	char *cwd = getcwd(NULL, 0), *p, *want;
+	(void)state;
+
+	p = path_join("a", "b c", "d/", NULL);
+	assert_string_equal(p, "a/b c/d/");
+	free(p);
+	p = path_join("/only", NULL);
+	assert_string_equal(p, "/only");
+	free(p);
+	p = path_absolute_from("/base", "/abs/x");
+	assert_string_equal(p, "/abs/x");
+	free(p);
+	p = path_absolute_from("/base", "rel/x");
+	assert_string_equal(p, "/base/rel/x");
+	free(p);
+	p = path_absolute("rel");
+	assert_non_null(cwd);
+	want = path_join(cwd, "rel", NULL);
+	assert_string_equal(p, want);
+	free(want);
+	free(p);
+	free(cwd);
+}
+
+static void test_path_mkdirs(void **state)
+{
+	char dir[256], deep[300], file[300], under[320];
+	struct rt_err err = { 0 };
+	struct stat st;
+	FILE *f;
+	(void)state;
+
+	assert_int_equal(tmpdir_make(dir, sizeof(dir), "mkdirs"), 0);
+	snprintf(deep, sizeof(deep), "%s/a/b/c", dir);
+	assert_int_equal(path_mkdirs(deep, 0777, &err), 0);
+	assert_int_equal(stat(deep, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	/* Already there: fine. */
+	assert_int_equal(path_mkdirs(deep, 0777, &err), 0);
+	/* A file in the way: an error naming the directory. */
+	snprintf(file, sizeof(file), "%s/file", dir);
+	f = fopen(file, "w");
+	assert_non_null(f);
+	fclose(f);
+	snprintf(under, sizeof(under), "%s/sub", file);
+	assert_int_equal(path_mkdirs(under, 0777, &err), RT_ERR_IO);
+	assert_non_null(strstr(err.msg, "cannot create '"));
+	assert_non_null(strstr(err.msg, "/file/sub'"));
+	assert_int_equal(tmpdir_remove(dir), 0);
+}
+
+static void test_spawn_run(void **state)
+{
+	const char *fails[] = { "sh", "-c", "echo out; echo err >&2; exit 3",
+				NULL };
+	const char *cat[] = { "cat", NULL };
+	const char *missing[] = { "git-reftable-no-such-program", NULL };
+	struct rt_err err = { 0 };
+	struct spawn_result r;
+	char *sh = spawn_find("sh");
+	(void)state;
+
+	assert_non_null(sh);
+	assert_int_equal(sh[0], '/');
+	free(sh);
+	assert_true(spawn_have("sh"));
+	assert_false(spawn_have("git-reftable-no-such-program"));
+
+	/* Status, stdout as written, stderr without its last newline. */
+	assert_int_equal(spawn_run(fails, NULL, 0, &r, &err), 3);
+	assert_string_equal(r.out, "out\n");
+	assert_int_equal(r.outlen, 4);
+	assert_string_equal(r.err, "err");
+	spawn_result_release(&r);
+	assert_int_equal(err.code, 0);
+
+	assert_int_equal(spawn_run(cat, "in\0put", 6, &r, &err), 0);
+	assert_int_equal(r.outlen, 6);
+	assert_memory_equal(r.out, "in\0put", 6);
+	spawn_result_release(&r);
+
+	/* A program that is not there is told apart from one that failed. */
+	assert_int_equal(spawn_run(missing, NULL, 0, &r, &err),
+			 RT_ERR_NOT_EXIST);
+	assert_string_equal(err.msg, "cannot run git-reftable-no-such-program: "
+				     "not found on PATH");
+	assert_null(r.out);
+}
+
+static void test_spawn_run_ok(void **state)
+{
+	const char *fails[] = { "sh", "-c", "echo out; echo err >&2; exit 3",
+				NULL };
+	struct rt_err err = { 0 };
+	struct spawn_result r;
+	(void)state;
+
+	assert_int_equal(spawn_run_ok(fails, NULL, 0, -1, &r, &err), RT_ERR_IO);
+	assert_string_equal(err.msg, "'sh -c echo out; echo err >&2; exit 3' "
+				     "failed (exit 3): err");
+	assert_null(r.out);
+	rt_err_clear(&err);
+	/* The status the caller allows is no error. */
+	assert_int_equal(spawn_run_ok(fails, NULL, 0, 3, &r, &err), 3);
+	assert_string_equal(r.out, "out\n");
+	spawn_result_release(&r);
+	assert_int_equal(spawn_run_ok(fails, NULL, 0, 3, NULL, &err), 3);
+	assert_int_equal(err.code, 0);
+}
+
+static void test_spawn_pipe(void **state)
+{
+	const char *cat[] = { "cat", NULL };
+	const char *missing[] = { "git-reftable-no-such-program", NULL };
+	struct spawn_pipe p;
+	struct rt_err err = { 0 };
+	char line[64];
+	(void)state;
+
+	assert_int_equal(spawn_pipe_start(&p, cat, &err), 0);
+	for (int i = 0; i < 3; i++) {
+		char want[16];
+
+		snprintf(want, sizeof(want), "line %d\n", i);
+		assert_true(fputs(want, p.to) >= 0);
+		assert_int_equal(fflush(p.to), 0);
+		assert_non_null(fgets(line, sizeof(line), p.from));
+		assert_string_equal(line, want);
+	}
+	assert_int_equal(spawn_pipe_finish(&p), 0);
+	assert_int_equal(spawn_pipe_finish(&p), -1);
+
+	assert_int_equal(spawn_pipe_start(&p, missing, &err), RT_ERR_NOT_EXIST);
+	assert_int_equal(p.pid, -1);
+	assert_null(p.to);
+}
+
+static void test_spawn_self(void **state)
+{
+	char *self = spawn_self();
+	const char *base;
+	(void)state;
+
+	assert_non_null(self);
+	base = strrchr(self, '/');
+	assert_non_null(base);
+	assert_string_equal(base, "/test_util");
+	free(self);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_quote_sh),
+		cmocka_unit_test(test_quote_unit),
+		cmocka_unit_test(test_path_join),
+		cmocka_unit_test(test_path_mkdirs),
+		cmocka_unit_test(test_spawn_run),
+		cmocka_unit_test(test_spawn_run_ok),
+		cmocka_unit_test(test_spawn_pipe),
+		cmocka_unit_test(test_spawn_self),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
