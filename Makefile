@@ -126,10 +126,13 @@ $(PROGRAM): $(PLUGIN_MAIN_OBJ) $(PLUGIN_LIBS) $(LIBSCHED) $(LIBPOLICY) $(LIBRT)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(PLUGIN_MAIN_OBJ) $(PLUGIN_LIBS) $(LIBSCHED) $(LIBPOLICY) \
 		$(LIBRT) -Wl,-Bstatic $(INIH_LIBS) $(ZLIB_LIBS) -Wl,-Bdynamic -ldl
 
-$(UNIT_BIN): $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIBSCHED) \
-		$(LIBPOLICY) $(LIBRT)
-	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBSCHED) $(LIBPOLICY) $(LIBRT) \
-		$(CMOCKA_LIBS) $(INIH_LIBS) $(ZLIB_LIBS)
+# Every unit test may use any library of the project, plugin layers too;
+# the linker takes from the archives only what the test needs.
+$(UNIT_BIN): $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(PLUGIN_LIBS) \
+		$(LIBSCHED) $(LIBPOLICY) $(LIBRT)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< -Wl,--start-group $(PLUGIN_LIBS) \
+		$(LIBSCHED) $(LIBPOLICY) $(LIBRT) -Wl,--end-group \
+		$(CMOCKA_LIBS) $(INIH_LIBS) $(ZLIB_LIBS) -ldl
 
 $(BUILD)/tests/unit/%.o: ALL_CFLAGS += $(CMOCKA_CFLAGS) -D_GNU_SOURCE
 
