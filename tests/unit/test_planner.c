@@ -1,7 +1,8 @@
 /*
  * Unit tests of scheduler/: the planner on a table of scenarios (each with
  * the plan and the key content of every reason), the budget fitting, the
- * state file (round trip, errors, atomic replacement) and the run lock.
+ * hook's decision, and the state file (round trip, errors, atomic
+ * replacement).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -972,6 +973,95 @@ static void test_state_file(void **state)
 	assert_int_equal(tmpdir_remove(dir), 0);
 }
 
+/* ---- the hook's decision ---------------------------------------------- */
+
+/* A stat-only snapshot, as the hook takes it: sizes, no record counts. */
+static void sizes_only(struct fixture *f, size_t s)
+{
+	for (size_t i = 0; i < f->stacks[s].n; i++) {
+		struct sched_table *t = &f->tables[s][i];
+
+		t->refs = t->logs = t->ref_tombstones = t->log_tombstones = 0;
+	}
+	f->stacks[s].sizes_only = true;
+	f->stacks[s].expirable_known = false;
+}
+
+/*
+ * sched_hook_due() decides by the rules `run` follows: the geometric
+ * rule, max-tables, the budget (less what the hook spent already); only
+ * compaction, whatever else the stack would need; deletion records are
+ * not counted from sizes.
+ */
+static void test_hook_due(void **state)
+{
+	struct sched_plan plans[2];
+	struct fixture f;
+	(void)state;
+
+	/* Geometric: nothing due, and the reason says why. */
+	fixture_init(&f);
+	TABLES(&f, 0, 800, 400, 200, 100);
+	sizes_only(&f, 0);
+	f.stacks[0].left.orphans = 3;
+	assert_false(sched_hook_due(&f.policy, 0, f.stacks, 1, plans));
+	assert_false(plans[0].items[0].due);
+	assert_non_null(strstr(plans[0].items[0].reason, "hooks only compact"));
+	assert_false(plans[0].items[1].due);
+	assert_non_null(strstr(plans[0].items[2].reason,
+			       "geometric sequence holds (4 tables); deletion "
+			       "records not counted (file sizes only)"));
+
+	/* The rule broken in the second stack only: due, that segment. */
+	TABLES(&f, 1, 1000, 100, 100);
+	sizes_only(&f, 1);
+	f.stacks[1].name = "wt";
+	assert_true(sched_hook_due(&f.policy, 0, f.stacks, 2, plans));
+	assert_false(plans[0].any_due);
+	assert_true(plans[1].items[2].due);
+	assert_int_equal(plans[1].items[2].mode, SCHED_COMPACT_SEGMENT);
+	assert_int_equal(plans[1].items[2].first, 1);
+	assert_int_equal(plans[1].items[2].last, 2);
+
+	/* max-tables: the whole stack, although geometric. */
+	fixture_init(&f);
+	TABLES(&f, 0, 800, 400, 200, 100);
+	sizes_only(&f, 0);
+	f.policy.max_tables = 3;
+	assert_true(sched_hook_due(&f.policy, 0, f.stacks, 1, plans));
+	assert_int_equal(plans[0].items[2].mode, SCHED_COMPACT_ALL);
+	assert_false(plans[0].items[2].with_expiry);
+
+	/* Deletion records are not judged from sizes: still geometric. */
+	fixture_init(&f);
+	s_tombstones(&f);
+	f.stacks[0].sizes_only = true;
+	assert_false(sched_hook_due(&f.policy, 0, f.stacks, 1, plans));
+
+	/* The budget: what fits; nothing once the hook spent it. */
+	fixture_init(&f);
+	TABLES(&f, 0, 100000, 5000, 400, 300, 200, 100);
+	sizes_only(&f, 0);
+	f.policy.max_bytes_per_run = 600;
+	assert_true(sched_hook_due(&f.policy, 0, f.stacks, 1, plans));
+	assert_int_equal(plans[0].items[2].first, 3);
+	assert_int_equal(plans[0].items[2].last, 4);
+	assert_true(sched_hook_due(&f.policy, 100, f.stacks, 1, plans));
+	assert_int_equal(plans[0].items[2].bytes, 500);
+	assert_false(sched_hook_due(&f.policy, 300, f.stacks, 1, plans));
+	assert_non_null(
+		strstr(plans[0].items[2].reason, "no two of its tables"));
+	assert_false(sched_hook_due(&f.policy, 600, f.stacks, 1, plans));
+	assert_non_null(strstr(plans[0].items[2].reason, "budget exhausted"));
+
+	/* Expiry never, however much is expirable. */
+	fixture_init(&f);
+	TABLES(&f, 0, 300);
+	f.stacks[0].expirable = 100000;
+	assert_false(sched_hook_due(&f.policy, 0, f.stacks, 1, plans));
+	assert_non_null(strstr(plans[0].items[1].reason, "hooks only compact"));
+}
+
 /* ---- run lock --------------------------------------------------------- */
 
 static void test_runlock(void **state)
@@ -1056,6 +1146,7 @@ int main(void)
 		cmocka_unit_test(test_state_file),
 		cmocka_unit_test(test_runlock),
 		cmocka_unit_test(test_runlock_dies_with_holder),
+		cmocka_unit_test(test_hook_due),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
