@@ -13,6 +13,7 @@
  */
 #define _GNU_SOURCE
 #include "plugin/cli/cli.h"
+#include "plugin/maint/open.h"
 #include "plugin/util/spawn.h"
 
 #include <errno.h>
@@ -584,6 +585,7 @@ int cmd_install(struct command *cmd, int argc, char **argv)
 	struct command *schedule = NULL;
 	enum mode mode = MODE_AUTO;
 	bool want_schedule = false, changed = false;
+	struct rt_err err = { 0 };
 	struct repo repo;
 	char *self, *quoted;
 	int ret;
@@ -605,8 +607,8 @@ int cmd_install(struct command *cmd, int argc, char **argv)
 		      "build of git-reftable does not have; nothing changed");
 		return EXIT_ERROR;
 	}
-	if ((ret = open_repo(&repo)))
-		return ret;
+	if (maint_open_repo(&repo, &err))
+		return error_rt(&err);
 	repo_release(&repo);
 	if (!(self = spawn_self())) {
 		error("cannot find this program's path");

@@ -21,6 +21,7 @@
  */
 #define _GNU_SOURCE
 #include "plugin/cli/cli.h"
+#include "plugin/maint/open.h"
 #include "plugin/schedule/backend.h"
 #include "plugin/util/spawn.h"
 
@@ -229,6 +230,7 @@ static int schedule_start(struct command *cmd, int argc, char **argv)
 	struct schedule_job job;
 	char *program = NULL, *path_env = NULL, *path = NULL;
 	struct strlist repos;
+	struct rt_err err = { 0 };
 	struct repo repo;
 	int ret = EXIT_ERROR;
 	size_t n;
@@ -250,8 +252,8 @@ static int schedule_start(struct command *cmd, int argc, char **argv)
 					   "auto, crontab or systemd)",
 					   v);
 	}
-	if (open_repo(&repo))
-		return EXIT_ERROR;
+	if (maint_open_repo(&repo, &err))
+		return error_rt(&err);
 	if (!be)
 		be = schedule_systemd.usable() ? &schedule_systemd :
 		     schedule_crontab.usable() ? &schedule_crontab :

@@ -21,7 +21,6 @@
 #include <unistd.h>
 
 #include "scheduler/plan.h"
-#include "scheduler/runlock.h"
 #include "scheduler/state.h"
 #include "testutil.h"
 
@@ -1062,77 +1061,6 @@ static void test_hook_due(void **state)
 	assert_non_null(strstr(plans[0].items[1].reason, "hooks only compact"));
 }
 
-/* ---- run lock --------------------------------------------------------- */
-
-static void test_runlock(void **state)
-{
-	struct sched_runlock a = SCHED_RUNLOCK_INIT, b = SCHED_RUNLOCK_INIT;
-	char dir[256], path[300], msg[256], want[64];
-	(void)state;
-
-	assert_int_equal(tmpdir_make(dir, sizeof(dir), "runlock"), 0);
-	snprintf(path, sizeof(path), "%s/%s", dir, SCHED_RUNLOCK_FILE);
-	assert_int_equal(sched_runlock_acquire(&a, path, 0, msg, sizeof(msg)),
-			 0);
-	/* flock locks belong to the open file: a second open conflicts. */
-	assert_int_equal(sched_runlock_acquire(&b, path, 0, msg, sizeof(msg)),
-			 1);
-	snprintf(want, sizeof(want), "another git reftable run (pid %ld)",
-		 (long)getpid());
-	assert_non_null(strstr(msg, want));
-	assert_int_equal(b.fd, -1);
-	sched_runlock_release(&a);
-	sched_runlock_release(&a); /* harmless */
-	assert_int_equal(sched_runlock_acquire(&b, path, 0, msg, sizeof(msg)),
-			 0);
-	sched_runlock_release(&b);
-	/* The file stays: removing it would race with the next locker. */
-	assert_int_equal(access(path, F_OK), 0);
-
-	snprintf(path, sizeof(path), "%s/no/such/dir/lock", dir);
-	assert_int_equal(sched_runlock_acquire(&a, path, 0, msg, sizeof(msg)),
-			 -1);
-	assert_non_null(strstr(msg, "cannot open"));
-	assert_int_equal(tmpdir_remove(dir), 0);
-}
-
-/* A holder killed with SIGKILL leaves no stale lock behind. */
-static void test_runlock_dies_with_holder(void **state)
-{
-	struct sched_runlock l = SCHED_RUNLOCK_INIT;
-	char dir[256], path[300], msg[256], c;
-	int ready[2], status;
-	pid_t pid;
-	(void)state;
-
-	assert_int_equal(tmpdir_make(dir, sizeof(dir), "runlock"), 0);
-	snprintf(path, sizeof(path), "%s/%s", dir, SCHED_RUNLOCK_FILE);
-	assert_int_equal(pipe(ready), 0);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		struct sched_runlock h = SCHED_RUNLOCK_INIT;
-
-		close(ready[0]);
-		if (sched_runlock_acquire(&h, path, 0, msg, sizeof(msg)))
-			_exit(1);
-		(void)!write(ready[1], "x", 1);
-		for (;;)
-			pause();
-	}
-	close(ready[1]);
-	assert_int_equal(read(ready[0], &c, 1), 1);
-	close(ready[0]);
-	assert_int_equal(sched_runlock_acquire(&l, path, 0, msg, sizeof(msg)),
-			 1);
-	kill(pid, SIGKILL);
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_int_equal(sched_runlock_acquire(&l, path, 0, msg, sizeof(msg)),
-			 0);
-	sched_runlock_release(&l);
-	assert_int_equal(tmpdir_remove(dir), 0);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1144,8 +1072,6 @@ int main(void)
 		cmocka_unit_test(test_state_round_trip),
 		cmocka_unit_test(test_state_parse_errors),
 		cmocka_unit_test(test_state_file),
-		cmocka_unit_test(test_runlock),
-		cmocka_unit_test(test_runlock_dies_with_holder),
 		cmocka_unit_test(test_hook_due),
 	};
 
