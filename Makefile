@@ -153,13 +153,13 @@ $(PROGRAM): $(PLUGIN_MAIN_OBJ) $(PLUGIN_LIBS) $(LIBSCHED) $(LIBPOLICY) \
 	$(CC) $(ALL_LDFLAGS) -o $@ $(PLUGIN_MAIN_OBJ) $(PLUGIN_LIBS) $(LIBSCHED) $(LIBPOLICY) \
 		$(LIBREFTABLE) -Wl,-Bstatic $(INIH_LIBS) $(ZLIB_LIBS) -Wl,-Bdynamic -ldl
 
-# Every unit test links the plugin layers too; only what it calls is
-# taken from the archives. A test that needs flags of its own gets them
-# by a target-specific variable on its object.
+# Every unit test may use any library of the project, plugin layers too;
+# the linker takes from the archives only what the test needs.
 $(UNIT_BIN): $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(PLUGIN_LIBS) \
 		$(LIBSCHED) $(LIBPOLICY) $(LIBREFTABLE)
-	$(CC) $(ALL_LDFLAGS) -o $@ $< $(PLUGIN_LIBS) $(LIBSCHED) $(LIBPOLICY) \
-		$(LIBREFTABLE) $(CMOCKA_LIBS) $(INIH_LIBS) $(ZLIB_LIBS) -ldl
+	$(CC) $(ALL_LDFLAGS) -o $@ $< -Wl,--start-group $(PLUGIN_LIBS) \
+		$(LIBSCHED) $(LIBPOLICY) $(LIBREFTABLE) -Wl,--end-group \
+		$(CMOCKA_LIBS) $(INIH_LIBS) $(ZLIB_LIBS) -ldl
 
 $(BUILD)/tests/unit/%.o: ALL_CFLAGS += $(CMOCKA_CFLAGS) -D_GNU_SOURCE
 

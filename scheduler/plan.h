@@ -34,7 +34,10 @@ enum sched_trigger_kind {
 	SCHED_TRIGGER_MANUAL,
 	/* `run --auto`: whatever the stacks' state asks for. */
 	SCHED_TRIGGER_AUTO,
-	/* A Git hook after ref updates: cheap work only (compaction). */
+	/*
+	 * The reference-transaction hook after ref updates: compaction only,
+	 * decided from a snapshot of file sizes (sched_hook_due()).
+	 */
 	SCHED_TRIGGER_HOOK,
 	/* `run --schedule=<f>` from cron or a systemd timer. */
 	SCHED_TRIGGER_SCHEDULE,
@@ -70,10 +73,16 @@ struct sched_stack {
 	const char *name; /* "main" or the worktree id, for reasons */
 	const struct sched_table *tables; /* oldest first */
 	size_t n;
+	/*
+	 * Only weight and size of the tables are known (a stat-only
+	 * snapshot, as hooks take): record counts are zero, and the
+	 * tombstone-ratio rule is not applied.
+	 */
+	bool sizes_only;
 	struct sched_leftovers left;
 	/*
 	 * A lower bound of the reflog entries an expiry would drop, when the
-	 * plugin estimated it (it does for `auto`); see cmd_run.c.
+	 * plugin estimated it (it does for `auto`, without object access).
 	 */
 	bool expirable_known;
 	uint64_t expirable;
@@ -104,6 +113,8 @@ struct sched_input {
 	const struct sched_state *state;
 	uint64_t now; /* seconds since the epoch */
 	struct sched_trigger trigger;
+	/* Table bytes this run already compacted: off max-bytes-per-run. */
+	uint64_t spent;
 };
 
 /* Below this many expirable entries `auto` does not expire... */
@@ -147,6 +158,18 @@ struct sched_plan {
  */
 void sched_plan(const struct sched_input *in, const struct sched_stack *stacks,
 		size_t n, struct sched_plan *plans);
+
+/*
+ * The reference-transaction hook's decision, by the same rules as
+ * sched_plan() (trigger SCHED_TRIGGER_HOOK: compaction only; clean and
+ * expire are left to runs). `stacks` may come from a stat-only snapshot
+ * (sizes_only). `spent`: what this hook process compacted already, so
+ * that its rounds together keep to max-bytes-per-run. Fills `plans` (n)
+ * and returns whether a compaction is due in any stack.
+ */
+bool sched_hook_due(const struct policy *p, uint64_t spent,
+		    const struct sched_stack *stacks, size_t n,
+		    struct sched_plan *plans);
 
 /*
  * The geometric segment of n tables (oldest first; `weights` for the rule,

@@ -1,6 +1,7 @@
 /*
- * cli.h: what every command implementation shares: the context, exit
- * codes, messages on stderr, and output helpers.
+ * cli.h: what every command implementation shares: the command table's
+ * entries, exit codes, messages on stderr (the command layer is the only
+ * one that prints), option parsing helpers.
  */
 #ifndef PLUGIN_CLI_H
 #define PLUGIN_CLI_H
@@ -33,25 +34,23 @@ int usage_error(const struct command *cmd, const char *fmt, ...)
 /* When argv[i] is -h/--help, print the command's help and return 1. */
 int wants_help(const struct command *cmd, int argc, char **argv);
 
-/* Discover the repository; on failure print why and return EXIT_ERROR. */
-int open_repo(struct repo *repo);
-/* Stack options from the repository's config; prints on a bad value. */
-int stack_options(const struct repo *repo, struct rt_stack_options *opts);
-/* Open a stack; on failure print the library's message. */
-int open_stack(struct rt_stack **st, const char *dir,
-	       const struct rt_stack_options *opts);
+/*
+ * Print `err`'s message (or its code's name) as an error; returns
+ * EXIT_ERROR. The commands' way of reporting what lower layers return.
+ */
+int error_rt(const struct rt_err *err);
 
-/* How reports name a stack: its worktree id, or "main". */
-const char *stack_label(const struct repo_stack *s);
-/* JSON string literal with escapes. */
-void json_string(FILE *out, const char *s, size_t len);
 /* A log record's tz_offset (decimal hhmm, see record.h) as +hhmm. */
 void format_tz(char out[6], int16_t tz);
 
 /* The rest of `arg` after `prefix`, or NULL when it does not start so. */
 const char *skip_prefix(const char *arg, const char *prefix);
-/* "90", "90s", "15m", "12h", "3d", "2w": seconds; -1 on error. */
-int parse_age(const char *s, uint64_t *seconds);
+/*
+ * An age option: a duration as the policy takes it ("12h", "90 days",
+ * "2.weeks.ago", "never", "now") or a plain number of seconds; never is
+ * UINT64_MAX. -1 with `why` saying what is accepted.
+ */
+int parse_age(const char *s, uint64_t *seconds, const char **why);
 
 /*
  * The global option --policy <file>, or NULL. Commands pass it down
@@ -67,13 +66,6 @@ extern const char *policy_option;
  */
 int open_policy(struct policy *p, const struct repo *repo, char **path);
 
-/*
- * Compact one stack: the geometric segment (best effort), or with `all`
- * the whole stack. Reports one line on stdout, errors on stderr; returns
- * EXIT_OK or EXIT_ERROR.
- */
-int compact_stack(const struct repo_stack *where,
-		  const struct rt_stack_options *opts, bool all, bool dry_run);
 /* The command of main.c's table called `name`, or NULL. */
 struct command *find_command(const char *name);
 

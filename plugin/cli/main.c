@@ -81,7 +81,8 @@ static struct command commands[] = {
 	  "tables not named in tables.list, temp files, and (only with\n"
 	  "--remove-stale-locks) stale lock files. Orphans are removed only\n"
 	  "when older than the grace period, not locked, and not newer than\n"
-	  "the stack. Ages: <n>[s|m|h|d|w]; they default to the policy's\n"
+	  "the stack. Ages: as for expire ('12h', '90 days', '2.weeks.ago',\n"
+	  "'never', 'now') or a number of seconds; by default the policy's\n"
 	  "[orphans] grace and stale-lock (1 hour each), and the policy's\n"
 	  "remove-stale-locks = true acts as --remove-stale-locks.\n\n"
 	  "  --dry-run  report, change nothing\n" },
@@ -172,9 +173,11 @@ static struct command commands[] = {
 	  "$GIT_COMMON_DIR/reftable-hook.log, with one line per compaction.\n\n"
 	  "  reference-transaction <state>\n"
 	  "        reads the updates on stdin; on 'committed', checks from\n"
-	  "        file sizes alone whether the policy wants a compaction\n"
-	  "        (geometric-factor, max-tables) and if so compacts, in a\n"
-	  "        detached process unless [compaction] background = false\n"
+	  "        file sizes alone whether a compaction is due by the rules\n"
+	  "        'run' follows (geometric-factor, max-tables,\n"
+	  "        max-bytes-per-run; deletion records are not counted) and\n"
+	  "        if so compacts, in a detached process unless\n"
+	  "        [compaction] background = false\n"
 	  "  pre-auto-gc\n"
 	  "        the maintenance 'run --auto' does, before Git's own gc\n\n"
 	  "A repository using the files backend, or none: exit 0, no output.\n" },
@@ -254,7 +257,8 @@ static int cmd_help(struct command *cmd, int argc, char **argv)
  * Git starts some hooks without our `hook` subcommand: a symlink in the
  * hooks directory runs as `.../hooks/<event> <args>`, and a configured
  * reference-transaction command that is a plain path as `<path> <state>`
- * (see cmd_install.c). Run those as `hook <event> <args>`; -1 otherwise.
+ * (see plugin/cmd/install.c). Run those as `hook <event> <args>`; -1
+ * otherwise.
  */
 static int hook_entry(int argc, char **argv)
 {

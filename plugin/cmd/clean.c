@@ -1,19 +1,47 @@
 /*
  * clean.c: `git reftable clean`: orphan tables, temp files and stale
- * locks in every stack of the repository.
+ * locks in every stack of the repository, a line per file.
  */
 #include "lib/include/rt-clean.h"
 #include "plugin/cli/cli.h"
+#include "plugin/maint/open.h"
 #include "plugin/maint/tasks.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+static void print_cleaned(void *arg, const char *label,
+			  const struct rt_clean_item *it)
+{
+	char line[1024];
+
+	(void)arg;
+	maint_clean_line(line, sizeof(line), label, it);
+	puts(line);
+}
+
+/* --grace=<age> and --stale-lock-age=<age>. */
+static int age_option(const struct command *cmd, const char *v,
+		      uint64_t *seconds, bool *set)
+{
+	const char *why = NULL;
+
+	if (parse_age(v, seconds, &why))
+		return usage_error(cmd,
+				   "bad age '%s'; expected %s or a "
+				   "number of seconds",
+				   v, why);
+	*set = true;
+	return 0;
+}
+
 int cmd_clean(struct command *cmd, int argc, char **argv)
 {
+	const struct maint_sink sink = { .cleaned = print_cleaned };
 	struct rt_clean_options copts = { 0 };
 	bool grace_set = false, stale_set = false;
 	struct rt_stack_options opts;
+	struct rt_err err = { 0 };
 	struct policy policy;
 	struct repo repo;
 	char *path;
@@ -29,20 +57,20 @@ int cmd_clean(struct command *cmd, int argc, char **argv)
 		} else if (!strcmp(argv[i], "--remove-stale-locks")) {
 			copts.remove_stale_locks = true;
 		} else if ((v = skip_prefix(argv[i], "--grace="))) {
-			if (parse_age(v, &copts.grace_seconds))
-				return usage_error(cmd, "bad age '%s'", v);
-			grace_set = true;
+			if ((ret = age_option(cmd, v, &copts.grace_seconds,
+					      &grace_set)))
+				return ret;
 		} else if ((v = skip_prefix(argv[i], "--stale-lock-age="))) {
-			if (parse_age(v, &copts.stale_lock_seconds))
-				return usage_error(cmd, "bad age '%s'", v);
-			stale_set = true;
+			if ((ret = age_option(cmd, v, &copts.stale_lock_seconds,
+					      &stale_set)))
+				return ret;
 		} else {
 			return usage_error(cmd, "unexpected argument '%s'",
 					   argv[i]);
 		}
 	}
-	if ((ret = open_repo(&repo)))
-		return ret;
+	if (maint_open_repo(&repo, &err))
+		return error_rt(&err);
 	/* The policy's [orphans] settings; options given here win. */
 	if (open_policy(&policy, &repo, &path)) {
 		error("not cleaning: the policy %s has errors",
@@ -65,16 +93,18 @@ int cmd_clean(struct command *cmd, int argc, char **argv)
 	}
 	free(path);
 	policy_release(&policy);
-	ret = stack_options(&repo, &opts);
+	if (maint_stack_options(&repo, &opts, &err))
+		ret = error_rt(&err);
 	for (size_t i = 0; !ret && i < repo.nstacks; i++) {
-		const char *label = stack_label(&repo.stacks[i]);
+		const char *label = maint_stack_label(&repo.stacks[i]);
 		struct clean_summary sum;
-		struct rt_err err = { 0 };
 		struct rt_stack *st;
 
-		if ((ret = open_stack(&st, repo.stacks[i].dir, &opts)))
+		if (rt_stack_open(&st, repo.stacks[i].dir, &opts, &err)) {
+			ret = error_rt(&err);
 			break;
-		if (clean_stack(st, label, &copts, stdout, &sum, &err)) {
+		}
+		if (clean_stack(st, label, &copts, &sink, &sum, &err)) {
 			error("%s: %s", label, err.msg);
 			ret = EXIT_ERROR;
 		} else if (!sum.removed && !sum.kept) {

@@ -4,6 +4,7 @@
  */
 #include "lib/include/rt-iter.h"
 #include "plugin/cli/cli.h"
+#include "plugin/maint/open.h"
 
 #include <string.h>
 
@@ -129,18 +130,18 @@ int cmd_dump(struct command *cmd, int argc, char **argv)
 					   argv[i]);
 	}
 
-	if ((ret = open_repo(&repo)))
-		return ret;
+	if (maint_open_repo(&repo, &err))
+		return error_rt(&err);
 	/* Shared refs live in the main stack; see README for worktrees. */
-	ret = open_stack(&st, repo.stacks[0].dir, NULL);
+	ret = rt_stack_open(&st, repo.stacks[0].dir, NULL, &err);
 	if (!ret) {
 		ret = refs ? dump_refs(st, peeled, &err) :
 			     dump_logs(st, refname, &err);
-		if (ret) {
-			error("%s", err.msg[0] ? err.msg : rt_error_name(ret));
-			ret = EXIT_ERROR;
-		}
 		rt_stack_close(st);
+	}
+	if (ret) {
+		error("%s", err.msg[0] ? err.msg : rt_error_name(ret));
+		ret = EXIT_ERROR;
 	}
 	repo_release(&repo);
 	return ret;

@@ -1,9 +1,12 @@
 /*
  * expire.c: `git reftable expire`: reflog expiry by policy for the
- * main stack and every linked worktree's stack, one added table each.
+ * main stack and every linked worktree's stack, one added table each (the
+ * expiry itself is plugin/maint/expire.h's), reported per stack, per
+ * reflog with --dry-run or --verbose, per entry with --verbose.
  */
 #include "plugin/cli/cli.h"
 #include "plugin/maint/expire.h"
+#include "plugin/maint/open.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -20,8 +23,13 @@ static int duration_option(const struct command *cmd, const char *opt,
 	return 0;
 }
 
+/* --dry-run, --verbose: what is told as reflogs are walked. */
+struct tell {
+	bool entries, reflogs, dry_run;
+};
+
 static int parse_options(struct command *cmd, int argc, char **argv,
-			 struct expire_overrides *ov, unsigned *flags,
+			 struct expire_overrides *ov, struct tell *tell,
 			 bool *compact)
 {
 	for (int i = 1; i < argc; i++) {
@@ -30,11 +38,11 @@ static int parse_options(struct command *cmd, int argc, char **argv,
 		int ret = 0;
 
 		if (!strcmp(a, "--dry-run") || !strcmp(a, "-n")) {
-			*flags |= EXPIRE_DRY_RUN | EXPIRE_REPORT;
+			tell->dry_run = tell->reflogs = true;
 		} else if (!strcmp(a, "--compact")) {
 			*compact = true;
 		} else if (!strcmp(a, "--verbose") || !strcmp(a, "-v")) {
-			*flags |= EXPIRE_VERBOSE;
+			tell->entries = tell->reflogs = true;
 		} else if ((v = skip_prefix(a, "--expire="))) {
 			ov->has_expire = true;
 			ret = duration_option(cmd, "--expire", v, &ov->expire);
@@ -61,12 +69,80 @@ static int parse_options(struct command *cmd, int argc, char **argv,
 	return 0;
 }
 
+static const char *would(const struct tell *t, const char *done)
+{
+	return t->dry_run ? "would expire" : done;
+}
+
+static void print_entry(void *arg, const char *ref,
+			const struct rt_log_record *log, int hash_size)
+{
+	const char *nl = memchr(log->message.buf, '\n', log->message.len);
+	int mlen = nl ? (int)(nl - log->message.buf) : (int)log->message.len;
+	char old_hex[65], new_hex[65];
+
+	rt_hex(old_hex, log->old_id, hash_size);
+	rt_hex(new_hex, log->new_id, hash_size);
+	printf("  %s %s@{%llu} %s %s %llu %.*s\n", would(arg, "expire"), ref,
+	       (unsigned long long)log->update_index, old_hex, new_hex,
+	       (unsigned long long)log->time, mlen,
+	       log->message.buf ? log->message.buf : "");
+}
+
+static void print_reflog(void *arg, const char *ref, uint64_t expired,
+			 uint64_t entries)
+{
+	printf("%s: %s %llu of %llu entr%s%s\n", ref, would(arg, "expired"),
+	       (unsigned long long)expired, (unsigned long long)entries,
+	       entries == 1 ? "y" : "ies",
+	       expired == entries ? " (reflog kept, empty)" : "");
+}
+
+/* One stack: expire (or say what would go), and the summary line. */
+static int expire_one(const struct expire_request *rq,
+		      const struct repo_stack *where, const struct tell *tell,
+		      bool compact)
+{
+	const char *label = maint_stack_label(where);
+	struct rt_compact_result res;
+	struct expire_stats s;
+	struct rt_err err = { 0 };
+	char how[160] = "";
+	int ret;
+
+	ret = compact ? expire_compact_all(rq, where, &s, &res, &err) :
+			expire_stack(rq, where, &s, &err);
+	if (ret && expire_busy(ret)) {
+		error("%s: busy: %s; nothing changed, try again later", label,
+		      err.msg);
+		return EXIT_ERROR;
+	}
+	if (ret)
+		return error_rt(&err);
+	if (compact && !rq->dry_run)
+		snprintf(how, sizeof(how),
+			 "; dropped while compacting %zu tables into %zu",
+			 res.tables_before, res.tables_after);
+	else if (s.bytes_added)
+		snprintf(how, sizeof(how),
+			 "; added one table of %llu bytes, tables.list.lock "
+			 "held %.1f ms",
+			 (unsigned long long)s.bytes_added, s.lock_ms);
+	printf("%s: %s %llu of %llu entries in %llu reflogs (%llu left "
+	       "empty)%s\n",
+	       label, would(tell, "expired"), (unsigned long long)s.expired,
+	       (unsigned long long)s.entries, (unsigned long long)s.reflogs,
+	       (unsigned long long)s.emptied, how);
+	return EXIT_OK;
+}
+
 int cmd_expire(struct command *cmd, int argc, char **argv)
 {
 	struct expire_overrides ov = { 0 };
-	struct expire_stats stats;
-	struct rt_compact_result res;
-	unsigned flags = 0;
+	struct tell tell = { 0 };
+	struct expire_report report;
+	struct expire_request rq;
+	struct rt_err err = { 0 };
 	bool compact = false;
 	struct policy p;
 	struct repo repo;
@@ -75,10 +151,10 @@ int cmd_expire(struct command *cmd, int argc, char **argv)
 
 	if (wants_help(cmd, argc, argv))
 		return EXIT_OK;
-	if ((ret = parse_options(cmd, argc, argv, &ov, &flags, &compact)))
+	if ((ret = parse_options(cmd, argc, argv, &ov, &tell, &compact)))
 		return ret;
-	if ((ret = open_repo(&repo)))
-		return ret;
+	if (maint_open_repo(&repo, &err))
+		return error_rt(&err);
 	nerr = open_policy(&p, &repo, &path);
 	if (nerr) {
 		/* A policy with errors must not decide what is deleted. */
@@ -86,19 +162,25 @@ int cmd_expire(struct command *cmd, int argc, char **argv)
 		      path ? path : "git config");
 		ret = EXIT_ERROR;
 	}
+	report = (struct expire_report){
+		.entry = tell.entries ? print_entry : NULL,
+		.reflog = tell.reflogs ? print_reflog : NULL,
+		.arg = &tell,
+	};
+	rq = (struct expire_request){
+		.repo = &repo,
+		.policy = &p,
+		.ov = &ov,
+		.dry_run = tell.dry_run,
+		.report = &report,
+	};
+	/* A stack that fails does not keep the others from expiring. */
 	for (size_t i = 0; !nerr && i < repo.nstacks; i++) {
-		const struct repo_stack *s = &repo.stacks[i];
-		uint64_t now = (uint64_t)time(NULL);
-
-		if (compact)
-			ret |= expire_compact_all(&repo, s, &p, &ov, flags, now,
-						  &stats, &res);
-		else
-			ret |= expire_stack(&repo, s, &p, &ov, flags, now,
-					    &stats);
+		rq.now = (uint64_t)time(NULL);
+		ret |= expire_one(&rq, &repo.stacks[i], &tell, compact);
 	}
 	policy_release(&p);
 	free(path);
 	repo_release(&repo);
-	return ret ? EXIT_ERROR : EXIT_OK;
+	return ret;
 }

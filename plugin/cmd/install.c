@@ -5,6 +5,7 @@
 #include "plugin/cli/cli.h"
 #include "plugin/cmd/schedule.h"
 #include "plugin/hooks/install.h"
+#include "plugin/maint/open.h"
 #include "plugin/util/spawn.h"
 
 #include <stdlib.h>
@@ -61,8 +62,8 @@ int cmd_install(struct command *cmd, int argc, char **argv)
 			return usage_error(cmd, "unexpected argument '%s'",
 					   argv[i]);
 	}
-	if ((ret = open_repo(&repo)))
-		return ret;
+	if (maint_open_repo(&repo, &err))
+		return error_rt(&err);
 	repo_release(&repo);
 	if (!(self = spawn_self())) {
 		error("cannot find this program's path");

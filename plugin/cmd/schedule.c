@@ -7,6 +7,7 @@
 #include "plugin/cli/cli.h"
 #include "plugin/schedule/registry.h"
 #include "plugin/schedule/schedule.h"
+#include "plugin/maint/open.h"
 #include "plugin/util/spawn.h"
 
 #include <stdlib.h>
@@ -24,8 +25,8 @@ int cmd_schedule_start(const struct schedule_backend *be)
 	struct repo repo;
 	int ret;
 
-	if (open_repo(&repo))
-		return EXIT_ERROR;
+	if (maint_open_repo(&repo, &err))
+		return error_rt(&err);
 	ret = schedule_start(&repo, be, &o, &err);
 	repo_release(&repo);
 	if (o.was_registered)

@@ -5,7 +5,9 @@
  */
 #include "lib/include/rt-table.h"
 #include "plugin/cli/cli.h"
+#include "plugin/maint/open.h"
 #include "plugin/maint/snapshot.h"
+#include "plugin/util/json.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -46,7 +48,7 @@ static void print_text(const struct stack_report *r)
 {
 	const struct rt_stack *st = r->st;
 
-	printf("stack %s: %s\n", stack_label(r->where), r->where->dir);
+	printf("stack %s: %s\n", maint_stack_label(r->where), r->where->dir);
 	printf("  hash %s, %zu tables, %llu bytes\n",
 	       rt_hash_name(rt_stack_hash_id(st)), rt_stack_table_count(st),
 	       (unsigned long long)r->bytes);
@@ -80,52 +82,54 @@ static void print_text(const struct stack_report *r)
 		printf("  compaction: not due\n");
 }
 
-static void print_json(const struct stack_report *r, bool first)
+static void print_json(struct json *j, const struct stack_report *r)
 {
 	const struct rt_stack *st = r->st;
 
-	printf("%s{\"name\":", first ? "" : ",");
-	json_string(stdout, stack_label(r->where),
-		    strlen(stack_label(r->where)));
-	printf(",\"path\":");
-	json_string(stdout, r->where->dir, strlen(r->where->dir));
-	printf(",\"hash\":\"%s\",\"bytes\":%llu,\"tables\":[",
-	       rt_hash_name(rt_stack_hash_id(st)),
-	       (unsigned long long)r->bytes);
+	json_object_begin(j, NULL);
+	json_str(j, "name", maint_stack_label(r->where));
+	json_str(j, "path", r->where->dir);
+	json_str(j, "hash", rt_hash_name(rt_stack_hash_id(st)));
+	json_u64(j, "bytes", r->bytes);
+	json_array_begin(j, "tables");
 	for (size_t i = 0; i < rt_stack_table_count(st); i++) {
 		const struct rt_table *t = rt_stack_table(st, i);
 		const struct sched_table *c = &r->counts[i];
 
-		printf("%s{\"name\":\"%s\",\"bytes\":%llu,"
-		       "\"min_update_index\":%llu,\"max_update_index\":%llu,"
-		       "\"refs\":%llu,\"logs\":%llu,\"ref_tombstones\":%llu,"
-		       "\"log_tombstones\":%llu}",
-		       i ? "," : "", rt_table_name(t),
-		       (unsigned long long)rt_table_size(t),
-		       (unsigned long long)rt_table_min_update_index(t),
-		       (unsigned long long)rt_table_max_update_index(t),
-		       (unsigned long long)c->refs, (unsigned long long)c->logs,
-		       (unsigned long long)c->ref_tombstones,
-		       (unsigned long long)c->log_tombstones);
+		json_object_begin(j, NULL);
+		json_str(j, "name", rt_table_name(t));
+		json_u64(j, "bytes", rt_table_size(t));
+		json_u64(j, "min_update_index", rt_table_min_update_index(t));
+		json_u64(j, "max_update_index", rt_table_max_update_index(t));
+		json_u64(j, "refs", c->refs);
+		json_u64(j, "logs", c->logs);
+		json_u64(j, "ref_tombstones", c->ref_tombstones);
+		json_u64(j, "log_tombstones", c->log_tombstones);
+		json_object_end(j);
 	}
-	printf("],\"totals\":{\"refs\":%llu,\"logs\":%llu,"
-	       "\"ref_tombstones\":%llu,\"log_tombstones\":%llu},",
-	       (unsigned long long)r->total.refs,
-	       (unsigned long long)r->total.logs,
-	       (unsigned long long)r->total.ref_tombstones,
-	       (unsigned long long)r->total.log_tombstones);
-	if (r->seg.end)
-		printf("\"compaction\":{\"due\":true,\"segment\":{\"start\":%zu,"
-		       "\"end\":%zu,\"bytes\":%llu}}}",
-		       r->seg.start, r->seg.end,
-		       (unsigned long long)r->seg.bytes);
-	else
-		printf("\"compaction\":{\"due\":false}}");
+	json_array_end(j);
+	json_object_begin(j, "totals");
+	json_u64(j, "refs", r->total.refs);
+	json_u64(j, "logs", r->total.logs);
+	json_u64(j, "ref_tombstones", r->total.ref_tombstones);
+	json_u64(j, "log_tombstones", r->total.log_tombstones);
+	json_object_end(j);
+	json_object_begin(j, "compaction");
+	json_bool(j, "due", r->seg.end);
+	if (r->seg.end) {
+		json_object_begin(j, "segment");
+		json_u64(j, "start", r->seg.start);
+		json_u64(j, "end", r->seg.end);
+		json_u64(j, "bytes", r->seg.bytes);
+		json_object_end(j);
+	}
+	json_object_end(j);
+	json_object_end(j);
 }
 
 static void print_prometheus(const struct stack_report *r, const char *gitdir)
 {
-	const char *label = stack_label(r->where);
+	const char *label = maint_stack_label(r->where);
 	struct {
 		const char *name;
 		unsigned long long v;
@@ -140,10 +144,11 @@ static void print_prometheus(const struct stack_report *r, const char *gitdir)
 	};
 
 	for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
+		/* Label values are quoted and escaped as JSON strings are. */
 		printf("%s{repo=", m[i].name);
-		json_string(stdout, gitdir, strlen(gitdir));
+		json_quote(stdout, gitdir, strlen(gitdir));
 		printf(",stack=");
-		json_string(stdout, label, strlen(label));
+		json_quote(stdout, label, strlen(label));
 		printf("} %llu\n", m[i].v);
 	}
 }
@@ -169,7 +174,9 @@ int cmd_stats(struct command *cmd, int argc, char **argv)
 {
 	struct rt_stack_options opts;
 	enum format fmt = TEXT;
+	struct rt_err err = { 0 };
 	struct repo repo;
+	struct json j;
 	int ret = 0;
 
 	if (wants_help(cmd, argc, argv))
@@ -183,42 +190,48 @@ int cmd_stats(struct command *cmd, int argc, char **argv)
 			return usage_error(cmd, "unexpected argument '%s'",
 					   argv[i]);
 	}
-	if ((ret = open_repo(&repo)))
-		return ret;
-	if ((ret = stack_options(&repo, &opts))) {
+	if (maint_open_repo(&repo, &err))
+		return error_rt(&err);
+	if (maint_stack_options(&repo, &opts, &err)) {
 		repo_release(&repo);
-		return ret;
+		return error_rt(&err);
 	}
 
+	json_init(&j, stdout);
 	if (fmt == JSON) {
-		printf("{\"git_dir\":");
-		json_string(stdout, repo.git_dir, strlen(repo.git_dir));
-		printf(",\"geometric_factor\":%u,\"stacks\":[",
-		       opts.geometric_factor ? opts.geometric_factor : 2);
+		json_object_begin(&j, NULL);
+		json_str(&j, "git_dir", repo.git_dir);
+		json_u64(&j, "geometric_factor",
+			 opts.geometric_factor ? opts.geometric_factor : 2);
+		json_array_begin(&j, "stacks");
 	}
 	if (fmt == PROMETHEUS)
 		print_prometheus_help();
 	for (size_t i = 0; !ret && i < repo.nstacks; i++) {
 		struct stack_report r = { .where = &repo.stacks[i] };
-		struct rt_err err = { 0 };
 
-		if ((ret = open_stack(&r.st, r.where->dir, &opts)))
+		if (rt_stack_open(&r.st, r.where->dir, &opts, &err)) {
+			ret = error_rt(&err);
 			break;
+		}
 		if (gather(&r, &err)) {
 			error("%s", err.msg);
 			ret = EXIT_ERROR;
 		} else if (fmt == TEXT) {
 			print_text(&r);
 		} else if (fmt == JSON) {
-			print_json(&r, i == 0);
+			print_json(&j, &r);
 		} else {
 			print_prometheus(&r, repo.git_dir);
 		}
 		free(r.counts);
 		rt_stack_close(r.st);
 	}
-	if (fmt == JSON && !ret)
-		printf("]}\n");
+	if (fmt == JSON && !ret) {
+		json_array_end(&j);
+		json_object_end(&j);
+		putchar('\n');
+	}
 	repo_release(&repo);
 	return ret;
 }

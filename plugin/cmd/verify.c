@@ -5,6 +5,8 @@
  */
 #include "lib/include/rt-verify.h"
 #include "plugin/cli/cli.h"
+#include "plugin/maint/open.h"
+#include "plugin/util/json.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +24,7 @@ static void print_issue_text(const struct rt_verify_issue *is)
 static void print_text(const struct repo_stack *s,
 		       const struct rt_verify_result *r)
 {
-	printf("stack %s: %s\n", stack_label(s), s->dir);
+	printf("stack %s: %s\n", maint_stack_label(s), s->dir);
 	for (size_t i = 0; i < r->ntables; i++) {
 		const struct rt_verify_table *t = &r->tables[i];
 
@@ -51,66 +53,57 @@ static void print_text(const struct repo_stack *s,
 }
 
 /* The issues of one table (or of the stack) of one kind, as a JSON array. */
-static void json_issues(const struct rt_verify_result *r, size_t table,
+static void json_issues(struct json *j, const char *key,
+			const struct rt_verify_result *r, size_t table,
 			enum rt_verify_kind kind)
 {
-	bool first = true;
-
-	putchar('[');
+	json_array_begin(j, key);
 	for (size_t k = 0; k < r->nissues; k++) {
 		const struct rt_verify_issue *is = &r->issues[k];
 
 		if (is->table != table || is->kind != kind)
 			continue;
-		printf("%s{\"file\":", first ? "" : ",");
-		json_string(stdout, is->file, strlen(is->file));
-		printf(",\"message\":");
-		json_string(stdout, is->msg, strlen(is->msg));
-		putchar('}');
-		first = false;
+		json_object_begin(j, NULL);
+		json_str(j, "file", is->file);
+		json_str(j, "message", is->msg);
+		json_object_end(j);
 	}
-	putchar(']');
+	json_array_end(j);
 }
 
-static void print_json(const struct repo_stack *s,
-		       const struct rt_verify_result *r, bool first)
+static void print_json(struct json *j, const struct repo_stack *s,
+		       const struct rt_verify_result *r)
 {
-	printf("%s{\"name\":", first ? "" : ",");
-	json_string(stdout, stack_label(s), strlen(stack_label(s)));
-	printf(",\"path\":");
-	json_string(stdout, s->dir, strlen(s->dir));
-	printf(",\"ok\":%s,\"tables\":[", r->problems ? "false" : "true");
+	json_object_begin(j, NULL);
+	json_str(j, "name", maint_stack_label(s));
+	json_str(j, "path", s->dir);
+	json_bool(j, "ok", !r->problems);
+	json_array_begin(j, "tables");
 	for (size_t i = 0; i < r->ntables; i++) {
 		const struct rt_verify_table *t = &r->tables[i];
 
-		printf("%s{\"name\":", i ? "," : "");
-		json_string(stdout, t->name, strlen(t->name));
-		printf(",\"ok\":%s,\"opened\":%s",
-		       t->problems ? "false" : "true",
-		       t->opened ? "true" : "false");
-		if (t->opened)
-			printf(",\"bytes\":%llu,\"version\":%d,\"hash\":\"%s\","
-			       "\"min_update_index\":%llu,"
-			       "\"max_update_index\":%llu,\"refs\":%llu,"
-			       "\"logs\":%llu,\"objs\":%llu,"
-			       "\"index_records\":%llu",
-			       (unsigned long long)t->bytes, t->version,
-			       rt_hash_name(t->hash),
-			       (unsigned long long)t->min_update_index,
-			       (unsigned long long)t->max_update_index,
-			       (unsigned long long)t->refs,
-			       (unsigned long long)t->logs,
-			       (unsigned long long)t->objs,
-			       (unsigned long long)t->index_records);
-		printf(",\"problems\":");
-		json_issues(r, i, RT_VERIFY_PROBLEM);
-		putchar('}');
+		json_object_begin(j, NULL);
+		json_str(j, "name", t->name);
+		json_bool(j, "ok", !t->problems);
+		json_bool(j, "opened", t->opened);
+		if (t->opened) {
+			json_u64(j, "bytes", t->bytes);
+			json_int(j, "version", t->version);
+			json_str(j, "hash", rt_hash_name(t->hash));
+			json_u64(j, "min_update_index", t->min_update_index);
+			json_u64(j, "max_update_index", t->max_update_index);
+			json_u64(j, "refs", t->refs);
+			json_u64(j, "logs", t->logs);
+			json_u64(j, "objs", t->objs);
+			json_u64(j, "index_records", t->index_records);
+		}
+		json_issues(j, "problems", r, i, RT_VERIFY_PROBLEM);
+		json_object_end(j);
 	}
-	printf("],\"problems\":");
-	json_issues(r, RT_VERIFY_STACK, RT_VERIFY_PROBLEM);
-	printf(",\"notes\":");
-	json_issues(r, RT_VERIFY_STACK, RT_VERIFY_NOTE);
-	putchar('}');
+	json_array_end(j);
+	json_issues(j, "problems", r, RT_VERIFY_STACK, RT_VERIFY_PROBLEM);
+	json_issues(j, "notes", r, RT_VERIFY_STACK, RT_VERIFY_NOTE);
+	json_object_end(j);
 }
 
 /* Locks older than the policy's stale-lock age are called stale. */
@@ -134,10 +127,11 @@ int cmd_verify(struct command *cmd, int argc, char **argv)
 {
 	struct rt_verify_options vopts = { 0 };
 	struct totals sum = { 0 };
-	const char *format;
+	struct rt_err err = { 0 };
 	bool json = false;
 	struct repo repo;
-	int ret;
+	struct json j;
+	int ret = 0;
 
 	if (wants_help(cmd, argc, argv))
 		return EXIT_OK;
@@ -148,28 +142,26 @@ int cmd_verify(struct command *cmd, int argc, char **argv)
 			return usage_error(cmd, "unexpected argument '%s'",
 					   argv[i]);
 	}
-	if ((ret = open_repo(&repo)))
-		return ret;
-	format = config_get(&repo.cfg, "extensions.objectformat");
-	vopts.expected_hash = format && !strcasecmp(format, "sha256") ?
-				      RT_HASH_SHA256 :
-				      RT_HASH_SHA1;
+	if (maint_open_repo(&repo, &err))
+		return error_rt(&err);
+	vopts.expected_hash = maint_table_version(&repo) == 2 ? RT_HASH_SHA256 :
+								RT_HASH_SHA1;
 	vopts.stale_lock_seconds = stale_lock_age(&repo);
 
+	json_init(&j, stdout);
 	if (json) {
-		printf("{\"git_dir\":");
-		json_string(stdout, repo.git_dir, strlen(repo.git_dir));
-		printf(",\"stacks\":[");
+		json_object_begin(&j, NULL);
+		json_str(&j, "git_dir", repo.git_dir);
+		json_array_begin(&j, "stacks");
 	}
 	for (size_t i = 0; !ret && i < repo.nstacks; i++) {
 		struct rt_verify_result r;
-		struct rt_err err = { 0 };
 
 		if (rt_verify_stack(repo.stacks[i].dir, &vopts, &r, &err)) {
 			error("%s", err.msg);
 			ret = EXIT_ERROR;
 		} else if (json) {
-			print_json(&repo.stacks[i], &r, i == 0);
+			print_json(&j, &repo.stacks[i], &r);
 		} else {
 			print_text(&repo.stacks[i], &r);
 		}
@@ -179,18 +171,22 @@ int cmd_verify(struct command *cmd, int argc, char **argv)
 		sum.notes += r.notes;
 		rt_verify_result_release(&r);
 	}
-	if (json && !ret)
-		printf("],\"ok\":%s,\"tables\":%zu,\"problems\":%zu,"
-		       "\"notes\":%zu}\n",
-		       sum.problems ? "false" : "true", sum.tables,
-		       sum.problems, sum.notes);
-	else if (!ret)
+	if (json && !ret) {
+		json_array_end(&j);
+		json_bool(&j, "ok", !sum.problems);
+		json_u64(&j, "tables", sum.tables);
+		json_u64(&j, "problems", sum.problems);
+		json_u64(&j, "notes", sum.notes);
+		json_object_end(&j);
+		putchar('\n');
+	} else if (!ret) {
 		printf("verify: %zu stack%s, %zu table%s, %zu problem%s, %zu "
 		       "note%s\n",
 		       sum.stacks, sum.stacks == 1 ? "" : "s", sum.tables,
 		       sum.tables == 1 ? "" : "s", sum.problems,
 		       sum.problems == 1 ? "" : "s", sum.notes,
 		       sum.notes == 1 ? "" : "s");
+	}
 	if (!ret && sum.problems) {
 		error("%zu problem%s found", sum.problems,
 		      sum.problems == 1 ? "" : "s");

@@ -20,9 +20,10 @@
 #include "plugin/maint/expire.h"
 #include "lib/include/rt-expire.h"
 #include "lib/include/rt-iter.h"
-#include "plugin/cli/cli.h"
 #include "plugin/git/reach.h"
+#include "plugin/maint/open.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,12 +35,9 @@ enum unreachable_kind {
 };
 
 struct expire_ctx {
-	const struct repo *repo;
+	const struct expire_request *rq;
+	const struct expire_overrides *ov; /* NULL: none */
 	const struct repo_stack *where;
-	const struct policy *policy;
-	const struct expire_overrides *ov;
-	unsigned flags;
-	uint64_t now;
 	struct rt_stack *st;
 	struct expire_stats *stats;
 	int hash_size;
@@ -77,16 +75,16 @@ static void start_reflog(struct expire_ctx *c, const struct rt_log_record *log)
 	rt_buf_add(&c->ref, log->refname.buf, log->refname.len);
 	c->skip = c->ov && c->ov->ref_pattern &&
 		  !policy_pattern_match(c->ov->ref_pattern, c->ref.buf);
-	policy_resolve(c->policy, c->ref.buf, &r);
+	policy_resolve(c->rq->policy, c->ref.buf, &r);
 	if (c->ov && c->ov->has_expire)
 		r.expire = c->ov->expire;
 	if (c->ov && c->ov->has_unreachable)
 		r.expire_unreachable = c->ov->expire_unreachable;
 	if (c->ov && c->ov->has_max_entries)
 		r.max_entries = c->ov->max_entries;
-	c->total_cutoff = policy_duration_cutoff(&r.expire, c->now);
+	c->total_cutoff = policy_duration_cutoff(&r.expire, c->rq->now);
 	c->unreach_cutoff =
-		policy_duration_cutoff(&r.expire_unreachable, c->now);
+		policy_duration_cutoff(&r.expire_unreachable, c->rq->now);
 	c->max_entries = r.max_entries;
 	c->protect = r.protect;
 	c->kind = UE_UNKNOWN;
@@ -102,9 +100,10 @@ static int object_graph(struct expire_ctx *c, struct rt_err *err)
 
 	if (c->reach)
 		return 0;
-	if (asprintf(&objects, "%s/objects", c->repo->common_dir) < 0)
-		return rt_err_set(err, RT_ERR_NOMEM, "out of memory");
-	ret = odb_open(&c->odb, c->repo->git_dir, objects, c->hash_size, err);
+	if (asprintf(&objects, "%s/objects", c->rq->repo->common_dir) < 0)
+		return rt_err_oom(err);
+	ret = odb_open(&c->odb, c->rq->repo->git_dir, objects, c->hash_size,
+		       err);
 	free(objects);
 	if (ret) {
 		rt_err_prefix(err, "cannot read objects for the unreachable "
@@ -112,7 +111,7 @@ static int object_graph(struct expire_ctx *c, struct rt_err *err)
 		return ret;
 	}
 	if (reach_new(&c->reach, c->odb, c->hash_size))
-		return rt_err_set(err, RT_ERR_NOMEM, "out of memory");
+		return rt_err_oom(err);
 	return 0;
 }
 
@@ -173,8 +172,7 @@ static int head_tips(struct expire_ctx *c, struct rt_stack *main_st,
 							     sizeof(*t));
 
 			if (!t) {
-				ret = rt_err_set(err, RT_ERR_NOMEM,
-						 "out of memory");
+				ret = rt_err_oom(err);
 				break;
 			}
 			*tips = t;
@@ -198,7 +196,7 @@ static int prepare_head_set(struct expire_ctx *c, struct rt_err *err)
 	if (c->where->worktree) {
 		struct rt_stack_options opts = *rt_stack_get_options(c->st);
 
-		ret = rt_stack_open(&main_st, c->repo->stacks[0].dir, &opts,
+		ret = rt_stack_open(&main_st, c->rq->repo->stacks[0].dir, &opts,
 				    err);
 		if (ret)
 			return ret;
@@ -283,23 +281,9 @@ static int git_rules_expire(struct expire_ctx *c,
 	return 0;
 }
 
-static void report_entry(struct expire_ctx *c, const struct rt_log_record *log)
-{
-	char old_hex[65], new_hex[65];
-	const char *nl = memchr(log->message.buf, '\n', log->message.len);
-	int mlen = nl ? (int)(nl - log->message.buf) : (int)log->message.len;
-
-	rt_hex(old_hex, log->old_id, c->hash_size);
-	rt_hex(new_hex, log->new_id, c->hash_size);
-	printf("  %s %s@{%llu} %s %s %llu %.*s\n",
-	       c->flags & EXPIRE_DRY_RUN ? "would expire" : "expire",
-	       c->ref.buf, (unsigned long long)log->update_index, old_hex,
-	       new_hex, (unsigned long long)log->time, mlen,
-	       log->message.buf ? log->message.buf : "");
-}
-
 static void finish_reflog(struct expire_ctx *c)
 {
+	const struct expire_report *rep = c->rq->report;
 	struct expire_stats *s = c->stats;
 
 	s->reflogs++;
@@ -307,13 +291,8 @@ static void finish_reflog(struct expire_ctx *c)
 	s->expired += c->expired;
 	if (c->expired && c->expired == c->entries && !c->has_placeholder)
 		s->emptied++;
-	if ((c->flags & (EXPIRE_REPORT | EXPIRE_VERBOSE)) && c->expired)
-		printf("%s: %s %llu of %llu entr%s%s\n", c->ref.buf,
-		       c->flags & EXPIRE_DRY_RUN ? "would expire" : "expired",
-		       (unsigned long long)c->expired,
-		       (unsigned long long)c->entries,
-		       c->entries == 1 ? "y" : "ies",
-		       c->expired == c->entries ? " (reflog kept, empty)" : "");
+	if (rep && rep->reflog && c->expired)
+		rep->reflog(rep->arg, c->ref.buf, c->expired, c->entries);
 }
 
 static int filter(void *arg, const struct rt_log_record *log, bool last,
@@ -347,8 +326,9 @@ static int filter(void *arg, const struct rt_log_record *log, bool last,
 	}
 	c->expired++;
 	verdict = RT_LOG_DROP;
-	if (c->flags & EXPIRE_VERBOSE)
-		report_entry(c, log);
+	if (c->rq->report && c->rq->report->entry)
+		c->rq->report->entry(c->rq->report->arg, c->ref.buf, log,
+				     c->hash_size);
 	/* Git keeps an emptied reflog in existence with a placeholder. */
 	if (last && !c->kept && !c->has_placeholder)
 		verdict = RT_LOG_PLACEHOLDER;
@@ -361,126 +341,77 @@ done:
 	return verdict;
 }
 
-static void ctx_release(struct expire_ctx *c)
-{
-	reach_set_free(c->head_set);
-	reach_free(c->reach);
-	odb_close(c->odb);
-	rt_buf_release(&c->ref);
-}
-
-/* Open the stack and fill the context; prints its own errors. */
-static int ctx_init(struct expire_ctx *c, const struct repo *repo,
-		    const struct repo_stack *where, const struct policy *p,
-		    const struct expire_overrides *ov, unsigned flags,
-		    uint64_t now, struct expire_stats *stats)
+/* Open the stack and fill the context. */
+static int ctx_init(struct expire_ctx *c, const struct expire_request *rq,
+		    const struct repo_stack *where, struct expire_stats *stats,
+		    struct rt_err *err)
 {
 	struct rt_stack_options opts;
 	int ret;
 
 	memset(c, 0, sizeof(*c));
 	memset(stats, 0, sizeof(*stats));
-	c->repo = repo;
+	c->rq = rq;
+	c->ov = rq->ov;
 	c->where = where;
-	c->policy = p;
-	c->ov = ov;
-	c->flags = flags;
-	c->now = now;
 	c->stats = stats;
-	if ((ret = stack_options(repo, &opts)) ||
-	    (ret = open_stack(&c->st, where->dir, &opts)))
+	if ((ret = maint_stack_options(rq->repo, &opts, err)) ||
+	    (ret = rt_stack_open(&c->st, where->dir, &opts, err)))
 		return ret;
 	c->hash_size = rt_hash_size(rt_stack_hash_id(c->st));
 	return 0;
 }
 
-/* Print why a stack could not be expired; EXIT_ERROR. */
-static int report_failure(const struct repo_stack *where, int ret,
-			  const struct rt_err *err, struct expire_stats *stats)
+static void ctx_release(struct expire_ctx *c)
 {
-	stats->busy = ret == RT_ERR_LOCK || ret == RT_ERR_OUTDATED;
-	if (stats->busy)
-		error("%s: busy: %s; nothing changed, try again later",
-		      stack_label(where), err->msg);
-	else
-		error("%s", err->msg[0] ? err->msg : rt_error_name(ret));
-	return EXIT_ERROR;
+	reach_set_free(c->head_set);
+	reach_free(c->reach);
+	odb_close(c->odb);
+	rt_buf_release(&c->ref);
+	if (c->st)
+		rt_stack_close(c->st);
 }
 
-static void summary(const struct expire_ctx *c, const char *how)
+bool expire_busy(int ret)
 {
-	const struct expire_stats *s = c->stats;
-
-	if (c->flags & EXPIRE_QUIET)
-		return;
-	printf("%s: %s %llu of %llu entries in %llu reflogs (%llu left "
-	       "empty)%s\n",
-	       stack_label(c->where),
-	       c->flags & EXPIRE_DRY_RUN ? "would expire" : "expired",
-	       (unsigned long long)s->expired, (unsigned long long)s->entries,
-	       (unsigned long long)s->reflogs, (unsigned long long)s->emptied,
-	       how);
+	return ret == RT_ERR_LOCK || ret == RT_ERR_OUTDATED;
 }
 
-int expire_stack(const struct repo *repo, const struct repo_stack *where,
-		 const struct policy *p, const struct expire_overrides *ov,
-		 unsigned flags, uint64_t now, struct expire_stats *stats)
+int expire_stack(const struct expire_request *rq,
+		 const struct repo_stack *where, struct expire_stats *stats,
+		 struct rt_err *err)
 {
 	struct rt_expire_result res;
-	struct rt_err err = { 0 };
 	struct expire_ctx c;
-	char how[128] = "";
 	int ret;
 
-	if ((ret = ctx_init(&c, repo, where, p, ov, flags, now, stats)))
-		return ret;
-	ret = rt_stack_expire_logs(c.st, filter, &c, flags & EXPIRE_DRY_RUN,
-				   &res, &err);
-	if (ret) {
-		ret = report_failure(where, ret, &err, stats);
-	} else {
+	if (!(ret = ctx_init(&c, rq, where, stats, err)))
+		ret = rt_stack_expire_logs(c.st, filter, &c, rq->dry_run, &res,
+					   err);
+	if (!ret) {
 		stats->bytes_added = res.bytes_added;
-		if (res.bytes_added)
-			snprintf(how, sizeof(how),
-				 "; added one table of %llu bytes, "
-				 "tables.list.lock held %.1f ms",
-				 (unsigned long long)res.bytes_added,
-				 rt_stack_get_lock_stats(c.st)->max_ns / 1e6);
-		summary(&c, how);
+		stats->lock_ms = rt_stack_get_lock_stats(c.st)->max_ns / 1e6;
 	}
 	ctx_release(&c);
-	rt_stack_close(c.st);
 	return ret;
 }
 
-int expire_compact_all(const struct repo *repo, const struct repo_stack *where,
-		       const struct policy *p,
-		       const struct expire_overrides *ov, unsigned flags,
-		       uint64_t now, struct expire_stats *stats,
-		       struct rt_compact_result *res)
+int expire_compact_all(const struct expire_request *rq,
+		       const struct repo_stack *where,
+		       struct expire_stats *stats,
+		       struct rt_compact_result *res, struct rt_err *err)
 {
 	struct rt_compact_options o = { .filter = filter };
-	struct rt_err err = { 0 };
 	struct expire_ctx c;
-	char how[160];
 	int ret;
 
-	if (flags & EXPIRE_DRY_RUN)
-		return expire_stack(repo, where, p, ov, flags, now, stats);
-	if ((ret = ctx_init(&c, repo, where, p, ov, flags, now, stats)))
-		return ret;
-	o.filter_arg = &c;
-	/* Every table: only then are dropped entries really gone. */
-	ret = rt_stack_compact_all(c.st, &o, res, &err);
-	if (ret) {
-		ret = report_failure(where, ret, &err, stats);
-	} else {
-		snprintf(how, sizeof(how),
-			 "; dropped while compacting %zu tables into %zu",
-			 res->tables_before, res->tables_after);
-		summary(&c, how);
+	if (rq->dry_run)
+		return expire_stack(rq, where, stats, err);
+	if (!(ret = ctx_init(&c, rq, where, stats, err))) {
+		o.filter_arg = &c;
+		/* Every table: only then are dropped entries really gone. */
+		ret = rt_stack_compact_all(c.st, &o, res, err);
 	}
 	ctx_release(&c);
-	rt_stack_close(c.st);
 	return ret;
 }

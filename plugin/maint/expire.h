@@ -2,16 +2,17 @@
  * expire.h: reflog expiry with `git reflog expire` semantics, applied to a
  * whole stack at once: one added table of log deletion records (and
  * existence placeholders), or, when the whole stack is compacted anyway,
- * expired entries dropped during that compaction.
+ * expired entries dropped during that compaction. Nothing here prints:
+ * the caller hears of each reflog and entry through struct expire_report.
  */
-#ifndef PLUGIN_EXPIRE_H
-#define PLUGIN_EXPIRE_H
+#ifndef PLUGIN_MAINT_EXPIRE_H
+#define PLUGIN_MAINT_EXPIRE_H
 
 #include "lib/include/rt-compact.h"
 #include "plugin/git/repo.h"
 #include "policy/policy.h"
 
-#include <stdio.h>
+#include <stdbool.h>
 
 /* Command-line values that replace the policy's for this run. */
 struct expire_overrides {
@@ -27,33 +28,52 @@ struct expire_stats {
 	uint64_t expired; /* entries expired, or that would be */
 	uint64_t emptied; /* reflogs left with only the existence marker */
 	uint64_t bytes_added; /* size of the added table; 0 when none */
-	bool busy; /* failed only because someone held a lock: try later */
+	double lock_ms; /* tables.list.lock held at most, adding it */
 };
 
-enum expire_flags {
-	EXPIRE_DRY_RUN = 1 << 0, /* decide and report, change nothing */
-	EXPIRE_VERBOSE = 1 << 1, /* report every expired entry */
-	EXPIRE_REPORT = 1 << 2, /* per-ref counts on stdout */
-	EXPIRE_QUIET = 1 << 3, /* no summary line: the caller reports */
+/* What expiry tells as it walks the reflogs; members may be NULL. */
+struct expire_report {
+	/* Each entry expired (or, dry, that would be); `ref` as Git names it. */
+	void (*entry)(void *arg, const char *ref,
+		      const struct rt_log_record *log, int hash_size);
+	/* Each reflog that lost entries: `expired` of its `entries`. */
+	void (*reflog)(void *arg, const char *ref, uint64_t expired,
+		       uint64_t entries);
+	void *arg;
+};
+
+/* One expiry: where the rules come from, and what to tell. Not owned. */
+struct expire_request {
+	const struct repo *repo;
+	const struct policy *policy;
+	const struct expire_overrides *ov; /* NULL: the policy's values */
+	bool dry_run; /* decide and report, change nothing */
+	uint64_t now; /* seconds since the epoch: ages count from it */
+	const struct expire_report *report; /* NULL: nothing to tell */
 };
 
 /*
- * Expire the reflogs of one stack of `repo` as the policy (and `ov`) say,
- * by adding one table. `now` is the reference time for ages. Prints its
- * own errors; returns EXIT_OK or EXIT_ERROR.
+ * Whether an expiry's error means someone else held a lock or changed the
+ * stack meanwhile: nothing changed, try later.
  */
-int expire_stack(const struct repo *repo, const struct repo_stack *where,
-		 const struct policy *p, const struct expire_overrides *ov,
-		 unsigned flags, uint64_t now, struct expire_stats *stats);
+bool expire_busy(int ret);
+
+/*
+ * Expire the reflogs of one stack of rq->repo by adding one table. 0, or
+ * a negative rt_error with `err` (nothing changed then).
+ */
+int expire_stack(const struct expire_request *rq,
+		 const struct repo_stack *where, struct expire_stats *stats,
+		 struct rt_err *err);
 
 /*
  * Compact the whole stack into one table, dropping on the way what
  * expire_stack() would expire (no deletion records are written first).
+ * A dry run is expire_stack()'s, and leaves `res` alone.
  */
-int expire_compact_all(const struct repo *repo, const struct repo_stack *where,
-		       const struct policy *p,
-		       const struct expire_overrides *ov, unsigned flags,
-		       uint64_t now, struct expire_stats *stats,
-		       struct rt_compact_result *res);
+int expire_compact_all(const struct expire_request *rq,
+		       const struct repo_stack *where,
+		       struct expire_stats *stats,
+		       struct rt_compact_result *res, struct rt_err *err);
 
 #endif

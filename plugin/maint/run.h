@@ -1,28 +1,84 @@
 /*
- * run.h: one maintenance run over every stack of the repository: take the
- * run lock, snapshot the stacks, plan (scheduler/), carry the plan out
- * through lib/, record it in the state file, report. `git reftable run`
- * calls it, and so can other entry points (hooks) with their trigger.
+ * run.h: the maintenance engine: one run over every stack of a
+ * repository. It takes the run lock, looks at every stack before anything
+ * changes (so a malformed table stops the run before it touches any
+ * stack), asks the scheduler for a plan, carries the plan out through
+ * lib/, records it in the state file and returns a report. `git reftable
+ * run` and the pre-auto-gc hook call it with their trigger.
+ *
+ * The run lock, the state file and a detached run's log live in
+ * $GIT_COMMON_DIR: one run maintains every stack of the repository,
+ * worktrees' included. Nothing here prints: the report and the caller's
+ * struct maint_sink carry everything out.
  */
-#ifndef PLUGIN_RUN_H
-#define PLUGIN_RUN_H
+#ifndef PLUGIN_MAINT_RUN_H
+#define PLUGIN_MAINT_RUN_H
 
+#include "plugin/maint/tasks.h"
 #include "scheduler/plan.h"
 
-#define RUN_LOG_FILE "reftable-maintenance.log"
+#include <sys/types.h>
 
-struct run_request {
+#define MAINT_LOG_FILE "reftable-maintenance.log"
+/* Held (pidlock.h) by the run at work; a second run does nothing. */
+#define MAINT_RUNLOCK_FILE "reftable-run.lock"
+
+struct maint_request {
 	struct sched_trigger trigger;
-	bool dry_run; /* print the plan; change no file */
-	bool detach; /* work in the background, output to the log */
-	bool json; /* one JSON document on stdout */
+	bool dry_run; /* plan only: change no file, take no lock */
+};
+
+enum maint_run_status {
+	MAINT_RUN_OK,
+	MAINT_RUN_FAILED, /* a task failed, or the state was not saved */
+	MAINT_RUN_BUSY, /* another run holds the run lock: nothing done */
+};
+
+struct maint_stack_report {
+	const struct repo_stack *where; /* the repository's; not owned */
+	struct sched_plan plan; /* items in the order they ran */
+	struct maint_task_result res[SCHED_NTASKS]; /* by enum sched_task */
+};
+
+struct maint_report {
+	enum maint_run_status status;
+	char busy[256]; /* MAINT_RUN_BUSY: who holds the run lock */
+	struct maint_stack_report *stacks; /* one per stack of the repo */
+	size_t n;
 };
 
 /*
- * Discover the repository (from the current directory) and run. Returns an
- * exit code: EXIT_OK also when another run holds the run lock or a stack
- * was busy (try later); EXIT_ERROR when a task failed.
+ * One run over `repo`'s stacks by policy `p`. Returns 0 with `rep` filled
+ * (its status says how it went; release it with maint_report_release()),
+ * or a negative rt_error with `err` and nothing changed: the run lock or
+ * the stack options could not be had, or a stack could not be read.
+ * Failed tasks, an unreadable state file and the like also go to `sink`
+ * (may be NULL) as they happen.
  */
-int run_maintenance(const struct run_request *req);
+int maint_run(const struct maint_request *req, const struct repo *repo,
+	      const struct policy *p, const struct maint_sink *sink,
+	      struct maint_report *rep, struct rt_err *err);
+
+void maint_report_release(struct maint_report *rep);
+
+/*
+ * The report as text, `line` called for each line (no newline): per stack
+ * and task "<stack>: <task>: <status>: <reason>[; <result>][ (<n> ms)]",
+ * then "nothing to do" or, for a dry run, how many tasks are due.
+ */
+void maint_report_text(const struct maint_report *rep, bool dry_run,
+		       void (*line)(void *arg, const char *text), void *arg);
+
+/*
+ * Go on in the background: fork; the child starts a session of its own
+ * with stdin from /dev/null and stdout and stderr appended to
+ * $GIT_COMMON_DIR/reftable-maintenance.log (rotated as logfile.h says),
+ * and no other descriptor of ours open. Returns 0 in the child, 1 in
+ * the parent (*child set), or a negative rt_error in the parent when it
+ * cannot fork. *log_path (the log's path, the caller's to free) is set
+ * in both. A child that cannot set itself up exits at once.
+ */
+int maint_detach(const struct repo *repo, pid_t *child, char **log_path,
+		 struct rt_err *err);
 
 #endif

@@ -1,5 +1,6 @@
 /*
- * snapshot.c: record counts, leftovers and the expiry estimate of a stack.
+ * snapshot.c: record counts, sizes, leftovers and the expiry estimate of a
+ * stack.
  */
 #include "plugin/maint/snapshot.h"
 #include "lib/include/rt-iter.h"
@@ -44,7 +45,7 @@ int snapshot_tables(struct rt_stack *st, struct sched_table **out,
 
 	*out = c;
 	if (!c)
-		return rt_err_set(err, RT_ERR_NOMEM, "out of memory");
+		return rt_err_oom(err);
 	for (size_t i = 0; !ret && i < n; i++) {
 		const struct rt_table *t = rt_stack_table(st, i);
 
@@ -53,6 +54,29 @@ int snapshot_tables(struct rt_stack *st, struct sched_table **out,
 		ret = count_table(t, &c[i], err);
 	}
 	return ret;
+}
+
+int snapshot_sizes(const char *dir, int version, struct sched_table **out,
+		   size_t *n, struct rt_err *err)
+{
+	/* What rt_table_weight() takes off a file's size (any big one). */
+	uint64_t overhead = 4096 - rt_table_weight(4096, version), *weights;
+	int ret = rt_stack_stat_weights(dir, version, &weights, n, err);
+
+	*out = NULL;
+	if (ret)
+		return ret;
+	*out = calloc(*n + 1, sizeof(**out));
+	if (!*out) {
+		free(weights);
+		return rt_err_oom(err);
+	}
+	for (size_t i = 0; i < *n; i++) {
+		(*out)[i].weight = weights[i];
+		(*out)[i].size = weights[i] + overhead;
+	}
+	free(weights);
+	return 0;
 }
 
 static void tally(void *arg, const struct rt_clean_item *it)

@@ -1,10 +1,11 @@
 /*
  * snapshot.h: looking at a stack without changing it: record counts per
- * table (for `stats` and the planner), the leftovers a clean would find,
- * and an estimate of the reflog entries an expiry would drop.
+ * table (for `stats` and the planner), table sizes alone (for the hooks),
+ * the leftovers a clean would find, and an estimate of the reflog entries
+ * an expiry would drop.
  */
-#ifndef PLUGIN_SNAPSHOT_H
-#define PLUGIN_SNAPSHOT_H
+#ifndef PLUGIN_MAINT_SNAPSHOT_H
+#define PLUGIN_MAINT_SNAPSHOT_H
 
 #include "lib/include/rt-clean.h"
 #include "lib/include/rt-stack.h"
@@ -18,6 +19,17 @@
  */
 int snapshot_tables(struct rt_stack *st, struct sched_table **out,
 		    struct rt_err *err);
+
+/*
+ * Weight and size of each table tables.list in `dir` names, oldest first,
+ * from stat(2) alone: no table is opened, so cheap enough for a hook on
+ * every ref update. `version` is the tables' format version (1: SHA-1,
+ * 2: SHA-256). Record counts stay zero (sched_stack.sizes_only). *out (*n
+ * entries) is the caller's to free. RT_ERR_OUTDATED when a listed table
+ * vanished: someone else is compacting.
+ */
+int snapshot_sizes(const char *dir, int version, struct sched_table **out,
+		   size_t *n, struct rt_err *err);
 
 /*
  * What a clean with `opts` would find, without taking tables.list.lock and

@@ -1,7 +1,8 @@
 /*
  * Unit tests of scheduler/: the planner on a table of scenarios (each with
  * the plan and the key content of every reason), the budget fitting and
- * the run lock (the state file: test_state.c).
+ * the hook's decision (the state file: test_state.c; the run lock:
+ * test_pidlock.c).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,7 +20,6 @@
 #include <unistd.h>
 
 #include "scheduler/plan.h"
-#include "scheduler/runlock.h"
 #include "testutil.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -845,75 +845,93 @@ static void test_task_names(void **state)
 	assert_int_equal(sched_task_parse("gc", &t), -1);
 }
 
-/* ---- run lock --------------------------------------------------------- */
+/* ---- the hook's decision ---------------------------------------------- */
 
-static void test_runlock(void **state)
+/* A stat-only snapshot, as the hook takes it: sizes, no record counts. */
+static void sizes_only(struct fixture *f, size_t s)
 {
-	struct sched_runlock a = SCHED_RUNLOCK_INIT, b = SCHED_RUNLOCK_INIT;
-	char dir[256], path[300], msg[256], want[64];
-	(void)state;
+	for (size_t i = 0; i < f->stacks[s].n; i++) {
+		struct sched_table *t = &f->tables[s][i];
 
-	assert_int_equal(tmpdir_make(dir, sizeof(dir), "runlock"), 0);
-	snprintf(path, sizeof(path), "%s/%s", dir, SCHED_RUNLOCK_FILE);
-	assert_int_equal(sched_runlock_acquire(&a, path, 0, msg, sizeof(msg)),
-			 0);
-	/* flock locks belong to the open file: a second open conflicts. */
-	assert_int_equal(sched_runlock_acquire(&b, path, 0, msg, sizeof(msg)),
-			 1);
-	snprintf(want, sizeof(want), "another git reftable run (pid %ld)",
-		 (long)getpid());
-	assert_non_null(strstr(msg, want));
-	assert_int_equal(b.fd, -1);
-	sched_runlock_release(&a);
-	sched_runlock_release(&a); /* harmless */
-	assert_int_equal(sched_runlock_acquire(&b, path, 0, msg, sizeof(msg)),
-			 0);
-	sched_runlock_release(&b);
-	/* The file stays: removing it would race with the next locker. */
-	assert_int_equal(access(path, F_OK), 0);
-
-	snprintf(path, sizeof(path), "%s/no/such/dir/lock", dir);
-	assert_int_equal(sched_runlock_acquire(&a, path, 0, msg, sizeof(msg)),
-			 -1);
-	assert_non_null(strstr(msg, "cannot open"));
-	assert_int_equal(tmpdir_remove(dir), 0);
+		t->refs = t->logs = t->ref_tombstones = t->log_tombstones = 0;
+	}
+	f->stacks[s].sizes_only = true;
+	f->stacks[s].expirable_known = false;
 }
 
-/* A holder killed with SIGKILL leaves no stale lock behind. */
-static void test_runlock_dies_with_holder(void **state)
+/*
+ * sched_hook_due() decides by the rules `run` follows: the geometric
+ * rule, max-tables, the budget (less what the hook spent already); only
+ * compaction, whatever else the stack would need; deletion records are
+ * not counted from sizes.
+ */
+static void test_hook_due(void **state)
 {
-	struct sched_runlock l = SCHED_RUNLOCK_INIT;
-	char dir[256], path[300], msg[256], c;
-	int ready[2], status;
-	pid_t pid;
+	struct sched_plan plans[2];
+	struct fixture f;
 	(void)state;
 
-	assert_int_equal(tmpdir_make(dir, sizeof(dir), "runlock"), 0);
-	snprintf(path, sizeof(path), "%s/%s", dir, SCHED_RUNLOCK_FILE);
-	assert_int_equal(pipe(ready), 0);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		struct sched_runlock h = SCHED_RUNLOCK_INIT;
+	/* Geometric: nothing due, and the reason says why. */
+	fixture_init(&f);
+	TABLES(&f, 0, 800, 400, 200, 100);
+	sizes_only(&f, 0);
+	f.stacks[0].left.orphans = 3;
+	assert_false(sched_hook_due(&f.policy, 0, f.stacks, 1, plans));
+	assert_false(plans[0].items[0].due);
+	assert_non_null(strstr(plans[0].items[0].reason, "hooks only compact"));
+	assert_false(plans[0].items[1].due);
+	assert_non_null(strstr(plans[0].items[2].reason,
+			       "geometric sequence holds (4 tables); deletion "
+			       "records not counted (file sizes only)"));
 
-		close(ready[0]);
-		if (sched_runlock_acquire(&h, path, 0, msg, sizeof(msg)))
-			_exit(1);
-		(void)!write(ready[1], "x", 1);
-		for (;;)
-			pause();
-	}
-	close(ready[1]);
-	assert_int_equal(read(ready[0], &c, 1), 1);
-	close(ready[0]);
-	assert_int_equal(sched_runlock_acquire(&l, path, 0, msg, sizeof(msg)),
-			 1);
-	kill(pid, SIGKILL);
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_int_equal(sched_runlock_acquire(&l, path, 0, msg, sizeof(msg)),
-			 0);
-	sched_runlock_release(&l);
-	assert_int_equal(tmpdir_remove(dir), 0);
+	/* The rule broken in the second stack only: due, that segment. */
+	TABLES(&f, 1, 1000, 100, 100);
+	sizes_only(&f, 1);
+	f.stacks[1].name = "wt";
+	assert_true(sched_hook_due(&f.policy, 0, f.stacks, 2, plans));
+	assert_false(plans[0].any_due);
+	assert_true(plans[1].items[2].due);
+	assert_int_equal(plans[1].items[2].mode, SCHED_COMPACT_SEGMENT);
+	assert_int_equal(plans[1].items[2].first, 1);
+	assert_int_equal(plans[1].items[2].last, 2);
+
+	/* max-tables: the whole stack, although geometric. */
+	fixture_init(&f);
+	TABLES(&f, 0, 800, 400, 200, 100);
+	sizes_only(&f, 0);
+	f.policy.max_tables = 3;
+	assert_true(sched_hook_due(&f.policy, 0, f.stacks, 1, plans));
+	assert_int_equal(plans[0].items[2].mode, SCHED_COMPACT_ALL);
+	assert_false(plans[0].items[2].with_expiry);
+
+	/* Deletion records are not judged from sizes: still geometric. */
+	fixture_init(&f);
+	s_tombstones(&f);
+	f.stacks[0].sizes_only = true;
+	assert_false(sched_hook_due(&f.policy, 0, f.stacks, 1, plans));
+
+	/* The budget: what fits; nothing once the hook spent it. */
+	fixture_init(&f);
+	TABLES(&f, 0, 100000, 5000, 400, 300, 200, 100);
+	sizes_only(&f, 0);
+	f.policy.max_bytes_per_run = 600;
+	assert_true(sched_hook_due(&f.policy, 0, f.stacks, 1, plans));
+	assert_int_equal(plans[0].items[2].first, 3);
+	assert_int_equal(plans[0].items[2].last, 4);
+	assert_true(sched_hook_due(&f.policy, 100, f.stacks, 1, plans));
+	assert_int_equal(plans[0].items[2].bytes, 500);
+	assert_false(sched_hook_due(&f.policy, 300, f.stacks, 1, plans));
+	assert_non_null(
+		strstr(plans[0].items[2].reason, "no two of its tables"));
+	assert_false(sched_hook_due(&f.policy, 600, f.stacks, 1, plans));
+	assert_non_null(strstr(plans[0].items[2].reason, "budget exhausted"));
+
+	/* Expiry never, however much is expirable. */
+	fixture_init(&f);
+	TABLES(&f, 0, 300);
+	f.stacks[0].expirable = 100000;
+	assert_false(sched_hook_due(&f.policy, 0, f.stacks, 1, plans));
+	assert_non_null(strstr(plans[0].items[1].reason, "hooks only compact"));
 }
 
 int main(void)
@@ -924,8 +942,7 @@ int main(void)
 		cmocka_unit_test(test_fit_segment),
 		cmocka_unit_test(test_formats),
 		cmocka_unit_test(test_task_names),
-		cmocka_unit_test(test_runlock),
-		cmocka_unit_test(test_runlock_dies_with_holder),
+		cmocka_unit_test(test_hook_due),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,43 @@
+/*
+ * detach.c: a run that goes on in the background, its output in a log.
+ */
+#define _GNU_SOURCE /* asprintf, closefrom */
+#include "plugin/maint/run.h"
+#include "plugin/util/logfile.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+int maint_detach(const struct repo *repo, pid_t *child, char **log_path,
+		 struct rt_err *err)
+{
+	pid_t pid;
+	int fd, null;
+
+	*child = 0;
+	if (asprintf(log_path, "%s/" MAINT_LOG_FILE, repo->common_dir) < 0) {
+		*log_path = NULL;
+		return rt_err_oom(err);
+	}
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0)
+		return rt_err_errno(err, RT_ERR_IO, "cannot fork");
+	if (pid > 0) {
+		*child = pid;
+		return 1;
+	}
+	setsid();
+	/* Opened only now: a FIFO as the log holds the child here. */
+	fd = logfile_open(*log_path);
+	null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || null < 0 || dup2(null, 0) < 0 || dup2(fd, 1) < 0 ||
+	    dup2(fd, 2) < 0)
+		_exit(1);
+	/* Nothing of the caller's (pipes above all) stays open. */
+	closefrom(3);
+	return 0;
+}

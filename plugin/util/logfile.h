@@ -1,0 +1,34 @@
+/*
+ * logfile.h: the append-only logs of work nobody watches: the hooks'
+ * ($GIT_COMMON_DIR/reftable-hook.log) and a detached run's
+ * ($GIT_COMMON_DIR/reftable-maintenance.log).
+ *
+ * A log is kept small: once it reached LOGFILE_MAX bytes it moves to
+ * <log>.1 (replacing the generation before) and a new one starts, so at
+ * most about twice that stays on disk.
+ */
+#ifndef PLUGIN_UTIL_LOGFILE_H
+#define PLUGIN_UTIL_LOGFILE_H
+
+#include <stddef.h>
+
+#define LOGFILE_MAX (1024 * 1024)
+
+/*
+ * Open the log at `path` for appending, rotating it first when it is
+ * full. Created with mode 0666 less the umask, never through a symlink;
+ * the descriptor is close-on-exec. Returns it, or -1 with errno set.
+ * Processes racing to rotate may lose one old generation between them,
+ * never a line of the new log.
+ */
+int logfile_open(const char *path);
+
+/*
+ * Append "<UTC time> <tag>: <msg>" and a newline in one write(2), so the
+ * lines of concurrent writers never mix. Newlines ending `msg` are
+ * dropped. 0, or -1 with errno set.
+ */
+int logfile_append(const char *path, const char *tag, const char *msg,
+		   size_t len);
+
+#endif
