@@ -161,13 +161,20 @@ run_concurrently() {
 	} | tee "$TEST_TMP/summary"
 }
 
+# Progress, not speed (a loaded machine makes fewer updates in the same
+# time): every writer got through many updates, and none was starved
+# while the others ran, i.e. each made at least a quarter of the most.
 writers_did_work() {
-	local k sets
+	local k sets min= max=0
 	for k in 1 2 3; do
 		sets=$(grep -c '^set ' "$W/writer$k.log" || true)
 		echo "writer $k: $sets successful updates, $(grep -c '^del ' "$W/writer$k.log" || true) deletions"
-		[ "$sets" -ge 100 ] || fail "writer $k made only $sets updates"
+		[ "$sets" -ge 20 ] || fail "writer $k made only $sets updates"
+		[ -n "$min" ] && [ "$min" -le "$sets" ] || min=$sets
+		[ "$max" -ge "$sets" ] || max=$sets
 	done
+	[ $((min * 4)) -ge "$max" ] ||
+		fail "a writer was starved: $min updates against $max"
 }
 
 we_compacted() {
