@@ -5,6 +5,7 @@
  * keys strictly ascend; the first record and every record at a restart
  * offset have prefix_len 0; restart offsets ascend and point between the
  * block header and the restart table; block_len never exceeds the block.
+ * The writer places restarts where Git does (see rt_block_writer_add).
  */
 #include "lib/block.h"
 
@@ -59,10 +60,16 @@ int rt_block_writer_add(struct rt_block_writer *bw, const struct rt_record *rec,
 	size_t prefix = 0, need;
 	int ret;
 
-	restart = bw->entries % bw->restart_interval == 0;
-	if (!restart)
+	if (bw->entries % bw->restart_interval)
 		prefix = rt_common_prefix(bw->last_key.buf, bw->last_key.len,
 					  key->buf, key->len);
+	/*
+	 * As Git does: a restart every restart_interval records and at every
+	 * key that shares nothing with the one before (it costs only the
+	 * 3-byte offset). A block holds 65535 restarts at most; past them
+	 * records go in without one, the block does not end there.
+	 */
+	restart = !prefix && bw->restart_len < 65535;
 
 	rt_buf_reset(&bw->scratch);
 	if ((ret = rt_buf_add(&bw->scratch, tmp, rt_varint_put(tmp, prefix))))
@@ -82,8 +89,7 @@ int rt_block_writer_add(struct rt_block_writer *bw, const struct rt_record *rec,
 
 	/* The record plus the restart table must still fit. */
 	need = bw->scratch.len + 3 * (bw->restart_len + restart) + 2;
-	if (need > bw->block_size - bw->next ||
-	    (restart && bw->restart_len >= 65535))
+	if (need > bw->block_size - bw->next)
 		return RT_ERR_TOO_BIG;
 
 	if (restart && (ret = restarts_push(bw, bw->next)))
