@@ -4,7 +4,8 @@
  * Invariants of a block as written here and accepted on reading:
  * keys strictly ascend; the first record and every record at a restart
  * offset have prefix_len 0; restart offsets ascend and point between the
- * block header and the restart table; block_len never exceeds the block.
+ * block header and the restart table; block_len never exceeds the table's
+ * block size, but for index and log blocks (see rt_block_load).
  * The writer places restarts where Git does (see rt_block_writer_add).
  */
 #include "lib/block.h"
@@ -223,21 +224,30 @@ int rt_block_load(struct rt_block *b, const uint8_t *src, uint64_t avail,
 			return block_error(err, b, file_off + header_off,
 					   "block runs past the end of the "
 					   "table");
-		if (table_block_size && b->len > table_block_size)
+		/*
+		 * Ref and obj blocks fit the table's block size. An index
+		 * block may exceed it: reftable.adoc allows that to a
+		 * single-level index, which verify checks.
+		 */
+		if (table_block_size && b->len > table_block_size &&
+		    b->type != RT_BLOCK_INDEX)
 			return block_error(err, b, file_off + header_off,
 					   "block longer than the table's "
 					   "block size");
 		b->data = src;
 		b->file_len = b->len;
 		/*
-		 * Aligned blocks are padded with NULs to the block size,
-		 * except the last one before the footer, which is cut short.
+		 * Aligned blocks are padded with NULs to the next multiple of
+		 * the block size (a long index block too), except the last
+		 * one before the footer, which is cut short.
 		 */
-		if (table_block_size && b->len < table_block_size &&
-		    avail > b->len && src[b->len] == 0)
-			b->file_len = avail < table_block_size ?
-					      avail :
-					      table_block_size;
+		if (table_block_size && b->len % table_block_size &&
+		    avail > b->len && src[b->len] == 0) {
+			uint64_t padded = (uint64_t)b->len + table_block_size -
+					  b->len % table_block_size;
+
+			b->file_len = avail < padded ? avail : padded;
+		}
 	}
 
 	b->restart_count = rt_get_be16(b->data + b->len - 2);
