@@ -4,7 +4,9 @@
  * Invariants of a block as written here and accepted on reading:
  * keys strictly ascend; the first record and every record at a restart
  * offset have prefix_len 0; restart offsets ascend and point between the
- * block header and the restart table; block_len never exceeds the block.
+ * block header and the restart table; block_len never exceeds the table's
+ * block size, but for index and log blocks (see rt_block_load).
+ * The writer places restarts where Git does (see rt_block_writer_add).
  */
 #include "lib/block.h"
 
@@ -59,10 +61,16 @@ int rt_block_writer_add(struct rt_block_writer *bw, const struct rt_record *rec,
 	size_t prefix = 0, need;
 	int ret;
 
-	restart = bw->entries % bw->restart_interval == 0;
-	if (!restart)
+	if (bw->entries % bw->restart_interval)
 		prefix = rt_common_prefix(bw->last_key.buf, bw->last_key.len,
 					  key->buf, key->len);
+	/*
+	 * As Git does: a restart every restart_interval records and at every
+	 * key that shares nothing with the one before (it costs only the
+	 * 3-byte offset). A block holds 65535 restarts at most; past them
+	 * records go in without one, the block does not end there.
+	 */
+	restart = !prefix && bw->restart_len < 65535;
 
 	rt_buf_reset(&bw->scratch);
 	if ((ret = rt_buf_add(&bw->scratch, tmp, rt_varint_put(tmp, prefix))))
@@ -82,8 +90,7 @@ int rt_block_writer_add(struct rt_block_writer *bw, const struct rt_record *rec,
 
 	/* The record plus the restart table must still fit. */
 	need = bw->scratch.len + 3 * (bw->restart_len + restart) + 2;
-	if (need > bw->block_size - bw->next ||
-	    (restart && bw->restart_len >= 65535))
+	if (need > bw->block_size - bw->next)
 		return RT_ERR_TOO_BIG;
 
 	if (restart && (ret = restarts_push(bw, bw->next)))
@@ -217,21 +224,30 @@ int rt_block_load(struct rt_block *b, const uint8_t *src, uint64_t avail,
 			return block_error(err, b, file_off + header_off,
 					   "block runs past the end of the "
 					   "table");
-		if (table_block_size && b->len > table_block_size)
+		/*
+		 * Ref and obj blocks fit the table's block size. An index
+		 * block may exceed it: reftable.adoc allows that to a
+		 * single-level index, which verify checks.
+		 */
+		if (table_block_size && b->len > table_block_size &&
+		    b->type != RT_BLOCK_INDEX)
 			return block_error(err, b, file_off + header_off,
 					   "block longer than the table's "
 					   "block size");
 		b->data = src;
 		b->file_len = b->len;
 		/*
-		 * Aligned blocks are padded with NULs to the block size,
-		 * except the last one before the footer, which is cut short.
+		 * Aligned blocks are padded with NULs to the next multiple of
+		 * the block size (a long index block too), except the last
+		 * one before the footer, which is cut short.
 		 */
-		if (table_block_size && b->len < table_block_size &&
-		    avail > b->len && src[b->len] == 0)
-			b->file_len = avail < table_block_size ?
-					      avail :
-					      table_block_size;
+		if (table_block_size && b->len % table_block_size &&
+		    avail > b->len && src[b->len] == 0) {
+			uint64_t padded = (uint64_t)b->len + table_block_size -
+					  b->len % table_block_size;
+
+			b->file_len = avail < padded ? avail : padded;
+		}
 	}
 
 	b->restart_count = rt_get_be16(b->data + b->len - 2);

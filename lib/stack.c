@@ -434,7 +434,13 @@ uint64_t rt_stack_table_weight(const struct rt_table *t)
 
 uint64_t rt_table_weight(uint64_t file_size, int version)
 {
-	uint64_t overhead = (uint64_t)rt_header_size(version) - 1;
+	/*
+	 * Git's auto-compaction weighs a table as its size without the
+	 * footer, less the header bar one byte; the same weight keeps our
+	 * rule calling for compaction exactly where Git's inline one does.
+	 */
+	uint64_t overhead = (uint64_t)rt_footer_size(version) +
+			    (uint64_t)rt_header_size(version) - 1;
 
 	return file_size > overhead ? file_size - overhead : 0;
 }

@@ -172,7 +172,10 @@ static uint64_t next_section(const struct rt_table *t, uint64_t off)
  * After a section's last record block come its index blocks, all levels,
  * up to the next section; the footer points at the root level. Every
  * byte up to the next section must belong to a block, and each index
- * record must point at a block of the section or at an index block.
+ * record must point at a block of the section or at an index block. An
+ * index block may be longer than the table's block size only when it is
+ * the whole index (reftable.adoc: a single level may exceed the block
+ * size; a multi-level index keeps its blocks within it).
  */
 static void check_index(struct vctx *c, size_t ti, struct rt_table *t,
 			uint64_t off, uint64_t index_offset, uint8_t type,
@@ -185,6 +188,8 @@ static void check_index(struct vctx *c, size_t ti, struct rt_table *t,
 	struct tally targets = { 0 };
 	struct rt_err err = { 0 };
 	bool root_seen = !index_offset;
+	uint64_t long_off = 0, blocks = 0;
+	uint32_t long_len = 0;
 	struct rt_record rec;
 	int ret = 0;
 
@@ -196,6 +201,11 @@ static void check_index(struct vctx *c, size_t ti, struct rt_table *t,
 		if (ret)
 			break;
 		root_seen |= off == index_offset;
+		blocks++;
+		if (t->block_size && blk.len > t->block_size && !long_len) {
+			long_off = off;
+			long_len = blk.len;
+		}
 		rt_block_iter_start(&bi, &blk);
 		while (!(ret = rt_block_iter_next(&bi, &rec, &err))) {
 			int tt = block_type_at(t, rec.u.idx.offset);
@@ -233,6 +243,14 @@ static void check_index(struct vctx *c, size_t ti, struct rt_table *t,
 			"not the start of an index block",
 			t->path, (unsigned long long)index_offset,
 			section_name(type));
+	else if (long_len && blocks > 1)
+		rt_verify_problem(
+			c, ti, name,
+			"%s: offset %llu: index block of %u bytes, longer "
+			"than the table's block size (%u), in a multi-level "
+			"%s index",
+			t->path, (unsigned long long)long_off, long_len,
+			t->block_size, section_name(type));
 	tally_flush(c, ti, &targets);
 	rt_record_release(&rec);
 	rt_block_iter_release(&bi);

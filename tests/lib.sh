@@ -111,8 +111,13 @@ json_task_is() {
 	}
 }
 
-# Git's geometric property over sizes on stdin (oldest first): every table
-# (size minus $1 bytes of header overhead) is at least twice the next newer.
+# What Git's auto-compaction takes off a SHA-1 (version 1) table's file
+# size to weigh it: the 68-byte footer and the 24-byte header less one.
+git_weight_overhead=$((68 + 24 - 1))
+
+# Git's geometric property over file sizes on stdin (oldest first): every
+# table (size minus $1 bytes of overhead, $git_weight_overhead as Git
+# weighs tables) is at least twice the next newer.
 geometric_holds() {
 	awk -v o="$1" '{ s[NR] = $1 - o }
 		END { if (NR == 0) { print "no table sizes"; exit 1 }

@@ -131,7 +131,10 @@ struct rt_segment {
  */
 struct rt_segment rt_suggest_segment(const uint64_t *sizes, size_t n,
 				     unsigned factor);
-/* Table sizes as the geometric rule sees them (size minus header - 1). */
+/*
+ * A table's weight as Git's auto-compaction sees it: the file size minus
+ * the footer, minus the header size less one (0 below that).
+ */
 uint64_t rt_stack_table_weight(const struct rt_table *t);
 /* The same weight from a file size and table version (1 or 2) alone. */
 uint64_t rt_table_weight(uint64_t file_size, int version);

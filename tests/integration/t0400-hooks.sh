@@ -31,14 +31,15 @@ state() { # <git dir> <hooks dir> <out>
 }
 
 # The stack in <dir> is geometric for <factor> (each table at least
-# factor times the next newer one, by size minus the SHA-1 header
-# overhead, as Git weighs them) and has at most <max> tables.
+# factor times the next newer one, by size minus the SHA-1 footer and
+# header overhead, as Git weighs them) and has at most <max> tables.
 geometric() { # <stack dir> <factor> <max>
 	local n
 	n=$(wc -l <"$1/tables.list")
 	[ "$n" -le "$3" ] || fail "$1: $n tables, more than $3"
-	(cd "$1" && xargs stat -c %s <tables.list) | awk -v f="$2" '
-		{ w[NR] = $1 - 23 }
+	(cd "$1" && xargs stat -c %s <tables.list) | awk -v f="$2" \
+		-v o="$git_weight_overhead" '
+		{ w[NR] = $1 - o }
 		END { for (i = 2; i <= NR; i++) if (w[i - 1] < f * w[i]) {
 			printf "table %d weighs %d, under %d x %d\n", i - 1,
 				w[i - 1], f, w[i] > "/dev/stderr"; exit 1 } }' ||

@@ -18,8 +18,8 @@
 
 export GIT_TEST_REFTABLE_AUTOCOMPACTION=false
 
-# Size of a version-1 header minus one: the geometric rule's overhead.
-overhead=23
+# Git's weight of a table: its size less the footer and the header bar one.
+overhead=$git_weight_overhead
 
 # Reflog entries must not expire in (a) to (c): expiry is what (d) is
 # about.

@@ -1,8 +1,7 @@
 /*
- * Unit tests of the stack: the geometric segment rule (Git's examples and
- * a property test), tables.list validation, additions, compaction under
- * the locking protocol (including a writer appending and another process
- * compacting while we merge), and clean.
+ * Unit tests of the stack: weights from stat(), tables.list validation,
+ * additions, compaction under the locking protocol (including a writer
+ * appending and another process compacting while we merge), and clean.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,78 +20,6 @@
 #include "lib/include/rt-expire.h"
 #include "lib/stack.h"
 #include "testutil.h"
-
-static void assert_segment(const uint64_t *sizes, size_t n, size_t start,
-			   size_t end)
-{
-	struct rt_segment s = rt_suggest_segment(sizes, n, 2);
-
-	assert_int_equal(s.start, start);
-	assert_int_equal(s.end, end);
-}
-
-static void test_segment_examples(void **state)
-{
-	/* From Git's unit tests and the comments of its stack.c. */
-	const uint64_t git1[] = { 512, 64, 17, 16, 9, 9, 9, 16, 2, 16 };
-	const uint64_t none[] = { 64, 32, 16, 8, 4, 2 };
-	const uint64_t none2[] = { 64, 32, 16, 8, 4, 2, 1 };
-	const uint64_t end_last[] = { 64, 32, 16, 8, 4, 3, 1 };
-	const uint64_t start_32[] = { 128, 32, 16, 8, 4, 3, 1 };
-	const uint64_t one[] = { 5 };
-	(void)state;
-
-	assert_segment(git1, 10, 1, 10);
-	assert_segment(none, 6, 0, 0);
-	assert_segment(none2, 7, 0, 0);
-	assert_segment(end_last, 7, 0, 6);
-	assert_segment(start_32, 7, 1, 6);
-	assert_segment(one, 1, 0, 0);
-	assert_segment(NULL, 0, 0, 0);
-}
-
-/*
- * Property: compacting the suggested segment (a table of the summed size)
- * leaves a geometric sequence: each table >= factor x the next newer one.
- */
-static void test_segment_property(void **state)
-{
-	struct rng r = rng_seeded();
-	(void)state;
-
-	for (int trial = 0; trial < 20000; trial++) {
-		uint64_t sizes[40];
-		size_t n = 1 + rng_below(&r, 40), k = 0;
-		unsigned factor = 2 + (unsigned)rng_below(&r, 3);
-		struct rt_segment s;
-
-		for (size_t i = 0; i < n; i++)
-			sizes[i] = 1 + rng_below(&r, trial % 2 ? 100 : 1000000);
-		s = rt_suggest_segment(sizes, n, factor);
-		if (s.end - s.start >= 2) {
-			uint64_t sum = 0;
-
-			for (size_t i = s.start; i < s.end; i++)
-				sum += sizes[i];
-			for (size_t i = 0; i < n; i++) {
-				if (i == s.start)
-					sizes[k++] = sum;
-				else if (i < s.start || i >= s.end)
-					sizes[k++] = sizes[i];
-			}
-			n = k;
-		}
-		for (size_t i = 1; i < n; i++)
-			if (sizes[i - 1] < factor * sizes[i])
-				fail_msg("trial %d: table %zu (%llu) < %u x "
-					 "%llu",
-					 trial, i - 1,
-					 (unsigned long long)sizes[i - 1],
-					 factor, (unsigned long long)sizes[i]);
-		s = rt_suggest_segment(sizes, n, factor);
-		assert_int_equal(s.end - s.start, 0);
-	}
-}
 
 static void test_table_names(void **state)
 {
@@ -299,9 +226,6 @@ static void test_stat_weights(void **state)
 	assert_int_equal(a.start, b.start);
 	assert_int_equal(a.end, b.end);
 	free(w);
-	assert_int_equal(rt_table_weight(100, 1), 77);
-	assert_int_equal(rt_table_weight(100, 2), 73);
-	assert_int_equal(rt_table_weight(10, 2), 0);
 
 	/* A listed table that vanished: the stack is being compacted. */
 	assert_int_equal(unlink(st->tables[1]->path), 0);
@@ -858,8 +782,6 @@ static void test_clean_survey(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_segment_examples),
-		cmocka_unit_test(test_segment_property),
 		cmocka_unit_test(test_table_names),
 		cmocka_unit_test_setup_teardown(test_add_and_reload, setup,
 						teardown),
