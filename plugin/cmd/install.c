@@ -68,7 +68,7 @@ int cmd_install(struct command *cmd, int argc, char **argv)
 		error("cannot find this program's path");
 		return EXIT_ERROR;
 	}
-	ret = report(hooks_install(mode, self, &r, &err), &r, &err);
+	ret = report(hooks_install(mode, self, false, &r, &err), &r, &err);
 	free(self);
 	if (!ret)
 		printf("%s (%s): reference-transaction, pre-auto-gc\n",

@@ -32,8 +32,10 @@ static void test_config_entries(void **state)
 
 	assert_int_equal(hooks_config_entries(SELF, e, &err), 0);
 	assert_string_equal(e[0].key, "hook.git-reftable-reftx.command");
-	/* A plain path: Git runs it without a shell. */
-	assert_string_equal(e[0].value, SELF);
+	/* Guarded: a binary gone skips the hook, Git goes on. */
+	assert_string_equal(e[0].value,
+			    "test -x '" SELF "' || exit 0; exec '" SELF
+			    "' hook reference-transaction");
 	assert_string_equal(e[1].key, "hook.git-reftable-reftx.event");
 	assert_string_equal(e[1].value, "reference-transaction");
 	assert_string_equal(e[2].key, "hook.git-reftable-autogc.command");
@@ -92,10 +94,10 @@ static void install_twice(const char *dir)
 	struct hooks_report r = { 0 };
 	struct rt_err err = { 0 };
 
-	assert_int_equal(hooks_scripts_install(dir, SELF, &r, &err), 0);
+	assert_int_equal(hooks_scripts_install(dir, SELF, false, &r, &err), 0);
 	assert_true(r.changed);
 	r.changed = false;
-	assert_int_equal(hooks_scripts_install(dir, SELF, &r, &err), 0);
+	assert_int_equal(hooks_scripts_install(dir, SELF, false, &r, &err), 0);
 	assert_false(r.changed);
 }
 
@@ -127,12 +129,12 @@ static void test_scripts_new_dir(void **state)
 	}
 
 	memset(&r, 0, sizeof(r));
-	assert_int_equal(hooks_scripts_uninstall(dir, &r, &err), 0);
+	assert_int_equal(hooks_scripts_uninstall(dir, false, &r, &err), 0);
 	assert_true(r.changed);
 	assert_int_equal(r.nnotes, 0);
 	assert_int_equal(access(dir, F_OK), -1);
 	memset(&r, 0, sizeof(r));
-	assert_int_equal(hooks_scripts_uninstall(dir, &r, &err), 0);
+	assert_int_equal(hooks_scripts_uninstall(dir, false, &r, &err), 0);
 	assert_false(r.changed);
 	assert_int_equal(tmpdir_remove(top), 0);
 }
@@ -171,7 +173,7 @@ static void test_scripts_chain(void **state)
 	check_link(path);
 
 	memset(&r, 0, sizeof(r));
-	assert_int_equal(hooks_scripts_uninstall(dir, &r, &err), 0);
+	assert_int_equal(hooks_scripts_uninstall(dir, false, &r, &err), 0);
 	assert_true(r.changed);
 	snprintf(path, sizeof(path), "%s/reference-transaction", dir);
 	text = read_text(path);
@@ -200,7 +202,7 @@ static void test_scripts_taken(void **state)
 	write_hook(orig, "#!/bin/sh\n");
 
 	memset(&r, 0, sizeof(r));
-	assert_int_equal(hooks_scripts_install(dir, SELF, &r, &err),
+	assert_int_equal(hooks_scripts_install(dir, SELF, false, &r, &err),
 			 RT_ERR_API);
 	assert_non_null(strstr(err.msg, "both "));
 	assert_non_null(strstr(err.msg, "; keep one of them"));
@@ -210,7 +212,7 @@ static void test_scripts_taken(void **state)
 
 	/* uninstall leaves them too, and says so. */
 	memset(&r, 0, sizeof(r));
-	assert_int_equal(hooks_scripts_uninstall(dir, &r, &err), 0);
+	assert_int_equal(hooks_scripts_uninstall(dir, false, &r, &err), 0);
 	assert_false(r.changed);
 	assert_int_equal(r.nnotes, 1);
 	assert_non_null(strstr(r.notes[0], "/pre-auto-gc is not ours; left "
