@@ -48,19 +48,30 @@ static bool git_has_config_hooks(void)
 }
 
 /*
- * The command Git runs for `event`: a shell command, since a binary that
- * is removed or moved must not fail Git's ref updates (Git runs a
- * command with spaces through sh, with ` "$@"` appended).
+ * The command Git runs for `event`, as install.h describes it. Git runs
+ * it as `sh -c '<command> "$@"' '<command>' <args>`: for
+ * reference-transaction, $1 is the state, and the closing `:` takes the
+ * "$@" Git appends.
  */
 static char *hook_command(const char *self, const char *event)
 {
 	struct rt_buf q = RT_BUF_INIT;
 	char *cmd = NULL;
+	int n;
 
-	if (!quote_sh(&q, self) &&
-	    asprintf(&cmd, "test -x %s || exit 0; exec %s hook %s", q.buf,
-		     q.buf, event) < 0)
+	if (quote_sh(&q, self))
+		goto out;
+	if (!strcmp(event, "reference-transaction"))
+		n = asprintf(&cmd,
+			     "test \"$1\" = committed && test -x %s && "
+			     "exec %s hook %s \"$@\"; :",
+			     q.buf, q.buf, event);
+	else
+		n = asprintf(&cmd, "test -x %s || exit 0; exec %s hook %s",
+			     q.buf, q.buf, event);
+	if (n < 0)
 		cmd = NULL;
+out:
 	rt_buf_release(&q);
 	return cmd;
 }

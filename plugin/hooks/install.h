@@ -72,11 +72,19 @@ struct hooks_config_entry {
 
 /*
  * The entries config mode sets for `self`: hook.<name>.command and
- * hook.<name>.event for each event. The command is
- * `test -x '<self>' || exit 0; exec '<self>' hook <event>`, so that a
- * binary removed or moved skips the hook instead of failing Git's ref
- * updates. Git runs it through /bin/sh (it has spaces) and appends the
- * hook's arguments; the guard costs only that shell's builtins.
+ * hook.<name>.event for each event. Each command is a shell command that
+ * skips the hook when `self` is not there (removed or moved), instead of
+ * failing Git's ref updates; Git runs it through /bin/sh (it has spaces)
+ * and appends the hook's arguments. pre-auto-gc's is
+ * `test -x '<self>' || exit 0; exec '<self>' hook pre-auto-gc`.
+ * reference-transaction runs three times per ref update (preparing,
+ * prepared, committed), and the hook acts on `committed` only (the other
+ * states just read stdin, which Git >= 2.54, the first with config hooks,
+ * does not need: it ignores EPIPE there), so its command starts `self`
+ * only then, keeping the cost of the shell to about that of the two runs
+ * it saves:
+ * `test "$1" = committed && test -x '<self>' && exec '<self>' hook
+ * reference-transaction "$@"; :`.
  */
 int hooks_config_entries(const char *self,
 			 struct hooks_config_entry out[HOOKS_NCONFIG],

@@ -35,10 +35,14 @@ static void test_config_entries(void **state)
 
 	assert_int_equal(hooks_config_entries(SELF, e, &err), 0);
 	assert_string_equal(e[0].key, "hook.git-reftable-reftx.command");
-	/* Guarded: a binary gone skips the hook, Git goes on. */
+	/*
+	 * Guarded: a binary gone skips the hook, Git goes on; only the
+	 * committed state starts it.
+	 */
 	assert_string_equal(e[0].value,
-			    "test -x '" SELF "' || exit 0; exec '" SELF
-			    "' hook reference-transaction");
+			    "test \"$1\" = committed && test -x '" SELF
+			    "' && exec '" SELF
+			    "' hook reference-transaction \"$@\"; :");
 	assert_string_equal(e[1].key, "hook.git-reftable-reftx.event");
 	assert_string_equal(e[1].value, "reference-transaction");
 	assert_string_equal(e[2].key, "hook.git-reftable-autogc.command");
@@ -49,14 +53,14 @@ static void test_config_entries(void **state)
 	assert_string_equal(e[3].value, "pre-auto-gc");
 	hooks_config_release(e);
 
-	/* A path Git would hand to sh: the shell form, quoted. */
+	/* A path that needs quoting. */
 	assert_int_equal(hooks_config_entries("/opt/it's mine/git-reftable", e,
 					      &err),
 			 0);
-	assert_string_equal(e[0].value,
+	assert_string_equal(e[2].value,
 			    "test -x '/opt/it'\\''s mine/git-reftable' || exit "
 			    "0; exec '/opt/it'\\''s mine/git-reftable' hook "
-			    "reference-transaction");
+			    "pre-auto-gc");
 	hooks_config_release(e);
 	hooks_config_release(e); /* harmless */
 }
