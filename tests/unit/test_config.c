@@ -44,6 +44,19 @@ static int teardown(void **state)
 	return ret;
 }
 
+/* No system config, `global` as the global one (config_load_files()). */
+static void isolate(const char *global)
+{
+	setenv("GIT_CONFIG_NOSYSTEM", "1", 1);
+	setenv("GIT_CONFIG_GLOBAL", global, 1);
+}
+
+static void unisolate(void)
+{
+	unsetenv("GIT_CONFIG_GLOBAL");
+	unsetenv("GIT_CONFIG_NOSYSTEM");
+}
+
 /* The parse of `text` as a config file. */
 static void parse_text(struct fixture *fx, const char *text, struct config *cfg)
 {
@@ -126,14 +139,12 @@ static void test_load_files(void **state)
 			 0);
 	assert_int_equal(
 		file_write_text(fx->path, "[reftable]\n\tblockSize = 2k\n"), 0);
-	setenv("GIT_CONFIG_NOSYSTEM", "1", 1);
-	setenv("GIT_CONFIG_GLOBAL", global, 1);
+	isolate(global);
 	assert_int_equal(config_load_files(&cfg, fx->dir, &err), 0);
 	assert_string_equal(config_get(&cfg, "reftable.blocksize"), "2k");
 	assert_string_equal(config_get(&cfg, "reftable.geometricfactor"), "3");
 	config_release(&cfg);
-	unsetenv("GIT_CONFIG_GLOBAL");
-	unsetenv("GIT_CONFIG_NOSYSTEM");
+	unisolate();
 }
 
 /*
@@ -150,8 +161,7 @@ static void test_load_files_command_line(void **state)
 					 "[reftable]\n\tblockSize = 2k\n"
 					 "\trestartInterval = 4\n"),
 			 0);
-	setenv("GIT_CONFIG_NOSYSTEM", "1", 1);
-	setenv("GIT_CONFIG_GLOBAL", "/dev/null", 1);
+	isolate("/dev/null");
 	/* What `git -c reftable.blockSize=8k -c Core.X.Y=... ...` sets. */
 	setenv("GIT_CONFIG_PARAMETERS",
 	       "'reftable.blockSize'='8k' 'Core.SubSect.Name'='it'\\''s'  "
@@ -189,8 +199,7 @@ static void test_load_files_command_line(void **state)
 	unsetenv("GIT_CONFIG_VALUE_0");
 	unsetenv("GIT_CONFIG_KEY_1");
 	unsetenv("GIT_CONFIG_VALUE_1");
-	unsetenv("GIT_CONFIG_GLOBAL");
-	unsetenv("GIT_CONFIG_NOSYSTEM");
+	unisolate();
 }
 
 /*
@@ -230,8 +239,7 @@ static void test_load_skips_takeover(void **state)
 			 0);
 	snprintf(path, sizeof(path), "%s/sub/" CONFIG_TAKEOVER_FILE, fx->dir);
 	assert_int_equal(file_write_text(path, "[x]\n\ty = z\n"), 0);
-	setenv("GIT_CONFIG_NOSYSTEM", "1", 1);
-	setenv("GIT_CONFIG_GLOBAL", "/dev/null", 1);
+	isolate("/dev/null");
 	repo.git_dir = fx->dir;
 	repo.common_dir = fx->dir;
 	assert_int_equal(config_load(&cfg, &repo, &err), 0);
@@ -240,8 +248,7 @@ static void test_load_skips_takeover(void **state)
 	assert_null(config_get(&cfg, "reftable.geometricfactor"));
 	assert_string_equal(config_get(&cfg, "x.y"), "z");
 	config_release(&cfg);
-	unsetenv("GIT_CONFIG_GLOBAL");
-	unsetenv("GIT_CONFIG_NOSYSTEM");
+	unisolate();
 }
 
 static void test_values(void **state)
