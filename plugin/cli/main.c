@@ -181,10 +181,18 @@ static struct command commands[] = {
 	  "  pre-auto-gc\n"
 	  "        the maintenance 'run --auto' does, before Git's own gc\n\n"
 	  "A repository using the files backend, or none: exit 0, no output.\n" },
-	{ "install", cmd_install, "install [--schedule] [--hooks=<how>]",
+	{ "install", cmd_install,
+	  "install [--schedule] [--hooks=<how>] [--dry-run]",
 	  "Make Git run 'git reftable hook' for reference-transaction and\n"
-	  "pre-auto-gc in this repository. Installing again changes nothing;\n"
-	  "'git reftable uninstall' restores what was there.\n\n"
+	  "pre-auto-gc in this repository, and take its ref maintenance\n"
+	  "over: $GIT_COMMON_DIR/reftable-takeover.config, included from the\n"
+	  "end of the repository config, turns Git's reflog-expire and\n"
+	  "pack-refs maintenance tasks off, sets gc.reflogExpire and\n"
+	  "gc.reflogExpireUnreachable to never (git gc then expires no\n"
+	  "reflog) and reftable.geometricFactor to the policy's factor. Our\n"
+	  "commands read the user's own values, not these. Prints what it\n"
+	  "changed; installing again changes nothing; 'git reftable\n"
+	  "uninstall' restores what was there.\n\n"
 	  "  --hooks=config   hook.git-reftable-reftx.* and\n"
 	  "                   hook.git-reftable-autogc.* in the repository\n"
 	  "                   config (Git 2.54 and later run these)\n"
@@ -194,11 +202,16 @@ static struct command commands[] = {
 	  "                   the same arguments and stdin, and its exit\n"
 	  "                   status is the hook's\n"
 	  "  --hooks=auto     config with Git >= 2.54, else scripts (default)\n"
-	  "  --schedule       also 'git reftable schedule start'\n" },
+	  "  --schedule       also 'git reftable schedule start'\n"
+	  "  --dry-run        print what would change, change nothing\n\n"
+	  "Either way a hook whose git-reftable is gone is skipped: Git goes\n"
+	  "on.\n" },
 	{ "uninstall", cmd_uninstall, "uninstall",
 	  "Take out what 'git reftable install' put in: the hook.* config\n"
 	  "sections and our hook scripts, putting back any hook they\n"
-	  "replaced, so that config and hooks directory are as before.\n" },
+	  "replaced, the include and reftable-takeover.config, and what\n"
+	  "'install --schedule' registered, so that config, hooks directory,\n"
+	  "global config and schedule are as before.\n" },
 	{ "version", cmd_version, "version", "Print the version.\n" },
 	{ "help", cmd_help, "help [<command>]",
 	  "Show the commands, or one command's help.\n" },

@@ -14,8 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int add_entry(struct config *cfg, const char *key, size_t keylen,
-		     const char *value, struct rt_err *err)
+int config_add(struct config *cfg, const char *key, size_t keylen,
+	       const char *value, struct rt_err *err)
 {
 	struct config_entry *e =
 		realloc(cfg->entries, (cfg->n + 1) * sizeof(*e));
@@ -35,13 +35,13 @@ static int add_entry(struct config *cfg, const char *key, size_t keylen,
 }
 
 /*
- * `git --git-dir=<dir> config --list -z --show-scope`; NULL when it cannot
- * be run or fails (its stderr is dropped).
+ * `git --git-dir=<dir> config --list -z --show-scope --show-origin`; NULL
+ * when it cannot be run or fails (its stderr is dropped).
  */
 static char *run_git_config(const char *git_dir, size_t *len)
 {
-	const char *argv[] = { "git", NULL,	      "config", "--list",
-			       "-z",  "--show-scope", NULL };
+	const char *argv[] = { "git", "--git-dir",    "config",	       "--list",
+			       "-z",  "--show-scope", "--show-origin", NULL };
 	struct spawn_result r;
 	char *arg, *out = NULL;
 
@@ -56,6 +56,35 @@ static char *run_git_config(const char *git_dir, size_t *len)
 	spawn_result_release(&r);
 	free(arg);
 	return out;
+}
+
+/*
+ * Whether `origin`, as --show-origin names a file, is the take-over file
+ * of the repository whose common dir is `common_dir`. `*ours` caches its
+ * resolved path (NULL until first needed; the caller frees it).
+ */
+static bool is_takeover(const char *origin, const char *common_dir, char **ours)
+{
+	const char *path = !strncmp(origin, "file:", 5) ? origin + 5 : NULL;
+	const char *base = path ? strrchr(path, '/') : NULL;
+	char *real;
+	bool same;
+
+	/* Cheap first: only a file of that name can be it. */
+	if (!base || strcmp(base + 1, CONFIG_TAKEOVER_FILE))
+		return false;
+	if (!*ours) {
+		char *p = path_join(common_dir, CONFIG_TAKEOVER_FILE, NULL);
+
+		*ours = p ? realpath(p, NULL) : NULL;
+		free(p);
+		if (!*ours)
+			return false;
+	}
+	real = realpath(path, NULL);
+	same = real && !strcmp(real, *ours);
+	free(real);
+	return same;
 }
 
 /*
@@ -142,7 +171,7 @@ int config_parse_file(struct config *cfg, const char *path, struct rt_err *err)
 				w--;
 			*w = '\0';
 		}
-		if (add_entry(cfg, key, strlen(key), v, err)) {
+		if (config_add(cfg, key, strlen(key), v, err)) {
 			free(line);
 			fclose(f);
 			return RT_ERR_NOMEM;
@@ -157,26 +186,35 @@ int config_load(struct config *cfg, const struct repo *repo, struct rt_err *err)
 {
 	bool have_local = false;
 	size_t len = 0;
-	char *out, *p, *path;
+	char *out, *p, *path, *ours = NULL;
 	int ret = 0;
 
 	memset(cfg, 0, sizeof(*cfg));
 	out = run_git_config(repo->git_dir, &len);
-	/* Entries are "scope\0key\nvalue\0", or "scope\0key\0". */
+	/*
+	 * Entries are "scope\0origin\0key\nvalue\0", or "scope\0origin\0key\0"
+	 * for a bare key.
+	 */
 	for (p = out; out && !ret && p < out + len;) {
-		char *scope = p, *entry, *nl;
+		const char *scope = p, *origin;
+		char *entry, *nl;
 
 		p += strlen(p) + 1;
-		if (p >= out + len)
+		origin = p;
+		if (p >= out + len || (p += strlen(p) + 1) >= out + len)
 			break;
 		entry = p;
 		p += strlen(p) + 1;
 		if (!strcmp(scope, "local") || !strcmp(scope, "worktree"))
 			have_local = true;
+		/* What install wrote for Git is no setting of the user's. */
+		if (is_takeover(origin, repo->common_dir, &ours))
+			continue;
 		nl = strchr(entry, '\n');
-		ret = nl ? add_entry(cfg, entry, nl - entry, nl + 1, err) :
-			   add_entry(cfg, entry, strlen(entry), NULL, err);
+		ret = nl ? config_add(cfg, entry, nl - entry, nl + 1, err) :
+			   config_add(cfg, entry, strlen(entry), NULL, err);
 	}
+	free(ours);
 	free(out);
 	cfg->from_git = have_local;
 	if (ret || have_local)
@@ -236,7 +274,7 @@ int config_load_files(struct config *cfg, const char *common_dir,
 		ret = parse_in(cfg, home, ".gitconfig", err);
 	if (!ret)
 		ret = parse_in(cfg, common_dir, "config", err);
-	return ret;
+	return ret ? ret : config_parse_env(cfg, err);
 }
 
 void config_release(struct config *cfg)

@@ -6,6 +6,10 @@
  * includes, global and system files and GIT_CONFIG_* apply exactly as for
  * Git. A git older than the reftable extension skips the repository's
  * config (warning only): then that file is parsed here and layered on top.
+ *
+ * Neither way sees the settings `git reftable install` writes for Git
+ * (CONFIG_TAKEOVER_FILE): they switch Git's own ref maintenance off, and
+ * the policy's fallback to Git's settings must keep reading the user's.
  */
 #ifndef PLUGIN_CONFIG_H
 #define PLUGIN_CONFIG_H
@@ -16,6 +20,12 @@
 #include <stdbool.h>
 
 struct repo;
+
+/*
+ * The file in the common dir holding what install sets for Git, included
+ * from the repository's config (plugin/hooks/takeover.h).
+ */
+#define CONFIG_TAKEOVER_FILE "reftable-takeover.config"
 
 struct config_entry {
 	char *key; /* section[.subsection].name, section and name lowercased */
@@ -31,7 +41,8 @@ struct config {
 
 /*
  * Fill `cfg` (which need not be initialised; release it even on error)
- * from `git config --list` in the repository, with the fallback above.
+ * from `git config --list` in the repository, with the fallback above,
+ * less the entries whose origin is the repository's CONFIG_TAKEOVER_FILE.
  * A git that cannot be run counts as one that lists nothing. 0, or
  * RT_ERR_NOMEM.
  */
@@ -40,8 +51,8 @@ int config_load(struct config *cfg, const struct repo *repo,
 /*
  * Without starting git: Git's system, global and the repository's own
  * config files, in that order, through the plain parser below (includes
- * and `git -c` are not seen). For hooks, which must stay cheap. As
- * config_load() otherwise.
+ * are not followed), then config_parse_env(). For hooks, which must stay
+ * cheap. As config_load() otherwise.
  */
 int config_load_files(struct config *cfg, const char *common_dir,
 		      struct rt_err *err);
@@ -53,6 +64,22 @@ int config_load_files(struct config *cfg, const char *common_dir,
  * RT_ERR_NOMEM.
  */
 int config_parse_file(struct config *cfg, const char *path, struct rt_err *err);
+/*
+ * Add the `git -c` settings Git hands to the programs it starts, in
+ * Git's order: GIT_CONFIG_COUNT pairs of GIT_CONFIG_KEY_<n> and
+ * GIT_CONFIG_VALUE_<n>, then GIT_CONFIG_PARAMETERS (single-quoted words:
+ * 'key'='value', 'key'= for a bare key, or the older 'key=value'). Keys
+ * are canonicalized as Git does; what Git would refuse to start with is
+ * not read. 0, or RT_ERR_NOMEM.
+ */
+int config_parse_env(struct config *cfg, struct rt_err *err);
+/*
+ * Append `key` (its first `keylen` bytes) = `value` to `cfg`; a NULL
+ * value is a bare key, stored as "true". Both are copied. 0, or
+ * RT_ERR_NOMEM.
+ */
+int config_add(struct config *cfg, const char *key, size_t keylen,
+	       const char *value, struct rt_err *err);
 void config_release(struct config *cfg);
 /* Last value of `key` (compared case-insensitively), or NULL. */
 const char *config_get(const struct config *cfg, const char *key);

@@ -48,24 +48,30 @@ static bool git_has_config_hooks(void)
 }
 
 /*
- * The command Git runs for `event`. Git runs a command that is a plain
- * path directly, appending the hook's arguments; anything else it hands
- * to sh with ` "$@"` appended.
+ * The command Git runs for `event`, as install.h describes it. Git runs
+ * it as `sh -c '<command> "$@"' '<command>' <args>`: for
+ * reference-transaction, $1 is the state, and the closing `:` takes the
+ * "$@" Git appends.
  */
 static char *hook_command(const char *self, const char *event)
 {
-	/* The characters that make Git use a shell. */
-	static const char shell_chars[] = "|&;<>()$`\\\"' \t\n*?[#~=%";
 	struct rt_buf q = RT_BUF_INIT;
 	char *cmd = NULL;
+	int n;
 
-	if (!strcmp(event, "reference-transaction") &&
-	    !self[strcspn(self, shell_chars)])
-		return strdup(self);
-	if (!quote_sh(&q, self) &&
-	    asprintf(&cmd, "test -x %s || exit 0; exec %s hook %s", q.buf,
-		     q.buf, event) < 0)
+	if (quote_sh(&q, self))
+		goto out;
+	if (!strcmp(event, "reference-transaction"))
+		n = asprintf(&cmd,
+			     "test \"$1\" = committed && test -x %s && "
+			     "exec %s hook %s \"$@\"; :",
+			     q.buf, q.buf, event);
+	else
+		n = asprintf(&cmd, "test -x %s || exit 0; exec %s hook %s",
+			     q.buf, q.buf, event);
+	if (n < 0)
 		cmd = NULL;
+out:
 	rt_buf_release(&q);
 	return cmd;
 }
@@ -115,8 +121,8 @@ bool hooks_config_is(const char *have, const char *want)
  * Set `e->key` to exactly the one value `e->value` in the repository's
  * config, unless it already is.
  */
-static int set_local(const struct hooks_config_entry *e, struct hooks_report *r,
-		     struct rt_err *err)
+static int set_local(const struct hooks_config_entry *e, bool dry_run,
+		     struct hooks_report *r, struct rt_err *err)
 {
 	const char *get[] = { "git",	   "config", "--local",
 			      "--get-all", e->key,   NULL };
@@ -131,23 +137,26 @@ static int set_local(const struct hooks_config_entry *e, struct hooks_report *r,
 	if (st < 0 || same)
 		return st < 0 ? st : 0;
 	r->changed = true;
+	if (dry_run)
+		return 0;
 	st = spawn_run_ok(set, NULL, 0, -1, NULL, err);
 	return st < 0 ? st : 0;
 }
 
-static int config_install(const char *self, struct hooks_report *r,
-			  struct rt_err *err)
+static int config_install(const char *self, bool dry_run,
+			  struct hooks_report *r, struct rt_err *err)
 {
 	struct hooks_config_entry want[HOOKS_NCONFIG];
 	int ret = hooks_config_entries(self, want, err);
 
 	for (size_t i = 0; !ret && i < HOOKS_NCONFIG; i++)
-		ret = set_local(&want[i], r, err);
+		ret = set_local(&want[i], dry_run, r, err);
 	hooks_config_release(want);
 	return ret;
 }
 
-static int config_uninstall(struct hooks_report *r, struct rt_err *err)
+static int config_uninstall(bool dry_run, struct hooks_report *r,
+			    struct rt_err *err)
 {
 	int ret = 0;
 
@@ -173,7 +182,8 @@ static int config_uninstall(struct hooks_report *r, struct rt_err *err)
 		st = spawn_run_ok(get, NULL, 0, 1, NULL, err);
 		if (!st) {
 			r->changed = true;
-			st = spawn_run_ok(rm, NULL, 0, -1, NULL, err);
+			if (!dry_run)
+				st = spawn_run_ok(rm, NULL, 0, -1, NULL, err);
 		}
 		ret = st < 0 ? st : 0;
 		free(section);
@@ -206,30 +216,31 @@ static int hooks_dir(char **dir, struct rt_err *err)
 	return ret;
 }
 
-static int scripts_uninstall(struct hooks_report *r, struct rt_err *err)
+static int scripts_uninstall(bool dry_run, struct hooks_report *r,
+			     struct rt_err *err)
 {
 	char *dir;
 	int ret = hooks_dir(&dir, err);
 
 	if (!ret)
-		ret = hooks_scripts_uninstall(dir, r, err);
+		ret = hooks_scripts_uninstall(dir, dry_run, r, err);
 	free(dir);
 	return ret;
 }
 
-static int scripts_install(const char *self, struct hooks_report *r,
-			   struct rt_err *err)
+static int scripts_install(const char *self, bool dry_run,
+			   struct hooks_report *r, struct rt_err *err)
 {
 	char *dir;
 	int ret = hooks_dir(&dir, err);
 
 	if (!ret)
-		ret = hooks_scripts_install(dir, self, r, err);
+		ret = hooks_scripts_install(dir, self, dry_run, r, err);
 	free(dir);
 	return ret;
 }
 
-int hooks_install(enum hooks_mode mode, const char *self,
+int hooks_install(enum hooks_mode mode, const char *self, bool dry_run,
 		  struct hooks_report *r, struct rt_err *err)
 {
 	int ret;
@@ -240,11 +251,12 @@ int hooks_install(enum hooks_mode mode, const char *self,
 	r->mode = mode;
 	/* One way at a time: switching takes the other one out. */
 	if (mode == HOOKS_CONFIG)
-		return (ret = scripts_uninstall(r, err)) ?
+		return (ret = scripts_uninstall(dry_run, r, err)) ?
 			       ret :
-			       config_install(self, r, err);
-	return (ret = config_uninstall(r, err)) ? ret :
-						  scripts_install(self, r, err);
+			       config_install(self, dry_run, r, err);
+	return (ret = config_uninstall(dry_run, r, err)) ?
+		       ret :
+		       scripts_install(self, dry_run, r, err);
 }
 
 int hooks_uninstall(struct hooks_report *r, struct rt_err *err)
@@ -253,7 +265,7 @@ int hooks_uninstall(struct hooks_report *r, struct rt_err *err)
 
 	memset(r, 0, sizeof(*r));
 	/* Both, even when the first fails; the first error is kept. */
-	ret = config_uninstall(r, err);
-	ret2 = scripts_uninstall(r, err);
+	ret = config_uninstall(false, r, err);
+	ret2 = scripts_uninstall(false, r, err);
 	return ret ? ret : ret2;
 }

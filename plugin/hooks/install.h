@@ -50,9 +50,10 @@ void hooks_report_release(struct hooks_report *r);
 /*
  * Install the hooks of `hooks_events` in the repository git finds from the
  * current directory, `mode` deciding how. `self` is the absolute path of
- * git-reftable the hooks run.
+ * git-reftable the hooks run. With `dry_run`, change nothing: `r` tells
+ * what would change.
  */
-int hooks_install(enum hooks_mode mode, const char *self,
+int hooks_install(enum hooks_mode mode, const char *self, bool dry_run,
 		  struct hooks_report *r, struct rt_err *err);
 
 /* Take out whatever either way installed. */
@@ -71,12 +72,19 @@ struct hooks_config_entry {
 
 /*
  * The entries config mode sets for `self`: hook.<name>.command and
- * hook.<name>.event for each event. The command is `self` itself where
- * Git can run it without a shell (it appends the hook's arguments; main.c
- * takes `git-reftable <state>` as the reference-transaction hook): that
- * hook runs three times per ref update and a shell costs about a
- * millisecond. Otherwise a shell command that also keeps a vanished
- * binary from failing Git.
+ * hook.<name>.event for each event. Each command is a shell command that
+ * skips the hook when `self` is not there (removed or moved), instead of
+ * failing Git's ref updates; Git runs it through /bin/sh (it has spaces)
+ * and appends the hook's arguments. pre-auto-gc's is
+ * `test -x '<self>' || exit 0; exec '<self>' hook pre-auto-gc`.
+ * reference-transaction runs three times per ref update (preparing,
+ * prepared, committed), and the hook acts on `committed` only (the other
+ * states just read stdin, which Git >= 2.54, the first with config hooks,
+ * does not need: it ignores EPIPE there), so its command starts `self`
+ * only then, keeping the cost of the shell to about that of the two runs
+ * it saves:
+ * `test "$1" = committed && test -x '<self>' && exec '<self>' hook
+ * reference-transaction "$@"; :`.
  */
 int hooks_config_entries(const char *self,
 			 struct hooks_config_entry out[HOOKS_NCONFIG],

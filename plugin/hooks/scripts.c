@@ -188,29 +188,33 @@ static int event_paths(const char *dir, const char *event, char **path,
 
 /* One event, as scripts.h describes. */
 static int install_event(const char *dir, const char *event, const char *self,
-			 struct hooks_report *r, struct rt_err *err)
+			 bool dry_run, struct hooks_report *r,
+			 struct rt_err *err)
 {
 	char *path, *orig, *text = NULL;
 	char target[PATH_MAX];
+	bool moved = false;
 	int ret = event_paths(dir, event, &path, &orig, err);
 
 	if (ret)
 		return ret;
 	if (what_is(path, target, sizeof(target)) == OTHER) {
-		if (rename(path, orig)) {
+		if (!dry_run && rename(path, orig)) {
 			ret = rt_err_errno(err, RT_ERR_IO,
 					   "cannot move %s aside", path);
 			goto out;
 		}
-		r->changed = true;
+		r->changed = moved = true;
 	}
-	if (exists(orig) && !(text = hooks_script_text(self, event))) {
+	if ((moved || exists(orig)) &&
+	    !(text = hooks_script_text(self, event))) {
 		ret = rt_err_oom(err);
 		goto out;
 	}
 	if (!same_hook(path, text, self)) {
 		r->changed = true;
-		ret = put_hook(path, text, self, err);
+		if (!dry_run)
+			ret = put_hook(path, text, self, err);
 	}
 out:
 	free(path);
@@ -219,7 +223,7 @@ out:
 	return ret;
 }
 
-int hooks_scripts_install(const char *dir, const char *self,
+int hooks_scripts_install(const char *dir, const char *self, bool dry_run,
 			  struct hooks_report *r, struct rt_err *err)
 {
 	char target[PATH_MAX], *mark;
@@ -244,7 +248,9 @@ int hooks_scripts_install(const char *dir, const char *self,
 	}
 	if (ret)
 		return ret;
-	if (stat(dir, &st)) {
+	if (stat(dir, &st) && dry_run) {
+		r->changed = true;
+	} else if (stat(dir, &st)) {
 		int fd;
 
 		if (mkdir(dir, 0777))
@@ -261,7 +267,8 @@ int hooks_scripts_install(const char *dir, const char *self,
 		r->changed = true;
 	}
 	for (size_t i = 0; !ret && i < HOOKS_NEVENTS; i++)
-		ret = install_event(dir, hooks_events[i].event, self, r, err);
+		ret = install_event(dir, hooks_events[i].event, self, dry_run,
+				    r, err);
 	return ret;
 }
 
@@ -269,7 +276,7 @@ int hooks_scripts_install(const char *dir, const char *self,
  * One event; the first error is kept in `*ret`, and the caller goes on
  * with the other events. At most one note per event.
  */
-static void uninstall_event(const char *dir, const char *event,
+static void uninstall_event(const char *dir, const char *event, bool dry_run,
 			    struct hooks_report *r, int *ret,
 			    struct rt_err *err)
 {
@@ -281,12 +288,12 @@ static void uninstall_event(const char *dir, const char *event,
 		return;
 	}
 	here = what_is(path, target, sizeof(target));
-	if (ours(here) && unlink(path)) {
+	if (ours(here) && !dry_run && unlink(path)) {
 		int e = rt_err_errno(err, RT_ERR_IO, "cannot remove %s", path);
 
 		*ret = *ret ? *ret : e;
 	} else if (here != OTHER && exists(orig)) {
-		if (rename(orig, path)) {
+		if (!dry_run && rename(orig, path)) {
 			int e = rt_err_errno(err, RT_ERR_IO,
 					     "cannot restore %s", path);
 
@@ -309,8 +316,8 @@ static void uninstall_event(const char *dir, const char *event,
 	free(orig);
 }
 
-int hooks_scripts_uninstall(const char *dir, struct hooks_report *r,
-			    struct rt_err *err)
+int hooks_scripts_uninstall(const char *dir, bool dry_run,
+			    struct hooks_report *r, struct rt_err *err)
 {
 	char *mark = path_join(dir, CREATED_MARK, NULL);
 	int ret = 0;
@@ -318,11 +325,13 @@ int hooks_scripts_uninstall(const char *dir, struct hooks_report *r,
 	if (!mark)
 		return rt_err_oom(err);
 	for (size_t i = 0; i < HOOKS_NEVENTS; i++)
-		uninstall_event(dir, hooks_events[i].event, r, &ret, err);
+		uninstall_event(dir, hooks_events[i].event, dry_run, r, &ret,
+				err);
 	/* Only if we made it and nothing else has been put there since. */
-	if (!unlink(mark)) {
+	if (dry_run ? !access(mark, F_OK) : !unlink(mark)) {
 		r->changed = true;
-		rmdir(dir);
+		if (!dry_run)
+			rmdir(dir);
 	}
 	free(mark);
 	return ret;

@@ -5,6 +5,8 @@
  * A hook of someone else's is moved aside to <event>.git-reftable-orig
  * and chained by a script of ours that runs it first; with nothing to
  * chain, a symlink to git-reftable, which Git starts without a shell.
+ * Neither blocks Git once git-reftable is gone: the script then skips it
+ * (`test -x`), and Git takes a dangling symlink for no hook at all.
  * Uninstalling puts back what was moved aside. A hooks directory that
  * install had to create is marked so, and uninstall removes it when
  * nothing else has been put there.
@@ -29,16 +31,17 @@ char *hooks_script_text(const char *self, const char *event);
 /*
  * Install our hooks in the directory `dir` (created when missing). Before
  * changing anything, RT_ERR_API when both a hook of someone else's and
- * its <event>.git-reftable-orig exist. Sets `r->changed`.
+ * its <event>.git-reftable-orig exist. Sets `r->changed`; with `dry_run`
+ * only that, nothing is changed.
  */
-int hooks_scripts_install(const char *dir, const char *self,
+int hooks_scripts_install(const char *dir, const char *self, bool dry_run,
 			  struct hooks_report *r, struct rt_err *err);
 
 /*
  * Remove our hooks from `dir` and put back those they chained; a hook
- * that is not ours stays, with a note in `r`.
+ * that is not ours stays, with a note in `r`. `dry_run` as above.
  */
-int hooks_scripts_uninstall(const char *dir, struct hooks_report *r,
-			    struct rt_err *err);
+int hooks_scripts_uninstall(const char *dir, bool dry_run,
+			    struct hooks_report *r, struct rt_err *err);
 
 #endif

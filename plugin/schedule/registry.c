@@ -2,10 +2,12 @@
  * registry.c: the registered repositories in the global Git config.
  */
 #include "plugin/schedule/registry.h"
+#include "plugin/util/path.h"
 #include "plugin/util/spawn.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 void schedule_repos_release(struct schedule_repos *l)
 {
@@ -80,6 +82,33 @@ int schedule_repos_remove(const char *path, struct rt_err *err)
 	int ret = spawn_run_ok(argv, NULL, 0, -1, NULL, err);
 
 	return ret < 0 ? ret : 0;
+}
+
+int schedule_repos_file(char **path, struct rt_err *err)
+{
+	const char *env = getenv("GIT_CONFIG_GLOBAL"), *home = getenv("HOME");
+	const char *xdg = getenv("XDG_CONFIG_HOME");
+	char *user, *other;
+
+	*path = NULL;
+	if (env)
+		return (*path = strdup(env)) ? 0 : rt_err_oom(err);
+	if (!home)
+		return rt_err_set(err, RT_ERR_NOT_EXIST,
+				  "HOME is not set: no global git config");
+	user = path_join(home, ".gitconfig", NULL);
+	other = xdg && *xdg ? path_join(xdg, "git", "config", NULL) :
+			      path_join(home, ".config", "git", "config", NULL);
+	if (user && other && access(user, R_OK) && !access(other, R_OK)) {
+		*path = other;
+		other = NULL;
+	} else {
+		*path = user;
+		user = NULL;
+	}
+	free(user);
+	free(other);
+	return *path ? 0 : rt_err_oom(err);
 }
 
 int schedule_repo_path(const struct repo *repo, char **path, struct rt_err *err)

@@ -34,6 +34,14 @@ int schedule_repos_add(const char *path, struct rt_err *err);
 int schedule_repos_remove(const char *path, struct rt_err *err);
 
 /*
+ * The file `git config --global` writes the registry into, by Git's rule
+ * (`*path` allocated, the caller frees it): $GIT_CONFIG_GLOBAL, else
+ * ~/.gitconfig unless only the XDG one ($XDG_CONFIG_HOME/git/config, or
+ * ~/.config/git/config) is there. RT_ERR_NOT_EXIST without HOME.
+ */
+int schedule_repos_file(char **path, struct rt_err *err);
+
+/*
  * The path that stands for `repo` in the registry, into `*path` (the
  * caller frees it; NULL on error): the top of its worktree, or the git dir
  * of a bare repository, with symlinks resolved (as `git maintenance

@@ -1,7 +1,8 @@
 /*
- * Unit tests of plugin/git/config.c: the plain config file parser, the
- * order in which Git's files are layered without starting git, value
- * parsing, and the stack options derived from the config.
+ * Unit tests of plugin/git/config.c and config_env.c: the plain config
+ * file parser, the order in which Git's files and `git -c` are layered
+ * without starting git, the take-over file left out of what git lists,
+ * value parsing, and the stack options derived from the config.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,8 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "plugin/git/config.h"
+#include "plugin/git/repo.h"
 #include "testutil.h"
 
 struct fixture {
@@ -39,6 +42,19 @@ static int teardown(void **state)
 
 	free(fx);
 	return ret;
+}
+
+/* No system config, `global` as the global one (config_load_files()). */
+static void isolate(const char *global)
+{
+	setenv("GIT_CONFIG_NOSYSTEM", "1", 1);
+	setenv("GIT_CONFIG_GLOBAL", global, 1);
+}
+
+static void unisolate(void)
+{
+	unsetenv("GIT_CONFIG_GLOBAL");
+	unsetenv("GIT_CONFIG_NOSYSTEM");
 }
 
 /* The parse of `text` as a config file. */
@@ -123,14 +139,116 @@ static void test_load_files(void **state)
 			 0);
 	assert_int_equal(
 		file_write_text(fx->path, "[reftable]\n\tblockSize = 2k\n"), 0);
-	setenv("GIT_CONFIG_NOSYSTEM", "1", 1);
-	setenv("GIT_CONFIG_GLOBAL", global, 1);
+	isolate(global);
 	assert_int_equal(config_load_files(&cfg, fx->dir, &err), 0);
 	assert_string_equal(config_get(&cfg, "reftable.blocksize"), "2k");
 	assert_string_equal(config_get(&cfg, "reftable.geometricfactor"), "3");
 	config_release(&cfg);
-	unsetenv("GIT_CONFIG_GLOBAL");
-	unsetenv("GIT_CONFIG_NOSYSTEM");
+	unisolate();
+}
+
+/*
+ * `git -c` as Git hands it to hooks: layered over the files, the counted
+ * pairs before GIT_CONFIG_PARAMETERS, keys canonicalized, quotes undone.
+ */
+static void test_load_files_command_line(void **state)
+{
+	struct fixture *fx = *state;
+	struct rt_err err = { 0 };
+	struct config cfg;
+
+	assert_int_equal(file_write_text(fx->path,
+					 "[reftable]\n\tblockSize = 2k\n"
+					 "\trestartInterval = 4\n"),
+			 0);
+	isolate("/dev/null");
+	/* What `git -c reftable.blockSize=8k -c Core.X.Y=... ...` sets. */
+	setenv("GIT_CONFIG_PARAMETERS",
+	       "'reftable.blockSize'='8k' 'Core.SubSect.Name'='it'\\''s'  "
+	       "'old.style=a=b' 'bare.key'= 'old.bare' "
+	       "'reftable.restartInterval'='16'",
+	       1);
+	setenv("GIT_CONFIG_COUNT", "2", 1);
+	setenv("GIT_CONFIG_KEY_0", "reftable.restartInterval", 1);
+	setenv("GIT_CONFIG_VALUE_0", "8", 1);
+	setenv("GIT_CONFIG_KEY_1", "Reftable.IndexObjects", 1);
+	setenv("GIT_CONFIG_VALUE_1", "false", 1);
+	assert_int_equal(config_load_files(&cfg, fx->dir, &err), 0);
+	assert_string_equal(config_get(&cfg, "reftable.blocksize"), "8k");
+	/* The parameters come after the counted pairs, as in Git. */
+	assert_string_equal(config_get(&cfg, "reftable.restartinterval"), "16");
+	assert_string_equal(config_get(&cfg, "reftable.indexobjects"), "false");
+	assert_string_equal(config_get(&cfg, "core.SubSect.name"), "it's");
+	assert_string_equal(config_get(&cfg, "old.style"), "a=b");
+	assert_string_equal(config_get(&cfg, "bare.key"), "true");
+	assert_string_equal(config_get(&cfg, "old.bare"), "true");
+	/* Section and name lowercased, the subsection as given. */
+	assert_string_equal(cfg.entries[cfg.n - 5].key, "core.SubSect.name");
+	config_release(&cfg);
+
+	/* A malformed list is read up to the fault (Git refuses it). */
+	setenv("GIT_CONFIG_PARAMETERS", "'a.b'='1' 'c.d'x 'e.f'='2'", 1);
+	unsetenv("GIT_CONFIG_COUNT");
+	assert_int_equal(config_load_files(&cfg, fx->dir, &err), 0);
+	assert_string_equal(config_get(&cfg, "a.b"), "1");
+	assert_null(config_get(&cfg, "e.f"));
+	assert_string_equal(config_get(&cfg, "reftable.blocksize"), "2k");
+	config_release(&cfg);
+	unsetenv("GIT_CONFIG_PARAMETERS");
+	unsetenv("GIT_CONFIG_KEY_0");
+	unsetenv("GIT_CONFIG_VALUE_0");
+	unsetenv("GIT_CONFIG_KEY_1");
+	unsetenv("GIT_CONFIG_VALUE_1");
+	unisolate();
+}
+
+/*
+ * config_load() through git: what the repository's config includes from
+ * the take-over file is not read, the user's own values are; a file of
+ * that name elsewhere is an ordinary include.
+ */
+static void test_load_skips_takeover(void **state)
+{
+	struct fixture *fx = *state;
+	struct rt_err err = { 0 };
+	struct repo repo = { 0 };
+	char path[400];
+	struct config cfg;
+
+	snprintf(path, sizeof(path), "%s/HEAD", fx->dir);
+	assert_int_equal(file_write_text(path, "ref: refs/heads/main\n"), 0);
+	snprintf(path, sizeof(path), "%s/objects", fx->dir);
+	assert_int_equal(mkdir(path, 0777), 0);
+	snprintf(path, sizeof(path), "%s/refs", fx->dir);
+	assert_int_equal(mkdir(path, 0777), 0);
+	snprintf(path, sizeof(path), "%s/sub", fx->dir);
+	assert_int_equal(mkdir(path, 0777), 0);
+	assert_int_equal(
+		file_write_text(fx->path,
+				"[core]\n\trepositoryformatversion = "
+				"0\n\tbare = true\n"
+				"[gc]\n\treflogExpire = 45 days\n"
+				"[include]\n\tpath = sub/" CONFIG_TAKEOVER_FILE
+				"\n[include]\n\tpath = " CONFIG_TAKEOVER_FILE
+				"\n"),
+		0);
+	snprintf(path, sizeof(path), "%s/" CONFIG_TAKEOVER_FILE, fx->dir);
+	assert_int_equal(file_write_text(path, "[gc]\n\treflogExpire = never\n"
+					       "[reftable]\n\tgeometricFactor"
+					       " = 3\n"),
+			 0);
+	snprintf(path, sizeof(path), "%s/sub/" CONFIG_TAKEOVER_FILE, fx->dir);
+	assert_int_equal(file_write_text(path, "[x]\n\ty = z\n"), 0);
+	isolate("/dev/null");
+	repo.git_dir = fx->dir;
+	repo.common_dir = fx->dir;
+	assert_int_equal(config_load(&cfg, &repo, &err), 0);
+	assert_true(cfg.from_git);
+	assert_string_equal(config_get(&cfg, "gc.reflogexpire"), "45 days");
+	assert_null(config_get(&cfg, "reftable.geometricfactor"));
+	assert_string_equal(config_get(&cfg, "x.y"), "z");
+	config_release(&cfg);
+	unisolate();
 }
 
 static void test_values(void **state)
@@ -206,6 +324,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_parse_missing_file, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_load_files, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_load_files_command_line,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_load_skips_takeover, setup,
 						teardown),
 		cmocka_unit_test(test_values),
 		cmocka_unit_test_setup_teardown(test_stack_options, setup,

@@ -1,8 +1,9 @@
 /*
- * Unit tests of plugin/hooks/install.c and scripts.c: the config entries
- * install sets, and the scripts way in a hooks directory: a user's hook
- * moved aside and chained, put back by uninstall byte for byte, a hooks
- * directory created and removed again, and the refusals.
+ * Unit tests of plugin/hooks/install.c, scripts.c and takeover.c: the
+ * config entries install sets, and the scripts way in a hooks directory:
+ * a user's hook moved aside and chained, put back by uninstall byte for
+ * byte, a hooks directory created and removed again, and the refusals;
+ * the take-over file and its include, taken out again byte for byte.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,8 +18,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "plugin/git/config.h"
 #include "plugin/hooks/install.h"
 #include "plugin/hooks/scripts.h"
+#include "plugin/hooks/takeover.h"
 #include "testutil.h"
 
 #define SELF "/usr/libexec/git-core/git-reftable"
@@ -32,8 +35,14 @@ static void test_config_entries(void **state)
 
 	assert_int_equal(hooks_config_entries(SELF, e, &err), 0);
 	assert_string_equal(e[0].key, "hook.git-reftable-reftx.command");
-	/* A plain path: Git runs it without a shell. */
-	assert_string_equal(e[0].value, SELF);
+	/*
+	 * Guarded: a binary gone skips the hook, Git goes on; only the
+	 * committed state starts it.
+	 */
+	assert_string_equal(e[0].value,
+			    "test \"$1\" = committed && test -x '" SELF
+			    "' && exec '" SELF
+			    "' hook reference-transaction \"$@\"; :");
 	assert_string_equal(e[1].key, "hook.git-reftable-reftx.event");
 	assert_string_equal(e[1].value, "reference-transaction");
 	assert_string_equal(e[2].key, "hook.git-reftable-autogc.command");
@@ -44,14 +53,14 @@ static void test_config_entries(void **state)
 	assert_string_equal(e[3].value, "pre-auto-gc");
 	hooks_config_release(e);
 
-	/* A path Git would hand to sh: the shell form, quoted. */
+	/* A path that needs quoting. */
 	assert_int_equal(hooks_config_entries("/opt/it's mine/git-reftable", e,
 					      &err),
 			 0);
-	assert_string_equal(e[0].value,
+	assert_string_equal(e[2].value,
 			    "test -x '/opt/it'\\''s mine/git-reftable' || exit "
 			    "0; exec '/opt/it'\\''s mine/git-reftable' hook "
-			    "reference-transaction");
+			    "pre-auto-gc");
 	hooks_config_release(e);
 	hooks_config_release(e); /* harmless */
 }
@@ -92,10 +101,10 @@ static void install_twice(const char *dir)
 	struct hooks_report r = { 0 };
 	struct rt_err err = { 0 };
 
-	assert_int_equal(hooks_scripts_install(dir, SELF, &r, &err), 0);
+	assert_int_equal(hooks_scripts_install(dir, SELF, false, &r, &err), 0);
 	assert_true(r.changed);
 	r.changed = false;
-	assert_int_equal(hooks_scripts_install(dir, SELF, &r, &err), 0);
+	assert_int_equal(hooks_scripts_install(dir, SELF, false, &r, &err), 0);
 	assert_false(r.changed);
 }
 
@@ -127,12 +136,12 @@ static void test_scripts_new_dir(void **state)
 	}
 
 	memset(&r, 0, sizeof(r));
-	assert_int_equal(hooks_scripts_uninstall(dir, &r, &err), 0);
+	assert_int_equal(hooks_scripts_uninstall(dir, false, &r, &err), 0);
 	assert_true(r.changed);
 	assert_int_equal(r.nnotes, 0);
 	assert_int_equal(access(dir, F_OK), -1);
 	memset(&r, 0, sizeof(r));
-	assert_int_equal(hooks_scripts_uninstall(dir, &r, &err), 0);
+	assert_int_equal(hooks_scripts_uninstall(dir, false, &r, &err), 0);
 	assert_false(r.changed);
 	assert_int_equal(tmpdir_remove(top), 0);
 }
@@ -171,7 +180,7 @@ static void test_scripts_chain(void **state)
 	check_link(path);
 
 	memset(&r, 0, sizeof(r));
-	assert_int_equal(hooks_scripts_uninstall(dir, &r, &err), 0);
+	assert_int_equal(hooks_scripts_uninstall(dir, false, &r, &err), 0);
 	assert_true(r.changed);
 	snprintf(path, sizeof(path), "%s/reference-transaction", dir);
 	text = read_text(path);
@@ -200,7 +209,7 @@ static void test_scripts_taken(void **state)
 	write_hook(orig, "#!/bin/sh\n");
 
 	memset(&r, 0, sizeof(r));
-	assert_int_equal(hooks_scripts_install(dir, SELF, &r, &err),
+	assert_int_equal(hooks_scripts_install(dir, SELF, false, &r, &err),
 			 RT_ERR_API);
 	assert_non_null(strstr(err.msg, "both "));
 	assert_non_null(strstr(err.msg, "; keep one of them"));
@@ -210,7 +219,7 @@ static void test_scripts_taken(void **state)
 
 	/* uninstall leaves them too, and says so. */
 	memset(&r, 0, sizeof(r));
-	assert_int_equal(hooks_scripts_uninstall(dir, &r, &err), 0);
+	assert_int_equal(hooks_scripts_uninstall(dir, false, &r, &err), 0);
 	assert_false(r.changed);
 	assert_int_equal(r.nnotes, 1);
 	assert_non_null(strstr(r.notes[0], "/pre-auto-gc is not ours; left "
@@ -223,6 +232,252 @@ static void test_scripts_taken(void **state)
 	assert_int_equal(tmpdir_remove(dir), 0);
 }
 
+#define TAKEOVER_TEXT                                                       \
+	"[maintenance \"reflog-expire\"]\n\tenabled = false\n"              \
+	"[maintenance \"pack-refs\"]\n\tenabled = false\n"                  \
+	"[gc]\n\treflogExpire = never\n\treflogExpireUnreachable = never\n" \
+	"[reftable]\n\tgeometricFactor = "
+#define INCLUDE "[include]\n\tpath = " CONFIG_TAKEOVER_FILE "\n"
+
+struct takeover_fx {
+	char dir[256], config[300], file[300], lock[310];
+};
+
+static void takeover_at(struct takeover_fx *fx, const char *config)
+{
+	assert_int_equal(tmpdir_make(fx->dir, sizeof(fx->dir), "takeover"), 0);
+	snprintf(fx->config, sizeof(fx->config), "%s/config", fx->dir);
+	snprintf(fx->file, sizeof(fx->file), "%s/" CONFIG_TAKEOVER_FILE,
+		 fx->dir);
+	snprintf(fx->lock, sizeof(fx->lock), "%s.lock", fx->config);
+	assert_int_equal(file_write_text(fx->config, config), 0);
+}
+
+static void install_ok(struct takeover_fx *fx, unsigned factor, bool bare_end,
+		       bool dry_run, enum takeover_change file_change,
+		       enum takeover_change include_change)
+{
+	struct takeover_report r;
+	struct rt_err err = { 0 };
+
+	assert_int_equal(takeover_install(fx->dir, factor, bare_end, dry_run,
+					  &r, &err),
+			 0);
+	assert_int_equal(r.file_change, file_change);
+	assert_int_equal(r.include_change, include_change);
+	assert_string_equal(r.file, fx->file);
+	assert_string_equal(r.config, fx->config);
+	takeover_report_release(&r);
+}
+
+static void uninstall_ok(struct takeover_fx *fx, const char *config_before)
+{
+	struct takeover_report r;
+	struct rt_err err = { 0 };
+	char *text;
+
+	assert_int_equal(takeover_uninstall(fx->dir, &r, &err), 0);
+	assert_int_equal(r.include_change, TAKEOVER_REMOVED);
+	assert_int_equal(r.file_change, TAKEOVER_REMOVED);
+	takeover_report_release(&r);
+	text = read_text(fx->config);
+	assert_string_equal(text, config_before);
+	free(text);
+	assert_int_equal(access(fx->file, F_OK), -1);
+}
+
+/* Settings as the file says; the include last; all gone after. */
+static void test_takeover_install(void **state)
+{
+	static const char before[] = "[core]\n\tbare = false\n[include]\n"
+				     "\tpath = other.config\n";
+	struct takeover_setting set[TAKEOVER_NSETTINGS];
+	struct takeover_fx fx;
+	struct stat st;
+	char *text;
+	(void)state;
+
+	takeover_settings(7, set);
+	assert_string_equal(set[0].section, "maintenance");
+	assert_string_equal(set[0].subsection, "reflog-expire");
+	assert_string_equal(set[4].value, "7");
+
+	takeover_at(&fx, before);
+	assert_int_equal(chmod(fx.config, 0640), 0);
+	/* A dry run changes nothing and says what would change. */
+	install_ok(&fx, 2, false, true, TAKEOVER_ADDED, TAKEOVER_ADDED);
+	assert_int_equal(access(fx.file, F_OK), -1);
+	text = read_text(fx.config);
+	assert_string_equal(text, before);
+	free(text);
+
+	install_ok(&fx, 2, false, false, TAKEOVER_ADDED, TAKEOVER_ADDED);
+	/* A section of its own after the user's [include]: last. */
+	text = read_text(fx.config);
+	assert_string_equal(text, "[core]\n\tbare = false\n[include]\n"
+				  "\tpath = other.config\n" INCLUDE);
+	free(text);
+	text = read_text(fx.file);
+	assert_non_null(strstr(text, "\n" TAKEOVER_TEXT "2\n"));
+	assert_null(strstr(text, "git-reftable: install"));
+	free(text);
+	assert_int_equal(stat(fx.file, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0640);
+	assert_int_equal(stat(fx.config, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0640);
+	assert_int_equal(access(fx.lock, F_OK), -1);
+
+	/* Again: nothing; another factor: the file only. */
+	install_ok(&fx, 2, false, false, TAKEOVER_KEPT, TAKEOVER_KEPT);
+	install_ok(&fx, 5, false, true, TAKEOVER_REPLACED, TAKEOVER_KEPT);
+	install_ok(&fx, 5, false, false, TAKEOVER_REPLACED, TAKEOVER_KEPT);
+	text = read_text(fx.file);
+	assert_non_null(strstr(text, TAKEOVER_TEXT "5\n"));
+	free(text);
+
+	uninstall_ok(&fx, before);
+	assert_int_equal(tmpdir_remove(fx.dir), 0);
+}
+
+/*
+ * A config without a newline at its end gets one before the include,
+ * taken out again; so does one whose newline came from the hooks'
+ * `git config` (bare_end).
+ */
+static void test_takeover_newline(void **state)
+{
+	static const char bare[] = "[core]\n\tbare = false";
+	struct takeover_fx fx;
+	unsigned marks;
+	char *text;
+	(void)state;
+
+	takeover_at(&fx, bare);
+	install_ok(&fx, 2, false, false, TAKEOVER_ADDED, TAKEOVER_ADDED);
+	text = read_text(fx.config);
+	assert_string_equal(text, "[core]\n\tbare = false\n" INCLUDE);
+	free(text);
+	assert_int_equal(takeover_marks(fx.dir, &marks, NULL), 0);
+	assert_int_equal(marks, TAKEOVER_NEWLINE);
+	install_ok(&fx, 2, false, false, TAKEOVER_KEPT, TAKEOVER_KEPT);
+	uninstall_ok(&fx, bare);
+
+	/* The hooks' section, added by git with the newline, then removed. */
+	assert_int_equal(file_write_text(fx.config,
+					 "[core]\n\tbare = false\n"
+					 "[hook \"x\"]\n\tevent = y\n"),
+			 0);
+	install_ok(&fx, 2, true, false, TAKEOVER_ADDED, TAKEOVER_ADDED);
+	assert_int_equal(file_write_text(fx.config,
+					 "[core]\n\tbare = false\n" INCLUDE),
+			 0);
+	uninstall_ok(&fx, bare);
+	assert_int_equal(tmpdir_remove(fx.dir), 0);
+}
+
+/*
+ * What the user appends after the include is followed by it again on the
+ * next install; a key Git added into our section leaves the section to
+ * `git config --unset`; marks are kept and reported.
+ */
+static void test_takeover_edited(void **state)
+{
+	static const char before[] = "[core]\n\tbare = false\n";
+	struct takeover_report r;
+	struct rt_err err = { 0 };
+	struct takeover_fx fx;
+	unsigned marks;
+	char *text;
+	(void)state;
+
+	takeover_at(&fx, before);
+	install_ok(&fx, 2, false, false, TAKEOVER_ADDED, TAKEOVER_ADDED);
+	assert_int_equal(takeover_mark(fx.dir, TAKEOVER_SCHEDULED, &err), 0);
+	assert_int_equal(takeover_mark(fx.dir, TAKEOVER_SCHEDULED, &err), 0);
+	assert_int_equal(file_write_text(fx.config,
+					 "[core]\n\tbare = false\n" INCLUDE
+					 "[gc]\n\treflogExpire = 1.day\n"),
+			 0);
+	install_ok(&fx, 2, false, true, TAKEOVER_KEPT, TAKEOVER_REPLACED);
+	install_ok(&fx, 2, false, false, TAKEOVER_KEPT, TAKEOVER_REPLACED);
+	text = read_text(fx.config);
+	assert_string_equal(text, "[core]\n\tbare = false\n"
+				  "[gc]\n\treflogExpire = 1.day\n" INCLUDE);
+	free(text);
+	assert_int_equal(takeover_marks(fx.dir, &marks, &err), 0);
+	assert_int_equal(marks, TAKEOVER_SCHEDULED);
+	text = read_text(fx.file);
+	assert_non_null(strstr(text, "\n# git-reftable: install --schedule "
+				     "registered this repository\n"));
+	free(text);
+
+	/* `git config --add include.path x` lands in our section. */
+	assert_int_equal(file_write_text(fx.config,
+					 "[core]\n\tbare = false\n" INCLUDE
+					 "\tpath = x\n"),
+			 0);
+	assert_int_equal(takeover_uninstall(fx.dir, &r, &err), 0);
+	assert_int_equal(r.include_change, TAKEOVER_REMOVED);
+	assert_int_equal(r.file_change, TAKEOVER_REMOVED);
+	assert_int_equal(r.marks, TAKEOVER_SCHEDULED);
+	takeover_report_release(&r);
+	text = read_text(fx.config);
+	assert_string_equal(text, "[core]\n\tbare = false\n[include]\n"
+				  "\tpath = x\n");
+	free(text);
+
+	/* Nothing left: nothing to do. */
+	assert_int_equal(takeover_uninstall(fx.dir, &r, &err), 0);
+	assert_int_equal(r.include_change, TAKEOVER_KEPT);
+	assert_int_equal(r.file_change, TAKEOVER_KEPT);
+	assert_int_equal(r.marks, 0);
+	takeover_report_release(&r);
+	assert_int_equal(tmpdir_remove(fx.dir), 0);
+}
+
+/* Git's lock held, a symlinked config, a factor Git refuses: no change. */
+static void test_takeover_refused(void **state)
+{
+	struct takeover_report r;
+	struct rt_err err = { 0 };
+	struct takeover_fx fx;
+	char target[320];
+	(void)state;
+
+	takeover_at(&fx, "[core]\n");
+	assert_int_equal(file_write_text(fx.lock, ""), 0);
+	assert_int_equal(takeover_install(fx.dir, 2, false, false, &r, &err),
+			 RT_ERR_LOCK);
+	assert_non_null(strstr(err.msg, "cannot lock"));
+	takeover_report_release(&r);
+	assert_int_equal(access(fx.file, F_OK), -1);
+	/* Git's lock is Git's: left alone. */
+	assert_int_equal(access(fx.lock, F_OK), 0);
+	assert_int_equal(unlink(fx.lock), 0);
+
+	rt_err_clear(&err);
+	assert_int_equal(takeover_install(fx.dir, TAKEOVER_MAX_FACTOR + 1,
+					  false, false, &r, &err),
+			 RT_ERR_API);
+	takeover_report_release(&r);
+
+	rt_err_clear(&err);
+	snprintf(target, sizeof(target), "%s/real-config", fx.dir);
+	assert_int_equal(rename(fx.config, target), 0);
+	assert_int_equal(symlink(target, fx.config), 0);
+	assert_int_equal(takeover_install(fx.dir, 2, false, false, &r, &err),
+			 RT_ERR_API);
+	assert_non_null(strstr(err.msg, "not a regular file"));
+	takeover_report_release(&r);
+	assert_int_equal(access(fx.file, F_OK), -1);
+	/* Uninstall finds nothing of ours there, and is fine with that. */
+	rt_err_clear(&err);
+	assert_int_equal(takeover_uninstall(fx.dir, &r, &err), 0);
+	assert_int_equal(r.include_change, TAKEOVER_KEPT);
+	takeover_report_release(&r);
+	assert_int_equal(tmpdir_remove(fx.dir), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -231,6 +486,10 @@ int main(void)
 		cmocka_unit_test(test_scripts_new_dir),
 		cmocka_unit_test(test_scripts_chain),
 		cmocka_unit_test(test_scripts_taken),
+		cmocka_unit_test(test_takeover_install),
+		cmocka_unit_test(test_takeover_newline),
+		cmocka_unit_test(test_takeover_edited),
+		cmocka_unit_test(test_takeover_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
