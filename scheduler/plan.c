@@ -317,7 +317,7 @@ static void plan_one(const struct sched_input *in, const struct sched_stack *s,
 	struct sched_item *clean = &plan->items[0], *expire = &plan->items[1],
 			  *compact = &plan->items[2];
 	const struct sched_trigger *tr = &in->trigger;
-	bool consider = true;
+	bool consider = true, all, whole;
 
 	memset(plan, 0, sizeof(*plan));
 	clean->task = SCHED_CLEAN;
@@ -338,15 +338,23 @@ static void plan_one(const struct sched_input *in, const struct sched_stack *s,
 	if (compact->due && b->capped)
 		b->left -= compact->bytes < b->left ? compact->bytes : b->left;
 
+	all = compact->due && compact->mode == SCHED_COMPACT_ALL;
+	/*
+	 * A geometric segment may happen to span the whole stack: a due
+	 * expiry is folded into it as well. Entries below the threshold are
+	 * not "free" there, though: the fold makes the rewrite all or
+	 * nothing, where a segment alone compacts what it can lock.
+	 */
+	whole = all || (compact->due && compact->first == 0 && s->n &&
+			compact->last == s->n - 1);
 	if (!excluded(tr, SCHED_EXPIRE, expire))
-		plan_expiry(in, s,
-			    compact->due && compact->mode == SCHED_COMPACT_ALL,
-			    expire);
-	if (expire->due && compact->due && compact->mode == SCHED_COMPACT_ALL) {
+		plan_expiry(in, s, all, expire);
+	if (expire->due && whole) {
 		expire->with_expiry = compact->with_expiry = true;
-		sched_addf(expire,
-			   "; the whole-stack compaction drops the expired "
-			   "entries");
+		/* A segment's fold is told by the compaction's reason alone. */
+		if (all)
+			sched_addf(expire, "; the whole-stack compaction drops "
+					   "the expired entries");
 		sched_addf(compact,
 			   "; dropping expired reflog entries on the way");
 	}

@@ -325,6 +325,26 @@ static void s_expiry_folded(struct fixture *f)
 	f->stacks[0].expirable = 5;
 }
 
+/* The geometric segment happens to be the whole stack: one rewrite too. */
+static void s_expiry_folded_segment(struct fixture *f)
+{
+	s_long_flat(f);
+	f->stacks[0].expirable = 150;
+}
+
+static void s_expiry_below_in_segment(struct fixture *f)
+{
+	s_long_flat(f);
+	f->stacks[0].expirable = 5;
+}
+
+/* A segment short of the whole stack: expiry adds its own table. */
+static void s_expiry_beside_segment(struct fixture *f)
+{
+	s_tail(f);
+	f->stacks[0].expirable = 150;
+}
+
 static void s_keeps_all(struct fixture *f)
 {
 	TABLES(f, 0, 300);
@@ -546,10 +566,13 @@ static const struct scenario scenarios[] = {
 	  { true, { "schedule daily: last ran 25 h ago" } },
 	  { true,
 	    { "schedule hourly: never ran; geometric rule violated",
-	      "compacting tables 1-3" } },
+	      "compacting tables 1-3",
+	      "dropping expired reflog entries on the way" } },
 	  SCHED_COMPACT_SEGMENT,
 	  0,
-	  2 },
+	  2,
+	  /* The segment is the whole stack: expiry is folded in. */
+	  true },
 	{ "schedule due within the slack",
 	  s_schedule_slack,
 	  0,
@@ -660,6 +683,40 @@ static const struct scenario scenarios[] = {
 	  0,
 	  2,
 	  true },
+	{ "expiry folded into a geometric segment of the whole stack",
+	  s_expiry_folded_segment,
+	  0,
+	  { false, { 0 } },
+	  { true, { "about 150 reflog entries", "(threshold 100)" } },
+	  { true,
+	    { "geometric rule violated",
+	      "compacting tables 1-10 (10 tables, 1000 B)",
+	      "dropping expired reflog entries on the way" } },
+	  SCHED_COMPACT_SEGMENT,
+	  0,
+	  9,
+	  true },
+	{ "expiry below the threshold is not forced into a segment",
+	  s_expiry_below_in_segment,
+	  0,
+	  { false, { 0 } },
+	  { false,
+	    { "about 5 reflog entries", "below the threshold 100" } },
+	  { true, { "compacting tables 1-10 (10 tables, 1000 B)" } },
+	  SCHED_COMPACT_SEGMENT,
+	  0,
+	  9,
+	  false },
+	{ "expiry beside a segment of part of the stack",
+	  s_expiry_beside_segment,
+	  0,
+	  { false, { 0 } },
+	  { true, { "about 150 reflog entries", "(threshold 100)" } },
+	  { true, { "compacting tables 3-5 (3 tables, 300 B)" } },
+	  SCHED_COMPACT_SEGMENT,
+	  2,
+	  4,
+	  false },
 	{ "the policy keeps every entry",
 	  s_keeps_all,
 	  0,
