@@ -66,11 +66,9 @@ int error_rt(const struct rt_err *err)
 	return EXIT_ERROR;
 }
 
-void format_tz(char out[6], int16_t tz)
+void format_tz(char out[TZ_BUF], int16_t tz)
 {
-	int v = tz < 0 ? -tz : tz;
-
-	snprintf(out, 6, "%c%04d", tz < 0 ? '-' : '+', v % 10000);
+	snprintf(out, TZ_BUF, "%+05d", tz);
 }
 
 const char *skip_prefix(const char *arg, const char *prefix)

@@ -40,8 +40,12 @@ int wants_help(const struct command *cmd, int argc, char **argv);
  */
 int error_rt(const struct rt_err *err);
 
-/* A log record's tz_offset (decimal hhmm, see record.h) as +hhmm. */
-void format_tz(char out[6], int16_t tz);
+/*
+ * A log record's tz_offset (a signed decimal hhmm, see record.h) as Git
+ * prints it: sign and at least four digits, "+0100", "-0030", "+32767".
+ */
+#define TZ_BUF 8
+void format_tz(char out[TZ_BUF], int16_t tz);
 
 /* The rest of `arg` after `prefix`, or NULL when it does not start so. */
 const char *skip_prefix(const char *arg, const char *prefix);
