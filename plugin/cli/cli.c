@@ -71,6 +71,22 @@ void format_tz(char out[TZ_BUF], int16_t tz)
 	snprintf(out, TZ_BUF, "%+05d", tz);
 }
 
+unsigned geometric_factor_of(const struct repo *repo)
+{
+	struct policy p;
+	unsigned factor;
+	char *path;
+
+	if (open_policy(&p, repo, &path))
+		warning("the policy %s has errors; geometric-factor %u applies",
+			path ? path : "configuration",
+			(unsigned)p.geometric_factor);
+	factor = (unsigned)p.geometric_factor;
+	policy_release(&p);
+	free(path);
+	return factor ? factor : 2;
+}
+
 const char *skip_prefix(const char *arg, const char *prefix)
 {
 	size_t n = strlen(prefix);

@@ -70,6 +70,14 @@ extern const char *policy_option;
  */
 int open_policy(struct policy *p, const struct repo *repo, char **path);
 
+/*
+ * The geometric rule's factor for `repo`, one for every command: the
+ * policy's geometric-factor (Git's reftable.geometricFactor where the
+ * policy is silent, else 2). A policy with errors is reported with
+ * open_policy(), and the factor it has despite them is used.
+ */
+unsigned geometric_factor_of(const struct repo *repo);
+
 /* The command of main.c's table called `name`, or NULL. */
 struct command *find_command(const char *name);
 

@@ -29,7 +29,9 @@ static struct command commands[] = {
 	  "Show every stack of the repository (the main one and each linked\n"
 	  "worktree's): its tables with size, update-index range and counts\n"
 	  "of refs, logs and deletion records; the totals; and whether Git's\n"
-	  "geometric rule (reftable.geometricFactor) asks for a compaction.\n\n"
+	  "geometric rule asks for a compaction, with the factor every\n"
+	  "command uses: the policy's geometric-factor (where the policy is\n"
+	  "silent, reftable.geometricFactor; else 2).\n\n"
 	  "  --json        one JSON document on stdout\n"
 	  "  --prometheus  gauges in the Prometheus text format\n" },
 	{ "verify", cmd_verify, "verify [--json]",
@@ -45,8 +47,10 @@ static struct command commands[] = {
 	{ "compact", cmd_compact, "compact [--auto | --all] [--dry-run]",
 	  "Compact the reftable stacks (the main one and each worktree's)\n"
 	  "under Git's locking protocol; Git may keep writing meanwhile.\n\n"
-	  "  --auto     only the segment Git's geometric rule asks for\n"
-	  "             (reftable.geometricFactor); the default\n"
+	  "  --auto     only the segment Git's geometric rule asks for,\n"
+	  "             with the policy's geometric-factor (where the\n"
+	  "             policy is silent, reftable.geometricFactor); the\n"
+	  "             default\n"
 	  "  --all      the whole stack into one table; deletion records\n"
 	  "             are dropped\n"
 	  "  --dry-run  say what would be compacted, change nothing\n" },
