@@ -33,6 +33,18 @@ void warning(const char *fmt, ...)
 	va_end(ap);
 }
 
+void say_error(void *arg, const char *msg)
+{
+	(void)arg;
+	error("%s", msg);
+}
+
+void say_warning(void *arg, const char *msg)
+{
+	(void)arg;
+	warning("%s", msg);
+}
+
 int usage_error(const struct command *cmd, const char *fmt, ...)
 {
 	va_list ap;

@@ -28,6 +28,12 @@ struct command {
 
 void error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * error() and warning() for callbacks such as struct maint_sink's, which
+ * pass an argument first (ignored here).
+ */
+void say_error(void *arg, const char *msg);
+void say_warning(void *arg, const char *msg);
 /* Print the one-line usage hint to stderr and return EXIT_USAGE. */
 int usage_error(const struct command *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

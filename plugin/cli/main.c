@@ -184,7 +184,11 @@ static struct command commands[] = {
 	  "        'run' follows (geometric-factor, max-tables,\n"
 	  "        max-bytes-per-run; deletion records are not counted) and\n"
 	  "        if so compacts, in a detached process unless\n"
-	  "        [compaction] background = false\n"
+	  "        [compaction] background = false; and when clean or\n"
+	  "        expire is due for a look ([schedule] and the state\n"
+	  "        file, or the policy changed since the last look), starts\n"
+	  "        one detached 'run --auto' (none while a run is at work),\n"
+	  "        its report in $GIT_COMMON_DIR/reftable-maintenance.log\n"
 	  "  pre-auto-gc\n"
 	  "        the maintenance 'run --auto' does, before Git's own gc\n\n"
 	  "A repository using the files backend, or none: exit 0, no output.\n" },
