@@ -18,6 +18,7 @@
 #include "lib/include/rt-stack.h"
 #include "scheduler/compaction.h"
 #include "scheduler/reason.h"
+#include "scheduler/taskrule.h"
 
 #include <string.h>
 
@@ -54,28 +55,6 @@ const char *sched_outcome_name(enum sched_outcome o)
 	return "none";
 }
 
-static uint64_t interval_of(enum policy_freq f)
-{
-	switch (f) {
-	case POLICY_HOURLY:
-		return 3600;
-	case POLICY_DAILY:
-		return 86400;
-	case POLICY_WEEKLY:
-		return 7 * 86400;
-	case POLICY_NEVER:
-		break;
-	}
-	return 0;
-}
-
-static enum policy_freq task_freq(const struct policy *p, enum sched_task t)
-{
-	return t == SCHED_CLEAN	 ? p->sched_clean :
-	       t == SCHED_EXPIRE ? p->sched_expire :
-				   p->sched_compact;
-}
-
 /*
  * Whether a `--schedule=<f>` run should do task `t`. A task is in scope
  * when its own schedule is at least as frequent as the run's (a daily run
@@ -87,9 +66,9 @@ static enum policy_freq task_freq(const struct policy *p, enum sched_task t)
 static bool schedule_due(const struct sched_input *in, enum sched_task t,
 			 struct sched_item *it)
 {
-	enum policy_freq f = task_freq(in->policy, t);
+	enum policy_freq f = sched_task_freq(in->policy, t);
 	const struct sched_task_state *ts = &in->state->task[t];
-	uint64_t iv = interval_of(f), ago;
+	uint64_t iv = sched_interval(f), ago;
 	char age[32];
 
 	if (f == POLICY_NEVER) {
@@ -176,32 +155,6 @@ static bool state_decides(const struct sched_input *in, enum sched_task t,
 	return true;
 }
 
-/*
- * Whether expiry can drop anything at all: some age limit or entry cap is
- * set, at the top level or in a rule.
- */
-static bool policy_keeps_all(const struct policy *p)
-{
-	const struct policy_rule *sets[2] = { p->rules, p->git_rules };
-	size_t counts[2] = { p->nrules, p->ngit_rules };
-
-	if (!p->expire.never || !p->expire_unreachable.never || p->max_entries)
-		return false;
-	for (size_t k = 0; k < 2; k++)
-		for (size_t i = 0; i < counts[k]; i++) {
-			const struct policy_rule *r = &sets[k][i];
-
-			if ((policy_rule_sets(r, &r->expire) &&
-			     !r->expire.never) ||
-			    (policy_rule_sets(r, &r->expire_unreachable) &&
-			     !r->expire_unreachable.never) ||
-			    (policy_rule_sets(r, &r->max_entries) &&
-			     r->max_entries))
-				return false;
-		}
-	return true;
-}
-
 static uint64_t live_logs(const struct sched_stack *s)
 {
 	uint64_t n = 0;
@@ -217,7 +170,7 @@ static void plan_expiry(const struct sched_input *in,
 {
 	uint64_t threshold;
 
-	if (policy_keeps_all(in->policy)) {
+	if (sched_keeps_every_entry(in->policy)) {
 		sched_addf(it,
 			   "the policy keeps every reflog entry (expire and "
 			   "expire-unreachable never, no max-entries)");
@@ -317,7 +270,7 @@ static void plan_one(const struct sched_input *in, const struct sched_stack *s,
 	struct sched_item *clean = &plan->items[0], *expire = &plan->items[1],
 			  *compact = &plan->items[2];
 	const struct sched_trigger *tr = &in->trigger;
-	bool consider = true;
+	bool consider = true, all, whole;
 
 	memset(plan, 0, sizeof(*plan));
 	clean->task = SCHED_CLEAN;
@@ -338,15 +291,23 @@ static void plan_one(const struct sched_input *in, const struct sched_stack *s,
 	if (compact->due && b->capped)
 		b->left -= compact->bytes < b->left ? compact->bytes : b->left;
 
+	all = compact->due && compact->mode == SCHED_COMPACT_ALL;
+	/*
+	 * A geometric segment may happen to span the whole stack: a due
+	 * expiry is folded into it as well. Entries below the threshold are
+	 * not "free" there, though: the fold makes the rewrite all or
+	 * nothing, where a segment alone compacts what it can lock.
+	 */
+	whole = all || (compact->due && compact->first == 0 && s->n &&
+			compact->last == s->n - 1);
 	if (!excluded(tr, SCHED_EXPIRE, expire))
-		plan_expiry(in, s,
-			    compact->due && compact->mode == SCHED_COMPACT_ALL,
-			    expire);
-	if (expire->due && compact->due && compact->mode == SCHED_COMPACT_ALL) {
+		plan_expiry(in, s, all, expire);
+	if (expire->due && whole) {
 		expire->with_expiry = compact->with_expiry = true;
-		sched_addf(expire,
-			   "; the whole-stack compaction drops the expired "
-			   "entries");
+		/* A segment's fold is told by the compaction's reason alone. */
+		if (all)
+			sched_addf(expire, "; the whole-stack compaction drops "
+					   "the expired entries");
 		sched_addf(compact,
 			   "; dropping expired reflog entries on the way");
 	}
@@ -367,24 +328,4 @@ void sched_plan(const struct sched_input *in, const struct sched_stack *stacks,
 
 	for (size_t i = 0; i < n; i++)
 		plan_one(in, &stacks[i], &b, &plans[i]);
-}
-
-bool sched_hook_due(const struct policy *p, uint64_t spent,
-		    const struct sched_stack *stacks, size_t n,
-		    struct sched_plan *plans)
-{
-	/* Hooks only compact, and compaction does not depend on the state. */
-	static const struct sched_state never_ran;
-	const struct sched_input in = {
-		.policy = p,
-		.state = &never_ran,
-		.trigger.kind = SCHED_TRIGGER_HOOK,
-		.spent = spent,
-	};
-	bool due = false;
-
-	sched_plan(&in, stacks, n, plans);
-	for (size_t i = 0; i < n; i++)
-		due |= plans[i].any_due;
-	return due;
 }

@@ -102,11 +102,28 @@ struct sched_task_state {
 	uint64_t last_run; /* seconds since the epoch; 0: never */
 	enum sched_outcome outcome;
 	uint64_t duration_ms;
+	/*
+	 * When a run started by the reference-transaction hook last looked
+	 * at the task, whether it ran it or not (0: never). Such a run saves
+	 * it so that the hook waits for the task's next interval instead of
+	 * starting a run after every ref update (sched_hook_run_due()).
+	 */
+	uint64_t last_check;
+	/* sched_policy_digest() of the policy then; 0: not recorded. */
+	uint64_t policy;
 };
 
 struct sched_state {
 	struct sched_task_state task[SCHED_NTASKS];
 };
+
+/*
+ * A digest of the policy's settings that task `t` depends on (expire:
+ * every [reflog] value and rule, Git's gc.* fallbacks included; clean:
+ * [orphans]; compact: [compaction]), never 0. Two policies with the same
+ * digest make the task decide alike.
+ */
+uint64_t sched_policy_digest(const struct policy *p, enum sched_task t);
 
 struct sched_input {
 	const struct policy *policy;
@@ -162,14 +179,32 @@ void sched_plan(const struct sched_input *in, const struct sched_stack *stacks,
 /*
  * The reference-transaction hook's decision, by the same rules as
  * sched_plan() (trigger SCHED_TRIGGER_HOOK: compaction only; clean and
- * expire are left to runs). `stacks` may come from a stat-only snapshot
- * (sizes_only). `spent`: what this hook process compacted already, so
- * that its rounds together keep to max-bytes-per-run. Fills `plans` (n)
- * and returns whether a compaction is due in any stack.
+ * expire are left to runs, sched_hook_run_due()). `stacks` may come from
+ * a stat-only snapshot (sizes_only). `spent`: what this hook process
+ * compacted already, so that its rounds together keep to
+ * max-bytes-per-run. Fills `plans` (n) and returns whether a compaction
+ * is due in any stack.
  */
 bool sched_hook_due(const struct policy *p, uint64_t spent,
 		    const struct sched_stack *stacks, size_t n,
 		    struct sched_plan *plans);
+
+/*
+ * The hook's other question, after ref updates: whether to start one
+ * detached `run --auto` (which then decides each task by the stacks, as
+ * `run --auto` does) because clean or expire is due for a look. From the
+ * state file alone, so cheap enough for every ref update: a task is due
+ * when its [schedule] is not never (and, for expire, the policy can
+ * expire anything at all) and it was never run nor looked at, or its
+ * interval has passed since either (less a twelfth as slack, as for
+ * scheduled runs), or its last run was busy a twelfth of the interval
+ * ago, or the policy's settings for it changed since
+ * (sched_policy_digest()). Fills items[task] (clean and expire; compact
+ * is sched_hook_due()'s and never due here) and returns whether any is
+ * due.
+ */
+bool sched_hook_run_due(const struct policy *p, const struct sched_state *st,
+			uint64_t now, struct sched_item items[SCHED_NTASKS]);
 
 /*
  * The geometric segment of n tables (oldest first; `weights` for the rule,

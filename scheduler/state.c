@@ -36,6 +36,17 @@ static int parse_u64(const char *v, uint64_t *out)
 	return errno || *end ? -1 : 0;
 }
 
+/* Exactly 16 hex digits: a sched_policy_digest(). */
+static int parse_hex64(const char *v, uint64_t *out)
+{
+	char *end;
+
+	if (strlen(v) != 16 || strspn(v, "0123456789abcdef") != 16)
+		return -1;
+	*out = strtoull(v, &end, 16);
+	return 0;
+}
+
 static int parse_outcome(const char *v, enum sched_outcome *out)
 {
 	static const enum sched_outcome all[] = { SCHED_OUTCOME_NONE,
@@ -68,6 +79,10 @@ static int handler(void *user, const char *section, const char *key,
 		bad = parse_u64(value, &ts->duration_ms);
 	else if (!strcmp(key, "outcome"))
 		bad = parse_outcome(value, &ts->outcome);
+	else if (!strcmp(key, "last-check"))
+		bad = parse_u64(value, &ts->last_check);
+	else if (!strcmp(key, "policy"))
+		bad = parse_hex64(value, &ts->policy);
 	if (bad) {
 		rt_err_set(c->err, RT_ERR_FORMAT,
 			   "%s:%u: bad value '%s' for %s.%s", c->name, c->line,
@@ -174,27 +189,37 @@ int sched_state_read(struct sched_state *st, const char *path,
 
 int sched_state_format(const struct sched_state *st, char *buf, size_t len)
 {
+	char check[48], digest[40];
 	size_t used;
 	int n;
 
 	n = snprintf(buf, len,
 		     "# git-reftable maintenance state, written by `git "
-		     "reftable run`.\n# Safe to delete: every task then counts "
-		     "as never run.\n");
+		     "reftable run` and the runs its hook starts.\n# Safe to "
+		     "delete: every task then counts as never run.\n");
 	for (int t = 0; n >= 0 && (size_t)n < len && t < SCHED_NTASKS; t++) {
 		const struct sched_task_state *ts = &st->task[t];
 		int k;
 
-		if (!ts->last_run && ts->outcome == SCHED_OUTCOME_NONE)
+		if (!ts->last_run && ts->outcome == SCHED_OUTCOME_NONE &&
+		    !ts->last_check && !ts->policy)
 			continue;
+		check[0] = digest[0] = '\0';
+		if (ts->last_check)
+			snprintf(check, sizeof(check), "last-check = %llu\n",
+				 (unsigned long long)ts->last_check);
+		if (ts->policy)
+			snprintf(digest, sizeof(digest), "policy = %016llx\n",
+				 (unsigned long long)ts->policy);
 		used = (size_t)n;
 		k = snprintf(buf + used, len - used,
 			     "[%s]\nlast-run = %llu\noutcome = %s\n"
-			     "duration-ms = %llu\n",
+			     "duration-ms = %llu\n%s%s",
 			     sched_task_name((enum sched_task)t),
 			     (unsigned long long)ts->last_run,
 			     sched_outcome_name(ts->outcome),
-			     (unsigned long long)ts->duration_ms);
+			     (unsigned long long)ts->duration_ms, check,
+			     digest);
 		n = k < 0 ? k : n + k;
 	}
 	return n < 0 || (size_t)n >= len ? -1 : n;

@@ -3,12 +3,20 @@
  * reftable-maintenance.state: when each task last ran, how it ended and
  * how long it took. An INI file, one section per task:
  *
- *   [compact]
+ *   [expire]
  *   last-run = 1763742000
  *   outcome = done
  *   duration-ms = 12
+ *   last-check = 1763828400
+ *   policy = 5d1c0e33a9f2b7c4
  *
- * Only `git reftable run` writes it, under the run lock; it is replaced
+ * policy (sched_policy_digest()) is saved with each task that ran;
+ * last-check, and policy for clean and expire whether they ran or not,
+ * by the runs the reference-transaction hook starts, so that the hook
+ * knows when it last looked and with which policy.
+ *
+ * Only maintenance runs (maint_run(): `git reftable run`, the runs the
+ * hooks start) write it, under the run lock; it is replaced
  * atomically (temp file, fsync, rename, directory fsync), so a reader sees
  * the old or the new file, never a mix. Losing it costs little: every task
  * counts as never run, and the next scheduled run does everything.

@@ -33,6 +33,18 @@ void warning(const char *fmt, ...)
 	va_end(ap);
 }
 
+void say_error(void *arg, const char *msg)
+{
+	(void)arg;
+	error("%s", msg);
+}
+
+void say_warning(void *arg, const char *msg)
+{
+	(void)arg;
+	warning("%s", msg);
+}
+
 int usage_error(const struct command *cmd, const char *fmt, ...)
 {
 	va_list ap;
@@ -66,11 +78,25 @@ int error_rt(const struct rt_err *err)
 	return EXIT_ERROR;
 }
 
-void format_tz(char out[6], int16_t tz)
+void format_tz(char out[TZ_BUF], int16_t tz)
 {
-	int v = tz < 0 ? -tz : tz;
+	snprintf(out, TZ_BUF, "%+05d", tz);
+}
 
-	snprintf(out, 6, "%c%04d", tz < 0 ? '-' : '+', v % 10000);
+unsigned geometric_factor_of(const struct repo *repo)
+{
+	struct policy p;
+	unsigned factor;
+	char *path;
+
+	if (open_policy(&p, repo, &path))
+		warning("the policy %s has errors; geometric-factor %u applies",
+			path ? path : "configuration",
+			(unsigned)p.geometric_factor);
+	factor = (unsigned)p.geometric_factor;
+	policy_release(&p);
+	free(path);
+	return factor ? factor : 2;
 }
 
 const char *skip_prefix(const char *arg, const char *prefix)

@@ -28,6 +28,12 @@ struct command {
 
 void error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * error() and warning() for callbacks such as struct maint_sink's, which
+ * pass an argument first (ignored here).
+ */
+void say_error(void *arg, const char *msg);
+void say_warning(void *arg, const char *msg);
 /* Print the one-line usage hint to stderr and return EXIT_USAGE. */
 int usage_error(const struct command *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -40,8 +46,12 @@ int wants_help(const struct command *cmd, int argc, char **argv);
  */
 int error_rt(const struct rt_err *err);
 
-/* A log record's tz_offset (decimal hhmm, see record.h) as +hhmm. */
-void format_tz(char out[6], int16_t tz);
+/*
+ * A log record's tz_offset (a signed decimal hhmm, see record.h) as Git
+ * prints it: sign and at least four digits, "+0100", "-0030", "+32767".
+ */
+#define TZ_BUF 8
+void format_tz(char out[TZ_BUF], int16_t tz);
 
 /* The rest of `arg` after `prefix`, or NULL when it does not start so. */
 const char *skip_prefix(const char *arg, const char *prefix);
@@ -65,6 +75,14 @@ extern const char *policy_option;
  * -1 when the file cannot be read or memory runs out.
  */
 int open_policy(struct policy *p, const struct repo *repo, char **path);
+
+/*
+ * The geometric rule's factor for `repo`, one for every command: the
+ * policy's geometric-factor (Git's reftable.geometricFactor where the
+ * policy is silent, else 2). A policy with errors is reported with
+ * open_policy(), and the factor it has despite them is used.
+ */
+unsigned geometric_factor_of(const struct repo *repo);
 
 /* The command of main.c's table called `name`, or NULL. */
 struct command *find_command(const char *name);

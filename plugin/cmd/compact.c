@@ -26,19 +26,22 @@ static int compact_one(const struct repo_stack *where,
 		return error_rt(&err);
 	if (dry_run && maint_compact_choose(st, all, &first, &last)) {
 		printf("%s: would compact tables %zu-%zu of %zu (%zu tables)\n",
-		       label, first + 1, last + 1, rt_stack_table_count(st), last - first + 1);
+		       label, first + 1, last + 1, rt_stack_table_count(st),
+		       last - first + 1);
 		rt_stack_close(st);
 		return EXIT_OK;
 	}
 	ret = dry_run ? 1 : maint_compact_stack(st, all, &res, &err);
 	if (ret == 1) {
-		printf("%s: nothing to compact (%zu table%s%s)\n", label, rt_stack_table_count(st),
+		printf("%s: nothing to compact (%zu table%s%s)\n", label,
+		       rt_stack_table_count(st),
 		       rt_stack_table_count(st) == 1 ? "" : "s",
 		       all ? "" : ", geometric sequence holds");
 		ret = EXIT_OK;
 	} else if (ret == 0) {
 		maint_describe_compaction(what, sizeof(what), &res,
-					  rt_stack_get_lock_stats(st)->max_ns / 1e6);
+					  rt_stack_get_lock_stats(st)->max_ns /
+						  1e6);
 		printf("%s: %s\n", label, what);
 	} else if (ret == RT_ERR_LOCK) {
 		error("%s: busy: %s; nothing changed, try again later", label,
@@ -80,6 +83,9 @@ int cmd_compact(struct command *cmd, int argc, char **argv)
 		return error_rt(&err);
 	if (maint_stack_options(&repo, &opts, &err))
 		ret = error_rt(&err);
+	else if (!all)
+		/* The rule `run`, the hook and `stats` follow. */
+		opts.geometric_factor = geometric_factor_of(&repo);
 	for (size_t i = 0; !ret && i < repo.nstacks; i++)
 		ret = compact_one(&repo.stacks[i], &opts, all, dry_run);
 	repo_release(&repo);

@@ -79,7 +79,7 @@ static int dump_logs(struct rt_stack *st, const char *refname,
 	ret = rt_iter_seek_log(it, refname, err);
 	while (!ret && !(ret = rt_iter_next_log(it, &rec, err))) {
 		const struct rt_log_record *l = &rec;
-		char tz[6];
+		char tz[TZ_BUF];
 
 		if (refname && (l->refname.len != want_len ||
 				memcmp(l->refname.buf, refname, want_len)))

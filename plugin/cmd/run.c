@@ -34,19 +34,6 @@ static const char *trigger_name(const struct sched_trigger *t)
 	return "manual";
 }
 
-/* What the engine tells as it goes, on stderr; clean's lines see below. */
-static void say_error(void *arg, const char *msg)
-{
-	(void)arg;
-	error("%s", msg);
-}
-
-static void say_warning(void *arg, const char *msg)
-{
-	(void)arg;
-	warning("%s", msg);
-}
-
 /* Clean's line per file: on stdout, or stderr when stdout is JSON. */
 static void say_cleaned(void *arg, const char *label,
 			const struct rt_clean_item *it)
@@ -156,6 +143,7 @@ static int run(const struct options *o)
 {
 	const struct maint_sink sink = {
 		.cleaned = say_cleaned,
+		/* On stderr; clean's lines see say_cleaned(). */
 		.error = say_error,
 		.warning = say_warning,
 		.arg = o->json ? stderr : stdout,

@@ -1,7 +1,8 @@
 /*
  * stats.c: `git reftable stats`: per stack, every table with its size,
  * update-index range and record counts, the totals, and whether Git's
- * geometric rule asks for a compaction (and of which tables).
+ * geometric rule, with the policy's factor, asks for a compaction (and
+ * of which tables).
  */
 #include "lib/include/rt-table.h"
 #include "plugin/cli/cli.h"
@@ -25,6 +26,7 @@ struct stack_report {
 	struct sched_table total;
 	uint64_t bytes;
 	struct rt_segment seg;
+	unsigned factor; /* of the geometric rule */
 };
 
 static int gather(struct stack_report *r, struct rt_err *err)
@@ -75,11 +77,12 @@ static void print_text(const struct stack_report *r)
 	       (unsigned long long)r->total.log_tombstones);
 	if (r->seg.end)
 		printf("  compaction: due: tables %zu-%zu (%zu tables, %llu "
-		       "bytes) break the geometric sequence\n",
+		       "bytes) break the geometric sequence (factor %u)\n",
 		       r->seg.start + 1, r->seg.end, r->seg.end - r->seg.start,
-		       (unsigned long long)r->seg.bytes);
+		       (unsigned long long)r->seg.bytes, r->factor);
 	else
-		printf("  compaction: not due\n");
+		printf("  compaction: not due (geometric factor %u)\n",
+		       r->factor);
 }
 
 static void print_json(struct json *j, const struct stack_report *r)
@@ -196,19 +199,21 @@ int cmd_stats(struct command *cmd, int argc, char **argv)
 		repo_release(&repo);
 		return error_rt(&err);
 	}
+	/* The rule `run`, the hook and `compact` follow. */
+	opts.geometric_factor = geometric_factor_of(&repo);
 
 	json_init(&j, stdout);
 	if (fmt == JSON) {
 		json_object_begin(&j, NULL);
 		json_str(&j, "git_dir", repo.git_dir);
-		json_u64(&j, "geometric_factor",
-			 opts.geometric_factor ? opts.geometric_factor : 2);
+		json_u64(&j, "geometric_factor", opts.geometric_factor);
 		json_array_begin(&j, "stacks");
 	}
 	if (fmt == PROMETHEUS)
 		print_prometheus_help();
 	for (size_t i = 0; !ret && i < repo.nstacks; i++) {
-		struct stack_report r = { .where = &repo.stacks[i] };
+		struct stack_report r = { .where = &repo.stacks[i],
+					  .factor = opts.geometric_factor };
 
 		if (rt_stack_open(&r.st, r.where->dir, &opts, &err)) {
 			ret = error_rt(&err);

@@ -138,7 +138,11 @@ static void execute(struct run *r, size_t i)
 	}
 }
 
-/* Each task that ran: the worst outcome over the stacks, and when. */
+/*
+ * Each task that ran: the worst outcome over the stacks, when, and with
+ * which policy; with record_checks, also that clean and expire were
+ * looked at. Nothing to save: the file is left alone.
+ */
 static int save_state(struct run *r)
 {
 	char *path = common_path(r->repo, SCHED_STATE_FILE);
@@ -157,7 +161,7 @@ static int save_state(struct run *r)
 		enum sched_outcome worst = SCHED_OUTCOME_NONE;
 		uint64_t ms = 0;
 
-		for (size_t i = 0; i < r->rep->n; i++) {
+		for (size_t i = 0; r->rep->stacks && i < r->rep->n; i++) {
 			const struct maint_task_result *t =
 				&r->rep->stacks[i].res[k];
 			enum sched_outcome o = maint_outcome(t->status);
@@ -170,15 +174,21 @@ static int save_state(struct run *r)
 				worst = o;
 			ms += t->ms;
 		}
-		if (worst == SCHED_OUTCOME_NONE)
+		if (worst != SCHED_OUTCOME_NONE) {
+			st.task[k].last_run = r->exec.now;
+			st.task[k].outcome = worst;
+			st.task[k].duration_ms = ms;
+		} else if (!r->req->record_checks || k == SCHED_COMPACT) {
 			continue;
-		st.task[k] =
-			(struct sched_task_state){ r->exec.now, worst, ms };
+		}
+		if (r->req->record_checks && k != SCHED_COMPACT)
+			st.task[k].last_check = r->exec.now;
+		st.task[k].policy = sched_policy_digest(r->exec.policy, k);
 		any = true;
 	}
 	rt_err_clear(&serr);
-	if (any && sched_state_write(&st, path, r->opts.default_permissions,
-				     &serr)) {
+	if (any &&
+	    sched_state_write(&st, path, r->opts.default_permissions, &serr)) {
 		maint_sink_error(r->sink, "%s", serr.msg);
 		ret = -1;
 	}
@@ -238,18 +248,27 @@ out:
 	return ret;
 }
 
+int maint_run_lock(const struct repo *repo, mode_t mode, struct pidlock *lock,
+		   long *holder, struct rt_err *err)
+{
+	char *path = common_path(repo, MAINT_RUNLOCK_FILE);
+	int ret;
+
+	*holder = 0;
+	if (!path)
+		return rt_err_oom(err);
+	ret = pidlock_acquire(lock, path, mode, holder, err);
+	free(path);
+	return ret;
+}
+
 /* Take the run lock: 0 held, 1 another run has it (rep says who). */
 static int lock_run(struct run *r, struct pidlock *lock, struct rt_err *err)
 {
-	char *path = common_path(r->repo, MAINT_RUNLOCK_FILE);
 	long holder;
-	int ret;
+	int ret = maint_run_lock(r->repo, r->opts.default_permissions, lock,
+				 &holder, err);
 
-	if (!path)
-		return rt_err_oom(err);
-	ret = pidlock_acquire(lock, path, r->opts.default_permissions, &holder,
-			      err);
-	free(path);
 	if (ret != 1)
 		return ret;
 	r->rep->status = MAINT_RUN_BUSY;
@@ -278,7 +297,7 @@ int maint_run(const struct maint_request *req, const struct repo *repo,
 	r.opts.geometric_factor = p->geometric_factor;
 	clean_options_from_policy(p, &r.copts);
 	/* A dry run takes no lock: it must not even create a file. */
-	if (!req->dry_run && (ret = lock_run(&r, &lock, err)))
+	if (!req->dry_run && !req->locked && (ret = lock_run(&r, &lock, err)))
 		/* Another run is at work (1): a report, not an error. */
 		return ret > 0 ? 0 : ret;
 	rep->n = repo->nstacks;
@@ -300,6 +319,12 @@ int maint_run(const struct maint_request *req, const struct repo *repo,
 		.budget_left = p->max_bytes_per_run,
 	};
 	ret = plan_and_run(&r, err);
+	/*
+	 * A run the hook started that could not look at the stacks: saying
+	 * it looked keeps the hook from starting one per ref update.
+	 */
+	if (ret && req->record_checks && !req->dry_run)
+		save_state(&r);
 out:
 	pidlock_release(&lock);
 	for (size_t i = 0; i < rep->n && r.st; i++) {

@@ -15,6 +15,7 @@
 #define PLUGIN_MAINT_RUN_H
 
 #include "plugin/maint/tasks.h"
+#include "plugin/util/pidlock.h"
 #include "scheduler/plan.h"
 
 #include <sys/types.h>
@@ -26,6 +27,16 @@
 struct maint_request {
 	struct sched_trigger trigger;
 	bool dry_run; /* plan only: change no file, take no lock */
+	/* The caller holds the run lock (maint_run_lock()): do not take it. */
+	bool locked;
+	/*
+	 * Save in the state file that clean and expire were looked at now
+	 * with this policy, due or not (sched_task_state.last_check and
+	 * .policy), for the hook's sched_hook_run_due(). Set by the runs
+	 * the reference-transaction hook starts; other runs save only what
+	 * ran, so that a run with nothing to do changes no file.
+	 */
+	bool record_checks;
 };
 
 enum maint_run_status {
@@ -60,6 +71,14 @@ int maint_run(const struct maint_request *req, const struct repo *repo,
 	      struct maint_report *rep, struct rt_err *err);
 
 void maint_report_release(struct maint_report *rep);
+
+/*
+ * Take $GIT_COMMON_DIR/reftable-run.lock (pidlock.h), created with
+ * `mode` (0: 0666 less the umask), without waiting: 0 held, 1 another
+ * run holds it (*holder: its pid, or 0), or RT_ERR_IO / RT_ERR_NOMEM.
+ */
+int maint_run_lock(const struct repo *repo, mode_t mode, struct pidlock *lock,
+		   long *holder, struct rt_err *err);
 
 /*
  * The report as text, `line` called for each line (no newline): per stack

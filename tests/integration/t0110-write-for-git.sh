@@ -514,3 +514,40 @@ for format in sha1 sha256; do
 		test_case "$desc: git refs verify is clean; after git refs optimize all still reads back" check_small_after_optimize
 	done
 done
+
+# ---------------------------------------------------------------------------
+# Part 3: time zones at the ends of the stored range (a signed 16-bit hhmm
+# as Git writes it): `dump logs` prints each as Git does, a signed decimal
+# of at least four digits (+32767, -32768, +0000, -0030).
+
+check_extreme_zones() {
+	local u c zone
+	git init -q --ref-format=reftable "$TEST_TMP/zones"
+	cd "$TEST_TMP/zones"
+	git commit -q --allow-empty -m base
+	c=$(git rev-parse HEAD)
+	u=$(($(max_update_index) + 1))
+	for zone in +32767 -32768 +0000 -0030 +1400; do
+		printf 'ref\trefs/heads/z%s\t%s\t%s\n' "${zone#[+-]}${zone%%[0-9]*}" "$u" "$c"
+		printf 'log\trefs/heads/z%s\t%s\t%s\t%s\tZ\tz@example.com\t1700000000\t%s\tzone %s\n' \
+			"${zone#[+-]}${zone%%[0-9]*}" "$u" "$ZERO_SHA1" "$c" "$zone" "$zone"
+	done >"$TEST_TMP/zones.records"
+	"$RT_WRITE" --min "$u" --max "$u" "$TEST_TMP/zones.ref" <"$TEST_TMP/zones.records" ||
+		fail "rt-write-table exited with $?"
+	install_table "$TEST_TMP/zones.ref" "$u" "$u"
+	git reftable dump logs | awk -F'\t' '$1 ~ /^refs\/heads\/z/ { print $1, $8 }' |
+		sort >"$TEST_TMP/zones.ours"
+	for ref in $(git for-each-ref --format='%(refname)' 'refs/heads/z*'); do
+		git_reflog "$ref" | awk -F'\t' -v r="$ref" '{ print r, $5 }'
+	done | sort >"$TEST_TMP/zones.git"
+	cat "$TEST_TMP/zones.ours"
+	grep -qx 'refs/heads/z32767+ +32767' "$TEST_TMP/zones.ours" ||
+		fail "+32767 not printed as +32767"
+	grep -qx 'refs/heads/z32768- -32768' "$TEST_TMP/zones.ours" ||
+		fail "-32768 not printed as -32768"
+	grep -qx 'refs/heads/z0030- -0030' "$TEST_TMP/zones.ours" ||
+		fail "-0030 not printed as -0030"
+	expect_same "$TEST_TMP/zones.git" "$TEST_TMP/zones.ours"
+}
+
+test_case "dump logs prints stored time zones as Git does (+32767, -32768)" check_extreme_zones

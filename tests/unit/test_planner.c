@@ -1,8 +1,9 @@
 /*
  * Unit tests of scheduler/: the planner on a table of scenarios (each with
- * the plan and the key content of every reason), the budget fitting and
- * the hook's decision (the state file: test_state.c; the run lock:
- * test_pidlock.c).
+ * the plan and the key content of every reason), the budget fitting, the
+ * hook's decisions (compaction; starting a run for clean and expire) and
+ * the policy digests they compare (the state file: test_state.c; the run
+ * lock: test_pidlock.c).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -325,6 +326,26 @@ static void s_expiry_folded(struct fixture *f)
 	f->stacks[0].expirable = 5;
 }
 
+/* The geometric segment happens to be the whole stack: one rewrite too. */
+static void s_expiry_folded_segment(struct fixture *f)
+{
+	s_long_flat(f);
+	f->stacks[0].expirable = 150;
+}
+
+static void s_expiry_below_in_segment(struct fixture *f)
+{
+	s_long_flat(f);
+	f->stacks[0].expirable = 5;
+}
+
+/* A segment short of the whole stack: expiry adds its own table. */
+static void s_expiry_beside_segment(struct fixture *f)
+{
+	s_tail(f);
+	f->stacks[0].expirable = 150;
+}
+
 static void s_keeps_all(struct fixture *f)
 {
 	TABLES(f, 0, 300);
@@ -546,10 +567,13 @@ static const struct scenario scenarios[] = {
 	  { true, { "schedule daily: last ran 25 h ago" } },
 	  { true,
 	    { "schedule hourly: never ran; geometric rule violated",
-	      "compacting tables 1-3" } },
+	      "compacting tables 1-3",
+	      "dropping expired reflog entries on the way" } },
 	  SCHED_COMPACT_SEGMENT,
 	  0,
-	  2 },
+	  2,
+	  /* The segment is the whole stack: expiry is folded in. */
+	  true },
 	{ "schedule due within the slack",
 	  s_schedule_slack,
 	  0,
@@ -660,6 +684,40 @@ static const struct scenario scenarios[] = {
 	  0,
 	  2,
 	  true },
+	{ "expiry folded into a geometric segment of the whole stack",
+	  s_expiry_folded_segment,
+	  0,
+	  { false, { 0 } },
+	  { true, { "about 150 reflog entries", "(threshold 100)" } },
+	  { true,
+	    { "geometric rule violated",
+	      "compacting tables 1-10 (10 tables, 1000 B)",
+	      "dropping expired reflog entries on the way" } },
+	  SCHED_COMPACT_SEGMENT,
+	  0,
+	  9,
+	  true },
+	{ "expiry below the threshold is not forced into a segment",
+	  s_expiry_below_in_segment,
+	  0,
+	  { false, { 0 } },
+	  { false,
+	    { "about 5 reflog entries", "below the threshold 100" } },
+	  { true, { "compacting tables 1-10 (10 tables, 1000 B)" } },
+	  SCHED_COMPACT_SEGMENT,
+	  0,
+	  9,
+	  false },
+	{ "expiry beside a segment of part of the stack",
+	  s_expiry_beside_segment,
+	  0,
+	  { false, { 0 } },
+	  { true, { "about 150 reflog entries", "(threshold 100)" } },
+	  { true, { "compacting tables 3-5 (3 tables, 300 B)" } },
+	  SCHED_COMPACT_SEGMENT,
+	  2,
+	  4,
+	  false },
 	{ "the policy keeps every entry",
 	  s_keeps_all,
 	  0,
@@ -934,6 +992,146 @@ static void test_hook_due(void **state)
 	assert_non_null(strstr(plans[0].items[1].reason, "hooks only compact"));
 }
 
+/* A state for task `t`: looked at `ago` seconds ago with policy `p`. */
+static void looked(struct fixture *f, enum sched_task t, uint64_t ago)
+{
+	f->state.task[t].last_check = T0 - ago;
+	f->state.task[t].policy = sched_policy_digest(&f->policy, t);
+}
+
+static bool reason_has(const struct sched_item *it, const char *sub)
+{
+	if (strstr(it->reason, sub))
+		return true;
+	print_message("reason '%s' lacks '%s'\n", it->reason, sub);
+	return false;
+}
+
+/*
+ * sched_hook_run_due(): whether the hook starts a run for clean or
+ * expire, from their schedules and the state file alone.
+ */
+static void test_hook_run_due(void **state)
+{
+	struct sched_item it[SCHED_NTASKS];
+	struct fixture f;
+	(void)state;
+
+	/* Nothing ever looked at either: due, both. */
+	fixture_init(&f);
+	assert_true(sched_hook_run_due(&f.policy, &f.state, T0, it));
+	assert_true(it[SCHED_CLEAN].due && it[SCHED_EXPIRE].due);
+	assert_true(
+		reason_has(&it[SCHED_EXPIRE], "never ran nor was looked at"));
+	assert_false(it[SCHED_COMPACT].due);
+	assert_int_equal(it[SCHED_COMPACT].task, SCHED_COMPACT);
+
+	/* Looked at within their intervals: nothing, and why. */
+	looked(&f, SCHED_CLEAN, 2 * 86400);
+	looked(&f, SCHED_EXPIRE, HOUR);
+	assert_false(sched_hook_run_due(&f.policy, &f.state, T0, it));
+	assert_true(reason_has(&it[SCHED_EXPIRE],
+			       "looked at 60 min ago, not yet due (daily every "
+			       "24 h)"));
+	assert_true(reason_has(&it[SCHED_CLEAN], "weekly every 7 d"));
+
+	/* The interval passed, less a twelfth as slack (2 h of a day). */
+	looked(&f, SCHED_EXPIRE, 22 * HOUR - 1);
+	assert_false(sched_hook_run_due(&f.policy, &f.state, T0, it));
+	looked(&f, SCHED_EXPIRE, 22 * HOUR);
+	assert_true(sched_hook_run_due(&f.policy, &f.state, T0, it));
+	assert_true(it[SCHED_EXPIRE].due && !it[SCHED_CLEAN].due);
+	assert_true(reason_has(&it[SCHED_EXPIRE], "last looked at 22 h ago"));
+
+	/* A run since counts as a look. */
+	f.state.task[SCHED_EXPIRE].last_run = T0 - HOUR;
+	f.state.task[SCHED_EXPIRE].outcome = SCHED_OUTCOME_DONE;
+	assert_false(sched_hook_run_due(&f.policy, &f.state, T0, it));
+
+	/* A busy run is retried once a twelfth of the interval passed. */
+	f.state.task[SCHED_EXPIRE].outcome = SCHED_OUTCOME_BUSY;
+	assert_false(sched_hook_run_due(&f.policy, &f.state, T0, it));
+	f.state.task[SCHED_EXPIRE].last_run = T0 - 2 * HOUR;
+	assert_true(sched_hook_run_due(&f.policy, &f.state, T0, it));
+	assert_true(reason_has(&it[SCHED_EXPIRE], "was busy; retrying"));
+
+	/* The policy changed since: due at once. */
+	f.state.task[SCHED_EXPIRE].outcome = SCHED_OUTCOME_DONE;
+	f.state.task[SCHED_EXPIRE].last_run = T0 - HOUR;
+	f.policy.expire.seconds = 30 * 86400;
+	assert_true(sched_hook_run_due(&f.policy, &f.state, T0, it));
+	assert_true(reason_has(&it[SCHED_EXPIRE],
+			       "the policy's settings for expire changed"));
+	assert_false(it[SCHED_CLEAN].due);
+
+	/* Times in the future (the clock went back) count as never. */
+	fixture_init(&f);
+	looked(&f, SCHED_CLEAN, 0);
+	f.state.task[SCHED_CLEAN].last_check = T0 + HOUR;
+	looked(&f, SCHED_EXPIRE, HOUR);
+	assert_true(sched_hook_run_due(&f.policy, &f.state, T0, it));
+	assert_true(reason_has(&it[SCHED_CLEAN], "in the future"));
+	assert_false(it[SCHED_EXPIRE].due);
+
+	/* Never scheduled, or nothing the policy could expire: no run. */
+	fixture_init(&f);
+	f.policy.sched_clean = POLICY_NEVER;
+	f.policy.expire.never = f.policy.expire_unreachable.never = true;
+	assert_false(sched_hook_run_due(&f.policy, &f.state, T0, it));
+	assert_true(reason_has(&it[SCHED_CLEAN], "[schedule] clean is never"));
+	assert_true(reason_has(&it[SCHED_EXPIRE],
+			       "the policy keeps every reflog entry"));
+	f.policy.sched_expire = POLICY_NEVER;
+	f.policy.expire.never = false;
+	assert_false(sched_hook_run_due(&f.policy, &f.state, T0, it));
+	assert_true(
+		reason_has(&it[SCHED_EXPIRE], "[schedule] expire is never"));
+}
+
+/* A task's digest moves with its own settings only, and is never 0. */
+static void test_policy_digest(void **state)
+{
+	struct policy a, b;
+	struct policy_errors errs = { 0 };
+	static const char rule[] =
+		"[reflog \"refs/heads/*\"]\nprotect = true\n";
+	(void)state;
+
+	policy_init(&a);
+	policy_init(&b);
+	for (int t = 0; t < SCHED_NTASKS; t++) {
+		assert_int_not_equal(sched_policy_digest(&a, t), 0);
+		assert_int_equal(sched_policy_digest(&a, t),
+				 sched_policy_digest(&b, t));
+	}
+	assert_int_not_equal(sched_policy_digest(&a, SCHED_CLEAN),
+			     sched_policy_digest(&a, SCHED_EXPIRE));
+
+	/* [compaction] is not expiry's nor clean's business. */
+	b.geometric_factor = 5;
+	assert_int_equal(sched_policy_digest(&a, SCHED_EXPIRE),
+			 sched_policy_digest(&b, SCHED_EXPIRE));
+	assert_int_equal(sched_policy_digest(&a, SCHED_CLEAN),
+			 sched_policy_digest(&b, SCHED_CLEAN));
+	assert_int_not_equal(sched_policy_digest(&a, SCHED_COMPACT),
+			     sched_policy_digest(&b, SCHED_COMPACT));
+
+	/* An age, a rule, grace: each moves its task's digest. */
+	b.expire_unreachable.seconds++;
+	assert_int_not_equal(sched_policy_digest(&a, SCHED_EXPIRE),
+			     sched_policy_digest(&b, SCHED_EXPIRE));
+	b.expire_unreachable = a.expire_unreachable;
+	assert_int_equal(policy_parse(&b, rule, strlen(rule), "p", &errs), 0);
+	assert_int_not_equal(sched_policy_digest(&a, SCHED_EXPIRE),
+			     sched_policy_digest(&b, SCHED_EXPIRE));
+	b.grace.seconds++;
+	assert_int_not_equal(sched_policy_digest(&a, SCHED_CLEAN),
+			     sched_policy_digest(&b, SCHED_CLEAN));
+	policy_errors_release(&errs);
+	policy_release(&a);
+	policy_release(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -943,6 +1141,8 @@ int main(void)
 		cmocka_unit_test(test_formats),
 		cmocka_unit_test(test_task_names),
 		cmocka_unit_test(test_hook_due),
+		cmocka_unit_test(test_hook_run_due),
+		cmocka_unit_test(test_policy_digest),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

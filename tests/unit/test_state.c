@@ -26,12 +26,13 @@ static void test_state_round_trip(void **state)
 	(void)state;
 
 	st.task[SCHED_COMPACT] =
-		(struct sched_task_state){ T0, SCHED_OUTCOME_DONE, 12 };
-	st.task[SCHED_EXPIRE] =
-		(struct sched_task_state){ T0 - 5, SCHED_OUTCOME_BUSY, 0 };
+		(struct sched_task_state){ T0, SCHED_OUTCOME_DONE, 12, 0, 0 };
+	st.task[SCHED_EXPIRE] = (struct sched_task_state){ T0 - 5,
+							   SCHED_OUTCOME_BUSY,
+							   0, 0, 0 };
 	st.task[SCHED_CLEAN] = (struct sched_task_state){ UINT64_MAX,
 							  SCHED_OUTCOME_FAILED,
-							  1234567 };
+							  1234567, 0, 0 };
 	assert_true(sched_state_format(&st, text, sizeof(text)) > 0);
 	assert_non_null(strstr(text, "[compact]\nlast-run = 1800000000\n"
 				     "outcome = done\nduration-ms = 12\n"));
@@ -84,6 +85,42 @@ static void test_state_parse_errors(void **state)
 	assert_non_null(strstr(err.msg, "f:1:"));
 }
 
+/* A hook's run saves when it looked and with which policy digest. */
+static void test_state_checks(void **state)
+{
+	struct sched_state st = { 0 }, back;
+	struct rt_err err = { 0 };
+	char text[2048];
+	(void)state;
+
+	/* Looked at, never ran: still a section, with the new keys. */
+	st.task[SCHED_EXPIRE].last_check = T0;
+	st.task[SCHED_EXPIRE].policy = 0x0123456789abcdefull;
+	st.task[SCHED_CLEAN] =
+		(struct sched_task_state){ T0 - 9, SCHED_OUTCOME_DONE, 4, T0,
+					   0xfedcba9876543210ull };
+	assert_true(sched_state_format(&st, text, sizeof(text)) > 0);
+	assert_non_null(strstr(text,
+			       "[expire]\nlast-run = 0\noutcome = none\n"
+			       "duration-ms = 0\nlast-check = 1800000000\n"
+			       "policy = 0123456789abcdef\n"));
+	assert_null(strstr(text, "[compact]"));
+	assert_int_equal(sched_state_parse(&back, text, "s", &err), 0);
+	assert_memory_equal(&st, &back, sizeof(st));
+
+	/* A digest is 16 lower-case hex digits, no more, no less. */
+	assert_int_equal(sched_state_parse(&back, "[expire]\npolicy = 12ab\n",
+					   "f", &err),
+			 RT_ERR_FORMAT);
+	assert_string_equal(err.msg, "f:2: bad value '12ab' for expire.policy");
+	rt_err_clear(&err);
+	assert_int_equal(sched_state_parse(&back,
+					   "[clean]\nlast-check = soon\n", "f",
+					   &err),
+			 RT_ERR_FORMAT);
+	assert_non_null(strstr(err.msg, "for clean.last-check"));
+}
+
 static int count_entries(const char *dir)
 {
 	DIR *d = opendir(dir);
@@ -113,7 +150,7 @@ static void test_state_file(void **state)
 	assert_int_equal(back.task[0].last_run, 0);
 
 	st.task[SCHED_EXPIRE] =
-		(struct sched_task_state){ T0, SCHED_OUTCOME_DONE, 3 };
+		(struct sched_task_state){ T0, SCHED_OUTCOME_DONE, 3, 0, 0 };
 	assert_int_equal(sched_state_write(&st, path, 0640, &err), 0);
 	assert_int_equal(stat(path, &sb), 0);
 	assert_int_equal(sb.st_mode & 0777, 0640);
@@ -153,6 +190,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_state_round_trip),
 		cmocka_unit_test(test_state_parse_errors),
+		cmocka_unit_test(test_state_checks),
 		cmocka_unit_test(test_state_file),
 	};
 

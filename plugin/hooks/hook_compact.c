@@ -1,0 +1,286 @@
+/*
+ * hook_compact.c: the reference-transaction hook's work under the hook
+ * lock, inline or in a detached process: the run for clean and expire
+ * when due (hook_run.c), then compaction: the scheduler's plan over a
+ * stat-only snapshot (sched_hook_due()), carried out by the engine's
+ * compaction task in rounds while more is due.
+ */
+#define _GNU_SOURCE
+#include "plugin/hooks/hook.h"
+#include "plugin/maint/open.h"
+#include "plugin/maint/snapshot.h"
+#include "plugin/maint/tasks.h"
+#include "plugin/util/logfile.h"
+#include "plugin/util/pidlock.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Compaction rounds one hook process runs before it leaves the rest. */
+#define MAX_ROUNDS 8
+
+/*
+ * The hook's snapshot of every stack, file sizes from stat alone, and the
+ * scheduler's plan for it (sched_hook_due(): the rules `run` follows).
+ */
+struct hook_plan {
+	size_t n;
+	struct sched_stack *stacks;
+	struct sched_table **tables;
+	struct sched_plan *plans;
+	bool due;
+};
+
+static void hook_plan_release(struct hook_plan *hp)
+{
+	for (size_t i = 0; hp->tables && i < hp->n; i++)
+		free(hp->tables[i]);
+	free(hp->tables);
+	free(hp->stacks);
+	free(hp->plans);
+}
+
+/*
+ * Plan `repo`'s stacks; `spent`: table bytes this process compacted
+ * already. A stack that cannot be looked at is left out (logged, unless
+ * a table vanished: then someone else is compacting right now).
+ */
+static int hook_plan(const struct hook *h, const struct repo *repo,
+		     const struct policy *p, uint64_t spent,
+		     struct hook_plan *hp)
+{
+	int version = maint_table_version(repo);
+
+	memset(hp, 0, sizeof(*hp));
+	hp->n = repo->nstacks;
+	hp->stacks = calloc(hp->n + 1, sizeof(*hp->stacks));
+	hp->tables = calloc(hp->n + 1, sizeof(*hp->tables));
+	hp->plans = calloc(hp->n + 1, sizeof(*hp->plans));
+	if (!hp->stacks || !hp->tables || !hp->plans) {
+		hook_logf(h, "out of memory");
+		hook_plan_release(hp);
+		return -1;
+	}
+	for (size_t i = 0; i < hp->n; i++) {
+		const struct repo_stack *where = &repo->stacks[i];
+		struct sched_stack *s = &hp->stacks[i];
+		struct rt_err err = { 0 };
+		int ret;
+
+		s->name = maint_stack_label(where);
+		s->sizes_only = true;
+		ret = snapshot_sizes(where->dir, version, &hp->tables[i], &s->n,
+				     &err);
+		s->tables = hp->tables[i];
+		if (ret && ret != RT_ERR_OUTDATED)
+			hook_logf(h, "%s: %s", s->name,
+				  err.msg[0] ? err.msg : rt_error_name(ret));
+	}
+	hp->due = sched_hook_due(p, spent, hp->stacks, hp->n, hp->plans);
+	return 0;
+}
+
+static bool any_due(const struct hook *h, const struct repo *repo,
+		    const struct policy *p, uint64_t spent)
+{
+	struct hook_plan hp;
+	bool due;
+
+	if (hook_plan(h, repo, p, spent, &hp))
+		return false;
+	due = hp.due;
+	hook_plan_release(&hp);
+	return due;
+}
+
+/* Compact one stack as its plan item says; false when that failed. */
+static bool compact_one(const struct hook *h, struct maint_exec *x,
+			const struct repo_stack *where,
+			const struct rt_stack_options *opts,
+			const struct sched_item *it)
+{
+	const char *label = maint_stack_label(where);
+	struct maint_task_result t = { 0 }, expire = { 0 };
+	struct rt_err err = { 0 };
+	struct rt_stack *st;
+
+	if (rt_stack_open(&st, where->dir, opts, &err)) {
+		hook_logf(h, "error: %s", err.msg);
+		return false;
+	}
+	maint_compact_task(x, where, st, it, &t, &expire);
+	if (t.status == MAINT_DONE)
+		hook_logf(h, "%s: %s; tables.list.lock held %.1f ms at most",
+			  label, t.result,
+			  rt_stack_get_lock_stats(st)->max_ns / 1e6);
+	else if (t.status == MAINT_BUSY)
+		hook_logf(h, "%s: %s", label, t.result);
+	rt_stack_close(st);
+	return t.status == MAINT_DONE || t.status == MAINT_SKIPPED;
+}
+
+/*
+ * One pass over every stack: compact what the plan says is due. Returns
+ * the number of compactions that failed (busy included); *spent grows by
+ * the bytes compacted.
+ */
+static int compact_round(const struct hook *h, const struct repo *repo,
+			 const struct policy *p,
+			 const struct rt_stack_options *opts, uint64_t *spent)
+{
+	const struct maint_sink sink = { .error = hook_log_error,
+					 .warning = hook_log_warning,
+					 .arg = (void *)h };
+	uint64_t max = p->max_bytes_per_run;
+	struct maint_exec x = {
+		.repo = repo,
+		.policy = p,
+		.sink = &sink,
+		.now = (uint64_t)time(NULL),
+		.budget_left = max > *spent ? max - *spent : 0,
+	};
+	struct hook_plan hp;
+	int failed = 0;
+
+	if (hook_plan(h, repo, p, *spent, &hp))
+		return 1;
+	for (size_t i = 0; hp.due && i < hp.n; i++) {
+		const struct sched_item *it = &hp.plans[i].items[SCHED_COMPACT];
+
+		if (it->task == SCHED_COMPACT && it->due &&
+		    !compact_one(h, &x, &repo->stacks[i], opts, it))
+			failed++;
+	}
+	if (max)
+		*spent = max - x.budget_left;
+	hook_plan_release(&hp);
+	return failed;
+}
+
+/*
+ * Compact while the policy wants it, holding the hook lock. After
+ * releasing it, look once more: a hook that found the lock taken counts
+ * on its holder to see the tables it added, so the holder must look
+ * after it let go, and carry on if it can take the lock again.
+ */
+static void compact_locked(const struct hook *h, struct pidlock *lock,
+			   bool in_hook)
+{
+	struct rt_stack_options opts;
+	struct hook_capture cap = { 0 };
+	struct rt_err err = { 0 };
+	uint64_t spent = 0;
+	struct policy p;
+	struct repo repo;
+	int failed = 0;
+
+	hook_capture_begin(&cap);
+	if (maint_open_repo(&repo, &err)) {
+		hook_logf(h, "error: %s", err.msg);
+		goto out;
+	}
+	if (hook_load_policy(h, &repo, &p, "compaction"))
+		goto release_repo;
+	if (maint_stack_options(&repo, &opts, &err)) {
+		hook_logf(h, "error: %s", err.msg);
+		goto release_policy;
+	}
+	opts.geometric_factor = p.geometric_factor;
+	/* Git waits for an inline hook: never wait forever on a lock. */
+	if (in_hook && opts.lock_timeout_ms < 0)
+		opts.lock_timeout_ms = 100;
+	for (int round = 0; round < MAX_ROUNDS; round++) {
+		failed = compact_round(h, &repo, &p, &opts, &spent);
+		pidlock_unlock(lock);
+		if (failed || !any_due(h, &repo, &p, spent) ||
+		    pidlock_retake(lock))
+			break;
+	}
+release_policy:
+	policy_release(&p);
+release_repo:
+	repo_release(&repo);
+out:
+	hook_capture_end(&cap, h);
+}
+
+/*
+ * What the process holding the hook lock does: the run for clean and
+ * expire when one is due (its run lock then held too, and let go once it
+ * is done), then compaction while due.
+ */
+static void work(const struct hook *h, const struct repo *repo,
+		 const struct policy *p, const struct sched_item *run,
+		 struct pidlock *runlock, struct pidlock *lock, bool in_hook)
+{
+	if (run) {
+		hook_run_checks(h, repo, p, run);
+		pidlock_release(runlock);
+	}
+	compact_locked(h, lock, in_hook);
+}
+
+void hook_start(const struct hook *h, const struct repo *repo,
+		const struct policy *p, const struct sched_item *run)
+{
+	struct pidlock lock = PIDLOCK_INIT, runlock = PIDLOCK_INIT;
+	struct rt_err err = { 0 };
+	long holder;
+	pid_t pid;
+
+	if (pidlock_acquire(&lock, h->lock_path, 0, &holder, &err)) {
+		if (err.code)
+			hook_logf(h, "%s", err.msg);
+		return;
+	}
+	/* A run at work already looks at everything. */
+	if (run && !hook_run_lock(h, repo, &runlock))
+		run = NULL;
+	if (!p->background) {
+		work(h, repo, p, run, &runlock, &lock, true);
+		pidlock_release(&lock);
+		return;
+	}
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0) {
+		hook_logf(h, "cannot fork: %s; working inline",
+			  strerror(errno));
+		work(h, repo, p, run, &runlock, &lock, true);
+		pidlock_release(&lock);
+	} else if (pid == 0) {
+		int devnull = open("/dev/null", O_RDONLY);
+		int logfd = logfile_open(h->log_path);
+
+		/* Git waits for our stdio to close: let go of all of it. */
+		setsid();
+		signal(SIGHUP, SIG_IGN);
+		if (devnull >= 0)
+			dup2(devnull, 0);
+		if (logfd >= 0) {
+			dup2(logfd, 1);
+			dup2(logfd, 2);
+		}
+		work(h, repo, p, run, &runlock, &lock, false);
+		pidlock_release(&lock);
+		fflush(NULL);
+		_exit(0);
+	} else {
+		/* Named before Git goes on: whoever waits finds this one. */
+		pidlock_hand_over(&lock, pid);
+		if (run)
+			pidlock_hand_over(&runlock, pid);
+	}
+}
+
+bool hook_compaction_due(const struct hook *h, const struct repo *repo,
+			 const struct policy *p)
+{
+	return any_due(h, repo, p, 0);
+}

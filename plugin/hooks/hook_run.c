@@ -1,0 +1,167 @@
+/*
+ * hook_run.c: the maintenance runs of the hooks: pre-auto-gc's inline
+ * `run --auto`, and the `run --auto` for clean and expire the
+ * reference-transaction hook starts when they are due for a look.
+ */
+#define _GNU_SOURCE
+#include "plugin/cli/cli.h"
+#include "plugin/hooks/hook.h"
+#include "plugin/maint/open.h"
+#include "plugin/maint/run.h"
+#include "plugin/util/logfile.h"
+#include "scheduler/state.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/*
+ * One maintenance run by `req`: errors to `sink`, the report line by line
+ * to `line`, as `git reftable run` prints them.
+ */
+static void run_engine(const struct maint_request *req, const struct repo *repo,
+		       const struct policy *p, const struct maint_sink *sink,
+		       void (*line)(void *arg, const char *text), void *arg)
+{
+	struct maint_report rep;
+	struct rt_err err = { 0 };
+	char msg[512];
+
+	if (maint_run(req, repo, p, sink, &rep, &err)) {
+		sink->error(sink->arg, err.msg);
+		return;
+	}
+	if (rep.status == MAINT_RUN_BUSY) {
+		snprintf(msg, sizeof(msg), "%s; not running (try later)",
+			 rep.busy);
+		line(arg, msg);
+	} else {
+		maint_report_text(&rep, false, line, arg);
+	}
+	if (rep.status == MAINT_RUN_FAILED)
+		line(arg, "run --auto failed");
+	maint_report_release(&rep);
+}
+
+static void say_line(void *arg, const char *text)
+{
+	(void)arg;
+	puts(text);
+}
+
+bool hook_run_due(const struct repo *repo, const struct policy *p,
+		  struct sched_item items[SCHED_NTASKS])
+{
+	struct rt_err err = { 0 };
+	struct sched_state st;
+	char *path;
+
+	if (asprintf(&path, "%s/" SCHED_STATE_FILE, repo->common_dir) < 0)
+		return false;
+	/* Unreadable: as if nothing ran; the run says why and rewrites it. */
+	sched_state_read(&st, path, &err);
+	free(path);
+	return sched_hook_run_due(p, &st, (uint64_t)time(NULL), items);
+}
+
+bool hook_run_lock(const struct hook *h, const struct repo *repo,
+		   struct pidlock *lock)
+{
+	struct rt_stack_options opts;
+	struct rt_err err = { 0 };
+	long holder;
+
+	if (maint_stack_options(repo, &opts, &err) ||
+	    maint_run_lock(repo, opts.default_permissions, lock, &holder,
+			   &err) < 0)
+		hook_logf(h, "error: %s", err.msg);
+	return lock->held;
+}
+
+/*
+ * The run itself, stdout and stderr being the maintenance log: its
+ * header, why it was started, and its report, as `run --detach` writes
+ * them. Compaction is left out: the hook's process compacts next, under
+ * the hook lock, so that no two compactions of ours race.
+ */
+static void run_for_hook(const struct repo *repo, const struct policy *p,
+			 const struct sched_item *items)
+{
+	const struct maint_request req = {
+		.trigger = { .kind = SCHED_TRIGGER_AUTO,
+			     .tasks = 1u << SCHED_CLEAN | 1u << SCHED_EXPIRE },
+		.locked = true,
+		.record_checks = true,
+	};
+	const struct maint_sink sink = { .error = say_error,
+					 .warning = say_warning };
+
+	printf("--- git reftable run --auto --task=clean --task=expire, pid "
+	       "%ld, at %lld, started by the reference-transaction hook\n",
+	       (long)getpid(), (long long)time(NULL));
+	for (int t = 0; t < SCHED_NTASKS; t++)
+		if (items[t].due)
+			printf("%s: due for a look: %s\n",
+			       sched_task_name(items[t].task), items[t].reason);
+	run_engine(&req, repo, p, &sink, say_line, NULL);
+}
+
+void hook_run_checks(const struct hook *h, const struct repo *repo,
+		     const struct policy *p, const struct sched_item *items)
+{
+	int fd, saved[2];
+	char *path;
+
+	if (asprintf(&path, "%s/" MAINT_LOG_FILE, repo->common_dir) < 0)
+		return;
+	fd = logfile_open(path);
+	if (fd < 0) {
+		hook_logf(h, "cannot open %s: %s", path, strerror(errno));
+		free(path);
+		return;
+	}
+	free(path);
+	fflush(stdout);
+	fflush(stderr);
+	for (int k = 0; k < 2; k++) {
+		saved[k] = dup(k + 1);
+		dup2(fd, k + 1);
+	}
+	close(fd);
+	run_for_hook(repo, p, items);
+	fflush(stdout);
+	fflush(stderr);
+	for (int k = 0; k < 2; k++) {
+		if (saved[k] >= 0) {
+			dup2(saved[k], k + 1);
+			close(saved[k]);
+		}
+	}
+}
+
+/* What `git reftable run --auto` does, reported to the hook log. */
+void hook_run_auto(const struct hook *h)
+{
+	const struct maint_request req = { .trigger.kind = SCHED_TRIGGER_AUTO };
+	const struct maint_sink sink = { .error = hook_log_error,
+					 .warning = hook_log_warning,
+					 .arg = (void *)h };
+	struct rt_err err = { 0 };
+	struct policy p;
+	struct repo repo;
+
+	if (maint_open_repo(&repo, &err)) {
+		hook_logf(h, "error: %s", err.msg);
+		return;
+	}
+	if (hook_load_policy(h, &repo, &p, "maintenance")) {
+		repo_release(&repo);
+		return;
+	}
+	run_engine(&req, &repo, &p, &sink, hook_log_line, (void *)h);
+	policy_release(&p);
+	repo_release(&repo);
+}
