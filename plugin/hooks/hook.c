@@ -23,6 +23,7 @@
  */
 #define _GNU_SOURCE
 #include "plugin/hooks/hook.h"
+#include "plugin/util/path.h"
 #include "plugin/cli/cli.h"
 #include "plugin/maint/policy_file.h"
 
@@ -88,8 +89,8 @@ static int hook_reference_transaction(struct hook *h, int argc, char **argv)
 		repo_release(&repo);
 		return EXIT_OK;
 	}
-	if (asprintf(&h->log_path, "%s/" HOOK_LOG, repo.common_dir) < 0 ||
-	    asprintf(&h->lock_path, "%s/" HOOK_LOCK, repo.common_dir) < 0) {
+	if (!(h->log_path = path_join(repo.common_dir, HOOK_LOG, NULL)) ||
+	    !(h->lock_path = path_join(repo.common_dir, HOOK_LOCK, NULL))) {
 		repo_release(&repo);
 		return EXIT_OK;
 	}
@@ -117,7 +118,7 @@ static int hook_pre_auto_gc(struct hook *h)
 	struct rt_err err = { 0 };
 
 	if (!repo_discover_opts(&repo, REPO_NO_GIT, &err) && repo.reftable &&
-	    asprintf(&h->log_path, "%s/" HOOK_LOG, repo.common_dir) >= 0) {
+	    (h->log_path = path_join(repo.common_dir, HOOK_LOG, NULL))) {
 		hook_logf(h, "maintenance before Git's automatic gc");
 		hook_capture_begin(&cap);
 		hook_run_auto(h);

@@ -5,6 +5,7 @@
  */
 #define _GNU_SOURCE
 #include "plugin/cli/cli.h"
+#include "plugin/util/path.h"
 #include "plugin/hooks/hook.h"
 #include "plugin/maint/open.h"
 #include "plugin/maint/run.h"
@@ -59,7 +60,7 @@ bool hook_run_due(const struct repo *repo, const struct policy *p,
 	struct sched_state st;
 	char *path;
 
-	if (asprintf(&path, "%s/" SCHED_STATE_FILE, repo->common_dir) < 0)
+	if (!(path = path_join(repo->common_dir, SCHED_STATE_FILE, NULL)))
 		return false;
 	/* Unreadable: as if nothing ran; the run says why and rewrites it. */
 	sched_state_read(&st, path, &err);
@@ -115,7 +116,7 @@ void hook_run_checks(const struct hook *h, const struct repo *repo,
 	int fd, saved[2];
 	char *path;
 
-	if (asprintf(&path, "%s/" MAINT_LOG_FILE, repo->common_dir) < 0)
+	if (!(path = path_join(repo->common_dir, MAINT_LOG_FILE, NULL)))
 		return;
 	fd = logfile_open(path);
 	if (fd < 0) {

@@ -3,6 +3,7 @@
  */
 #define _GNU_SOURCE /* asprintf, closefrom */
 #include "plugin/maint/run.h"
+#include "plugin/util/path.h"
 #include "plugin/util/logfile.h"
 
 #include <fcntl.h>
@@ -17,10 +18,8 @@ int maint_detach(const struct repo *repo, pid_t *child, char **log_path,
 	int fd, null;
 
 	*child = 0;
-	if (asprintf(log_path, "%s/" MAINT_LOG_FILE, repo->common_dir) < 0) {
-		*log_path = NULL;
+	if (!(*log_path = path_join(repo->common_dir, MAINT_LOG_FILE, NULL)))
 		return rt_err_oom(err);
-	}
 	fflush(stdout);
 	fflush(stderr);
 	pid = fork();

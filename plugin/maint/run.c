@@ -3,6 +3,7 @@
  */
 #define _GNU_SOURCE /* asprintf */
 #include "plugin/maint/run.h"
+#include "plugin/util/path.h"
 #include "plugin/maint/open.h"
 #include "plugin/maint/snapshot.h"
 #include "plugin/util/pidlock.h"
@@ -37,10 +38,7 @@ static uint64_t now_ms(void)
 
 static char *common_path(const struct repo *repo, const char *name)
 {
-	char *path;
-
-	return asprintf(&path, "%s/%s", repo->common_dir, name) < 0 ? NULL :
-								      path;
+	return path_join(repo->common_dir, name, NULL);
 }
 
 /* The state file is unreadable: say so, and plan as if nothing ran. */
