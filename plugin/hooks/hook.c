@@ -22,10 +22,10 @@
  * as `run --detach` does.
  */
 #define _GNU_SOURCE
+#include "plugin/hooks/hooks.h"
 #include "plugin/hooks/hook.h"
-#include "plugin/util/path.h"
-#include "plugin/cli/cli.h"
 #include "plugin/maint/policy_file.h"
+#include "plugin/util/path.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -54,7 +54,7 @@ int hook_load_policy(const struct hook *h, const struct repo *repo,
 	struct policy_errors errs = { 0 };
 	struct rt_err err = { 0 };
 	char *path = NULL;
-	int nerr = policy_file_find(repo, policy_option, &path, &err);
+	int nerr = policy_file_find(repo, h->policy, &path, &err);
 
 	if (nerr)
 		policy_init(p);
@@ -73,7 +73,7 @@ int hook_load_policy(const struct hook *h, const struct repo *repo,
 	return nerr ? -1 : 0;
 }
 
-static int hook_reference_transaction(struct hook *h, int argc, char **argv)
+static void hook_reference_transaction(struct hook *h, int argc, char **argv)
 {
 	struct sched_item items[SCHED_NTASKS];
 	struct policy p;
@@ -83,27 +83,26 @@ static int hook_reference_transaction(struct hook *h, int argc, char **argv)
 
 	drain_stdin();
 	if (argc < 2 || strcmp(argv[1], "committed"))
-		return EXIT_OK;
+		return;
 	/* No repository, or refs in files: not ours, and not a problem. */
 	if (repo_discover_opts(&repo, REPO_NO_GIT, &err) || !repo.reftable) {
 		repo_release(&repo);
-		return EXIT_OK;
+		return;
 	}
 	if (!(h->log_path = path_join(repo.common_dir, HOOK_LOG, NULL)) ||
 	    !(h->lock_path = path_join(repo.common_dir, HOOK_LOCK, NULL))) {
 		repo_release(&repo);
-		return EXIT_OK;
+		return;
 	}
 	if (hook_load_policy(h, &repo, &p, "compaction")) {
 		repo_release(&repo);
-		return EXIT_OK;
+		return;
 	}
 	run = hook_run_due(&repo, &p, items);
 	if (hook_compaction_due(h, &repo, &p) || run)
 		hook_start(h, &repo, &p, run ? items : NULL);
 	policy_release(&p);
 	repo_release(&repo);
-	return EXIT_OK;
 }
 
 /*
@@ -111,7 +110,7 @@ static int hook_reference_transaction(struct hook *h, int argc, char **argv)
  * or cleaning when due), inline, as Git waits before its own gc. Its
  * report goes to the log.
  */
-static int hook_pre_auto_gc(struct hook *h)
+static void hook_pre_auto_gc(struct hook *h)
 {
 	struct hook_capture cap = { 0 };
 	struct repo repo;
@@ -125,26 +124,19 @@ static int hook_pre_auto_gc(struct hook *h)
 		hook_capture_end(&cap, h);
 	}
 	repo_release(&repo);
-	return EXIT_OK;
 }
 
-int cmd_hook(struct command *cmd, int argc, char **argv)
+int hook_handle(const char *policy, int argc, char **argv)
 {
-	struct hook h = { 0 };
-	int ret;
+	struct hook h = { .event = argv[0], .policy = policy };
 
-	if (wants_help(cmd, argc, argv))
-		return EXIT_OK;
-	if (argc < 2)
-		return usage_error(cmd, "which hook event?");
-	h.event = argv[1];
-	if (!strcmp(argv[1], "reference-transaction"))
-		ret = hook_reference_transaction(&h, argc - 1, argv + 1);
-	else if (!strcmp(argv[1], "pre-auto-gc"))
-		ret = hook_pre_auto_gc(&h);
+	if (!strcmp(h.event, "reference-transaction"))
+		hook_reference_transaction(&h, argc, argv);
+	else if (!strcmp(h.event, "pre-auto-gc"))
+		hook_pre_auto_gc(&h);
 	else
-		return usage_error(cmd, "unknown hook event '%s'", argv[1]);
+		return -1;
 	free(h.log_path);
 	free(h.lock_path);
-	return ret;
+	return 0;
 }

@@ -1,6 +1,6 @@
 /*
  * hook.h: what the files of `git reftable hook` share, not an interface
- * of the hooks layer (cmd_hook() in cli.h is): the hook at work and its
+ * of the hooks layer (hooks.h is): the hook at work and its
  * log, the capture of stray output into that log, the policy as hooks
  * load it, and what the hooks start: compaction (hook_compact.c) and
  * maintenance runs (hook_run.c).
@@ -25,6 +25,7 @@
 
 struct hook {
 	const char *event;
+	const char *policy; /* --policy <file>, or NULL to look it up */
 	char *log_path; /* NULL: no repository, nowhere to log */
 	char *lock_path;
 };

@@ -4,7 +4,6 @@
  * reference-transaction hook starts when they are due for a look.
  */
 #define _GNU_SOURCE
-#include "plugin/cli/cli.h"
 #include "plugin/util/path.h"
 #include "plugin/hooks/hook.h"
 #include "plugin/maint/open.h"
@@ -47,10 +46,26 @@ static void run_engine(const struct maint_request *req, const struct repo *repo,
 	maint_report_release(&rep);
 }
 
+/*
+ * The sinks of the run hook_run_checks() starts, whose stdout and stderr
+ * are the maintenance log: its lines as `git reftable run` prints them.
+ */
 static void say_line(void *arg, const char *text)
 {
 	(void)arg;
 	puts(text);
+}
+
+static void say_error(void *arg, const char *msg)
+{
+	(void)arg;
+	fprintf(stderr, "error: %s\n", msg);
+}
+
+static void say_warning(void *arg, const char *msg)
+{
+	(void)arg;
+	fprintf(stderr, "warning: %s\n", msg);
 }
 
 bool hook_run_due(const struct repo *repo, const struct policy *p,
