@@ -13,6 +13,7 @@
  * the footer points at the last (root) level.
  */
 #include "lib/writer.h"
+#include "lib/writer_internal.h"
 #include "lib/block.h"
 #include "lib/objsort.h"
 #include "lib/zpipe.h"
@@ -23,50 +24,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
-
-#define OBJ_ID_MIN_LEN 2
-
-struct section {
-	uint64_t offset;
-	uint64_t index_offset;
-	uint64_t blocks;
-};
-
-struct rt_writer {
-	struct rt_write_options opts;
-	rt_write_fn write;
-	void *arg;
-	int version;
-	int hash_size;
-	uint64_t min_update_index;
-	uint64_t max_update_index;
-
-	uint8_t *block;
-	struct rt_block_writer bw;
-	bool block_open;
-	uint64_t blocks_opened; /* the first one carries the file header */
-	struct rt_zpipe *pipe; /* log blocks being deflated, in order */
-	uint8_t section_type; /* 0 before the first record */
-
-	uint64_t next; /* file offset of the next block */
-	uint32_t pending_padding;
-	struct rt_buf last_key;
-	struct rt_buf key;
-	struct rt_buf msg;
-
-	struct rt_index_record *index;
-	size_t index_len, index_cap;
-
-	/* (object id, block position) pairs for obj blocks. */
-	struct rt_objsort *objs;
-	uint8_t last_obj[RT_MAX_HASH_SIZE];
-	uint64_t last_obj_pos;
-	bool have_last_obj;
-
-	struct section ref, obj, log;
-	struct rt_writer_stats stats;
-	bool closed;
-};
 
 int rt_header_size(int version)
 {
@@ -331,7 +288,7 @@ static int flush_block(struct rt_writer *w)
  * Add a record to the open block, flushing and opening a new one when it is
  * full. Keys must ascend within a section.
  */
-static int add_record(struct rt_writer *w, const struct rt_record *rec,
+int writer_add_record(struct rt_writer *w, const struct rt_record *rec,
 		      struct rt_err *err)
 {
 	int ret;
@@ -372,7 +329,7 @@ static int add_record(struct rt_writer *w, const struct rt_record *rec,
  * Flush the open block and write the index levels for the section. Leaves
  * the section's index_offset pointing at the root level, or 0.
  */
-static int finish_section(struct rt_writer *w, struct rt_err *err)
+int writer_finish_section(struct rt_writer *w, struct rt_err *err)
 {
 	struct section *sec = section_of(w, w->bw.type);
 	size_t threshold = w->opts.unpadded ? 1 : 3;
@@ -393,7 +350,7 @@ static int finish_section(struct rt_writer *w, struct rt_err *err)
 		rec.type = RT_BLOCK_INDEX;
 		for (size_t i = 0; !ret && i < n; i++) {
 			rec.u.idx = level[i];
-			ret = add_record(w, &rec, err);
+			ret = writer_add_record(w, &rec, err);
 		}
 		if (!ret && (ret = flush_block(w)))
 			rt_err_set(err, ret, "writing an index block failed");
@@ -411,125 +368,16 @@ static int finish_section(struct rt_writer *w, struct rt_err *err)
 	return 0;
 }
 
-static int obj_push(struct rt_writer *w, const uint8_t *hash,
-		    struct rt_err *err)
-{
-	int ret;
-
-	/* Neighbouring refs often share an object and a block. */
-	if (w->have_last_obj && w->last_obj_pos == w->next &&
-	    !memcmp(w->last_obj, hash, w->hash_size))
-		return 0;
-	if (!w->objs && (ret = rt_objsort_new(&w->objs, w->hash_size,
-					      w->opts.obj_sort_memory ?
-						      w->opts.obj_sort_memory :
-						      4u << 20,
-					      w->opts.temp_dir, err)))
-		return ret;
-	memcpy(w->last_obj, hash, w->hash_size);
-	w->last_obj_pos = w->next;
-	w->have_last_obj = true;
-	return rt_objsort_add(w->objs, hash, w->next, err);
-}
-
-static int obj_offsets_push(struct rt_obj_record *o, uint64_t off)
-{
-	if (o->offset_len && o->offsets[o->offset_len - 1] == off)
-		return 0;
-	if (o->offset_len == o->offset_cap) {
-		size_t cap = o->offset_cap ? 2 * o->offset_cap : 8;
-		uint64_t *p = realloc(o->offsets, cap * sizeof(*p));
-
-		if (!p)
-			return RT_ERR_NOMEM;
-		o->offsets = p;
-		o->offset_cap = cap;
-	}
-	o->offsets[o->offset_len++] = off;
-	return 0;
-}
-
-/* Add the obj record gathered in `rec` (its prefix set from `hash`). */
-static int emit_obj(struct rt_writer *w, struct rt_record *rec,
-		    const uint8_t *hash, struct rt_err *err)
-{
-	int ret;
-
-	if (rt_buf_set(&rec->u.obj.prefix, hash, w->stats.obj_id_len))
-		return rt_err_oom(err);
-	ret = add_record(w, rec, NULL);
-	if (ret == RT_ERR_TOO_BIG) {
-		/* Too many blocks to list: readers then scan all refs. */
-		rec->u.obj.offset_len = 0;
-		ret = add_record(w, rec, err);
-	} else if (ret) {
-		ret = rt_err_set(err, ret, "writing obj block failed");
-	}
-	rec->u.obj.offset_len = 0;
-	return ret;
-}
-
-/*
- * Write obj blocks: each distinct object id, abbreviated to the shortest
- * length that still tells all of this table's ids apart (at least 2), with
- * the positions of the ref blocks that mention it. Two passes over the
- * sorted pairs: the length first, then the records.
- */
-static int write_obj_section(struct rt_writer *w, struct rt_err *err)
-{
-	uint8_t prev[RT_MAX_HASH_SIZE], hash[RT_MAX_HASH_SIZE];
-	size_t max_common = OBJ_ID_MIN_LEN - 1;
-	struct rt_record rec;
-	bool have = false;
-	uint64_t pos;
-	int ret;
-
-	if ((ret = rt_objsort_rewind(w->objs, err)))
-		return ret;
-	while (!(ret = rt_objsort_next(w->objs, hash, &pos, err))) {
-		if (have) {
-			size_t c = rt_common_prefix(prev, w->hash_size, hash,
-						    w->hash_size);
-
-			if (c < (size_t)w->hash_size && c > max_common)
-				max_common = c;
-		}
-		memcpy(prev, hash, w->hash_size);
-		have = true;
-	}
-	if (ret < 0)
-		return ret;
-	w->stats.obj_id_len = (int)max_common + 1;
-
-	rt_record_init(&rec, RT_BLOCK_OBJ);
-	have = false;
-	ret = rt_objsort_rewind(w->objs, err);
-	while (!ret && !(ret = rt_objsort_next(w->objs, hash, &pos, err))) {
-		if (have && memcmp(prev, hash, w->hash_size))
-			ret = emit_obj(w, &rec, prev, err);
-		if (!ret && obj_offsets_push(&rec.u.obj, pos))
-			ret = rt_err_oom(err);
-		memcpy(prev, hash, w->hash_size);
-		have = true;
-	}
-	if (ret == 1)
-		ret = have ? emit_obj(w, &rec, prev, err) : 0;
-	rt_record_release(&rec);
-	if (ret)
-		return ret;
-	return finish_section(w, err);
-}
-
 /* Close the ref section: its index, then obj blocks when worth having. */
 static int finish_ref_section(struct rt_writer *w, struct rt_err *err)
 {
-	int ret = finish_section(w, err);
+	int ret = writer_finish_section(w, err);
 
 	if (ret)
 		return ret;
 	/* Without a ref index readers scan a few blocks; objs add nothing. */
 	if (!w->opts.skip_index_objects && w->ref.index_offset && w->objs)
-		ret = write_obj_section(w, err);
+		ret = writer_write_obj_section(w, err);
 	rt_objsort_free(w->objs);
 	w->objs = NULL;
 	return ret;
@@ -558,7 +406,7 @@ int rt_writer_add_ref(struct rt_writer *w, const struct rt_ref_record *ref,
 				  ref->value_type);
 	w->section_type = RT_BLOCK_REF;
 	rec.u.ref = *ref;
-	ret = add_record(w, &rec, err);
+	ret = writer_add_record(w, &rec, err);
 	if (ret)
 		return ret;
 	w->stats.refs++;
@@ -566,9 +414,9 @@ int rt_writer_add_ref(struct rt_writer *w, const struct rt_ref_record *ref,
 		return 0;
 	/* w->next is the position of the block that now holds the ref. */
 	if (ref->value_type == RT_REF_VAL1 || ref->value_type == RT_REF_VAL2)
-		ret = obj_push(w, ref->value, err);
+		ret = writer_obj_push(w, ref->value, err);
 	if (!ret && ref->value_type == RT_REF_VAL2)
-		ret = obj_push(w, ref->peeled, err);
+		ret = writer_obj_push(w, ref->peeled, err);
 	return ret;
 }
 
@@ -620,7 +468,7 @@ int rt_writer_add_log(struct rt_writer *w, const struct rt_log_record *log,
 			return ret;
 		rec.u.log.message = w->msg;
 	}
-	ret = add_record(w, &rec, err);
+	ret = writer_add_record(w, &rec, err);
 	if (!ret)
 		w->stats.logs++;
 	return ret;
@@ -638,7 +486,7 @@ int rt_writer_close(struct rt_writer *w, struct rt_err *err)
 	if (w->section_type == RT_BLOCK_REF)
 		ret = finish_ref_section(w, err);
 	else if (w->section_type == RT_BLOCK_LOG)
-		ret = finish_section(w, err);
+		ret = writer_finish_section(w, err);
 	if (ret)
 		return ret;
 

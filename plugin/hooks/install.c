@@ -240,6 +240,36 @@ static int scripts_install(const char *self, bool dry_run,
 	return ret;
 }
 
+/* Whether core.hooksPath names a hooks directory of its own. */
+static bool hooks_path_set(void)
+{
+	const char *argv[] = { "git", "config", "--get", "core.hooksPath",
+			       NULL };
+	struct rt_err err = { 0 };
+
+	/* Unknown (git failed) counts as set: config mode then. */
+	return spawn_run_ok(argv, NULL, 0, 1, NULL, &err) != 1;
+}
+
+/*
+ * The way HOOKS_AUTO takes, as install.h says: symlinks where they are
+ * enough, since Git then starts git-reftable without a shell.
+ */
+static enum hooks_mode auto_mode(void)
+{
+	struct rt_err err = { 0 };
+	bool links = false;
+	char *dir;
+
+	if (!git_has_config_hooks())
+		return HOOKS_SCRIPTS;
+	if (!hooks_path_set() && !hooks_dir(&dir, &err)) {
+		links = hooks_scripts_links_only(dir);
+		free(dir);
+	}
+	return links ? HOOKS_SCRIPTS : HOOKS_CONFIG;
+}
+
 int hooks_install(enum hooks_mode mode, const char *self, bool dry_run,
 		  struct hooks_report *r, struct rt_err *err)
 {
@@ -247,7 +277,7 @@ int hooks_install(enum hooks_mode mode, const char *self, bool dry_run,
 
 	memset(r, 0, sizeof(*r));
 	if (mode == HOOKS_AUTO)
-		mode = git_has_config_hooks() ? HOOKS_CONFIG : HOOKS_SCRIPTS;
+		mode = auto_mode();
 	r->mode = mode;
 	/* One way at a time: switching takes the other one out. */
 	if (mode == HOOKS_CONFIG)

@@ -3,12 +3,16 @@
  * taking it out again so that the repository's config and hooks directory
  * are exactly as they were.
  *
- * Two ways, chosen by the Git on PATH: Git 2.54 and later run hooks named
- * in the config (hook.<name>.command / hook.<name>.event), which leaves
- * the hooks directory alone; older Git only runs scripts in the hooks
- * directory, so there we install scripts that chain the hook already
- * present (see scripts.h). Both are idempotent, and one way at a time:
- * installing one takes the other out. Nothing here prints.
+ * Two ways. Git 2.54 and later run hooks named in the config
+ * (hook.<name>.command / hook.<name>.event), which leaves the hooks
+ * directory alone but costs a shell per hook run (the guard that skips a
+ * missing binary); every Git runs files in the hooks directory, where we
+ * put symlinks to git-reftable (no shell) or scripts that chain the hook
+ * already present (see scripts.h). HOOKS_AUTO takes symlinks when they
+ * are enough, config hooks where the hooks directory holds the user's
+ * hooks or is shared (core.hooksPath) and Git runs them, else scripts.
+ * Both ways are idempotent, and one at a time: installing one takes the
+ * other out. Nothing here prints.
  */
 #ifndef PLUGIN_HOOKS_INSTALL_H
 #define PLUGIN_HOOKS_INSTALL_H
@@ -19,7 +23,7 @@
 #include <stddef.h>
 
 enum hooks_mode {
-	HOOKS_AUTO, /* config when the git on PATH runs config hooks */
+	HOOKS_AUTO, /* symlinks if enough, else config where Git runs them */
 	HOOKS_CONFIG,
 	HOOKS_SCRIPTS,
 };

@@ -67,11 +67,34 @@ static enum present what_is(const char *path, char *target, size_t size)
 	return strstr(buf, HOOKS_SCRIPT_MARKER) ? OUR_SCRIPT : OTHER;
 }
 
+static int event_paths(const char *dir, const char *event, char **path,
+		       char **orig, struct rt_err *err);
+
 static bool exists(const char *path)
 {
 	struct stat st;
 
 	return !lstat(path, &st);
+}
+
+bool hooks_scripts_links_only(const char *dir)
+{
+	char target[PATH_MAX];
+	bool ok = true;
+
+	for (size_t i = 0; ok && i < HOOKS_NEVENTS; i++) {
+		char *path, *orig;
+		struct rt_err err = { 0 };
+		enum present p;
+
+		if (event_paths(dir, hooks_events[i].event, &path, &orig, &err))
+			return false;
+		p = what_is(path, target, sizeof(target));
+		ok = (p == ABSENT || p == OUR_LINK) && !exists(orig);
+		free(path);
+		free(orig);
+	}
+	return ok;
 }
 
 char *hooks_script_text(const char *self, const char *event)

@@ -29,6 +29,12 @@
 char *hooks_script_text(const char *self, const char *event);
 
 /*
+ * Whether installing in `dir` takes only symlinks: no hook of someone
+ * else's to chain (nor one chained already) for any of our events.
+ */
+bool hooks_scripts_links_only(const char *dir);
+
+/*
  * Install our hooks in the directory `dir` (created when missing). Before
  * changing anything, RT_ERR_API when both a hook of someone else's and
  * its <event>.git-reftable-orig exist. Sets `r->changed`; with `dry_run`

@@ -6,9 +6,12 @@
 # Times N `git update-ref` (Git runs the hook three times for each: the
 # preparing, prepared and committed states) in repositories set up alike:
 # one with a compiled no-op reference-transaction hook in the hooks
-# directory (the floor any hook costs), one each with our hooks installed
-# the two ways `git reftable install` knows (config: Git runs our binary
-# directly; scripts: a symlink to it, as no user hook needs chaining).
+# directory (the floor any hook costs), one with our hooks as `git
+# reftable install` puts them by default (auto: with no user hook to
+# chain, symlinks to our binary, which Git starts without a shell) and one
+# with config hooks (the way auto takes on Git >= 2.54 where a user hook
+# sits in the hooks directory or core.hooksPath is set: Git starts a shell
+# for each of the three states, which skips the binary unless committed).
 # Git's own auto-compaction stays on, as in normal use. Then the start cost of the hook alone:
 # 1000 runs of `git-reftable hook reference-transaction prepared` against
 # the no-op program, and the shared libraries each loads.
@@ -36,6 +39,7 @@ setup() { # <name>: a repository with one commit and that hook setup
 	git -C "$dir" commit -q --allow-empty -m base
 	case $1 in
 	noop) cp "$work/noop-hook" "$dir/.git/hooks/reference-transaction" ;;
+	auto) (cd "$dir" && "$ours" install >/dev/null) ;;
 	config | scripts) (cd "$dir" && "$ours" install --hooks="$1" >/dev/null) ;;
 	esac
 }
@@ -56,7 +60,7 @@ loop() {
 
 median() { sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
 
-setups=(noop config scripts)
+setups=(noop auto config)
 for s in "${setups[@]}"; do setup "$s"; done
 declare -A times
 for ((r = 0; r < runs; r++)); do

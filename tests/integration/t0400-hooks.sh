@@ -246,7 +246,7 @@ test_pre_auto_gc() {
 	new_repo autogc
 	cd autogc
 	for i in 1 2 3 4 5 6; do git update-ref "refs/heads/g$i" HEAD; done
-	git reftable install
+	git reftable install --hooks=config
 	git hook run pre-auto-gc
 	grep -q 'pre-auto-gc\[[0-9]*\]: main: compact: done' .git/reftable-hook.log
 	geometric .git/reftable 2 64
@@ -331,6 +331,44 @@ test_locked_stack() {
 	grep -q 'main: compacted tables' .git/reftable-hook.log
 }
 
+# install's default way: symlinks in the hooks directory where there is
+# nothing to chain (Git starts us without a shell), config hooks on Git
+# >= 2.54 where a hook of the user's is there or core.hooksPath points
+# elsewhere, so neither the user's hook nor a shared directory is touched.
+test_auto_mode() {
+	local self
+	self=$(readlink -f "$RT_BUILD/git-reftable")
+	new_repo auto
+	cd auto
+	rm -f .git/hooks/*.sample
+	git reftable install >out
+	[ "$(readlink .git/hooks/reference-transaction)" = "$self" ] ||
+		fail "no symlink: $(ls -l .git/hooks)"
+	[ "$(readlink .git/hooks/pre-auto-gc)" = "$self" ]
+	! git config --get-regexp '^hook\.' || fail "config hooks set too"
+	git reftable uninstall >/dev/null
+	[ -z "$(ls -A .git/hooks)" ] || fail "left: $(ls -A .git/hooks)"
+
+	printf '#!/bin/sh\nexit 0\n' >.git/hooks/pre-auto-gc
+	chmod +x .git/hooks/pre-auto-gc
+	cp .git/hooks/pre-auto-gc "$TEST_TMP/user-hook"
+	git reftable install >out
+	git config hook.git-reftable-reftx.command >/dev/null ||
+		fail "a user hook to chain, but no config hook"
+	[ ! -e .git/hooks/reference-transaction ]
+	cmp .git/hooks/pre-auto-gc "$TEST_TMP/user-hook"
+	git reftable uninstall >/dev/null
+	rm .git/hooks/pre-auto-gc
+
+	mkdir "$TEST_TMP/shared-hooks"
+	git config core.hooksPath "$TEST_TMP/shared-hooks"
+	git reftable install >out
+	git config hook.git-reftable-reftx.command >/dev/null ||
+		fail "core.hooksPath set, but no config hook"
+	[ -z "$(ls -A "$TEST_TMP/shared-hooks")" ]
+	git reftable uninstall >/dev/null
+}
+
 test_stdin_and_usage() {
 	new_repo usage
 	cd usage
@@ -363,7 +401,7 @@ test_stdin_and_usage() {
 	printf '#!/bin/sh\nexit 1\n' >"$TEST_TMP/fake/systemctl"
 	chmod +x "$TEST_TMP/fake/crontab" "$TEST_TMP/fake/systemctl"
 	PATH=$TEST_TMP/fake:$PATH git reftable install --schedule
-	git config hook.git-reftable-reftx.command >/dev/null
+	[ -L .git/hooks/reference-transaction ]
 	grep -q 'schedule run-registered --schedule=hourly' "$TEST_TMP/crontab.tab"
 	[ "$(git config --global --get-all reftable-maintenance.repo)" = "$PWD" ]
 }
@@ -371,6 +409,7 @@ test_stdin_and_usage() {
 test_case "install as config: churn stays geometric, uninstall restores" test_config_mode
 test_case "install as scripts chains a user hook, inline compaction" test_scripts_mode_chained
 test_case "core.hooksPath (relative), switching modes" test_hooks_path_and_switch
+test_case "install's default: symlinks unless a hook needs chaining" test_auto_mode
 test_case "max-tables: more tables than that compacts the whole stack" test_max_tables
 test_case "a linked worktree's stack is kept geometric too" test_linked_worktree
 test_case "pre-auto-gc compacts and exits 0; Git's gc still runs" test_pre_auto_gc

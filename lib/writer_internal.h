@@ -1,0 +1,82 @@
+/*
+ * writer_internal.h: the table writer as writer.c and writer_obj.c share
+ * it; not part of the library's interface (rt-writer.h is).
+ */
+#ifndef LIB_WRITER_INTERNAL_H
+#define LIB_WRITER_INTERNAL_H
+
+#include "lib/writer.h"
+#include "lib/block.h"
+#include "lib/objsort.h"
+#include "lib/zpipe.h"
+
+struct section {
+	uint64_t offset;
+	uint64_t index_offset;
+	uint64_t blocks;
+};
+
+struct rt_writer {
+	struct rt_write_options opts;
+	rt_write_fn write;
+	void *arg;
+	int version;
+	int hash_size;
+	uint64_t min_update_index;
+	uint64_t max_update_index;
+
+	uint8_t *block;
+	struct rt_block_writer bw;
+	bool block_open;
+	uint64_t blocks_opened; /* the first one carries the file header */
+	struct rt_zpipe *pipe; /* log blocks being deflated, in order */
+	uint8_t section_type; /* 0 before the first record */
+
+	uint64_t next; /* file offset of the next block */
+	uint32_t pending_padding;
+	struct rt_buf last_key;
+	struct rt_buf key;
+	struct rt_buf msg;
+
+	struct rt_index_record *index;
+	size_t index_len, index_cap;
+
+	/* (object id, block position) pairs for obj blocks. */
+	struct rt_objsort *objs;
+	uint8_t last_obj[RT_MAX_HASH_SIZE];
+	uint64_t last_obj_pos;
+	bool have_last_obj;
+
+	struct section ref, obj, log;
+	struct rt_writer_stats stats;
+	bool closed;
+};
+
+/*
+ * Add `rec` to the open block, flushing it and opening a new one when it
+ * is full; keys must ascend within a section. RT_ERR_TOO_BIG when the
+ * record does not fit even an empty block. `err` may be NULL: the code
+ * alone is returned.
+ */
+int writer_add_record(struct rt_writer *w, const struct rt_record *rec,
+		      struct rt_err *err);
+/*
+ * Flush the open block and write the index levels of its section, whose
+ * index_offset then points at the root level, or 0.
+ */
+int writer_finish_section(struct rt_writer *w, struct rt_err *err);
+
+/*
+ * Note that the ref block being filled mentions object `hash`; spills to
+ * a temp file past the writer's obj-sort memory.
+ */
+int writer_obj_push(struct rt_writer *w, const uint8_t *hash,
+		    struct rt_err *err);
+/*
+ * Write obj blocks: each distinct object id, abbreviated to the shortest
+ * length that still tells all of this table's ids apart (at least 2), with
+ * the positions of the ref blocks that mention it, then their index.
+ */
+int writer_write_obj_section(struct rt_writer *w, struct rt_err *err);
+
+#endif
