@@ -18,7 +18,7 @@
  */
 const struct policy_key policy_keys[] = {
 	{ "compaction", "geometric-factor", POLICY_T_UINT,
-	  TOP(geometric_factor), 2, 256, NULL, "2", "reftable.geometricFactor",
+	  TOP(geometric_factor), 2, 255, NULL, "2", "reftable.geometricFactor",
 	  "geometric rule: a table is merged with the newer ones while it is "
 	  "less than this many times their size" },
 	{ "compaction", "max-tables", POLICY_T_UINT, TOP(max_tables), 1,

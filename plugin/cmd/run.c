@@ -4,6 +4,7 @@
  * or one JSON document.
  */
 #include "plugin/cli/cli.h"
+#include "plugin/hooks/takeover.h"
 #include "plugin/maint/open.h"
 #include "plugin/maint/run.h"
 #include "plugin/util/json.h"
@@ -164,6 +165,21 @@ static int run(const struct options *o)
 		/* The parent is done (1); or it could not fork (-1). */
 		ret = ret > 0 ? EXIT_OK : EXIT_ERROR;
 		goto out;
+	}
+	if (!o->req.dry_run) {
+		bool changed;
+
+		if (takeover_refresh(repo.common_dir,
+				     (unsigned)p.geometric_factor, &changed,
+				     &err))
+			warning("%s", err.msg);
+		else if (changed)
+			fprintf(stderr,
+				"Git now compacts by the policy's "
+				"geometric-factor %u (%s rewritten)\n",
+				(unsigned)p.geometric_factor,
+				CONFIG_TAKEOVER_FILE);
+		memset(&err, 0, sizeof(err));
 	}
 	if (maint_run(&o->req, &repo, &p, &sink, &rep, &err)) {
 		ret = error_rt(&err);

@@ -7,6 +7,7 @@
  */
 #define _GNU_SOURCE
 #include "plugin/hooks/hook.h"
+#include "plugin/hooks/takeover.h"
 #include "plugin/maint/open.h"
 #include "plugin/maint/snapshot.h"
 #include "plugin/maint/tasks.h"
@@ -218,6 +219,17 @@ static void work(const struct hook *h, const struct repo *repo,
 		 const struct policy *p, const struct sched_item *run,
 		 struct pidlock *runlock, struct pidlock *lock, bool in_hook)
 {
+	struct rt_err err = { 0 };
+	bool changed;
+
+	if (takeover_refresh(repo->common_dir, (unsigned)p->geometric_factor,
+			     &changed, &err))
+		hook_logf(h, "%s", err.msg);
+	else if (changed)
+		hook_logf(h,
+			  "Git now compacts by the policy's geometric-factor "
+			  "%u (" CONFIG_TAKEOVER_FILE " rewritten)",
+			  (unsigned)p->geometric_factor);
 	if (run) {
 		hook_run_checks(h, repo, p, run);
 		pidlock_release(runlock);

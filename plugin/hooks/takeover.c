@@ -386,6 +386,37 @@ out:
 	return ret;
 }
 
+int takeover_refresh(const char *common_dir, unsigned factor, bool *changed,
+		     struct rt_err *err)
+{
+	struct rt_buf old = RT_BUF_INIT, want = RT_BUF_INIT;
+	char *path = path_join(common_dir, CONFIG_TAKEOVER_FILE, NULL);
+	struct stat st;
+	int ret = path ? read_file(path, &old, err) : rt_err_oom(err);
+
+	*changed = false;
+	if (ret <= 0 || factor > TAKEOVER_MAX_FACTOR)
+		goto out;
+	ret = 0;
+	if (file_text(factor, parse_marks(&old), &want)) {
+		ret = rt_err_oom(err);
+	} else if (rt_buf_cmp(&old, &want)) {
+		/* Keep the mode install gave it (core.sharedRepository). */
+		if (lstat(path, &st))
+			ret = rt_err_errno(err, RT_ERR_IO, "cannot stat %s",
+					   path);
+		else
+			ret = rt_file_replace(path, want.buf, want.len,
+					      st.st_mode & 07777, err);
+		*changed = !ret;
+	}
+out:
+	rt_buf_release(&old);
+	rt_buf_release(&want);
+	free(path);
+	return ret < 0 ? ret : 0;
+}
+
 int takeover_marks(const char *common_dir, unsigned *marks, struct rt_err *err)
 {
 	struct rt_buf text = RT_BUF_INIT;

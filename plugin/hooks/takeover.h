@@ -105,6 +105,17 @@ int takeover_install(const char *common_dir, unsigned factor, bool bare_end,
 		     bool dry_run, struct takeover_report *r,
 		     struct rt_err *err);
 
+/*
+ * Where install wrote the file in `common_dir`, rewrite it for `factor`
+ * when it says another (the policy's geometric-factor changed since):
+ * Git's inline compaction then follows the policy again without a new
+ * install. The config is not touched; without a file, or for a factor
+ * Git would refuse, nothing is done. `*changed` says whether the file was
+ * rewritten.
+ */
+int takeover_refresh(const char *common_dir, unsigned factor, bool *changed,
+		     struct rt_err *err);
+
 /* The marks the file in `common_dir` holds; 0 without a file. */
 int takeover_marks(const char *common_dir, unsigned *marks, struct rt_err *err);
 

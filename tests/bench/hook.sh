@@ -44,35 +44,39 @@ setup() { # <name>: a repository with one commit and that hook setup
 	esac
 }
 
-# loop <name> <run>: seconds for n update-refs in a fresh copy
+# loop <name>: "<wall> <cpu>" seconds for n update-refs in a fresh copy;
+# cpu is user + system time of Git and every hook it waited for.
 loop() {
-	local dir=$work/run-$1 oid start end
+	local dir=$work/run-$1 oid TIMEFORMAT='%R %U %S'
 	rm -rf "$dir"
 	cp -a "$work/$1" "$dir"
 	oid=$(git -C "$dir" rev-parse HEAD)
-	start=$(date +%s.%N)
-	for ((i = 0; i < n; i++)); do
+	{ time (for ((i = 0; i < n; i++)); do
 		git -C "$dir" update-ref "refs/heads/b$i" "$oid"
-	done
-	end=$(date +%s.%N)
-	echo "$end - $start" | bc
+	done) 2>/dev/null; } 2>&1 | awk '{print $1, $2 + $3}'
 }
 
 median() { sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
 
 setups=(noop auto config)
 for s in "${setups[@]}"; do setup "$s"; done
-declare -A times
+declare -A wall cpu
 for ((r = 0; r < runs; r++)); do
-	for s in "${setups[@]}"; do times[$s]+="$(loop "$s") "; done
+	for s in "${setups[@]}"; do
+		read -r w c < <(loop "$s")
+		wall[$s]+="$w " cpu[$s]+="$c "
+	done
 done
-echo "git update-ref x $n, $(git version), median of $runs runs:"
-base=$(printf '%s\n' ${times[noop]} | median)
+echo "git update-ref x $n, $(git version), median of $runs interleaved runs"
+echo "(cpu: user + system of Git and its hooks; the ratio is of cpu, as"
+echo "wall time follows the machine's other load):"
+cbase=$(printf '%s\n' ${cpu[noop]} | median)
 for s in "${setups[@]}"; do
-	t=$(printf '%s\n' ${times[$s]} | median)
-	printf '  %-8s %7.3f s  %6.3f ms/update  ratio to no-op hook %.2f\n' \
-		"$s" "$t" "$(echo "$t * 1000 / $n" | bc -l)" \
-		"$(echo "$t / $base" | bc -l)"
+	w=$(printf '%s\n' ${wall[$s]} | median)
+	c=$(printf '%s\n' ${cpu[$s]} | median)
+	printf '  %-8s wall %7.3f s  cpu %7.3f s  %6.3f ms/update  ratio to no-op hook %.2f\n' \
+		"$s" "$w" "$c" "$(echo "$c * 1000 / $n" | bc -l)" \
+		"$(echo "$c / $cbase" | bc -l)"
 done
 
 starts() { # <cmd...>: seconds for 1000 runs

@@ -310,9 +310,42 @@ test_one_factor() {
 	[ "$prom" = 0 ] || fail "metrics: compaction_due=$prom"
 }
 
+# The policy's factor changed after install: the next run hands it to
+# Git, so that Git's inline compaction and ours agree without a new
+# install; the config itself is not touched, and uninstall still
+# restores it byte for byte.
+test_factor_follows_policy() {
+	git init -q --ref-format=reftable "$TEST_TMP/f"
+	cd "$TEST_TMP/f"
+	git commit -q --allow-empty -m base
+	cp .git/config "$TEST_TMP/f.config"
+	git reftable install >/dev/null
+	[ "$(git config reftable.geometricFactor)" = 2 ]
+	cp .git/config "$TEST_TMP/f.installed"
+	printf '[compaction]\ngeometric-factor = 5\n' >.git/reftable-policy.ini
+	git reftable run --dry-run >/dev/null 2>&1
+	[ "$(git config reftable.geometricFactor)" = 2 ] ||
+		fail "a dry run changed Git's factor"
+	git reftable run >/dev/null 2>"$TEST_TMP/f.err"
+	grep -q "geometric-factor 5" "$TEST_TMP/f.err" ||
+		fail "run did not say: $(cat "$TEST_TMP/f.err")"
+	[ "$(git config reftable.geometricFactor)" = 5 ] ||
+		fail "Git's factor is $(git config reftable.geometricFactor)"
+	cmp .git/config "$TEST_TMP/f.installed"
+	# A factor Git would die on is refused by the policy itself.
+	printf '[compaction]\ngeometric-factor = 256\n' >.git/reftable-policy.ini
+	! git reftable policy check >/dev/null 2>&1 || fail "256 accepted"
+	! git reftable run >/dev/null 2>&1 || fail "run with factor 256"
+	git update-ref refs/heads/after HEAD
+	rm .git/reftable-policy.ini
+	git reftable uninstall >/dev/null
+	cmp .git/config "$TEST_TMP/f.config"
+}
+
 test_case "Git's maintenance and gc never undo the policy" test_git_maintenance_keeps_policy
 test_case "our run, started by a write, expires as git reflog expire" test_our_run_expires_on_write
 test_case "the binary gone: Git's updates, commits and pushes go on" test_binary_gone
 test_case "install --dry-run changes nothing; uninstall restores everything" test_install_uninstall_restores
 test_case "compaction is due exactly where Git's rule compacts" test_rule_is_gits
 test_case "one geometric factor, the policy's, for every command" test_one_factor
+test_case "a changed policy factor reaches Git at the next run" test_factor_follows_policy

@@ -418,9 +418,9 @@ static void test_value_edges(void **state)
 		{ "[compaction]\ngeometric-factor = 2\nmax-tables = 1\n"
 		  "[reflog]\nmax-entries = 0\n",
 		  2, 1, 0 },
-		{ "[compaction]\ngeometric-factor = 256\n"
+		{ "[compaction]\ngeometric-factor = 255\n"
 		  "max-tables = 1000000\n[reflog]\nmax-entries = 4294967295\n",
-		  256, 1000000, 4294967295ull },
+		  255, 1000000, 4294967295ull },
 	};
 	(void)state;
 
@@ -450,7 +450,7 @@ static void test_documented_example(void **state)
 {
 	static const char text[] =
 		"[compaction]\n" /* 1 */
-		"geometric-factor = 2       ; whole number 2..256 (default 2; "
+		"geometric-factor = 2       ; whole number 2..255 (default 2; "
 		"Git fallback reftable.geometricFactor)\n" /* 2 */
 		"max-tables = 64            ; 1..1000000 (default 64)\n" /* 3 */
 		"tombstone-ratio = 0.3      ; 0..1 (default 0.3)\n" /* 4 */
@@ -611,13 +611,13 @@ static const struct bad_case bad_cases[] = {
 	/* [compaction] values */
 	{ "[compaction]\ngeometric-factor = 1\n", 2,
 	  "bad value '1' for geometric-factor;",
-	  "expected a whole number from 2 to 256" },
-	{ "[compaction]\ngeometric-factor = 257\n", 2,
-	  "bad value '257' for geometric-factor;",
-	  "a whole number from 2 to 256" },
+	  "expected a whole number from 2 to 255" },
+	{ "[compaction]\ngeometric-factor = 256\n", 2,
+	  "bad value '256' for geometric-factor;",
+	  "a whole number from 2 to 255" },
 	{ "[compaction]\ngeometric-factor = 2.5\n", 2,
 	  "bad value '2.5' for geometric-factor;",
-	  "a whole number from 2 to 256" },
+	  "a whole number from 2 to 255" },
 	{ "[compaction]\nmax-tables = 0\n", 2, "bad value '0' for max-tables;",
 	  "expected " },
 	{ "[compaction]\nmax-tables = 1000001\n", 2,

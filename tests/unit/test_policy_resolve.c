@@ -511,7 +511,7 @@ static void test_git_bad_values(void **state)
 		{ "git config gc.reflogexpire: bad value 'soon';",
 		  "'90 days'" },
 		{ "git config reftable.geometricfactor: bad value '1';",
-		  "from 2 to 256" },
+		  "from 2 to 255" },
 		{ "git config gc.refs/remotes/*.reflogexpireunreachable: "
 		  "bad value 'bogus';",
 		  "'90 days'" },
