@@ -53,7 +53,7 @@ loop() {
 	oid=$(git -C "$dir" rev-parse HEAD)
 	{ time (for ((i = 0; i < n; i++)); do
 		git -C "$dir" update-ref "refs/heads/b$i" "$oid"
-	done) 2>/dev/null; } 2>&1 | awk '{print $1, $2 + $3}'
+	done 2>/dev/null); } 2>&1 | awk '{print $1, $2 + $3}'
 }
 
 median() { sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
@@ -74,7 +74,7 @@ cbase=$(printf '%s\n' ${cpu[noop]} | median)
 for s in "${setups[@]}"; do
 	w=$(printf '%s\n' ${wall[$s]} | median)
 	c=$(printf '%s\n' ${cpu[$s]} | median)
-	printf '  %-8s wall %7.3f s  cpu %7.3f s  %6.3f ms/update  ratio to no-op hook %.2f\n' \
+	printf '  %-8s wall %7.3f s  cpu %7.3f s  %6.3f cpu ms/update  ratio to no-op hook %.2f\n' \
 		"$s" "$w" "$c" "$(echo "$c * 1000 / $n" | bc -l)" \
 		"$(echo "$c / $cbase" | bc -l)"
 done
