@@ -233,7 +233,7 @@ void hook_start(const struct hook *h, const struct repo *repo,
 	long holder;
 	pid_t pid;
 
-	if (pidlock_acquire(&lock, h->lock_path, 0, &holder, &err)) {
+	if (pidlock_acquire(&lock, h->lock_path, h->mode, &holder, &err)) {
 		if (err.code)
 			hook_logf(h, "%s", err.msg);
 		return;
@@ -256,7 +256,7 @@ void hook_start(const struct hook *h, const struct repo *repo,
 		pidlock_release(&lock);
 	} else if (pid == 0) {
 		int devnull = open("/dev/null", O_RDONLY);
-		int logfd = logfile_open(h->log_path);
+		int logfd = logfile_open(h->log_path, h->mode, NULL);
 
 		/* Git waits for our stdio to close: let go of all of it. */
 		setsid();
