@@ -54,8 +54,10 @@ int rt_stack_read_list(const char *list_path, char ***names, struct rt_err *err)
 			*eol = '\0';
 		if (!rt_stack_valid_table_name(line)) {
 			ret = rt_err_set(err, RT_ERR_NAME,
-					 "%s:%zu: '%s' is not a table name",
-					 list_path, lineno, line);
+					 "%s:%zu: '%.100s'%s is not a table "
+					 "name",
+					 list_path, lineno, line,
+					 strlen(line) > 100 ? "..." : "");
 			break;
 		}
 		grown = realloc(out, (n + 2) * sizeof(*out));
