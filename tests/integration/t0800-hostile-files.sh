@@ -288,7 +288,7 @@ shared_case() { # <--shared value> <mode>
 	sleep 1
 	git reftable compact --all >/dev/null
 	for f in reftable-run.lock reftable-hook.flock reftable-hook.log \
-		reftable-maintenance.log; do
+		reftable-maintenance.log reftable-maintenance.state; do
 		[ -f ".git/$f" ] || fail "test setup: no .git/$f"
 	done
 	modes .git >"$TEST_TMP/modes"
