@@ -39,21 +39,6 @@ outside_file() { # <path>
 	cp "$1" "$1.orig"
 }
 
-# Wait for the detached work the hooks started: the hook lock names its
-# pid, unless it is a symlink we refused (then nothing was started).
-wait_hooks() { # <git dir>
-	local pid i
-	[ -L "$1/reftable-hook.flock" ] && return 0
-	pid=$(cat "$1/reftable-hook.flock" 2>/dev/null) || return 0
-	for ((i = 0; i < 600; i++)); do
-		[ -n "$pid" ] && [ -e "/proc/$pid" ] || return 0
-		awk '{ exit $3 == "Z" ? 0 : 1 }' "/proc/$pid/stat" 2>/dev/null &&
-			return 0
-		sleep 0.05
-	done
-	fail "hook process $pid still running after 30 s"
-}
-
 # Ref updates enough for the policy below to want a compaction each time.
 updates() { # <n>
 	local i
