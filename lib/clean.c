@@ -223,7 +223,7 @@ static int lock_list(struct clean_ctx *c, struct rt_lock *lock,
 
 	/* A survey does not lock, but still reports a stale lock. */
 	if (!c->opts->survey)
-		ret = rt_lock_acquire(lock, c->st->list_path,
+		ret = rt_lock_acquire(lock, c->st->dirfd, c->st->list_path,
 				      c->st->opts.lock_timeout_ms,
 				      c->st->opts.default_permissions, &first);
 	if (ret != RT_ERR_LOCK)
@@ -239,7 +239,7 @@ static int lock_list(struct clean_ctx *c, struct rt_lock *lock,
 	act(c, &stale, report, arg);
 	if (!remove)
 		goto out;
-	return rt_lock_acquire(lock, c->st->list_path,
+	return rt_lock_acquire(lock, c->st->dirfd, c->st->list_path,
 			       c->st->opts.lock_timeout_ms,
 			       c->st->opts.default_permissions, err);
 out:
@@ -261,9 +261,8 @@ int rt_stack_clean(struct rt_stack *st, const struct rt_clean_options *opts,
 	int ret, fd;
 
 	c.now = opts->now ? opts->now : time(NULL);
-	c.dirfd = open(st->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (c.dirfd < 0)
-		return rt_err_errno(err, RT_ERR_IO, "cannot open %s", st->dir);
+	/* The stack's own, opened without following a symlink. */
+	c.dirfd = st->dirfd;
 	ret = lock_list(&c, &lock, report, arg, err);
 	if (ret)
 		goto done;
@@ -284,6 +283,8 @@ int rt_stack_clean(struct rt_stack *st, const struct rt_clean_options *opts,
 			close(fd);
 		goto done;
 	}
+	/* The copy shares the stack's descriptor's offset: from the top. */
+	rewinddir(d);
 	for (struct dirent *e; (e = readdir(d));)
 		if (e->d_name[0] != '.')
 			scan_entry(&c, names, e->d_name, stack_max);
@@ -302,6 +303,5 @@ done:
 	rt_stack_free_names(names);
 	rt_lock_release(&lock);
 	rt_stack_note_lock(st, &lock);
-	close(c.dirfd);
 	return ret;
 }

@@ -114,8 +114,8 @@ static int write_compacted(struct merge_state *m, struct rt_tmpfile *tmp,
 	wo.hash_id = rt_stack_hash_id(st);
 	if (rt_stack_table_path(st, &path, min, max, ".temp.XXXXXX"))
 		return rt_err_oom(err);
-	ret = rt_tmpfile_create(tmp, path.buf, st->opts.default_permissions,
-				err);
+	ret = rt_tmpfile_create(tmp, st->dirfd, path.buf,
+				st->opts.default_permissions, err);
 	rt_buf_release(&path);
 	if (!ret)
 		ret = rt_writer_new(&w, rt_tmpfile_write, tmp, &wo, err);
@@ -193,7 +193,7 @@ int rt_stack_compact_range(struct rt_stack *st, size_t first, size_t last,
 		return 0;
 
 	/* 1. */
-	ret = rt_lock_acquire(&list_lock, st->list_path,
+	ret = rt_lock_acquire(&list_lock, st->dirfd, st->list_path,
 			      st->opts.lock_timeout_ms,
 			      st->opts.default_permissions, err);
 	if (ret)
@@ -219,7 +219,7 @@ int rt_stack_compact_range(struct rt_stack *st, size_t first, size_t last,
 			ret = rt_err_oom(err);
 			goto done;
 		}
-		ret = rt_lock_acquire(&locks[nlocks], path.buf, 0,
+		ret = rt_lock_acquire(&locks[nlocks], st->dirfd, path.buf, 0,
 				      st->opts.default_permissions, &lock_err);
 		if (ret == RT_ERR_LOCK && opts && opts->best_effort &&
 		    nlocks >= 2) {
@@ -254,7 +254,7 @@ int rt_stack_compact_range(struct rt_stack *st, size_t first, size_t last,
 		goto done;
 
 	/* 5. */
-	ret = rt_lock_acquire(&list_lock, st->list_path,
+	ret = rt_lock_acquire(&list_lock, st->dirfd, st->list_path,
 			      st->opts.lock_timeout_ms,
 			      st->opts.default_permissions, err);
 	if (ret)
@@ -310,8 +310,7 @@ int rt_stack_compact_range(struct rt_stack *st, size_t first, size_t last,
 
 	/* 7. The segment's tables are unreferenced now. */
 	for (size_t i = first; i <= last; i++) {
-		if (!rt_buf_path(&path, st->dir, st->tables[i]->name))
-			unlink(path.buf);
+		rt_stack_unlink(st, st->tables[i]->name);
 	}
 	ret = rt_stack_reload(st, err);
 	res->tables_after = st->n;
@@ -319,7 +318,7 @@ int rt_stack_compact_range(struct rt_stack *st, size_t first, size_t last,
 
 unlink_new:
 	if (!empty)
-		unlink(new_path.buf);
+		rt_stack_unlink(st, new_path.buf);
 done:
 	rt_tmpfile_delete(&tmp);
 	for (size_t i = 0; i < nlocks; i++)

@@ -106,8 +106,8 @@ int rt_stack_expire_logs(struct rt_stack *st, rt_log_filter_fn filter,
 	wo.hash_id = rt_stack_hash_id(st);
 	if (rt_stack_table_path(st, &path, next, next, ".temp.XXXXXX"))
 		return rt_err_oom(err);
-	ret = rt_tmpfile_create(&tmp, path.buf, st->opts.default_permissions,
-				err);
+	ret = rt_tmpfile_create(&tmp, st->dirfd, path.buf,
+				st->opts.default_permissions, err);
 	if (!ret)
 		ret = rt_writer_new(&pass.w, rt_tmpfile_write, &tmp, &wo, err);
 	if (!ret)

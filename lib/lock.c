@@ -53,8 +53,31 @@ int rt_fsync_parent(const char *path, struct rt_err *err)
 	return ret;
 }
 
-int rt_lock_acquire(struct rt_lock *l, const char *target, long timeout_ms,
-		    mode_t mode, struct rt_err *err)
+/*
+ * The name to pass to *at() calls with `dirfd`: the last component of
+ * `path` when `dirfd` is a directory (the file must lie in it), the whole
+ * path for AT_FDCWD.
+ */
+static const char *at_name(int dirfd, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return dirfd == AT_FDCWD || !slash ? path : slash + 1;
+}
+
+/* fsync `dirfd`, the directory of `path`, or the parent of `path`. */
+static int fsync_dir(int dirfd, const char *path, struct rt_err *err)
+{
+	if (dirfd == AT_FDCWD)
+		return rt_fsync_parent(path, err);
+	if (fsync(dirfd) < 0)
+		return rt_err_errno(err, RT_ERR_IO,
+				    "cannot fsync the directory of %s", path);
+	return 0;
+}
+
+int rt_lock_acquire(struct rt_lock *l, int dirfd, const char *target,
+		    long timeout_ms, mode_t mode, struct rt_err *err)
 {
 	uint64_t deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
 	/* Per-call PRNG state: no global state, and callers differ. */
@@ -63,6 +86,7 @@ int rt_lock_acquire(struct rt_lock *l, const char *target, long timeout_ms,
 	size_t n = strlen(target);
 
 	l->fd = -1;
+	l->dirfd = dirfd;
 	l->path = malloc(n + 6);
 	if (!l->path)
 		return rt_err_oom(err);
@@ -70,17 +94,19 @@ int rt_lock_acquire(struct rt_lock *l, const char *target, long timeout_ms,
 	memcpy(l->path + n, ".lock", 6);
 
 	for (;;) {
-		l->fd = open(l->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
-			     0666);
+		struct rt_err local = { 0 };
+
+		/* `mode` is set below, once the file is ours. */
+		l->fd = rt_file_open_at(dirfd, at_name(dirfd, l->path), l->path,
+					O_RDWR | O_CREAT | O_EXCL, 0, &local);
 		if (l->fd >= 0)
 			break;
 		if (errno != EEXIST) {
-			int ret = rt_err_errno(err, RT_ERR_IO,
-					       "cannot create %s", l->path);
-
+			if (err && !err->code)
+				*err = local;
 			free(l->path);
 			l->path = NULL;
-			return ret;
+			return local.code;
 		}
 		if (timeout_ms == 0 ||
 		    (timeout_ms > 0 && now_ms() >= deadline)) {
@@ -151,7 +177,8 @@ int rt_lock_commit(struct rt_lock *l, struct rt_err *err)
 		rt_lock_release(l);
 		return rt_err_oom(err);
 	}
-	if (rename(l->path, target) < 0) {
+	if (renameat(l->dirfd, at_name(l->dirfd, l->path), l->dirfd,
+		     at_name(l->dirfd, target)) < 0) {
 		ret = rt_err_errno(err, RT_ERR_IO, "cannot rename %s to %s",
 				   l->path, target);
 		rt_lock_release(l);
@@ -162,7 +189,7 @@ int rt_lock_commit(struct rt_lock *l, struct rt_err *err)
 		l->committed = true;
 		free(l->path);
 		l->path = NULL;
-		ret = rt_fsync_parent(target, err);
+		ret = fsync_dir(l->dirfd, target, err);
 	}
 	free(target);
 	return ret;
@@ -181,9 +208,11 @@ void rt_lock_release(struct rt_lock *l)
 
 	rt_lock_close_fd(l);
 	if (l->path) {
-		if (lstat(l->path, &st) == 0 && st.st_dev == l->dev &&
-		    st.st_ino == l->ino)
-			unlink(l->path);
+		const char *name = at_name(l->dirfd, l->path);
+
+		if (fstatat(l->dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    st.st_dev == l->dev && st.st_ino == l->ino)
+			unlinkat(l->dirfd, name, 0);
 		l->held_ns = now_ns() - l->acquired_ns;
 		l->committed = true;
 		free(l->path);
@@ -194,9 +223,10 @@ void rt_lock_release(struct rt_lock *l)
 /*
  * Turn the trailing XXXXXX of `path` into random characters and create
  * that file with O_EXCL (so never through a symlink), retrying names
- * taken. The kernel applies the umask to `mode`. A descriptor or -1.
+ * taken: exactly `mode`, or 0666 less the umask for 0. A descriptor or -1
+ * with errno set.
  */
-static int create_unique(char *path, mode_t mode)
+static int create_unique(int dirfd, char *path, mode_t mode)
 {
 	static const char chars[] = "abcdefghijklmnopqrstuvwxyz"
 				    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
@@ -212,9 +242,8 @@ static int create_unique(char *path, mode_t mode)
 
 		for (size_t i = n - 6; i < n; i++, r /= sizeof(chars) - 1)
 			path[i] = chars[r % (sizeof(chars) - 1)];
-		fd = open(path,
-			  O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-			  mode);
+		fd = rt_file_open_at(dirfd, at_name(dirfd, path), path,
+				     O_RDWR | O_CREAT | O_EXCL, mode, NULL);
 		if (fd >= 0 || errno != EEXIST)
 			return fd;
 	}
@@ -222,16 +251,17 @@ static int create_unique(char *path, mode_t mode)
 }
 
 /*
- * A temp file created `create_mode` (less the umask); then, unless
+ * A temp file created `create_mode` (0: 0666 less the umask); then, unless
  * `mode` is 0, set to exactly `mode`.
  */
-static int tmpfile_open(struct rt_tmpfile *t, const char *pattern,
+static int tmpfile_open(struct rt_tmpfile *t, int dirfd, const char *pattern,
 			mode_t create_mode, mode_t mode, struct rt_err *err)
 {
+	t->dirfd = dirfd;
 	t->path = strdup(pattern);
 	if (!t->path)
 		return rt_err_oom(err);
-	t->fd = create_unique(t->path, create_mode);
+	t->fd = create_unique(dirfd, t->path, create_mode);
 	if (t->fd < 0) {
 		int ret = rt_err_errno(err, RT_ERR_IO, "cannot create %s",
 				       pattern);
@@ -250,11 +280,11 @@ static int tmpfile_open(struct rt_tmpfile *t, const char *pattern,
 	return 0;
 }
 
-int rt_tmpfile_create(struct rt_tmpfile *t, const char *pattern, mode_t mode,
-		      struct rt_err *err)
+int rt_tmpfile_create(struct rt_tmpfile *t, int dirfd, const char *pattern,
+		      mode_t mode, struct rt_err *err)
 {
 	/* 0600 as mkstemp makes it; the caller knows the repository's mode. */
-	return tmpfile_open(t, pattern, 0600, mode, err);
+	return tmpfile_open(t, dirfd, pattern, 0600, mode, err);
 }
 
 #define TMPFILE_BUF (256 * 1024)
@@ -307,7 +337,8 @@ int rt_tmpfile_rename(struct rt_tmpfile *t, const char *dest,
 	if (!t->path || t->fd >= 0)
 		return rt_err_set(err, RT_ERR_API,
 				  "renaming a temp file not synced");
-	if (rename(t->path, dest) < 0)
+	if (renameat(t->dirfd, at_name(t->dirfd, t->path), t->dirfd,
+		     at_name(t->dirfd, dest)) < 0)
 		return rt_err_errno(err, RT_ERR_IO, "cannot rename %s to %s",
 				    t->path, dest);
 	free(t->path);
@@ -324,7 +355,7 @@ void rt_tmpfile_delete(struct rt_tmpfile *t)
 		close(t->fd);
 	t->fd = -1;
 	if (t->path) {
-		unlink(t->path);
+		unlinkat(t->dirfd, at_name(t->dirfd, t->path), 0);
 		free(t->path);
 		t->path = NULL;
 	}
@@ -342,8 +373,9 @@ int rt_file_replace(const char *path, const void *data, size_t len, mode_t mode,
 		return rt_err_oom(err);
 	memcpy(pattern, path, n);
 	memcpy(pattern + n, ".XXXXXX", 8);
-	/* Not umask(2), which is per process: 0666 lets the kernel apply it. */
-	ret = tmpfile_open(&t, pattern, 0666, mode, err);
+	/* Not umask(2), which is per process: 0 (0666) lets the kernel apply
+	 * it. */
+	ret = tmpfile_open(&t, AT_FDCWD, pattern, 0, mode, err);
 	free(pattern);
 	if (ret)
 		return ret;

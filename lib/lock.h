@@ -8,7 +8,8 @@
  * new name is durable.
  *
  * Every file the library creates in a stack directory is created here,
- * with O_EXCL, so none is ever written through a symlink (objsort.c's
+ * with O_EXCL and O_NOFOLLOW relative to the stack's directory descriptor
+ * (rt-file.h), so none is ever written through a symlink (objsort.c's
  * scratch file is unnamed and lives elsewhere). Files are removed only
  * where the protocol allows: here, our own lock and temp files; in
  * stack.c and compact.c, a new table that did not get listed and the
@@ -21,6 +22,7 @@
 #include "lib/include/rt-error.h"
 #include "lib/include/rt-file.h"
 
+#include <fcntl.h> /* AT_FDCWD */
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -28,6 +30,8 @@
 struct rt_lock {
 	char *path; /* <target>.lock; NULL when not held */
 	int fd;
+	/* The directory the lock is in (not owned), or AT_FDCWD. */
+	int dirfd;
 	/* Identity of our lock file: release never removes someone else's. */
 	dev_t dev;
 	ino_t ino;
@@ -42,16 +46,19 @@ struct rt_lock {
 };
 
 /* clang-format off */
-#define RT_LOCK_INIT { NULL, -1, 0, 0, false, 0, 0 }
+#define RT_LOCK_INIT { NULL, -1, AT_FDCWD, 0, 0, false, 0, 0 }
 /* clang-format on */
 
 /*
  * Create <target>.lock. When it exists, retry with randomised backoff for
  * up to `timeout_ms` (0: try once; < 0: wait indefinitely), then fail with
- * RT_ERR_LOCK. `mode` 0 leaves the permissions to the umask.
+ * RT_ERR_LOCK. `mode` 0 leaves the permissions to the umask. `dirfd` is
+ * the directory holding `target` (rt_dir_open()), used for every call on
+ * the lock until it is committed or released, or AT_FDCWD; `target` names
+ * the file in messages either way.
  */
-int rt_lock_acquire(struct rt_lock *l, const char *target, long timeout_ms,
-		    mode_t mode, struct rt_err *err);
+int rt_lock_acquire(struct rt_lock *l, int dirfd, const char *target,
+		    long timeout_ms, mode_t mode, struct rt_err *err);
 /* Write all of `data` to the lock file. */
 int rt_lock_write(struct rt_lock *l, const void *data, size_t len,
 		  struct rt_err *err);
@@ -72,13 +79,14 @@ void rt_lock_release(struct rt_lock *l);
 struct rt_tmpfile {
 	char *path; /* NULL once renamed or deleted */
 	int fd;
+	int dirfd; /* as for rt_lock */
 	/* Writes are gathered here: a table is written in small blocks. */
 	char *buf;
 	size_t len;
 };
 
 /* clang-format off */
-#define RT_TMPFILE_INIT { NULL, -1, NULL, 0 }
+#define RT_TMPFILE_INIT { NULL, -1, AT_FDCWD, NULL, 0 }
 /* clang-format on */
 
 /*
@@ -86,8 +94,8 @@ struct rt_tmpfile {
  * characters. `mode` 0 leaves it 0600; Git uses 0666 & ~umask, or shared
  * permissions.
  */
-int rt_tmpfile_create(struct rt_tmpfile *t, const char *pattern, mode_t mode,
-		      struct rt_err *err);
+int rt_tmpfile_create(struct rt_tmpfile *t, int dirfd, const char *pattern,
+		      mode_t mode, struct rt_err *err);
 /* A write function for rt_writer that writes to the temp file. */
 int rt_tmpfile_write(void *tmpfile, const void *data, size_t len);
 /*
@@ -96,7 +104,7 @@ int rt_tmpfile_write(void *tmpfile, const void *data, size_t len);
  */
 int rt_tmpfile_sync(struct rt_tmpfile *t, struct rt_err *err);
 /*
- * Rename a synced temp file to `dest`. The directory is not synced here:
+ * Rename a synced temp file to `dest`, in the same directory. The directory is not synced here:
  * the tables.list commit that follows syncs it once for both renames.
  */
 int rt_tmpfile_rename(struct rt_tmpfile *t, const char *dest,

@@ -3,6 +3,7 @@
  * geometric rule over its tables.
  */
 #include "lib/stack.h"
+#include "lib/include/rt-file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -27,32 +28,19 @@ void rt_stack_free_names(char **names)
 int rt_stack_read_list(const char *list_path, char ***names, struct rt_err *err)
 {
 	struct rt_buf content = RT_BUF_INIT;
+	struct rt_err local = { 0 };
 	char **out = NULL, *line;
 	size_t n = 0, lineno = 0;
-	char buf[8192];
-	ssize_t got;
-	int fd, ret = 0;
+	int ret;
 
 	*names = NULL;
-	fd = open(list_path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 && errno != ENOENT)
-		return rt_err_errno(err, RT_ERR_IO, "cannot open %s",
-				    list_path);
-	while (fd >= 0 && (got = read(fd, buf, sizeof(buf))) != 0) {
-		if (got < 0) {
-			if (errno == EINTR)
-				continue;
-			ret = rt_err_errno(err, RT_ERR_IO, "cannot read %s",
-					   list_path);
-			break;
-		}
-		if (rt_buf_add(&content, buf, got)) {
-			ret = rt_err_oom(err);
-			break;
-		}
-	}
-	if (fd >= 0)
-		close(fd);
+	/* Never through a symlink, never a FIFO: what it names is shown. */
+	ret = rt_file_read_at(AT_FDCWD, list_path, list_path, SIZE_MAX, 0,
+			      &content, &local);
+	if (ret == RT_ERR_NOT_EXIST)
+		ret = 0; /* an empty stack */
+	else if (ret && err && !err->code)
+		*err = local;
 	if (!ret && content.len && memchr(content.buf, 0, content.len))
 		ret = rt_err_set(err, RT_ERR_FORMAT, "%s: contains a NUL byte",
 				 list_path);
@@ -66,8 +54,10 @@ int rt_stack_read_list(const char *list_path, char ***names, struct rt_err *err)
 			*eol = '\0';
 		if (!rt_stack_valid_table_name(line)) {
 			ret = rt_err_set(err, RT_ERR_NAME,
-					 "%s:%zu: '%s' is not a table name",
-					 list_path, lineno, line);
+					 "%s:%zu: '%.100s'%s is not a table "
+					 "name",
+					 list_path, lineno, line,
+					 strlen(line) > 100 ? "..." : "");
 			break;
 		}
 		grown = realloc(out, (n + 2) * sizeof(*out));
@@ -202,10 +192,19 @@ int rt_stack_open(struct rt_stack **out, const char *dir,
 	struct rt_buf list = RT_BUF_INIT;
 	int ret;
 
-	if (!st || !(st->dir = strdup(dir)) || rt_buf_addstr(&list, dir) ||
+	if (!st)
+		return rt_err_oom(err);
+	/* Opened once: every lock, temp file and removal is relative to it. */
+	st->dirfd = rt_dir_open(dir, err);
+	if (st->dirfd < 0) {
+		ret = st->dirfd;
+		free(st);
+		return ret;
+	}
+	if (!(st->dir = strdup(dir)) || rt_buf_addstr(&list, dir) ||
 	    rt_buf_addstr(&list, "/tables.list")) {
-		if (st)
-			free(st->dir);
+		close(st->dirfd);
+		free(st->dir);
 		free(st);
 		rt_buf_release(&list);
 		return rt_err_oom(err);
@@ -229,6 +228,7 @@ void rt_stack_close(struct rt_stack *st)
 	if (!st)
 		return;
 	close_tables(st->tables, st->n);
+	close(st->dirfd);
 	free(st->dir);
 	free(st->list_path);
 	free(st);
@@ -248,6 +248,13 @@ int rt_stack_is_outdated(struct rt_stack *st, struct rt_err *err)
 	ret = names[i] || i != st->n;
 	rt_stack_free_names(names);
 	return ret;
+}
+
+int rt_stack_unlink(const struct rt_stack *st, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return unlinkat(st->dirfd, slash ? slash + 1 : path, 0);
 }
 
 void rt_stack_note_lock(struct rt_stack *st, const struct rt_lock *lock)
@@ -295,7 +302,8 @@ int rt_stack_commit_list(struct rt_lock *lock, char *const *names,
 int rt_stack_lock_for_append(struct rt_stack *st, struct rt_lock *lock,
 			     struct rt_err *err)
 {
-	int ret = rt_lock_acquire(lock, st->list_path, st->opts.lock_timeout_ms,
+	int ret = rt_lock_acquire(lock, st->dirfd, st->list_path,
+				  st->opts.lock_timeout_ms,
 				  st->opts.default_permissions, err);
 
 	if (ret)
@@ -318,7 +326,7 @@ int rt_stack_commit_appended(struct rt_stack *st, struct rt_lock *lock,
 	int ret;
 
 	if (!names) {
-		unlink(path);
+		rt_stack_unlink(st, path);
 		return rt_err_oom(err);
 	}
 	for (size_t i = 0; i < st->n; i++)
@@ -331,7 +339,7 @@ int rt_stack_commit_appended(struct rt_stack *st, struct rt_lock *lock,
 	 * directory fsync): then it names the table.
 	 */
 	if (ret && !lock->committed)
-		unlink(path);
+		rt_stack_unlink(st, path);
 	free(names);
 	return ret;
 }
@@ -356,8 +364,8 @@ int rt_stack_add(struct rt_stack *st, rt_table_fill_fn fill, void *arg,
 		ret = rt_err_oom(err);
 		goto done;
 	}
-	ret = rt_tmpfile_create(&tmp, path.buf, st->opts.default_permissions,
-				err);
+	ret = rt_tmpfile_create(&tmp, st->dirfd, path.buf,
+				st->opts.default_permissions, err);
 	if (!ret)
 		ret = rt_writer_new(&w, rt_tmpfile_write, &tmp, &st->opts.write,
 				    err);
@@ -470,7 +478,8 @@ int rt_stack_stat_weights(const char *dir, int version, uint64_t **weights,
 
 		if ((ret = rt_buf_path(&path, dir, names[i])))
 			break;
-		if (!stat(path.buf, &sb)) {
+		/* lstat: a FIFO or symlink has no weight to wait for. */
+		if (!lstat(path.buf, &sb)) {
 			(*weights)[i] = rt_table_weight(sb.st_size, version);
 			continue;
 		}

@@ -14,12 +14,21 @@
 
 struct rt_stack {
 	char *dir;
+	/* `dir`, opened once with O_NOFOLLOW: every change goes through it. */
+	int dirfd;
 	char *list_path;
 	struct rt_stack_options opts;
 	struct rt_table **tables; /* oldest first */
 	size_t n;
 	struct rt_stack_lock_stats lock_stats;
 };
+
+/*
+ * Remove the file `path` (in the stack directory: only its last component
+ * counts) relative to the stack's directory descriptor. unlinkat()'s
+ * result.
+ */
+int rt_stack_unlink(const struct rt_stack *st, const char *path);
 
 /* Account for a hold of tables.list.lock that just ended. */
 void rt_stack_note_lock(struct rt_stack *st, const struct rt_lock *lock);

@@ -6,6 +6,7 @@
  * footer, and index chains are followed at most MAX_INDEX_DEPTH levels deep.
  */
 #include "lib/table.h"
+#include "lib/include/rt-file.h"
 #include "lib/writer.h"
 
 #include <errno.h>
@@ -143,11 +144,10 @@ int rt_table_open(struct rt_table **out, const char *path, struct rt_err *err)
 	void *map;
 	int fd, ret;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* A FIFO, device, directory or symlink is refused, never waited on. */
+	fd = rt_file_open_at(AT_FDCWD, path, path, O_RDONLY, 0, err);
 	if (fd < 0)
-		return rt_err_errno(
-			err, errno == ENOENT ? RT_ERR_NOT_EXIST : RT_ERR_IO,
-			"cannot open %s", path);
+		return fd;
 	if (fstat(fd, &st) < 0) {
 		ret = rt_err_errno(err, RT_ERR_IO, "cannot stat %s", path);
 		close(fd);

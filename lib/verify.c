@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include "lib/verify.h"
 #include "lib/basics.h"
+#include "lib/include/rt-file.h"
 #include "lib/include/rt-table.h"
 #include "lib/names.h"
 
@@ -78,31 +79,23 @@ note(struct vctx *c, const char *file, const char *fmt, ...)
 /* tables.list into c->list; 1 when it does not exist. */
 static int read_list(struct vctx *c, struct rt_buf *out)
 {
-	FILE *f = fopen(c->list_path, "r");
-	char buf[8192];
-	size_t n;
-	int bad;
+	struct rt_err err = { 0 };
 
-	rt_buf_reset(out);
-	if (!f && errno == ENOENT)
+	/* Not through a symlink, not a FIFO: what it names is shown. */
+	switch (rt_file_read_at(AT_FDCWD, c->list_path, c->list_path, SIZE_MAX,
+				0, out, &err)) {
+	case 0:
+		return 0;
+	case RT_ERR_NOT_EXIST:
 		return 1;
-	if (!f) {
-		rt_verify_problem(c, RT_VERIFY_STACK, "tables.list",
-				  "cannot open %s: %s", c->list_path,
-				  strerror(errno));
+	case RT_ERR_NOMEM:
+		c->nomem = true;
+		return -1;
+	default:
+		rt_verify_problem(c, RT_VERIFY_STACK, "tables.list", "%s",
+				  err.msg);
 		return -1;
 	}
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-		if (rt_buf_add(out, buf, n)) {
-			c->nomem = true;
-			break;
-		}
-	bad = ferror(f);
-	fclose(f);
-	if (bad)
-		rt_verify_problem(c, RT_VERIFY_STACK, "tables.list",
-				  "cannot read %s", c->list_path);
-	return bad || c->nomem ? -1 : 0;
 }
 
 static size_t find_table(const struct rt_verify_result *r, const char *name)
@@ -332,11 +325,14 @@ int rt_verify_stack(const char *dir, const struct rt_verify_options *opts,
 
 	memset(res, 0, sizeof(*res));
 	errno = 0;
-	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+	/* lstat: a symlink is not followed, as no command follows it. */
+	if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
 		bool missing = errno == ENOENT;
 
 		rt_verify_problem(&c, RT_VERIFY_STACK, ".", "%s: %s", dir,
 				  missing ? "stack directory missing" :
+				  S_ISLNK(st.st_mode) ?
+					    "a symbolic link, not followed" :
 					    "not a readable directory");
 		goto out;
 	}

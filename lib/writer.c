@@ -25,6 +25,16 @@
 #include <unistd.h>
 #include <zlib.h>
 
+/*
+ * A key or ref name in a message: its first 200 bytes, then "..." when
+ * longer, so that a 64 KiB ref name cannot push the reason out of the
+ * 1 KiB message (arguments for "%.*s%s").
+ */
+#define SHOWN_KEY_MAX 200
+#define SHOWN_KEY(s)                                                       \
+	(int)(strlen(s) > SHOWN_KEY_MAX ? SHOWN_KEY_MAX : strlen(s)), (s), \
+		strlen(s) > SHOWN_KEY_MAX ? "..." : ""
+
 int rt_header_size(int version)
 {
 	return version == 2 ? 28 : 24;
@@ -297,8 +307,9 @@ int writer_add_record(struct rt_writer *w, const struct rt_record *rec,
 		return rt_err_oom(err);
 	if (w->last_key.len && rt_buf_cmp(&w->key, &w->last_key) <= 0)
 		return rt_err_set(err, RT_ERR_API,
-				  "records not in ascending key order at '%s'",
-				  w->key.buf);
+				  "records not in ascending key order at "
+				  "'%.*s'%s",
+				  SHOWN_KEY(w->key.buf));
 	if (!w->block_open && (ret = open_block(w, rec->type)))
 		return rt_err_set(err, ret, "cannot start a block");
 	ret = rt_block_writer_add(&w->bw, rec, &w->key);
@@ -308,13 +319,14 @@ int writer_add_record(struct rt_writer *w, const struct rt_record *rec,
 		ret = rt_block_writer_add(&w->bw, rec, &w->key);
 		if (ret == RT_ERR_TOO_BIG)
 			return rt_err_set(err, ret,
-					  "record '%s' does not fit in a block "
-					  "of %u bytes",
-					  w->key.buf, w->opts.block_size);
+					  "record '%.*s'%s does not fit in a "
+					  "block of %u bytes",
+					  SHOWN_KEY(w->key.buf),
+					  w->opts.block_size);
 	}
 	if (ret)
-		return rt_err_set(err, ret, "adding record '%s' failed",
-				  w->key.buf);
+		return rt_err_set(err, ret, "adding record '%.*s'%s failed",
+				  SHOWN_KEY(w->key.buf));
 	/* Swap rather than copy: w->key is rebuilt for the next record. */
 	{
 		struct rt_buf tmp = w->last_key;
@@ -394,13 +406,14 @@ int rt_writer_add_ref(struct rt_writer *w, const struct rt_ref_record *ref,
 				  "refs must be added before logs");
 	if (ref->update_index < w->min_update_index ||
 	    ref->update_index > w->max_update_index)
-		return rt_err_set(err, RT_ERR_API,
-				  "ref '%s' has update index %llu outside "
-				  "%llu..%llu",
-				  ref->refname.buf ? ref->refname.buf : "",
-				  (unsigned long long)ref->update_index,
-				  (unsigned long long)w->min_update_index,
-				  (unsigned long long)w->max_update_index);
+		return rt_err_set(
+			err, RT_ERR_API,
+			"ref '%.*s'%s has update index %llu "
+			"outside %llu..%llu",
+			SHOWN_KEY(ref->refname.buf ? ref->refname.buf : ""),
+			(unsigned long long)ref->update_index,
+			(unsigned long long)w->min_update_index,
+			(unsigned long long)w->max_update_index);
 	if (ref->value_type > RT_REF_SYMREF)
 		return rt_err_set(err, RT_ERR_API, "bad ref value type %d",
 				  ref->value_type);

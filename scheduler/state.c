@@ -144,46 +144,30 @@ int sched_state_parse(struct sched_state *st, const char *text,
 int sched_state_read(struct sched_state *st, const char *path,
 		     struct rt_err *err)
 {
-	char *buf;
-	ssize_t n;
-	size_t len = 0;
-	int fd, ret;
+	struct rt_buf buf = RT_BUF_INIT;
+	struct rt_err local = { 0 };
+	int ret;
 
 	memset(st, 0, sizeof(*st));
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return 0;
-		return rt_err_errno(err, RT_ERR_IO, "cannot open %s", path);
-	}
-	buf = malloc(STATE_MAX + 1);
-	if (!buf) {
-		close(fd);
-		return rt_err_oom(err);
-	}
-	while (len < STATE_MAX &&
-	       (n = read(fd, buf + len, STATE_MAX - len)) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			ret = rt_err_errno(err, RT_ERR_IO, "cannot read %s",
-					   path);
-			close(fd);
-			free(buf);
-			return ret;
-		}
-		len += (size_t)n;
-	}
-	close(fd);
-	buf[len] = '\0';
-	if (len == STATE_MAX || strlen(buf) != len) {
-		free(buf);
+	/* Never through a symlink or from a FIFO; the size is capped. */
+	ret = rt_file_read_at(AT_FDCWD, path, path, STATE_MAX - 1, 0, &buf,
+			      &local);
+	if (ret == RT_ERR_NOT_EXIST)
+		return 0;
+	if (ret == RT_ERR_TOO_BIG || (!ret && strlen(buf.buf) != buf.len)) {
+		rt_buf_release(&buf);
 		return rt_err_set(err, RT_ERR_FORMAT,
 				  "%s: not a state file (too large or binary)",
 				  path);
 	}
-	ret = sched_state_parse(st, buf, path, err);
-	free(buf);
+	if (ret) {
+		if (err && !err->code)
+			*err = local;
+		rt_buf_release(&buf);
+		return ret;
+	}
+	ret = sched_state_parse(st, buf.buf, path, err);
+	rt_buf_release(&buf);
 	return ret;
 }
 

@@ -75,6 +75,22 @@ expect_same() {
 	fi
 }
 
+# Wait for the detached work the hooks last started (its pid is in the
+# hook lock file) to finish; a zombie counts as finished. A symlinked lock
+# file was refused, so nothing was started (and it is not read).
+wait_hooks() { # <git dir>
+	local pid i
+	[ ! -L "$1/reftable-hook.flock" ] || return 0
+	pid=$(cat "$1/reftable-hook.flock" 2>/dev/null) || return 0
+	for ((i = 0; i < 600; i++)); do
+		[ -n "$pid" ] && [ -e "/proc/$pid" ] || return 0
+		awk '{ exit $3 == "Z" ? 0 : 1 }' "/proc/$pid/stat" 2>/dev/null &&
+			return 0
+		sleep 0.05
+	done
+	fail "hook process $pid still running after 30 s"
+}
+
 # --- shared by the maintenance tests (compact, run) ---
 
 # `git refs verify` prints nothing and exits 0.

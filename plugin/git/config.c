@@ -3,11 +3,13 @@
  */
 #define _GNU_SOURCE
 #include "plugin/git/config.h"
+#include "lib/include/rt-file.h"
 #include "plugin/git/repo.h"
 #include "plugin/util/path.h"
 #include "plugin/util/spawn.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -334,44 +336,51 @@ int config_bool(const char *v)
 	return -1;
 }
 
-/* Git's calc_shared_perm() for a regular file of mode `mode`. */
-static int shared_mode(const char *v, mode_t mode, mode_t *out)
+/*
+ * core.sharedRepository read as Git's setup.c reads it (git_config_perm):
+ * the keywords are case-sensitive; a value that parses whole as octal is
+ * a number, where 0, 1 and 2 are the old umask, group and everybody and
+ * anything else a file mode that must leave the owner read and write
+ * (only its 0666 bits count); any other value is a boolean (group or
+ * umask). *out gets the setting rt_shared_perm() takes. -1: Git refuses
+ * the value.
+ */
+static int shared_setting(const char *v, int *out)
 {
+	char *end;
+	long m;
 	int b;
 
-	if (!v || !strcasecmp(v, "umask")) {
-		*out = mode;
+	if (!v || !strcmp(v, "umask")) {
+		*out = 0; /* absent, or Git's default */
 		return 0;
 	}
-	if (!strcasecmp(v, "group")) {
-		*out = mode | 0660;
+	if (!strcmp(v, "group")) {
+		*out = 0660;
 		return 0;
 	}
-	if (!strcasecmp(v, "all") || !strcasecmp(v, "world") ||
-	    !strcasecmp(v, "everybody")) {
-		*out = mode | 0664;
+	if (!strcmp(v, "all") || !strcmp(v, "world") ||
+	    !strcmp(v, "everybody")) {
+		*out = 0664;
 		return 0;
 	}
-	b = config_bool(v);
-	if (b == 0) {
-		*out = mode;
+	errno = 0;
+	m = strtol(v, &end, 8);
+	if (*end) {
+		b = config_bool(v);
+		*out = b == 1 ? 0660 : 0;
+		return b < 0 ? -1 : 0;
+	}
+	if (errno || m < 0)
+		return -1;
+	if (m <= 2) {
+		*out = m == 0 ? 0 : m == 1 ? 0660 : 0664;
 		return 0;
 	}
-	if (b == 1) {
-		*out = mode | 0660;
-		return 0;
-	}
-	if (v[0] == '0') {
-		char *end;
-		long m = strtol(v, &end, 8);
-
-		if (*end || m & ~0777)
-			return -1;
-		/* An explicit mode replaces the umask; no execute bits. */
-		*out = (mode_t)(m & 0666);
-		return 0;
-	}
-	return -1;
+	if ((m & 0600) != 0600)
+		return -1;
+	*out = -(int)(m & 0666);
+	return 0;
 }
 
 int config_stack_options(const struct config *cfg,
@@ -389,7 +398,7 @@ int config_stack_options(const struct config *cfg,
 	long long val[4];
 	const char *v;
 	mode_t mask = umask(0);
-	int b;
+	int b, shared;
 
 	umask(mask);
 	rt_stack_options_init(opts);
@@ -431,11 +440,15 @@ int config_stack_options(const struct config *cfg,
 	if (config_get(cfg, "extensions.objectformat") &&
 	    !strcasecmp(config_get(cfg, "extensions.objectformat"), "sha256"))
 		opts->write.hash_id = RT_HASH_SHA256;
-	if (shared_mode(config_get(cfg, "core.sharedrepository"), 0666 & ~mask,
-			&opts->default_permissions)) {
+	if (shared_setting(config_get(cfg, "core.sharedrepository"), &shared)) {
 		return rt_err_set(err, RT_ERR_API,
-				  "bad value '%s' for core.sharedRepository",
+				  "bad value '%s' for core.sharedRepository "
+				  "(Git takes umask, group, all, world, "
+				  "everybody, a boolean, 0, 1, 2 or an octal "
+				  "mode giving the owner read and write)",
 				  config_get(cfg, "core.sharedrepository"));
 	}
+	/* As Git's reftable backend: every new file gets this mode. */
+	opts->default_permissions = rt_shared_perm(shared, 0666 & ~mask);
 	return 0;
 }

@@ -24,6 +24,7 @@
 #define _GNU_SOURCE
 #include "plugin/hooks/hooks.h"
 #include "plugin/hooks/hook.h"
+#include "plugin/maint/open.h"
 #include "plugin/maint/policy_file.h"
 #include "plugin/util/path.h"
 
@@ -73,6 +74,22 @@ int hook_load_policy(const struct hook *h, const struct repo *repo,
 	return nerr ? -1 : 0;
 }
 
+/*
+ * The mode of the files the hook creates, as the repository's other files
+ * (core.sharedRepository): a group member's hook and runs must be able to
+ * take the locks and write the logs too. A bad setting is logged by
+ * whatever opens the stack; the log is made with the umask meanwhile.
+ */
+static void hook_set_mode(struct hook *h, const struct repo *repo)
+{
+	struct rt_stack_options opts;
+	struct rt_err err = { 0 };
+
+	h->mode = maint_stack_options(repo, &opts, &err) ?
+			  0 :
+			  opts.default_permissions;
+}
+
 static void hook_reference_transaction(struct hook *h, int argc, char **argv)
 {
 	struct sched_item items[SCHED_NTASKS];
@@ -94,6 +111,7 @@ static void hook_reference_transaction(struct hook *h, int argc, char **argv)
 		repo_release(&repo);
 		return;
 	}
+	hook_set_mode(h, &repo);
 	if (hook_load_policy(h, &repo, &p, "compaction")) {
 		repo_release(&repo);
 		return;
@@ -118,6 +136,7 @@ static void hook_pre_auto_gc(struct hook *h)
 
 	if (!repo_discover_opts(&repo, REPO_NO_GIT, &err) && repo.reftable &&
 	    (h->log_path = path_join(repo.common_dir, HOOK_LOG, NULL))) {
+		hook_set_mode(h, &repo);
 		hook_logf(h, "maintenance before Git's automatic gc");
 		hook_capture_begin(&cap);
 		hook_run_auto(h);

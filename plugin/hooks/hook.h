@@ -28,6 +28,8 @@ struct hook {
 	const char *policy; /* --policy <file>, or NULL to look it up */
 	char *log_path; /* NULL: no repository, nowhere to log */
 	char *lock_path;
+	/* Of new files, per core.sharedRepository (0: 0666 less the umask). */
+	mode_t mode;
 };
 
 /* One line "<UTC time> <event>[<pid>]: <msg>" in the hook log, if any. */

@@ -245,7 +245,7 @@ void hook_start(const struct hook *h, const struct repo *repo,
 	long holder;
 	pid_t pid;
 
-	if (pidlock_acquire(&lock, h->lock_path, 0, &holder, &err)) {
+	if (pidlock_acquire(&lock, h->lock_path, h->mode, &holder, &err)) {
 		if (err.code)
 			hook_logf(h, "%s", err.msg);
 		return;
@@ -267,12 +267,17 @@ void hook_start(const struct hook *h, const struct repo *repo,
 		work(h, repo, p, run, &runlock, &lock, true);
 		pidlock_release(&lock);
 	} else if (pid == 0) {
-		int devnull = open("/dev/null", O_RDONLY);
-		int logfd = logfile_open(h->log_path);
+		int devnull = open("/dev/null", O_RDWR);
+		int logfd = logfile_open(h->log_path, h->mode, NULL);
 
-		/* Git waits for our stdio to close: let go of all of it. */
+		/*
+		 * Git waits for our stdio to close: let go of all of it, also
+		 * when the log is refused (a symlink, a FIFO).
+		 */
 		setsid();
 		signal(SIGHUP, SIG_IGN);
+		if (logfd < 0)
+			logfd = devnull;
 		if (devnull >= 0)
 			dup2(devnull, 0);
 		if (logfd >= 0) {

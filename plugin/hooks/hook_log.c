@@ -7,20 +7,27 @@
 #include "plugin/util/logfile.h"
 
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 /* One line "<UTC time> <event>[<pid>]: <msg>" in the log. */
 static void log_line(const struct hook *h, const char *msg, size_t len)
 {
+	struct rt_err err = { 0 };
 	char tag[64];
 
 	if (!h->log_path)
 		return;
 	snprintf(tag, sizeof(tag), "%s[%d]", h->event, (int)getpid());
-	if (logfile_append(h->log_path, tag, msg, len)) {
-		/* Nowhere left to report it. */
-	}
+	/*
+	 * Not lost silently (a full disk, a log that is not a regular
+	 * file): Git shows a hook's stderr, and a warning there fails
+	 * nothing.
+	 */
+	if (logfile_append(h->log_path, h->mode, tag, msg, len, &err))
+		dprintf(2, "warning: git-reftable: %s; not logged: %s: %.*s\n",
+			err.msg, tag, (int)len, msg);
 }
 
 void hook_logf(const struct hook *h, const char *fmt, ...)

@@ -128,14 +128,15 @@ static void run_for_hook(const struct repo *repo, const struct policy *p,
 void hook_run_checks(const struct hook *h, const struct repo *repo,
 		     const struct policy *p, const struct sched_item *items)
 {
+	struct rt_err err = { 0 };
 	int fd, saved[2];
 	char *path;
 
 	if (!(path = path_join(repo->common_dir, MAINT_LOG_FILE, NULL)))
 		return;
-	fd = logfile_open(path);
+	fd = logfile_open(path, h->mode, &err);
 	if (fd < 0) {
-		hook_logf(h, "cannot open %s: %s", path, strerror(errno));
+		hook_logf(h, "%s", err.msg);
 		free(path);
 		return;
 	}

@@ -2,6 +2,7 @@
  * detach.c: a run that goes on in the background, its output in a log.
  */
 #define _GNU_SOURCE /* asprintf, closefrom */
+#include "plugin/maint/open.h"
 #include "plugin/maint/run.h"
 #include "plugin/util/path.h"
 #include "plugin/util/logfile.h"
@@ -14,27 +15,38 @@
 int maint_detach(const struct repo *repo, pid_t *child, char **log_path,
 		 struct rt_err *err)
 {
+	struct rt_stack_options opts;
 	pid_t pid;
 	int fd, null;
 
 	*child = 0;
 	if (!(*log_path = path_join(repo->common_dir, MAINT_LOG_FILE, NULL)))
 		return rt_err_oom(err);
+	/*
+	 * Opened before the fork, so that a log we refuse (a symlink, a
+	 * FIFO) is reported to whoever started the run; made with the
+	 * repository's mode (core.sharedRepository).
+	 */
+	fd = maint_stack_options(repo, &opts, err);
+	if (!fd)
+		fd = logfile_open(*log_path, opts.default_permissions, err);
+	if (fd < 0)
+		return fd;
 	fflush(stdout);
 	fflush(stderr);
 	pid = fork();
-	if (pid < 0)
+	if (pid < 0) {
+		close(fd);
 		return rt_err_errno(err, RT_ERR_IO, "cannot fork");
+	}
 	if (pid > 0) {
+		close(fd);
 		*child = pid;
 		return 1;
 	}
 	setsid();
-	/* Opened only now: a FIFO as the log holds the child here. */
-	fd = logfile_open(*log_path);
 	null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || null < 0 || dup2(null, 0) < 0 || dup2(fd, 1) < 0 ||
-	    dup2(fd, 2) < 0)
+	if (null < 0 || dup2(null, 0) < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
 		_exit(1);
 	/* Nothing of the caller's (pipes above all) stays open. */
 	closefrom(3);

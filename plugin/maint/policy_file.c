@@ -4,8 +4,10 @@
  */
 #define _GNU_SOURCE
 #include "plugin/maint/policy_file.h"
+#include "lib/include/rt-file.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,47 +68,27 @@ int policy_file_find(const struct repo *repo, const char *option, char **path,
 	return 0;
 }
 
-/* The whole file, NUL-terminated; the caller frees it. */
+/*
+ * The whole file, NUL-terminated; the caller frees it. A symlink is
+ * followed (the file is only read), but a FIFO, device or directory is
+ * refused before reading and the size is capped: either would otherwise
+ * hang the hook or fill memory.
+ */
 static int read_whole(const char *path, char **out, size_t *len,
 		      struct rt_err *err)
 {
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	size_t cap = 0;
-	int ret = 0;
+	struct rt_buf buf = RT_BUF_INIT;
+	int ret = rt_file_read_at(AT_FDCWD, path, path, POLICY_FILE_MAX,
+				  RT_FILE_FOLLOW, &buf, err);
 
-	*len = 0;
-	if (!f)
-		return rt_err_errno(err, RT_ERR_IO,
-				    "cannot read policy file %s", path);
-	for (;;) {
-		size_t n;
-
-		if (*len + 4096 > cap) {
-			char *grown = realloc(buf, cap = cap * 2 + 8192);
-
-			if (!grown) {
-				ret = rt_err_oom(err);
-				break;
-			}
-			buf = grown;
-		}
-		n = fread(buf + *len, 1, cap - *len - 1, f);
-		*len += n;
-		if (n == 0)
-			break;
-	}
-	if (!ret && ferror(f))
-		ret = rt_err_errno(err, RT_ERR_IO, "cannot read policy file %s",
-				   path);
-	fclose(f);
 	if (ret) {
-		free(buf);
+		rt_err_prefix(err, "policy file: ");
+		rt_buf_release(&buf);
 		return ret;
 	}
-	buf[*len] = '\0';
-	*out = buf;
-	return 0;
+	*len = buf.len;
+	*out = buf.buf ? buf.buf : strdup("");
+	return *out ? 0 : rt_err_oom(err);
 }
 
 int policy_file_load(struct policy *p, const struct repo *repo,

@@ -10,6 +10,9 @@
 #include "plugin/git/repo.h"
 #include "policy/policy.h"
 
+/* A policy is a few lines; more is a mistake (or /dev/zero's endless). */
+#define POLICY_FILE_MAX (1024 * 1024)
+
 /*
  * The policy file to use, the first of: `option` (the --policy option,
  * may be NULL), git config reftable.policy, $GIT_COMMON_DIR/

@@ -94,7 +94,8 @@ void maint_report_text(const struct maint_report *rep, bool dry_run,
  * $GIT_COMMON_DIR/reftable-maintenance.log (rotated as logfile.h says),
  * and no other descriptor of ours open. Returns 0 in the child, 1 in
  * the parent (*child set), or a negative rt_error in the parent when it
- * cannot fork. *log_path (the log's path, the caller's to free) is set
+ * cannot open the log (never through a symlink, never a FIFO: rt-file.h)
+ * or fork. *log_path (the log's path, the caller's to free) is set
  * in both. A child that cannot set itself up exits at once.
  */
 int maint_detach(const struct repo *repo, pid_t *child, char **log_path,

@@ -3,6 +3,7 @@
  */
 #define _GNU_SOURCE /* asprintf */
 #include "plugin/util/logfile.h"
+#include "lib/include/rt-file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,39 +13,43 @@
 #include <time.h>
 #include <unistd.h>
 
-static int open_append(const char *path)
+/* Never through a symlink, never a FIFO or device (rt-file.h). */
+static int open_append(const char *path, mode_t mode, struct rt_err *err)
 {
-	return open(path,
-		    O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
-		    0666);
+	return rt_file_open_at(AT_FDCWD, path, path,
+			       O_WRONLY | O_APPEND | O_CREAT, mode, err);
 }
 
-int logfile_open(const char *path)
+int logfile_open(const char *path, mode_t mode, struct rt_err *err)
 {
-	int fd = open_append(path);
+	struct rt_err local = { 0 };
+	int fd = open_append(path, mode, &local);
 	struct stat st;
 	char *old;
 
-	/* A FIFO or device has no size to keep down. */
-	if (fd < 0 || fstat(fd, &st) || !S_ISREG(st.st_mode) ||
-	    st.st_size < LOGFILE_MAX)
+	if (fd < 0 || fstat(fd, &st) || st.st_size < LOGFILE_MAX) {
+		if (fd < 0 && err && !err->code)
+			*err = local;
 		return fd;
+	}
 	close(fd);
+	/* rename() moves a symlink itself, never what it points to. */
 	if (asprintf(&old, "%s.1", path) >= 0) {
 		if (rename(path, old)) {
 			/* Then the full log grows on: still a log. */
 		}
 		free(old);
 	}
-	return open_append(path);
+	return open_append(path, mode, err);
 }
 
-int logfile_append(const char *path, const char *tag, const char *msg,
-		   size_t len)
+int logfile_append(const char *path, mode_t mode, const char *tag,
+		   const char *msg, size_t len, struct rt_err *err)
 {
 	char stamp[32], *line;
 	time_t now = time(NULL);
 	int fd, n, saved, ret = 0;
+	ssize_t got;
 	struct tm tm;
 
 	while (len && (msg[len - 1] == '\n' || msg[len - 1] == '\r'))
@@ -53,10 +58,16 @@ int logfile_append(const char *path, const char *tag, const char *msg,
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	n = asprintf(&line, "%s %s: %.*s\n", stamp, tag, (int)len, msg);
 	if (n < 0)
-		return -1;
-	fd = logfile_open(path);
-	if (fd < 0 || write(fd, line, n) != n)
-		ret = -1;
+		return rt_err_oom(err);
+	fd = logfile_open(path, mode, err);
+	if (fd < 0) {
+		ret = fd;
+	} else if ((got = write(fd, line, n)) != n) {
+		/* A short write (a full disk) lost the line as surely. */
+		if (got >= 0)
+			errno = ENOSPC;
+		ret = rt_err_errno(err, RT_ERR_IO, "cannot write %s", path);
+	}
 	saved = errno;
 	if (fd >= 0)
 		close(fd);

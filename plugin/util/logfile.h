@@ -10,25 +10,31 @@
 #ifndef PLUGIN_UTIL_LOGFILE_H
 #define PLUGIN_UTIL_LOGFILE_H
 
+#include "lib/include/rt-error.h"
+
 #include <stddef.h>
+#include <sys/types.h>
 
 #define LOGFILE_MAX (1024 * 1024)
 
 /*
  * Open the log at `path` for appending, rotating it first when it is
- * full. Created with mode 0666 less the umask, never through a symlink;
- * the descriptor is close-on-exec. Returns it, or -1 with errno set.
+ * full. Created with `mode` (the repository's, core.sharedRepository; 0:
+ * 0666 less the umask), never through a symlink; a FIFO, device or
+ * directory there is refused (rt-file.h). The descriptor is
+ * close-on-exec. Returns it, or a negative rt_error with `err` set.
  * Processes racing to rotate may lose one old generation between them,
  * never a line of the new log.
  */
-int logfile_open(const char *path);
+int logfile_open(const char *path, mode_t mode, struct rt_err *err);
 
 /*
  * Append "<UTC time> <tag>: <msg>" and a newline in one write(2), so the
  * lines of concurrent writers never mix. Newlines ending `msg` are
- * dropped. 0, or -1 with errno set.
+ * dropped. 0, or a negative rt_error with `err` set (a short write, as on
+ * a full disk, is an error: the line is not in the log).
  */
-int logfile_append(const char *path, const char *tag, const char *msg,
-		   size_t len);
+int logfile_append(const char *path, mode_t mode, const char *tag,
+		   const char *msg, size_t len, struct rt_err *err);
 
 #endif

@@ -2,6 +2,7 @@
  * pidlock.c: flock(2) locks naming their holder.
  */
 #include "plugin/util/pidlock.h"
+#include "lib/include/rt-file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -49,10 +50,10 @@ int pidlock_acquire(struct pidlock *l, const char *path, mode_t mode,
 	l->fd = -1;
 	l->held = false;
 	*holder = 0;
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
-		  mode ? mode : 0666);
+	/* Never through a symlink, never a FIFO (rt-file.h). */
+	fd = rt_file_open_at(AT_FDCWD, path, path, O_RDWR | O_CREAT, mode, err);
 	if (fd < 0)
-		return rt_err_errno(err, RT_ERR_IO, "cannot open %s", path);
+		return fd;
 	ret = try_lock(fd);
 	if (ret < 0) {
 		ret = rt_err_errno(err, RT_ERR_IO, "cannot lock %s", path);

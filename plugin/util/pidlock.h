@@ -35,12 +35,13 @@ struct pidlock {
 /* clang-format on */
 
 /*
- * Open `path` (created with `mode`, 0 for 0666, less the umask; never
- * through a symlink; close-on-exec, so programs we start do not hold it)
+ * Open `path` (created with exactly `mode`, or 0666 less the umask for 0;
+ * never through a symlink, and a FIFO or device there is refused;
+ * close-on-exec, so programs we start do not hold it)
  * and take the lock without waiting. Returns 0 when held (our pid is then
  * in the file); 1 when another process holds it, *holder set to its pid
  * when the file names a live one, else 0 (the file is closed again);
- * RT_ERR_IO with `err` when the file cannot be opened or locked.
+ * a negative rt_error with `err` when the file cannot be opened or locked.
  */
 int pidlock_acquire(struct pidlock *l, const char *path, mode_t mode,
 		    long *holder, struct rt_err *err);

@@ -46,20 +46,6 @@ geometric() { # <stack dir> <factor> <max>
 		fail "$1 is not geometric for factor $2: $(cat "$1/tables.list")"
 }
 
-# Wait for the detached compaction the hooks last started (its pid is in
-# the hook lock file) to finish; a zombie counts as finished.
-wait_hooks() { # <git dir>
-	local pid i
-	pid=$(cat "$1/reftable-hook.flock" 2>/dev/null) || return 0
-	for ((i = 0; i < 600; i++)); do
-		[ -n "$pid" ] && [ -e "/proc/$pid" ] || return 0
-		awk '{ exit $3 == "Z" ? 0 : 1 }' "/proc/$pid/stat" 2>/dev/null &&
-			return 0
-		sleep 0.05
-	done
-	fail "compaction process $pid still running after 30 s"
-}
-
 # A churn of ref updates: commits, branches, tags (annotated and not),
 # deletions; after each, run "$@" (a check) when given.
 churn() { # <rounds> [check...]

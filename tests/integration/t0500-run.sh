@@ -288,21 +288,26 @@ b_budget() {
 c_detach() {
 	new_repo "$TEST_TMP/c" 8
 	cp .git/reftable/tables.list "$TEST_TMP/list.before"
-	# The child blocks opening its log, a FIFO, until we read it: so the
-	# parent has returned before any work was done.
-	mkfifo .git/reftable-maintenance.log
+	# The child waits for tables.list.lock, which we hold (open, as a live
+	# writer does), for as long as it takes: so the parent has returned
+	# before any work was done. (A FIFO as the log no longer holds it: a
+	# FIFO log is refused.)
+	git config reftable.lockTimeout -1
+	exec 9>.git/reftable/tables.list.lock
 	git reftable run --auto --detach >"$TEST_TMP/out" 2>"$TEST_TMP/err" ||
-		fail "run --detach exited non-zero"
+		fail "run --detach exited non-zero: $(cat "$TEST_TMP/err")"
 	grep -q '^running in the background (pid [0-9]*); log: .*reftable-maintenance.log$' "$TEST_TMP/err" ||
 		fail "no background message: $(cat "$TEST_TMP/err")"
 	[ ! -s "$TEST_TMP/out" ] || fail "the parent printed a report"
 	expect_same "$TEST_TMP/list.before" .git/reftable/tables.list
-	cat .git/reftable-maintenance.log >"$TEST_TMP/log" &
-	wait_for grep -q '^main: compact: done' "$TEST_TMP/log"
-	wait
-	cat "$TEST_TMP/log"
-	grep -q '^--- git reftable run, pid [0-9]*, at [0-9]*$' "$TEST_TMP/log" || fail "no log header"
+	rm .git/reftable/tables.list.lock
+	exec 9>&-
+	wait_for grep -q '^main: compact: done' .git/reftable-maintenance.log
+	cat .git/reftable-maintenance.log
+	grep -q '^--- git reftable run, pid [0-9]*, at [0-9]*$' .git/reftable-maintenance.log ||
+		fail "no log header"
 	wait_for test -s .git/reftable-maintenance.state
+	git config --unset reftable.lockTimeout
 	json_table_sizes main | geometric_holds $overhead || fail "not geometric after the detached run"
 	refs_verify_clean
 }

@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -334,6 +335,117 @@ static void test_file_replace(void **state)
 	umask(old);
 }
 
+/*
+ * rt_file_open_at() and rt_file_read_at(): a symlink, FIFO, device or
+ * directory is refused at once with a message saying which; creation
+ * modes are exact; an existing file of ours gains the bits it lacks; the
+ * read cap holds.
+ */
+static void test_file_open_refuses(void **state)
+{
+	static const struct {
+		const char *name, *kind;
+	} hostile[] = {
+		{ "link", "a symbolic link, not followed" },
+		{ "fifo", "a FIFO" },
+		{ "sub", "a directory" },
+	};
+	char path[300], want[400];
+	struct rt_buf buf = RT_BUF_INIT;
+	struct rt_err err = { 0 };
+	mode_t old = umask(077);
+	int dfd, fd;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/target", dir);
+	fd = open(path, O_WRONLY | O_CREAT, 0600);
+	assert_true(fd >= 0 && write(fd, "secret\n", 7) == 7);
+	close(fd);
+	snprintf(path, sizeof(path), "%s/link", dir);
+	assert_int_equal(symlink("target", path), 0);
+	snprintf(path, sizeof(path), "%s/fifo", dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	snprintf(path, sizeof(path), "%s/sub", dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	dfd = rt_dir_open(dir, &err);
+	assert_true(dfd >= 0);
+
+	for (size_t i = 0; i < sizeof(hostile) / sizeof(hostile[0]); i++) {
+		static const int flags[] = { O_RDONLY, O_RDWR | O_CREAT,
+					     O_WRONLY | O_APPEND | O_CREAT };
+
+		for (size_t f = 0; f < 3; f++) {
+			rt_err_clear(&err);
+			/* A FIFO opened for writing without a reader would
+			 * block here without O_NONBLOCK. */
+			assert_int_equal(rt_file_open_at(dfd, hostile[i].name,
+							 hostile[i].name,
+							 flags[f], 0600, &err),
+					 RT_ERR_IO);
+			snprintf(want, sizeof(want),
+				 "%s is not a regular file (it is %s)",
+				 hostile[i].name, hostile[i].kind);
+			assert_string_equal(err.msg, want);
+		}
+	}
+	rt_err_clear(&err);
+	assert_int_equal(rt_file_read_at(AT_FDCWD, "/dev/zero", "/dev/zero",
+					 1024, 0, &buf, &err),
+			 RT_ERR_IO);
+	assert_string_equal(err.msg, "/dev/zero is not a regular file (it is "
+				     "a device)");
+	/* The symlink's target is untouched. */
+	rt_err_clear(&err);
+	assert_int_equal(rt_file_read_at(dfd, "target", "target", 1024, 0, &buf,
+					 &err),
+			 0);
+	assert_string_equal(buf.buf, "secret\n");
+	assert_int_equal(rt_file_read_at(dfd, "target", "target", 6, 0, &buf,
+					 &err),
+			 RT_ERR_TOO_BIG);
+	/* Followed only when asked, for reading. */
+	rt_err_clear(&err);
+	assert_int_equal(rt_file_read_at(dfd, "link", "link", 1024,
+					 RT_FILE_FOLLOW, &buf, &err),
+			 0);
+	assert_string_equal(buf.buf, "secret\n");
+
+	/* Created exactly 0660 under umask 077; an existing 0600 file of
+	 * ours gains the group's bits. */
+	fd = rt_file_open_at(dfd, "new", "new", O_RDWR | O_CREAT, 0660, &err);
+	assert_true(fd >= 0);
+	close(fd);
+	snprintf(path, sizeof(path), "%s/new", dir);
+	assert_int_equal(mode_of(path), 0660);
+	fd = rt_file_open_at(dfd, "target", "target", O_RDWR | O_CREAT, 0660,
+			     &err);
+	assert_true(fd >= 0);
+	close(fd);
+	snprintf(path, sizeof(path), "%s/target", dir);
+	assert_int_equal(mode_of(path), 0660);
+	rt_err_clear(&err);
+	snprintf(path, sizeof(path), "%s/link", dir);
+	assert_int_equal(rt_dir_open(path, &err), RT_ERR_IO);
+	close(dfd);
+	rt_buf_release(&buf);
+	umask(old);
+}
+
+/* Git's calc_shared_perm() for files and for executables. */
+static void test_shared_perm(void **state)
+{
+	(void)state;
+	assert_int_equal(rt_shared_perm(0, 0600), 0600);
+	assert_int_equal(rt_shared_perm(0660, 0600), 0660);
+	assert_int_equal(rt_shared_perm(0664, 0644), 0664);
+	assert_int_equal(rt_shared_perm(-0640, 0666), 0640);
+	assert_int_equal(rt_shared_perm(-0600, 0644), 0600);
+	/* Read-only files stay read-only; executables get x with r. */
+	assert_int_equal(rt_shared_perm(0660, 0400), 0440);
+	assert_int_equal(rt_shared_perm(0664, 0700), 0775);
+	assert_int_equal(rt_shared_perm(-0640, 0755), 0750);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -346,6 +458,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_iterator_after_reload,
 						setup, teardown),
 		cmocka_unit_test(test_record_release),
+		cmocka_unit_test_setup_teardown(test_file_open_refuses, setup,
+						teardown),
+		cmocka_unit_test(test_shared_perm),
 		cmocka_unit_test_setup_teardown(test_file_replace, setup,
 						teardown),
 	};

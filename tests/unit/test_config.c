@@ -308,12 +308,65 @@ static void test_stack_options(void **state)
 				     "reftable.indexObjects");
 	config_release(&cfg);
 
+	/* Git refuses a mode that denies the owner read or write. */
 	rt_err_clear(&err);
-	parse_text(fx, "[core]\n\tsharedRepository = 07777\n", &cfg);
+	parse_text(fx, "[core]\n\tsharedRepository = 0440\n", &cfg);
 	assert_int_equal(config_stack_options(&cfg, &opts, &err), RT_ERR_API);
-	assert_string_equal(err.msg,
-			    "bad value '07777' for core.sharedRepository");
+	assert_non_null(
+		strstr(err.msg, "bad value '0440' for core.sharedRepository"));
 	config_release(&cfg);
+	rt_err_clear(&err);
+	parse_text(fx, "[core]\n\tsharedRepository = Group\n", &cfg);
+	assert_int_equal(config_stack_options(&cfg, &opts, &err), RT_ERR_API);
+	config_release(&cfg);
+}
+
+/*
+ * core.sharedRepository in every form Git's git_config_perm() accepts,
+ * and the mode Git's calc_shared_perm() gives a new file from it, under
+ * umask 077 (0600) and 022 (0644).
+ */
+static void test_shared_repository(void **state)
+{
+	static const struct {
+		const char *value;
+		mode_t under_077, under_022;
+	} cases[] = {
+		{ "umask", 0600, 0644 },     { "false", 0600, 0644 },
+		{ "0", 0600, 0644 },	     { "00", 0600, 0644 },
+		{ "group", 0660, 0664 },     { "true", 0660, 0664 },
+		{ "1", 0660, 0664 },	     { "yes", 0660, 0664 },
+		{ "all", 0664, 0664 },	     { "world", 0664, 0664 },
+		{ "everybody", 0664, 0664 }, { "2", 0664, 0664 },
+		{ "0640", 0640, 0640 },	     { "0600", 0600, 0600 },
+		{ "0666", 0666, 0666 },	     { "0777", 0666, 0666 },
+		{ "07777", 0666, 0666 },     { "0660", 0660, 0660 },
+	};
+	struct fixture *fx = *state;
+	mode_t old = umask(077);
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct rt_stack_options opts;
+		struct rt_err err = { 0 };
+		struct config cfg;
+		char text[100];
+
+		snprintf(text, sizeof(text),
+			 "[core]\n\tsharedRepository = %s\n", cases[i].value);
+		parse_text(fx, text, &cfg);
+		umask(077);
+		assert_int_equal(config_stack_options(&cfg, &opts, &err), 0);
+		if (opts.default_permissions != cases[i].under_077)
+			fail_msg("%s under 077: %o", cases[i].value,
+				 (unsigned)opts.default_permissions);
+		umask(022);
+		assert_int_equal(config_stack_options(&cfg, &opts, &err), 0);
+		if (opts.default_permissions != cases[i].under_022)
+			fail_msg("%s under 022: %o", cases[i].value,
+				 (unsigned)opts.default_permissions);
+		config_release(&cfg);
+	}
+	umask(old);
 }
 
 int main(void)
@@ -331,6 +384,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test(test_values),
 		cmocka_unit_test_setup_teardown(test_stack_options, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_shared_repository, setup,
 						teardown),
 	};
 

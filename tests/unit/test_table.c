@@ -446,11 +446,14 @@ static void test_writer_rejects_misuse(void **state)
 	assert_int_equal(write_table(&data, NULL, 1, 1, NULL, 0, &log, 1, &err),
 			 RT_ERR_API);
 
-	/* A ref too long for the block size. */
+	/*
+	 * A ref too long for the block size; a 64 KiB name must not push
+	 * the reason out of the 1 KiB message.
+	 */
 	rt_err_clear(&err);
 	{
-		char name[300];
-		struct rt_write_options o = { .block_size = 128 };
+		static char name[65536];
+		struct rt_write_options o = { .block_size = 4096 };
 
 		memset(name, 'a', sizeof(name) - 1);
 		name[sizeof(name) - 1] = '\0';
@@ -459,6 +462,9 @@ static void test_writer_rejects_misuse(void **state)
 		assert_int_equal(write_table(&data, &o, 1, 1, refs, 1, NULL, 0,
 					     &err),
 				 RT_ERR_TOO_BIG);
+		assert_non_null(strstr(err.msg,
+				       "aaa'... does not fit in a block of "
+				       "4096 bytes"));
 	}
 
 	rt_err_clear(&err);

@@ -8,11 +8,15 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include "plugin/util/logfile.h"
 #include "plugin/util/path.h"
 #include "plugin/util/quote.h"
 #include "plugin/util/spawn.h"
@@ -228,10 +232,68 @@ static void test_spawn_self(void **state)
 	free(self);
 }
 
+/*
+ * A log line that does not fit (a full disk, simulated with a file size
+ * limit) is an error naming the log, not a silent loss; a log that is a
+ * symlink or FIFO is refused without writing or blocking.
+ */
+static void test_logfile_append_errors(void **state)
+{
+	char dir[256], path[300], fifo[300], target[300];
+	struct rt_err err = { 0 };
+	struct stat st;
+	pid_t pid;
+	int status;
+
+	(void)state;
+	assert_int_equal(tmpdir_make(dir, sizeof(dir), "logfile"), 0);
+	snprintf(path, sizeof(path), "%s/hook.log", dir);
+	assert_int_equal(logfile_append(path, 0, "tag", "one", 3, &err), 0);
+	assert_int_equal(stat(path, &st), 0);
+
+	/* In a child: the limit and SIGXFSZ stay there. */
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct rlimit rl = { (rlim_t)st.st_size + 8,
+				     (rlim_t)st.st_size + 8 };
+
+		signal(SIGXFSZ, SIG_IGN);
+		if (setrlimit(RLIMIT_FSIZE, &rl))
+			_exit(2);
+		if (logfile_append(path, 0, "tag", "a line too long to fit", 22,
+				   &err) != RT_ERR_IO)
+			_exit(3);
+		_exit(strstr(err.msg, "cannot write ") &&
+				      strstr(err.msg, "hook.log") ?
+			      0 :
+			      4);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+
+	snprintf(target, sizeof(target), "%s/target", dir);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(symlink(target, path), 0);
+	rt_err_clear(&err);
+	assert_int_equal(logfile_append(path, 0, "tag", "x", 1, &err),
+			 RT_ERR_IO);
+	assert_int_equal(access(target, F_OK), -1);
+	snprintf(fifo, sizeof(fifo), "%s/fifo.log", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	rt_err_clear(&err);
+	assert_int_equal(logfile_append(fifo, 0, "tag", "x", 1, &err),
+			 RT_ERR_IO);
+	assert_non_null(strstr(err.msg, "(it is a FIFO)"));
+	assert_int_equal(tmpdir_remove(dir), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_quote_sh),
+		cmocka_unit_test(test_logfile_append_errors),
 		cmocka_unit_test(test_quote_unit),
 		cmocka_unit_test(test_path_join),
 		cmocka_unit_test(test_path_mkdirs),

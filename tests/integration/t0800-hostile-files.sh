@@ -1,0 +1,306 @@
+#!/usr/bin/env bash
+# t0800: a repository whose owner plants hostile files, and shared
+# repositories.
+#
+# Symlinks: with reftable-hook.flock, reftable-hook.log or
+# reftable-maintenance.log a symlink to a file outside the repository, or
+# .git/reftable a symlink to a directory outside it, the hook, `run
+# --detach` and `clean --remove-stale-locks` leave the outside byte for
+# byte as it was and say what they refused; with tables.list a symlink to
+# a secret file, neither verify's output nor the maintenance log contains
+# a byte of it. Hangs: a FIFO as reftable.policy does not hold up `git
+# update-ref`; /dev/zero as the policy is refused at once, in bounded
+# memory; a listed table that is a FIFO makes verify, clean and compact
+# fail at once, one that is a directory says so; --policy <directory> is
+# refused. Shared repositories: under core.sharedRepository (all, group,
+# an octal mode, umask) every file we create gets the mode Git gives its
+# own: tables, tables.list, the run lock, the hook's lock and log, the
+# maintenance log, the state file.
+. "$(dirname "$0")/../lib.sh"
+
+export GIT_TEST_REFTABLE_AUTOCOMPACTION=false
+
+# Generous bound for commands that must not hang: a loaded 2-core machine
+# runs any of them in well under a second.
+BOUND=30
+
+new_repo() { # <dir> [git init options...]
+	local dir=$1
+	shift
+	git init -q --ref-format=reftable "$@" "$dir"
+	git -C "$dir" config maintenance.auto false
+	git -C "$dir" commit -q --allow-empty -m base
+}
+
+# A file outside the repository, and a copy to compare it with.
+outside_file() { # <path>
+	mkdir -p "$(dirname "$1")"
+	head -c 300000 /dev/urandom | base64 >"$1"
+	cp "$1" "$1.orig"
+}
+
+# Ref updates enough for the policy below to want a compaction each time.
+updates() { # <n>
+	local i
+	for ((i = 1; i <= $1; i++)); do
+		timeout "$BOUND" git update-ref "refs/heads/u$i" HEAD ||
+			fail "git update-ref u$i exited $?"
+	done
+}
+
+hooked_repo() { # <dir> [<background>: true (detached compaction) or false]
+	new_repo "$1"
+	printf '[compaction]\nmax-tables = 2\nbackground = %s\n' "${2:-true}" \
+		>"$1/.git/reftable-policy.ini"
+	git -C "$1" reftable install --hooks=config >/dev/null
+}
+
+test_hook_flock_symlink() {
+	outside_file "$TEST_TMP/outside/flock-target"
+	hooked_repo r
+	cd r
+	ln -s "$TEST_TMP/outside/flock-target" .git/reftable-hook.flock
+	updates 4 2>"$TEST_TMP/err"
+	wait_hooks .git
+	expect_same "$TEST_TMP/outside/flock-target.orig" \
+		"$TEST_TMP/outside/flock-target"
+	grep -q 'reftable-hook.flock is not a regular file (it is a symbolic link, not followed)' \
+		.git/reftable-hook.log || fail "the hook log does not say why: $(cat .git/reftable-hook.log)"
+	git refs verify
+}
+
+test_hook_log_symlink() {
+	outside_file "$TEST_TMP/outside/hooklog-target"
+	# Inline compaction: its lines are the hook's, and Git shows the
+	# hook's stderr (a detached compaction lets go of it).
+	hooked_repo r2 false
+	cd r2
+	ln -s "$TEST_TMP/outside/hooklog-target" .git/reftable-hook.log
+	updates 4 2>"$TEST_TMP/err"
+	wait_hooks .git
+	expect_same "$TEST_TMP/outside/hooklog-target.orig" \
+		"$TEST_TMP/outside/hooklog-target"
+	# Not lost silently: Git shows the hook's stderr.
+	grep -q 'warning: git-reftable: .*reftable-hook.log is not a regular file (it is a symbolic link, not followed); not logged' \
+		"$TEST_TMP/err" || fail "no warning on stderr: $(cat "$TEST_TMP/err")"
+	git refs verify
+}
+
+test_maintenance_log_symlink() {
+	local rc=0
+	outside_file "$TEST_TMP/outside/maint-target"
+	# Over the rotation size: rotation must move the link, not the file.
+	head -c 1200000 /dev/zero | tr '\0' x >>"$TEST_TMP/outside/maint-target"
+	cp "$TEST_TMP/outside/maint-target" "$TEST_TMP/outside/maint-target.orig"
+	new_repo r3
+	cd r3
+	ln -s "$TEST_TMP/outside/maint-target" .git/reftable-maintenance.log
+	timeout "$BOUND" git reftable run --detach 2>"$TEST_TMP/err" || rc=$?
+	cat "$TEST_TMP/err"
+	sleep 1
+	expect_same "$TEST_TMP/outside/maint-target.orig" \
+		"$TEST_TMP/outside/maint-target"
+	[ "$rc" -ne 0 ] || fail "run --detach went on with a symlinked log"
+	grep -q 'reftable-maintenance.log is not a regular file (it is a symbolic link, not followed)' \
+		"$TEST_TMP/err" || fail "run --detach does not say why"
+}
+
+test_reftable_dir_symlink() {
+	local rc=0
+	new_repo r4
+	cd r4
+	git update-ref refs/heads/side HEAD
+	mv .git/reftable "$TEST_TMP/outside-stack"
+	ln -s "$TEST_TMP/outside-stack" .git/reftable
+	# A stale lock and an orphan there: clean would remove both.
+	echo stale >"$TEST_TMP/outside-stack/victim.lock"
+	echo orphan >"$TEST_TMP/outside-stack/0x000000000009-0x000000000009-deadbeef.ref"
+	touch -d '3 hours ago' "$TEST_TMP/outside-stack"/*
+	(cd "$TEST_TMP/outside-stack" && find . -printf '%P %y %s %m %T@\n' | sort &&
+		sha256sum ./*) >"$TEST_TMP/before"
+	timeout "$BOUND" git reftable clean --remove-stale-locks >"$TEST_TMP/out" \
+		2>"$TEST_TMP/err" || rc=$?
+	cat "$TEST_TMP/out" "$TEST_TMP/err"
+	(cd "$TEST_TMP/outside-stack" && find . -printf '%P %y %s %m %T@\n' | sort &&
+		sha256sum ./*) >"$TEST_TMP/after"
+	expect_same "$TEST_TMP/before" "$TEST_TMP/after"
+	[ "$rc" -ne 0 ] || fail "clean exited 0 on a symlinked stack directory"
+	grep -q 'reftable is not a directory (it is a symbolic link, not followed)' \
+		"$TEST_TMP/err" || fail "clean does not name the symlink"
+	rc=0
+	timeout "$BOUND" git reftable compact --all 2>"$TEST_TMP/err" || rc=$?
+	[ "$rc" -ne 0 ] || fail "compact exited 0 on a symlinked stack directory"
+	(cd "$TEST_TMP/outside-stack" && find . -printf '%P %y %s %m %T@\n' | sort &&
+		sha256sum ./*) >"$TEST_TMP/after"
+	expect_same "$TEST_TMP/before" "$TEST_TMP/after"
+}
+
+test_tables_list_symlink() {
+	local rc=0 secret=$TEST_TMP/outside/secret
+	mkdir -p "$TEST_TMP/outside"
+	printf 'root:SECRETHASH1:19000:0:99999:7:::\nuser:SECRETHASH2:19000::::::\n' >"$secret"
+	new_repo r5
+	cd r5
+	rm .git/reftable/tables.list
+	ln -s "$secret" .git/reftable/tables.list
+	timeout "$BOUND" git reftable verify >"$TEST_TMP/out" 2>&1 || rc=$?
+	cat "$TEST_TMP/out"
+	[ "$rc" -eq 1 ] || fail "verify exited $rc, not 1"
+	! grep -q SECRET "$TEST_TMP/out" || fail "verify printed the secret"
+	grep -q 'tables.list is not a regular file (it is a symbolic link, not followed)' \
+		"$TEST_TMP/out" || fail "verify does not say what tables.list is"
+	timeout "$BOUND" git reftable verify --json >"$TEST_TMP/out" 2>&1 || :
+	! grep -q SECRET "$TEST_TMP/out" || fail "verify --json printed the secret"
+	timeout "$BOUND" git reftable run --detach >"$TEST_TMP/out" 2>&1 || :
+	sleep 1
+	for f in "$TEST_TMP/out" .git/reftable-maintenance.log; do
+		[ ! -e "$f" ] || ! grep -q SECRET "$f" || fail "$f has the secret"
+	done
+	grep -q 'is not a regular file' .git/reftable-maintenance.log ||
+		fail "the run does not log the refusal: $(cat .git/reftable-maintenance.log)"
+}
+
+test_fifo_policy() {
+	new_repo r6
+	cd r6
+	git reftable install --hooks=config >/dev/null
+	mkfifo "$TEST_TMP/policy.fifo"
+	git config reftable.policy "$TEST_TMP/policy.fifo"
+	timeout "$BOUND" git update-ref refs/heads/x HEAD ||
+		fail "git update-ref exited $? with a FIFO as the policy"
+	timeout "$BOUND" git update-ref -d refs/heads/x ||
+		fail "git update-ref -d exited $? with a FIFO as the policy"
+	grep -q 'policy.fifo is not a regular file (it is a FIFO)' \
+		.git/reftable-hook.log || fail "the hook log does not say why"
+}
+
+test_dev_zero_policy() {
+	local rc=0
+	new_repo r7
+	cd r7
+	# 200 MB of address space is far more than a run needs, far less than
+	# /dev/zero read whole.
+	(ulimit -v 200000 && timeout "$BOUND" git reftable --policy /dev/zero policy check) \
+		>"$TEST_TMP/out" 2>&1 || rc=$?
+	cat "$TEST_TMP/out"
+	[ "$rc" -eq 1 ] || fail "policy check exited $rc, not 1"
+	grep -q '/dev/zero is not a regular file (it is a device)' "$TEST_TMP/out" ||
+		fail "no clear error"
+	# A regular policy file over the cap: refused, not read whole.
+	head -c 2000000 /dev/zero | tr '\0' '#' >"$TEST_TMP/huge.ini"
+	rc=0
+	timeout "$BOUND" git reftable policy check "$TEST_TMP/huge.ini" >"$TEST_TMP/out" 2>&1 || rc=$?
+	cat "$TEST_TMP/out"
+	[ "$rc" -eq 1 ] || fail "policy check of a 2 MB file exited $rc"
+	grep -q 'huge.ini is too large' "$TEST_TMP/out" || fail "no size error"
+}
+
+test_policy_directory() {
+	local rc=0
+	new_repo r8
+	cd r8
+	mkdir "$TEST_TMP/policy.d"
+	timeout "$BOUND" git reftable --policy "$TEST_TMP/policy.d" policy check \
+		>"$TEST_TMP/out" 2>&1 || rc=$?
+	cat "$TEST_TMP/out"
+	[ "$rc" -eq 1 ] || fail "policy check of a directory exited $rc"
+	! grep -qi 'valid' "$TEST_TMP/out" || fail "a directory reported valid"
+	grep -q 'policy.d' "$TEST_TMP/out" || fail "the error does not name it"
+}
+
+# tables.list names one more table, which is not a regular file.
+plant_table() { # <fifo|dir>
+	local name=0x000000000100-0x000000000100-0badf00d.ref
+	case $1 in
+	fifo) mkfifo ".git/reftable/$name" ;;
+	dir) mkdir ".git/reftable/$name" ;;
+	esac
+	echo "$name" >>.git/reftable/tables.list
+}
+
+# Command "$@" fails within the bound, saying what the table is.
+fails_promptly() { # <kind> <command...>
+	local kind=$1 rc=0
+	shift
+	timeout "$BOUND" "$@" >"$TEST_TMP/out" 2>&1 || rc=$?
+	cat "$TEST_TMP/out"
+	[ "$rc" -ne 124 ] || fail "$* hung"
+	[ "$rc" -ne 0 ] || fail "$* exited 0"
+	grep -q "0badf00d.ref is not a regular file (it is $kind)" "$TEST_TMP/out" ||
+		fail "$* does not say the table is $kind"
+}
+
+test_fifo_table() {
+	new_repo r9
+	cd r9
+	git update-ref refs/heads/side HEAD
+	plant_table fifo
+	fails_promptly "a FIFO" git reftable verify
+	fails_promptly "a FIFO" git reftable clean
+	fails_promptly "a FIFO" git reftable compact --all
+	fails_promptly "a FIFO" git reftable dump refs
+}
+
+test_directory_table() {
+	new_repo r10
+	cd r10
+	plant_table dir
+	fails_promptly "a directory" git reftable verify
+	fails_promptly "a directory" git reftable compact --all
+}
+
+# The permission bits of every file we and Git make in repository $1.
+modes() { # <git dir>
+	(cd "$1" && stat -c '%a %n' reftable/* reftable-run.lock \
+		reftable-hook.flock reftable-hook.log reftable-maintenance.log \
+		reftable-maintenance.state 2>/dev/null | sort)
+}
+
+# In a repository made with `git init --shared=$1` under umask 077, Git's
+# own table has mode $2, and so has every file we create.
+shared_case() { # <--shared value> <mode>
+	local dir=s-$1 want=$2 f
+	umask 077
+	new_repo "$dir" --shared="$1"
+	cd "$dir"
+	printf '[compaction]\nmax-tables = 2\n' >.git/reftable-policy.ini
+	git reftable install --hooks=config >/dev/null
+	for f in .git/reftable/0x*.ref; do
+		[ "$(stat -c %a "$f")" = "$want" ] ||
+			fail "test setup: Git made $f $(stat -c %a "$f"), not $want"
+	done
+	updates 4
+	wait_hooks .git
+	git reftable run --task=clean --task=expire --task=compact >/dev/null
+	git reftable run --detach 2>/dev/null
+	sleep 1
+	git reftable compact --all >/dev/null
+	for f in reftable-run.lock reftable-hook.flock reftable-hook.log \
+		reftable-maintenance.log reftable-maintenance.state; do
+		[ -f ".git/$f" ] || fail "test setup: no .git/$f"
+	done
+	modes .git >"$TEST_TMP/modes"
+	cat "$TEST_TMP/modes"
+	! grep -v "^$want " "$TEST_TMP/modes" || fail "files not $want"
+	git refs verify
+}
+
+test_shared_all() { shared_case all 664; }
+test_shared_group() { shared_case group 660; }
+test_shared_octal() { shared_case 0640 640; }
+test_shared_umask() { shared_case umask 600; }
+
+test_case "a symlinked hook lock leaves its target alone" test_hook_flock_symlink
+test_case "a symlinked hook log leaves its target alone; the line goes to stderr" test_hook_log_symlink
+test_case "a symlinked maintenance log: run --detach refuses, target unchanged" test_maintenance_log_symlink
+test_case "a symlinked .git/reftable: clean and compact refuse, touch nothing" test_reftable_dir_symlink
+test_case "tables.list a symlink to a secret: verify and run never show it" test_tables_list_symlink
+test_case "a FIFO as reftable.policy does not hold up git update-ref" test_fifo_policy
+test_case "/dev/zero or a huge file as policy: a clear error, bounded" test_dev_zero_policy
+test_case "--policy <directory> is refused" test_policy_directory
+test_case "a listed table that is a FIFO: verify, clean, compact fail at once" test_fifo_table
+test_case "a listed table that is a directory: a clear error" test_directory_table
+test_case "core.sharedRepository=all: our files as Git's, 0664" test_shared_all
+test_case "core.sharedRepository=group: our files as Git's, 0660" test_shared_group
+test_case "core.sharedRepository=0640: our files as Git's" test_shared_octal
+test_case "core.sharedRepository=umask: our files as Git's" test_shared_umask
