@@ -107,10 +107,11 @@ static void act(struct clean_ctx *c, const struct action *a,
 		it.would_remove = true;
 	}
 	if (!it.why_kept) {
-		int ret =
-			a->kind == RT_CLEAN_STALE_LOCK ?
-				rt_remove_if_same(c->dirfd, a->name, &a->seen) :
-				unlinkat(c->dirfd, a->name, 0);
+		int ret = a->kind == RT_CLEAN_STALE_LOCK ?
+				  rt_remove_if_same(c->dirfd, a->name, &a->seen,
+						    a->open.liveness ==
+							    RT_UNHELD) :
+				  unlinkat(c->dirfd, a->name, 0);
 
 		if (ret == 0 || errno == ENOENT)
 			it.removed = true;

@@ -24,9 +24,12 @@ static bool same_file(const struct stat *a, const struct stat *b)
  * Moving the file aside first means we decide about exactly the file we
  * then delete; a different (live) lock is put back under its name. The
  * lstat just before keeps the moment a replaced lock is away from its
- * name as short as it can be.
+ * name as short as it can be. With `unheld`, the file moved aside is
+ * looked for among open files once more: an inode freed and reused for a
+ * new lock within the same second would pass the comparison.
  */
-int rt_remove_if_same(int dirfd, const char *name, const struct stat *seen)
+int rt_remove_if_same(int dirfd, const char *name, const struct stat *seen,
+		      bool unheld)
 {
 	char aside[300];
 	struct stat now;
@@ -41,8 +44,15 @@ int rt_remove_if_same(int dirfd, const char *name, const struct stat *seen)
 	if (renameat(dirfd, name, dirfd, aside) < 0)
 		return errno == ENOENT ? 0 : -1;
 	if (fstatat(dirfd, aside, &now, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    same_file(&now, seen))
-		return unlinkat(dirfd, aside, 0);
+	    same_file(&now, seen)) {
+		struct rt_open_file f;
+
+		rt_open_file_of(&f, &now);
+		if (unheld)
+			rt_liveness_check(dirfd, &f, 1, NULL, 0);
+		if (!unheld || f.liveness == RT_UNHELD)
+			return unlinkat(dirfd, aside, 0);
+	}
 	renameat2(dirfd, aside, dirfd, name, RENAME_NOREPLACE);
 	errno = EBUSY;
 	return -1;
@@ -139,7 +149,8 @@ static int judge(int dirfd, const struct rt_clean_options *opts, bool clear,
 	}
 	if (!clear || !remove)
 		return 0;
-	if (rt_remove_if_same(dirfd, "tables.list.lock", &seen) == 0) {
+	if (rt_remove_if_same(dirfd, "tables.list.lock", &seen,
+			      f.liveness == RT_UNHELD) == 0) {
 		out->state = RT_LIST_LOCK_CLEARED;
 		return 0;
 	}

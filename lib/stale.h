@@ -7,6 +7,7 @@
 
 #include "lib/include/rt-liveness.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -14,10 +15,13 @@
 /*
  * Remove `name` in `dirfd` only if it is still the file `seen` (same
  * device, inode and modification time): its holder may have released it
- * and another taken the lock since. 0 when removed (or gone already), -1
- * with errno (EBUSY: another file has the name now; it is left there).
+ * and another taken the lock since. With `unheld` (it was judged so), it
+ * is removed only if still no live process holds it open. 0 when removed
+ * (or gone already), -1 with errno (EBUSY: another file has the name now,
+ * or a live process holds it; it is left there).
  */
-int rt_remove_if_same(int dirfd, const char *name, const struct stat *seen);
+int rt_remove_if_same(int dirfd, const char *name, const struct stat *seen,
+		      bool unheld);
 
 /*
  * Age in seconds at `now` of the regular file `name` in `dirfd` (not
