@@ -43,11 +43,6 @@ struct clean_ctx {
 	struct action *actions;
 	size_t n, cap;
 	bool nomem;
-	/*
-	 * A temp table younger than the stale-lock age: a compaction may be
-	 * writing, and Git closes its <table>.lock files meanwhile.
-	 */
-	bool young_temp;
 	char why_unknown[160];
 };
 
@@ -177,11 +172,11 @@ static void scan_entry(struct clean_ctx *c, char **names, const char *name,
 			a->ask = true;
 		return;
 	case RT_FILE_TEMP:
-		if ((uint64_t)age < c->opts->stale_lock_seconds)
-			c->young_temp = true;
+		/* Asked also as the evidence for table locks (covers()). */
 		if ((a = plan(c, RT_CLEAN_TEMP_FILE, name, age, grace(c, age),
 			      &st)))
-			a->ask = !a->why_kept;
+			a->ask = !a->why_kept ||
+				 (uint64_t)age >= c->opts->stale_lock_seconds;
 		return;
 	case RT_FILE_TABLE:
 		break;
@@ -201,6 +196,45 @@ static void scan_entry(struct clean_ctx *c, char **names, const char *name,
 }
 
 /*
+ * Update-index range of a table lock, or of a temp table (named after
+ * the range it compacts); false for other names.
+ */
+static bool range_of(const char *name, const char *suffix, uint64_t *min,
+		     uint64_t *max)
+{
+	const char *end = strstr(name, suffix);
+	char table[128];
+	size_t n = end ? (size_t)(end - name) : 0;
+
+	if (!end || n + 5 > sizeof(table))
+		return false;
+	memcpy(table, name, n);
+	memcpy(table + n, ".ref", 5);
+	return !rt_stack_parse_table_name(table, min, max);
+}
+
+/*
+ * Whether temp table `t` is evidence that the table of lock `lock` is
+ * being compacted: Git closes a compaction's <table>.lock files, but
+ * holds open the temp table it writes (named after the range it
+ * compacts), whose modification time then stays fresh until renamed.
+ */
+static bool covers(const struct clean_ctx *c, const struct action *t,
+		   const char *lock)
+{
+	uint64_t lmin, lmax, tmin, tmax;
+
+	if (t->kind != RT_CLEAN_TEMP_FILE ||
+	    ((uint64_t)t->age >= c->opts->stale_lock_seconds && !t->live))
+		return false;
+	if (!range_of(lock, ".ref.lock", &lmin, &lmax) &&
+	    !range_of(lock, ".log.lock", &lmin, &lmax))
+		return false;
+	return range_of(t->name, ".temp.", &tmin, &tmax) && tmin <= lmin &&
+	       lmax <= tmax;
+}
+
+/*
  * Ask which of the files judged by age a live process holds open, and
  * keep those (and what depends on them). Done after tables.list.lock is
  * released: looking through /proc must not keep Git's writers waiting.
@@ -208,7 +242,6 @@ static void scan_entry(struct clean_ctx *c, char **names, const char *name,
 static void judge_liveness(struct clean_ctx *c)
 {
 	struct rt_open_file *f;
-	bool held_temp = false;
 	size_t n = 0, k = 0;
 
 	for (size_t i = 0; i < c->n; i++)
@@ -234,29 +267,29 @@ static void judge_liveness(struct clean_ctx *c)
 		if (!a->ask)
 			continue;
 		a->open = f[k++];
-		held_temp |= a->kind == RT_CLEAN_TEMP_FILE &&
-			     a->open.liveness == RT_HELD;
-		a->live = true;
+		a->live = a->open.liveness == RT_HELD ||
+			  (a->open.liveness == RT_LIVENESS_UNKNOWN &&
+			   (uint64_t)a->age <
+				   rt_stale_age(a->open.liveness, configured));
 		if (a->open.liveness == RT_HELD)
 			a->why_kept = "held open by a live process";
-		else if ((uint64_t)a->age <
-			 rt_stale_age(a->open.liveness, configured))
+		else if (a->live && !a->why_kept)
 			a->why_kept = "no way to tell whether a live process "
 				      "holds it; kept until an hour old";
-		else
-			a->live = false;
 	}
 	free(f);
 	for (size_t i = 0; i < c->n; i++) {
 		struct action *a = &c->actions[i];
 
-		/* Git closes the <table>.lock files of a compaction. */
-		if (a->kind == RT_CLEAN_STALE_LOCK && !a->live &&
-		    (c->young_temp || held_temp)) {
-			a->why_kept = "a temp table is being written (a "
-				      "compaction holds its table locks)";
-			a->live = true;
-		}
+		for (size_t j = 0;
+		     a->kind == RT_CLEAN_STALE_LOCK && !a->live && j < c->n;
+		     j++)
+			if (covers(c, &c->actions[j], a->name)) {
+				a->why_kept = "a temp table is being written "
+					      "over it (a compaction holds "
+					      "its table locks)";
+				a->live = true;
+			}
 	}
 	for (size_t i = 0; i < c->n; i++) {
 		struct action *a = &c->actions[i];
