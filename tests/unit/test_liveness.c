@@ -134,14 +134,17 @@ static void record(void *arg, const struct rt_clean_item *it)
 		s->pid = it->holder_pid;
 }
 
+/* An hour's ages, and locks removed when stale. */
+static const struct rt_clean_options hour = { .grace_seconds = 3600,
+					      .stale_lock_seconds = 3600,
+					      .remove_stale_locks = true };
+
 #define TEMP_HELD "0x000000000001-0x000000000002-12345678.temp.Ab12Cd"
 #define TEMP_LEFT "0x000000000001-0x000000000002-87654321.temp.Zz99Yy"
 
 static void test_clean_keeps_held(void **state)
 {
-	struct rt_clean_options o = { .grace_seconds = 3600,
-				      .stale_lock_seconds = 3600,
-				      .remove_stale_locks = true };
+	const struct rt_clean_options o = hour;
 	struct rt_stack *st = open_stack();
 	struct rt_err err = { 0 };
 	struct seen s = { "", "", 0 };
@@ -175,9 +178,7 @@ static void test_clean_keeps_held(void **state)
 /* Git closes the <table>.lock files of a compaction; its temp is fresh. */
 static void test_table_lock_beside_young_temp(void **state)
 {
-	struct rt_clean_options o = { .grace_seconds = 3600,
-				      .stale_lock_seconds = 3600,
-				      .remove_stale_locks = true };
+	const struct rt_clean_options o = hour;
 	struct rt_stack *st = open_stack();
 	struct rt_err err = { 0 };
 	struct seen s = { "", "", 0 };
