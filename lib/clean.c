@@ -7,6 +7,10 @@
  * Git's writers waiting as briefly as possible. That is safe because a
  * table seen unlisted can never become listed later: Git and this library
  * list a table only within the lock hold that gives it its (random) name.
+ *
+ * Locks and temp files old enough to be leftovers are then looked for
+ * among the open files of live processes (rt-liveness.h), also after the
+ * lock is released: a held one is never stale, whatever its age.
  */
 #define _GNU_SOURCE
 #include "lib/include/rt-clean.h"
@@ -319,12 +323,10 @@ static void report_list_lock(const struct rt_list_lock_check *chk,
 	switch (chk->state) {
 	case RT_LIST_LOCK_CLEARED:
 		it.removed = true;
-		it.dead_holder = !chk->why[0];
 		break;
 	case RT_LIST_LOCK_DEAD:
 		it.why_kept = "dry run";
 		it.would_remove = true;
-		it.dead_holder = true;
 		break;
 	case RT_LIST_LOCK_STUCK:
 		it.why_kept = "held open by a live process";

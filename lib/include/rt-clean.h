@@ -61,8 +61,6 @@ struct rt_clean_item {
 	 */
 	bool live;
 	long holder_pid;
-	/* tables.list.lock left by a dead process (RT_DEAD_LOCK_SECONDS). */
-	bool dead_holder;
 };
 
 /* Told about every leftover, removed or kept, in no particular order. */
