@@ -7,10 +7,15 @@
  * Git's writers waiting as briefly as possible. That is safe because a
  * table seen unlisted can never become listed later: Git and this library
  * list a table only within the lock hold that gives it its (random) name.
+ *
+ * Locks and temp files old enough to be leftovers are then looked for
+ * among the open files of live processes (rt-liveness.h), also after the
+ * lock is released: a held one is never stale, whatever its age.
  */
 #define _GNU_SOURCE
 #include "lib/include/rt-clean.h"
 #include "lib/stack.h"
+#include "lib/stale.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -28,6 +33,10 @@ struct action {
 	long long age;
 	const char *why_kept; /* NULL: remove */
 	struct stat seen;
+	/* Removed or stale only if no live process holds it open. */
+	bool ask;
+	struct rt_open_file open; /* the answer, when asked */
+	bool live; /* held, or may be: rt_clean_item.live */
 };
 
 struct clean_ctx {
@@ -38,27 +47,18 @@ struct clean_ctx {
 	struct action *actions;
 	size_t n, cap;
 	bool nomem;
+	char why_unknown[160];
 };
 
-/*
- * Age of a regular file (not following symlinks); -1 if not one. Its stat
- * goes to `out` when given.
- */
 static long long file_age(struct clean_ctx *c, const char *name,
 			  struct stat *out)
 {
-	struct stat st;
-
-	if (fstatat(c->dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-	    !S_ISREG(st.st_mode))
-		return -1;
-	if (out)
-		*out = st;
-	return c->now > st.st_mtime ? (long long)(c->now - st.st_mtime) : 0;
+	return rt_file_age(c->dirfd, name, c->now, out);
 }
 
-static void plan(struct clean_ctx *c, enum rt_clean_kind kind, const char *name,
-		 long long age, const char *why_kept, const struct stat *seen)
+static struct action *plan(struct clean_ctx *c, enum rt_clean_kind kind,
+			   const char *name, long long age,
+			   const char *why_kept, const struct stat *seen)
 {
 	struct action *a;
 
@@ -68,46 +68,24 @@ static void plan(struct clean_ctx *c, enum rt_clean_kind kind, const char *name,
 
 		if (!p) {
 			c->nomem = true;
-			return;
+			return NULL;
 		}
 		c->actions = p;
 		c->cap = cap;
 	}
 	a = &c->actions[c->n];
+	memset(a, 0, sizeof(*a));
 	a->name = strdup(name);
 	if (!a->name) {
 		c->nomem = true;
-		return;
+		return NULL;
 	}
 	a->kind = kind;
 	a->age = age;
 	a->why_kept = why_kept;
 	a->seen = *seen;
 	c->n++;
-}
-
-/*
- * Remove a lock judged stale, but only if the file is still that one: its
- * holder may have released it and someone else taken the lock since.
- * Moving it aside first means we decide about exactly the file we then
- * delete; a different (live) lock is put back under its name.
- */
-static int remove_stale_lock(struct clean_ctx *c, const struct action *a)
-{
-	char aside[300];
-	struct stat now;
-
-	snprintf(aside, sizeof(aside), "%s.stale-%08x", a->name,
-		 rt_random_u32());
-	if (renameat(c->dirfd, a->name, c->dirfd, aside) < 0)
-		return -1;
-	if (fstatat(c->dirfd, aside, &now, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    now.st_dev == a->seen.st_dev && now.st_ino == a->seen.st_ino &&
-	    now.st_mtime == a->seen.st_mtime)
-		return unlinkat(c->dirfd, aside, 0);
-	renameat2(c->dirfd, aside, c->dirfd, a->name, RENAME_NOREPLACE);
-	errno = EBUSY;
-	return -1;
+	return a;
 }
 
 /* Carry out one planned action (unless dry-run) and report it. */
@@ -119,6 +97,8 @@ static void act(struct clean_ctx *c, const struct action *a,
 		.name = a->name,
 		.age_seconds = (uint64_t)a->age,
 		.why_kept = a->why_kept,
+		.live = a->live,
+		.holder_pid = a->open.pid,
 	};
 
 	if (!it.why_kept && (c->opts->dry_run || c->opts->survey)) {
@@ -127,7 +107,9 @@ static void act(struct clean_ctx *c, const struct action *a,
 	}
 	if (!it.why_kept) {
 		int ret = a->kind == RT_CLEAN_STALE_LOCK ?
-				  remove_stale_lock(c, a) :
+				  rt_remove_if_same(c->dirfd, a->name, &a->seen,
+						    a->open.liveness ==
+							    RT_UNHELD) :
 				  unlinkat(c->dirfd, a->name, 0);
 
 		if (ret == 0 || errno == ENOENT)
@@ -173,6 +155,7 @@ static void scan_entry(struct clean_ctx *c, char **names, const char *name,
 		       uint64_t stack_max)
 {
 	struct stat st;
+	struct action *a;
 	uint64_t min, max;
 	long long age = file_age(c, name, &st);
 
@@ -184,15 +167,20 @@ static void scan_entry(struct clean_ctx *c, char **names, const char *name,
 	case RT_FILE_OTHER:
 		return;
 	case RT_FILE_LOCK:
-		if ((uint64_t)age >= c->opts->stale_lock_seconds)
-			plan(c, RT_CLEAN_STALE_LOCK, name, age,
-			     c->opts->remove_stale_locks ?
-				     NULL :
-				     "stale locks are only reported",
-			     &st);
+		if ((uint64_t)age >= c->opts->stale_lock_seconds &&
+		    (a = plan(c, RT_CLEAN_STALE_LOCK, name, age,
+			      c->opts->remove_stale_locks ?
+				      NULL :
+				      "stale locks are only reported",
+			      &st)))
+			a->ask = true;
 		return;
 	case RT_FILE_TEMP:
-		plan(c, RT_CLEAN_TEMP_FILE, name, age, grace(c, age), &st);
+		/* Asked also as the evidence for table locks (covers()). */
+		if ((a = plan(c, RT_CLEAN_TEMP_FILE, name, age, grace(c, age),
+			      &st)))
+			a->ask = !a->why_kept ||
+				 (uint64_t)age >= c->opts->stale_lock_seconds;
 		return;
 	case RT_FILE_TABLE:
 		break;
@@ -211,14 +199,157 @@ static void scan_entry(struct clean_ctx *c, char **names, const char *name,
 		plan(c, RT_CLEAN_ORPHAN_TABLE, name, age, grace(c, age), &st);
 }
 
-/* Take tables.list.lock; a stale one is removed first when allowed. */
+/*
+ * Update-index range of a table lock, or of a temp table (named after
+ * the range it compacts); false for other names.
+ */
+static bool range_of(const char *name, const char *suffix, uint64_t *min,
+		     uint64_t *max)
+{
+	const char *end = strstr(name, suffix);
+	char table[128];
+	size_t n = end ? (size_t)(end - name) : 0;
+
+	if (!end || n + 5 > sizeof(table))
+		return false;
+	memcpy(table, name, n);
+	memcpy(table + n, ".ref", 5);
+	return !rt_stack_parse_table_name(table, min, max);
+}
+
+/*
+ * Whether temp table `t` is evidence that the table of lock `lock` is
+ * being compacted: Git closes a compaction's <table>.lock files, but
+ * holds open the temp table it writes (named after the range it
+ * compacts), whose modification time then stays fresh until renamed.
+ */
+static bool covers(const struct clean_ctx *c, const struct action *t,
+		   const char *lock)
+{
+	uint64_t lmin, lmax, tmin, tmax;
+
+	if (t->kind != RT_CLEAN_TEMP_FILE ||
+	    ((uint64_t)t->age >= c->opts->stale_lock_seconds && !t->live))
+		return false;
+	if (!range_of(lock, ".ref.lock", &lmin, &lmax) &&
+	    !range_of(lock, ".log.lock", &lmin, &lmax))
+		return false;
+	return range_of(t->name, ".temp.", &tmin, &tmax) && tmin <= lmin &&
+	       lmax <= tmax;
+}
+
+/*
+ * Ask which of the files judged by age a live process holds open, and
+ * keep those (and what depends on them). Done after tables.list.lock is
+ * released: looking through /proc must not keep Git's writers waiting.
+ */
+static void judge_liveness(struct clean_ctx *c)
+{
+	struct rt_open_file *f;
+	size_t n = 0, k = 0;
+
+	for (size_t i = 0; i < c->n; i++)
+		n += c->actions[i].ask;
+	if (!n)
+		return;
+	f = calloc(n, sizeof(*f));
+	if (!f) {
+		c->nomem = true;
+		return;
+	}
+	for (size_t i = 0; i < c->n; i++)
+		if (c->actions[i].ask)
+			rt_open_file_of(&f[k++], &c->actions[i].seen);
+	rt_liveness_check(c->dirfd, f, n, c->why_unknown,
+			  sizeof(c->why_unknown));
+	for (size_t i = 0, k = 0; i < c->n; i++) {
+		struct action *a = &c->actions[i];
+		uint64_t configured = a->kind == RT_CLEAN_TEMP_FILE ?
+					      c->opts->grace_seconds :
+					      c->opts->stale_lock_seconds;
+
+		if (!a->ask)
+			continue;
+		a->open = f[k++];
+		a->live = a->open.liveness == RT_HELD ||
+			  (a->open.liveness == RT_LIVENESS_UNKNOWN &&
+			   (uint64_t)a->age <
+				   rt_stale_age(a->open.liveness, configured));
+		if (a->open.liveness == RT_HELD)
+			a->why_kept = "held open by a live process";
+		else if (a->live && !a->why_kept)
+			a->why_kept = "no way to tell whether a live process "
+				      "holds it; kept until an hour old";
+	}
+	free(f);
+	for (size_t i = 0; i < c->n; i++) {
+		struct action *a = &c->actions[i];
+
+		for (size_t j = 0;
+		     a->kind == RT_CLEAN_STALE_LOCK && !a->live && j < c->n;
+		     j++)
+			if (covers(c, &c->actions[j], a->name)) {
+				a->why_kept = "a temp table is being written "
+					      "over it (a compaction holds "
+					      "its table locks)";
+				a->live = true;
+			}
+	}
+	for (size_t i = 0; i < c->n; i++) {
+		struct action *a = &c->actions[i];
+		size_t len = strlen(a->name);
+
+		/* An orphan beside a lock found live is locked. */
+		if (a->kind != RT_CLEAN_STALE_LOCK || !a->live)
+			continue;
+		for (size_t j = 0; j < c->n; j++)
+			if (c->actions[j].kind == RT_CLEAN_ORPHAN_TABLE &&
+			    !c->actions[j].why_kept && len > 5 &&
+			    !strncmp(c->actions[j].name, a->name, len - 5) &&
+			    !c->actions[j].name[len - 5])
+				c->actions[j].why_kept = "locked";
+	}
+}
+
+/* Report tables.list.lock as rt_stack_check_list_lock() judged it. */
+static void report_list_lock(const struct rt_list_lock_check *chk,
+			     rt_clean_report_fn report, void *arg)
+{
+	struct rt_clean_item it = { .kind = RT_CLEAN_STALE_LOCK,
+				    .name = "tables.list.lock",
+				    .age_seconds = chk->age_seconds,
+				    .holder_pid = chk->holder_pid };
+
+	switch (chk->state) {
+	case RT_LIST_LOCK_CLEARED:
+		it.removed = true;
+		break;
+	case RT_LIST_LOCK_DEAD:
+		it.why_kept = "dry run";
+		it.would_remove = true;
+		break;
+	case RT_LIST_LOCK_STUCK:
+		it.why_kept = "held open by a live process";
+		it.live = true;
+		break;
+	case RT_LIST_LOCK_UNVERIFIED:
+		it.why_kept = chk->why;
+		break;
+	case RT_LIST_LOCK_NONE:
+	case RT_LIST_LOCK_BUSY:
+		return;
+	}
+	if (report)
+		report(arg, &it);
+}
+
+/* Take tables.list.lock; one left by a dead process is removed first. */
 static int lock_list(struct clean_ctx *c, struct rt_lock *lock,
 		     rt_clean_report_fn report, void *arg, struct rt_err *err)
 {
 	struct rt_err first = { 0 };
-	struct action stale = { .kind = RT_CLEAN_STALE_LOCK,
-				.name = "tables.list.lock" };
-	bool remove;
+	struct rt_list_lock_check chk;
+	bool clear = !c->opts->dry_run && !c->opts->survey;
 	int ret = RT_ERR_LOCK;
 
 	/* A survey does not lock, but still reports a stale lock. */
@@ -228,16 +359,10 @@ static int lock_list(struct clean_ctx *c, struct rt_lock *lock,
 				      c->st->opts.default_permissions, &first);
 	if (ret != RT_ERR_LOCK)
 		goto out;
-	stale.age = file_age(c, stale.name, &stale.seen);
-	if (stale.age < 0 || (uint64_t)stale.age < c->opts->stale_lock_seconds)
-		goto out;
-	remove = c->opts->remove_stale_locks && !c->opts->dry_run &&
-		 !c->opts->survey;
-	stale.why_kept = c->opts->remove_stale_locks ?
-				 NULL :
-				 "stale locks are only reported";
-	act(c, &stale, report, arg);
-	if (!remove)
+	if (rt_stack_check_list_lock(c->st, c->opts, clear, &chk, err))
+		return err->code;
+	report_list_lock(&chk, report, arg);
+	if (chk.state != RT_LIST_LOCK_CLEARED)
 		goto out;
 	return rt_lock_acquire(lock, c->st->dirfd, c->st->list_path,
 			       c->st->opts.lock_timeout_ms,
@@ -260,6 +385,13 @@ int rt_stack_clean(struct rt_stack *st, const struct rt_clean_options *opts,
 	DIR *d = NULL;
 	int ret, fd;
 
+	if (opts->stale_lock_seconds < RT_MIN_STALE_LOCK_SECONDS ||
+	    opts->grace_seconds < RT_MIN_GRACE_SECONDS)
+		return rt_err_set(err, RT_ERR_API,
+				  "stale-lock age and grace below the "
+				  "minimum (%d s, %d s)",
+				  RT_MIN_STALE_LOCK_SECONDS,
+				  RT_MIN_GRACE_SECONDS);
 	c.now = opts->now ? opts->now : time(NULL);
 	/* The stack's own, opened without following a symlink. */
 	c.dirfd = st->dirfd;
@@ -294,6 +426,10 @@ int rt_stack_clean(struct rt_stack *st, const struct rt_clean_options *opts,
 	rt_lock_release(&lock);
 	rt_stack_note_lock(st, &lock);
 	lock.held_ns = 0;
+	if (!ret)
+		judge_liveness(&c);
+	if (c.nomem)
+		ret = rt_err_oom(err);
 	for (size_t i = 0; !ret && i < c.n; i++)
 		act(&c, &c.actions[i], report, arg);
 done:

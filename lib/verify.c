@@ -5,6 +5,7 @@
  */
 #define _GNU_SOURCE
 #include "lib/verify.h"
+#include "lib/stale.h"
 #include "lib/basics.h"
 #include "lib/include/rt-file.h"
 #include "lib/include/rt-table.h"
@@ -243,6 +244,35 @@ static void check_stack_order(struct vctx *c)
 	}
 }
 
+/*
+ * A lock: live while young; past the stale age, stale only if no live
+ * process holds it open (rt-liveness.h).
+ */
+static void note_lock(struct vctx *c, int dirfd, const char *n,
+		      const struct stat *st, unsigned long long age,
+		      uint64_t stale)
+{
+	struct rt_open_file f;
+
+	if (age < stale) {
+		note(c, n, "%s/%s: live lock (age %llu s)", c->dir, n, age);
+		return;
+	}
+	rt_open_file_of(&f, st);
+	rt_liveness_check(dirfd, &f, 1, NULL, 0);
+	if (f.liveness == RT_HELD)
+		note(c, n,
+		     "%s/%s: live lock (age %llu s, held open by pid %ld)",
+		     c->dir, n, age, f.pid);
+	else if (age < rt_stale_age(f.liveness, stale))
+		note(c, n,
+		     "%s/%s: live lock (age %llu s; whether a live process "
+		     "holds it cannot be told)",
+		     c->dir, n, age);
+	else
+		note(c, n, "%s/%s: stale lock (age %llu s)", c->dir, n, age);
+}
+
 /* What else lies in the directory: leftovers are notes. */
 static void scan_dir(struct vctx *c)
 {
@@ -279,8 +309,7 @@ static void scan_dir(struct vctx *c)
 		switch (kind) {
 		case RT_FILE_LIST_LOCK:
 		case RT_FILE_LOCK:
-			note(c, n, "%s/%s: %s lock (age %llu s)", c->dir, n,
-			     (uint64_t)age >= stale ? "stale" : "live", age);
+			note_lock(c, dirfd(d), n, &st, age, stale);
 			break;
 		case RT_FILE_TEMP:
 			note(c, n,

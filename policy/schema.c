@@ -4,6 +4,8 @@
  * share.
  */
 #include "policy/schema.h"
+/* The minimum ages: only its constants, no library code. */
+#include "lib/include/rt-liveness.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -60,12 +62,13 @@ const struct policy_key policy_keys[] = {
 	{ "reflog", "protect", POLICY_T_BOOL, RULE(protect), 0, 0, NULL, NULL,
 	  NULL,
 	  "whether the reflogs of refs matching the pattern never expire" },
-	{ "orphans", "grace", POLICY_T_DURATION, TOP(grace), 0, 0, NULL,
-	  "1 hour", NULL,
+	{ "orphans", "grace", POLICY_T_DURATION, TOP(grace),
+	  RT_MIN_GRACE_SECONDS, 0, NULL, "1 hour", NULL,
 	  "age a leftover table or temp file reaches before clean removes "
 	  "it" },
-	{ "orphans", "stale-lock", POLICY_T_DURATION, TOP(stale_lock), 0, 0,
-	  NULL, "1 hour", NULL, "age at which a lock file is stale" },
+	{ "orphans", "stale-lock", POLICY_T_DURATION, TOP(stale_lock),
+	  RT_MIN_STALE_LOCK_SECONDS, 0, NULL, "1 hour", NULL,
+	  "age at which a lock file no live process holds is stale" },
 	{ "orphans", "remove-stale-locks", POLICY_T_BOOL,
 	  TOP(remove_stale_locks), 0, 0, NULL, "false", NULL,
 	  "remove stale locks, not only report them" },
@@ -134,10 +137,19 @@ int policy_key_set(const struct policy_key *k, void *base, const char *value,
 		if (!policy_parse_bool(value, field(k, base), &msg))
 			return 0;
 		break;
-	case POLICY_T_DURATION:
-		if (!policy_parse_duration(value, field(k, base), &msg))
+	case POLICY_T_DURATION: {
+		struct policy_duration *d = field(k, base);
+
+		if (policy_parse_duration(value, d, &msg))
+			break;
+		if (d->never || d->seconds >= k->min)
 			return 0;
-		break;
+		snprintf(why, whylen,
+			 "at least %llu seconds: a file a live writer is "
+			 "using could be taken for a leftover",
+			 (unsigned long long)k->min);
+		return -1;
+	}
 	case POLICY_T_FREQ:
 		if (!policy_freq_parse(value, field(k, base)))
 			return 0;

@@ -33,7 +33,8 @@ struct policy_key {
 	 */
 	bool rule;
 	size_t offset;
-	uint64_t min, max; /* POLICY_T_UINT */
+	/* POLICY_T_UINT; min also POLICY_T_DURATION's (seconds, never ok) */
+	uint64_t min, max;
 	/* What 0 means when it is special ("no cap"), else NULL. */
 	const char *zero;
 	/* The default as a policy file writes it; NULL: none (unset). */

@@ -20,9 +20,12 @@ static void print_cleaned(void *arg, const char *label,
 	puts(line);
 }
 
-/* --grace=<age> and --stale-lock-age=<age>. */
-static int age_option(const struct command *cmd, const char *v,
-		      uint64_t *seconds, bool *set)
+/*
+ * --grace=<age> and --stale-lock-age=<age>, at least `min` seconds: below
+ * it, a file a live writer has just closed could be taken for a leftover.
+ */
+static int age_option(const struct command *cmd, const char *opt, const char *v,
+		      uint64_t min, uint64_t *seconds, bool *set)
 {
 	const char *why = NULL;
 
@@ -31,6 +34,12 @@ static int age_option(const struct command *cmd, const char *v,
 				   "bad age '%s'; expected %s or a "
 				   "number of seconds",
 				   v, why);
+	if (*seconds < min)
+		return usage_error(cmd,
+				   "%s=%s is below the minimum of %llu "
+				   "seconds: a file a live writer is using "
+				   "could be taken for a leftover",
+				   opt, v, (unsigned long long)min);
 	*set = true;
 	return 0;
 }
@@ -57,11 +66,14 @@ int cmd_clean(struct command *cmd, int argc, char **argv)
 		} else if (!strcmp(argv[i], "--remove-stale-locks")) {
 			copts.remove_stale_locks = true;
 		} else if ((v = skip_prefix(argv[i], "--grace="))) {
-			if ((ret = age_option(cmd, v, &copts.grace_seconds,
-					      &grace_set)))
+			if ((ret = age_option(
+				     cmd, "--grace", v, RT_MIN_GRACE_SECONDS,
+				     &copts.grace_seconds, &grace_set)))
 				return ret;
 		} else if ((v = skip_prefix(argv[i], "--stale-lock-age="))) {
-			if ((ret = age_option(cmd, v, &copts.stale_lock_seconds,
+			if ((ret = age_option(cmd, "--stale-lock-age", v,
+					      RT_MIN_STALE_LOCK_SECONDS,
+					      &copts.stale_lock_seconds,
 					      &stale_set)))
 				return ret;
 		} else {

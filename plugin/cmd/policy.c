@@ -209,6 +209,9 @@ static void describe(const struct policy_key *k, char *buf, size_t size)
 		n = snprintf(buf, size, "whole number, %llu to %llu",
 			     (unsigned long long)k->min,
 			     (unsigned long long)k->max);
+	else if (k->type == POLICY_T_DURATION && k->min)
+		n = snprintf(buf, size, "duration, at least %llu seconds",
+			     (unsigned long long)k->min);
 	else
 		n = snprintf(buf, size, "%s", types[k->type]);
 	if (k->zero && n >= 0 && (size_t)n < size)

@@ -82,6 +82,14 @@ static void print_json(const struct repo *repo, const struct options *o,
 		json_object_begin(&j, NULL);
 		json_str(&j, "name", maint_stack_label(s->where));
 		json_str(&j, "path", s->where->dir);
+		if (s->failure[0])
+			json_str(&j, "error", s->failure);
+		json_object_begin(&j, "list_lock");
+		json_str(&j, "state",
+			 rt_list_lock_state_name(s->list_lock.state));
+		json_u64(&j, "age_seconds", s->list_lock.age_seconds);
+		json_u64(&j, "holder_pid", (uint64_t)s->list_lock.holder_pid);
+		json_object_end(&j);
 		json_array_begin(&j, "tasks");
 		for (size_t k = 0; k < SCHED_NTASKS; k++) {
 			const struct sched_item *it = &s->plan.items[k];

@@ -4,6 +4,7 @@
  * geometric rule, with the policy's factor, asks for a compaction (and
  * of which tables).
  */
+#include "lib/include/rt-clean.h"
 #include "lib/include/rt-table.h"
 #include "plugin/cli/cli.h"
 #include "plugin/maint/open.h"
@@ -27,6 +28,7 @@ struct stack_report {
 	uint64_t bytes;
 	struct rt_segment seg;
 	unsigned factor; /* of the geometric rule */
+	struct rt_list_lock_check lock; /* tables.list.lock, looked at only */
 };
 
 static int gather(struct stack_report *r, struct rt_err *err)
@@ -43,6 +45,14 @@ static int gather(struct stack_report *r, struct rt_err *err)
 		r->bytes += rt_table_size(rt_stack_table(r->st, i));
 	}
 	r->seg = rt_stack_suggest_segment(r->st);
+	if (!ret) {
+		/* Judged for its holder only: never removed, never stuck. */
+		struct rt_clean_options look = { .stale_lock_seconds =
+							 UINT64_MAX };
+
+		ret = rt_stack_check_list_lock(r->st, &look, false, &r->lock,
+					       err);
+	}
 	return ret;
 }
 
@@ -117,6 +127,11 @@ static void print_json(struct json *j, const struct stack_report *r)
 	json_u64(j, "ref_tombstones", r->total.ref_tombstones);
 	json_u64(j, "log_tombstones", r->total.log_tombstones);
 	json_object_end(j);
+	json_object_begin(j, "list_lock");
+	json_str(j, "state", rt_list_lock_state_name(r->lock.state));
+	json_u64(j, "age_seconds", r->lock.age_seconds);
+	json_u64(j, "holder_pid", (uint64_t)r->lock.holder_pid);
+	json_object_end(j);
 	json_object_begin(j, "compaction");
 	json_bool(j, "due", r->seg.end);
 	if (r->seg.end) {
@@ -144,6 +159,10 @@ static void print_prometheus(const struct stack_report *r, const char *gitdir)
 		{ "git_reftable_tombstones",
 		  r->total.ref_tombstones + r->total.log_tombstones },
 		{ "git_reftable_compaction_due", r->seg.end ? 1 : 0 },
+		{ "git_reftable_list_lock_age_seconds", r->lock.age_seconds },
+		{ "git_reftable_list_lock_held", r->lock.holder_pid > 0 },
+		{ "git_reftable_list_lock_dead",
+		  r->lock.state == RT_LIST_LOCK_DEAD },
 	};
 
 	for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
@@ -166,6 +185,15 @@ static void print_prometheus_help(void)
 		{ "git_reftable_tombstones", "Ref and log deletion records." },
 		{ "git_reftable_compaction_due",
 		  "1 when the geometric rule asks for compaction." },
+		{ "git_reftable_list_lock_age_seconds",
+		  "Age of tables.list.lock, 0 when there is none (Git holds "
+		  "it for milliseconds)." },
+		{ "git_reftable_list_lock_held",
+		  "1 when a live process holds tables.list.lock open (looked "
+		  "for once it is 5 s old)." },
+		{ "git_reftable_list_lock_dead",
+		  "1 when tables.list.lock was left by a dead process (run and "
+		  "the hook clear it)." },
 	};
 
 	for (size_t i = 0; i < sizeof(help) / sizeof(help[0]); i++)

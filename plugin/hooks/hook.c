@@ -117,7 +117,8 @@ static void hook_reference_transaction(struct hook *h, int argc, char **argv)
 		return;
 	}
 	run = hook_run_due(&repo, &p, items);
-	if (hook_compaction_due(h, &repo, &p) || run)
+	if (hook_compaction_due(h, &repo, &p) || run ||
+	    hook_list_lock_old(&repo))
 		hook_start(h, &repo, &p, run ? items : NULL);
 	policy_release(&p);
 	repo_release(&repo);

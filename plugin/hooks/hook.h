@@ -64,6 +64,12 @@ int hook_load_policy(const struct hook *h, const struct repo *repo,
 bool hook_compaction_due(const struct hook *h, const struct repo *repo,
 			 const struct policy *p);
 /*
+ * Whether a stack's tables.list.lock is RT_DEAD_LOCK_SECONDS old (one
+ * lstat per stack): then the hook starts its work, whose detached part
+ * clears the lock if no live process holds it (listlock.h).
+ */
+bool hook_list_lock_old(const struct repo *repo);
+/*
  * Whether clean or expire is due for a look (sched_hook_run_due(), from
  * the state file), with why in `items`.
  */
@@ -74,7 +80,9 @@ bool hook_run_due(const struct repo *repo, const struct policy *p,
  * Take the hook lock and work under it, inline or in a detached child as
  * the policy's `background` says: first the run for clean and expire
  * when `run` (the items of hook_run_due()) is given and no run is at
- * work, then compaction while due. When the hook lock is taken, another
+ * work, then compaction while due; in a detached child, a stack's
+ * tables.list.lock left by a dead process is cleared first (logged as a
+ * warning). When the hook lock is taken, another
  * process is at work and will look at compaction again (a due run waits
  * for the next ref update).
  */

@@ -8,10 +8,12 @@
 #define _GNU_SOURCE
 #include "plugin/hooks/hook.h"
 #include "plugin/hooks/takeover.h"
+#include "plugin/maint/listlock.h"
 #include "plugin/maint/open.h"
 #include "plugin/maint/snapshot.h"
 #include "plugin/maint/tasks.h"
 #include "plugin/util/logfile.h"
+#include "plugin/util/path.h"
 #include "plugin/util/pidlock.h"
 
 #include <errno.h>
@@ -19,6 +21,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -163,6 +166,56 @@ static int compact_round(const struct hook *h, const struct repo *repo,
 	return failed;
 }
 
+bool hook_list_lock_old(const struct repo *repo)
+{
+	time_t now = time(NULL);
+	bool old = false;
+
+	for (size_t i = 0; !old && i < repo->nstacks; i++) {
+		char *path = path_join(repo->stacks[i].dir, "tables.list.lock",
+				       NULL);
+		struct stat st;
+
+		old = path && lstat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+		      now - st.st_mtime >= RT_DEAD_LOCK_SECONDS;
+		free(path);
+	}
+	return old;
+}
+
+/*
+ * Before compacting, away from Git (never in the hook itself): a
+ * tables.list.lock left by a dead process blocks every ref update of its
+ * stack; clear it, with a warning in the hook log. One held past the
+ * stale-lock age is logged as an error.
+ */
+static void clear_dead_locks(const struct hook *h, const struct repo *repo,
+			     const struct policy *p,
+			     const struct rt_stack_options *opts)
+{
+	const struct maint_sink sink = { .error = hook_log_error,
+					 .warning = hook_log_warning,
+					 .arg = (void *)h };
+	struct rt_clean_options copts;
+
+	clean_options_from_policy(p, &copts);
+	for (size_t i = 0; i < repo->nstacks; i++) {
+		const char *label = maint_stack_label(&repo->stacks[i]);
+		struct rt_list_lock_check chk;
+		struct rt_err err = { 0 };
+		struct rt_stack *st;
+		char failure[640];
+
+		if (rt_stack_open(&st, repo->stacks[i].dir, opts, &err)) {
+			hook_logf(h, "error: %s", err.msg);
+			continue;
+		}
+		maint_list_lock(st, label, &copts, true, &sink, &chk, failure,
+				sizeof(failure));
+		rt_stack_close(st);
+	}
+}
+
 /*
  * Compact while the policy wants it, holding the hook lock. After
  * releasing it, look once more: a hook that found the lock taken counts
@@ -195,6 +248,8 @@ static void compact_locked(const struct hook *h, struct pidlock *lock,
 	/* Git waits for an inline hook: never wait forever on a lock. */
 	if (in_hook && opts.lock_timeout_ms < 0)
 		opts.lock_timeout_ms = 100;
+	if (!in_hook)
+		clear_dead_locks(h, &repo, &p, &opts);
 	for (int round = 0; round < MAX_ROUNDS; round++) {
 		failed = compact_round(h, &repo, &p, &opts, &spent);
 		pidlock_unlock(lock);

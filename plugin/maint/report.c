@@ -18,6 +18,11 @@ void maint_report_text(const struct maint_report *rep, bool dry_run,
 	for (size_t i = 0; i < rep->n; i++) {
 		const struct maint_stack_report *s = &rep->stacks[i];
 
+		if (s->failure[0]) {
+			snprintf(text, sizeof(text), "%s: failed: %s",
+				 maint_stack_label(s->where), s->failure);
+			line(arg, text);
+		}
 		for (size_t k = 0; k < SCHED_NTASKS; k++) {
 			const struct sched_item *it = &s->plan.items[k];
 			const struct maint_task_result *t = &s->res[it->task];

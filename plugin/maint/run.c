@@ -4,6 +4,7 @@
 #define _GNU_SOURCE /* asprintf */
 #include "plugin/maint/run.h"
 #include "plugin/util/path.h"
+#include "plugin/maint/listlock.h"
 #include "plugin/maint/open.h"
 #include "plugin/maint/snapshot.h"
 #include "plugin/util/pidlock.h"
@@ -70,6 +71,13 @@ static int snapshot_all(struct run *r, struct sched_stack *snaps,
 
 		snap->name = maint_stack_label(where);
 		ret = rt_stack_open(&r->st[i], where->dir, &r->opts, err);
+		/* A lock left by a dead process goes before anything else. */
+		if (!ret)
+			maint_list_lock(r->st[i], snap->name, &r->copts,
+					!r->req->dry_run, r->sink,
+					&r->rep->stacks[i].list_lock,
+					r->rep->stacks[i].failure,
+					sizeof(r->rep->stacks[i].failure));
 		if (!ret)
 			ret = snapshot_tables(r->st[i], &r->tables[i], err);
 		if (!ret) {
@@ -235,10 +243,13 @@ static int plan_and_run(struct run *r, struct rt_err *err)
 	}
 	if (!r->req->dry_run && save_state(r))
 		rep->status = MAINT_RUN_FAILED;
-	for (size_t i = 0; i < rep->n; i++)
+	for (size_t i = 0; i < rep->n; i++) {
+		if (rep->stacks[i].failure[0])
+			rep->status = MAINT_RUN_FAILED;
 		for (size_t k = 0; k < SCHED_NTASKS; k++)
 			if (rep->stacks[i].res[k].status == MAINT_FAILED)
 				rep->status = MAINT_RUN_FAILED;
+	}
 out:
 	free(path);
 	free(snaps);

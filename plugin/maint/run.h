@@ -41,7 +41,11 @@ struct maint_request {
 
 enum maint_run_status {
 	MAINT_RUN_OK,
-	MAINT_RUN_FAILED, /* a task failed, or the state was not saved */
+	/*
+	 * A task failed, a stack's tables.list.lock is stuck (held past the
+	 * stale-lock age), or the state was not saved.
+	 */
+	MAINT_RUN_FAILED,
 	MAINT_RUN_BUSY, /* another run holds the run lock: nothing done */
 };
 
@@ -49,6 +53,10 @@ struct maint_stack_report {
 	const struct repo_stack *where; /* the repository's; not owned */
 	struct sched_plan plan; /* items in the order they ran */
 	struct maint_task_result res[SCHED_NTASKS]; /* by enum sched_task */
+	/* tables.list.lock as the run found it (listlock.h), first thing. */
+	struct rt_list_lock_check list_lock;
+	/* Not empty: the stack failed outside its tasks (a stuck lock). */
+	char failure[640];
 };
 
 struct maint_report {

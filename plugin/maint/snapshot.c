@@ -91,8 +91,12 @@ static void tally(void *arg, const struct rt_clean_item *it)
 		*(it->would_remove ? &l->temp_files : &l->temp_young) += 1;
 		break;
 	case RT_CLEAN_STALE_LOCK:
-		/* Only stale locks are reported; the planner decides. */
-		l->stale_locks++;
+		/*
+		 * Only old locks are reported; the planner decides about
+		 * stale ones. One a live process holds is not stale: the
+		 * run calls tables.list.lock stuck (listlock.h).
+		 */
+		l->stale_locks += !it->live;
 		break;
 	}
 }

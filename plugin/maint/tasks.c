@@ -111,6 +111,13 @@ void maint_clean_line(char *buf, size_t len, const char *label,
 		snprintf(buf, len, "%s: removed %s %s (age %llu s)", label,
 			 kinds[it->kind], it->name,
 			 (unsigned long long)it->age_seconds);
+	else if (it->holder_pid > 0)
+		snprintf(buf, len, "%s: kept %s %s (age %llu s): %s (pid %ld)",
+			 label,
+			 it->kind == RT_CLEAN_STALE_LOCK ? "lock" :
+							   kinds[it->kind],
+			 it->name, (unsigned long long)it->age_seconds,
+			 it->why_kept, it->holder_pid);
 	else
 		snprintf(buf, len, "%s: kept %s %s (age %llu s): %s", label,
 			 kinds[it->kind], it->name,

@@ -13,7 +13,9 @@
 # unlinked, locks released). Afterwards:
 #   - Git reads every ref as before (for-each-ref, sample reflogs), and
 #     `git refs verify` is clean, whatever the kill left behind;
-#   - `clean --grace=0 --stale-lock-age=0 --remove-stale-locks` removes only
+#   - with what it left backdated a minute (the smallest ages clean
+#     accepts are 10 s), `clean --grace=10 --stale-lock-age=10
+#     --remove-stale-locks` removes only
 #     files tables.list does not name, and leaves no temp file, no lock and
 #     no unlisted table; every listed table still exists; Git still reads
 #     every ref;
@@ -164,7 +166,8 @@ run_trials() {
 
 		# Clean up after it.
 		rc=0
-		git reftable clean --grace=0 --stale-lock-age=0 --remove-stale-locks >"$d/clean.out" 2>&1 || rc=$?
+		touch -d '1 minute ago' .git/reftable/*
+		git reftable clean --grace=10 --stale-lock-age=10 --remove-stale-locks >"$d/clean.out" 2>&1 || rc=$?
 		echo "$rc" >"$d/clean.rc"
 		files >"$d/files.cleaned"
 		cp .git/reftable/tables.list "$d/list.cleaned"
