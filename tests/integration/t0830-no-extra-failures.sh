@@ -160,22 +160,6 @@ share() { # <ours> <theirs>
 	awk -v a="$1" -v b="$2" 'BEGIN { print a / (a + b) }'
 }
 
-# Wait until no maintenance of ours runs in <dir> (the hook lock's
-# process has ended and the run lock is free).
-settle() { # <git dir>
-	local i pid
-	for ((i = 0; i < 600; i++)); do
-		pid=$(cat "$1/reftable-hook.flock" 2>/dev/null || :)
-		if { [ -z "$pid" ] || [ ! -e "/proc/$pid" ] ||
-			awk '{ exit $3 == "Z" ? 0 : 1 }' "/proc/$pid/stat"; } &&
-			flock -n "$1/reftable-run.lock" true 2>/dev/null; then
-			return 0
-		fi
-		sleep 0.05
-	done
-	fail "our maintenance still running after 30 s"
-}
-
 # After each of 40 commits, <command> at once, beside whatever our hook
 # started; none may fail.
 after_commit() { # <what> <command...>

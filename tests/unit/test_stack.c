@@ -708,22 +708,31 @@ static void test_expire_one_table(void **state)
 	rt_stack_close(st);
 }
 
+/* The expiry history expired while `f` interferes; 10 tables after. */
+static struct rt_stack *expire_interfered(struct expiry_filter *f,
+					  struct rt_expire_result *res)
+{
+	struct rt_stack *st = open_stack();
+	struct rt_err err = { 0 };
+
+	add_expiry_history(st);
+	assert_int_equal(rt_stack_expire_logs(st, expiry_filter, f, false, res,
+					      &err),
+			 0);
+	assert_true(f->interfered);
+	assert_int_equal(st->n, 10);
+	return st;
+}
+
 static void test_expire_moves_above_concurrent_append(void **state)
 {
 	struct expiry_filter f = { .interfere = true };
-	struct rt_stack *st = open_stack();
 	struct rt_expire_result res;
-	struct rt_err err = { 0 };
+	struct rt_stack *st = expire_interfered(&f, &res);
 	char out[512];
 	(void)state;
 
-	add_expiry_history(st);
-	assert_int_equal(rt_stack_expire_logs(st, expiry_filter, &f, false,
-					      &res, &err),
-			 0);
-	assert_true(f.interfered);
 	/* The append took index 9; the expiry table moved to 10. */
-	assert_int_equal(st->n, 10);
 	assert_int_equal(st->tables[8]->max_update_index, 9);
 	assert_int_equal(st->tables[9]->min_update_index, 10);
 	assert_int_equal(st->tables[9]->max_update_index, 10);
@@ -743,18 +752,11 @@ static void test_expire_moves_above_concurrent_append(void **state)
 static void test_expire_no_resurrection(void **state)
 {
 	struct expiry_filter f = { .interfere = true, .delete_a = true };
-	struct rt_stack *st = open_stack();
 	struct rt_expire_result res;
-	struct rt_err err = { 0 };
+	struct rt_stack *st = expire_interfered(&f, &res);
 	char out[512];
 	(void)state;
 
-	add_expiry_history(st);
-	assert_int_equal(rt_stack_expire_logs(st, expiry_filter, &f, false,
-					      &res, &err),
-			 0);
-	assert_true(f.interfered);
-	assert_int_equal(st->n, 10);
 	assert_int_equal(res.placeholders, 0);
 	view(st, RT_BLOCK_LOG, false, out, sizeof(out));
 	assert_string_equal(out, "b@8:1 b@2:1 c@6:1 c@3:1");
