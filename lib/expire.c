@@ -197,8 +197,20 @@ static int install_checked(struct rt_stack *st, struct rt_tmpfile *tmp,
 	for (int round = 0; !ret; round++) {
 		size_t stale;
 
-		ret = install(st, tmp, next, &pass->ph, known, written_stale,
-			      err);
+		/*
+		 * The update index the table will take, as the stack is now:
+		 * set (and synced) here, unlocked, so that under the lock
+		 * nothing is usually left to sync.
+		 */
+		ret = rt_stack_reload(st, err);
+		if (!ret && rt_stack_max_update_index(st) + 1 != next) {
+			next = rt_stack_max_update_index(st) + 1;
+			ret = rt_table_file_set_limits(tmp->path, next, next,
+						       err);
+		}
+		if (!ret)
+			ret = install(st, tmp, next, &pass->ph, known,
+				      written_stale, err);
 		if (ret <= 0)
 			break;
 		if (round == MAX_ROUNDS) {
@@ -223,8 +235,10 @@ static int install_checked(struct rt_stack *st, struct rt_tmpfile *tmp,
 		}
 	}
 	rt_stack_free_names(known);
-	if (!ret)
+	if (!ret) {
 		pass->res->placeholders -= written_stale;
+		pass->res->placeholders_dropped = written_stale;
+	}
 	return ret;
 }
 

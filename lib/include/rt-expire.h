@@ -32,6 +32,11 @@ struct rt_expire_result {
 	uint64_t logs; /* live entries walked */
 	uint64_t dropped; /* entries expired, placeholders included */
 	uint64_t placeholders; /* reflogs emptied */
+	/*
+	 * Placeholders written as deletion records instead, their reflog
+	 * having been deleted or written to meanwhile (not in the above).
+	 */
+	uint64_t placeholders_dropped;
 	uint64_t bytes_added; /* size of the new table; 0 when none */
 };
 

@@ -758,6 +758,7 @@ static void test_expire_no_resurrection(void **state)
 	(void)state;
 
 	assert_int_equal(res.placeholders, 0);
+	assert_int_equal(res.placeholders_dropped, 1);
 	view(st, RT_BLOCK_LOG, false, out, sizeof(out));
 	assert_string_equal(out, "b@8:1 b@2:1 c@6:1 c@3:1");
 	rt_stack_close(st);
