@@ -102,7 +102,7 @@ not_more_failures() { # <what> <ours> <theirs> <share>
 			p += exp(lc + i * log(s) + (k - i) * log(1 - s))
 		}
 		if (x == 0) p = 1
-		printf "%s: ours %d, Git alone %d, share of attempts %.3f, P(X >= %d) = %.2g\n", what, x, y, s, x, p
+		printf "%s: ours %d, other %d, our share of attempts %.3f, P(X >= %d) = %.2g\n", what, x, y, s, x, p
 		exit p < 0.001 ? 1 : 0
 	}'
 }
