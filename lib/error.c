@@ -33,6 +33,8 @@ const char *rt_error_name(int code)
 		return "record too big for block";
 	case RT_ERR_NAME:
 		return "invalid name";
+	case RT_ERR_UNSAFE:
+		return "owned by another user";
 	}
 	return "unknown error";
 }

@@ -265,6 +265,8 @@ void rt_stack_note_lock(struct rt_stack *st, const struct rt_lock *lock)
 	st->lock_stats.total_ns += lock->held_ns;
 	if (lock->held_ns > st->lock_stats.max_ns)
 		st->lock_stats.max_ns = lock->held_ns;
+	if (st->opts.on_lock_hold)
+		st->opts.on_lock_hold(st->opts.on_lock_hold_arg, lock->held_ns);
 }
 
 int rt_stack_table_path(const struct rt_stack *st, struct rt_buf *out,

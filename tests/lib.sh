@@ -140,3 +140,19 @@ geometric_holds() {
 		      for (i = 2; i <= NR; i++) if (s[i - 1] < 2 * s[i]) { print "table " i - 1 " (" s[i - 1] ") < 2 x table " i " (" s[i] ")"; bad = 1 }
 		      exit bad }'
 }
+
+# Wait until no detached maintenance of ours runs in the repository: the
+# run lock (an flock) is free and the hook lock's process has ended.
+settle() { # <git dir>
+	local i pid
+	for ((i = 0; i < 600; i++)); do
+		pid=$(cat "$1/reftable-hook.flock" 2>/dev/null || :)
+		if { [ -z "$pid" ] || [ ! -e "/proc/$pid" ] ||
+			awk '{ exit $3 == "Z" ? 0 : 1 }' "/proc/$pid/stat"; } &&
+			flock -n "$1/reftable-run.lock" true 2>/dev/null; then
+			return 0
+		fi
+		sleep 0.05
+	done
+	fail "our maintenance still running after 30 s"
+}

@@ -41,6 +41,11 @@ enum rt_error {
 	RT_ERR_TOO_BIG = -9,
 	/* A name (table file name, ref name) is not acceptable. */
 	RT_ERR_NAME = -10,
+	/*
+	 * A path belongs to another user and nothing says it may be used
+	 * (callers apply their own rule; the plugin applies Git's).
+	 */
+	RT_ERR_UNSAFE = -11,
 };
 
 /* A short constant name for an error code, e.g. "format error". */

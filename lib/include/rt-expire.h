@@ -8,6 +8,14 @@
  * tables.list.lock. If other writers appended meanwhile, the table's
  * update-index range is moved above theirs: none of its records depends
  * on that range, because each reuses the key of the entry it replaces.
+ *
+ * A placeholder is committed only if its reflog is, at commit time, still
+ * the one expiry saw (its newest live entry unchanged): one that Git
+ * deleted or wrote to meanwhile gets a deletion record instead, so expiry
+ * never brings back a reflog Git deleted while it ran. What changed is
+ * checked under the lock when it is small (Git's additions); otherwise,
+ * and to rewrite the table, the lock is released and the install tried
+ * again (RT_ERR_OUTDATED if the stack keeps changing those reflogs).
  */
 #ifndef RT_EXPIRE_H
 #define RT_EXPIRE_H
@@ -24,6 +32,11 @@ struct rt_expire_result {
 	uint64_t logs; /* live entries walked */
 	uint64_t dropped; /* entries expired, placeholders included */
 	uint64_t placeholders; /* reflogs emptied */
+	/*
+	 * Placeholders written as deletion records instead, their reflog
+	 * having been deleted or written to meanwhile (not in the above).
+	 */
+	uint64_t placeholders_dropped;
 	uint64_t bytes_added; /* size of the new table; 0 when none */
 };
 

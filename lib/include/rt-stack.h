@@ -46,6 +46,12 @@ struct rt_stack_options {
 	 * 0666 & ~umask and new tables at 0600.
 	 */
 	mode_t default_permissions;
+	/*
+	 * Called with the length of each hold of tables.list.lock as it
+	 * ends (for tracing; NULL: not called). Must not lock anything.
+	 */
+	void (*on_lock_hold)(void *arg, uint64_t held_ns);
+	void *on_lock_hold_arg;
 };
 
 /* All zero but Git's defaults: 100 ms lock timeout, factor 2. */

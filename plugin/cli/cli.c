@@ -75,7 +75,7 @@ int wants_help(const struct command *cmd, int argc, char **argv)
 int error_rt(const struct rt_err *err)
 {
 	error("%s", err->msg[0] ? err->msg : rt_error_name(err->code));
-	return EXIT_ERROR;
+	return err->code == RT_ERR_UNSAFE ? EXIT_UNSAFE : EXIT_ERROR;
 }
 
 void format_tz(char out[TZ_BUF], int16_t tz)

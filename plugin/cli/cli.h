@@ -17,6 +17,11 @@ enum exit_code {
 	EXIT_OK = 0,
 	EXIT_ERROR = 1,
 	EXIT_USAGE = 2,
+	/*
+	 * A repository Git's ownership rule refuses (RT_ERR_UNSAFE): Git's
+	 * own status for it (its die()), so scripts treat both alike.
+	 */
+	EXIT_UNSAFE = 128,
 };
 
 struct command {
@@ -42,7 +47,8 @@ int wants_help(const struct command *cmd, int argc, char **argv);
 
 /*
  * Print `err`'s message (or its code's name) as an error; returns
- * EXIT_ERROR. The commands' way of reporting what lower layers return.
+ * EXIT_UNSAFE for RT_ERR_UNSAFE, else EXIT_ERROR. The commands' way of
+ * reporting what lower layers return.
  */
 int error_rt(const struct rt_err *err);
 

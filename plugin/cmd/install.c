@@ -290,9 +290,8 @@ int cmd_uninstall(struct command *cmd, int argc, char **argv)
 		return usage_error(cmd, "unexpected argument '%s'", argv[1]);
 	/* Any backend: taking our hooks out is always allowed. */
 	if (repo_discover(&repo, &err)) {
-		error("%s", err.msg);
 		repo_release(&repo);
-		return EXIT_ERROR;
+		return error_rt(&err);
 	}
 	ret = report(hooks_uninstall(&r, &err), &r, &err);
 	if (!ret)

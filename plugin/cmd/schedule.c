@@ -78,9 +78,8 @@ static int schedule_stop_args(struct command *cmd, int argc, char **argv)
 		return usage_error(cmd, "unexpected argument '%s'", argv[2]);
 	/* Any repository may be unregistered, reftable or not any more. */
 	if (repo_discover(&repo, &err)) {
-		error("%s", err.msg);
 		repo_release(&repo);
-		return EXIT_ERROR;
+		return error_rt(&err);
 	}
 	ret = schedule_stop(&repo, &o, &err);
 	repo_release(&repo);

@@ -253,8 +253,8 @@ static int parse_in(struct config *cfg, const char *dir, const char *name,
 	return ret;
 }
 
-int config_load_files(struct config *cfg, const char *common_dir,
-		      struct rt_err *err)
+/* Git's system and global files, in Git's order, added to `cfg`. */
+static int parse_system_global(struct config *cfg, struct rt_err *err)
 {
 	const char *sys = getenv("GIT_CONFIG_SYSTEM");
 	const char *global = getenv("GIT_CONFIG_GLOBAL");
@@ -262,8 +262,7 @@ int config_load_files(struct config *cfg, const char *common_dir,
 	const char *nosys = getenv("GIT_CONFIG_NOSYSTEM");
 	int ret = 0;
 
-	memset(cfg, 0, sizeof(*cfg));
-	/* In Git's order; a missing file is skipped, as Git does. */
+	/* A missing file is skipped, as Git does. */
 	if (!nosys || config_bool(nosys) != 1)
 		ret = parse_in(cfg, sys ? sys : "/etc/gitconfig", NULL, err);
 	if (!ret && global)
@@ -274,8 +273,27 @@ int config_load_files(struct config *cfg, const char *common_dir,
 			      parse_in(cfg, home, ".config/git/config", err);
 	if (!ret && !global)
 		ret = parse_in(cfg, home, ".gitconfig", err);
+	return ret;
+}
+
+int config_load_files(struct config *cfg, const char *common_dir,
+		      struct rt_err *err)
+{
+	int ret;
+
+	memset(cfg, 0, sizeof(*cfg));
+	ret = parse_system_global(cfg, err);
 	if (!ret)
 		ret = parse_in(cfg, common_dir, "config", err);
+	return ret ? ret : config_parse_env(cfg, err);
+}
+
+int config_load_protected(struct config *cfg, struct rt_err *err)
+{
+	int ret;
+
+	memset(cfg, 0, sizeof(*cfg));
+	ret = parse_system_global(cfg, err);
 	return ret ? ret : config_parse_env(cfg, err);
 }
 

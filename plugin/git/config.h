@@ -57,6 +57,13 @@ int config_load(struct config *cfg, const struct repo *repo,
 int config_load_files(struct config *cfg, const char *common_dir,
 		      struct rt_err *err);
 /*
+ * Git's "protected" configuration: system, global and command line
+ * (config_parse_env()), never the repository's own files, which whoever
+ * owns the repository writes. What Git reads safe.directory from. As
+ * config_load_files() otherwise.
+ */
+int config_load_protected(struct config *cfg, struct rt_err *err);
+/*
  * The plain parser: add the entries of one config file to `cfg`, enough
  * for the files Git writes itself: sections and "subsections", comments,
  * quotes and escapes in values, a bare key meaning true; no includes, no

@@ -4,6 +4,7 @@
  */
 #define _GNU_SOURCE
 #include "plugin/git/repo.h"
+#include "plugin/git/owner.h"
 #include "plugin/util/path.h"
 
 #include <dirent.h>
@@ -64,49 +65,77 @@ static bool looks_like_git_dir(const char *dir)
 	return ok;
 }
 
-/* Resolve `.git` at `dir` (a directory or a "gitdir: <path>" file). */
-static char *git_dir_at(const char *dir)
+/*
+ * Where discovery found the repository, as Git's ownership rule needs it
+ * (owner.h): the git dir, the `.git` file that named it (or NULL), the
+ * directory holding `.git` (NULL for a bare repository), and whether
+ * GIT_DIR named it (then Git checks no ownership).
+ */
+struct found {
+	char *git_dir;
+	char *gitfile;
+	char *worktree;
+	bool explicit_dir;
+};
+
+static void found_release(struct found *f)
 {
-	char *dotgit = path_join(dir, ".git", NULL), *line, *res = NULL;
+	free(f->git_dir);
+	free(f->gitfile);
+	free(f->worktree);
+}
+
+/* Resolve `.git` at `dir` (a directory or a "gitdir: <path>" file). */
+static bool git_dir_at(const char *dir, struct found *f)
+{
+	char *dotgit = path_join(dir, ".git", NULL), *line;
 
 	if (!dotgit)
-		return NULL;
-	if (is_dir(dotgit) && looks_like_git_dir(dotgit))
-		return dotgit;
+		return false;
+	if (is_dir(dotgit) && looks_like_git_dir(dotgit)) {
+		f->git_dir = dotgit;
+		f->worktree = strdup(dir);
+		return true;
+	}
 	if (is_file(dotgit) && (line = read_line(dotgit))) {
-		if (!strncmp(line, "gitdir: ", 8))
-			res = path_absolute_from(dir, line + 8);
+		if (!strncmp(line, "gitdir: ", 8)) {
+			f->git_dir = path_absolute_from(dir, line + 8);
+			f->gitfile = dotgit;
+			f->worktree = strdup(dir);
+			dotgit = NULL;
+		}
 		free(line);
 	}
 	free(dotgit);
-	if (!res && looks_like_git_dir(dir))
-		res = strdup(dir);
-	return res;
+	if (!f->git_dir && looks_like_git_dir(dir))
+		f->git_dir = strdup(dir);
+	return f->git_dir != NULL;
 }
 
-static char *find_git_dir(void)
+static void find_git_dir(struct found *f)
 {
 	const char *env = getenv("GIT_DIR");
-	char *cwd = getcwd(NULL, 0), *res = NULL;
+	char *cwd = getcwd(NULL, 0);
 
 	if (env && *env) {
-		res = cwd ? path_absolute_from(cwd, env) : NULL;
+		f->git_dir = cwd ? path_absolute_from(cwd, env) : NULL;
+		f->explicit_dir = true;
 		free(cwd);
-		return res;
+		return;
 	}
-	while (cwd && !res) {
+	while (cwd) {
 		char *slash;
 
-		res = git_dir_at(cwd);
+		if (git_dir_at(cwd, f))
+			break;
 		slash = strrchr(cwd, '/');
-		if (res || !slash || slash == cwd)
+		if (!slash || slash == cwd)
 			break;
 		*slash = '\0';
 	}
-	if (!res && cwd && !strcmp(cwd, "/"))
-		res = git_dir_at("/");
+	if (!f->git_dir && cwd && !strcmp(cwd, "/"))
+		git_dir_at("/", f);
 	free(cwd);
-	return res;
 }
 
 static int cmp_worktree(const void *a, const void *b)
@@ -280,14 +309,29 @@ int repo_discover_opts(struct repo *repo, unsigned flags, struct rt_err *err)
 	const char *env_common = getenv("GIT_COMMON_DIR");
 	const char *payload = NULL;
 	char *refs_common = NULL, *base = NULL, *main_dir = NULL;
+	struct found f = { 0 };
 	int ret;
 
 	memset(repo, 0, sizeof(*repo));
-	repo->git_dir = resolved(find_git_dir());
-	if (!repo->git_dir)
+	find_git_dir(&f);
+	if (!f.git_dir)
 		return rt_err_set(err, RT_ERR_NOT_EXIST,
 				  "not a git repository (or any parent "
 				  "directory)");
+	/*
+	 * Before anything of the repository is read: its config is not ours
+	 * to trust, nor its files ours to write, unless Git's rule says so.
+	 */
+	ret = f.explicit_dir ?
+		      0 :
+		      owner_check(f.gitfile, f.worktree, f.git_dir, err);
+	repo->git_dir = resolved(f.git_dir);
+	f.git_dir = NULL;
+	found_release(&f);
+	if (ret)
+		return ret;
+	if (!repo->git_dir)
+		return rt_err_oom(err);
 	if (env_common && *env_common)
 		repo->common_dir = resolved(strdup(env_common));
 	else

@@ -389,6 +389,10 @@ int expire_stack(const struct expire_request *rq,
 		ret = rt_stack_expire_logs(c.st, filter, &c, rq->dry_run, &res,
 					   err);
 	if (!ret) {
+		/* Git deleted (or wrote to) those meanwhile: not emptied. */
+		stats->emptied -= res.placeholders_dropped < stats->emptied ?
+					  res.placeholders_dropped :
+					  stats->emptied;
 		stats->bytes_added = res.bytes_added;
 		stats->lock_ms = rt_stack_get_lock_stats(c.st)->max_ns / 1e6;
 	}

@@ -3,7 +3,11 @@
  */
 #include "plugin/maint/open.h"
 
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <strings.h>
+#include <unistd.h>
 
 int maint_open_repo(struct repo *repo, struct rt_err *err)
 {
@@ -22,10 +26,37 @@ int maint_open_repo(struct repo *repo, struct rt_err *err)
 	return ret;
 }
 
+/* One line per hold, appended in one write(2) so lines never mix. */
+static void trace_lock_hold(void *arg, uint64_t held_ns)
+{
+	char line[96];
+	int n = snprintf(line, sizeof(line),
+			 "tables.list.lock %llu us pid %ld\n",
+			 (unsigned long long)(held_ns / 1000), (long)getpid());
+	int fd = open(arg,
+		      O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+		      0644);
+
+	if (fd < 0)
+		return;
+	if (write(fd, line, (size_t)n) < 0) {
+		/* A trace line lost is no reason to disturb the caller. */
+	}
+	close(fd);
+}
+
 int maint_stack_options(const struct repo *repo, struct rt_stack_options *opts,
 			struct rt_err *err)
 {
-	return config_stack_options(&repo->cfg, opts, err);
+	const char *trace = getenv("GIT_REFTABLE_TRACE_LOCKS");
+	int ret = config_stack_options(&repo->cfg, opts, err);
+
+	if (!ret && trace && *trace) {
+		opts->on_lock_hold = trace_lock_hold;
+		/* The environment outlives every stack. */
+		opts->on_lock_hold_arg = (void *)trace;
+	}
+	return ret;
 }
 
 int maint_table_version(const struct repo *repo)

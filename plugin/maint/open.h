@@ -22,7 +22,10 @@ int maint_open_repo(struct repo *repo, struct rt_err *err);
 /*
  * Stack options from the repository's config (reftable.*,
  * core.sharedRepository, extensions.objectFormat); RT_ERR_API naming the
- * key on a bad value.
+ * key on a bad value. With GIT_REFTABLE_TRACE_LOCKS=<file> in the
+ * environment, each hold of tables.list.lock appends one line to that
+ * file: "tables.list.lock <microseconds> us pid <pid>" (for measuring
+ * how long Git may wait for us; see t0830).
  */
 int maint_stack_options(const struct repo *repo, struct rt_stack_options *opts,
 			struct rt_err *err);

@@ -41,22 +41,6 @@ reflogs() { # <out>
 	done >>"$1"
 }
 
-# Wait until no detached maintenance of ours runs in the repository: the
-# run lock (an flock) is free and the hook lock's process has ended.
-settle() { # <git dir>
-	local i pid
-	for ((i = 0; i < 600; i++)); do
-		pid=$(cat "$1/reftable-hook.flock" 2>/dev/null || :)
-		if { [ -z "$pid" ] || [ ! -e "/proc/$pid" ] ||
-			awk '{ exit $3 == "Z" ? 0 : 1 }' "/proc/$pid/stat"; } &&
-			flock -n "$1/reftable-run.lock" true 2>/dev/null; then
-			return 0
-		fi
-		sleep 0.05
-	done
-	fail "our maintenance still running after 30 s"
-}
-
 year_policy() {
 	printf '[reflog]\nexpire = 1 year\nexpire-unreachable = 1 year\n' \
 		>"$TEST_TMP/year.ini"

@@ -581,8 +581,29 @@ static void test_clean(void **state)
  */
 struct expiry_filter {
 	bool interfere, interfered;
+	/* Delete a's reflog (as Git deletes a ref) instead of appending. */
+	bool delete_a;
 	unsigned calls;
 };
+
+/* Git's deletion of refs/heads/a's reflog: a record for each entry key. */
+static int fill_delete_a(struct rt_writer *w, uint64_t ui, void *arg,
+			 struct rt_err *err)
+{
+	static const uint64_t keys[] = { 4, 1 }; /* newest first */
+	int ret = 0;
+
+	(void)ui;
+	(void)arg;
+	for (size_t i = 0; !ret && i < 2; i++) {
+		struct rt_log_record log;
+
+		set_log(&log, "refs/heads/a", keys[i], RT_LOG_DELETION, "");
+		ret = rt_writer_add_log(w, &log, err);
+		rt_log_record_release(&log);
+	}
+	return ret;
+}
 
 static int expiry_filter(void *arg, const struct rt_log_record *log, bool last,
 			 struct rt_err *err)
@@ -596,7 +617,15 @@ static int expiry_filter(void *arg, const struct rt_log_record *log, bool last,
 		struct rt_stack *other = open_stack();
 
 		f->interfered = true;
-		add(other, "refs/heads/late", RT_REF_VAL1, "refs/heads/late");
+		if (f->delete_a) {
+			struct rt_err e = { 0 };
+
+			if (rt_stack_add(other, fill_delete_a, NULL, &e))
+				fail_msg("add: %s", e.msg);
+		} else {
+			add(other, "refs/heads/late", RT_REF_VAL1,
+			    "refs/heads/late");
+		}
 		rt_stack_close(other);
 	}
 	if (!strcmp(name, "refs/heads/a"))
@@ -679,22 +708,31 @@ static void test_expire_one_table(void **state)
 	rt_stack_close(st);
 }
 
+/* The expiry history expired while `f` interferes; 10 tables after. */
+static struct rt_stack *expire_interfered(struct expiry_filter *f,
+					  struct rt_expire_result *res)
+{
+	struct rt_stack *st = open_stack();
+	struct rt_err err = { 0 };
+
+	add_expiry_history(st);
+	assert_int_equal(rt_stack_expire_logs(st, expiry_filter, f, false, res,
+					      &err),
+			 0);
+	assert_true(f->interfered);
+	assert_int_equal(st->n, 10);
+	return st;
+}
+
 static void test_expire_moves_above_concurrent_append(void **state)
 {
 	struct expiry_filter f = { .interfere = true };
-	struct rt_stack *st = open_stack();
 	struct rt_expire_result res;
-	struct rt_err err = { 0 };
+	struct rt_stack *st = expire_interfered(&f, &res);
 	char out[512];
 	(void)state;
 
-	add_expiry_history(st);
-	assert_int_equal(rt_stack_expire_logs(st, expiry_filter, &f, false,
-					      &res, &err),
-			 0);
-	assert_true(f.interfered);
 	/* The append took index 9; the expiry table moved to 10. */
-	assert_int_equal(st->n, 10);
 	assert_int_equal(st->tables[8]->max_update_index, 9);
 	assert_int_equal(st->tables[9]->min_update_index, 10);
 	assert_int_equal(st->tables[9]->max_update_index, 10);
@@ -703,6 +741,26 @@ static void test_expire_moves_above_concurrent_append(void **state)
 	assert_string_equal(out, "a@1:1 b@8:1 b@2:1 c@6:1 c@3:1 late@9:1");
 	view(st, RT_BLOCK_REF, false, out, sizeof(out));
 	assert_string_equal(out, "late:1");
+	rt_stack_close(st);
+}
+
+/*
+ * Git deletes a's reflog while expiry decides to leave a placeholder for
+ * it: the placeholder, in the newer table, would win over Git's deletion
+ * of its key and bring the reflog back. It is written as a deletion.
+ */
+static void test_expire_no_resurrection(void **state)
+{
+	struct expiry_filter f = { .interfere = true, .delete_a = true };
+	struct rt_expire_result res;
+	struct rt_stack *st = expire_interfered(&f, &res);
+	char out[512];
+	(void)state;
+
+	assert_int_equal(res.placeholders, 0);
+	assert_int_equal(res.placeholders_dropped, 1);
+	view(st, RT_BLOCK_LOG, false, out, sizeof(out));
+	assert_string_equal(out, "b@8:1 b@2:1 c@6:1 c@3:1");
 	rt_stack_close(st);
 }
 
@@ -803,6 +861,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_clean, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expire_one_table, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_expire_no_resurrection,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_expire_moves_above_concurrent_append, setup,
 			teardown),

@@ -1,0 +1,184 @@
+#!/usr/bin/env bash
+# t0820: Git's ownership rule. A repository found by discovery that the
+# current user does not own is refused, with Git's message and Git's exit
+# status (128), and nothing in it is created or changed, unless
+# safe.directory in the protected configuration (system, global, command
+# line; never the repository's own config) allows it, as Git decides.
+#
+# As root (CI), the repository is chowned to uid 65534 and root's
+# SUDO_UID rule is checked too; as anyone else, Git's own
+# GIT_TEST_ASSUME_DIFFERENT_OWNER makes every path someone else's, for Git
+# and for us alike, so every case but SUDO_UID's runs either way.
+. "$(dirname "$0")/../lib.sh"
+
+export GIT_TEST_REFTABLE_AUTOCOMPACTION=false
+ROOT=false
+[ "$(id -u)" = 0 ] && ROOT=true
+
+# A repository of 6 tables (compaction due), whose reflogs could expire,
+# owned by someone else. Set up before it is given away.
+make_foreign() { # <dir>
+	local i
+	rm -rf "$1" # the previous case's
+	git init -q --ref-format=reftable "$1"
+	git -C "$1" config maintenance.auto false
+	for i in 1 2 3 4 5; do
+		git -C "$1" commit -q --allow-empty -m "c$i"
+	done
+	if $ROOT; then
+		chown -R 65534:65534 "$1"
+	else
+		export GIT_TEST_ASSUME_DIFFERENT_OWNER=true
+	fi
+}
+
+# Everything under <dir>: name, owner, mode, size, mtime, inode.
+snapshot() { # <dir> <out>
+	find "$1" -printf '%p %U:%G %m %s %T@ %i\n' | sort >"$2"
+}
+
+# Our message and status equal Git's for the same directory: Git says
+# "fatal:", we say "error:", the rest is the same.
+refused_as_git() { # <what> <command...>
+	local what=$1 rc=0 grc=0
+	shift
+	"$@" >"$TEST_TMP/out" 2>"$TEST_TMP/err" || rc=$?
+	git status >/dev/null 2>"$TEST_TMP/git.err" || grc=$?
+	[ "$grc" = 128 ] || fail "git status: exit $grc, not 128 (setup)"
+	[ "$rc" = 128 ] || {
+		cat "$TEST_TMP/out" "$TEST_TMP/err" >&2
+		fail "$what: exit $rc, not 128"
+	}
+	sed 's/^fatal: /error: /' "$TEST_TMP/git.err" >"$TEST_TMP/want"
+	expect_same "$TEST_TMP/want" "$TEST_TMP/err"
+}
+
+test_refused() {
+	make_foreign foreign
+	cd foreign
+	snapshot . "$TEST_TMP/before"
+	# From inside the git dir, as Git finds it (there: a bare one).
+	(cd .git/refs && refused_as_git "in .git/refs" git reftable compact --all)
+	refused_as_git run git reftable run
+	refused_as_git "run --detach" git reftable run --detach
+	refused_as_git compact git reftable compact --all
+	refused_as_git expire git reftable expire --expire=now \
+		--expire-unreachable=now
+	refused_as_git clean git reftable clean --grace=0s \
+		--remove-stale-locks
+	refused_as_git verify git reftable verify
+	refused_as_git stats git reftable stats
+	refused_as_git dump git reftable dump refs
+	refused_as_git install git reftable install
+	refused_as_git uninstall git reftable uninstall
+	sleep 1 # a detached child would have started by now
+	snapshot . "$TEST_TMP/after"
+	expect_same "$TEST_TMP/before" "$TEST_TMP/after"
+	grep -q "dubious ownership in repository at '$TEST_TMP/foreign'" \
+		"$TEST_TMP/err" || fail "message does not name the repository"
+	grep -q "git config --global --add safe.directory $TEST_TMP/foreign\$" \
+		"$TEST_TMP/err" || fail "no safe.directory hint"
+}
+
+# The hook never fails Git and writes nothing where it is not allowed.
+test_hook_refused() {
+	make_foreign foreign
+	cd foreign
+	snapshot . "$TEST_TMP/before"
+	echo | git reftable hook reference-transaction committed ||
+		fail "hook exited non-zero"
+	git reftable hook pre-auto-gc || fail "pre-auto-gc exited non-zero"
+	sleep 1 # a detached compaction would have started by now
+	snapshot . "$TEST_TMP/after"
+	expect_same "$TEST_TMP/before" "$TEST_TMP/after"
+}
+
+# The repository's own config cannot declare itself safe; an empty value
+# resets the list, as in Git.
+test_not_from_repo() {
+	make_foreign foreign
+	cd foreign
+	if $ROOT; then
+		chown 0 .git/config
+		git config --file .git/config safe.directory '*'
+		chown 65534 .git/config
+	else
+		git config --file .git/config safe.directory '*'
+	fi
+	snapshot . "$TEST_TMP/before"
+	refused_as_git "safe.directory in the repository" \
+		git reftable compact --all
+	printf '[safe]\n\tdirectory = *\n' >"$TEST_TMP/star"
+	GIT_CONFIG_GLOBAL=$TEST_TMP/star GIT_CONFIG_COUNT=1 \
+		GIT_CONFIG_KEY_0=safe.directory GIT_CONFIG_VALUE_0= refused_as_git "global '*' reset by an empty value" \
+		git reftable compact --all
+	snapshot . "$TEST_TMP/after"
+	expect_same "$TEST_TMP/before" "$TEST_TMP/after"
+}
+
+# 6 tables before; `compact --all` leaves 1 and Git reads every ref.
+compacts() { # <what> <command...>
+	local what=$1 before after
+	shift
+	before=$(wc -l <"$TEST_TMP/foreign/.git/reftable/tables.list")
+	"$@" >"$TEST_TMP/out" 2>&1 || {
+		cat "$TEST_TMP/out" >&2
+		fail "$what: refused"
+	}
+	after=$(wc -l <"$TEST_TMP/foreign/.git/reftable/tables.list")
+	[ "$before" -gt 1 ] && [ "$after" = 1 ] ||
+		fail "$what: $before tables -> $after"
+}
+
+test_allowed() {
+	local dir
+	make_foreign foreign
+	dir=$TEST_TMP/foreign
+	cd foreign
+	compacts "git -c safe.directory=<dir>" \
+		git -c safe.directory="$dir" reftable compact --all
+	git -c safe.directory="$dir" commit -q --allow-empty -m more
+	git -c safe.directory="$dir" update-ref refs/heads/x HEAD
+	compacts "safe.directory=<dir>/ (resolved)" \
+		git -c safe.directory="$dir/" reftable compact --all
+	git -c safe.directory="$dir" update-ref refs/heads/y HEAD
+	printf '[safe]\n\tdirectory = %s/*\n' "$TEST_TMP" >"$TEST_TMP/global"
+	GIT_CONFIG_GLOBAL=$TEST_TMP/global compacts "GIT_CONFIG_GLOBAL <parent>/*" \
+		git reftable compact --all
+	git -c safe.directory="$dir" update-ref refs/heads/z HEAD
+	(cd .git && compacts "safe.directory=. in the git dir" \
+		git -c safe.directory=. reftable compact --all)
+	git -c safe.directory="$dir" update-ref refs/heads/w HEAD
+	GIT_DIR=$dir/.git compacts "GIT_DIR (not checked, as Git)" \
+		git reftable compact --all
+	# A sibling's prefix is not a parent.
+	snapshot . "$TEST_TMP/before"
+	refused_as_git "safe.directory <dir>-other/*" \
+		git -c safe.directory="$dir-other/*" reftable verify
+	refused_as_git "safe.directory <dir>/* (below, not the dir)" \
+		git -c safe.directory="$dir/*" reftable verify
+	snapshot . "$TEST_TMP/after"
+	expect_same "$TEST_TMP/before" "$TEST_TMP/after"
+	git -c safe.directory='*' refs verify
+}
+
+# As root (Git's rule): a root-owned path is root's, and SUDO_UID names
+# the user root stands in for.
+test_sudo_uid() {
+	make_foreign foreign
+	cd foreign
+	SUDO_UID=65534 compacts "SUDO_UID of the owner" \
+		git reftable compact --all
+	git -c safe.directory='*' update-ref refs/heads/x HEAD
+	SUDO_UID=65533 refused_as_git "SUDO_UID of another user" \
+		git reftable compact --all
+}
+
+test_case "a repository of another user is refused as Git refuses it; nothing in it changes" test_refused
+test_case "the hooks succeed and change nothing in a repository of another user" test_hook_refused
+test_case "the repository's own config cannot make it safe; an empty safe.directory resets" test_not_from_repo
+test_case "safe.directory (path, path/, parent/*, ., command line, global) and GIT_DIR allow it" test_allowed
+if $ROOT; then
+	test_case "as root, SUDO_UID stands for the owner" test_sudo_uid
+fi
+echo "1..$test_count"

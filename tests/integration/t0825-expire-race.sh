@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# t0825: expiry never brings back a reflog Git deleted while it ran.
+#
+# 4,000 refs whose every reflog entry expires (so expire writes an
+# existence placeholder for each); while `git reftable expire` runs, Git
+# deletes all of them, in batches, with `git update-ref --stdin`. Git
+# deletes a ref's reflog with it, so afterwards `git reflog list` must
+# list none of them, whichever of the two committed first. A few rounds,
+# started within 20 s, so about 30 s in all.
+. "$(dirname "$0")/../lib.sh"
+
+N=4000
+
+setup_refs() {
+	local i
+	rm -rf repo
+	git init -q --ref-format=reftable repo
+	cd repo
+	git commit -q --allow-empty -m base
+	for ((i = 0; i < N; i++)); do
+		echo "create refs/heads/b$i HEAD"
+	done | git update-ref --stdin
+	git pack-refs # one table: expire's walk is the long part
+	[ "$(git reflog list | grep -c '^refs/heads/b')" = "$N" ] ||
+		fail "setup: not $N reflogs"
+}
+
+# Delete every b<i>, 100 per transaction, from the last to the first.
+delete_refs() {
+	local i j
+	for ((i = N - 100; i >= 0; i -= 100)); do
+		for ((j = i; j < i + 100; j++)); do
+			echo "delete refs/heads/b$j"
+		done | git update-ref --stdin || echo "batch $i failed" >>../deleter.err
+	done
+}
+
+test_no_resurrection() {
+	local round end=$((SECONDS + 20)) left
+	for ((round = 1; round <= 6 && SECONDS < end; round++)); do
+		cd "$TEST_TMP"
+		setup_refs
+		rm -f ../deleter.err
+		git reftable expire --expire=now --expire-unreachable=now \
+			>../expire.out 2>&1 &
+		delete_refs
+		wait $! || { cat ../expire.out >&2; fail "round $round: expire failed"; }
+		[ ! -s ../deleter.err ] || fail "round $round: $(cat ../deleter.err)"
+		git for-each-ref refs/heads/b* | grep -q . && fail "round $round: refs left"
+		left=$(git reflog list | grep -c '^refs/heads/b' || :)
+		echo "round $round: $left of $N deleted refs still have a reflog" \
+			"(expire: $(tr '\n' ' ' <../expire.out))"
+		[ "$left" = 0 ] || {
+			git reflog list | grep '^refs/heads/b' | head -5 >&2
+			fail "round $round: $left deleted refs have a reflog again"
+		}
+		refs_verify_clean
+	done
+}
+
+test_case "reflogs Git deletes while expire runs stay deleted" test_no_resurrection
+echo "1..$test_count"

@@ -1,0 +1,194 @@
+#!/usr/bin/env bash
+# t0830: git-reftable adds no Git failures.
+#
+# Three repositories at Git's defaults (reftable.lockTimeout 100 ms,
+# inline auto-compaction on), loaded the same way at the same time, so
+# under the same machine load: three `git update-ref` writers and a `git
+# reflog expire` loop each.
+#
+#  - "alone": Git alone;
+#  - "hook": Git with a reference-transaction hook that does nothing
+#    (`test "$1" = committed`), the control: Git runs such a hook for the
+#    "prepared" state while it holds tables.list.lock, so any hook, ours
+#    or this one, lengthens Git's own holds by one process start;
+#  - "ours": git-reftable installed (its hooks, which start a detached
+#    compaction or run when due) and a `git reftable run` loop.
+#
+# Asserted:
+#  - "cannot lock references" failures of the writers, and failures of
+#    `git reflog expire`, are no more frequent in "ours" than in "hook":
+#    what git-reftable does (compactions, runs, its lock holds) adds no
+#    failure. Judged by a one-sided conditional binomial test: given the
+#    total k of failures in both, the count in ours is Binomial(k, share
+#    of the attempts made in ours) if the rates are equal; the test fails
+#    when ours is so high that this has probability below 0.1%. That
+#    tolerates the noise of small counts (2 against 0 passes) and fails on
+#    a real difference. "ours" against "alone" is printed: the difference
+#    there is the control's, the price of Git starting a hook under its
+#    lock (see the README);
+#  - every hold of tables.list.lock by us, traced through
+#    GIT_REFTABLE_TRACE_LOCKS, stays below Git's 100 ms lock timeout (p50,
+#    p99 and max are printed);
+#  - right after an ordinary `git commit` (which starts our detached
+#    maintenance when due), `git pack-refs` and `git maintenance run
+#    --task=pack-refs` never fail: 40 tries each.
+. "$(dirname "$0")/../lib.sh"
+
+unset GIT_AUTHOR_DATE GIT_COMMITTER_DATE
+PHASE_SECONDS=${RT_T0830_SECONDS:-12}
+
+make_repo() { # <dir>
+	git init -q --ref-format=reftable "$1"
+	git -C "$1" commit -q --allow-empty -m base
+}
+
+# Writer <n>: update refs/heads/w<n>/<i> in a loop until <end>; counts
+# attempts and "cannot lock references" failures into <dir>.w<n>.
+writer() { # <dir> <n> <end>
+	local i=0 tries=0 fails=0 oid
+	oid=$(git -C "$1" rev-parse HEAD)
+	while [ "$(printf '%(%s)T')" -lt "$3" ]; do
+		tries=$((tries + 1))
+		if ! git -C "$1" update-ref "refs/heads/w$2/$((i % 8))" "$oid" \
+			2>"$1.w$2.err"; then
+			grep -q 'cannot lock references' "$1.w$2.err" &&
+				fails=$((fails + 1))
+			cat "$1.w$2.err" >>"$1.errors"
+		fi
+		i=$((i + 1))
+	done
+	echo "$tries $fails" >"$1.w$2"
+}
+
+# `git reflog expire` in a loop until <end>; attempts and failures.
+expirer() { # <dir> <end>
+	local tries=0 fails=0 rc
+	while [ "$(printf '%(%s)T')" -lt "$2" ]; do
+		tries=$((tries + 1))
+		rc=0
+		git -C "$1" reflog expire --all --expire=now 2>>"$1.errors" || rc=$?
+		if [ "$rc" != 0 ]; then
+			fails=$((fails + 1))
+			echo "reflog expire exited $rc" >>"$1.errors"
+		fi
+	done
+	echo "$tries $fails" >"$1.e"
+}
+
+runner() { # <dir> <end>
+	while [ "$(printf '%(%s)T')" -lt "$2" ]; do
+		git -C "$1" reftable run >/dev/null 2>>"$1.run-errors" || :
+		sleep 0.1
+	done
+}
+
+# Sum of the <field>th number of the files given.
+total() { # <field> <file>...
+	local f=$1
+	shift
+	awk -v f="$f" '{ s += $f } END { print s + 0 }' "$@"
+}
+
+# One-sided conditional binomial test: is <ours> failures out of
+# <ours>+<theirs>, with <share> (0-1) of the attempts ours, too many
+# for equal rates? Prints P(X >= ours) and fails when it is below 0.001.
+not_more_failures() { # <what> <ours> <theirs> <share>
+	awk -v x="$2" -v y="$3" -v s="$4" -v what="$1" 'BEGIN {
+		k = x + y; p = 0
+		# P(X >= x) for X ~ Binomial(k, s), by summing the pmf.
+		for (i = x; i <= k; i++) {
+			lc = 0
+			for (j = 1; j <= i; j++) lc += log(k - j + 1) - log(j)
+			p += exp(lc + i * log(s) + (k - i) * log(1 - s))
+		}
+		if (x == 0) p = 1
+		printf "%s: ours %d, other %d, our share of attempts %.3f, P(X >= %d) = %.2g\n", what, x, y, s, x, p
+		exit p < 0.001 ? 1 : 0
+	}'
+}
+
+test_no_extra_failures() {
+	local end r n alone=$TEST_TMP/alone hook=$TEST_TMP/hook ours=$TEST_TMP/ours
+	local -A w f e g
+	for r in "$alone" "$hook" "$ours"; do
+		make_repo "$r"
+		: >"$r.errors"
+	done
+	git -C "$hook" config hook.noop.event reference-transaction
+	git -C "$hook" config hook.noop.command 'test "$1" = committed; :'
+	(cd "$ours" && git reftable install >/dev/null)
+	export GIT_REFTABLE_TRACE_LOCKS=$TEST_TMP/holds
+	end=$(($(date +%s) + PHASE_SECONDS))
+	for r in "$alone" "$hook" "$ours"; do
+		for n in 1 2 3; do
+			writer "$r" "$n" "$end" &
+		done
+		expirer "$r" "$end" &
+	done
+	runner "$ours" "$end" &
+	wait
+	for r in alone hook ours; do
+		w[$r]=$(total 1 "$TEST_TMP/$r".w?) f[$r]=$(total 2 "$TEST_TMP/$r".w?)
+		e[$r]=$(total 1 "$TEST_TMP/$r.e") g[$r]=$(total 2 "$TEST_TMP/$r.e")
+		echo "$r: ${w[$r]} updates, ${f[$r]} cannot lock references;" \
+			"${e[$r]} reflog expire, ${g[$r]} failed"
+	done
+	sort "$ours.errors" | uniq -c | sort -rn | head -5
+	[ "${w[hook]}" -ge 10 ] && [ "${w[ours]}" -ge 10 ] ||
+		fail "too few updates to judge"
+	sort -n -k2 "$TEST_TMP/holds" | awk '{ v[NR] = $2 } END {
+		if (!NR) { print "no hold traced"; exit 1 }
+		p99 = int(NR * 0.99); if (p99 < 1) p99 = 1
+		printf "tables.list.lock holds by us: %d, p50 %d us, p99 %d us, max %d us\n",
+			NR, v[int((NR + 1) / 2)], v[p99], v[NR]
+		exit v[NR] >= 100000 }' || fail "no hold traced, or one reached Git's 100 ms"
+	(cd "$ours" && git refs verify) || fail "git refs verify failed with us"
+	not_more_failures "cannot lock references, ours against alone (not judged)" \
+		"${f[ours]}" "${f[alone]}" "$(share "${w[ours]}" "${w[alone]}")" || :
+	not_more_failures "cannot lock references, ours against hook" \
+		"${f[ours]}" "${f[hook]}" "$(share "${w[ours]}" "${w[hook]}")" || {
+		sort "$ours.errors" | uniq -c | sort -rn | head >&2
+		fail "more 'cannot lock references' with us than with a hook"
+	}
+	not_more_failures "git reflog expire failures, ours against hook" \
+		"${g[ours]}" "${g[hook]}" "$(share "${e[ours]}" "${e[hook]}")" ||
+		fail "more 'git reflog expire' failures with us than with a hook"
+}
+
+# <ours> / (<ours> + <theirs>)
+share() { # <ours> <theirs>
+	awk -v a="$1" -v b="$2" 'BEGIN { print a / (a + b) }'
+}
+
+# After each of 40 commits, <command> at once, beside whatever our hook
+# started; none may fail.
+after_commit() { # <what> <command...>
+	local what=$1 i fails=0
+	shift
+	for ((i = 0; i < 40; i++)); do
+		git commit -q --allow-empty -m "$what $i"
+		if ! "$@" 2>>"$TEST_TMP/after.err"; then
+			fails=$((fails + 1))
+		fi
+	done
+	settle .git
+	echo "$what right after a commit: $fails of 40 failed"
+	[ "$fails" = 0 ] || {
+		sort "$TEST_TMP/after.err" | uniq -c >&2
+		fail "$what failed $fails of 40 times right after a commit"
+	}
+}
+
+test_pack_refs_after_commit() {
+	make_repo repo
+	cd repo
+	git reftable install >/dev/null
+	after_commit "git pack-refs" git pack-refs
+	after_commit "git maintenance run --task=pack-refs" \
+		git maintenance run --task=pack-refs
+	git refs verify
+}
+
+test_case "no more Git failures with git-reftable than with a hook that does nothing; tables.list.lock holds < 100 ms" test_no_extra_failures
+test_case "git pack-refs and git maintenance run --task=pack-refs never fail right after a commit" test_pack_refs_after_commit
+echo "1..$test_count"
