@@ -100,7 +100,7 @@ static int rewrite(struct rt_stack *st, struct rt_tmpfile *tmp,
 		return rt_err_oom(err);
 	ret = rt_table_open(&t, tmp->path, err);
 	if (!ret)
-		ret = rt_tmpfile_create(&out, path.buf,
+		ret = rt_tmpfile_create(&out, st->dirfd, path.buf,
 					st->opts.default_permissions, err);
 	if (!ret)
 		ret = rt_writer_new(&w, rt_tmpfile_write, &out, wo, err);
