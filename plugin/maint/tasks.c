@@ -95,6 +95,7 @@ static void settle(struct maint_exec *x, const char *label,
 void clean_options_from_policy(const struct policy *p,
 			       struct rt_clean_options *o)
 {
+	memset(o, 0, sizeof(*o));
 	o->grace_seconds = p->grace.never ? UINT64_MAX : p->grace.seconds;
 	o->stale_lock_seconds = p->stale_lock.never ? UINT64_MAX :
 						      p->stale_lock.seconds;

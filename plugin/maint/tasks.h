@@ -66,7 +66,10 @@ struct maint_exec {
 	uint64_t budget_left; /* of max-bytes-per-run, when the policy caps */
 };
 
-/* Grace, stale-lock age and stale-lock removal from the policy. */
+/*
+ * Clean options from the policy: grace, stale-lock age and stale-lock
+ * removal; every other field zero (now: the clock).
+ */
 void clean_options_from_policy(const struct policy *p,
 			       struct rt_clean_options *o);
 

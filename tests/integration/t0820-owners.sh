@@ -64,7 +64,7 @@ test_refused() {
 	refused_as_git compact git reftable compact --all
 	refused_as_git expire git reftable expire --expire=now \
 		--expire-unreachable=now
-	refused_as_git clean git reftable clean --grace=0s \
+	refused_as_git clean git reftable clean --grace=10s \
 		--remove-stale-locks
 	refused_as_git verify git reftable verify
 	refused_as_git stats git reftable stats
