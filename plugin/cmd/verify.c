@@ -10,6 +10,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct totals {
 	size_t stacks, tables, problems, notes;
@@ -117,7 +118,7 @@ static uint64_t stale_lock_age(const struct repo *repo)
 		warning("the policy has errors; locks are called stale after "
 			"1 hour");
 	else
-		age = p.stale_lock.never ? UINT64_MAX : p.stale_lock.seconds;
+		age = policy_duration_age(&p.stale_lock, (uint64_t)time(NULL));
 	policy_release(&p);
 	free(path);
 	return age ? age : 1;

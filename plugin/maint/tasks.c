@@ -95,9 +95,10 @@ static void settle(struct maint_exec *x, const char *label,
 void clean_options_from_policy(const struct policy *p,
 			       struct rt_clean_options *o)
 {
-	o->grace_seconds = p->grace.never ? UINT64_MAX : p->grace.seconds;
-	o->stale_lock_seconds = p->stale_lock.never ? UINT64_MAX :
-						      p->stale_lock.seconds;
+	uint64_t now = (uint64_t)time(NULL);
+
+	o->grace_seconds = policy_duration_age(&p->grace, now);
+	o->stale_lock_seconds = policy_duration_age(&p->stale_lock, now);
 	o->remove_stale_locks = p->remove_stale_locks;
 }
 
@@ -205,17 +206,20 @@ static bool choose_fit(const struct rt_stack *st, void *arg, size_t *first,
 		       size_t *last)
 {
 	const struct fit *f = arg;
-	uint64_t *w = calloc(2 * rt_stack_table_count(st) + 1, sizeof(*w)), bytes;
+	uint64_t *w = calloc(2 * rt_stack_table_count(st) + 1, sizeof(*w)),
+		 bytes;
 	size_t k;
 
 	if (!w)
 		return false;
 	for (size_t i = 0; i < rt_stack_table_count(st); i++) {
 		w[i] = rt_stack_table_weight(rt_stack_table(st, i));
-		w[rt_stack_table_count(st) + i] = rt_table_size(rt_stack_table(st, i));
+		w[rt_stack_table_count(st) + i] =
+			rt_table_size(rt_stack_table(st, i));
 	}
-	k = sched_fit_segment(w, w + rt_stack_table_count(st), rt_stack_table_count(st), f->factor, f->budget, first,
-			      last, &bytes);
+	k = sched_fit_segment(w, w + rt_stack_table_count(st),
+			      rt_stack_table_count(st), f->factor, f->budget,
+			      first, last, &bytes);
 	free(w);
 	return k >= 2;
 }
