@@ -7,6 +7,7 @@
 #include "plugin/maint/open.h"
 #include "plugin/maint/run.h"
 #include "plugin/util/json.h"
+#include "plugin/util/logfile.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -120,8 +121,11 @@ static int detach(const struct repo *repo)
 			"running in the background (pid %ld); log: %s\n",
 			(long)pid, log);
 	} else {
-		printf("--- git reftable run, pid %ld, at %lld\n",
-		       (long)getpid(), (long long)time(NULL));
+		char stamp[LOGFILE_STAMP_LEN];
+
+		logfile_stamp(stamp, time(NULL));
+		printf("--- git reftable run, pid %ld, at %s\n", (long)getpid(),
+		       stamp);
 	}
 	free(log);
 	return ret;

@@ -39,18 +39,24 @@ int logfile_open(const char *path)
 	return open_append(path);
 }
 
+void logfile_stamp(char buf[LOGFILE_STAMP_LEN], time_t t)
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	if (!strftime(buf, LOGFILE_STAMP_LEN, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		buf[0] = '\0';
+}
+
 int logfile_append(const char *path, const char *tag, const char *msg,
 		   size_t len)
 {
-	char stamp[32], *line;
-	time_t now = time(NULL);
+	char stamp[LOGFILE_STAMP_LEN], *line;
 	int fd, n, saved, ret = 0;
-	struct tm tm;
 
 	while (len && (msg[len - 1] == '\n' || msg[len - 1] == '\r'))
 		len--;
-	gmtime_r(&now, &tm);
-	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	logfile_stamp(stamp, time(NULL));
 	n = asprintf(&line, "%s %s: %.*s\n", stamp, tag, (int)len, msg);
 	if (n < 0)
 		return -1;

@@ -11,6 +11,7 @@
 #define PLUGIN_UTIL_LOGFILE_H
 
 #include <stddef.h>
+#include <time.h>
 
 #define LOGFILE_MAX (1024 * 1024)
 
@@ -23,8 +24,12 @@
  */
 int logfile_open(const char *path);
 
+/* The time every log writes: ISO 8601 in UTC, "2026-01-01T12:00:00Z". */
+#define LOGFILE_STAMP_LEN 21
+void logfile_stamp(char buf[LOGFILE_STAMP_LEN], time_t t);
+
 /*
- * Append "<UTC time> <tag>: <msg>" and a newline in one write(2), so the
+ * Append "<logfile_stamp> <tag>: <msg>" and a newline in one write(2), so the
  * lines of concurrent writers never mix. Newlines ending `msg` are
  * dropped. 0, or -1 with errno set.
  */

@@ -301,7 +301,7 @@ c_detach() {
 	wait_for grep -q '^main: compact: done' "$TEST_TMP/log"
 	wait
 	cat "$TEST_TMP/log"
-	grep -q '^--- git reftable run, pid [0-9]*, at [0-9]*$' "$TEST_TMP/log" || fail "no log header"
+	grep -q '^--- git reftable run, pid [0-9]*, at [0-9-]*T[0-9:]*Z$' "$TEST_TMP/log" || fail "no log header"
 	wait_for test -s .git/reftable-maintenance.state
 	json_table_sizes main | geometric_holds $overhead || fail "not geometric after the detached run"
 	refs_verify_clean
