@@ -5,6 +5,7 @@
  */
 #include "lib/include/rt-verify.h"
 #include "plugin/cli/cli.h"
+#include "plugin/cmd/progress.h"
 #include "plugin/maint/open.h"
 #include "plugin/util/json.h"
 
@@ -124,9 +125,16 @@ static uint64_t stale_lock_age(const struct repo *repo)
 	return age ? age : 1;
 }
 
+static void verify_progress(void *arg, size_t done, size_t total)
+{
+	progress_update(arg, "Verifying tables", done, total);
+}
+
 int cmd_verify(struct command *cmd, int argc, char **argv)
 {
-	struct rt_verify_options vopts = { 0 };
+	struct rt_verify_options vopts = { .progress = verify_progress };
+	struct progress_opt popt = { -1 };
+	struct progress progress;
 	struct totals sum = { 0 };
 	struct rt_err err = { 0 };
 	bool json = false;
@@ -139,7 +147,7 @@ int cmd_verify(struct command *cmd, int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--json"))
 			json = true;
-		else
+		else if (!progress_option(&popt, argv[i]))
 			return usage_error(cmd, "unexpected argument '%s'",
 					   argv[i]);
 	}
@@ -148,6 +156,8 @@ int cmd_verify(struct command *cmd, int argc, char **argv)
 	vopts.expected_hash = maint_table_version(&repo) == 2 ? RT_HASH_SHA256 :
 								RT_HASH_SHA1;
 	vopts.stale_lock_seconds = stale_lock_age(&repo);
+	progress_init(&progress, &popt);
+	vopts.progress_arg = &progress;
 
 	json_init(&j, stdout);
 	if (json) {
@@ -158,7 +168,9 @@ int cmd_verify(struct command *cmd, int argc, char **argv)
 	for (size_t i = 0; !ret && i < repo.nstacks; i++) {
 		struct rt_verify_result r;
 
-		if (rt_verify_stack(repo.stacks[i].dir, &vopts, &r, &err)) {
+		ret = rt_verify_stack(repo.stacks[i].dir, &vopts, &r, &err);
+		progress_stop(&progress);
+		if (ret) {
 			error("%s", err.msg);
 			ret = EXIT_ERROR;
 		} else if (json) {

@@ -40,7 +40,7 @@ static void run_engine(const struct maint_request *req, const struct repo *repo,
 			 rep.busy);
 		line(arg, msg);
 	} else {
-		maint_report_text(&rep, false, line, arg);
+		maint_report_text(&rep, false, false, line, arg);
 	}
 	if (rep.status == MAINT_RUN_FAILED)
 		line(arg, "run --auto failed");

@@ -179,6 +179,10 @@ static void expire_request(const struct maint_exec *x,
 	*rq = (struct expire_request){ .repo = x->repo,
 				       .policy = x->policy,
 				       .now = x->now };
+	if (x->sink && x->sink->progress) {
+		rq->progress = x->sink->progress;
+		rq->progress_arg = x->sink->progress_arg;
+	}
 }
 
 void maint_expire_task(struct maint_exec *x, const struct repo_stack *where,
@@ -276,6 +280,23 @@ static int compact_expiring(struct maint_exec *x,
 	return ret;
 }
 
+static void merged_records(void *arg, uint64_t records)
+{
+	const struct maint_sink *sink = arg;
+
+	sink->progress(sink->progress_arg, MAINT_PROGRESS_COMPACT, records, 0);
+}
+
+/* The compaction tells `sink` of its records, when it listens. */
+static void compact_progress(struct rt_compact_options *o,
+			     const struct maint_sink *sink)
+{
+	if (sink && sink->progress) {
+		o->progress = merged_records;
+		o->progress_arg = (void *)sink;
+	}
+}
+
 void maint_compact_task(struct maint_exec *x, const struct repo_stack *where,
 			struct rt_stack *st, const struct sched_item *it,
 			struct maint_task_result *t,
@@ -288,6 +309,7 @@ void maint_compact_task(struct maint_exec *x, const struct repo_stack *where,
 	struct rt_err err = { 0 };
 	int ret;
 
+	compact_progress(&copts, x->sink);
 	if (it->with_expiry) {
 		ret = compact_expiring(x, where, st, t, expire, &res);
 	} else if (capped && !x->budget_left) {
@@ -342,10 +364,12 @@ static bool choose_command(const struct rt_stack *st, void *arg, size_t *first,
 }
 
 int maint_compact_stack(struct rt_stack *st, bool all,
+			const struct maint_sink *sink,
 			struct rt_compact_result *res, struct rt_err *err)
 {
 	struct rt_compact_options copts = { .best_effort = !all };
 
+	compact_progress(&copts, sink);
 	return compact_retrying(st, choose_command, &all, &copts, res, err);
 }
 
