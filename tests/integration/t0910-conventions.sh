@@ -205,6 +205,9 @@ test_progress() {
 	git update-ref refs/heads/v4 HEAD
 	git reftable compact --all --progress 2>err >/dev/null
 	grep -q 'Compacting records: [0-9]*, done\.' err || fail "--progress shows none"
+	for i in 1 2 3 4 5 6; do git update-ref refs/heads/w$i HEAD; done
+	on_tty git reftable run --task=compact >out
+	grep -q 'Compacting records: [0-9]*, done\.' out || fail "run: $(cat -A out)"
 	on_tty git reftable verify >out
 	grep -q 'Verifying tables: 100% (1/1), done\.' out || fail "verify: $(cat -A out)"
 	on_tty git -C ../p2 reftable expire --expire=now >out
