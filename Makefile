@@ -4,9 +4,11 @@
 #   make check           every unit and integration test, one summary line
 #   make check-sanitize  the same, built with ASan and UBSan
 #   make demo            the maintenance job on a generated demo repository
-#   make deps            install the Debian packages the project needs
-#   make install         PREFIX=/usr/local DESTDIR= (program, man page, and
-#                        the library: archive, headers, pkg-config file)
+#   make deps            install the Debian packages the project needs (the
+#                        one target that runs apt-get; nothing else calls it)
+#   make install         PREFIX=/usr/local DESTDIR= (program, man page, the
+#                        library: archive, headers, pkg-config file, and the
+#                        example policies under share/doc/git-reftable)
 
 PREFIX ?= /usr/local
 DESTDIR ?=
@@ -95,8 +97,9 @@ deps:
 			--no-install-recommends $$missing; \
 	fi
 
-# deps is order-only: it must run before compiling but never forces a rebuild.
-$(BUILD)/%.o: %.c | deps
+# Nothing depends on deps: building needs only the compiler and libraries,
+# wherever they came from (apt-get, or a machine without dpkg at all).
+$(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
@@ -109,7 +112,7 @@ $(LIBREFTABLE): $(LIB_OBJ)
 # zlib; and no code outside lib/ and its tests includes an internal
 # lib/ header.
 HEADERTEST = $(LIB_PUBLIC_H:lib/include/%.h=$(BUILD)/headertest/%.o)
-$(BUILD)/headertest/%.o: lib/include/%.h | deps
+$(BUILD)/headertest/%.o: lib/include/%.h
 	@mkdir -p $(@D)
 	@printf '#include <%s>\n' $(<F) > $(@:.o=.c)
 	$(CC) -std=c99 -pedantic -Wall -Wextra -Werror -Ilib/include \
@@ -170,7 +173,7 @@ $(BUILD)/tests/test_policy_oom: ALL_LDFLAGS += -Wl,--wrap=malloc,--wrap=calloc \
 $(TOOL_BIN): $(BUILD)/tests/%: $(BUILD)/tests/tools/%.o $(LIBREFTABLE)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBREFTABLE) $(ZLIB_LIBS)
 
-check: deps
+check:
 	@$(MAKE) --no-print-directory check-run
 
 check-run: $(PROGRAM) $(UNIT_BIN) $(TOOL_BIN) headertest
@@ -178,7 +181,7 @@ check-run: $(PROGRAM) $(UNIT_BIN) $(TOOL_BIN) headertest
 	RT_TEST_GIT=$$RT_TEST_GIT RT_BUILD=$(abspath $(BUILD)) \
 		bash tests/run.sh $(UNIT_BIN) $(INTEGRATION)
 
-check-sanitize: deps
+check-sanitize:
 	@$(MAKE) --no-print-directory BUILD=$(BUILD)/sanitize SANITIZE=1 check-run
 
 # The unit tests under valgrind: no leaks, no invalid accesses (slow).
@@ -228,6 +231,8 @@ fuzz: $(BUILD)/tests/rt-write-table
 MANDIR = $(PREFIX)/share/man/man1
 LIBDIR = $(PREFIX)/lib
 INCLUDEDIR = $(PREFIX)/include
+DOCDIR = $(PREFIX)/share/doc/git-reftable
+EXAMPLE_POLICIES = $(wildcard examples/*.ini)
 PKGCONFIGDIR = $(LIBDIR)/pkgconfig
 # The version `git-reftable version` prints, for the pkg-config file.
 VERSION = $(shell sed -n 's/^\#define GIT_REFTABLE_VERSION "\(.*\)"/\1/p' \
@@ -236,11 +241,12 @@ VERSION = $(shell sed -n 's/^\#define GIT_REFTABLE_VERSION "\(.*\)"/\1/p' \
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANDIR) \
 		$(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR)/gitreftable \
-		$(DESTDIR)$(PKGCONFIGDIR)
+		$(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(DOCDIR)/examples
 	install -m 755 $(PROGRAM) $(DESTDIR)$(PREFIX)/bin/git-reftable
 	install -m 644 doc/git-reftable.1 $(DESTDIR)$(MANDIR)/git-reftable.1
 	install -m 644 $(LIBREFTABLE) $(DESTDIR)$(LIBDIR)/libgitreftable.a
 	install -m 644 $(LIB_PUBLIC_H) $(DESTDIR)$(INCLUDEDIR)/gitreftable/
+	install -m 644 $(EXAMPLE_POLICIES) $(DESTDIR)$(DOCDIR)/examples/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
 		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
 		lib/gitreftable.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/gitreftable.pc
@@ -254,6 +260,9 @@ uninstall:
 	rm -f $(addprefix $(DESTDIR)$(INCLUDEDIR)/gitreftable/,\
 		$(notdir $(LIB_PUBLIC_H)))
 	-rmdir $(DESTDIR)$(INCLUDEDIR)/gitreftable
+	rm -f $(addprefix $(DESTDIR)$(DOCDIR)/examples/,\
+		$(notdir $(EXAMPLE_POLICIES)))
+	-rmdir $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR)
 
 format:
 	clang-format -i $(wildcard lib/*.[ch] lib/include/*.h plugin/*/*.[ch] \

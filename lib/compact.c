@@ -29,6 +29,16 @@ struct merge_state {
 	struct rt_compact_result *res;
 };
 
+/* Record `n` was merged: tell the caller now and then. */
+static void merged_one(const struct merge_state *m, uint64_t *n, bool end)
+{
+	if (!end)
+		++*n;
+	if (m->opts && m->opts->progress &&
+	    (end || !(*n % RT_COMPACT_PROGRESS_STEP)))
+		m->opts->progress(m->opts->progress_arg, *n);
+}
+
 /* Stream the merged records of the segment into the writer. */
 static int write_merged(struct rt_writer *w, struct merge_state *m,
 			struct rt_err *err)
@@ -43,11 +53,13 @@ static int write_merged(struct rt_writer *w, struct merge_state *m,
 	struct rt_log_record *log;
 	bool last;
 	struct rt_record rec;
+	uint64_t merged = 0;
 	int ret;
 
 	rt_record_init(&rec, RT_BLOCK_REF);
 	ret = rt_merged_iter_start(&mi, tables, n, RT_BLOCK_REF, true, err);
 	while (!ret && !(ret = rt_merged_iter_next(&mi, &rec, err))) {
+		merged_one(m, &merged, false);
 		if (!keep_deletions && rt_record_is_deletion(&rec))
 			continue;
 		ret = rt_writer_add_ref(w, &rec.u.ref, err);
@@ -62,6 +74,7 @@ static int write_merged(struct rt_writer *w, struct merge_state *m,
 	/* Hiding deletions when they are dropped anyway makes `last` exact. */
 	ret = rt_log_walk_init(&walk, tables, n, keep_deletions, err);
 	while (!ret && !(ret = rt_log_walk_next(&walk, &log, &last, err))) {
+		merged_one(m, &merged, false);
 		if (log->value_type != RT_LOG_DELETION && filter) {
 			int verdict =
 				filter(m->opts->filter_arg, log, last, err);
@@ -88,6 +101,8 @@ static int write_merged(struct rt_writer *w, struct merge_state *m,
 			m->res->logs_written++;
 	}
 	rt_log_walk_release(&walk);
+	if (ret >= 0)
+		merged_one(m, &merged, true);
 	return ret < 0 ? ret : 0;
 }
 

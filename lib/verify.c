@@ -205,6 +205,9 @@ static int check_tables(struct vctx *c)
 		default:
 			rt_verify_problem(c, i, vt->name, "%s", err.msg);
 		}
+		if (c->opts->progress)
+			c->opts->progress(c->opts->progress_arg, i + 1,
+					  c->res->ntables);
 	}
 	rt_buf_release(&path);
 	return ret;

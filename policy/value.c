@@ -11,122 +11,6 @@
 #include <string.h>
 #include <strings.h>
 
-static const char duration_forms[] =
-	"a duration such as '90 days', '2.weeks', '12h', '1 month', "
-	"'never' or 'now'";
-
-static const struct {
-	const char *name;
-	uint64_t seconds;
-} units[] = {
-	{ "s", 1 },	     { "sec", 1 },	   { "secs", 1 },
-	{ "second", 1 },     { "seconds", 1 },	   { "m", 60 },
-	{ "min", 60 },	     { "mins", 60 },	   { "minute", 60 },
-	{ "minutes", 60 },   { "h", 3600 },	   { "hour", 3600 },
-	{ "hours", 3600 },   { "d", 86400 },	   { "day", 86400 },
-	{ "days", 86400 },   { "w", 604800 },	   { "week", 604800 },
-	{ "weeks", 604800 }, { "month", 2592000 }, { "months", 2592000 },
-	{ "y", 31536000 },   { "year", 31536000 }, { "years", 31536000 },
-};
-
-static bool is_sep(char c)
-{
-	return c == ' ' || c == '\t' || c == '.';
-}
-
-int policy_parse_duration(const char *s, struct policy_duration *out,
-			  const char **why)
-{
-	uint64_t total = 0;
-	const char *p = s;
-	bool any = false;
-
-	while (is_sep(*p))
-		p++;
-	if (!strcasecmp(p, "never") || !strcasecmp(p, "false")) {
-		out->never = true;
-		out->seconds = 0;
-		return 0;
-	}
-	if (!strcasecmp(p, "now") || !strcasecmp(p, "all")) {
-		out->never = false;
-		out->seconds = 0;
-		return 0;
-	}
-	/* One or more "<n> <unit>" pairs, optionally followed by "ago". */
-	while (*p) {
-		uint64_t n, mult = 0;
-		char word[16];
-		size_t len = 0;
-		char *end;
-
-		if (!strncasecmp(p, "ago", 3) && !p[3] && any)
-			break;
-		if (!isdigit((unsigned char)*p))
-			goto bad;
-		errno = 0;
-		n = strtoull(p, &end, 10);
-		if (errno)
-			goto bad;
-		p = end;
-		while (is_sep(*p))
-			p++;
-		while (isalpha((unsigned char)*p) && len < sizeof(word) - 1)
-			word[len++] = (char)tolower((unsigned char)*p++);
-		word[len] = '\0';
-		for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-			if (!strcmp(word, units[i].name))
-				mult = units[i].seconds;
-		if (!mult || (n && mult > UINT64_MAX / n) ||
-		    total > UINT64_MAX - n * mult)
-			goto bad;
-		total += n * mult;
-		any = true;
-		while (is_sep(*p))
-			p++;
-	}
-	if (!any)
-		goto bad;
-	out->never = false;
-	out->seconds = total;
-	return 0;
-bad:
-	if (why)
-		*why = duration_forms;
-	return -1;
-}
-
-void policy_format_duration(const struct policy_duration *d, char *buf, int len)
-{
-	static const struct {
-		uint64_t seconds;
-		const char *one, *many;
-	} big[] = {
-		{ 604800, "week", "weeks" }, { 86400, "day", "days" },
-		{ 3600, "hour", "hours" },   { 60, "minute", "minutes" },
-		{ 1, "second", "seconds" },
-	};
-
-	if (d->never) {
-		snprintf(buf, len, "never");
-		return;
-	}
-	if (!d->seconds) {
-		snprintf(buf, len, "now");
-		return;
-	}
-	/* Days read better than weeks unless the count is whole weeks. */
-	for (size_t i = 0; i < sizeof(big) / sizeof(big[0]); i++) {
-		uint64_t n = d->seconds / big[i].seconds;
-
-		if (d->seconds % big[i].seconds)
-			continue;
-		snprintf(buf, len, "%llu %s", (unsigned long long)n,
-			 n == 1 ? big[i].one : big[i].many);
-		return;
-	}
-}
-
 int policy_parse_size(const char *s, uint64_t *out, const char **why)
 {
 	const char *forms = "a size such as '4096', '64k', '256MB' or '1GiB'";
@@ -246,13 +130,6 @@ bool policy_pattern_match(const char *pattern, const char *refname)
 {
 	/* Without FNM_PATHNAME '*' crosses '/', as Git's wildmatch(.., 0). */
 	return fnmatch(pattern, refname, 0) == 0;
-}
-
-uint64_t policy_duration_cutoff(const struct policy_duration *d, uint64_t now)
-{
-	if (d->never)
-		return 0;
-	return d->seconds < now ? now - d->seconds : 0;
 }
 
 const char *policy_freq_name(enum policy_freq f)

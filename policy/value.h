@@ -1,6 +1,7 @@
 /*
  * value.h: the typed values of a policy file, parsed from the forms people
- * write: durations ("90 days", "2.weeks", "12h", "never", "now"), sizes
+ * write: durations and dates ("90 days", "2.weeks.ago", "2026-01-01",
+ * "never", "now"; policy/date.c), sizes
  * ("256MB"), booleans, ratios, frequencies ("hourly"), and ref patterns
  * matched as Git matches gc.<pattern>.reflogExpire.
  *
@@ -13,21 +14,35 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* An age limit: entries older than `seconds` go; `never` keeps all. */
+/*
+ * An age limit or a date, as Git writes them (policy/date.c): entries
+ * older than the age, or dated before the date, go; `never` keeps all.
+ * Zero seconds and months (written "now" or "all") expire everything.
+ */
 struct policy_duration {
 	bool never;
-	uint64_t seconds; /* 0 with "now": everything is old enough */
+	bool absolute; /* `seconds` is a time since the epoch, not an age */
+	bool date_only; /* absolute, day only: Git adds now's time of day */
+	uint64_t seconds; /* the age, or with `absolute` the time */
+	uint32_t months; /* calendar months more (a year is 12) */
 };
 
 int policy_parse_duration(const char *s, struct policy_duration *out,
 			  const char **why);
 /*
- * The time before which an entry is older than `d` at `now`, as
- * `git reflog expire` compares it (expired when time < cut-off); 0 for
- * never (and for an age reaching back before the epoch).
+ * The time before which an entry is expired by `d` at `now`, as
+ * `git reflog expire` compares it (expired when time < cut-off): 0 for
+ * never (and for an age reaching back before the epoch), UINT64_MAX for
+ * "now"/"all" (every entry, as Git's TIME_MAX).
  */
 uint64_t policy_duration_cutoff(const struct policy_duration *d, uint64_t now);
-/* "90 days", "never", "now": for `policy show`. */
+/*
+ * `d` as an age at `now` in seconds (a date: how long ago it was, 0 when
+ * in the future); UINT64_MAX for never.
+ */
+uint64_t policy_duration_age(const struct policy_duration *d, uint64_t now);
+/* "90 days", "3 months", "2026-01-01", "never", "now": for `policy show`;
+ * parses back to the same value. */
 void policy_format_duration(const struct policy_duration *d, char *buf,
 			    int len);
 

@@ -220,7 +220,7 @@ size_t sched_fit_segment(const uint64_t *weights, const uint64_t *sizes,
 			 size_t n, unsigned factor, uint64_t budget,
 			 size_t *first, size_t *last, uint64_t *bytes);
 
-/* "512 B", "12.0 KiB", "3.4 MiB": sizes in reasons. */
+/* "512 bytes", "12288 bytes": sizes in reasons, as every output has them. */
 void sched_format_bytes(uint64_t bytes, char *buf, size_t len);
 /* "45 s", "12 min", "3 h", "2 d": ages in reasons. */
 void sched_format_age(uint64_t seconds, char *buf, size_t len);

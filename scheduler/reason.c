@@ -25,22 +25,15 @@ const char *sched_plural(uint64_t n)
 	return n == 1 ? "" : "s";
 }
 
+/*
+ * Exact bytes, the one unit style of every output (stats, compaction
+ * results, expiry, JSON and metrics count bytes too), so that a size in a
+ * reason can be compared with the others.
+ */
 void sched_format_bytes(uint64_t bytes, char *buf, size_t len)
 {
-	static const char *const units[] = { "KiB", "MiB", "GiB", "TiB" };
-	double v = (double)bytes;
-	size_t u = 0;
-
-	if (bytes < 1024) {
-		snprintf(buf, len, "%llu B", (unsigned long long)bytes);
-		return;
-	}
-	v /= 1024;
-	while (v >= 1024 && u + 1 < sizeof(units) / sizeof(units[0])) {
-		v /= 1024;
-		u++;
-	}
-	snprintf(buf, len, "%.1f %s", v, units[u]);
+	snprintf(buf, len, "%llu byte%s", (unsigned long long)bytes,
+		 bytes == 1 ? "" : "s");
 }
 
 void sched_format_age(uint64_t s, char *buf, size_t len)

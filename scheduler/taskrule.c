@@ -80,6 +80,9 @@ static void mix_duration(uint64_t *h, const struct policy_duration *d)
 {
 	mix_u64(h, d->never);
 	mix_u64(h, d->never ? 0 : d->seconds);
+	mix_u64(h, d->never ? 0 : d->months);
+	mix_u64(h, !d->never && d->absolute);
+	mix_u64(h, !d->never && d->date_only);
 }
 
 /* A rule: its pattern and each value it sets (unset ones count apart). */

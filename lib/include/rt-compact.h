@@ -25,7 +25,14 @@ struct rt_compact_options {
 	 */
 	rt_log_filter_fn filter;
 	void *filter_arg;
+	/*
+	 * Told how many records (refs and logs) were merged so far, every
+	 * RT_COMPACT_PROGRESS_STEP records and once at the end; may be NULL.
+	 */
+	void (*progress)(void *arg, uint64_t records);
+	void *progress_arg;
 };
+#define RT_COMPACT_PROGRESS_STEP 1024
 
 struct rt_compact_result {
 	/* Segment actually compacted, as indexes into the stack before. */

@@ -29,6 +29,9 @@ struct rt_verify_options {
 	uint64_t stale_lock_seconds;
 	/* The current time; 0 means time(NULL). */
 	time_t now;
+	/* Told after each table: `done` of `total` checked; may be NULL. */
+	void (*progress)(void *arg, size_t done, size_t total);
+	void *progress_arg;
 };
 
 enum rt_verify_kind {

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static void vreport(const char *prefix, const char *fmt, va_list ap)
 {
@@ -124,6 +125,6 @@ int parse_age(const char *s, uint64_t *seconds, const char **why)
 	}
 	if (policy_parse_duration(s, &d, why))
 		return -1;
-	*seconds = d.never ? UINT64_MAX : d.seconds;
+	*seconds = policy_duration_age(&d, (uint64_t)time(NULL));
 	return 0;
 }

@@ -34,7 +34,7 @@ static struct command commands[] = {
 	  "silent, reftable.geometricFactor; else 2).\n\n"
 	  "  --json        one JSON document on stdout\n"
 	  "  --prometheus  gauges in the Prometheus text format\n" },
-	{ "verify", cmd_verify, "verify [--json]",
+	{ "verify", cmd_verify, "verify [--json] [--[no-]progress]",
 	  "Check every table of every stack (the main one and each linked\n"
 	  "worktree's) without changing anything: tables.list names, each\n"
 	  "listed table's header, footer and CRC, every ref, log, obj and\n"
@@ -43,8 +43,12 @@ static struct command commands[] = {
 	  "Each problem names the file and the offset (or line). Orphan\n"
 	  "tables, temp files and locks are listed as notes.\n"
 	  "Exit status: 0 when no problem was found, 1 otherwise.\n\n"
-	  "  --json  one JSON document on stdout: per stack, per table\n" },
-	{ "compact", cmd_compact, "compact [--auto | --all] [--dry-run]",
+	  "  --json           one JSON document on stdout: per stack, per\n"
+	  "                   table\n"
+	  "  --[no-]progress  progress on stderr (default: on a terminal)\n" },
+	{ "compact", cmd_compact,
+	  "compact [--auto | --all] [--dry-run] [-q | --quiet] "
+	  "[--[no-]progress]",
 	  "Compact the reftable stacks (the main one and each worktree's)\n"
 	  "under Git's locking protocol; Git may keep writing meanwhile.\n\n"
 	  "  --auto     only the segment Git's geometric rule asks for,\n"
@@ -53,10 +57,14 @@ static struct command commands[] = {
 	  "             default\n"
 	  "  --all      the whole stack into one table; deletion records\n"
 	  "             are dropped\n"
-	  "  --dry-run  say what would be compacted, change nothing\n" },
+	  "  --dry-run  say what would be compacted, change nothing\n"
+	  "  --quiet    print only errors, no progress\n"
+	  "  --[no-]progress\n"
+	  "             progress on stderr (default: on a terminal)\n" },
 	{ "expire", cmd_expire,
-	  "expire [--dry-run] [--verbose] [--compact] [--expire=<age>] "
-	  "[--expire-unreachable=<age>] [--max-entries=<n>] [--ref=<pattern>]",
+	  "expire [--dry-run] [--verbose] [--compact] [--expire=<date>] "
+	  "[--expire-unreachable=<date>] [--max-entries=<n>] [--ref=<pattern>] "
+	  "[--[no-]progress]",
 	  "Expire reflog entries as the policy says, with the semantics of\n"
 	  "'git reflog expire --all', in ONE new table per stack (Git adds\n"
 	  "one table per reflog). Where the policy is silent, Git's\n"
@@ -64,23 +72,28 @@ static struct command commands[] = {
 	  "gc.<pattern>.reflogExpire* apply. An emptied reflog keeps an\n"
 	  "existence marker, as with Git. The unreachable rule reads objects\n"
 	  "with libgit2 (SHA-1) or 'git cat-file' (SHA-256).\n\n"
-	  "  --dry-run, -n              per reflog, how many entries would go;\n"
+	  "  --dry-run, -n              per stack, how many entries would go;\n"
 	  "                             change nothing\n"
-	  "  --verbose, -v              also list every expired entry\n"
+	  "  --verbose, -v              per reflog, how many entries go, and\n"
+	  "                             every expired entry\n"
 	  "  --compact                  compact the whole stack into one\n"
 	  "                             table, leaving expired entries out\n"
 	  "                             (no deletion records are written)\n"
-	  "  --expire=<age>             entries older than <age> go\n"
-	  "  --expire-unreachable=<age> entries older than <age> go when not\n"
-	  "                             reachable from the ref's tip\n"
+	  "  --expire=<date>            entries older than <date> go\n"
+	  "  --expire-unreachable=<date> entries older than <date> go when\n"
+	  "                             not reachable from the ref's tip\n"
 	  "  --max-entries=<n>          keep at most the newest <n> (0: no cap)\n"
-	  "  --ref=<pattern>            only reflogs matching <pattern>\n\n"
-	  "Ages: 'never', 'now', or e.g. '90 days', '2.weeks.ago', '12h'.\n"
+	  "  --ref=<pattern>            only reflogs matching <pattern>\n"
+	  "  --[no-]progress            progress on stderr (default: on a\n"
+	  "                             terminal)\n\n"
+	  "Dates as Git takes them: 'never', 'now' or 'all', an age such as\n"
+	  "'90 days', '2.weeks.ago', '3 months', '12h', 'yesterday', or a\n"
+	  "date: '2026-01-01', '2026-01-01 12:00' (local time).\n"
 	  "Options replace the policy's values for this run; refs matching\n"
 	  "a [reflog] protect pattern are never expired.\n" },
 	{ "clean", cmd_clean,
-	  "clean [--dry-run] [--grace=<age>] [--stale-lock-age=<age>] "
-	  "[--remove-stale-locks]",
+	  "clean [--dry-run] [-q | --quiet] [--grace=<age>] "
+	  "[--stale-lock-age=<age>] [--remove-stale-locks]",
 	  "Remove what interrupted writers left in the stack directories:\n"
 	  "tables not named in tables.list, temp files, and (only with\n"
 	  "--remove-stale-locks) stale lock files. Orphans are removed only\n"
@@ -89,10 +102,12 @@ static struct command commands[] = {
 	  "'never', 'now') or a number of seconds; by default the policy's\n"
 	  "[orphans] grace and stale-lock (1 hour each), and the policy's\n"
 	  "remove-stale-locks = true acts as --remove-stale-locks.\n\n"
-	  "  --dry-run  report, change nothing\n" },
+	  "  --dry-run  report, change nothing\n"
+	  "  --quiet    print only errors\n" },
 	{ "run", cmd_run,
 	  "run [--auto | --schedule=<hourly|daily|weekly>] "
-	  "[--task=<task>]... [--dry-run] [--detach] [--json]",
+	  "[--task=<task>]... [--dry-run] [--detach] [--json] [-q | --quiet] "
+	  "[--[no-]progress]",
 	  "Plan the maintenance of every stack and carry it out. The plan\n"
 	  "runs clean, expire and compact, in that order, each due or\n"
 	  "skipped with the reason. Without --auto or --schedule, every task\n"
@@ -119,7 +134,10 @@ static struct command commands[] = {
 	  "  --json            one JSON document: per stack and task, status\n"
 	  "                    (done, skipped, failed, busy; due in a dry run),\n"
 	  "                    reason, result, duration, bytes rewritten, tables\n"
-	  "                    before and after\n\n"
+	  "                    before and after\n"
+	  "  --quiet           print only the tasks that failed or were busy\n"
+	  "                    (and errors); no progress\n"
+	  "  --[no-]progress   progress on stderr (default: on a terminal)\n\n"
 	  "One run at a time: while another holds $GIT_COMMON_DIR/\n"
 	  "reftable-run.lock, run says so and exits 0. When Git holds a lock,\n"
 	  "the task is 'busy' (exit 0; try later). When each task last ran is\n"

@@ -46,7 +46,8 @@ static int age_option(const struct command *cmd, const char *opt, const char *v,
 
 int cmd_clean(struct command *cmd, int argc, char **argv)
 {
-	const struct maint_sink sink = { .cleaned = print_cleaned };
+	struct maint_sink sink = { .cleaned = print_cleaned };
+	bool quiet = false; /* only errors, as git clean -q */
 	struct rt_clean_options copts = { 0 };
 	bool grace_set = false, stale_set = false;
 	struct rt_stack_options opts;
@@ -63,6 +64,10 @@ int cmd_clean(struct command *cmd, int argc, char **argv)
 
 		if (!strcmp(argv[i], "--dry-run") || !strcmp(argv[i], "-n")) {
 			copts.dry_run = true;
+		} else if (!strcmp(argv[i], "--quiet") ||
+			   !strcmp(argv[i], "-q")) {
+			quiet = true;
+			sink.cleaned = NULL;
 		} else if (!strcmp(argv[i], "--remove-stale-locks")) {
 			copts.remove_stale_locks = true;
 		} else if ((v = skip_prefix(argv[i], "--grace="))) {
@@ -119,7 +124,7 @@ int cmd_clean(struct command *cmd, int argc, char **argv)
 		if (clean_stack(st, label, &copts, &sink, &sum, &err)) {
 			error("%s: %s", label, err.msg);
 			ret = EXIT_ERROR;
-		} else if (!sum.removed && !sum.kept) {
+		} else if (!sum.removed && !sum.kept && !quiet) {
 			printf("%s: clean\n", label);
 		}
 		rt_stack_close(st);

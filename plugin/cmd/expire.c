@@ -1,10 +1,12 @@
 /*
  * expire.c: `git reftable expire`: reflog expiry by policy for the
  * main stack and every linked worktree's stack, one added table each (the
- * expiry itself is plugin/maint/expire.h's), reported per stack, per
- * reflog with --dry-run or --verbose, per entry with --verbose.
+ * expiry itself is plugin/maint/expire.h's), reported per stack
+ * (a dry run too: Git's is silent), per reflog and per entry with
+ * --verbose.
  */
 #include "plugin/cli/cli.h"
+#include "plugin/cmd/progress.h"
 #include "plugin/maint/expire.h"
 #include "plugin/maint/open.h"
 
@@ -23,9 +25,11 @@ static int duration_option(const struct command *cmd, const char *opt,
 	return 0;
 }
 
-/* --dry-run, --verbose: what is told as reflogs are walked. */
+/* What is told as reflogs are walked: --dry-run, --verbose, progress. */
 struct tell {
 	bool entries, reflogs, dry_run;
+	struct progress_opt popt;
+	struct progress progress;
 };
 
 static int parse_options(struct command *cmd, int argc, char **argv,
@@ -38,7 +42,7 @@ static int parse_options(struct command *cmd, int argc, char **argv,
 		int ret = 0;
 
 		if (!strcmp(a, "--dry-run") || !strcmp(a, "-n")) {
-			tell->dry_run = tell->reflogs = true;
+			tell->dry_run = true;
 		} else if (!strcmp(a, "--compact")) {
 			*compact = true;
 		} else if (!strcmp(a, "--verbose") || !strcmp(a, "-v")) {
@@ -60,7 +64,7 @@ static int parse_options(struct command *cmd, int argc, char **argv,
 			if (policy_check_pattern(v, &why))
 				ret = usage_error(cmd, "--ref: %s", why);
 			ov->ref_pattern = v;
-		} else {
+		} else if (!progress_option(&tell->popt, a)) {
 			ret = usage_error(cmd, "unknown option '%s'", a);
 		}
 		if (ret)
@@ -77,13 +81,15 @@ static const char *would(const struct tell *t, const char *done)
 static void print_entry(void *arg, const char *ref,
 			const struct rt_log_record *log, int hash_size)
 {
+	struct tell *tell = arg;
 	const char *nl = memchr(log->message.buf, '\n', log->message.len);
 	int mlen = nl ? (int)(nl - log->message.buf) : (int)log->message.len;
 	char old_hex[65], new_hex[65];
 
 	rt_hex(old_hex, log->old_id, hash_size);
 	rt_hex(new_hex, log->new_id, hash_size);
-	printf("  %s %s@{%llu} %s %s %llu %.*s\n", would(arg, "expire"), ref,
+	progress_stop(&tell->progress);
+	printf("  %s %s@{%llu} %s %s %llu %.*s\n", would(tell, "expire"), ref,
 	       (unsigned long long)log->update_index, old_hex, new_hex,
 	       (unsigned long long)log->time, mlen,
 	       log->message.buf ? log->message.buf : "");
@@ -92,6 +98,7 @@ static void print_entry(void *arg, const char *ref,
 static void print_reflog(void *arg, const char *ref, uint64_t expired,
 			 uint64_t entries)
 {
+	progress_stop(&((struct tell *)arg)->progress);
 	printf("%s: %s %llu of %llu entr%s%s\n", ref, would(arg, "expired"),
 	       (unsigned long long)expired, (unsigned long long)entries,
 	       entries == 1 ? "y" : "ies",
@@ -100,7 +107,7 @@ static void print_reflog(void *arg, const char *ref, uint64_t expired,
 
 /* One stack: expire (or say what would go), and the summary line. */
 static int expire_one(const struct expire_request *rq,
-		      const struct repo_stack *where, const struct tell *tell,
+		      const struct repo_stack *where, struct tell *tell,
 		      bool compact)
 {
 	const char *label = maint_stack_label(where);
@@ -112,6 +119,7 @@ static int expire_one(const struct expire_request *rq,
 
 	ret = compact ? expire_compact_all(rq, where, &s, &res, &err) :
 			expire_stack(rq, where, &s, &err);
+	progress_stop(&tell->progress);
 	if (ret && expire_busy(ret)) {
 		error("%s: busy: %s; nothing changed, try again later", label,
 		      err.msg);
@@ -139,7 +147,7 @@ static int expire_one(const struct expire_request *rq,
 int cmd_expire(struct command *cmd, int argc, char **argv)
 {
 	struct expire_overrides ov = { 0 };
-	struct tell tell = { 0 };
+	struct tell tell = { .popt = { -1 } };
 	struct expire_report report;
 	struct expire_request rq;
 	struct rt_err err = { 0 };
@@ -153,6 +161,7 @@ int cmd_expire(struct command *cmd, int argc, char **argv)
 		return EXIT_OK;
 	if ((ret = parse_options(cmd, argc, argv, &ov, &tell, &compact)))
 		return ret;
+	progress_init(&tell.progress, &tell.popt);
 	if (maint_open_repo(&repo, &err))
 		return error_rt(&err);
 	nerr = open_policy(&p, &repo, &path);
@@ -173,6 +182,8 @@ int cmd_expire(struct command *cmd, int argc, char **argv)
 		.ov = &ov,
 		.dry_run = tell.dry_run,
 		.report = &report,
+		.progress = progress_callback,
+		.progress_arg = &tell.progress,
 	};
 	/* A stack that fails does not keep the others from expiring. */
 	for (size_t i = 0; !nerr && i < repo.nstacks; i++) {

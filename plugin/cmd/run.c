@@ -5,9 +5,11 @@
  */
 #include "plugin/cli/cli.h"
 #include "plugin/hooks/takeover.h"
+#include "plugin/cmd/progress.h"
 #include "plugin/maint/open.h"
 #include "plugin/maint/run.h"
 #include "plugin/util/json.h"
+#include "plugin/util/logfile.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +20,8 @@ struct options {
 	struct maint_request req;
 	bool detach; /* work in the background, output to the log */
 	bool json; /* one JSON document on stdout */
+	bool quiet; /* only problems */
+	struct progress_opt popt;
 };
 
 static const char *trigger_name(const struct sched_trigger *t)
@@ -129,8 +133,11 @@ static int detach(const struct repo *repo)
 			"running in the background (pid %ld); log: %s\n",
 			(long)pid, log);
 	} else {
-		printf("--- git reftable run, pid %ld, at %lld\n",
-		       (long)getpid(), (long long)time(NULL));
+		char stamp[LOGFILE_STAMP_LEN];
+
+		logfile_stamp(stamp, time(NULL));
+		printf("--- git reftable run, pid %ld, at %s\n", (long)getpid(),
+		       stamp);
 	}
 	free(log);
 	return ret;
@@ -150,13 +157,17 @@ static int load_policy(const struct repo *repo, struct policy *p)
 
 static int run(const struct options *o)
 {
+	struct progress progress;
 	const struct maint_sink sink = {
 		.cleaned = say_cleaned,
 		/* On stderr; clean's lines see say_cleaned(). */
 		.error = say_error,
 		.warning = say_warning,
 		.arg = o->json ? stderr : stdout,
+		.progress = progress_callback,
+		.progress_arg = &progress,
 	};
+	struct progress_opt popt = o->popt;
 	struct maint_report rep;
 	struct rt_err err = { 0 };
 	struct policy p;
@@ -181,7 +192,7 @@ static int run(const struct options *o)
 				     (unsigned)p.geometric_factor, &changed,
 				     &err))
 			warning("%s", err.msg);
-		else if (changed)
+		else if (changed && !o->quiet)
 			fprintf(stderr,
 				"Git now compacts by the policy's "
 				"geometric-factor %u (%s rewritten)\n",
@@ -189,7 +200,13 @@ static int run(const struct options *o)
 				CONFIG_TAKEOVER_FILE);
 		memset(&err, 0, sizeof(err));
 	}
-	if (maint_run(&o->req, &repo, &p, &sink, &rep, &err)) {
+	/* A detached run's stderr is its log: no progress there. */
+	if (o->detach)
+		popt.want = 0;
+	progress_init(&progress, &popt);
+	ret = maint_run(&o->req, &repo, &p, &sink, &rep, &err);
+	progress_stop(&progress);
+	if (ret) {
 		ret = error_rt(&err);
 		goto out;
 	}
@@ -199,7 +216,8 @@ static int run(const struct options *o)
 	if (o->json)
 		print_json(&repo, o, &rep);
 	else if (rep.status != MAINT_RUN_BUSY)
-		maint_report_text(&rep, o->req.dry_run, print_line, NULL);
+		maint_report_text(&rep, o->req.dry_run, o->quiet, print_line,
+				  NULL);
 	ret = rep.status == MAINT_RUN_FAILED ? EXIT_ERROR : EXIT_OK;
 	maint_report_release(&rep);
 out:
@@ -232,7 +250,8 @@ static int parse_mode(struct command *cmd, const char *arg, bool *mode_set,
 
 int cmd_run(struct command *cmd, int argc, char **argv)
 {
-	struct options o = { .req.trigger.kind = SCHED_TRIGGER_MANUAL };
+	struct options o = { .req.trigger.kind = SCHED_TRIGGER_MANUAL,
+			     .popt = { -1 } };
 	bool mode_set = false;
 	int ret;
 
@@ -262,11 +281,16 @@ int cmd_run(struct command *cmd, int argc, char **argv)
 			o.detach = true;
 		} else if (!strcmp(argv[i], "--json")) {
 			o.json = true;
-		} else {
+		} else if (!strcmp(argv[i], "--quiet") ||
+			   !strcmp(argv[i], "-q")) {
+			o.quiet = true;
+		} else if (!progress_option(&o.popt, argv[i])) {
 			return usage_error(cmd, "unexpected argument '%s'",
 					   argv[i]);
 		}
 	}
+	if (o.quiet && o.popt.want < 0)
+		o.popt.want = 0; /* as Git: --quiet unless --progress */
 	if (o.req.dry_run && o.detach)
 		return usage_error(cmd, "--dry-run and --detach exclude each "
 					"other");

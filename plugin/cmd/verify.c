@@ -5,11 +5,13 @@
  */
 #include "lib/include/rt-verify.h"
 #include "plugin/cli/cli.h"
+#include "plugin/cmd/progress.h"
 #include "plugin/maint/open.h"
 #include "plugin/util/json.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct totals {
 	size_t stacks, tables, problems, notes;
@@ -117,15 +119,22 @@ static uint64_t stale_lock_age(const struct repo *repo)
 		warning("the policy has errors; locks are called stale after "
 			"1 hour");
 	else
-		age = p.stale_lock.never ? UINT64_MAX : p.stale_lock.seconds;
+		age = policy_duration_age(&p.stale_lock, (uint64_t)time(NULL));
 	policy_release(&p);
 	free(path);
 	return age ? age : 1;
 }
 
+static void verify_progress(void *arg, size_t done, size_t total)
+{
+	progress_update(arg, "Verifying tables", done, total);
+}
+
 int cmd_verify(struct command *cmd, int argc, char **argv)
 {
-	struct rt_verify_options vopts = { 0 };
+	struct rt_verify_options vopts = { .progress = verify_progress };
+	struct progress_opt popt = { -1 };
+	struct progress progress;
 	struct totals sum = { 0 };
 	struct rt_err err = { 0 };
 	bool json = false;
@@ -138,7 +147,7 @@ int cmd_verify(struct command *cmd, int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--json"))
 			json = true;
-		else
+		else if (!progress_option(&popt, argv[i]))
 			return usage_error(cmd, "unexpected argument '%s'",
 					   argv[i]);
 	}
@@ -147,6 +156,8 @@ int cmd_verify(struct command *cmd, int argc, char **argv)
 	vopts.expected_hash = maint_table_version(&repo) == 2 ? RT_HASH_SHA256 :
 								RT_HASH_SHA1;
 	vopts.stale_lock_seconds = stale_lock_age(&repo);
+	progress_init(&progress, &popt);
+	vopts.progress_arg = &progress;
 
 	json_init(&j, stdout);
 	if (json) {
@@ -157,7 +168,9 @@ int cmd_verify(struct command *cmd, int argc, char **argv)
 	for (size_t i = 0; !ret && i < repo.nstacks; i++) {
 		struct rt_verify_result r;
 
-		if (rt_verify_stack(repo.stacks[i].dir, &vopts, &r, &err)) {
+		ret = rt_verify_stack(repo.stacks[i].dir, &vopts, &r, &err);
+		progress_stop(&progress);
+		if (ret) {
 			error("%s", err.msg);
 			ret = EXIT_ERROR;
 		} else if (json) {

@@ -39,7 +39,7 @@ static void run_engine(const struct maint_request *req, const struct repo *repo,
 			 rep.busy);
 		line(arg, msg);
 	} else {
-		maint_report_text(&rep, false, line, arg);
+		maint_report_text(&rep, false, false, line, arg);
 	}
 	if (rep.status == MAINT_RUN_FAILED)
 		line(arg, "run --auto failed");
@@ -114,10 +114,12 @@ static void run_for_hook(const struct repo *repo, const struct policy *p,
 	};
 	const struct maint_sink sink = { .error = say_error,
 					 .warning = say_warning };
+	char stamp[LOGFILE_STAMP_LEN];
 
+	logfile_stamp(stamp, time(NULL));
 	printf("--- git reftable run --auto --task=clean --task=expire, pid "
-	       "%ld, at %lld, started by the reference-transaction hook\n",
-	       (long)getpid(), (long long)time(NULL));
+	       "%ld, at %s, started by the reference-transaction hook\n",
+	       (long)getpid(), stamp);
 	for (int t = 0; t < SCHED_NTASKS; t++)
 		if (items[t].due)
 			printf("%s: due for a look: %s\n",

@@ -58,6 +58,7 @@ struct expire_ctx {
 	uint32_t tip;
 	uint64_t entries, kept, expired;
 	bool has_placeholder;
+	uint64_t seen; /* records of the whole walk, for progress */
 };
 
 /* Set up the rules for the reflog of `log`. */
@@ -303,6 +304,9 @@ static int filter(void *arg, const struct rt_log_record *log, bool last,
 	bool expire = false;
 	int ret;
 
+	if (c->rq->progress)
+		c->rq->progress(c->rq->progress_arg, MAINT_PROGRESS_EXPIRE,
+				++c->seen, 0);
 	/* The walk says where each reflog ends, so the next one begins. */
 	if (!c->in_reflog) {
 		start_reflog(c, log);

@@ -14,6 +14,9 @@
 
 #include <stdbool.h>
 
+/* The title expiry's progress is told under. */
+#define MAINT_PROGRESS_EXPIRE "Expiring reflog entries"
+
 /* Command-line values that replace the policy's for this run. */
 struct expire_overrides {
 	bool has_expire, has_unreachable, has_max_entries;
@@ -50,6 +53,10 @@ struct expire_request {
 	bool dry_run; /* decide and report, change nothing */
 	uint64_t now; /* seconds since the epoch: ages count from it */
 	const struct expire_report *report; /* NULL: nothing to tell */
+	/* Told of each entry looked at (struct maint_sink's); may be NULL. */
+	void (*progress)(void *arg, const char *title, uint64_t done,
+			 uint64_t total);
+	void *progress_arg;
 };
 
 /*

@@ -9,6 +9,7 @@
 #include <string.h>
 
 void maint_report_text(const struct maint_report *rep, bool dry_run,
+		       bool problems_only,
 		       void (*line)(void *arg, const char *text), void *arg)
 {
 	/* A stack label (a file name), a reason, a result: all fit. */
@@ -29,6 +30,9 @@ void maint_report_text(const struct maint_report *rep, bool dry_run,
 			size_t n;
 
 			due += it->due;
+			if (problems_only && t->status != MAINT_FAILED &&
+			    t->status != MAINT_BUSY)
+				continue;
 			snprintf(text, sizeof(text), "%s: %s: %s: %s",
 				 maint_stack_label(s->where),
 				 sched_task_name(it->task),
@@ -45,7 +49,9 @@ void maint_report_text(const struct maint_report *rep, bool dry_run,
 			line(arg, text);
 		}
 	}
-	if (!due) {
+	if (problems_only) {
+		/* Nothing more: "nothing to do" is no problem. */
+	} else if (!due) {
 		line(arg, "nothing to do");
 	} else if (dry_run) {
 		snprintf(text, sizeof(text),

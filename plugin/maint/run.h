@@ -91,9 +91,11 @@ int maint_run_lock(const struct repo *repo, mode_t mode, struct pidlock *lock,
 /*
  * The report as text, `line` called for each line (no newline): per stack
  * and task "<stack>: <task>: <status>: <reason>[; <result>][ (<n> ms)]",
- * then "nothing to do" or, for a dry run, how many tasks are due.
+ * then "nothing to do" or, for a dry run, how many tasks are due. With
+ * `problems_only` (--quiet), only the lines of tasks failed or busy.
  */
 void maint_report_text(const struct maint_report *rep, bool dry_run,
+		       bool problems_only,
 		       void (*line)(void *arg, const char *text), void *arg);
 
 /*

@@ -95,10 +95,11 @@ static void settle(struct maint_exec *x, const char *label,
 void clean_options_from_policy(const struct policy *p,
 			       struct rt_clean_options *o)
 {
+	uint64_t now = (uint64_t)time(NULL);
+
 	memset(o, 0, sizeof(*o));
-	o->grace_seconds = p->grace.never ? UINT64_MAX : p->grace.seconds;
-	o->stale_lock_seconds = p->stale_lock.never ? UINT64_MAX :
-						      p->stale_lock.seconds;
+	o->grace_seconds = policy_duration_age(&p->grace, now);
+	o->stale_lock_seconds = policy_duration_age(&p->stale_lock, now);
 	o->remove_stale_locks = p->remove_stale_locks;
 }
 
@@ -186,6 +187,10 @@ static void expire_request(const struct maint_exec *x,
 	*rq = (struct expire_request){ .repo = x->repo,
 				       .policy = x->policy,
 				       .now = x->now };
+	if (x->sink && x->sink->progress) {
+		rq->progress = x->sink->progress;
+		rq->progress_arg = x->sink->progress_arg;
+	}
 }
 
 void maint_expire_task(struct maint_exec *x, const struct repo_stack *where,
@@ -213,17 +218,20 @@ static bool choose_fit(const struct rt_stack *st, void *arg, size_t *first,
 		       size_t *last)
 {
 	const struct fit *f = arg;
-	uint64_t *w = calloc(2 * rt_stack_table_count(st) + 1, sizeof(*w)), bytes;
+	uint64_t *w = calloc(2 * rt_stack_table_count(st) + 1, sizeof(*w)),
+		 bytes;
 	size_t k;
 
 	if (!w)
 		return false;
 	for (size_t i = 0; i < rt_stack_table_count(st); i++) {
 		w[i] = rt_stack_table_weight(rt_stack_table(st, i));
-		w[rt_stack_table_count(st) + i] = rt_table_size(rt_stack_table(st, i));
+		w[rt_stack_table_count(st) + i] =
+			rt_table_size(rt_stack_table(st, i));
 	}
-	k = sched_fit_segment(w, w + rt_stack_table_count(st), rt_stack_table_count(st), f->factor, f->budget, first,
-			      last, &bytes);
+	k = sched_fit_segment(w, w + rt_stack_table_count(st),
+			      rt_stack_table_count(st), f->factor, f->budget,
+			      first, last, &bytes);
 	free(w);
 	return k >= 2;
 }
@@ -280,6 +288,23 @@ static int compact_expiring(struct maint_exec *x,
 	return ret;
 }
 
+static void merged_records(void *arg, uint64_t records)
+{
+	const struct maint_sink *sink = arg;
+
+	sink->progress(sink->progress_arg, MAINT_PROGRESS_COMPACT, records, 0);
+}
+
+/* The compaction tells `sink` of its records, when it listens. */
+static void compact_progress(struct rt_compact_options *o,
+			     const struct maint_sink *sink)
+{
+	if (sink && sink->progress) {
+		o->progress = merged_records;
+		o->progress_arg = (void *)sink;
+	}
+}
+
 void maint_compact_task(struct maint_exec *x, const struct repo_stack *where,
 			struct rt_stack *st, const struct sched_item *it,
 			struct maint_task_result *t,
@@ -292,6 +317,7 @@ void maint_compact_task(struct maint_exec *x, const struct repo_stack *where,
 	struct rt_err err = { 0 };
 	int ret;
 
+	compact_progress(&copts, x->sink);
 	if (it->with_expiry) {
 		ret = compact_expiring(x, where, st, t, expire, &res);
 	} else if (capped && !x->budget_left) {
@@ -346,10 +372,12 @@ static bool choose_command(const struct rt_stack *st, void *arg, size_t *first,
 }
 
 int maint_compact_stack(struct rt_stack *st, bool all,
+			const struct maint_sink *sink,
 			struct rt_compact_result *res, struct rt_err *err)
 {
 	struct rt_compact_options copts = { .best_effort = !all };
 
+	compact_progress(&copts, sink);
 	return compact_retrying(st, choose_command, &all, &copts, res, err);
 }
 

@@ -50,7 +50,17 @@ struct maint_sink {
 	void (*error)(void *arg, const char *msg);
 	void (*warning)(void *arg, const char *msg);
 	void *arg;
+	/*
+	 * Long work tells how far it got: `done` of `total` (0: unknown) of
+	 * `title`, a static string ("Compacting records"), per record.
+	 */
+	void (*progress)(void *arg, const char *title, uint64_t done,
+			 uint64_t total);
+	void *progress_arg;
 };
+
+/* The title compaction's progress is told under (expire.h has expiry's). */
+#define MAINT_PROGRESS_COMPACT "Compacting records"
 
 /* Reports `msg` (printf-style) to sink->error, when there is one. */
 void maint_sink_error(const struct maint_sink *sink, const char *fmt, ...)
@@ -127,8 +137,10 @@ bool maint_compact_choose(const struct rt_stack *st, bool all, size_t *first,
  * geometric segment best effort (the newer tables it could lock, as Git
  * does), the whole stack all or nothing. 0 when compacted, 1 when there
  * was nothing to compact, or a negative rt_error (RT_ERR_LOCK: busy).
+ * `sink` (may be NULL) hears of the progress.
  */
 int maint_compact_stack(struct rt_stack *st, bool all,
+			const struct maint_sink *sink,
 			struct rt_compact_result *res, struct rt_err *err);
 
 /*

@@ -43,19 +43,25 @@ int logfile_open(const char *path, mode_t mode, struct rt_err *err)
 	return open_append(path, mode, err);
 }
 
+void logfile_stamp(char buf[LOGFILE_STAMP_LEN], time_t t)
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	if (!strftime(buf, LOGFILE_STAMP_LEN, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		buf[0] = '\0';
+}
+
 int logfile_append(const char *path, mode_t mode, const char *tag,
 		   const char *msg, size_t len, struct rt_err *err)
 {
-	char stamp[32], *line;
-	time_t now = time(NULL);
+	char stamp[LOGFILE_STAMP_LEN], *line;
 	int fd, n, saved, ret = 0;
 	ssize_t got;
-	struct tm tm;
 
 	while (len && (msg[len - 1] == '\n' || msg[len - 1] == '\r'))
 		len--;
-	gmtime_r(&now, &tm);
-	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	logfile_stamp(stamp, time(NULL));
 	n = asprintf(&line, "%s %s: %.*s\n", stamp, tag, (int)len, msg);
 	if (n < 0)
 		return rt_err_oom(err);

@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 #include <sys/types.h>
+#include <time.h>
 
 #define LOGFILE_MAX (1024 * 1024)
 
@@ -28,8 +29,12 @@
  */
 int logfile_open(const char *path, mode_t mode, struct rt_err *err);
 
+/* The time every log writes: ISO 8601 in UTC, "2026-01-01T12:00:00Z". */
+#define LOGFILE_STAMP_LEN 21
+void logfile_stamp(char buf[LOGFILE_STAMP_LEN], time_t t);
+
 /*
- * Append "<UTC time> <tag>: <msg>" and a newline in one write(2), so the
+ * Append "<logfile_stamp> <tag>: <msg>" and a newline in one write(2), so the
  * lines of concurrent writers never mix. Newlines ending `msg` are
  * dropped. 0, or a negative rt_error with `err` set (a short write, as on
  * a full disk, is an error: the line is not in the log).

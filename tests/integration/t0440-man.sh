@@ -5,7 +5,7 @@
 # `git reftable help` lists has its section, and every option of every
 # command's usage line is described (so a command or option added without
 # documentation fails here); `make install` with DESTDIR and PREFIX puts
-# program and page in place, after which Git's own `git reftable --help`
+# program, page and example policies in place, after which Git's own `git reftable --help`
 # shows the page; `make uninstall` takes both away again.
 . "$(dirname "$0")/../lib.sh"
 
@@ -59,6 +59,14 @@ test_install() {
 		fail "man page not installed with mode 644"
 	cmp -s "$PAGE" "$stage/usr/share/man/man1/git-reftable.1" ||
 		fail "installed page differs"
+	# The example policies, as documentation.
+	local ex n=0
+	for ex in "$SRC"/examples/*.ini; do
+		n=$((n + 1))
+		cmp -s "$ex" "$stage/usr/share/doc/git-reftable/examples/${ex##*/}" ||
+			fail "example ${ex##*/} not installed"
+	done
+	[ "$n" -ge 3 ] || fail "only $n example policies"
 
 	# Git turns `git reftable --help` into `git help reftable`: man.
 	git init -q --ref-format=reftable repo
@@ -77,6 +85,7 @@ test_install() {
 		fail "make uninstall failed: $(cat make.out)"
 	[ ! -e "$stage/usr/bin/git-reftable" ] || fail "program left behind"
 	[ ! -e "$stage/usr/share/man/man1/git-reftable.1" ] || fail "page left behind"
+	[ ! -e "$stage/usr/share/doc/git-reftable" ] || fail "examples left behind"
 	# Without the page, Git's --help fails: the check above was real.
 	rc=0
 	(cd repo && PATH="$RT_BUILD:$PATH" MANPATH="$stage/usr/share/man" \

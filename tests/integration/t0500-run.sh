@@ -262,7 +262,7 @@ b_budget() {
 	git reftable run --auto --json >"$TEST_TMP/out" || fail "run 1 failed"
 	cat "$TEST_TMP/out"
 	json_task_is "$TEST_TMP/out" '.status == "done" and (.reason | test(
-		"^geometric rule violated.*exceed the budget left \\(1\\.0 KiB\\): compacting tables [0-9]+-[0-9]+ \\([0-9]+ tables, [^)]*\\) now, the rest in later runs$"))' \
+		"^geometric rule violated.*exceed the budget left \\(1024 bytes\\): compacting tables [0-9]+-[0-9]+ \\([0-9]+ tables, [^)]*\\) now, the rest in later runs$"))' \
 		compact || fail "run 1: no partial compaction"
 	bytes=$(jq '.stacks[0].tasks[] | select(.task == "compact") | .bytes_rewritten' "$TEST_TMP/out")
 	[ "$bytes" -gt 0 ] && [ "$bytes" -le 1024 ] || fail "run 1 rewrote $bytes bytes"
@@ -304,7 +304,7 @@ c_detach() {
 	exec 9>&-
 	wait_for grep -q '^main: compact: done' .git/reftable-maintenance.log
 	cat .git/reftable-maintenance.log
-	grep -q '^--- git reftable run, pid [0-9]*, at [0-9]*$' .git/reftable-maintenance.log ||
+	grep -q '^--- git reftable run, pid [0-9]*, at [0-9-]*T[0-9:]*Z$' .git/reftable-maintenance.log ||
 		fail "no log header"
 	wait_for test -s .git/reftable-maintenance.state
 	git config --unset reftable.lockTimeout

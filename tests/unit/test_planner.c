@@ -327,9 +327,9 @@ static const struct scenario scenarios[] = {
 	  { false, { "nothing to clean" } },
 	  { false, { "below the threshold" } },
 	  { true,
-	    { "geometric rule violated: table 9 (100 B) < 2 x table 10 "
-	      "(100 B)",
-	      "compacting tables 1-10 (10 tables, 1000 B)" } },
+	    { "geometric rule violated: table 9 (100 bytes) < 2 x table 10 "
+	      "(100 bytes)",
+	      "compacting tables 1-10 (10 tables, 1000 bytes)" } },
 	  SCHED_COMPACT_SEGMENT,
 	  0,
 	  9 },
@@ -339,8 +339,8 @@ static const struct scenario scenarios[] = {
 	  { false, { 0 } },
 	  { false, { 0 } },
 	  { true,
-	    { "table 4 (100 B) < 2 x table 5 (100 B)",
-	      "compacting tables 3-5 (3 tables, 300 B)" } },
+	    { "table 4 (100 bytes) < 2 x table 5 (100 bytes)",
+	      "compacting tables 3-5 (3 tables, 300 bytes)" } },
 	  SCHED_COMPACT_SEGMENT,
 	  2,
 	  4 },
@@ -349,7 +349,7 @@ static const struct scenario scenarios[] = {
 	  0,
 	  { false, { 0 } },
 	  { false, { 0 } },
-	  { true, { "table 2 (200 B) < 3 x table 3 (100 B)" } },
+	  { true, { "table 2 (200 bytes) < 3 x table 3 (100 bytes)" } },
 	  SCHED_COMPACT_SEGMENT,
 	  1,
 	  2 },
@@ -360,7 +360,7 @@ static const struct scenario scenarios[] = {
 	  { false, { 0 } },
 	  { true,
 	    { "deletion records are 50% of all records (100 of 200)",
-	      "above tombstone-ratio 0.3", "whole stack (3 tables, 5.1 KiB)" } },
+	      "above tombstone-ratio 0.3", "whole stack (3 tables, 5200 bytes)" } },
 	  SCHED_COMPACT_ALL,
 	  0,
 	  2 },
@@ -377,7 +377,7 @@ static const struct scenario scenarios[] = {
 	  { false, { 0 } },
 	  { true,
 	    { "5 tables exceed max-tables 4",
-	      "whole stack (5 tables, 30.3 KiB)" } },
+	      "whole stack (5 tables, 31000 bytes)" } },
 	  SCHED_COMPACT_ALL,
 	  0,
 	  4 },
@@ -387,9 +387,9 @@ static const struct scenario scenarios[] = {
 	  { false, { 0 } },
 	  { false, { 0 } },
 	  { true,
-	    { "5 tables exceed max-tables 4, but the whole stack (30.3 KiB) "
-	      "exceeds the budget left (3.4 KiB)",
-	      "compacting tables 4-5 (2 tables, 2.9 KiB) now" } },
+	    { "5 tables exceed max-tables 4, but the whole stack (31000 bytes) "
+	      "exceeds the budget left (3500 bytes)",
+	      "compacting tables 4-5 (2 tables, 3000 bytes) now" } },
 	  SCHED_COMPACT_SEGMENT,
 	  3,
 	  4 },
@@ -398,7 +398,7 @@ static const struct scenario scenarios[] = {
 	  0,
 	  { false, { 0 } },
 	  { false, { 0 } },
-	  { true, { "compacting tables 1-3 (3 tables, 1000 B)" } },
+	  { true, { "compacting tables 1-3 (3 tables, 1000 bytes)" } },
 	  SCHED_COMPACT_SEGMENT,
 	  0,
 	  2 },
@@ -408,17 +408,17 @@ static const struct scenario scenarios[] = {
 	  { false, { 0 } },
 	  { false, { 0 } },
 	  { false,
-	    { "table 2 (300 B) < 2 x table 3 (300 B)",
+	    { "table 2 (300 bytes) < 2 x table 3 (300 bytes)",
 	      "budget exhausted: earlier stacks used all of "
-	      "max-bytes-per-run (1000 B)" } } },
+	      "max-bytes-per-run (1000 bytes)" } } },
 	{ "budget fits part of the segment",
 	  s_budget_partial,
 	  0,
 	  { false, { 0 } },
 	  { false, { 0 } },
 	  { true,
-	    { "tables 3-5 (900 B) exceed the budget left (600 B)",
-	      "compacting tables 4-5 (2 tables, 500 B) now, the rest in "
+	    { "tables 3-5 (900 bytes) exceed the budget left (600 bytes)",
+	      "compacting tables 4-5 (2 tables, 500 bytes) now, the rest in "
 	      "later runs" } },
 	  SCHED_COMPACT_SEGMENT,
 	  3,
@@ -429,7 +429,7 @@ static const struct scenario scenarios[] = {
 	  { false, { 0 } },
 	  { false, { 0 } },
 	  { false,
-	    { "geometric rule violated", "exceed the budget left (250 B)",
+	    { "geometric rule violated", "exceed the budget left (250 bytes)",
 	      "no two of its tables fit" } } },
 	{ "whole stack over budget: geometric part",
 	  s_whole_over_budget,
@@ -438,8 +438,8 @@ static const struct scenario scenarios[] = {
 	  { false, { 0 } },
 	  { true,
 	    { "4 tables exceed max-tables 3",
-	      "the whole stack (1.3 KiB) exceeds the budget left (500 B)",
-	      "compacting tables 2-4 (3 tables, 300 B) now" } },
+	      "the whole stack (1300 bytes) exceeds the budget left (500 bytes)",
+	      "compacting tables 2-4 (3 tables, 300 bytes) now" } },
 	  SCHED_COMPACT_SEGMENT,
 	  1,
 	  3 },
@@ -449,7 +449,7 @@ static const struct scenario scenarios[] = {
 	  { false, { 0 } },
 	  { false, { 0 } },
 	  { false,
-	    { "above tombstone-ratio", "exceeds the budget left (1000 B)",
+	    { "above tombstone-ratio", "exceeds the budget left (1000 bytes)",
 	      "nothing that helps fits" } } },
 	{ "orphans present",
 	  s_orphans,
@@ -620,7 +620,7 @@ static const struct scenario scenarios[] = {
 	  { true, { "about 150 reflog entries", "(threshold 100)" } },
 	  { true,
 	    { "geometric rule violated",
-	      "compacting tables 1-10 (10 tables, 1000 B)",
+	      "compacting tables 1-10 (10 tables, 1000 bytes)",
 	      "dropping expired reflog entries on the way" } },
 	  SCHED_COMPACT_SEGMENT,
 	  0,
@@ -630,8 +630,9 @@ static const struct scenario scenarios[] = {
 	  s_expiry_below_in_segment,
 	  0,
 	  { false, { 0 } },
-	  { false, { "about 5 reflog entries", "below the threshold 100" } },
-	  { true, { "compacting tables 1-10 (10 tables, 1000 B)" } },
+	  { false,
+	    { "about 5 reflog entries", "below the threshold 100" } },
+	  { true, { "compacting tables 1-10 (10 tables, 1000 bytes)" } },
 	  SCHED_COMPACT_SEGMENT,
 	  0,
 	  9,
@@ -641,7 +642,7 @@ static const struct scenario scenarios[] = {
 	  0,
 	  { false, { 0 } },
 	  { true, { "about 150 reflog entries", "(threshold 100)" } },
-	  { true, { "compacting tables 3-5 (3 tables, 300 B)" } },
+	  { true, { "compacting tables 3-5 (3 tables, 300 bytes)" } },
 	  SCHED_COMPACT_SEGMENT,
 	  2,
 	  4,
@@ -737,13 +738,13 @@ static void test_budget_spent_in_order(void **state)
 	sched_plan(&f.in, f.stacks, 2, plans);
 	assert_true(plans[0].items[2].due);
 	assert_int_equal(plans[0].items[2].bytes, 600);
-	/* 400 left: of the second stack's segment (750 B), the newest two. */
+	/* 400 left: of the second stack's segment (750 bytes), the newest two. */
 	assert_true(plans[1].items[2].due);
 	assert_int_equal(plans[1].items[2].first, 1);
 	assert_int_equal(plans[1].items[2].last, 2);
 	assert_int_equal(plans[1].items[2].bytes, 350);
 	assert_non_null(strstr(plans[1].items[2].reason,
-			       "exceed the budget left (400 B)"));
+			       "exceed the budget left (400 bytes)"));
 }
 
 /*
@@ -803,11 +804,13 @@ static void test_formats(void **state)
 	(void)state;
 
 	sched_format_bytes(1023, buf, sizeof(buf));
-	assert_string_equal(buf, "1023 B");
+	assert_string_equal(buf, "1023 bytes");
 	sched_format_bytes(12 * 1024 + 100, buf, sizeof(buf));
-	assert_string_equal(buf, "12.1 KiB");
+	assert_string_equal(buf, "12388 bytes");
+	sched_format_bytes(1, buf, sizeof(buf));
+	assert_string_equal(buf, "1 byte");
 	sched_format_bytes(3ull << 30, buf, sizeof(buf));
-	assert_string_equal(buf, "3.0 GiB");
+	assert_string_equal(buf, "3221225472 bytes");
 	sched_format_age(45, buf, sizeof(buf));
 	assert_string_equal(buf, "45 s");
 	sched_format_age(3 * HOUR, buf, sizeof(buf));
