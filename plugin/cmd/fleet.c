@@ -9,6 +9,7 @@
 #include "plugin/schedule/fleet.h"
 #include "plugin/util/json.h"
 #include "scheduler/plan.h"
+#include "plugin/util/clock.h"
 
 #include <limits.h>
 #include <stdlib.h>
@@ -314,14 +315,6 @@ static int parse_timeout(struct command *cmd, const char *v, uint64_t *ms)
 	return 0;
 }
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static int fleet_run_cmd(struct command *cmd, int argc, char **argv)
 {
 	const char *run_args[FLEET_MAX_RUN_ARGS + 3] = { "run" };
@@ -332,7 +325,7 @@ static int fleet_run_cmd(struct command *cmd, int argc, char **argv)
 	struct rt_err err = { 0 };
 	size_t nrun = 1;
 	bool sources = false;
-	uint64_t start = now_ms();
+	uint64_t start = clock_ms();
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	int ret = 0;
 
@@ -391,7 +384,7 @@ static int fleet_run_cmd(struct command *cmd, int argc, char **argv)
 	if (c.metrics_path && write_metrics(&c))
 		ret = EXIT_ERROR;
 	if (!c.quiet)
-		summary(&c, now_ms() - start);
+		summary(&c, clock_ms() - start);
 	if (c.count[FAILED] || c.count[TIMEOUT])
 		ret = EXIT_ERROR;
 out:

@@ -9,6 +9,7 @@
  */
 #define _GNU_SOURCE
 #include "plugin/schedule/fleet.h"
+#include "plugin/util/clock.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -26,14 +27,6 @@ struct slot {
 	size_t step; /* the one running */
 	uint64_t start, deadline; /* ms, monotonic; deadline 0: none */
 };
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* `<program> -C <repo> <step's arguments>` into argv (64 entries). */
 static int step_argv(const char **argv, size_t max,
@@ -71,7 +64,7 @@ static int start_step(struct slot *s, const struct fleet_options *o)
 
 static void finish_repo(struct slot *s, const struct fleet_options *o)
 {
-	s->out.ms = now_ms() - s->start;
+	s->out.ms = clock_ms() - s->start;
 	o->done(o->arg, &s->out);
 	for (size_t i = 0; i < FLEET_MAX_STEPS; i++)
 		spawn_result_release(&s->out.step[i].res);
@@ -89,7 +82,7 @@ static void begin_repo(struct slot *s, const struct fleet_repo *r,
 		s->out.step[i].status = -1;
 	s->out.repo = r;
 	s->step = 0;
-	s->start = now_ms();
+	s->start = clock_ms();
 	s->deadline = o->timeout_ms ? s->start + o->timeout_ms : 0;
 	if (start_step(s, o) < 0)
 		finish_repo(s, o);
@@ -114,7 +107,7 @@ static void step_ended(struct slot *s, int wstatus,
 static void wait_a_while(const sigset_t *chld, struct slot *slots,
 			 unsigned jobs)
 {
-	uint64_t now = now_ms(), wake = now + FLEET_WAKE_MS;
+	uint64_t now = clock_ms(), wake = now + FLEET_WAKE_MS;
 	struct timespec ts;
 
 	for (unsigned i = 0; i < jobs; i++)
@@ -132,7 +125,7 @@ static void wait_a_while(const sigset_t *chld, struct slot *slots,
 static int look_at_slots(struct slot *slots, const struct fleet_options *o,
 			 struct rt_err *err)
 {
-	uint64_t now = now_ms();
+	uint64_t now = clock_ms();
 
 	for (unsigned i = 0; i < o->jobs; i++) {
 		struct slot *s = &slots[i];
