@@ -131,8 +131,9 @@ static void print_json(struct json *j, const struct stack_report *r)
 		json_object_end(j);
 	}
 	json_array_end(j);
-	json_object_begin(j, "totals");
+	/* Beside the totals, which count records: refs as Git lists them. */
 	json_u64(j, "live_refs", r->live_refs);
+	json_object_begin(j, "totals");
 	json_u64(j, "refs", r->total.refs);
 	json_u64(j, "logs", r->total.logs);
 	json_u64(j, "ref_tombstones", r->total.ref_tombstones);
