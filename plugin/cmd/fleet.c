@@ -6,8 +6,11 @@
 #include "lib/include/rt-file.h"
 #include "plugin/cli/cli.h"
 #include "plugin/maint/metrics.h"
+#include "plugin/maint/run.h"
 #include "plugin/schedule/fleet.h"
 #include "plugin/util/json.h"
+#include "plugin/util/logfile.h"
+#include "plugin/util/path.h"
 #include "scheduler/plan.h"
 #include "plugin/util/clock.h"
 
@@ -41,6 +44,9 @@ static const char *const outcome_names[NOUTCOMES] = {
 
 struct fleet_cmd {
 	bool quiet, json;
+	/* Scheduled runs (not dry) keep their report in each repository's
+	 * log, tagged with this ("fleet run --schedule=daily"). */
+	char log_tag[64];
 	const char *metrics_path;
 	struct metrics ms;
 	bool metrics_oom;
@@ -169,6 +175,35 @@ static void add_metrics(struct fleet_cmd *c, const struct fleet_outcome *o,
 		c->metrics_oom = true;
 }
 
+/* Each line of `text` into the log at `path` (best effort, as the
+ * hooks log: a full disk must not fail the maintenance). */
+static void log_lines(const char *path, const char *tag, const char *text)
+{
+	while (text && *text) {
+		size_t n = strcspn(text, "\n");
+
+		if (n)
+			logfile_append(path, tag, text, n);
+		text += n + (text[n] == '\n');
+	}
+}
+
+static void log_outcome(const struct fleet_cmd *c,
+			const struct fleet_outcome *o)
+{
+	char *path = o->repo->git_dir ?
+			     path_join(o->repo->git_dir, MAINT_LOG_FILE, NULL) :
+			     NULL;
+
+	if (!path)
+		return;
+	log_lines(path, c->log_tag, o->step[0].res.out);
+	log_lines(path, c->log_tag, o->step[0].res.err);
+	if (o->timed_out)
+		log_lines(path, c->log_tag, "timed out; killed");
+	free(path);
+}
+
 static void done(void *arg, const struct fleet_outcome *o)
 {
 	struct fleet_cmd *c = arg;
@@ -181,6 +216,8 @@ static void done(void *arg, const struct fleet_outcome *o)
 		print_text(c, o, oc);
 	if (c->metrics_path)
 		add_metrics(c, o, oc);
+	if (c->log_tag[0])
+		log_outcome(c, o);
 	fflush(stdout);
 }
 
@@ -363,6 +400,14 @@ static int fleet_run_cmd(struct command *cmd, int argc, char **argv)
 		ret = error_rt(&err);
 	if (ret)
 		goto out;
+	for (size_t i = 1; i < nrun; i++)
+		if (skip_prefix(run_args[i], "--schedule="))
+			snprintf(c.log_tag, sizeof(c.log_tag), "fleet run %s",
+				 run_args[i]);
+	for (size_t i = 1; i < nrun; i++)
+		if (!strcmp(run_args[i], "--dry-run") ||
+		    !strcmp(run_args[i], "-n"))
+			c.log_tag[0] = '\0';
 	if (c.json)
 		run_args[nrun++] = "--json";
 	fo.program = spawn_self();

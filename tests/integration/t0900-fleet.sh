@@ -13,7 +13,7 @@
 # JSON partial nor Prometheus headers-only (stats, run). A hanging
 # repository is killed at --timeout and the others are still maintained.
 # Repositories with the most tables go first; `schedule run-registered`
-# is an alias of `fleet run --registered`.
+# is an alias of `fleet run --registered`, and scheduled runs are logged.
 . "$(dirname "$0")/../lib.sh"
 
 export GIT_TEST_REFTABLE_AUTOCOMPACTION=false
@@ -214,6 +214,9 @@ test_registered_alias() {
 	grep -q "^$TEST_TMP/gone: skipped: no repository there" "$TEST_TMP/err" ||
 		fail "the missing repository is not reported"
 	grep -q "^fleet: 2 repositories" "$TEST_TMP/err" || fail "run-registered is not a fleet run"
+	# A scheduled run's report is in the repository's log.
+	grep -q "^[0-9-]*T[0-9:]*Z fleet run --schedule=daily: main: expire: done" \
+		"$F/r1.git/reftable-maintenance.log" || fail "the scheduled run is not in the log"
 	git reftable fleet run --quiet --schedule=daily >"$TEST_TMP/out" 2>"$TEST_TMP/err" ||
 		fail "fleet run --registered failed"
 	[ ! -s "$TEST_TMP/out" ] || fail "--quiet printed a report"
