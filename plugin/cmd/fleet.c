@@ -84,13 +84,19 @@ static enum outcome classify(const struct fleet_outcome *o, bool json)
 	return NOTHING_DUE;
 }
 
-/* Each line of `text` as "<repo>: <line>" on `out`. */
-static void prefixed(FILE *out, const char *repo, const char *text)
+/*
+ * Each line of `text` as "<repo>: <line>" on `out`; with `only`, only the
+ * lines holding it.
+ */
+static void prefixed(FILE *out, const char *repo, const char *text,
+		     const char *only)
 {
 	while (text && *text) {
 		size_t n = strcspn(text, "\n");
+		const char *hit = only ? strstr(text, only) : text;
 
-		fprintf(out, "%s: %.*s\n", repo, (int)n, text);
+		if (n && hit && hit < text + n)
+			fprintf(out, "%s: %.*s\n", repo, (int)n, text);
 		text += n + (text[n] == '\n');
 	}
 }
@@ -135,11 +141,15 @@ static void print_text(const struct fleet_cmd *c, const struct fleet_outcome *o,
 	const struct spawn_result *r = &o->step[0].res;
 	const char *repo = o->repo->path;
 
-	if (!c->quiet && (oc == DONE || oc == DUE))
-		prefixed(stdout, repo, r->out);
+	/* A repository with nothing due says nothing; --quiet keeps only
+	 * the report's failed tasks. */
+	if (!c->quiet && oc != NOTHING_DUE)
+		prefixed(stdout, repo, r->out, NULL);
+	else if (oc == FAILED)
+		prefixed(stdout, repo, r->out, ": failed: ");
 	/* What it said on stderr are problems (or, when busy, why). */
 	if (!c->quiet || oc != BUSY)
-		prefixed(stderr, repo, r->err);
+		prefixed(stderr, repo, r->err, NULL);
 	if (oc == TIMEOUT)
 		fprintf(stderr, "%s: timed out after %llu ms; killed\n", repo,
 			(unsigned long long)o->ms);
@@ -269,16 +279,18 @@ static int write_metrics(struct fleet_cmd *c)
 
 static void summary(const struct fleet_cmd *c, uint64_t ms)
 {
+	size_t n = c->skipped;
+
+	for (int i = 0; i < NOUTCOMES; i++)
+		n += c->count[i];
 	fprintf(stderr,
-		"fleet: %zu repositories in %.1f s: %zu done, %zu nothing due, "
+		"fleet: %zu %s in %.1f s: %zu done, %zu nothing due, "
 		"%zu due (dry run), %zu busy, %zu failed, %zu timed out, %zu "
 		"skipped\n",
-		c->count[DONE] + c->count[DUE] + c->count[NOTHING_DUE] +
-			c->count[BUSY] + c->count[FAILED] + c->count[TIMEOUT] +
-			c->skipped,
-		(double)ms / 1000, c->count[DONE], c->count[NOTHING_DUE],
-		c->count[DUE], c->count[BUSY], c->count[FAILED],
-		c->count[TIMEOUT], c->skipped);
+		n, n == 1 ? "repository" : "repositories", (double)ms / 1000,
+		c->count[DONE], c->count[NOTHING_DUE], c->count[DUE],
+		c->count[BUSY], c->count[FAILED], c->count[TIMEOUT],
+		c->skipped);
 }
 
 /* Append the repositories `arg` names (a source option) to `l`. */
@@ -338,6 +350,17 @@ static int run_option(struct command *cmd, const char *arg)
 	return 0;
 }
 
+static int parse_jobs(struct command *cmd, const char *v, unsigned *jobs)
+{
+	char *end;
+	unsigned long n = strtoul(v, &end, 10);
+
+	if (!*v || *end || n < 1 || n > 1024)
+		return usage_error(cmd, "--jobs wants a number from 1 to 1024");
+	*jobs = (unsigned)n;
+	return 0;
+}
+
 /* --timeout=<duration> in ms; "never" is none (0). */
 static int parse_timeout(struct command *cmd, const char *v, uint64_t *ms)
 {
@@ -384,7 +407,7 @@ static int fleet_run_cmd(struct command *cmd, int argc, char **argv)
 		else if ((v = skip_prefix(argv[i], "--metrics=")))
 			c.metrics_path = v;
 		else if ((v = skip_prefix(argv[i], "--jobs=")))
-			fo.jobs = (unsigned)strtoul(v, NULL, 10);
+			ret = parse_jobs(cmd, v, &fo.jobs);
 		else if ((v = skip_prefix(argv[i], "--timeout=")))
 			ret = parse_timeout(cmd, v, &fo.timeout_ms);
 		else if ((ret = add_source(cmd, argv[i], &l, &err)) > 0)
@@ -394,8 +417,6 @@ static int fleet_run_cmd(struct command *cmd, int argc, char **argv)
 		else
 			sources = true;
 	}
-	if (!ret && (fo.jobs < 1 || fo.jobs > 1024))
-		ret = usage_error(cmd, "--jobs wants a number from 1 to 1024");
 	if (!ret && !sources && fleet_list_registered(&l, &err))
 		ret = error_rt(&err);
 	if (ret)

@@ -2,10 +2,10 @@
  * fleet.c: running the steps of a fleet run, o->jobs repositories at a
  * time, each under its timeout.
  *
- * SIGCHLD is blocked while children run and waited for with
- * sigtimedwait(), so the loop sleeps until a child ends or the nearest
- * deadline passes, whichever comes first: no polling, no handler, no
- * global state. Children start with an empty signal mask (spawn.c).
+ * SIGCHLD (and the signals that stop us) are blocked while children run
+ * and waited for with sigtimedwait(), so the loop sleeps until a child
+ * ends, the nearest deadline passes or we are told to stop, whichever
+ * comes first: no polling, no handler, no global state. Children start with an empty signal mask (spawn.c).
  */
 #define _GNU_SOURCE
 #include "plugin/schedule/fleet.h"
@@ -104,11 +104,12 @@ static void step_ended(struct slot *s, int wstatus,
 	finish_repo(s, o);
 }
 
-static void wait_a_while(const sigset_t *chld, struct slot *slots,
-			 unsigned jobs)
+/* The signal that ended the wait, or 0 when the time was up. */
+static int wait_a_while(const sigset_t *set, struct slot *slots, unsigned jobs)
 {
 	uint64_t now = clock_ms(), wake = now + FLEET_WAKE_MS;
 	struct timespec ts;
+	int sig;
 
 	for (unsigned i = 0; i < jobs; i++)
 		if (slots[i].job.pid > 0 && slots[i].deadline &&
@@ -118,7 +119,8 @@ static void wait_a_while(const sigset_t *chld, struct slot *slots,
 	ts.tv_sec = (time_t)(wake / 1000);
 	ts.tv_nsec = (long)(wake % 1000) * 1000000;
 	/* EAGAIN (time is up) and EINTR are both "look again". */
-	sigtimedwait(chld, NULL, &ts);
+	sig = sigtimedwait(set, NULL, &ts);
+	return sig > 0 ? sig : 0;
 }
 
 /* Reap what ended, kill what is past its deadline. */
@@ -162,17 +164,25 @@ int fleet_run(const struct fleet_list *l, const struct fleet_options *o,
 	      struct rt_err *err)
 {
 	struct slot *slots = calloc(o->jobs, sizeof(*slots));
-	sigset_t chld, old;
+	sigset_t set, old;
 	size_t next = 0;
-	int ret = 0;
+	int ret = 0, sig;
 
 	if (!slots)
 		return rt_err_oom(err);
 	for (unsigned i = 0; i < o->jobs; i++)
 		slots[i].job = (struct spawn_job)SPAWN_JOB_INIT;
-	sigemptyset(&chld);
-	sigaddset(&chld, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &chld, &old);
+	/*
+	 * The children run in process groups of their own, so a Ctrl-C or
+	 * a service stop reaches only us: then we kill them, not leave
+	 * them running unwatched.
+	 */
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, &old);
 	while (!ret) {
 		/* A repository whose first step cannot start leaves its
 		 * slot free at once: the next one takes it. */
@@ -183,8 +193,14 @@ int fleet_run(const struct fleet_list *l, const struct fleet_options *o,
 						   o);
 		if (!any_running(slots, o->jobs) && next >= l->n)
 			break;
-		wait_a_while(&chld, slots, o->jobs);
-		ret = look_at_slots(slots, o, err);
+		sig = wait_a_while(&set, slots, o->jobs);
+		if (sig && sig != SIGCHLD)
+			ret = rt_err_set(err, RT_ERR_IO,
+					 "interrupted (%s): the runs at work "
+					 "were killed",
+					 strsignal(sig));
+		else
+			ret = look_at_slots(slots, o, err);
 	}
 	for (unsigned i = 0; ret && i < o->jobs; i++)
 		if (slots[i].job.pid > 0) {

@@ -105,7 +105,8 @@ struct fleet_options {
  * Run the steps in every FLEET_REFTABLE repository of `l`, up to
  * o->jobs at once, in the list's order. A repository that fails never
  * stops the others. 0, or a negative rt_error when waiting for the
- * children failed (those still running are killed and reaped first).
+ * children failed or SIGINT, SIGTERM or SIGHUP came (those still running
+ * are then killed, reaped and reported as timed out first).
  */
 int fleet_run(const struct fleet_list *l, const struct fleet_options *o,
 	      struct rt_err *err);

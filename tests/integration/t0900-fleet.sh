@@ -166,9 +166,10 @@ test_broken_whole() {
 }
 
 # A repository whose run hangs (its config includes a FIFO nobody writes)
-# is killed at the timeout, whatever it started; the others go on.
+# is killed at the timeout, whatever it started; the others go on. A
+# fleet run stopped by SIGTERM kills the runs at work.
 test_timeout() {
-	local rc=0 start
+	local rc=0 start pid i
 	mkfifo "$TEST_TMP/hang"
 	mkdir -p "$TEST_TMP/t"
 	cp -r "$TEST_TMP/template.git" "$TEST_TMP/t/hang.git"
@@ -187,6 +188,25 @@ test_timeout() {
 	# Generous: 2 s timeout, far below the 120 s guard.
 	[ $(($(date +%s) - start)) -lt 60 ] || fail "the timeout did not stop the run"
 	! pgrep -f "$TEST_TMP/t/hang.git" >/dev/null || fail "a process of the killed run is left"
+	# Stopped (a service stop, Ctrl-C): the runs at work are killed too.
+	# The program itself, as the schedule entries start it: git would
+	# die of the signal before us.
+	git-reftable fleet run --repos-from=- --timeout=never \
+		<<<"$TEST_TMP/t/hang.git" >"$TEST_TMP/out" 2>"$TEST_TMP/err" &
+	pid=$!
+	for ((i = 0; i < 100; i++)); do
+		pgrep -f "$TEST_TMP/t/hang.git" >/dev/null && break
+		sleep 0.1
+	done
+	kill -TERM "$pid"
+	rc=0
+	wait "$pid" || rc=$?
+	cat "$TEST_TMP/err"
+	[ "$rc" -eq 1 ] || fail "fleet run stopped by SIGTERM exited $rc, not 1"
+	grep -q "^error: interrupted (Terminated): the runs at work were killed" "$TEST_TMP/err" ||
+		fail "no message about the interruption"
+	sleep 0.5
+	! pgrep -f "$TEST_TMP/t/hang.git" >/dev/null || fail "a run is left after SIGTERM"
 }
 
 # Most tables first: with one job, the order of the JSON lines.
