@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -114,11 +115,12 @@ static pid_t start_child(const char *path, const char *const *argv, int in,
 			 int out, int errfd, bool own_group, struct rt_err *err)
 {
 	int errpipe[2], child_errno = 0;
-	pid_t pid;
+	pid_t pid, parent;
 
 	if (pipe2(errpipe, O_CLOEXEC))
 		return cannot_run(err, argv[0], strerror(errno));
 	fflush(NULL);
+	parent = getpid();
 	pid = fork();
 	if (pid == 0) {
 		int null = in < 0 ? open("/dev/null", O_RDWR) : -1;
@@ -127,8 +129,15 @@ static pid_t start_child(const char *path, const char *const *argv, int in,
 		/* A caller waiting with signals blocked must not pass that on. */
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
-		if (own_group)
-			setpgid(0, 0);
+		/*
+		 * In a group of its own, a job does not get the signals
+		 * meant for us (a Ctrl-C): so it dies with us instead,
+		 * should we be killed before we could kill it.
+		 */
+		if (own_group &&
+		    (setpgid(0, 0) || prctl(PR_SET_PDEATHSIG, SIGKILL) ||
+		     getppid() != parent))
+			_exit(127);
 
 		dup2(in < 0 ? null : in, 0);
 		if (out >= 0)

@@ -98,7 +98,8 @@ int spawn_pipe_finish(struct spawn_pipe *p);
  * A program that runs while we do other things (a fleet runs many at
  * once): stdin /dev/null, stdout and stderr into unnamed temp files (no
  * pipe to keep drained), in a process group of its own so that
- * spawn_job_kill() also reaches whatever it started. The caller reaps
+ * spawn_job_kill() also reaches whatever it started, and killed
+ * (PR_SET_PDEATHSIG) should we die before it ends. The caller reaps
  * j->pid with waitpid() and hands the status to spawn_job_finish().
  */
 struct spawn_job {
