@@ -242,9 +242,24 @@ test_registered_alias() {
 	[ ! -s "$TEST_TMP/out" ] || fail "--quiet printed a report"
 }
 
+test_usage() {
+	local a rc
+	for a in "" "run --jobs=0" "run --jobs=2x" "run --timeout=0" "run --timeout=soon" \
+		"run --detach" "run --schedule=monthly" "run --task=gc" "walk"; do
+		rc=0
+		# shellcheck disable=SC2086
+		git reftable fleet $a --repos-from=/dev/null >/dev/null 2>"$TEST_TMP/err" || rc=$?
+		[ "$rc" -eq 2 ] || fail "'fleet $a' exited $rc, not 2"
+		grep -q "^usage: git reftable fleet run" "$TEST_TMP/err" || fail "'fleet $a': no usage"
+	done
+	git reftable fleet run --repos-from=/dev/null --timeout=30m --jobs=3 ||
+		fail "an empty list is not a failure"
+}
+
 test_case "a fleet: the broken one named, the others maintained, metrics valid" test_fleet
 test_case "--quiet prints only the problem; --json lines parse" test_quiet_json
 test_case "a truncated table: whole JSON, Prometheus samples" test_broken_whole
 test_case "a hanging repository is killed at --timeout" test_timeout
 test_case "repositories with the most tables first" test_need_first
 test_case "schedule run-registered is fleet run --registered" test_registered_alias
+test_case "usage errors exit 2" test_usage
