@@ -10,7 +10,8 @@
 # skipped. --quiet prints only the broken one's lines; --json lines parse
 # with jq, one per repository; the --metrics file passes `promtool check
 # metrics` with every repository labelled. A truncated table never makes
-# JSON partial nor Prometheus headers-only (stats, run). A hanging
+# JSON partial nor Prometheus headers-only (stats, run), nor does a
+# repository on another ref backend leave stdout empty. A hanging
 # repository is killed at --timeout and the others are still maintained.
 # Repositories with the most tables go first; `schedule run-registered`
 # is an alias of `fleet run --registered`, and scheduled runs are logged.
@@ -145,7 +146,7 @@ test_quiet_json() {
 # A truncated table: stats and run still print whole JSON documents and
 # Prometheus samples, with the error, and exit 1.
 test_broken_whole() {
-	local rc
+	local rc c
 	cd "$F/broken.git"
 	rc=0
 	git reftable stats --json >"$TEST_TMP/stats.json" || rc=$?
@@ -163,6 +164,16 @@ test_broken_whole() {
 	grep -q '^git_reftable_stack_readable{repo=".*",stack="main"} 0$' "$TEST_TMP/stats.prom" ||
 		fail "stats --prometheus: no sample for the broken stack"
 	promtool check metrics <"$TEST_TMP/stats.prom" || fail "promtool rejects stats --prometheus"
+	# Not a reftable repository at all: still one document with the error.
+	cd "$F/files.git"
+	for c in "stats --json" "verify --json" "run --json"; do
+		rc=0
+		# shellcheck disable=SC2086
+		git reftable $c >"$TEST_TMP/out.json" 2>/dev/null || rc=$?
+		[ "$rc" -eq 1 ] || fail "$c in a files repository exited $rc"
+		jq -e '.error | test("does not use the reftable ref backend")' \
+			"$TEST_TMP/out.json" >/dev/null || fail "$c: $(cat "$TEST_TMP/out.json")"
+	done
 }
 
 # A repository whose run hangs (its config includes a FIFO nobody writes)
