@@ -19,10 +19,11 @@ SANITIZE ?=
 
 # Packages a fresh Debian machine needs: libraries, the build tools,
 # dpkg-dev/xz-utils for tests/provide-git.sh (apt-get source unpacks with them),
-# groff-base/man-db to check and show the man page, jq to read --json in tests.
+# groff-base/man-db to check and show the man page, jq to read --json in tests,
+# prometheus for promtool, which checks our metrics in tests.
 DEBIAN_PACKAGES = gcc make pkg-config zlib1g-dev libgit2-dev libinih-dev \
 	libcmocka-dev binutils dpkg-dev xz-utils util-linux time bc valgrind \
-	groff-base man-db jq
+	groff-base man-db jq prometheus
 
 PKG_CONFIG ?= pkg-config
 ZLIB_CFLAGS = $(shell $(PKG_CONFIG) --cflags zlib 2>/dev/null)
@@ -79,7 +80,7 @@ LIBSCHED = $(BUILD)/libsched.a
 PROGRAM = $(BUILD)/git-reftable
 
 .PHONY: all deps check check-run check-sanitize check-valgrind demo bench \
-	bench-hook headertest \
+	bench-hook bench-fleet headertest \
 	fuzz install uninstall clean format
 
 all: $(PROGRAM)
@@ -204,6 +205,14 @@ bench: all
 	RT_TEST_GIT=$$RT_TEST_GIT RT_BUILD=$(abspath $(BUILD)) \
 		bash tests/bench/run.sh $(BENCH)
 	@$(MAKE) --no-print-directory bench-hook
+	@$(MAKE) --no-print-directory bench-fleet
+
+# fleet run against git for-each-repo over FLEET_N registered repositories.
+FLEET_N ?= 1000
+bench-fleet: all
+	@RT_TEST_GIT=$$(sh tests/provide-git.sh) || exit 1; \
+	RT_TEST_GIT=$$RT_TEST_GIT RT_BUILD=$(abspath $(BUILD)) \
+		bash tests/bench/fleet.sh $(FLEET_N)
 
 # The reference-transaction hook's cost to `git update-ref`, HOOK_N updates.
 HOOK_N ?= 500

@@ -2,6 +2,7 @@
  * cli.c: messages, usage errors and small option helpers of the commands.
  */
 #include "plugin/cli/cli.h"
+#include "plugin/util/json.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -77,6 +78,26 @@ int error_rt(const struct rt_err *err)
 {
 	error("%s", err->msg[0] ? err->msg : rt_error_name(err->code));
 	return err->code == RT_ERR_UNSAFE ? EXIT_UNSAFE : EXIT_ERROR;
+}
+
+int error_json(const char *git_dir, const char *status,
+	       const struct rt_err *err)
+{
+	const char *msg = err->msg[0] ? err->msg : rt_error_name(err->code);
+	struct json j;
+
+	error("%s", msg);
+	json_init(&j, stdout);
+	json_object_begin(&j, NULL);
+	if (git_dir)
+		json_str(&j, "git_dir", git_dir);
+	if (status)
+		json_str(&j, "status", status);
+	json_str(&j, "error", msg);
+	json_object_end(&j);
+	putchar('\n');
+	fflush(stdout);
+	return EXIT_ERROR;
 }
 
 void format_tz(char out[TZ_BUF], int16_t tz)

@@ -51,6 +51,13 @@ int wants_help(const struct command *cmd, int argc, char **argv);
  * reporting what lower layers return.
  */
 int error_rt(const struct rt_err *err);
+/*
+ * error_rt() for a command whose stdout is JSON: also prints the one
+ * document {"git_dir":..., "status":..., "error":...} (git_dir and status
+ * left out when NULL), so that stdout is never empty nor partial.
+ */
+int error_json(const char *git_dir, const char *status,
+	       const struct rt_err *err);
 
 /*
  * A log record's tz_offset (a signed decimal hhmm, see record.h) as Git
@@ -105,5 +112,6 @@ int cmd_stats(struct command *cmd, int argc, char **argv);
 int cmd_schedule(struct command *cmd, int argc, char **argv);
 int cmd_verify(struct command *cmd, int argc, char **argv);
 int cmd_run(struct command *cmd, int argc, char **argv);
+int cmd_fleet(struct command *cmd, int argc, char **argv);
 
 #endif

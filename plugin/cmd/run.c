@@ -118,6 +118,24 @@ static void print_json(const struct repo *repo, const struct options *o,
 	putchar('\n');
 }
 
+/*
+ * The run could not start (a stack unreadable, the policy broken): still
+ * one whole document, with the error, as error_json() writes it.
+ */
+static int json_failed(const struct repo *repo, const struct options *o,
+		       const struct rt_err *err)
+{
+	struct json j;
+
+	error_rt(err);
+	json_init(&j, stdout);
+	json_head(&j, repo, o, "failed");
+	json_str(&j, "error", err->msg);
+	json_object_end(&j);
+	putchar('\n');
+	return EXIT_ERROR;
+}
+
 /* Go on in the background: 1 in the parent (done), 0 in the child. */
 static int detach(const struct repo *repo)
 {
@@ -175,9 +193,11 @@ static int run(const struct options *o)
 	int ret;
 
 	if (maint_open_repo(&repo, &err))
-		return error_rt(&err);
+		return o->json ? error_json(NULL, "failed", &err) :
+				 error_rt(&err);
 	if (load_policy(&repo, &p)) {
-		ret = EXIT_ERROR;
+		rt_err_set(&err, RT_ERR_FORMAT, "the policy has errors");
+		ret = o->json ? json_failed(&repo, o, &err) : EXIT_ERROR;
 		goto out;
 	}
 	if (o->detach && (ret = detach(&repo))) {
@@ -207,7 +227,7 @@ static int run(const struct options *o)
 	ret = maint_run(&o->req, &repo, &p, &sink, &rep, &err);
 	progress_stop(&progress);
 	if (ret) {
-		ret = error_rt(&err);
+		ret = o->json ? json_failed(&repo, o, &err) : error_rt(&err);
 		goto out;
 	}
 	if (rep.status == MAINT_RUN_BUSY)

@@ -8,7 +8,6 @@
 #include "plugin/schedule/registry.h"
 #include "plugin/schedule/schedule.h"
 #include "plugin/maint/open.h"
-#include "plugin/util/spawn.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -137,58 +136,32 @@ static int schedule_list(struct command *cmd, int argc, char **argv)
 	return ret;
 }
 
+/*
+ * What schedule entries written before `fleet run` existed call: now an
+ * alias of `fleet run --registered --schedule=<f>`.
+ */
 static int schedule_run_registered(struct command *cmd, int argc, char **argv)
 {
-	enum policy_freq freq = POLICY_NEVER;
-	struct schedule_repos repos;
-	struct rt_err err = { 0 };
-	char *program;
-	int failed = 0;
+	char *args[] = { "fleet", "run", "--registered", NULL, NULL };
+	bool have = false;
 
 	for (int i = 2; i < argc; i++) {
 		const char *v = skip_prefix(argv[i], "--schedule=");
+		enum policy_freq f;
 
 		if (!v)
 			return usage_error(cmd, "unknown option '%s'", argv[i]);
-		freq = POLICY_NEVER;
-		for (int f = POLICY_HOURLY; f <= POLICY_WEEKLY; f++)
-			if (!strcmp(v, policy_freq_name(f)))
-				freq = f;
-		if (freq == POLICY_NEVER)
+		if (policy_freq_parse(v, &f) || f == POLICY_NEVER)
 			return usage_error(cmd,
 					   "unknown schedule '%s' (expected "
 					   "hourly, daily or weekly)",
 					   v);
+		args[3] = argv[i];
+		have = true;
 	}
-	if (freq == POLICY_NEVER)
+	if (!have)
 		return usage_error(cmd, "run-registered needs --schedule");
-	program = spawn_self();
-	if (!program) {
-		error("cannot find the path of the git-reftable program");
-		return EXIT_ERROR;
-	}
-	if (schedule_repos_read(&repos, &err)) {
-		error("%s", err.msg);
-		free(program);
-		return EXIT_ERROR;
-	}
-	for (size_t i = 0; i < repos.n; i++) {
-		int st = schedule_run_repo(program, repos.v[i], freq, &err);
-
-		if (st == SCHEDULE_SKIPPED)
-			warning("skipping %s: no such directory; to forget it: "
-				"git config --global --fixed-value "
-				"--unset-all %s '%s'",
-				repos.v[i], SCHEDULE_REPO_KEY, repos.v[i]);
-		if (st < 0) {
-			error("%s", err.msg);
-			failed++;
-		}
-		rt_err_clear(&err);
-	}
-	schedule_repos_release(&repos);
-	free(program);
-	return failed ? EXIT_ERROR : EXIT_OK;
+	return cmd_fleet(find_command("fleet"), 4, args);
 }
 
 int cmd_schedule(struct command *cmd, int argc, char **argv)

@@ -5,8 +5,10 @@
  * of which tables).
  */
 #include "lib/include/rt-clean.h"
+#include "lib/include/rt-iter.h"
 #include "lib/include/rt-table.h"
 #include "plugin/cli/cli.h"
+#include "plugin/maint/metrics.h"
 #include "plugin/maint/open.h"
 #include "plugin/maint/snapshot.h"
 #include "plugin/util/json.h"
@@ -25,11 +27,28 @@ struct stack_report {
 	struct rt_stack *st;
 	struct sched_table *counts;
 	struct sched_table total;
+	uint64_t live_refs; /* in the merged view */
 	uint64_t bytes;
 	struct rt_segment seg;
 	unsigned factor; /* of the geometric rule */
 	struct rt_list_lock_check lock; /* tables.list.lock, looked at only */
 };
+
+/* One merged pass over the refs: what Git would list. */
+static int count_live_refs(struct stack_report *r, struct rt_err *err)
+{
+	struct rt_ref_record rec = { 0 };
+	struct rt_iter *it;
+	int ret = rt_stack_refs(r->st, &it, err);
+
+	if (!ret)
+		rt_iter_drop_behind(it);
+	while (!ret && !(ret = rt_iter_next_ref(it, &rec, err)))
+		r->live_refs++;
+	rt_ref_record_release(&rec);
+	rt_iter_free(it);
+	return ret < 0 ? ret : 0;
+}
 
 static int gather(struct stack_report *r, struct rt_err *err)
 {
@@ -53,7 +72,7 @@ static int gather(struct stack_report *r, struct rt_err *err)
 		ret = rt_stack_check_list_lock(r->st, &look, false, &r->lock,
 					       err);
 	}
-	return ret;
+	return ret ? ret : count_live_refs(r, err);
 }
 
 static void print_text(const struct stack_report *r)
@@ -77,8 +96,9 @@ static void print_text(const struct stack_report *r)
 		       (unsigned long long)(c->ref_tombstones +
 					    c->log_tombstones));
 	}
-	printf("  total: refs %llu, logs %llu, tombstones %llu "
-	       "(refs %llu, logs %llu)\n",
+	printf("  total: live refs %llu; records: refs %llu, logs %llu, "
+	       "tombstones %llu (refs %llu, logs %llu)\n",
+	       (unsigned long long)r->live_refs,
 	       (unsigned long long)r->total.refs,
 	       (unsigned long long)r->total.logs,
 	       (unsigned long long)(r->total.ref_tombstones +
@@ -121,6 +141,8 @@ static void print_json(struct json *j, const struct stack_report *r)
 		json_object_end(j);
 	}
 	json_array_end(j);
+	/* Beside the totals, which count records: refs as Git lists them. */
+	json_u64(j, "live_refs", r->live_refs);
 	json_object_begin(j, "totals");
 	json_u64(j, "refs", r->total.refs);
 	json_u64(j, "logs", r->total.logs);
@@ -145,60 +167,76 @@ static void print_json(struct json *j, const struct stack_report *r)
 	json_object_end(j);
 }
 
-static void print_prometheus(const struct stack_report *r, const char *gitdir)
+static int add_prometheus(struct metrics *ms, const struct stack_report *r,
+			  const char *gitdir)
 {
-	const char *label = maint_stack_label(r->where);
-	struct {
-		const char *name;
-		unsigned long long v;
-	} m[] = {
-		{ "git_reftable_tables", rt_stack_table_count(r->st) },
-		{ "git_reftable_bytes", r->bytes },
-		{ "git_reftable_refs", r->total.refs },
-		{ "git_reftable_logs", r->total.logs },
-		{ "git_reftable_tombstones",
+	const char *l[] = { "repo", gitdir, "stack",
+			    maint_stack_label(r->where), NULL };
+	const struct {
+		enum metric m;
+		uint64_t v;
+	} g[] = {
+		{ METRIC_STACK_READABLE, 1 },
+		{ METRIC_TABLES, rt_stack_table_count(r->st) },
+		{ METRIC_BYTES, r->bytes },
+		{ METRIC_REFS, r->live_refs },
+		{ METRIC_REF_RECORDS, r->total.refs },
+		{ METRIC_LOG_ENTRIES, r->total.logs },
+		{ METRIC_TOMBSTONES,
 		  r->total.ref_tombstones + r->total.log_tombstones },
-		{ "git_reftable_compaction_due", r->seg.end ? 1 : 0 },
-		{ "git_reftable_list_lock_age_seconds", r->lock.age_seconds },
-		{ "git_reftable_list_lock_held", r->lock.holder_pid > 0 },
-		{ "git_reftable_list_lock_dead",
-		  r->lock.state == RT_LIST_LOCK_DEAD },
+		{ METRIC_COMPACTION_DUE, r->seg.end ? 1 : 0 },
+		{ METRIC_LIST_LOCK_AGE, r->lock.age_seconds },
+		{ METRIC_LIST_LOCK_HELD, r->lock.holder_pid > 0 },
+		{ METRIC_LIST_LOCK_DEAD, r->lock.state == RT_LIST_LOCK_DEAD },
 	};
+	int ret = 0;
 
-	for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
-		/* Label values are quoted and escaped as JSON strings are. */
-		printf("%s{repo=", m[i].name);
-		json_quote(stdout, gitdir, strlen(gitdir));
-		printf(",stack=");
-		json_quote(stdout, label, strlen(label));
-		printf("} %llu\n", m[i].v);
-	}
+	for (size_t i = 0; !ret && i < sizeof(g) / sizeof(g[0]); i++)
+		ret = metrics_add(ms, g[i].m, l, (double)g[i].v);
+	return ret;
 }
 
-static void print_prometheus_help(void)
+/*
+ * A stack that could not be read is still there for every format: an
+ * object with its error in JSON, stack_readable 0 for Prometheus, so a
+ * broken repository never vanishes from monitoring.
+ */
+static int report_broken(enum format fmt, struct json *j, struct metrics *ms,
+			 const struct repo *repo, const struct repo_stack *s,
+			 const struct rt_err *err)
 {
-	static const char *const help[][2] = {
-		{ "git_reftable_tables", "Tables in the stack." },
-		{ "git_reftable_bytes", "Bytes of all tables in the stack." },
-		{ "git_reftable_refs", "Ref records (not deletions)." },
-		{ "git_reftable_logs", "Log records (not deletions)." },
-		{ "git_reftable_tombstones", "Ref and log deletion records." },
-		{ "git_reftable_compaction_due",
-		  "1 when the geometric rule asks for compaction." },
-		{ "git_reftable_list_lock_age_seconds",
-		  "Age of tables.list.lock, 0 when there is none (Git holds "
-		  "it for milliseconds)." },
-		{ "git_reftable_list_lock_held",
-		  "1 when a live process holds tables.list.lock open (looked "
-		  "for once it is 5 s old)." },
-		{ "git_reftable_list_lock_dead",
-		  "1 when tables.list.lock was left by a dead process (run and "
-		  "the hook clear it)." },
-	};
+	const char *l[] = { "repo", repo->git_dir, "stack",
+			    maint_stack_label(s), NULL };
+	error("%s", err->msg);
+	if (fmt == JSON) {
+		json_object_begin(j, NULL);
+		json_str(j, "name", maint_stack_label(s));
+		json_str(j, "path", s->dir);
+		json_str(j, "error", err->msg);
+		json_object_end(j);
+	} else if (fmt == PROMETHEUS &&
+		   metrics_add(ms, METRIC_STACK_READABLE, l, 0)) {
+		return EXIT_ERROR;
+	}
+	return 0;
+}
 
-	for (size_t i = 0; i < sizeof(help) / sizeof(help[0]); i++)
-		printf("# HELP %s %s\n# TYPE %s gauge\n", help[i][0],
-		       help[i][1], help[i][0]);
+static int print_prometheus(struct metrics *ms, const struct repo *repo)
+{
+	struct rt_buf out = RT_BUF_INIT;
+	struct rt_err err = { 0 };
+	int ret = metrics_add_repo(ms, repo, &err);
+
+	if (ret)
+		error("%s", err.msg);
+	if (metrics_format(ms, &out)) {
+		error("out of memory");
+		ret = -1;
+	} else if (out.len) {
+		fwrite(out.buf, 1, out.len, stdout);
+	}
+	rt_buf_release(&out);
+	return ret ? EXIT_ERROR : EXIT_OK;
 }
 
 int cmd_stats(struct command *cmd, int argc, char **argv)
@@ -207,7 +245,9 @@ int cmd_stats(struct command *cmd, int argc, char **argv)
 	enum format fmt = TEXT;
 	struct rt_err err = { 0 };
 	struct repo repo;
+	struct metrics ms;
 	struct json j;
+	bool oom = false;
 	int ret = 0;
 
 	if (wants_help(cmd, argc, argv))
@@ -222,10 +262,13 @@ int cmd_stats(struct command *cmd, int argc, char **argv)
 					   argv[i]);
 	}
 	if (maint_open_repo(&repo, &err))
-		return error_rt(&err);
+		return fmt == JSON ? error_json(NULL, NULL, &err) :
+				     error_rt(&err);
 	if (maint_stack_options(&repo, &opts, &err)) {
+		ret = fmt == JSON ? error_json(repo.git_dir, NULL, &err) :
+				    error_rt(&err);
 		repo_release(&repo);
-		return error_rt(&err);
+		return ret;
 	}
 	/* The rule `run`, the hook and `compact` follow. */
 	opts.geometric_factor = geometric_factor_of(&repo);
@@ -237,34 +280,39 @@ int cmd_stats(struct command *cmd, int argc, char **argv)
 		json_u64(&j, "geometric_factor", opts.geometric_factor);
 		json_array_begin(&j, "stacks");
 	}
-	if (fmt == PROMETHEUS)
-		print_prometheus_help();
-	for (size_t i = 0; !ret && i < repo.nstacks; i++) {
+	metrics_init(&ms);
+	for (size_t i = 0; i < repo.nstacks; i++) {
 		struct stack_report r = { .where = &repo.stacks[i],
 					  .factor = opts.geometric_factor };
 
-		if (rt_stack_open(&r.st, r.where->dir, &opts, &err)) {
-			ret = error_rt(&err);
-			break;
-		}
-		if (gather(&r, &err)) {
-			error("%s", err.msg);
+		rt_err_clear(&err);
+		if (rt_stack_open(&r.st, r.where->dir, &opts, &err) ||
+		    gather(&r, &err)) {
 			ret = EXIT_ERROR;
+			if (report_broken(fmt, &j, &ms, &repo, r.where, &err))
+				oom = true;
 		} else if (fmt == TEXT) {
 			print_text(&r);
 		} else if (fmt == JSON) {
 			print_json(&j, &r);
-		} else {
-			print_prometheus(&r, repo.git_dir);
+		} else if (add_prometheus(&ms, &r, repo.git_dir)) {
+			oom = true;
 		}
 		free(r.counts);
 		rt_stack_close(r.st);
 	}
-	if (fmt == JSON && !ret) {
+	if (fmt == JSON) {
 		json_array_end(&j);
 		json_object_end(&j);
 		putchar('\n');
 	}
+	if (fmt == PROMETHEUS && !oom && print_prometheus(&ms, &repo))
+		ret = EXIT_ERROR;
+	if (oom) {
+		error("out of memory");
+		ret = EXIT_ERROR;
+	}
+	metrics_release(&ms);
 	repo_release(&repo);
 	return ret;
 }

@@ -152,7 +152,7 @@ int cmd_verify(struct command *cmd, int argc, char **argv)
 					   argv[i]);
 	}
 	if (maint_open_repo(&repo, &err))
-		return error_rt(&err);
+		return json ? error_json(NULL, NULL, &err) : error_rt(&err);
 	vopts.expected_hash = maint_table_version(&repo) == 2 ? RT_HASH_SHA256 :
 								RT_HASH_SHA1;
 	vopts.stale_lock_seconds = stale_lock_age(&repo);
@@ -173,6 +173,14 @@ int cmd_verify(struct command *cmd, int argc, char **argv)
 		if (ret) {
 			error("%s", err.msg);
 			ret = EXIT_ERROR;
+			/* The document stays whole: the stack with its error. */
+			if (json) {
+				json_object_begin(&j, NULL);
+				json_str(&j, "name",
+					 maint_stack_label(&repo.stacks[i]));
+				json_str(&j, "error", err.msg);
+				json_object_end(&j);
+			}
 		} else if (json) {
 			print_json(&j, &repo.stacks[i], &r);
 		} else {
@@ -184,9 +192,9 @@ int cmd_verify(struct command *cmd, int argc, char **argv)
 		sum.notes += r.notes;
 		rt_verify_result_release(&r);
 	}
-	if (json && !ret) {
+	if (json) {
 		json_array_end(&j);
-		json_bool(&j, "ok", !sum.problems);
+		json_bool(&j, "ok", !ret && !sum.problems);
 		json_u64(&j, "tables", sum.tables);
 		json_u64(&j, "problems", sum.problems);
 		json_u64(&j, "notes", sum.notes);

@@ -7,6 +7,7 @@
 #include "plugin/maint/listlock.h"
 #include "plugin/maint/open.h"
 #include "plugin/maint/snapshot.h"
+#include "plugin/util/clock.h"
 #include "plugin/util/pidlock.h"
 #include "scheduler/state.h"
 
@@ -28,14 +29,6 @@ struct run {
 	struct rt_stack **st;
 	struct sched_table **tables;
 };
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static char *common_path(const struct repo *repo, const char *name)
 {
@@ -110,7 +103,7 @@ static void execute(struct run *r, size_t i)
 		const struct sched_item *it = &s->plan.items[k];
 		struct maint_task_result *t = &s->res[it->task];
 		struct maint_task_result *expire = &s->res[SCHED_EXPIRE];
-		uint64_t start = now_ms();
+		uint64_t start = clock_ms();
 		struct rt_err err = { 0 };
 
 		t->status = MAINT_SKIPPED;
@@ -136,7 +129,7 @@ static void execute(struct run *r, size_t i)
 		if (it->task == SCHED_EXPIRE)
 			rt_stack_reload(st, NULL);
 		t->after = rt_stack_table_count(st);
-		t->ms = now_ms() - start;
+		t->ms = clock_ms() - start;
 		if (it->with_expiry) {
 			expire->before = t->before;
 			expire->after = t->after;

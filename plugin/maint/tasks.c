@@ -8,6 +8,7 @@
 #include "lib/include/rt-table.h"
 #include "plugin/maint/expire.h"
 #include "plugin/maint/open.h"
+#include "plugin/util/clock.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -59,14 +60,6 @@ void maint_sink_error(const struct maint_sink *sink, const char *fmt, ...)
 	sink->error(sink->arg, n < 0 ? "out of memory" : msg);
 	if (n >= 0)
 		free(msg);
-}
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 /*
@@ -273,13 +266,13 @@ static int compact_expiring(struct maint_exec *x,
 	struct expire_request rq;
 	struct expire_stats s;
 	struct rt_err err = { 0 };
-	uint64_t start = now_ms();
+	uint64_t start = clock_ms();
 	int ret;
 
 	expire_request(x, &rq);
 	ret = expire_compact_all(&rq, where, &s, res, &err);
 	expired(x, where, expire, ret, &s, &err);
-	expire->ms = now_ms() - start;
+	expire->ms = clock_ms() - start;
 	t->status = expire->status;
 	if (ret)
 		snprintf(t->result, sizeof(t->result), "%s", expire->result);

@@ -93,8 +93,7 @@ static int add_block(struct rt_buf *out, const struct schedule_job *job)
 		    (ret = quote_sh(out, job->path_env)) ||
 		    (ret = rt_buf_addch(out, ' ')) ||
 		    (ret = quote_sh(out, job->program)) ||
-		    (ret = rt_buf_addstr(out, " schedule run-registered "
-					      "--schedule=")) ||
+		    (ret = rt_buf_addstr(out, " " SCHEDULE_JOB_ARGS)) ||
 		    (ret = rt_buf_addstr(out, policy_freq_name(f))))
 			break;
 		ret = rt_buf_addch(out, '\n');

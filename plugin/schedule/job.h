@@ -1,7 +1,8 @@
 /*
  * job.h: what every schedule entry runs, whichever backend holds it:
- * `<program> schedule run-registered --schedule=<f>`, with git-reftable
- * named by absolute path and an explicit PATH, at one minute of the hour.
+ * `<program> fleet run --registered --quiet --schedule=<f>`, with
+ * git-reftable named by absolute path and an explicit PATH, at one minute
+ * of the hour. --quiet: cron mails what a job prints, so only problems.
  *
  * cron starts jobs with a minimal PATH (often /usr/bin:/bin), where
  * neither a git nor a git-reftable installed elsewhere would be found:
@@ -20,6 +21,9 @@
  * have this many elements.
  */
 #define SCHEDULE_FREQS (POLICY_WEEKLY + 1)
+
+/* What follows the program's path in an entry; the frequency follows. */
+#define SCHEDULE_JOB_ARGS "fleet run --registered --quiet --schedule="
 
 struct schedule_job {
 	char *program; /* absolute path of git-reftable */

@@ -1,6 +1,5 @@
 /*
- * schedule.c: start, stop, and the maintenance of one registered
- * repository.
+ * schedule.c: start and stop.
  */
 #define _GNU_SOURCE
 #include "plugin/schedule/schedule.h"
@@ -88,23 +87,4 @@ int schedule_stop(const struct repo *repo, struct schedule_outcome *out,
 	}
 	out->removed = !ret && !ret2;
 	return ret ? ret : ret2;
-}
-
-int schedule_run_repo(const char *program, const char *repo, enum policy_freq f,
-		      struct rt_err *err)
-{
-	char opt[32];
-	const char *argv[] = { program, "-C", repo, "run", opt, NULL };
-	struct stat st;
-	int status;
-
-	if (stat(repo, &st) || !S_ISDIR(st.st_mode))
-		return SCHEDULE_SKIPPED;
-	snprintf(opt, sizeof(opt), "--schedule=%s", policy_freq_name(f));
-	status = spawn_run(argv, NULL, 0, NULL, err);
-	if (status > 0)
-		status = rt_err_set(err, RT_ERR_IO,
-				    "maintenance of %s failed (exit %d)", repo,
-				    status);
-	return status;
 }

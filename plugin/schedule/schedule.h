@@ -1,17 +1,18 @@
 /*
  * schedule.h: starting and stopping the scheduled maintenance of a
- * repository, and the maintenance of one registered repository that the
- * schedule entries run.
+ * repository.
  *
  * One set of hourly, daily and weekly entries (job.h) serves every
  * registered repository (registry.h): it is installed by the first start
  * and removed by the stop that unregisters the last repository. The
- * entries run `git-reftable schedule run-registered`, rather than `git
- * for-each-repo ... reftable run`: for-each-repo stops at the first
- * failing repository unless the Git is recent enough for --keep-going,
- * while run-registered keeps going, skips repositories that no longer
- * exist, and finds git (which `run` needs to read configuration) through
- * the PATH recorded when the schedule was started.
+ * entries run `git-reftable fleet run --registered` (fleet.h), rather
+ * than `git for-each-repo ... reftable run`: for-each-repo stops at the
+ * first failing repository unless the Git is recent enough for
+ * --keep-going, and runs one repository at a time, while a fleet run
+ * keeps going, runs in parallel under a timeout, skips repositories that
+ * no longer exist, and finds git (which `run` needs to read
+ * configuration) through the PATH recorded when the schedule was
+ * started.
  */
 #ifndef PLUGIN_SCHEDULE_SCHEDULE_H
 #define PLUGIN_SCHEDULE_SCHEDULE_H
@@ -53,17 +54,5 @@ int schedule_start(const struct repo *repo, const struct schedule_backend *be,
  */
 int schedule_stop(const struct repo *repo, struct schedule_outcome *out,
 		  struct rt_err *err);
-
-/* schedule_run_repo()'s result for a repository that is gone. */
-#define SCHEDULE_SKIPPED 1
-
-/*
- * `<program> -C <repo> run --schedule=<f>`, its output ours. 0 when it
- * succeeded; SCHEDULE_SKIPPED when `repo` is no directory (a deleted
- * repository must not fail the others' upkeep); < 0 when it could not be
- * run or failed (`err` says which).
- */
-int schedule_run_repo(const char *program, const char *repo, enum policy_freq f,
-		      struct rt_err *err);
 
 #endif

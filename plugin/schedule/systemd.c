@@ -101,8 +101,7 @@ static int service_text(const struct schedule_job *job, struct rt_buf *out)
 	    !(ret = quote_unit(out, env.buf, false)) &&
 	    !(ret = rt_buf_addstr(out, "\nExecStart=")) &&
 	    !(ret = quote_unit(out, job->program, true)))
-		ret = rt_buf_addstr(out, " schedule run-registered "
-					 "--schedule=%i\n"
+		ret = rt_buf_addstr(out, " " SCHEDULE_JOB_ARGS "%i\n"
 					 "NoNewPrivileges=yes\n");
 	rt_buf_release(&env);
 	return ret;

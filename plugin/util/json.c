@@ -112,3 +112,9 @@ void json_bool(struct json *j, const char *key, bool v)
 	value_start(j, key);
 	fputs(v ? "true" : "false", j->out);
 }
+
+void json_raw(struct json *j, const char *key, const char *text, size_t len)
+{
+	value_start(j, key);
+	fwrite(text, 1, len, j->out);
+}

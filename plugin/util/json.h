@@ -39,6 +39,11 @@ void json_int(struct json *j, const char *key, int64_t v);
 void json_bool(struct json *j, const char *key, bool v);
 
 /*
+ * A value that is already JSON text (another writer's whole document),
+ * written as it is: the caller vouches that it is one complete value.
+ */
+void json_raw(struct json *j, const char *key, const char *text, size_t len);
+/*
  * A string literal with its quotes and escapes (", \, control
  * characters) on its own, for formats that borrow JSON's quoting.
  */

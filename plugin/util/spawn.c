@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -111,17 +112,32 @@ static int cannot_run(struct rt_err *err, const char *name, const char *why)
  * an exit status later.
  */
 static pid_t start_child(const char *path, const char *const *argv, int in,
-			 int out, int errfd, struct rt_err *err)
+			 int out, int errfd, bool own_group, struct rt_err *err)
 {
 	int errpipe[2], child_errno = 0;
-	pid_t pid;
+	pid_t pid, parent;
 
 	if (pipe2(errpipe, O_CLOEXEC))
 		return cannot_run(err, argv[0], strerror(errno));
 	fflush(NULL);
+	parent = getpid();
 	pid = fork();
 	if (pid == 0) {
 		int null = in < 0 ? open("/dev/null", O_RDWR) : -1;
+		sigset_t none;
+
+		/* A caller waiting with signals blocked must not pass that on. */
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		/*
+		 * In a group of its own, a job does not get the signals
+		 * meant for us (a Ctrl-C): so it dies with us instead,
+		 * should we be killed before we could kill it.
+		 */
+		if (own_group &&
+		    (setpgid(0, 0) || prctl(PR_SET_PDEATHSIG, SIGKILL) ||
+		     getppid() != parent))
+			_exit(127);
 
 		dup2(in < 0 ? null : in, 0);
 		if (out >= 0)
@@ -135,6 +151,9 @@ static pid_t start_child(const char *path, const char *const *argv, int in,
 		_exit(127);
 	}
 	close(errpipe[1]);
+	/* Also here: the group must exist before the caller can kill it. */
+	if (pid > 0 && own_group)
+		setpgid(pid, pid);
 	if (pid < 0) {
 		close(errpipe[0]);
 		return cannot_run(err, argv[0], strerror(errno));
@@ -191,7 +210,7 @@ int spawn_run(const char *const *argv, const char *in, size_t inlen,
 	}
 	pid = start_child(path, argv, fin ? fileno(fin) : -1,
 			  fout ? fileno(fout) : -1, ferr ? fileno(ferr) : -1,
-			  err);
+			  false, err);
 	ret = pid < 0 ? pid : wait_child(pid, argv[0], err);
 	if (ret < 0 || !res)
 		goto out;
@@ -273,7 +292,7 @@ int spawn_pipe_start(struct spawn_pipe *p, const char *const *argv,
 		ret = cannot_run(err, argv[0], strerror(errno));
 		goto out;
 	}
-	p->pid = start_child(path, argv, in[0], out[1], -1, err);
+	p->pid = start_child(path, argv, in[0], out[1], -1, false, err);
 	if (p->pid < 0) {
 		ret = p->pid;
 		p->pid = -1;
@@ -314,4 +333,59 @@ int spawn_pipe_finish(struct spawn_pipe *p)
 		status = wait_child(p->pid, "", NULL);
 	*p = (struct spawn_pipe)SPAWN_PIPE_INIT;
 	return status < 0 ? -1 : status;
+}
+
+int spawn_job_start(struct spawn_job *j, const char *const *argv,
+		    struct rt_err *err)
+{
+	char *path = spawn_find(argv[0]);
+	int ret = 0;
+
+	*j = (struct spawn_job)SPAWN_JOB_INIT;
+	if (!path)
+		return rt_err_set(err, RT_ERR_NOT_EXIST,
+				  "cannot run %s: not found on PATH", argv[0]);
+	if (!(j->out = tmpfile()) || !(j->err = tmpfile()))
+		ret = cannot_run(err, argv[0],
+				 "cannot create a temporary file");
+	else if ((j->pid = start_child(path, argv, -1, fileno(j->out),
+				       fileno(j->err), true, err)) < 0)
+		ret = j->pid;
+	free(path);
+	if (ret)
+		spawn_job_finish(j, 0, NULL);
+	return ret;
+}
+
+void spawn_job_kill(const struct spawn_job *j)
+{
+	if (j->pid > 0)
+		kill(-j->pid, SIGKILL);
+}
+
+int spawn_job_finish(struct spawn_job *j, int wstatus, struct spawn_result *res)
+{
+	int ret = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) :
+				       128 + WTERMSIG(wstatus);
+	size_t errlen = 0;
+
+	if (res) {
+		memset(res, 0, sizeof(*res));
+		if (j->out && j->err) {
+			res->out = slurp(j->out, &res->outlen);
+			res->err = slurp(j->err, &errlen);
+		}
+		if (!res->out || !res->err) {
+			spawn_result_release(res);
+			ret = RT_ERR_NOMEM;
+		}
+		while (errlen && res->err[errlen - 1] == '\n')
+			res->err[--errlen] = '\0';
+	}
+	if (j->out)
+		fclose(j->out);
+	if (j->err)
+		fclose(j->err);
+	*j = (struct spawn_job)SPAWN_JOB_INIT;
+	return ret;
 }

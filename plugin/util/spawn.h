@@ -94,4 +94,35 @@ int spawn_pipe_start(struct spawn_pipe *p, const char *const *argv,
  */
 int spawn_pipe_finish(struct spawn_pipe *p);
 
+/*
+ * A program that runs while we do other things (a fleet runs many at
+ * once): stdin /dev/null, stdout and stderr into unnamed temp files (no
+ * pipe to keep drained), in a process group of its own so that
+ * spawn_job_kill() also reaches whatever it started, and killed
+ * (PR_SET_PDEATHSIG) should we die before it ends. The caller reaps
+ * j->pid with waitpid() and hands the status to spawn_job_finish().
+ */
+struct spawn_job {
+	pid_t pid; /* -1 when not running */
+	FILE *out, *err;
+};
+
+/* clang-format off */
+#define SPAWN_JOB_INIT { -1, NULL, NULL }
+/* clang-format on */
+
+/* Start argv as spawn_run() would, without waiting. */
+int spawn_job_start(struct spawn_job *j, const char *const *argv,
+		    struct rt_err *err);
+/* SIGKILL to the job's process group. */
+void spawn_job_kill(const struct spawn_job *j);
+/*
+ * After waitpid() gave `wstatus` for j->pid: its output into `res` (may be
+ * NULL; as spawn_run()'s), the files closed, `j` as SPAWN_JOB_INIT. The
+ * exit status (128 + the signal number when killed), or RT_ERR_NOMEM when
+ * the output cannot be read.
+ */
+int spawn_job_finish(struct spawn_job *j, int wstatus,
+		     struct spawn_result *res);
+
 #endif

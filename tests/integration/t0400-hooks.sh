@@ -388,7 +388,7 @@ test_stdin_and_usage() {
 	chmod +x "$TEST_TMP/fake/crontab" "$TEST_TMP/fake/systemctl"
 	PATH=$TEST_TMP/fake:$PATH git reftable install --schedule
 	[ -L .git/hooks/reference-transaction ]
-	grep -q 'schedule run-registered --schedule=hourly' "$TEST_TMP/crontab.tab"
+	grep -q 'fleet run --registered --quiet --schedule=hourly' "$TEST_TMP/crontab.tab"
 	[ "$(git config --global --get-all reftable-maintenance.repo)" = "$PWD" ]
 }
 

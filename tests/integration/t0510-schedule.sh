@@ -76,9 +76,9 @@ expected_block() {
 # BEGIN GIT-REFTABLE SCHEDULE
 # Installed by 'git reftable schedule start' and removed by
 # 'git reftable schedule stop'; edits in this block are lost.
-$1 1-23 * * * PATH='$JOBPATH' '$PROG' schedule run-registered --schedule=hourly
-$1 0 * * 1-6 PATH='$JOBPATH' '$PROG' schedule run-registered --schedule=daily
-$1 0 * * 0 PATH='$JOBPATH' '$PROG' schedule run-registered --schedule=weekly
+$1 1-23 * * * PATH='$JOBPATH' '$PROG' fleet run --registered --quiet --schedule=hourly
+$1 0 * * 1-6 PATH='$JOBPATH' '$PROG' fleet run --registered --quiet --schedule=daily
+$1 0 * * 0 PATH='$JOBPATH' '$PROG' fleet run --registered --quiet --schedule=weekly
 # END GIT-REFTABLE SCHEDULE
 EOF
 }
@@ -196,7 +196,7 @@ Description=git-reftable %i maintenance of the registered repositories
 [Service]
 Type=oneshot
 Environment="PATH=$JOBPATH"
-ExecStart="$PROG" schedule run-registered --schedule=%i
+ExecStart="$PROG" fleet run --registered --quiet --schedule=%i
 NoNewPrivileges=yes
 EOF
 }
@@ -326,14 +326,14 @@ test_cron_command_runs() {
 	mkdir -p "$odd"
 	cp "$PROG" "$odd/git-reftable"
 	(cd r1 && "$odd/git-reftable" schedule start --scheduler=crontab)
-	grep -qF "'$TEST_TMP/it'\\''s a dir/git-reftable' schedule" "$FAKE_TAB" ||
+	grep -qF "'$TEST_TMP/it'\\''s a dir/git-reftable' fleet" "$FAKE_TAB" ||
 		fail "program path not quoted: $(cat "$FAKE_TAB")"
 	git config --global --unset-all reftable-maintenance.repo
 	git config --global --add reftable-maintenance.repo "$TEST_TMP/gone repo"
 	cmd=$(sed -n 's/^[0-9]* 1-23 \* \* \* //p' "$FAKE_TAB")
 	env -i HOME="$HOME" GIT_CONFIG_NOSYSTEM=1 /bin/sh -c "$cmd" 2>err ||
 		fail "the cron command failed: $(cat err)"
-	grep -qF "warning: skipping $TEST_TMP/gone repo: no such directory" err ||
+	grep -qF "$TEST_TMP/gone repo: skipped: no repository there" err ||
 		fail "no warning about the missing repository: $(cat err)"
 	# Nothing registered: nothing to do, nothing said.
 	git config --global --unset-all reftable-maintenance.repo

@@ -19,21 +19,21 @@
 	"# my jobs\n"             \
 	"30 6 * * * /usr/bin/backup --quiet\n"
 
-#define BLOCK_17                                                              \
-	CRONTAB_BEGIN "\n"                                                    \
-		      "# Installed by 'git reftable schedule start' and "     \
-		      "removed by\n"                                          \
-		      "# 'git reftable schedule stop'; edits in this block "  \
-		      "are lost.\n"                                           \
-		      "17 1-23 * * * PATH='/usr/bin:/bin' "                   \
-		      "'/opt/it'\\''s/git-reftable' schedule run-registered " \
-		      "--schedule=hourly\n"                                   \
-		      "17 0 * * 1-6 PATH='/usr/bin:/bin' "                    \
-		      "'/opt/it'\\''s/git-reftable' schedule run-registered " \
-		      "--schedule=daily\n"                                    \
-		      "17 0 * * 0 PATH='/usr/bin:/bin' "                      \
-		      "'/opt/it'\\''s/git-reftable' schedule run-registered " \
-		      "--schedule=weekly\n" CRONTAB_END "\n"
+#define BLOCK_17                                                             \
+	CRONTAB_BEGIN "\n"                                                   \
+		      "# Installed by 'git reftable schedule start' and "    \
+		      "removed by\n"                                         \
+		      "# 'git reftable schedule stop'; edits in this block " \
+		      "are lost.\n"                                          \
+		      "17 1-23 * * * PATH='/usr/bin:/bin' "                  \
+		      "'/opt/it'\\''s/git-reftable' fleet run --registered " \
+		      "--quiet --schedule=hourly\n"                          \
+		      "17 0 * * 1-6 PATH='/usr/bin:/bin' "                   \
+		      "'/opt/it'\\''s/git-reftable' fleet run --registered " \
+		      "--quiet --schedule=daily\n"                           \
+		      "17 0 * * 0 PATH='/usr/bin:/bin' "                     \
+		      "'/opt/it'\\''s/git-reftable' fleet run --registered " \
+		      "--quiet --schedule=weekly\n" CRONTAB_END "\n"
 
 static struct schedule_job job = {
 	.program = "/opt/it's/git-reftable",
