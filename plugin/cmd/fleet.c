@@ -70,6 +70,8 @@ static enum outcome classify(const struct fleet_outcome *o, bool json)
 {
 	const struct spawn_result *r = &o->step[0].res;
 
+	if (o->not_due)
+		return NOTHING_DUE;
 	if (o->timed_out)
 		return TIMEOUT;
 	if (o->step[0].status)
@@ -123,7 +125,10 @@ static void print_json_line(const struct fleet_outcome *o, enum outcome oc)
 	json_u64(&j, "duration_ms", o->ms);
 	if (whole_document(r))
 		json_raw(&j, "run", r->out, r->outlen - 1);
-	if (o->timed_out)
+	if (o->not_due)
+		/* Looked at from here; no run started. */
+		json_bool(&j, "ran", false);
+	else if (o->timed_out)
 		json_str(&j, "error", "timed out; killed");
 	else if (o->step[0].status < 0)
 		json_str(&j, "error", o->err.msg);
@@ -153,7 +158,7 @@ static void print_text(const struct fleet_cmd *c, const struct fleet_outcome *o,
 	if (oc == TIMEOUT)
 		fprintf(stderr, "%s: timed out after %llu ms; killed\n", repo,
 			(unsigned long long)o->ms);
-	else if (o->step[0].status < 0)
+	else if (o->step[0].status < 0 && !o->not_due)
 		fprintf(stderr, "%s: %s\n", repo, o->err.msg);
 	else if (oc == FAILED)
 		fprintf(stderr, "%s: failed (exit %d)\n", repo,
@@ -433,6 +438,17 @@ static int fleet_run_cmd(struct command *cmd, int argc, char **argv)
 		if (!strcmp(run_args[i], "--dry-run") ||
 		    !strcmp(run_args[i], "-n"))
 			c.log_tag[0] = '\0';
+	/*
+	 * Plain --auto (no task, schedule, dry run or metrics): repositories with
+	 * nothing due by the hook's cheap rules get no child, and the runs
+	 * started record their looks at clean and expire, as the hook's
+	 * runs do, so that the next fleet run can tell from the state file.
+	 */
+	/* With --metrics each repository's stats still come from a child. */
+	if (nrun == 2 && !strcmp(run_args[1], "--auto") && !c.metrics_path) {
+		fo.skip_not_due = true;
+		run_args[nrun++] = "--record-checks";
+	}
 	if (c.json)
 		run_args[nrun++] = "--json";
 	fo.program = spawn_self();

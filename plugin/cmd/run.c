@@ -299,6 +299,8 @@ int cmd_run(struct command *cmd, int argc, char **argv)
 			o.req.dry_run = true;
 		} else if (!strcmp(argv[i], "--detach")) {
 			o.detach = true;
+		} else if (!strcmp(argv[i], "--record-checks")) {
+			o.req.record_checks = true;
 		} else if (!strcmp(argv[i], "--json")) {
 			o.json = true;
 		} else if (!strcmp(argv[i], "--quiet") ||
@@ -311,6 +313,10 @@ int cmd_run(struct command *cmd, int argc, char **argv)
 	}
 	if (o.quiet && o.popt.want < 0)
 		o.popt.want = 0; /* as Git: --quiet unless --progress */
+	if (o.req.record_checks &&
+	    (o.req.trigger.kind != SCHED_TRIGGER_AUTO || o.req.dry_run))
+		return usage_error(cmd, "--record-checks goes with --auto and "
+					"no --dry-run");
 	if (o.req.dry_run && o.detach)
 		return usage_error(cmd, "--dry-run and --detach exclude each "
 					"other");

@@ -112,10 +112,11 @@ static bool git_dir_at(const char *dir, struct found *f)
 	return f->git_dir != NULL;
 }
 
-static void find_git_dir(struct found *f)
+/* From `start` (NULL: the current directory) as Git does after -C. */
+static void find_git_dir(struct found *f, const char *start)
 {
 	const char *env = getenv("GIT_DIR");
-	char *cwd = getcwd(NULL, 0);
+	char *cwd = start ? realpath(start, NULL) : getcwd(NULL, 0);
 
 	if (env && *env) {
 		f->git_dir = cwd ? path_absolute_from(cwd, env) : NULL;
@@ -304,7 +305,8 @@ static int worktree_stacks(struct repo *repo, const char *refs_common,
 	return ret;
 }
 
-int repo_discover_opts(struct repo *repo, unsigned flags, struct rt_err *err)
+static int discover(struct repo *repo, const char *start, unsigned flags,
+		    struct rt_err *err)
 {
 	const char *env_common = getenv("GIT_COMMON_DIR");
 	const char *payload = NULL;
@@ -313,7 +315,7 @@ int repo_discover_opts(struct repo *repo, unsigned flags, struct rt_err *err)
 	int ret;
 
 	memset(repo, 0, sizeof(*repo));
-	find_git_dir(&f);
+	find_git_dir(&f, start);
 	if (!f.git_dir)
 		return rt_err_set(err, RT_ERR_NOT_EXIST,
 				  "not a git repository (or any parent "
@@ -364,13 +366,24 @@ int repo_discover_opts(struct repo *repo, unsigned flags, struct rt_err *err)
 	if (!ret)
 		ret = add_stack(repo, main_dir, NULL, err);
 	if (!ret)
-		ret = flags & REPO_NO_GIT ?
+		ret = (flags & REPO_NO_GIT) && !(flags & REPO_EVERY_STACK) ?
 			      own_worktree_stack(repo, refs_common, base, err) :
 			      worktree_stacks(repo, refs_common, base, err);
 	free(main_dir);
 	free(base);
 	free(refs_common);
 	return ret;
+}
+
+int repo_discover_opts(struct repo *repo, unsigned flags, struct rt_err *err)
+{
+	return discover(repo, NULL, flags, err);
+}
+
+int repo_discover_at(struct repo *repo, const char *dir, unsigned flags,
+		     struct rt_err *err)
+{
+	return discover(repo, dir, flags, err);
 }
 
 void repo_release(struct repo *repo)

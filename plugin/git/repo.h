@@ -54,9 +54,18 @@ enum repo_flags {
 	 * of the linked worktree we are in. For hooks.
 	 */
 	REPO_NO_GIT = 1 << 0,
+	/* With REPO_NO_GIT: list every linked worktree's stack all the same
+	 * (readdir only), as repo_discover() does. */
+	REPO_EVERY_STACK = 1 << 1,
 };
 /* repo_discover() with `enum repo_flags`. */
 int repo_discover_opts(struct repo *repo, unsigned flags, struct rt_err *err);
+/*
+ * repo_discover_opts() from directory `dir` instead of the current one,
+ * as `git -C <dir>` would find it (GIT_DIR, when set, relative to `dir`).
+ */
+int repo_discover_at(struct repo *repo, const char *dir, unsigned flags,
+		     struct rt_err *err);
 void repo_release(struct repo *repo);
 
 #endif

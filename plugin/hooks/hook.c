@@ -24,6 +24,7 @@
 #define _GNU_SOURCE
 #include "plugin/hooks/hooks.h"
 #include "plugin/hooks/hook.h"
+#include "plugin/maint/due.h"
 #include "plugin/maint/open.h"
 #include "plugin/maint/policy_file.h"
 #include "plugin/util/path.h"
@@ -116,7 +117,7 @@ static void hook_reference_transaction(struct hook *h, int argc, char **argv)
 		repo_release(&repo);
 		return;
 	}
-	run = hook_run_due(&repo, &p, items);
+	run = maint_look_due(&repo, &p, items);
 	if (hook_compaction_due(h, &repo, &p) || run ||
 	    hook_list_lock_old(&repo))
 		hook_start(h, &repo, &p, run ? items : NULL);

@@ -69,17 +69,11 @@ bool hook_compaction_due(const struct hook *h, const struct repo *repo,
  * clears the lock if no live process holds it (listlock.h).
  */
 bool hook_list_lock_old(const struct repo *repo);
-/*
- * Whether clean or expire is due for a look (sched_hook_run_due(), from
- * the state file), with why in `items`.
- */
-bool hook_run_due(const struct repo *repo, const struct policy *p,
-		  struct sched_item items[SCHED_NTASKS]);
 
 /*
  * Take the hook lock and work under it, inline or in a detached child as
  * the policy's `background` says: first the run for clean and expire
- * when `run` (the items of hook_run_due()) is given and no run is at
+ * when `run` (the items of maint_look_due()) is given and no run is at
  * work, then compaction while due; in a detached child, a stack's
  * tables.list.lock left by a dead process is cleared first (logged as a
  * warning). When the hook lock is taken, another

@@ -2,12 +2,13 @@
  * hook_compact.c: the reference-transaction hook's work under the hook
  * lock, inline or in a detached process: the run for clean and expire
  * when due (hook_run.c), then compaction: the scheduler's plan over a
- * stat-only snapshot (sched_hook_due()), carried out by the engine's
+ * stat-only snapshot (maint_size_plan()), carried out by the engine's
  * compaction task in rounds while more is due.
  */
 #define _GNU_SOURCE
 #include "plugin/hooks/hook.h"
 #include "plugin/hooks/takeover.h"
+#include "plugin/maint/due.h"
 #include "plugin/maint/listlock.h"
 #include "plugin/maint/open.h"
 #include "plugin/maint/snapshot.h"
@@ -29,76 +30,34 @@
 #define MAX_ROUNDS 8
 
 /*
- * The hook's snapshot of every stack, file sizes from stat alone, and the
- * scheduler's plan for it (sched_hook_due(): the rules `run` follows).
- */
-struct hook_plan {
-	size_t n;
-	struct sched_stack *stacks;
-	struct sched_table **tables;
-	struct sched_plan *plans;
-	bool due;
-};
-
-static void hook_plan_release(struct hook_plan *hp)
-{
-	for (size_t i = 0; hp->tables && i < hp->n; i++)
-		free(hp->tables[i]);
-	free(hp->tables);
-	free(hp->stacks);
-	free(hp->plans);
-}
-
-/*
- * Plan `repo`'s stacks; `spent`: table bytes this process compacted
- * already. A stack that cannot be looked at is left out (logged, unless
- * a table vanished: then someone else is compacting right now).
+ * `repo`'s size plan (maint_size_plan()); a stack that cannot be looked
+ * at is logged and left out. -1 when out of memory (logged).
  */
 static int hook_plan(const struct hook *h, const struct repo *repo,
 		     const struct policy *p, uint64_t spent,
-		     struct hook_plan *hp)
+		     struct maint_size_plan *hp)
 {
-	int version = maint_table_version(repo);
+	const struct maint_sink sink = { .error = hook_log_line,
+					 .warning = hook_log_line,
+					 .arg = (void *)h };
 
-	memset(hp, 0, sizeof(*hp));
-	hp->n = repo->nstacks;
-	hp->stacks = calloc(hp->n + 1, sizeof(*hp->stacks));
-	hp->tables = calloc(hp->n + 1, sizeof(*hp->tables));
-	hp->plans = calloc(hp->n + 1, sizeof(*hp->plans));
-	if (!hp->stacks || !hp->tables || !hp->plans) {
+	if (maint_size_plan(repo, p, spent, &sink, hp)) {
 		hook_logf(h, "out of memory");
-		hook_plan_release(hp);
 		return -1;
 	}
-	for (size_t i = 0; i < hp->n; i++) {
-		const struct repo_stack *where = &repo->stacks[i];
-		struct sched_stack *s = &hp->stacks[i];
-		struct rt_err err = { 0 };
-		int ret;
-
-		s->name = maint_stack_label(where);
-		s->sizes_only = true;
-		ret = snapshot_sizes(where->dir, version, &hp->tables[i], &s->n,
-				     &err);
-		s->tables = hp->tables[i];
-		if (ret && ret != RT_ERR_OUTDATED)
-			hook_logf(h, "%s: %s", s->name,
-				  err.msg[0] ? err.msg : rt_error_name(ret));
-	}
-	hp->due = sched_hook_due(p, spent, hp->stacks, hp->n, hp->plans);
 	return 0;
 }
 
 static bool any_due(const struct hook *h, const struct repo *repo,
 		    const struct policy *p, uint64_t spent)
 {
-	struct hook_plan hp;
+	struct maint_size_plan hp;
 	bool due;
 
 	if (hook_plan(h, repo, p, spent, &hp))
 		return false;
 	due = hp.due;
-	hook_plan_release(&hp);
+	maint_size_plan_release(&hp);
 	return due;
 }
 
@@ -148,7 +107,7 @@ static int compact_round(const struct hook *h, const struct repo *repo,
 		.now = (uint64_t)time(NULL),
 		.budget_left = max > *spent ? max - *spent : 0,
 	};
-	struct hook_plan hp;
+	struct maint_size_plan hp;
 	int failed = 0;
 
 	if (hook_plan(h, repo, p, *spent, &hp))
@@ -162,7 +121,7 @@ static int compact_round(const struct hook *h, const struct repo *repo,
 	}
 	if (max)
 		*spent = max - x.budget_left;
-	hook_plan_release(&hp);
+	maint_size_plan_release(&hp);
 	return failed;
 }
 

@@ -68,21 +68,6 @@ static void say_warning(void *arg, const char *msg)
 	fprintf(stderr, "warning: %s\n", msg);
 }
 
-bool hook_run_due(const struct repo *repo, const struct policy *p,
-		  struct sched_item items[SCHED_NTASKS])
-{
-	struct rt_err err = { 0 };
-	struct sched_state st;
-	char *path;
-
-	if (!(path = path_join(repo->common_dir, SCHED_STATE_FILE, NULL)))
-		return false;
-	/* Unreadable: as if nothing ran; the run says why and rewrites it. */
-	sched_state_read(&st, path, &err);
-	free(path);
-	return sched_hook_run_due(p, &st, (uint64_t)time(NULL), items);
-}
-
 bool hook_run_lock(const struct hook *h, const struct repo *repo,
 		   struct pidlock *lock)
 {
@@ -111,6 +96,7 @@ static void run_for_hook(const struct repo *repo, const struct policy *p,
 			     .tasks = 1u << SCHED_CLEAN | 1u << SCHED_EXPIRE },
 		.locked = true,
 		.record_checks = true,
+		.record_failed_look = true,
 	};
 	const struct maint_sink sink = { .error = say_error,
 					 .warning = say_warning };

@@ -325,7 +325,8 @@ int maint_run(const struct maint_request *req, const struct repo *repo,
 	 * A run the hook started that could not look at the stacks: saying
 	 * it looked keeps the hook from starting one per ref update.
 	 */
-	if (ret && req->record_checks && !req->dry_run)
+	if (ret && req->record_checks && req->record_failed_look &&
+	    !req->dry_run)
 		save_state(&r);
 out:
 	pidlock_release(&lock);

@@ -37,6 +37,13 @@ struct maint_request {
 	 * ran, so that a run with nothing to do changes no file.
 	 */
 	bool record_checks;
+	/*
+	 * With record_checks: a run that could not look at the stacks
+	 * records the look all the same (the hook's runs: else the hook
+	 * starts one per ref update). Fleet runs leave it unset, so that a
+	 * repository that failed is run again next time.
+	 */
+	bool record_failed_look;
 };
 
 enum maint_run_status {

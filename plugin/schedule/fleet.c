@@ -88,6 +88,32 @@ static void begin_repo(struct slot *s, const struct fleet_repo *r,
 		finish_repo(s, o);
 }
 
+/* Report `r` as not due without a child (the slot stays free). */
+static void report_not_due(const struct fleet_repo *r,
+			   const struct fleet_options *o, uint64_t start)
+{
+	struct fleet_outcome out = { .repo = r, .not_due = true };
+
+	for (size_t i = 0; i < FLEET_MAX_STEPS; i++)
+		out.step[i].status = -1;
+	out.ms = clock_ms() - start;
+	o->done(o->arg, &out);
+}
+
+/* Begin repository `r` in the free slot `s`, unless it is left alone. */
+static void next_repo(struct slot *s, const struct fleet_repo *r,
+		      const struct fleet_options *o)
+{
+	uint64_t start = clock_ms();
+
+	if (r->kind != FLEET_REFTABLE)
+		return;
+	if (o->skip_not_due && fleet_nothing_due(r))
+		report_not_due(r, o, start);
+	else
+		begin_repo(s, r, o);
+}
+
 /* The step of `s` ended with `wstatus`: go on with the next or finish. */
 static void step_ended(struct slot *s, int wstatus,
 		       const struct fleet_options *o)
@@ -184,13 +210,12 @@ int fleet_run(const struct fleet_list *l, const struct fleet_options *o,
 	sigaddset(&set, SIGHUP);
 	sigprocmask(SIG_BLOCK, &set, &old);
 	while (!ret) {
-		/* A repository whose first step cannot start leaves its
-		 * slot free at once: the next one takes it. */
+		/* A repository whose first step cannot start, or that is
+		 * not due, leaves its slot free at once: the next one takes
+		 * it. */
 		for (unsigned i = 0; i < o->jobs; i++)
 			while (slots[i].job.pid <= 0 && next < l->n)
-				if (l->v[next++].kind == FLEET_REFTABLE)
-					begin_repo(&slots[i], &l->v[next - 1],
-						   o);
+				next_repo(&slots[i], &l->v[next++], o);
 		if (!any_running(slots, o->jobs) && next >= l->n)
 			break;
 		sig = wait_a_while(&set, slots, o->jobs);

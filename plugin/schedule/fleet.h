@@ -69,6 +69,16 @@ int fleet_list_scan(struct fleet_list *l, const char *dir, struct rt_err *err);
  */
 void fleet_order(struct fleet_list *l);
 
+/*
+ * Whether `r` certainly has nothing due for `run --auto`, by a look that
+ * starts no process: the reference-transaction hook's rules (file sizes
+ * for compaction, the state file and the schedule for clean and expire;
+ * plugin/maint/due.h), the repository's policy from its config files
+ * read directly, and no file beside the listed tables. False whenever
+ * the look is unsure (then the child decides).
+ */
+bool fleet_nothing_due(const struct fleet_repo *r);
+
 /* Steps run in each repository, one after the other. */
 #define FLEET_MAX_STEPS 2
 
@@ -79,6 +89,8 @@ struct fleet_step {
 
 struct fleet_outcome {
 	const struct fleet_repo *repo;
+	/* Not run: fleet_nothing_due() said so (skip_not_due); no step ran. */
+	bool not_due;
 	bool timed_out; /* killed at the timeout; later steps not run */
 	uint64_t ms; /* wall time of all its steps */
 	struct fleet_step step[FLEET_MAX_STEPS];
@@ -92,6 +104,11 @@ struct fleet_options {
 	size_t nsteps;
 	unsigned jobs; /* repositories at once, >= 1 */
 	uint64_t timeout_ms; /* per repository; 0: none */
+	/*
+	 * Start no child for a repository fleet_nothing_due() leaves alone:
+	 * it is reported at once with `not_due` set. For `run --auto` only.
+	 */
+	bool skip_not_due;
 	/*
 	 * Called for each reftable repository of the list, in the order
 	 * they finish; the outcome's outputs are freed when it returns.

@@ -15,6 +15,8 @@
 # repository is killed at --timeout and the others are still maintained.
 # Repositories with the most tables go first; `schedule run-registered`
 # is an alias of `fleet run --registered`, and scheduled runs are logged.
+# With plain --auto, a repository with nothing due by the hook's cheap
+# rules gets no run at all.
 . "$(dirname "$0")/../lib.sh"
 
 export GIT_TEST_REFTABLE_AUTOCOMPACTION=false
@@ -253,6 +255,53 @@ test_registered_alias() {
 	[ ! -s "$TEST_TMP/out" ] || fail "--quiet printed a report"
 }
 
+# fleet run --auto starts no run in a repository with nothing due by the
+# hook's cheap rules (its state file and log untouched), and still runs
+# in one that is due, one never looked at, and one with a stray file.
+test_not_due_not_visited() {
+	local d=$TEST_TMP/nd
+	mkdir -p "$d"
+	for r in idle due stray; do
+		cp -r "$TEST_TMP/template.git" "$d/$r.git"
+	done
+	# The first run looks at each and records it in the state file.
+	git reftable fleet run --scan="$d" --auto --json >"$TEST_TMP/out" ||
+		fail "first fleet run failed"
+	for r in idle due stray; do
+		[ -f "$d/$r.git/reftable-maintenance.state" ] || fail "$r.git: never looked at"
+	done
+	for b in 1 2 3 4 5 6 7; do
+		git -C "$d/due.git" branch "b$b" main
+	done
+	: >"$d/stray.git/reftable/stray.lock"
+	cp -r "$TEST_TMP/template.git" "$d/fresh.git"
+	# An old mtime: a rewrite within the second would show too.
+	touch -d '2 hours ago' "$d/idle.git/reftable-maintenance.state"
+	cp -p "$d/idle.git/reftable-maintenance.state" "$TEST_TMP/idle.state"
+	git reftable fleet run --scan="$d" --auto --json >"$TEST_TMP/out" ||
+		fail "second fleet run failed"
+	cat "$TEST_TMP/out"
+	jq -se --arg r "$d/idle.git" '[.[] | select(.repo == $r)] | length == 1 and
+		.[0].outcome == "nothing_due" and .[0].ran == false and (.[0] | has("run") | not)' \
+		"$TEST_TMP/out" >/dev/null || fail "idle.git: not left alone"
+	[ "$(stat -c %Y "$d/idle.git/reftable-maintenance.state")" = \
+		"$(stat -c %Y "$TEST_TMP/idle.state")" ] || fail "idle.git: its state file was written"
+	expect_same "$TEST_TMP/idle.state" "$d/idle.git/reftable-maintenance.state"
+	jq -se --arg r "$d/due.git" '[.[] | select(.repo == $r)] | .[0].outcome == "done" and
+		.[0].run.status == "ok"' "$TEST_TMP/out" >/dev/null || fail "due.git: not maintained"
+	[ "$(tables "$d/due.git")" -lt 8 ] || fail "due.git: not compacted"
+	for r in fresh stray; do
+		jq -se --arg r "$d/$r.git" '[.[] | select(.repo == $r)] | (.[0] | has("run"))' \
+			"$TEST_TMP/out" >/dev/null || fail "$r.git: not run"
+	done
+	[ -f "$d/fresh.git/reftable-maintenance.state" ] || fail "fresh.git: not looked at"
+	# Not plain --auto: every repository is run.
+	git reftable fleet run --scan="$d" --auto --dry-run --json >"$TEST_TMP/out" ||
+		fail "dry run failed"
+	[ "$(jq -s '[.[] | select(has("run"))] | length' "$TEST_TMP/out")" -eq 4 ] ||
+		fail "a dry run left a repository alone"
+}
+
 test_usage() {
 	local a rc
 	for a in "" "run --jobs=0" "run --jobs=2x" "run --timeout=0" "run --timeout=soon" \
@@ -273,4 +322,6 @@ test_case "a truncated table: whole JSON, Prometheus samples" test_broken_whole
 test_case "a hanging repository is killed at --timeout" test_timeout
 test_case "repositories with the most tables first" test_need_first
 test_case "schedule run-registered is fleet run --registered" test_registered_alias
+test_case "fleet run --auto leaves repositories with nothing due alone" \
+	test_not_due_not_visited
 test_case "usage errors exit 2" test_usage
