@@ -93,7 +93,10 @@ static int open_libgit2(struct odb *o, const char *objects_dir,
 
 static int open_cat_file(struct odb *o, const char *git_dir, struct rt_err *err)
 {
-	const char *argv[] = { "git", NULL, "cat-file", "--batch", NULL };
+	/* Objects as stored, as libgit2 reads them: reach.c applies Git's
+	 * replace refs itself, the same way for both readers. */
+	const char *argv[] = { "git",	   NULL,      "--no-replace-objects",
+			       "cat-file", "--batch", NULL };
 	char *arg;
 	int ret;
 

@@ -37,6 +37,7 @@ struct odb;
 int odb_open(struct odb **out, const char *git_dir, const char *objects_dir,
 	     int hash_size, struct rt_err *err);
 /*
+ * The object as stored (replace refs are not applied here).
  * 0: found, `*data` (valid until the next read) and `*size` set; 1: no
  * such object; < 0: the database could not be read.
  */

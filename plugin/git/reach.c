@@ -14,6 +14,8 @@
 #define CACHED_SETS 8
 /* Tags pointing at tags: Git gives up at some depth too. */
 #define MAX_TAG_DEPTH 64
+/* Replacements of replacements followed; Git's limit, beyond which it dies. */
+#define MAX_REPLACE_DEPTH 5
 
 enum node_state {
 	NODE_UNREAD,
@@ -29,6 +31,11 @@ struct node {
 	uint32_t parents; /* index into reach.parents */
 	uint32_t nparents;
 	uint8_t state;
+};
+
+/* One replace ref: `from` is read as `to`. */
+struct replacement {
+	uint8_t from[32], to[32];
 };
 
 struct reach_set {
@@ -48,6 +55,9 @@ struct reach {
 	size_t nparents, parents_cap;
 	uint32_t *stack;
 	size_t stack_cap;
+	struct replacement *repl; /* sorted by `from` before the first read */
+	size_t nrepl, repl_cap;
+	bool repl_sorted;
 	struct reach_set *cache[CACHED_SETS];
 	unsigned next_victim;
 	uint64_t walks;
@@ -89,7 +99,72 @@ void reach_free(struct reach *r)
 	free(r->slots);
 	free(r->parents);
 	free(r->stack);
+	free(r->repl);
 	free(r);
+}
+
+int reach_replace(struct reach *r, const uint8_t *original,
+		  const uint8_t *replacement)
+{
+	struct replacement *e;
+
+	if (r->nrepl == r->repl_cap) {
+		size_t cap = r->repl_cap ? r->repl_cap * 2 : 16;
+
+		e = realloc(r->repl, cap * sizeof(*e));
+		if (!e)
+			return -1;
+		r->repl = e;
+		r->repl_cap = cap;
+	}
+	e = &r->repl[r->nrepl++];
+	memset(e, 0, sizeof(*e));
+	memcpy(e->from, original, r->hash_size);
+	memcpy(e->to, replacement, r->hash_size);
+	r->repl_sorted = false;
+	return 0;
+}
+
+static int cmp_repl(const void *a, const void *b)
+{
+	const struct replacement *x = a, *y = b;
+
+	return memcmp(x->from, y->from, sizeof(x->from));
+}
+
+/*
+ * The id whose object `oid` is read as: `oid` itself, or where its chain
+ * of replacements ends. Writes into `out` (which may be `oid`).
+ */
+static int replaced(struct reach *r, const uint8_t *oid, uint8_t *out,
+		    struct rt_err *err)
+{
+	struct replacement key = { 0 };
+
+	memcpy(out, oid, r->hash_size);
+	if (!r->nrepl)
+		return 0;
+	if (!r->repl_sorted) {
+		qsort(r->repl, r->nrepl, sizeof(*r->repl), cmp_repl);
+		r->repl_sorted = true;
+	}
+	for (int depth = 0; depth <= MAX_REPLACE_DEPTH; depth++) {
+		const struct replacement *e;
+
+		memcpy(key.from, out, r->hash_size);
+		e = bsearch(&key, r->repl, r->nrepl, sizeof(*r->repl),
+			    cmp_repl);
+		if (!e)
+			return 0;
+		if (depth == MAX_REPLACE_DEPTH)
+			break;
+		memcpy(out, e->to, r->hash_size);
+	}
+	char hex[2 * 32 + 1];
+
+	rt_hex(hex, oid, r->hash_size);
+	return rt_err_set(err, RT_ERR_FORMAT,
+			  "replace depth too high for object %s", hex);
 }
 
 /* Room for one more element after `len` in a doubling array. */
@@ -201,7 +276,8 @@ static int read_node(struct reach *r, uint32_t node, struct rt_err *err)
 	size_t size;
 	int ret;
 
-	memcpy(oid, r->nodes[node].oid, r->hash_size);
+	if ((ret = replaced(r, r->nodes[node].oid, oid, err)))
+		return ret;
 	ret = odb_read(r->odb, oid, &type, &data, &size, err);
 	if (ret < 0)
 		return ret;

@@ -9,7 +9,9 @@
  * and the many entries of one reflog, cost one walk.
  *
  * As in Git's walk for `reflog expire`, a commit that cannot be read is
- * not reachable, and neither is what only it leads to.
+ * not reachable, and neither is what only it leads to. Replace refs apply
+ * as in Git: an object with a replacement keeps its id, but what it says
+ * (type, parents, a tag's target) is read from the replacement.
  */
 #ifndef PLUGIN_REACH_H
 #define PLUGIN_REACH_H
@@ -25,6 +27,14 @@ struct reach_set;
 
 int reach_new(struct reach **out, struct odb *odb, int hash_size);
 void reach_free(struct reach *r);
+
+/*
+ * Read `original` as `replacement` from now on (a replace ref); call
+ * before the first read. Chains are followed, five deep at most as in
+ * Git: reading through a longer one is an error.
+ */
+int reach_replace(struct reach *r, const uint8_t *original,
+		  const uint8_t *replacement);
 
 /*
  * The commit `oid` names, through any tags, as a node: *node is

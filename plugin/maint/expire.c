@@ -11,6 +11,9 @@
  *    a deleted ref, a tag of a tree), every such entry goes;
  *  - ids that name no commit (missing objects, trees, blobs) and null ids
  *    count as reachable: Git keeps those entries;
+ *  - replace refs apply to what the walk reads, as in Git (unless
+ *    core.useReplaceRefs=false or GIT_NO_REPLACE_OBJECTS is set), so a
+ *    history joined by `git replace --graft` is reachable;
  *  - existence placeholders are left alone, and a reflog that loses every
  *    entry keeps one placeholder, so it still exists.
  * Beyond Git: `protect` keeps a reflog whole, `max-entries` keeps only the
@@ -94,6 +97,85 @@ static void start_reflog(struct expire_ctx *c, const struct rt_log_record *log)
 	c->has_placeholder = false;
 }
 
+/*
+ * The main stack, which holds the refs every worktree shares (HEAD's
+ * tips, replace refs): the one being expired, or opened for the purpose.
+ */
+static int open_main_stack(struct expire_ctx *c, struct rt_stack **main_st,
+			   struct rt_err *err)
+{
+	struct rt_stack_options opts = *rt_stack_get_options(c->st);
+
+	*main_st = c->st;
+	if (!c->where->worktree)
+		return 0;
+	return rt_stack_open(main_st, c->rq->repo->stacks[0].dir, &opts, err);
+}
+
+static void close_main_stack(struct expire_ctx *c, struct rt_stack *main_st)
+{
+	if (main_st && main_st != c->st)
+		rt_stack_close(main_st);
+}
+
+/* Whether Git reads objects through replace refs (its default: yes). */
+static bool use_replace_refs(const struct expire_ctx *c)
+{
+	const char *v = config_get(&c->rq->repo->cfg, "core.usereplacerefs");
+
+	return !getenv("GIT_NO_REPLACE_OBJECTS") && (!v || config_bool(v));
+}
+
+/*
+ * Give the walk Git's replace refs: every ref under GIT_REPLACE_REF_BASE
+ * (refs/replace/) whose last path component starts with a full object id
+ * replaces that object; other names are ignored, as Git ignores them.
+ */
+static int load_replacements(struct expire_ctx *c, struct rt_err *err)
+{
+	const char *base = getenv("GIT_REPLACE_REF_BASE");
+	struct rt_ref_record rec = { 0 };
+	struct rt_stack *main_st;
+	struct rt_iter *it = NULL;
+	size_t hexlen = 2 * c->hash_size, blen;
+	int ret;
+
+	if (!use_replace_refs(c))
+		return 0;
+	if (!base || !*base)
+		base = "refs/replace/";
+	blen = strlen(base);
+	if ((ret = open_main_stack(c, &main_st, err)))
+		return ret;
+	if (!(ret = rt_stack_refs(main_st, &it, err)))
+		ret = rt_iter_seek_ref(it, base, err);
+	while (!ret && !(ret = rt_iter_next_ref(it, &rec, err))) {
+		const char *name = rec.refname.buf, *slash;
+		char hex[2 * RT_MAX_HASH_SIZE + 1];
+		uint8_t from[RT_MAX_HASH_SIZE];
+
+		if (strncmp(name, base, blen))
+			break;
+		if (rec.value_type != RT_REF_VAL1 &&
+		    rec.value_type != RT_REF_VAL2)
+			continue;
+		slash = strrchr(name, '/');
+		name = slash ? slash + 1 : name;
+		if (strlen(name) < hexlen)
+			continue;
+		memcpy(hex, name, hexlen);
+		hex[hexlen] = '\0';
+		if (rt_unhex(from, hex, c->hash_size))
+			continue;
+		if (reach_replace(c->reach, from, rec.value))
+			ret = rt_err_oom(err);
+	}
+	rt_ref_record_release(&rec);
+	rt_iter_free(it);
+	close_main_stack(c, main_st);
+	return ret < 0 ? ret : 0;
+}
+
 static int object_graph(struct expire_ctx *c, struct rt_err *err)
 {
 	char *objects;
@@ -113,7 +195,7 @@ static int object_graph(struct expire_ctx *c, struct rt_err *err)
 	}
 	if (reach_new(&c->reach, c->odb, c->hash_size))
 		return rt_err_oom(err);
-	return 0;
+	return load_replacements(c, err);
 }
 
 /* The ref's value in the stack: false for symrefs and absent refs. */
@@ -187,27 +269,20 @@ static int head_tips(struct expire_ctx *c, struct rt_stack *main_st,
 
 static int prepare_head_set(struct expire_ctx *c, struct rt_err *err)
 {
-	struct rt_stack *main_st = c->st;
+	struct rt_stack *main_st;
 	uint32_t *tips = NULL;
 	size_t n = 0;
 	int ret;
 
 	if (c->head_set)
 		return 0;
-	if (c->where->worktree) {
-		struct rt_stack_options opts = *rt_stack_get_options(c->st);
-
-		ret = rt_stack_open(&main_st, c->rq->repo->stacks[0].dir, &opts,
-				    err);
-		if (ret)
-			return ret;
-	}
+	if ((ret = open_main_stack(c, &main_st, err)))
+		return ret;
 	ret = head_tips(c, main_st, &tips, &n, err);
 	if (!ret)
 		ret = reach_from_all(c->reach, tips, n, &c->head_set, err);
 	free(tips);
-	if (main_st != c->st)
-		rt_stack_close(main_st);
+	close_main_stack(c, main_st);
 	return ret;
 }
 
