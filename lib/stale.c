@@ -12,12 +12,46 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static bool same_file(const struct stat *a, const struct stat *b)
 {
 	return a->st_dev == b->st_dev && a->st_ino == b->st_ino &&
 	       a->st_mtime == b->st_mtime;
+}
+
+/*
+ * A writer closes its lock just before renaming it into place (Git
+ * commits tables.list so), and /proc cannot see a file in that moment.
+ * So an unheld lock is moved only if, a while later, it is still there,
+ * the same file, and still unheld: a writer between its close and its
+ * rename has long renamed it by then. 0 and errno ENOENT when it went
+ * away, EBUSY when it changed or is held now.
+ */
+#define SETTLE_NS (250 * 1000 * 1000L)
+
+static bool settled(int dirfd, const char *name, const struct stat *seen)
+{
+	struct timespec ts = { 0, SETTLE_NS };
+	struct rt_open_file f;
+	struct stat now;
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+	if (fstatat(dirfd, name, &now, AT_SYMLINK_NOFOLLOW) < 0)
+		return false;
+	if (!same_file(&now, seen)) {
+		errno = EBUSY;
+		return false;
+	}
+	rt_open_file_of(&f, &now);
+	rt_liveness_check(dirfd, &f, 1, NULL, 0);
+	if (f.liveness != RT_UNHELD) {
+		errno = EBUSY;
+		return false;
+	}
+	return true;
 }
 
 /*
@@ -40,6 +74,8 @@ int rt_remove_if_same(int dirfd, const char *name, const struct stat *seen,
 		errno = EBUSY;
 		return -1;
 	}
+	if (unheld && !settled(dirfd, name, seen))
+		return errno == ENOENT ? 0 : -1;
 	snprintf(aside, sizeof(aside), "%s.stale-%08x", name, rt_random_u32());
 	if (renameat(dirfd, name, dirfd, aside) < 0)
 		return errno == ENOENT ? 0 : -1;
