@@ -15,7 +15,7 @@
 # loop backdates Git's live tables.list.lock by an hour whenever it sees
 # one (a writer that looks stuck by age alone). Afterwards every update a
 # writer saw succeed is there, `git refs verify` is clean and tables.list
-# names only tables that exist.
+# names only tables that exist, and no update failed.
 #
 # Case 2 (Git told committed updates failed): a temp table held open is
 # kept by `clean --grace=<smallest>`; and Git's own auto-compaction beside
