@@ -110,8 +110,45 @@ not_more_failures() { # <what> <ours> <theirs> <share>
 	}'
 }
 
+# PHASE_SECONDS of three writers and an expirer in each repository
+# given, and a run loop in <run loop's>, all at once.
+load() { # <run loop's> <dir>...
+	local end r n run=$1
+	shift
+	end=$(($(date +%s) + PHASE_SECONDS))
+	for r in "$@"; do
+		for n in 1 2 3; do
+			writer "$r" "$n" "$end" &
+		done
+		expirer "$r" "$end" &
+	done
+	runner "$run" "$end" &
+	wait
+}
+
+# The counts load() left for $TEST_TMP/<name>, into the caller's w, f,
+# e and g (attempted updates, cannot lock, expire runs, failed), printed.
+counts() { # <name>
+	local r=$1
+	w[$r]=$(total 1 "$TEST_TMP/$r".w?) f[$r]=$(total 2 "$TEST_TMP/$r".w?)
+	e[$r]=$(total 1 "$TEST_TMP/$r.e") g[$r]=$(total 2 "$TEST_TMP/$r.e")
+	echo "$r: ${w[$r]} updates, ${f[$r]} cannot lock references;" \
+		"${e[$r]} reflog expire, ${g[$r]} failed"
+}
+
+# Our holds of tables.list.lock traced in <file>: p50, p99 and max
+# printed; fails when none was traced or one reached 100 ms.
+holds_below_100ms() { # <file>
+	sort -n -k2 "$1" | awk '{ v[NR] = $2 } END {
+		if (!NR) { print "no hold traced"; exit 1 }
+		p99 = int(NR * 0.99); if (p99 < 1) p99 = 1
+		printf "tables.list.lock holds by us: %d, p50 %d us, p99 %d us, max %d us\n",
+			NR, v[int((NR + 1) / 2)], v[p99], v[NR]
+		exit v[NR] >= 100000 }' || fail "no hold traced, or one reached Git's 100 ms"
+}
+
 test_no_extra_failures() {
-	local end r n alone=$TEST_TMP/alone hook=$TEST_TMP/hook ours=$TEST_TMP/ours
+	local r alone=$TEST_TMP/alone hook=$TEST_TMP/hook ours=$TEST_TMP/ours
 	local -A w f e g
 	for r in "$alone" "$hook" "$ours"; do
 		make_repo "$r"
@@ -130,30 +167,14 @@ test_no_extra_failures() {
 	fi
 	(cd "$ours" && git reftable install >/dev/null)
 	export GIT_REFTABLE_TRACE_LOCKS=$TEST_TMP/holds
-	end=$(($(date +%s) + PHASE_SECONDS))
-	for r in "$alone" "$hook" "$ours"; do
-		for n in 1 2 3; do
-			writer "$r" "$n" "$end" &
-		done
-		expirer "$r" "$end" &
-	done
-	runner "$ours" "$end" &
-	wait
+	load "$ours" "$alone" "$hook" "$ours"
 	for r in alone hook ours; do
-		w[$r]=$(total 1 "$TEST_TMP/$r".w?) f[$r]=$(total 2 "$TEST_TMP/$r".w?)
-		e[$r]=$(total 1 "$TEST_TMP/$r.e") g[$r]=$(total 2 "$TEST_TMP/$r.e")
-		echo "$r: ${w[$r]} updates, ${f[$r]} cannot lock references;" \
-			"${e[$r]} reflog expire, ${g[$r]} failed"
+		counts "$r"
 	done
 	sort "$ours.errors" | uniq -c | sort -rn | head -5
 	[ "${w[hook]}" -ge 10 ] && [ "${w[ours]}" -ge 10 ] ||
 		fail "too few updates to judge"
-	sort -n -k2 "$TEST_TMP/holds" | awk '{ v[NR] = $2 } END {
-		if (!NR) { print "no hold traced"; exit 1 }
-		p99 = int(NR * 0.99); if (p99 < 1) p99 = 1
-		printf "tables.list.lock holds by us: %d, p50 %d us, p99 %d us, max %d us\n",
-			NR, v[int((NR + 1) / 2)], v[p99], v[NR]
-		exit v[NR] >= 100000 }' || fail "no hold traced, or one reached Git's 100 ms"
+	holds_below_100ms "$TEST_TMP/holds"
 	(cd "$ours" && git refs verify) || fail "git refs verify failed with us"
 	not_more_failures "cannot lock references, ours against alone (not judged)" \
 		"${f[ours]}" "${f[alone]}" "$(share "${w[ours]}" "${w[alone]}")" || :
@@ -165,6 +186,36 @@ test_no_extra_failures() {
 	not_more_failures "git reflog expire failures, ours against hook" \
 		"${g[ours]}" "${g[hook]}" "$(share "${e[ours]}" "${e[hook]}")" ||
 		fail "more 'git reflog expire' failures with us than with a hook"
+}
+
+# `install --hooks=none` (no hook, Git's auto-compaction by the policy's
+# factor) and a `git reftable run` loop, against Git alone, at the same
+# time: no more failures than Git alone, by the same test.
+test_hooks_none_no_extra_failures() {
+	local r alone=$TEST_TMP/alone ours=$TEST_TMP/none
+	local -A w f e g
+	for r in "$alone" "$ours"; do
+		make_repo "$r"
+		: >"$r.errors"
+	done
+	(cd "$ours" && git reftable install --hooks=none >/dev/null)
+	export GIT_REFTABLE_TRACE_LOCKS=$TEST_TMP/none-holds
+	load "$ours" "$alone" "$ours"
+	counts alone
+	counts none
+	sort "$ours.errors" | uniq -c | sort -rn | head -5
+	[ "${w[alone]}" -ge 10 ] && [ "${w[none]}" -ge 10 ] ||
+		fail "too few updates to judge"
+	holds_below_100ms "$TEST_TMP/none-holds"
+	(cd "$ours" && git refs verify) || fail "git refs verify failed with us"
+	not_more_failures "cannot lock references, --hooks=none against alone" \
+		"${f[none]}" "${f[alone]}" "$(share "${w[none]}" "${w[alone]}")" || {
+		sort "$ours.errors" | uniq -c | sort -rn | head >&2
+		fail "more 'cannot lock references' with --hooks=none than Git alone"
+	}
+	not_more_failures "git reflog expire failures, --hooks=none against alone" \
+		"${g[none]}" "${g[alone]}" "$(share "${e[none]}" "${e[alone]}")" ||
+		fail "more 'git reflog expire' failures with --hooks=none than Git alone"
 }
 
 # <ours> / (<ours> + <theirs>)
@@ -202,5 +253,6 @@ test_pack_refs_after_commit() {
 }
 
 test_case "no more Git failures with git-reftable than with a hook that does nothing; tables.list.lock holds < 100 ms" test_no_extra_failures
+test_case "--hooks=none and a run loop: no more Git failures than Git alone" test_hooks_none_no_extra_failures
 test_case "git pack-refs and git maintenance run --task=pack-refs never fail right after a commit" test_pack_refs_after_commit
 echo "1..$test_count"
