@@ -231,10 +231,45 @@ test_root_leaves_owner_in() {
 	done
 }
 
+# A policy file that the repository of another user names (its
+# reftable.policy), and that is not the caller's: errors name the file
+# and line, and copy none of its text, on stderr and in the hook's log
+# (which the repository's owner reads). As root the file is root's own
+# secret; as anyone else, /etc/passwd (root's).
+test_policy_text_not_shown() {
+	local secret word n
+	make_foreign foreign
+	if $ROOT; then
+		secret=$TEST_TMP/secret.ini
+		printf 'hunter2-line\n[compaction]\ngeometric-factor = hunter2\n' >"$secret"
+		chmod 600 "$secret"
+		word=hunter2 n=3
+	else
+		secret=/etc/passwd
+		word=$(head -n 1 /etc/passwd | cut -d: -f1,2,3) n=1
+	fi
+	git config -f foreign/.git/config reftable.policy "$secret"
+	cd foreign
+	export GIT_CONFIG_PARAMETERS="'safe.directory'='*'"
+	! git reftable run >"$TEST_TMP/out" 2>&1 || fail "run took the policy"
+	! git reftable policy check >>"$TEST_TMP/out" 2>&1 ||
+		fail "policy check took the policy"
+	echo | git reftable hook reference-transaction committed
+	wait_hooks .git
+	cat .git/reftable-hook.log >>"$TEST_TMP/out"
+	[ "$(grep -c "$secret:1: " "$TEST_TMP/out")" -ge 3 ] ||
+		fail "the errors do not name $secret and its line 1"
+	grep -q "$secret:$n: " "$TEST_TMP/out" ||
+		fail "the errors do not name $secret and its line $n"
+	! grep -F -e "$word" "$TEST_TMP/out" >&2 ||
+		fail "an error copied the text of $secret"
+}
+
 test_case "a repository of another user is refused as Git refuses it; nothing in it changes" test_refused
 test_case "the hooks succeed and change nothing in a repository of another user" test_hook_refused
 test_case "the repository's own config cannot make it safe; an empty safe.directory resets" test_not_from_repo
 test_case "safe.directory (path, path/, parent/*, ., command line, global) and GIT_DIR allow it" test_allowed
+test_case "a policy file of someone else's that the repository names: errors copy none of it" test_policy_text_not_shown
 if $ROOT; then
 	test_case "as root, SUDO_UID stands for the owner" test_sudo_uid
 	test_case "as root, files made in the owner's repository are the owner's" test_root_leaves_owner_in
