@@ -105,6 +105,53 @@ static int open_noting(int dirfd, const char *name, int flags, mode_t mode,
 	return fd;
 }
 
+/*
+ * The directory `name` is in, relative to `dirfd`: `dirfd` itself, or,
+ * with AT_FDCWD, the directory part of `name` (the working directory
+ * when it has none). Only looked at, so a symlink on the way is
+ * followed: the file was reached the same way.
+ */
+static int dir_stat(int dirfd, const char *name, struct stat *st)
+{
+	const char *slash = strrchr(name, '/');
+	char dir[4096];
+	size_t n;
+
+	if (dirfd != AT_FDCWD || !slash)
+		return dirfd != AT_FDCWD ? fstat(dirfd, st) : stat(".", st);
+	n = slash == name ? 1 : (size_t)(slash - name);
+	if (n >= sizeof(dir)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(dir, name, n);
+	dir[n] = '\0';
+	return stat(dir, st);
+}
+
+/*
+ * Run as root in a directory another user owns (a repository
+ * safe.directory allows), a file we create there, or one of ours root
+ * left there before, is given to the directory's owner and group: a
+ * root-owned lock, log or state file would lock the owner out of their
+ * own later runs and hooks. Through the descriptor, never a path. 0 when
+ * there is nothing to do.
+ */
+static int give_to_dir_owner(int fd, const struct stat *st, int dirfd,
+			     const char *name, bool created)
+{
+	struct stat dir;
+
+	if (geteuid() != 0 || (!created && st->st_uid != 0))
+		return 0;
+	if (dir_stat(dirfd, name, &dir) < 0)
+		return -1;
+	if (dir.st_uid == 0 ||
+	    (st->st_uid == dir.st_uid && st->st_gid == dir.st_gid))
+		return 0;
+	return fchown(fd, dir.st_uid, dir.st_gid);
+}
+
 /* rt_file_open_at(), following a symlink when `follow` (reading only). */
 static int open_checked(int dirfd, const char *name, const char *shown,
 			int flags, mode_t mode, bool follow, struct rt_err *err)
@@ -141,9 +188,14 @@ static int open_checked(int dirfd, const char *name, const char *shown,
 	want = created ? mode : (st.st_mode & 07777) | mode;
 	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0 ||
 	    ((flags & O_CREAT) && mode && st.st_uid == geteuid() &&
-	     (st.st_mode & 07777) != want && fchmod(fd, want) < 0)) {
+	     (st.st_mode & 07777) != want && fchmod(fd, want) < 0) ||
+	    ((flags & O_CREAT) &&
+	     give_to_dir_owner(fd, &st, dirfd, name, created) < 0)) {
 		e = errno;
 		close(fd);
+		/* Ours alone (O_EXCL): no lock or temp file left behind. */
+		if (created)
+			unlinkat(dirfd, name, 0);
 		errno = e;
 		return rt_err_errno(err, RT_ERR_IO, "cannot set up %s", shown);
 	}

@@ -36,6 +36,8 @@ struct parse {
 	const char *text, *end, *pos;
 	unsigned line;
 	int nerr;
+	/* Errors copy none of the file's text (policy_parse_unquoted()). */
+	bool hide;
 	/*
 	 * The current section as the schema names it; NULL before the first
 	 * header, and after a bad one (reported once; its keys are ignored).
@@ -90,9 +92,27 @@ static void fail(struct parse *ps, const char *fmt, ...)
 	if (vasprintf(&what, fmt, ap) < 0)
 		what = NULL;
 	va_end(ap);
-	policy_errors_add(ps->errs, "%s:%u: %s", ps->file, ps->line,
-			  what ? what : "out of memory");
+	policy_errors_add(ps->errs, "%s:%u: %s%s", ps->file, ps->line,
+			  what ? what : "out of memory",
+			  ps->hide ? " (its text is not shown: the repository "
+				     "that names it, or the file, is another "
+				     "user's)" :
+				     "");
 	free(what);
+}
+
+/* What an error quotes of the file: its text, or HIDDEN. */
+#define HIDDEN "..."
+
+static const char *shown(const struct parse *ps, const char *s)
+{
+	return ps->hide ? HIDDEN : s;
+}
+
+/* The length to print of `len` bytes shown(): for "%.*s". */
+static int shown_len(const struct parse *ps, size_t len)
+{
+	return ps->hide ? (int)strlen(HIDDEN) : (int)len;
 }
 
 const char *policy_intern(struct policy *p, const char *s, size_t len)
@@ -243,7 +263,7 @@ static void section_header(struct parse *ps, const char *s, size_t len)
 		fail(ps,
 		     "cannot parse '%.*s'; expected [section], key = value, "
 		     "or a comment",
-		     (int)len, s);
+		     shown_len(ps, len), shown(ps, s));
 		return;
 	}
 	q1 = memchr(s, '"', close - s);
@@ -268,7 +288,7 @@ static void section_header(struct parse *ps, const char *s, size_t len)
 		snprintf(pat, sizeof(pat), "%.*s", (int)plen, q1 + 1);
 		if (plen >= sizeof(pat) || policy_check_pattern(pat, &why)) {
 			fail(ps, "bad pattern '%s' in [%s \"%s\"]; expected %s",
-			     pat, ps->sec, pat, why);
+			     shown(ps, pat), ps->sec, shown(ps, pat), why);
 			return;
 		}
 		for (size_t i = 0; i < ps->p->nrules; i++)
@@ -276,7 +296,8 @@ static void section_header(struct parse *ps, const char *s, size_t len)
 				fail(ps,
 				     "[%s \"%s\"] appears again (first at line "
 				     "%u); merge the two",
-				     ps->sec, pat, ps->p->rules[i].line);
+				     ps->sec, shown(ps, pat),
+				     ps->p->rules[i].line);
 				return;
 			}
 		ps->rule = policy_rule_add(&ps->p->rules, &ps->p->nrules, pat,
@@ -293,7 +314,8 @@ static void section_header(struct parse *ps, const char *s, size_t len)
 unknown:
 	ps->sec = NULL;
 	list_sections(names, sizeof(names));
-	fail(ps, "unknown section %.*s; sections are %s", (int)len, s, names);
+	fail(ps, "unknown section %.*s; sections are %s", shown_len(ps, len),
+	     shown(ps, s), names);
 }
 
 /*
@@ -328,13 +350,15 @@ static bool classify(struct parse *ps, const char *s, size_t len)
 		fail(ps,
 		     "cannot parse '%.*s'; expected [section], key = value, "
 		     "or a comment",
-		     (int)len, s);
+		     shown_len(ps, len), shown(ps, s));
 		return false;
 	}
 	if (!ps->sec && !ps->bad_sec) {
 		fail(ps, "'%.*s' outside any section; put it under a [section]",
-		     (int)(strcspn(s, "= \t") < len ? strcspn(s, "= \t") : len),
-		     s);
+		     shown_len(ps, strcspn(s, "= \t") < len ?
+					   strcspn(s, "= \t") :
+					   len),
+		     shown(ps, s));
 		return false;
 	}
 	return !ps->bad_sec;
@@ -394,7 +418,7 @@ static bool repeated(struct parse *ps, struct seen *seen, size_t *n,
 			fail(ps,
 			     "%s set again (first at line %u); set each "
 			     "key once",
-			     key, seen[i].line);
+			     shown(ps, key), seen[i].line);
 			return true;
 		}
 	if (*n < 64) {
@@ -431,8 +455,8 @@ static void set_key(struct parse *ps, const struct policy_key *k,
 	char why[128];
 
 	if (policy_key_set(k, base, value, why, sizeof(why))) {
-		fail(ps, "bad value '%s' for %s; expected %s", value, k->name,
-		     why);
+		fail(ps, "bad value '%s' for %s; expected %s", shown(ps, value),
+		     k->name, why);
 		return;
 	}
 	if (k->type != POLICY_T_PATTERNS)
@@ -469,18 +493,20 @@ static int handler(void *user, const char *section, const char *name,
 		return 1;
 	if (!k) {
 		list_keys(ps, keys, sizeof(keys));
-		fail(ps, "unknown key '%s' in [%s]; keys there: %s", name,
-		     section, keys);
+		fail(ps, "unknown key '%s' in [%s]; keys there: %s",
+		     shown(ps, name), ps->hide ? ps->sec : section, keys);
 		return 1;
 	}
 	set_key(ps, k, value);
 	return 1;
 }
 
-int policy_parse(struct policy *p, const char *text, size_t len,
-		 const char *filename, struct policy_errors *errs)
+/* policy_parse(), its errors quoting the file's text unless `hide`. */
+static int parse(struct policy *p, const char *text, size_t len,
+		 const char *filename, bool hide, struct policy_errors *errs)
 {
 	struct parse ps = {
+		.hide = hide,
 		.p = p,
 		.errs = errs,
 		.file = filename,
@@ -497,4 +523,16 @@ int policy_parse(struct policy *p, const char *text, size_t len,
 	if (ini_parse_stream(reader, &ps, handler, &ps) == -2)
 		fail(&ps, "out of memory");
 	return ps.nerr;
+}
+
+int policy_parse(struct policy *p, const char *text, size_t len,
+		 const char *filename, struct policy_errors *errs)
+{
+	return parse(p, text, len, filename, false, errs);
+}
+
+int policy_parse_unquoted(struct policy *p, const char *text, size_t len,
+			  const char *filename, struct policy_errors *errs)
+{
+	return parse(p, text, len, filename, true, errs);
 }

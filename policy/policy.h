@@ -110,6 +110,16 @@ void policy_release(struct policy *p);
 int policy_parse(struct policy *p, const char *text, size_t len,
 		 const char *filename, struct policy_errors *errs);
 
+/*
+ * policy_parse(), but no error copies any of the text: each names the
+ * file and line and says what is wrong, with "..." for what it would
+ * quote, and why the text is not shown. For a file the caller may read
+ * but whoever reads the errors may not (root reading a file that a
+ * repository of another user names).
+ */
+int policy_parse_unquoted(struct policy *p, const char *text, size_t len,
+			  const char *filename, struct policy_errors *errs);
+
 struct policy_kv {
 	const char *key; /* as `git config --list` prints it */
 	const char *value;

@@ -60,7 +60,10 @@ int rt_dir_open(const char *path, struct rt_err *err);
  * missing file is RT_ERR_NOT_EXIST. With O_CREAT, `mode` 0 creates it
  * 0666 less the umask; otherwise a new file gets exactly `mode` (fchmod,
  * as Git's adjust_shared_perm does), and an existing file of ours the
- * bits of `mode` it lacks. A close-on-exec descriptor in blocking mode,
+ * bits of `mode` it lacks. Run as root, with O_CREAT, a file created in
+ * (or left root-owned in) a directory another user owns is given to that
+ * user and the directory's group (fchown), so that root's runs never lock
+ * the owner out. A close-on-exec descriptor in blocking mode,
  * or a negative rt_error; errno is that of the failing call (EEXIST for
  * O_EXCL on an existing name).
  */

@@ -28,10 +28,12 @@ static int parse_mode(const struct command *cmd, const char *arg,
 		*mode = HOOKS_SCRIPTS;
 	else if (!strcmp(v, "auto"))
 		*mode = HOOKS_AUTO;
+	else if (!strcmp(v, "none"))
+		*mode = HOOKS_NONE;
 	else
 		return usage_error(cmd,
-				   "--hooks takes config, scripts or auto, "
-				   "not '%s'",
+				   "--hooks takes config, scripts, auto or "
+				   "none, not '%s'",
 				   v);
 	return 0;
 }
@@ -66,7 +68,7 @@ static int policy_factor(const struct repo *repo, unsigned *factor)
 	return nerr || *factor > TAKEOVER_MAX_FACTOR ? EXIT_ERROR : EXIT_OK;
 }
 
-static int install_hooks(enum hooks_mode mode, bool dry_run)
+static int install_hooks(enum hooks_mode mode, bool dry_run, bool want_schedule)
 {
 	struct rt_err err = { 0 };
 	struct hooks_report r;
@@ -79,7 +81,18 @@ static int install_hooks(enum hooks_mode mode, bool dry_run)
 	}
 	ret = report(hooks_install(mode, self, dry_run, &r, &err), &r, &err);
 	free(self);
-	if (!ret)
+	if (!ret && r.mode == HOOKS_NONE) {
+		printf("%s (--hooks=none): Git starts no process of ours; "
+		       "its auto-compaction keeps the stack geometric\n",
+		       !r.changed ? "no hooks" :
+		       dry_run	  ? "would remove our hooks" :
+				    "hooks removed");
+		if (!want_schedule)
+			printf("expiry, full compaction and cleaning run only "
+			       "in 'git reftable run': schedule it ('git "
+			       "reftable schedule start', or install "
+			       "--schedule)\n");
+	} else if (!ret)
 		printf("%s (%s): reference-transaction, pre-auto-gc\n",
 		       !r.changed ? "hooks already installed" :
 		       dry_run	  ? "would install hooks" :
@@ -210,7 +223,7 @@ int cmd_install(struct command *cmd, int argc, char **argv)
 		error("%s", err.msg);
 		ret = EXIT_ERROR;
 	}
-	if (!ret && !(ret = install_hooks(mode, dry_run)))
+	if (!ret && !(ret = install_hooks(mode, dry_run, want_schedule)))
 		ret = take_over(&repo, factor, bare_end, dry_run);
 	if (!ret && want_schedule && dry_run)
 		printf("would also run 'git reftable schedule start'\n");

@@ -44,6 +44,7 @@ static int check(const char *file)
 	struct rt_err err = { 0 };
 	struct policy p;
 	struct repo repo;
+	bool have_repo = false;
 	char *path = NULL;
 	int nerr;
 
@@ -51,22 +52,25 @@ static int check(const char *file)
 		nerr = policy_file_find(NULL, file, &path, &err);
 	} else {
 		struct rt_err derr = { 0 };
-		bool have_repo = !repo_discover(&repo, &derr);
 
+		have_repo = !repo_discover(&repo, &derr);
 		nerr = policy_file_find(have_repo ? &repo : NULL, policy_option,
 					&path, &err);
-		if (have_repo)
-			repo_release(&repo);
 		if (!nerr && !path) {
+			if (have_repo)
+				repo_release(&repo);
 			printf("no policy file; built-in defaults apply\n");
 			return EXIT_OK;
 		}
 	}
 	/* The file alone: Git's configuration is not part of it. */
 	if (!nerr)
-		nerr = policy_file_load(&p, NULL, path, &errs, &err);
+		nerr = policy_file_check(&p, have_repo ? &repo : NULL, path,
+					 &errs, &err);
 	else
 		policy_init(&p);
+	if (have_repo)
+		repo_release(&repo);
 	if (nerr < 0)
 		error("%s", err.msg);
 	print_errors(&errs);

@@ -280,6 +280,10 @@ int hooks_install(enum hooks_mode mode, const char *self, bool dry_run,
 		mode = auto_mode();
 	r->mode = mode;
 	/* One way at a time: switching takes the other one out. */
+	if (mode == HOOKS_NONE)
+		return (ret = config_uninstall(dry_run, r, err)) ?
+			       ret :
+			       scripts_uninstall(dry_run, r, err);
 	if (mode == HOOKS_CONFIG)
 		return (ret = scripts_uninstall(dry_run, r, err)) ?
 			       ret :

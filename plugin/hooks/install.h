@@ -12,7 +12,12 @@
  * are enough, config hooks where the hooks directory holds the user's
  * hooks or is shared (core.hooksPath) and Git runs them, else scripts.
  * Both ways are idempotent, and one at a time: installing one takes the
- * other out. Nothing here prints.
+ * other out. HOOKS_NONE installs no hook at all and takes out either
+ * way's: Git starts no process of ours, in particular none while it
+ * holds tables.list.lock (it runs reference-transaction for `prepared`
+ * under that lock, so any hook lengthens its holds by a process start);
+ * Git's own auto-compaction then keeps the stack geometric and scheduled
+ * runs do the rest. Nothing here prints.
  */
 #ifndef PLUGIN_HOOKS_INSTALL_H
 #define PLUGIN_HOOKS_INSTALL_H
@@ -26,6 +31,7 @@ enum hooks_mode {
 	HOOKS_AUTO, /* symlinks if enough, else config where Git runs them */
 	HOOKS_CONFIG,
 	HOOKS_SCRIPTS,
+	HOOKS_NONE, /* no hook: maintenance by schedule only */
 };
 
 /* The events we hook, and the name of each in hook.<name>.* */

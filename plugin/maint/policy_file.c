@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static bool regular_file(const char *path)
 {
@@ -91,24 +92,61 @@ static int read_whole(const char *path, char **out, size_t *len,
 	return *out ? 0 : rt_err_oom(err);
 }
 
+/*
+ * Whether errors in the policy file `path` must not quote it: it was
+ * reached through the repository (its config's reftable.policy, or the
+ * file in its common dir, both in the hands of the repository's owner),
+ * and the repository or the file is not the caller's. Root running over
+ * a user's repository whose config names /etc/shadow would otherwise
+ * copy a line of it into an error, and so into the repository's logs.
+ */
+static bool hide_text(const struct repo *repo, const char *path)
+{
+	const char *named = config_get(&repo->cfg, "reftable.policy");
+	char *own = NULL;
+	struct stat st;
+	bool via_repo;
+
+	if (asprintf(&own, "%s/reftable-policy.ini", repo->common_dir) < 0)
+		own = NULL;
+	via_repo = (named && !strcmp(named, path)) ||
+		   (own && !strcmp(own, path));
+	free(own);
+	if (!via_repo)
+		return false;
+	/* Unknown owners count as another user's. */
+	return stat(repo->common_dir, &st) || st.st_uid != geteuid() ||
+	       stat(path, &st) || st.st_uid != geteuid();
+}
+
+int policy_file_check(struct policy *p, const struct repo *via,
+		      const char *path, struct policy_errors *errs,
+		      struct rt_err *err)
+{
+	size_t len;
+	char *text = NULL;
+	int nerr, ret;
+
+	policy_init(p);
+	if (!path)
+		return 0;
+	if ((ret = read_whole(path, &text, &len, err)))
+		return ret;
+	nerr = via && hide_text(via, path) ?
+		       policy_parse_unquoted(p, text, len, path, errs) :
+		       policy_parse(p, text, len, path, errs);
+	free(text);
+	return nerr;
+}
+
 int policy_file_load(struct policy *p, const struct repo *repo,
 		     const char *path, struct policy_errors *errs,
 		     struct rt_err *err)
 {
 	struct policy_kv *kv;
-	int nerr = 0, ret;
+	int nerr = policy_file_check(p, repo, path, errs, err);
 
-	policy_init(p);
-	if (path) {
-		size_t len;
-		char *text = NULL;
-
-		if ((ret = read_whole(path, &text, &len, err)))
-			return ret;
-		nerr = policy_parse(p, text, len, path, errs);
-		free(text);
-	}
-	if (!repo)
+	if (!repo || nerr < 0)
 		return nerr;
 	/* Git's own settings must not be skipped: they may keep reflogs. */
 	if (!(kv = calloc(repo->cfg.n + 1, sizeof(*kv))))

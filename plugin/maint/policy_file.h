@@ -31,7 +31,9 @@ int policy_file_find(const struct repo *repo, const char *option, char **path,
  * policy_init(), then the file at `path` (NULL: none), then Git's
  * configuration of `repo` (NULL: none). Returns the number of errors in
  * the policy, each appended to `errs` as "<file>:<line>: ..." or "git
- * config <key>: ..."; or a negative rt_error with `err` set: RT_ERR_IO
+ * config <key>: ..." (quoting none of the file's text when the file was
+ * reached through `repo`, by its reftable.policy or its common dir, and
+ * the repository or the file is not the caller's); or a negative rt_error with `err` set: RT_ERR_IO
  * when the file cannot be read ("cannot read policy file <path>: <why>"),
  * RT_ERR_NOMEM. `p` is initialized in every case; the caller releases it
  * and must not act on a policy with errors.
@@ -39,5 +41,14 @@ int policy_file_find(const struct repo *repo, const char *option, char **path,
 int policy_file_load(struct policy *p, const struct repo *repo,
 		     const char *path, struct policy_errors *errs,
 		     struct rt_err *err);
+
+/*
+ * policy_init(), then the file at `path` alone, as policy_file_load()
+ * without Git's configuration; `via` is the repository it was found
+ * through (NULL: none), which only decides whether errors quote it.
+ */
+int policy_file_check(struct policy *p, const struct repo *via,
+		      const char *path, struct policy_errors *errs,
+		      struct rt_err *err);
 
 #endif

@@ -326,6 +326,57 @@ test_factor_follows_policy() {
 	cmp .git/config "$TEST_TMP/f.config"
 }
 
+# --hooks=none: no hook of any kind (ours taken out when switching from
+# another mode, the user's left alone), the take-over as for the hook
+# modes, so Git's own auto-compaction keeps the stack geometric by the
+# policy's factor with nothing of ours running; uninstall restores the
+# config and hooks directory byte for byte.
+test_hooks_none() {
+	local i n
+	git init -q --ref-format=reftable "$TEST_TMP/g"
+	cd "$TEST_TMP/g"
+	git commit -q --allow-empty -m base
+	printf '#!/bin/sh\nexit 0\n' >.git/hooks/post-commit
+	chmod +x .git/hooks/post-commit
+	printf '[compaction]\ngeometric-factor = 3\n' >"$TEST_TMP/g.ini"
+	git config reftable.policy "$TEST_TMP/g.ini"
+	state "$TEST_TMP/g.before"
+	git reftable install --hooks=config >/dev/null
+	git config --get-regexp '^hook\.' >/dev/null ||
+		fail "test setup: no config hooks installed"
+	git reftable install --hooks=none >"$TEST_TMP/g.out" ||
+		fail "install --hooks=none failed: $(cat "$TEST_TMP/g.out")"
+	grep -q 'hooks removed (--hooks=none)' "$TEST_TMP/g.out" ||
+		fail "install did not say it removed the hooks: $(cat "$TEST_TMP/g.out")"
+	! git config --get-regexp '^hook\.' >&2 || fail "hook.* left in the config"
+	[ "$(ls .git/hooks | grep -v '\.sample$')" = post-commit ] ||
+		fail "hooks directory: $(ls .git/hooks | grep -v '\.sample$')"
+	[ "$(git config reftable.geometricFactor)" = 3 ] ||
+		fail "reftable.geometricFactor is '$(git config reftable.geometricFactor)', not the policy's 3"
+	[ "$(git config maintenance.pack-refs.enabled)" = false ] &&
+		[ "$(git config gc.reflogExpire)" = never ] ||
+		fail "Git's ref maintenance not handed over"
+	# Git's auto-compaction, with nothing of ours running, keeps the
+	# stack geometric by the policy's factor.
+	for ((i = 0; i < 40; i++)); do
+		git update-ref "refs/heads/n$i" HEAD
+	done
+	n=$(wc -l <.git/reftable/tables.list)
+	[ "$n" -le 6 ] || fail "$n tables after 40 updates: Git did not compact"
+	[ "$(git reftable stats --json | jq '.stacks[0].compaction.due')" = false ] ||
+		fail "the stack is not geometric by factor 3"
+	[ ! -e .git/reftable-hook.flock ] && [ ! -e .git/reftable-hook.log ] ||
+		fail "a hook of ours ran"
+	# Again: nothing changes.
+	git reftable install --hooks=none >"$TEST_TMP/g.out"
+	grep -q '^no hooks (--hooks=none)' "$TEST_TMP/g.out" &&
+		grep -q 'already handed over' "$TEST_TMP/g.out" ||
+		fail "a second install --hooks=none said: $(cat "$TEST_TMP/g.out")"
+	git reftable uninstall >/dev/null
+	state "$TEST_TMP/g.now"
+	expect_same "$TEST_TMP/g.before" "$TEST_TMP/g.now"
+}
+
 test_case "Git's maintenance and gc never undo the policy" test_git_maintenance_keeps_policy
 test_case "our run, started by a write, expires as git reflog expire" test_our_run_expires_on_write
 test_case "the binary gone: Git's updates, commits and pushes go on" test_binary_gone
@@ -333,3 +384,4 @@ test_case "install --dry-run changes nothing; uninstall restores everything" tes
 test_case "compaction is due exactly where Git's rule compacts" test_rule_is_gits
 test_case "one geometric factor, the policy's, for every command" test_one_factor
 test_case "a changed policy factor reaches Git at the next run" test_factor_follows_policy
+test_case "--hooks=none: no hook, Git compacts by the policy's factor, uninstall restores" test_hooks_none

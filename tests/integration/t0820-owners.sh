@@ -6,7 +6,9 @@
 # line; never the repository's own config) allows it, as Git decides.
 #
 # As root (CI), the repository is chowned to uid 65534 and root's
-# SUDO_UID rule is checked too; as anyone else, Git's own
+# SUDO_UID rule is checked too, and that what root's runs and hook create
+# in a repository safe.directory allows belongs to its owner, whose own
+# run and hook then work; as anyone else, Git's own
 # GIT_TEST_ASSUME_DIFFERENT_OWNER makes every path someone else's, for Git
 # and for us alike, so every case but SUDO_UID's runs either way.
 . "$(dirname "$0")/../lib.sh"
@@ -174,11 +176,102 @@ test_sudo_uid() {
 		git reftable compact --all
 }
 
+# Run <command...> as the repository's owner, 65534, with a git and a
+# git-reftable it can reach (root's home may be closed to it).
+as_owner() { # <command...>
+	local bin=$TEST_TMP/owner-bin
+	if [ ! -d "$bin" ]; then
+		chmod 755 "$TEST_TMP"
+		mkdir -p "$bin" "$TEST_TMP/owner-home"
+		cp "$RT_TEST_GIT" "$bin/git"
+		cp "$RT_BUILD/git-reftable" "$bin/git-reftable"
+		chmod -R a+rX "$bin"
+		chown 65534:65534 "$TEST_TMP/owner-home"
+	fi
+	setpriv --reuid=65534 --regid=65534 --clear-groups \
+		env HOME="$TEST_TMP/owner-home" PATH="$bin:/usr/bin:/bin" "$@"
+}
+
+# Root's run, detached run and hook in a repository safe.directory
+# allows leave the files they create there to its owner, who can then
+# run and hook as before.
+test_root_leaves_owner_in() {
+	local f i
+	make_foreign foreign
+	cd foreign
+	export GIT_CONFIG_PARAMETERS="'safe.directory'='*'"
+	echo | git reftable hook reference-transaction committed
+	wait_hooks .git
+	[ "$(wc -l <.git/reftable/tables.list)" = 1 ] ||
+		fail "root's hook did not compact (setup)"
+	git reftable run --detach >/dev/null
+	settle .git
+	git reftable run >/dev/null
+	unset GIT_CONFIG_PARAMETERS
+	as_owner git reftable run >"$TEST_TMP/out" 2>&1 || {
+		cat "$TEST_TMP/out" >&2
+		fail "the owner's own run failed after root's"
+	}
+	for i in 1 2 3; do
+		as_owner git update-ref "refs/heads/o$i" HEAD
+	done
+	echo | as_owner git reftable hook reference-transaction committed
+	wait_hooks .git
+	[ "$(wc -l <.git/reftable/tables.list)" = 1 ] || {
+		cat .git/reftable-hook.log >&2
+		fail "the owner's hook did not compact after root's"
+	}
+	! grep -i 'permission denied' .git/reftable-hook.log >&2 ||
+		fail "the owner's hook was refused"
+	for f in reftable-run.lock reftable-hook.flock reftable-hook.log \
+		reftable-maintenance.log reftable-maintenance.state; do
+		[ -f ".git/$f" ] || fail "root's runs made no .git/$f (setup)"
+		[ "$(stat -c %u:%g ".git/$f")" = 65534:65534 ] ||
+			fail ".git/$f is $(stat -c %U:%G ".git/$f"), not the owner's"
+	done
+}
+
+# A policy file that the repository of another user names (its
+# reftable.policy), and that is not the caller's: errors name the file
+# and line, and copy none of its text, on stderr and in the hook's log
+# (which the repository's owner reads). As root the file is root's own
+# secret; as anyone else, /etc/passwd (root's).
+test_policy_text_not_shown() {
+	local secret word n
+	make_foreign foreign
+	if $ROOT; then
+		secret=$TEST_TMP/secret.ini
+		printf 'hunter2-line\n[compaction]\ngeometric-factor = hunter2\n' >"$secret"
+		chmod 600 "$secret"
+		word=hunter2 n=3
+	else
+		secret=/etc/passwd
+		word=$(head -n 1 /etc/passwd | cut -d: -f1,2,3) n=1
+	fi
+	git config -f foreign/.git/config reftable.policy "$secret"
+	cd foreign
+	export GIT_CONFIG_PARAMETERS="'safe.directory'='*'"
+	! git reftable run >"$TEST_TMP/out" 2>&1 || fail "run took the policy"
+	! git reftable policy check >>"$TEST_TMP/out" 2>&1 ||
+		fail "policy check took the policy"
+	echo | git reftable hook reference-transaction committed
+	wait_hooks .git
+	cat .git/reftable-hook.log >>"$TEST_TMP/out"
+	[ "$(grep -c "$secret:1: " "$TEST_TMP/out")" -ge 3 ] ||
+		fail "the errors do not name $secret and its line 1"
+	grep -q "$secret:$n: " "$TEST_TMP/out" ||
+		fail "the errors do not name $secret and its line $n"
+	! grep -F -e "$word" "$TEST_TMP/out" >&2 ||
+		fail "an error copied the text of $secret"
+}
+
 test_case "a repository of another user is refused as Git refuses it; nothing in it changes" test_refused
 test_case "the hooks succeed and change nothing in a repository of another user" test_hook_refused
 test_case "the repository's own config cannot make it safe; an empty safe.directory resets" test_not_from_repo
 test_case "safe.directory (path, path/, parent/*, ., command line, global) and GIT_DIR allow it" test_allowed
+test_case "a policy file of someone else's that the repository names: errors copy none of it" test_policy_text_not_shown
 if $ROOT; then
 	test_case "as root, SUDO_UID stands for the owner" test_sudo_uid
+	test_case "as root, files made in the owner's repository are the owner's" test_root_leaves_owner_in
 fi
 echo "1..$test_count"

@@ -773,6 +773,51 @@ static void test_malformed(void **state)
 			 ARRAY_SIZE(bad_cases));
 }
 
+/*
+ * policy_parse_unquoted(): every error policy_parse() reports, at the same
+ * file and line, none copying the text ("zq" marks what would be quoted).
+ */
+static void test_unquoted(void **state)
+{
+	static const char text[] = "zq1 no section\n" /* cannot parse */
+				   "zq2 = 1\n" /* outside any section */
+				   "[zq3]\n" /* unknown section */
+				   "[compaction] zq8\n" /* cannot parse */
+				   "[compaction]\n"
+				   "zq4 = 1\n" /* unknown key */
+				   "geometric-factor = zq5\n" /* bad value */
+				   "zq4 = 2\n" /* set again */
+				   "[reflog \"zq 6\"]\n" /* bad pattern */
+				   "[reflog \"refs/zq7/*\"]\n"
+				   "[reflog \"refs/zq7/*\"]\n"; /* again */
+	struct policy_errors quoted = { 0 }, hidden = { 0 };
+	struct policy p;
+	int nq, nh;
+	(void)state;
+
+	policy_init(&p);
+	nq = policy_parse(&p, text, strlen(text), FILE_NAME, &quoted);
+	policy_release(&p);
+	policy_init(&p);
+	nh = policy_parse_unquoted(&p, text, strlen(text), FILE_NAME, &hidden);
+	policy_release(&p);
+	assert_int_equal(nq, 9);
+	assert_int_equal(nh, nq);
+	assert_int_equal(hidden.n, quoted.n);
+	for (size_t i = 0; i < hidden.n; i++) {
+		size_t at = strcspn(quoted.msg[i], " ");
+
+		/* The same "<file>:<line>:" */
+		assert_memory_equal(hidden.msg[i], quoted.msg[i], at);
+		assert_non_null(strstr(quoted.msg[i], "zq"));
+		if (strstr(hidden.msg[i], "zq"))
+			fail_msg("quoted: %s", hidden.msg[i]);
+		assert_non_null(strstr(hidden.msg[i], "is not shown"));
+	}
+	policy_errors_release(&quoted);
+	policy_errors_release(&hidden);
+}
+
 static void test_many_errors(void **state)
 {
 	static const char text[] =
@@ -913,6 +958,7 @@ int main(void)
 		cmocka_unit_test(test_long_comment_line),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_many_errors),
+		cmocka_unit_test(test_unquoted),
 		cmocka_unit_test(test_errors_append),
 	};
 
