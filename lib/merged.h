@@ -20,6 +20,8 @@ struct rt_merged_iter {
 	struct rt_merged_sub *subs;
 	struct rt_heap heap; /* indexes into subs; min key, then newest, first */
 	struct rt_buf key;
+	/* Where the record rt_merged_iter_next() returned last came from. */
+	struct rt_rec_origin origin;
 };
 
 /*
