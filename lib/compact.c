@@ -63,7 +63,9 @@ static int write_refs(struct rt_writer *w, struct merge_state *m,
 			ret = rt_reuse_break(&ru, err);
 			continue;
 		}
-		ret = rt_reuse_offer(&ru, &rec, &mi.origin, &held, err);
+		ret = rt_reuse_offer(&ru, &rec, &mi.origin,
+				     rt_merged_iter_next_origin(&mi), &held,
+				     err);
 		if (!ret && !held)
 			ret = rt_writer_add_ref(w, &rec.u.ref, err);
 		if (!ret)
@@ -130,8 +132,10 @@ static int write_logs(struct rt_writer *w, struct merge_state *m,
 		if (changed)
 			ret = rt_reuse_break(&ru, err);
 		else
-			ret = rt_reuse_offer(&ru, walk.cur, &walk.cur_origin,
-					     &held, err);
+			ret = rt_reuse_offer(
+				&ru, walk.cur, &walk.cur_origin,
+				walk.ahead_state ? NULL : &walk.ahead_origin,
+				&held, err);
 		if (!ret && !held)
 			ret = rt_writer_add_log(w, log, err);
 		if (!ret)

@@ -141,6 +141,12 @@ int rt_merged_iter_next(struct rt_merged_iter *mi, struct rt_record *rec,
 	}
 }
 
+const struct rt_rec_origin *
+rt_merged_iter_next_origin(const struct rt_merged_iter *mi)
+{
+	return mi->heap.len ? &mi->subs[rt_heap_top(&mi->heap)].origin : NULL;
+}
+
 void rt_merged_iter_release(struct rt_merged_iter *mi)
 {
 	for (size_t i = 0; i < mi->n; i++) {

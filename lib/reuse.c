@@ -141,8 +141,22 @@ static int write_held(struct rt_reuse *r, struct rt_err *err)
 	return ret;
 }
 
+/*
+ * Whether the record after the first of a block is its second: when
+ * tables interleave (a dense merge), every block would otherwise be held
+ * and then decoded (for logs, inflated) a second time.
+ */
+static bool continues(const struct rt_rec_origin *o,
+		      const struct rt_rec_origin *next)
+{
+	return o->last_in_block ||
+	       (next && next->table == o->table &&
+		next->block_off == o->block_off && next->index == 1);
+}
+
 int rt_reuse_offer(struct rt_reuse *r, const struct rt_record *rec,
-		   const struct rt_rec_origin *o, bool *held,
+		   const struct rt_rec_origin *o,
+		   const struct rt_rec_origin *next, bool *held,
 		   struct rt_err *err)
 {
 	int ret;
@@ -160,7 +174,7 @@ int rt_reuse_offer(struct rt_reuse *r, const struct rt_record *rec,
 		if ((ret = write_held(r, err)))
 			return ret;
 	}
-	if (!may_copy(r, o))
+	if (!may_copy(r, o) || !continues(o, next))
 		return 0;
 	rt_buf_reset(&r->oids);
 	if (rt_record_key(rec, &r->first_key))

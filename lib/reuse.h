@@ -26,13 +26,16 @@ struct rt_reuse {
 void rt_reuse_init(struct rt_reuse *r, struct rt_writer *w, uint8_t type,
 		   bool enabled);
 /*
- * `rec`, from `o`, goes into the new table unchanged. Sets *held when
- * the reuse keeps it (it is then copied with its block, or written later
- * if the block cannot be copied after all); otherwise the caller writes
- * it, after any records held before it, which this call writes first.
+ * `rec`, from `o`, goes into the new table unchanged; `next` is where the
+ * record after it in the merge comes from, NULL when unknown or at the
+ * end. Sets *held when the reuse keeps it (it is then copied with its
+ * block, or written later if the block cannot be copied after all);
+ * otherwise the caller writes it, after any records held before it,
+ * which this call writes first.
  */
 int rt_reuse_offer(struct rt_reuse *r, const struct rt_record *rec,
-		   const struct rt_rec_origin *o, bool *held,
+		   const struct rt_rec_origin *o,
+		   const struct rt_rec_origin *next, bool *held,
 		   struct rt_err *err);
 /*
  * The merge dropped or changed a record, or ended: write the held
