@@ -16,6 +16,7 @@
  */
 #include "lib/include/rt-compact.h"
 #include "lib/logfilter.h"
+#include "lib/reuse.h"
 #include "lib/stack.h"
 
 #include <stdlib.h>
@@ -39,42 +40,67 @@ static void merged_one(const struct merge_state *m, uint64_t *n, bool end)
 		m->opts->progress(m->opts->progress_arg, *n);
 }
 
-/* Stream the merged records of the segment into the writer. */
-static int write_merged(struct rt_writer *w, struct merge_state *m,
-			struct rt_err *err)
+/* The merged refs of the segment into the writer. */
+static int write_refs(struct rt_writer *w, struct merge_state *m,
+		      uint64_t *merged, struct rt_err *err)
 {
 	struct rt_table **tables = m->st->tables + m->first;
 	size_t n = m->last - m->first + 1;
 	/* Only below the oldest table may a deletion be forgotten. */
 	bool keep_deletions = m->first > 0;
-	rt_log_filter_fn filter = m->opts ? m->opts->filter : NULL;
 	struct rt_merged_iter mi;
-	struct rt_log_walk walk;
-	struct rt_log_record *log;
-	bool last;
+	struct rt_reuse ru;
 	struct rt_record rec;
-	uint64_t merged = 0;
+	bool held;
 	int ret;
 
 	rt_record_init(&rec, RT_BLOCK_REF);
+	rt_reuse_init(&ru, w, RT_BLOCK_REF, !(m->opts && m->opts->no_reuse));
 	ret = rt_merged_iter_start(&mi, tables, n, RT_BLOCK_REF, true, err);
 	while (!ret && !(ret = rt_merged_iter_next(&mi, &rec, err))) {
-		merged_one(m, &merged, false);
-		if (!keep_deletions && rt_record_is_deletion(&rec))
+		merged_one(m, merged, false);
+		if (!keep_deletions && rt_record_is_deletion(&rec)) {
+			ret = rt_reuse_break(&ru, err);
 			continue;
-		ret = rt_writer_add_ref(w, &rec.u.ref, err);
+		}
+		ret = rt_reuse_offer(&ru, &rec, &mi.origin,
+				     rt_merged_iter_next_origin(&mi), &held,
+				     err);
+		if (!ret && !held)
+			ret = rt_writer_add_ref(w, &rec.u.ref, err);
 		if (!ret)
 			m->res->refs_written++;
 	}
+	if (ret == 1)
+		ret = rt_reuse_break(&ru, err);
+	m->res->blocks_reused += ru.blocks;
+	rt_reuse_release(&ru);
 	rt_record_release(&rec);
 	rt_merged_iter_release(&mi);
-	if (ret < 0)
-		return ret;
+	return ret;
+}
 
+/* The merged logs of the segment, as the filter has them, into the writer. */
+static int write_logs(struct rt_writer *w, struct merge_state *m,
+		      uint64_t *merged, struct rt_err *err)
+{
+	struct rt_table **tables = m->st->tables + m->first;
+	size_t n = m->last - m->first + 1;
+	bool keep_deletions = m->first > 0;
+	rt_log_filter_fn filter = m->opts ? m->opts->filter : NULL;
+	struct rt_log_walk walk;
+	struct rt_log_record *log;
+	struct rt_reuse ru;
+	bool last, held;
+	int ret;
+
+	rt_reuse_init(&ru, w, RT_BLOCK_LOG, !(m->opts && m->opts->no_reuse));
 	/* Hiding deletions when they are dropped anyway makes `last` exact. */
 	ret = rt_log_walk_init(&walk, tables, n, keep_deletions, err);
 	while (!ret && !(ret = rt_log_walk_next(&walk, &log, &last, err))) {
-		merged_one(m, &merged, false);
+		bool changed = false;
+
+		merged_one(m, merged, false);
 		if (log->value_type != RT_LOG_DELETION && filter) {
 			int verdict =
 				filter(m->opts->filter_arg, log, last, err);
@@ -85,22 +111,53 @@ static int write_merged(struct rt_writer *w, struct merge_state *m,
 			}
 			if (verdict == RT_LOG_DROP) {
 				m->res->logs_dropped++;
-				if (!keep_deletions)
+				changed = true;
+				if (!keep_deletions) {
+					ret = rt_reuse_break(&ru, err);
 					continue;
+				}
 				log->value_type = RT_LOG_DELETION;
 			} else if (verdict == RT_LOG_PLACEHOLDER) {
 				m->res->logs_dropped++;
 				m->res->placeholders++;
+				changed = true;
 				rt_log_make_placeholder(log);
 			}
 		}
-		if (!keep_deletions && log->value_type == RT_LOG_DELETION)
+		if (!keep_deletions && log->value_type == RT_LOG_DELETION) {
+			ret = rt_reuse_break(&ru, err);
 			continue;
-		ret = rt_writer_add_log(w, log, err);
+		}
+		held = false;
+		if (changed)
+			ret = rt_reuse_break(&ru, err);
+		else
+			ret = rt_reuse_offer(
+				&ru, walk.cur, &walk.cur_origin,
+				walk.ahead_state ? NULL : &walk.ahead_origin,
+				&held, err);
+		if (!ret && !held)
+			ret = rt_writer_add_log(w, log, err);
 		if (!ret)
 			m->res->logs_written++;
 	}
+	if (ret == 1)
+		ret = rt_reuse_break(&ru, err);
+	m->res->blocks_reused += ru.blocks;
+	rt_reuse_release(&ru);
 	rt_log_walk_release(&walk);
+	return ret;
+}
+
+/* Stream the merged records of the segment into the writer. */
+static int write_merged(struct rt_writer *w, struct merge_state *m,
+			struct rt_err *err)
+{
+	uint64_t merged = 0;
+	int ret = write_refs(w, m, &merged, err);
+
+	if (ret >= 0)
+		ret = write_logs(w, m, &merged, err);
 	if (ret >= 0)
 		merged_one(m, &merged, true);
 	return ret < 0 ? ret : 0;
@@ -148,6 +205,7 @@ static int write_compacted(struct merge_state *m, struct rt_tmpfile *tmp,
 
 		*empty = !ws->refs && !ws->logs;
 		m->res->bytes_after = *empty ? 0 : ws->bytes;
+		m->res->blocks_after = *empty ? 0 : ws->blocks;
 	}
 	rt_writer_free(w);
 	if (ret)

@@ -56,16 +56,19 @@ int rt_log_walk_next(struct rt_log_walk *w, struct rt_log_record **log,
 		w->ahead_state = rt_merged_iter_next(&w->mi, w->ahead, err);
 		if (w->ahead_state < 0)
 			return w->ahead_state;
+		w->ahead_origin = w->mi.origin;
 	}
 	if (w->ahead_state == 1)
 		return 1;
 	tmp = w->cur;
 	w->cur = w->ahead;
 	w->ahead = tmp;
+	w->cur_origin = w->ahead_origin;
 	ret = rt_merged_iter_next(&w->mi, w->ahead, err);
 	if (ret < 0)
 		return ret;
 	w->ahead_state = ret;
+	w->ahead_origin = w->mi.origin;
 	*last = ret == 1 ||
 		rt_buf_cmp(&w->cur->u.log.refname, &w->ahead->u.log.refname);
 	*log = &w->cur->u.log;

@@ -12,6 +12,8 @@ struct rt_log_walk {
 	struct rt_merged_iter mi;
 	struct rt_record recs[2];
 	struct rt_record *cur, *ahead;
+	/* Where cur (the record last handed out) and ahead came from. */
+	struct rt_rec_origin cur_origin, ahead_origin;
 	int ahead_state; /* 0: `ahead` holds a record; 1: end; -1: not read */
 };
 
@@ -24,6 +26,7 @@ struct rt_log_walk {
 int rt_log_walk_init(struct rt_log_walk *w, struct rt_table **tables, size_t n,
 		     bool show_deletions, struct rt_err *err);
 void rt_log_walk_release(struct rt_log_walk *w);
+
 
 /* Turn `log` into an existence placeholder, keeping its key. */
 void rt_log_make_placeholder(struct rt_log_record *log);

@@ -14,6 +14,7 @@ struct rt_merged_sub {
 	struct rt_table_iter it;
 	struct rt_record rec;
 	struct rt_buf key;
+	struct rt_rec_origin origin; /* of rec */
 };
 
 static bool sub_less(const void *arg, size_t a, size_t b)
@@ -24,17 +25,46 @@ static bool sub_less(const void *arg, size_t a, size_t b)
 	return c < 0 || (c == 0 && a > b);
 }
 
-/* Read the next record of sub `s`; push it on the heap unless exhausted. */
-static int sub_advance(struct rt_merged_iter *mi, size_t s, struct rt_err *err)
+/* Read the next record of sub `s` and its key; 1 when it has no more. */
+static int sub_read(struct rt_merged_iter *mi, size_t s, struct rt_err *err)
 {
 	struct rt_merged_sub *sub = &mi->subs[s];
 	int ret = rt_table_iter_next(&sub->it, &sub->rec, err);
 
 	if (ret)
-		return ret < 0 ? ret : 0;
+		return ret;
 	if (rt_record_key(&sub->rec, &sub->key))
 		return rt_err_oom(err);
+	rt_table_iter_origin(&sub->it, &sub->origin);
+	return 0;
+}
+
+/* Read the next record of sub `s`; push it on the heap unless exhausted. */
+static int sub_advance(struct rt_merged_iter *mi, size_t s, struct rt_err *err)
+{
+	int ret = sub_read(mi, s, err);
+
+	if (ret)
+		return ret < 0 ? ret : 0;
 	rt_heap_push(&mi->heap, s);
+	return 0;
+}
+
+/*
+ * Move the sub on top of the heap to its next record and restore the
+ * order: usually the same sub stays on top, which costs a comparison or
+ * two, where a pop and a push would cost a walk down and up the heap.
+ */
+static int top_advance(struct rt_merged_iter *mi, struct rt_err *err)
+{
+	int ret = sub_read(mi, rt_heap_top(&mi->heap), err);
+
+	if (ret < 0)
+		return ret;
+	if (ret)
+		rt_heap_pop(&mi->heap);
+	else
+		rt_heap_fix_top(&mi->heap);
 	return 0;
 }
 
@@ -85,32 +115,36 @@ int rt_merged_iter_next(struct rt_merged_iter *mi, struct rt_record *rec,
 
 		if (!mi->heap.len)
 			return 1;
-		top = rt_heap_pop(&mi->heap);
+		top = rt_heap_top(&mi->heap);
 		/* Hand the record over by swapping buffers, not copying. */
 		tmp = *rec;
 		*rec = mi->subs[top].rec;
 		mi->subs[top].rec = tmp;
-		/* sub_advance() rebuilds the sub's key: take this one. */
+		mi->origin = mi->subs[top].origin;
+		/* top_advance() rebuilds the sub's key: take this one. */
 		{
 			struct rt_buf k = mi->key;
 
 			mi->key = mi->subs[top].key;
 			mi->subs[top].key = k;
 		}
-		if ((ret = sub_advance(mi, top, err)))
+		if ((ret = top_advance(mi, err)))
 			return ret;
 		/* Older tables' entries with the same key are shadowed. */
 		while (mi->heap.len &&
 		       !rt_buf_cmp(&mi->subs[rt_heap_top(&mi->heap)].key,
-				   &mi->key)) {
-			size_t s = rt_heap_pop(&mi->heap);
-
-			if ((ret = sub_advance(mi, s, err)))
+				   &mi->key))
+			if ((ret = top_advance(mi, err)))
 				return ret;
-		}
 		if (mi->show_deletions || !rt_record_is_deletion(rec))
 			return 0;
 	}
+}
+
+const struct rt_rec_origin *
+rt_merged_iter_next_origin(const struct rt_merged_iter *mi)
+{
+	return mi->heap.len ? &mi->subs[rt_heap_top(&mi->heap)].origin : NULL;
 }
 
 void rt_merged_iter_release(struct rt_merged_iter *mi)

@@ -20,6 +20,8 @@ struct rt_merged_iter {
 	struct rt_merged_sub *subs;
 	struct rt_heap heap; /* indexes into subs; min key, then newest, first */
 	struct rt_buf key;
+	/* Where the record rt_merged_iter_next() returned last came from. */
+	struct rt_rec_origin origin;
 };
 
 /*
@@ -37,6 +39,12 @@ int rt_merged_iter_seek(struct rt_merged_iter *mi, const void *key, size_t len,
 int rt_merged_iter_next(struct rt_merged_iter *mi, struct rt_record *rec,
 			struct rt_err *err);
 void rt_merged_iter_release(struct rt_merged_iter *mi);
+/*
+ * Where the record the next rt_merged_iter_next() will consider first
+ * comes from (it may yet be shadowed or hidden); NULL at the end.
+ */
+const struct rt_rec_origin *
+rt_merged_iter_next_origin(const struct rt_merged_iter *mi);
 /* rt_table_iter_drop_behind() for every table: for one full pass. */
 void rt_merged_iter_drop_behind(struct rt_merged_iter *mi);
 /*

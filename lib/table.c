@@ -232,23 +232,27 @@ void rt_table_iter_init(struct rt_table_iter *it, const struct rt_table *t,
 	rt_record_init(&it->idx, RT_BLOCK_INDEX);
 }
 
+int rt_table_load_block(const struct rt_table *t, struct rt_block *b,
+			uint64_t off, struct rt_err *err)
+{
+	if (off >= t->footer_off || (off && off < t->header_len))
+		return table_error(err, t, off,
+				   "block position outside the table");
+	return rt_block_load(b, t->data + off, t->footer_off - off, off,
+			     off ? 0 : t->header_len, t->block_size,
+			     t->hash_size, t->min_update_index, t->path, err);
+}
+
 /* Load the block at `off`; `want` is the expected type (0: any). */
 static int load_block(struct rt_table_iter *it, uint64_t off, uint8_t want,
 		      struct rt_err *err)
 {
-	const struct rt_table *t = it->t;
-	int ret;
+	int ret = rt_table_load_block(it->t, &it->blk, off, err);
 
-	if (off >= t->footer_off || (off && off < t->header_len))
-		return table_error(err, t, off,
-				   "block position outside the table");
-	ret = rt_block_load(&it->blk, t->data + off, t->footer_off - off, off,
-			    off ? 0 : t->header_len, t->block_size,
-			    t->hash_size, t->min_update_index, t->path, err);
 	if (ret)
 		return ret;
 	if (want && it->blk.type != want)
-		return table_error(err, t, off, "unexpected block type");
+		return table_error(err, it->t, off, "unexpected block type");
 	return 0;
 }
 
@@ -293,6 +297,7 @@ static int advance_block(struct rt_table_iter *it, struct rt_err *err)
 	if (ret)
 		return ret;
 	rt_block_iter_start(&it->bi, &it->blk);
+	it->next_index = 0;
 	return 0;
 }
 
@@ -305,6 +310,8 @@ int rt_table_iter_seek(struct rt_table_iter *it, const void *key, size_t len,
 	int ret;
 
 	it->done = true;
+	/* Only a pass from the start knows where each record sits. */
+	it->next_index = len ? RT_NO_INDEX : 0;
 	if (!sec || !sec->present)
 		return 0;
 
@@ -366,6 +373,8 @@ int rt_table_iter_seek(struct rt_table_iter *it, const void *key, size_t len,
 		ret = rt_block_iter_seek(&it->bi, &it->blk, &want, err);
 		if (ret)
 			return ret;
+		/* advance_block() counted from 0; the seek moved on. */
+		it->next_index = RT_NO_INDEX;
 		if (it->bi.off < it->blk.restart_start)
 			return 0;
 		ret = advance_block(it, err);
@@ -387,8 +396,13 @@ int rt_table_iter_next(struct rt_table_iter *it, struct rt_record *rec,
 		return rt_err_set(err, RT_ERR_API, "record type mismatch");
 	while (!it->done) {
 		ret = rt_block_iter_next(&it->bi, rec, err);
-		if (ret <= 0)
+		if (ret < 0)
 			return ret;
+		if (!ret) {
+			if (it->next_index != RT_NO_INDEX)
+				it->next_index++;
+			return 0;
+		}
 		ret = advance_block(it, err);
 		if (ret < 0)
 			return ret;
@@ -396,6 +410,19 @@ int rt_table_iter_next(struct rt_table_iter *it, struct rt_record *rec,
 			it->done = true;
 	}
 	return 1;
+}
+
+void rt_table_iter_origin(const struct rt_table_iter *it,
+			  struct rt_rec_origin *o)
+{
+	o->table = it->t;
+	o->block_off = it->blk.file_off;
+	o->block_len = it->blk.type == RT_BLOCK_LOG ? it->blk.file_len :
+						      it->blk.len;
+	o->content_len = it->blk.len;
+	o->index = it->next_index == RT_NO_INDEX ? RT_NO_INDEX :
+						   it->next_index - 1;
+	o->last_in_block = it->bi.off >= it->blk.restart_start;
 }
 
 void rt_table_iter_release(struct rt_table_iter *it)

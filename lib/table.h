@@ -39,6 +39,22 @@ struct rt_table {
 int rt_table_open_mem(struct rt_table **out, const uint8_t *data, uint64_t size,
 		      const char *path, struct rt_err *err);
 
+/*
+ * Where a record read by a table iterator sits in its table: enough for
+ * compaction to copy the whole block when every record of it comes out of
+ * the merge unchanged and together (lib/reuse.c).
+ */
+struct rt_rec_origin {
+	const struct rt_table *table; /* NULL: not known */
+	uint64_t block_off; /* file position of the block */
+	uint64_t block_len; /* bytes it takes in the file, padding excluded */
+	uint32_t content_len; /* its block_len field: for logs, inflated */
+	/* Position among the block's records; RT_NO_INDEX after a seek. */
+	uint32_t index;
+	bool last_in_block;
+};
+#define RT_NO_INDEX UINT32_MAX
+
 /* Iterates one section (refs, logs, objs) of one table in key order. */
 struct rt_table_iter {
 	const struct rt_table *t;
@@ -50,6 +66,7 @@ struct rt_table_iter {
 	bool drop_behind;
 	uint64_t dropped; /* file offset up to which pages were released */
 	struct rt_record idx; /* scratch for index lookups */
+	uint32_t next_index; /* of the next record in blk, or RT_NO_INDEX */
 };
 
 void rt_table_iter_init(struct rt_table_iter *it, const struct rt_table *t,
@@ -61,6 +78,15 @@ int rt_table_iter_seek(struct rt_table_iter *it, const void *key, size_t len,
 int rt_table_iter_next(struct rt_table_iter *it, struct rt_record *rec,
 		       struct rt_err *err);
 void rt_table_iter_release(struct rt_table_iter *it);
+/* Where the record the last rt_table_iter_next() returned came from. */
+void rt_table_iter_origin(const struct rt_table_iter *it,
+			  struct rt_rec_origin *o);
+/*
+ * Load the block at file position `off` of `t` into `b` (released by the
+ * caller), validated as iteration does.
+ */
+int rt_table_load_block(const struct rt_table *t, struct rt_block *b,
+			uint64_t off, struct rt_err *err);
 /*
  * For one pass over a whole section (compaction, dumps): as iteration
  * moves on, the mapped pages behind it are handed back to the kernel, so

@@ -193,11 +193,7 @@ static void index_clear(struct rt_writer *w)
 	w->index_len = 0;
 }
 
-/*
- * Write a finished block at w->next: its header part and body, then (later)
- * `padding` NULs; record it in its section and in the index.
- */
-static int commit_block(struct rt_writer *w, uint8_t type, const void *head,
+int writer_commit_block(struct rt_writer *w, uint8_t type, const void *head,
 			size_t head_len, const void *body, size_t body_len,
 			uint32_t padding, const struct rt_buf *last_key)
 {
@@ -231,14 +227,14 @@ static int commit_piped(struct rt_writer *w, bool wait)
 
 	if (ret)
 		return ret;
-	ret = commit_block(w, RT_BLOCK_LOG, b->head.buf, b->head.len,
-			   b->payload.buf, b->payload.len, 0, &b->last_key);
+	ret = writer_commit_block(w, RT_BLOCK_LOG, b->head.buf, b->head.len,
+				  b->payload.buf, b->payload.len, 0,
+				  &b->last_key);
 	rt_zpipe_pop(w->pipe);
 	return ret;
 }
 
-/* Commit the log blocks the zpipe has finished; with `all`, wait for all. */
-static int drain_pipe(struct rt_writer *w, bool all)
+int writer_drain_pipe(struct rt_writer *w, bool all)
 {
 	int ret = 1;
 
@@ -261,10 +257,10 @@ static int queue_log_block(struct rt_writer *w, int len)
 			return ret < 0 ? ret : RT_ERR_API;
 	ret = rt_zpipe_submit(w->pipe, w->block, len, w->bw.header_off + 4,
 			      &w->bw.last_key);
-	return ret ? ret : drain_pipe(w, false);
+	return ret ? ret : writer_drain_pipe(w, false);
 }
 
-static int flush_block(struct rt_writer *w)
+int writer_flush_block(struct rt_writer *w)
 {
 	uint8_t type = w->bw.type;
 	uint32_t padding = 0;
@@ -283,14 +279,14 @@ static int flush_block(struct rt_writer *w)
 	if (type == RT_BLOCK_LOG) {
 		uint32_t head = w->bw.header_off + 4;
 
-		return commit_block(w, type, w->block, head,
-				    w->bw.compressed.buf, len - head, 0,
-				    &w->bw.last_key);
+		return writer_commit_block(w, type, w->block, head,
+					   w->bw.compressed.buf, len - head, 0,
+					   &w->bw.last_key);
 	}
 	if (!w->opts.unpadded)
 		padding = w->opts.block_size - (uint32_t)len;
-	ret = commit_block(w, type, w->block, len, NULL, 0, padding,
-			   &w->bw.last_key);
+	ret = writer_commit_block(w, type, w->block, len, NULL, 0, padding,
+				  &w->bw.last_key);
 	return ret;
 }
 
@@ -314,7 +310,8 @@ int writer_add_record(struct rt_writer *w, const struct rt_record *rec,
 		return rt_err_set(err, ret, "cannot start a block");
 	ret = rt_block_writer_add(&w->bw, rec, &w->key);
 	if (ret == RT_ERR_TOO_BIG) {
-		if ((ret = flush_block(w)) || (ret = open_block(w, rec->type)))
+		if ((ret = writer_flush_block(w)) ||
+		    (ret = open_block(w, rec->type)))
 			return rt_err_set(err, ret, "writing a block failed");
 		ret = rt_block_writer_add(&w->bw, rec, &w->key);
 		if (ret == RT_ERR_TOO_BIG)
@@ -338,17 +335,19 @@ int writer_add_record(struct rt_writer *w, const struct rt_record *rec,
 }
 
 /*
- * Flush the open block and write the index levels for the section. Leaves
- * the section's index_offset pointing at the root level, or 0.
+ * Flush the open block and write the index levels for section `type` (not
+ * always the open block's: copied blocks open none). Leaves the section's
+ * index_offset pointing at the root level, or 0.
  */
-int writer_finish_section(struct rt_writer *w, struct rt_err *err)
+int writer_finish_section(struct rt_writer *w, uint8_t type,
+			  struct rt_err *err)
 {
-	struct section *sec = section_of(w, w->bw.type);
+	struct section *sec = section_of(w, type);
 	size_t threshold = w->opts.unpadded ? 1 : 3;
 	uint64_t index_start = 0;
 	int ret;
 
-	if ((ret = flush_block(w)) || (ret = drain_pipe(w, true)))
+	if ((ret = writer_flush_block(w)) || (ret = writer_drain_pipe(w, true)))
 		return rt_err_set(err, ret, "writing a block failed");
 	while (w->index_len > threshold) {
 		struct rt_index_record *level = w->index;
@@ -364,7 +363,7 @@ int writer_finish_section(struct rt_writer *w, struct rt_err *err)
 			rec.u.idx = level[i];
 			ret = writer_add_record(w, &rec, err);
 		}
-		if (!ret && (ret = flush_block(w)))
+		if (!ret && (ret = writer_flush_block(w)))
 			rt_err_set(err, ret, "writing an index block failed");
 		for (size_t i = 0; i < n; i++)
 			rt_buf_release(&level[i].last_key);
@@ -380,10 +379,9 @@ int writer_finish_section(struct rt_writer *w, struct rt_err *err)
 	return 0;
 }
 
-/* Close the ref section: its index, then obj blocks when worth having. */
-static int finish_ref_section(struct rt_writer *w, struct rt_err *err)
+int writer_finish_ref_section(struct rt_writer *w, struct rt_err *err)
 {
-	int ret = writer_finish_section(w, err);
+	int ret = writer_finish_section(w, RT_BLOCK_REF, err);
 
 	if (ret)
 		return ret;
@@ -449,6 +447,23 @@ static int normalize_message(struct rt_writer *w, const struct rt_buf *in,
 	return 0;
 }
 
+int writer_enter_log_section(struct rt_writer *w, struct rt_err *err)
+{
+	int ret;
+
+	if (w->section_type == RT_BLOCK_REF &&
+	    (ret = writer_finish_ref_section(w, err)))
+		return ret;
+	/*
+	 * Log blocks are never aligned, so the padding of the block before
+	 * them is not written either (as Git does): a small table stays small.
+	 */
+	w->next -= w->pending_padding;
+	w->pending_padding = 0;
+	w->section_type = RT_BLOCK_LOG;
+	return 0;
+}
+
 int rt_writer_add_log(struct rt_writer *w, const struct rt_log_record *log,
 		      struct rt_err *err)
 {
@@ -464,16 +479,8 @@ int rt_writer_add_log(struct rt_writer *w, const struct rt_log_record *log,
 				  log->refname.buf ? log->refname.buf : "",
 				  (unsigned long long)log->update_index,
 				  (unsigned long long)w->max_update_index);
-	if (w->section_type == RT_BLOCK_REF &&
-	    (ret = finish_ref_section(w, err)))
+	if ((ret = writer_enter_log_section(w, err)))
 		return ret;
-	/*
-	 * Log blocks are never aligned, so the padding of the block before
-	 * them is not written either (as Git does): a small table stays small.
-	 */
-	w->next -= w->pending_padding;
-	w->pending_padding = 0;
-	w->section_type = RT_BLOCK_LOG;
 	rec.u.log = *log;
 	if (!w->opts.exact_log_message && log->value_type == RT_LOG_UPDATE &&
 	    log->message.buf) {
@@ -497,9 +504,9 @@ int rt_writer_close(struct rt_writer *w, struct rt_err *err)
 		return rt_err_set(err, RT_ERR_API, "writer closed twice");
 	w->closed = true;
 	if (w->section_type == RT_BLOCK_REF)
-		ret = finish_ref_section(w, err);
+		ret = writer_finish_ref_section(w, err);
 	else if (w->section_type == RT_BLOCK_LOG)
-		ret = writer_finish_section(w, err);
+		ret = writer_finish_section(w, RT_BLOCK_LOG, err);
 	if (ret)
 		return ret;
 

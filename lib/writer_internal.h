@@ -61,10 +61,50 @@ struct rt_writer {
 int writer_add_record(struct rt_writer *w, const struct rt_record *rec,
 		      struct rt_err *err);
 /*
- * Flush the open block and write the index levels of its section, whose
- * index_offset then points at the root level, or 0.
+ * Flush the open block and write the index levels of section `type`,
+ * whose index_offset then points at the root level, or 0.
  */
-int writer_finish_section(struct rt_writer *w, struct rt_err *err);
+int writer_finish_section(struct rt_writer *w, uint8_t type,
+			  struct rt_err *err);
+
+/* Write the open block out (log blocks: to the zpipe, when threaded). */
+int writer_flush_block(struct rt_writer *w);
+/*
+ * Write a finished block at w->next: its header part and body, then (later)
+ * `padding` NULs; record it in its section and in the index.
+ */
+int writer_commit_block(struct rt_writer *w, uint8_t type, const void *head,
+			size_t head_len, const void *body, size_t body_len,
+			uint32_t padding, const struct rt_buf *last_key);
+/* Commit the log blocks the zpipe has finished; with `all`, wait for all. */
+int writer_drain_pipe(struct rt_writer *w, bool all);
+/* Close the ref section: its index, then obj blocks when worth having. */
+int writer_finish_ref_section(struct rt_writer *w, struct rt_err *err);
+/* Close the ref section if open, and start the log section. */
+int writer_enter_log_section(struct rt_writer *w, struct rt_err *err);
+
+/* A block of another table to put in as it is (writer_copy.c). */
+struct rt_block_copy {
+	uint8_t type; /* RT_BLOCK_REF or RT_BLOCK_LOG */
+	/* The block's bytes in its table: a ref block up to its restart
+	 * table (no padding), a log block with its deflated body. */
+	const uint8_t *data;
+	size_t len;
+	uint64_t records;
+	const struct rt_buf *first_key, *last_key;
+	/* Refs: the object ids its records name, hash_size bytes each. */
+	const uint8_t *oids;
+	size_t oid_count;
+};
+
+/*
+ * Close the open block and put `c` after it. The caller guarantees the
+ * block is valid in this table: same hash, a ref block's update indexes
+ * relative to this table's minimum and no longer than its block size,
+ * and never the file's first block.
+ */
+int writer_copy_block(struct rt_writer *w, const struct rt_block_copy *c,
+		      struct rt_err *err);
 
 /*
  * Note that the ref block being filled mentions object `hash`; spills to

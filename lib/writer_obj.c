@@ -119,5 +119,5 @@ int writer_write_obj_section(struct rt_writer *w, struct rt_err *err)
 	rt_record_release(&rec);
 	if (ret)
 		return ret;
-	return writer_finish_section(w, err);
+	return writer_finish_section(w, RT_BLOCK_OBJ, err);
 }

@@ -31,6 +31,11 @@ struct rt_compact_options {
 	 */
 	void (*progress)(void *arg, uint64_t records);
 	void *progress_arg;
+	/*
+	 * Encode every record again instead of copying the source blocks
+	 * the merge leaves unchanged (for tests and measurements).
+	 */
+	bool no_reuse;
 };
 #define RT_COMPACT_PROGRESS_STEP 1024
 
@@ -43,6 +48,8 @@ struct rt_compact_result {
 	uint64_t refs_written, logs_written;
 	uint64_t logs_dropped; /* including those replaced by placeholders */
 	uint64_t placeholders;
+	uint64_t blocks_after; /* blocks of the new table, index blocks too */
+	uint64_t blocks_reused; /* of them, source blocks copied as they were */
 };
 
 /*

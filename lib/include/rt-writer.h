@@ -68,6 +68,7 @@ struct rt_writer_stats {
 	uint64_t refs;
 	uint64_t logs;
 	uint64_t blocks;
+	uint64_t blocks_copied; /* of them, copied from another table */
 	uint64_t bytes;
 	int obj_id_len;
 };

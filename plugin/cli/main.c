@@ -48,7 +48,7 @@ static struct command commands[] = {
 	  "  --[no-]progress  progress on stderr (default: on a terminal)\n" },
 	{ "compact", cmd_compact,
 	  "compact [--auto | --all] [--dry-run] [-q | --quiet] "
-	  "[--[no-]progress]",
+	  "[--[no-]progress] [--no-reuse]",
 	  "Compact the reftable stacks (the main one and each worktree's)\n"
 	  "under Git's locking protocol; Git may keep writing meanwhile.\n\n"
 	  "  --auto     only the segment Git's geometric rule asks for,\n"
@@ -60,7 +60,9 @@ static struct command commands[] = {
 	  "  --dry-run  say what would be compacted, change nothing\n"
 	  "  --quiet    print only errors, no progress\n"
 	  "  --[no-]progress\n"
-	  "             progress on stderr (default: on a terminal)\n" },
+	  "             progress on stderr (default: on a terminal)\n"
+	  "  --no-reuse encode every block again instead of copying the\n"
+	  "             blocks the merge leaves unchanged (to compare)\n" },
 	{ "expire", cmd_expire,
 	  "expire [--dry-run] [--verbose] [--compact] [--expire=<date>] "
 	  "[--expire-unreachable=<date>] [--max-entries=<n>] [--ref=<pattern>] "

@@ -1,5 +1,6 @@
 /*
- * compact.c: `git reftable compact [--auto|--all] [--dry-run] [-q]` on the
+ * compact.c: `git reftable compact [--auto|--all] [--dry-run] [-q]
+ * [--no-reuse]` on the
  * main stack and every linked worktree's stack (the compaction itself is
  * plugin/maint/tasks.h's maint_compact_stack()).
  */
@@ -12,6 +13,7 @@
 
 struct how {
 	bool all, dry_run;
+	bool no_reuse; /* encode every block again, to compare */
 	bool quiet; /* only errors */
 	struct progress progress;
 };
@@ -41,7 +43,9 @@ static int compact_one(const struct repo_stack *where,
 		rt_stack_close(st);
 		return EXIT_OK;
 	}
-	ret = dry_run ? 1 : maint_compact_stack(st, all, &sink, &res, &err);
+	ret = dry_run ? 1 :
+			maint_compact_stack(st, all, !how->no_reuse, &sink,
+					    &res, &err);
 	progress_stop(&how->progress);
 	if (ret == 1 && how->quiet) {
 		ret = EXIT_OK;
@@ -90,6 +94,8 @@ int cmd_compact(struct command *cmd, int argc, char **argv)
 		} else if (!strcmp(argv[i], "--dry-run") ||
 			   !strcmp(argv[i], "-n")) {
 			how.dry_run = true;
+		} else if (!strcmp(argv[i], "--no-reuse")) {
+			how.no_reuse = true;
 		} else if (!strcmp(argv[i], "--quiet") ||
 			   !strcmp(argv[i], "-q")) {
 			how.quiet = true;

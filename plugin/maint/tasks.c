@@ -251,6 +251,11 @@ void maint_describe_compaction(char *buf, size_t len,
 			 (unsigned long long)res->bytes_after,
 			 res->tables_after, res->tables_after == 1 ? "" : "s");
 
+	if (res->blocks_reused && n >= 0 && (size_t)n < len)
+		n += snprintf(buf + n, len - n,
+			      "; %llu of its %llu blocks copied unchanged",
+			      (unsigned long long)res->blocks_reused,
+			      (unsigned long long)res->blocks_after);
 	if (lock_ms >= 0 && n >= 0 && (size_t)n < len)
 		snprintf(buf + n, len - n,
 			 "; tables.list.lock held %.1f ms at most", lock_ms);
@@ -364,11 +369,12 @@ static bool choose_command(const struct rt_stack *st, void *arg, size_t *first,
 	return maint_compact_choose(st, *(const bool *)arg, first, last);
 }
 
-int maint_compact_stack(struct rt_stack *st, bool all,
+int maint_compact_stack(struct rt_stack *st, bool all, bool reuse,
 			const struct maint_sink *sink,
 			struct rt_compact_result *res, struct rt_err *err)
 {
-	struct rt_compact_options copts = { .best_effort = !all };
+	struct rt_compact_options copts = { .best_effort = !all,
+					    .no_reuse = !reuse };
 
 	compact_progress(&copts, sink);
 	return compact_retrying(st, choose_command, &all, &copts, res, err);

@@ -137,9 +137,10 @@ bool maint_compact_choose(const struct rt_stack *st, bool all, size_t *first,
  * geometric segment best effort (the newer tables it could lock, as Git
  * does), the whole stack all or nothing. 0 when compacted, 1 when there
  * was nothing to compact, or a negative rt_error (RT_ERR_LOCK: busy).
- * `sink` (may be NULL) hears of the progress.
+ * `sink` (may be NULL) hears of the progress. With `reuse` false every
+ * block is encoded again (see rt_compact_options.no_reuse).
  */
-int maint_compact_stack(struct rt_stack *st, bool all,
+int maint_compact_stack(struct rt_stack *st, bool all, bool reuse,
 			const struct maint_sink *sink,
 			struct rt_compact_result *res, struct rt_err *err);
 

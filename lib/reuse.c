@@ -1,0 +1,194 @@
+/*
+ * reuse.c: the one rule for copying a source block into a compacted
+ * table as it is.
+ *
+ * Invariant: a block is copied only when the merge hands over all of its
+ * records, from its first to its last, in order, each unchanged, with no
+ * record of any other table between them. The new table then holds
+ * exactly the records that encoding them one by one would have given, in
+ * the same order, merely cut into blocks differently. The merge shows
+ * this as it goes (struct rt_rec_origin): the records of a block are held
+ * back, not written; when the block's last record arrives, the block is
+ * copied, and when anything else arrives first, the held records are
+ * decoded again from the source block and written one by one.
+ *
+ * What each kind of block needs besides:
+ *  - any block: not the first of its file (whose header shifts its
+ *    offsets) and not the first of the new file, for the same reason;
+ *    at least half the new table's block size (before deflating): the
+ *    blocks of small tables cost little to encode again, and copying
+ *    them would leave the new table in as many small pieces;
+ *  - ref blocks: update indexes are stored relative to the table's
+ *    minimum, so the source table must have the new table's minimum (the
+ *    oldest table of the segment, usually the big one); the block must
+ *    fit the new table's block size;
+ *  - log blocks: records are copied verbatim (exact messages), as the
+ *    compaction writer is set to do anyway.
+ */
+#include "lib/reuse.h"
+#include "lib/writer_internal.h"
+
+#include <string.h>
+
+void rt_reuse_init(struct rt_reuse *r, struct rt_writer *w, uint8_t type,
+		   bool enabled)
+{
+	memset(r, 0, sizeof(*r));
+	r->w = w;
+	r->type = type;
+	r->enabled = enabled;
+	rt_record_init(&r->scratch, type);
+}
+
+void rt_reuse_release(struct rt_reuse *r)
+{
+	rt_buf_release(&r->first_key);
+	rt_buf_release(&r->last_key);
+	rt_buf_release(&r->oids);
+	rt_record_release(&r->scratch);
+}
+
+/* Whether the block a record at `o` starts may be copied at all. */
+static bool may_copy(const struct rt_reuse *r, const struct rt_rec_origin *o)
+{
+	const struct rt_writer *w = r->w;
+	const struct rt_table *t = o->table;
+
+	if (!r->enabled || !t || o->index != 0 || !o->block_off ||
+	    !w->blocks_opened || t->hash_size != w->hash_size ||
+	    t->max_update_index > w->max_update_index)
+		return false;
+	/* A small block costs little to encode, and many would bloat. */
+	if ((uint64_t)o->content_len * 2 < w->opts.block_size)
+		return false;
+	if (r->type == RT_BLOCK_REF)
+		return t->min_update_index == w->min_update_index &&
+		       o->block_len <= w->opts.block_size;
+	return w->opts.exact_log_message;
+}
+
+static int add_oids(struct rt_reuse *r, const struct rt_record *rec,
+		    struct rt_err *err)
+{
+	const struct rt_ref_record *ref = &rec->u.ref;
+	size_t n = r->w->hash_size;
+	int ret = 0;
+
+	if (r->type != RT_BLOCK_REF)
+		return 0;
+	if (ref->value_type == RT_REF_VAL1 || ref->value_type == RT_REF_VAL2)
+		ret = rt_buf_add(&r->oids, ref->value, n);
+	if (!ret && ref->value_type == RT_REF_VAL2)
+		ret = rt_buf_add(&r->oids, ref->peeled, n);
+	return ret ? rt_err_oom(err) : 0;
+}
+
+/* `last` completed the candidate: copy the block. */
+static int copy_block(struct rt_reuse *r, const struct rt_record *last,
+		      struct rt_err *err)
+{
+	const struct rt_table *t = r->blk.table;
+	struct rt_block_copy c = {
+		.type = r->type,
+		.data = t->data + r->blk.block_off,
+		.len = r->blk.block_len,
+		.records = r->count,
+		.first_key = &r->first_key,
+		.last_key = &r->last_key,
+		.oids = (const uint8_t *)r->oids.buf,
+		.oid_count = r->oids.len / r->w->hash_size,
+	};
+	int ret;
+
+	r->open = false;
+	if (rt_record_key(last, &r->last_key))
+		return rt_err_oom(err);
+	if ((ret = writer_copy_block(r->w, &c, err)))
+		return ret;
+	r->blocks++;
+	r->records += r->count;
+	return 0;
+}
+
+/* Write the held records one by one, decoded again from their block. */
+static int write_held(struct rt_reuse *r, struct rt_err *err)
+{
+	struct rt_block b = { 0 };
+	struct rt_block_iter bi = { 0 };
+	int ret;
+
+	if (!r->open)
+		return 0;
+	r->open = false;
+	ret = rt_table_load_block(r->blk.table, &b, r->blk.block_off, err);
+	if (!ret)
+		rt_block_iter_start(&bi, &b);
+	for (uint32_t i = 0; !ret && i < r->count; i++) {
+		ret = rt_block_iter_next(&bi, &r->scratch, err);
+		if (ret > 0)
+			ret = rt_err_set(err, RT_ERR_FORMAT,
+					 "%s: offset %llu: block changed while "
+					 "compacting",
+					 r->blk.table->path,
+					 (unsigned long long)r->blk.block_off);
+		else if (!ret && r->type == RT_BLOCK_REF)
+			ret = rt_writer_add_ref(r->w, &r->scratch.u.ref, err);
+		else if (!ret)
+			ret = rt_writer_add_log(r->w, &r->scratch.u.log, err);
+	}
+	rt_block_iter_release(&bi);
+	rt_block_release(&b);
+	return ret;
+}
+
+/*
+ * Whether the record after the first of a block is its second: when
+ * tables interleave (a dense merge), every block would otherwise be held
+ * and then decoded (for logs, inflated) a second time.
+ */
+static bool continues(const struct rt_rec_origin *o,
+		      const struct rt_rec_origin *next)
+{
+	return o->last_in_block ||
+	       (next && next->table == o->table &&
+		next->block_off == o->block_off && next->index == 1);
+}
+
+int rt_reuse_offer(struct rt_reuse *r, const struct rt_record *rec,
+		   const struct rt_rec_origin *o,
+		   const struct rt_rec_origin *next, bool *held,
+		   struct rt_err *err)
+{
+	int ret;
+
+	*held = false;
+	if (r->open) {
+		if (o->table == r->blk.table &&
+		    o->block_off == r->blk.block_off && o->index == r->count) {
+			if ((ret = add_oids(r, rec, err)))
+				return ret;
+			r->count++;
+			*held = true;
+			return o->last_in_block ? copy_block(r, rec, err) : 0;
+		}
+		if ((ret = write_held(r, err)))
+			return ret;
+	}
+	if (!may_copy(r, o) || !continues(o, next))
+		return 0;
+	rt_buf_reset(&r->oids);
+	if (rt_record_key(rec, &r->first_key))
+		return rt_err_oom(err);
+	if ((ret = add_oids(r, rec, err)))
+		return ret;
+	r->open = true;
+	r->blk = *o;
+	r->count = 1;
+	*held = true;
+	return o->last_in_block ? copy_block(r, rec, err) : 0;
+}
+
+int rt_reuse_break(struct rt_reuse *r, struct rt_err *err)
+{
+	return write_held(r, err);
+}

@@ -1,0 +1,47 @@
+/*
+ * reuse.h: during compaction, copying source blocks that come out of the
+ * merge unchanged instead of encoding (and, for logs, deflating) their
+ * records again.
+ */
+#ifndef RT_LIB_REUSE_H
+#define RT_LIB_REUSE_H
+
+#include "lib/table.h"
+#include "lib/writer.h"
+
+struct rt_reuse {
+	struct rt_writer *w;
+	uint8_t type; /* RT_BLOCK_REF or RT_BLOCK_LOG */
+	bool enabled;
+	/* The candidate: records 0..count-1 of block `blk`, held back. */
+	bool open;
+	struct rt_rec_origin blk;
+	uint32_t count;
+	struct rt_buf first_key, last_key;
+	struct rt_buf oids; /* refs: the ids the held records name */
+	struct rt_record scratch;
+	uint64_t blocks, records; /* copied so far */
+};
+
+void rt_reuse_init(struct rt_reuse *r, struct rt_writer *w, uint8_t type,
+		   bool enabled);
+/*
+ * `rec`, from `o`, goes into the new table unchanged; `next` is where the
+ * record after it in the merge comes from, NULL when unknown or at the
+ * end. Sets *held when the reuse keeps it (it is then copied with its
+ * block, or written later if the block cannot be copied after all);
+ * otherwise the caller writes it, after any records held before it,
+ * which this call writes first.
+ */
+int rt_reuse_offer(struct rt_reuse *r, const struct rt_record *rec,
+		   const struct rt_rec_origin *o,
+		   const struct rt_rec_origin *next, bool *held,
+		   struct rt_err *err);
+/*
+ * The merge dropped or changed a record, or ended: write the held
+ * records now, in order, before whatever comes next.
+ */
+int rt_reuse_break(struct rt_reuse *r, struct rt_err *err);
+void rt_reuse_release(struct rt_reuse *r);
+
+#endif

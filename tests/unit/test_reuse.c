@@ -1,0 +1,409 @@
+/*
+ * Unit tests of block reuse in compaction (lib/reuse.c): over random
+ * stacks, the merged view after a compaction that copies unchanged blocks
+ * equals, record for record, the view after one that encodes every record
+ * again; and blocks are copied where they should be.
+ *
+ * Both compactions run on stacks built twice from the same seed, so they
+ * start from identical records (table file names differ, contents not).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+#include <inttypes.h>
+
+#include "lib/include/rt-compact.h"
+#include "lib/include/rt-verify.h"
+#include "lib/merged.h"
+#include "lib/stack.h"
+#include "testutil.h"
+
+#define POOL 2000 /* ref names refs/heads/r00000 .. r01999 */
+
+struct build {
+	struct rng rng;
+	enum rt_hash hash;
+	uint32_t block_size;
+	/* This round's records, sorted by name; one per name. */
+	struct rt_ref_record *refs;
+	struct rt_log_record *logs;
+	size_t nrefs, nlogs;
+};
+
+static void ref_name(char *out, size_t len, size_t i)
+{
+	snprintf(out, len, "refs/heads/r%05zu", i);
+}
+
+static void clear_round(struct build *b)
+{
+	for (size_t i = 0; i < b->nrefs; i++)
+		rt_ref_record_release(&b->refs[i]);
+	for (size_t i = 0; i < b->nlogs; i++)
+		rt_log_record_release(&b->logs[i]);
+	b->nrefs = b->nlogs = 0;
+}
+
+/*
+ * One table's worth of changes to names [lo, hi): each name with
+ * probability 1/`every`, a ref (sometimes a deletion, when `deletions`)
+ * and a log entry (sometimes a log deletion).
+ */
+static void plan_round(struct build *b, size_t lo, size_t hi, unsigned every,
+		       bool deletions)
+{
+	char name[64];
+
+	clear_round(b);
+	for (size_t i = lo; i < hi; i++) {
+		struct rt_ref_record *r;
+		struct rt_log_record *l;
+		unsigned kind;
+		size_t n;
+
+		if (rng_below(&b->rng, every))
+			continue;
+		ref_name(name, sizeof(name), i);
+		kind = (unsigned)rng_below(&b->rng, 10);
+		r = &b->refs[b->nrefs++];
+		set_ref(r, name, 0,
+			deletions && kind == 0 ? RT_REF_DELETION :
+			kind == 1	       ? RT_REF_SYMREF :
+			kind == 2	       ? RT_REF_VAL2 :
+						 RT_REF_VAL1,
+			0);
+		rng_bytes(&b->rng, r->value, sizeof(r->value));
+		rng_bytes(&b->rng, r->peeled, sizeof(r->peeled));
+		l = &b->logs[b->nlogs++];
+		set_log(l, name, 0,
+			deletions && kind == 3 ? RT_LOG_DELETION :
+						 RT_LOG_UPDATE,
+			"");
+		if (l->value_type == RT_LOG_DELETION)
+			continue;
+		rng_bytes(&b->rng, l->old_id, sizeof(l->old_id));
+		rng_bytes(&b->rng, l->new_id, sizeof(l->new_id));
+		/* Messages of varied length make blocks end at varied places. */
+		rt_buf_reset(&l->message);
+		n = rng_below(&b->rng, 90);
+		for (size_t k = 0; k < n; k++)
+			rt_buf_addch(&l->message,
+				     'a' + (char)rng_below(&b->rng, 26));
+		rt_buf_addch(&l->message, '\n');
+	}
+}
+
+static int fill_round(struct rt_writer *w, uint64_t ui, void *arg,
+		      struct rt_err *err)
+{
+	struct build *b = arg;
+	int ret = 0;
+
+	for (size_t i = 0; !ret && i < b->nrefs; i++) {
+		b->refs[i].update_index = ui;
+		ret = rt_writer_add_ref(w, &b->refs[i], err);
+	}
+	for (size_t i = 0; !ret && i < b->nlogs; i++) {
+		b->logs[i].update_index = ui;
+		ret = rt_writer_add_log(w, &b->logs[i], err);
+	}
+	return ret;
+}
+
+static struct rt_stack *open_in(const char *dir, const struct build *b)
+{
+	struct rt_stack_options o;
+	struct rt_err err = { 0 };
+	struct rt_stack *st;
+
+	rt_stack_options_init(&o);
+	o.write.block_size = b->block_size;
+	o.write.hash_id = b->hash;
+	o.write.exact_log_message = true;
+	if (rt_stack_open(&st, dir, &o, &err))
+		fail_msg("open %s: %s", dir, err.msg);
+	return st;
+}
+
+static void add_round(struct rt_stack *st, struct build *b)
+{
+	struct rt_err err = { 0 };
+
+	if (b->nrefs && rt_stack_add(st, fill_round, b, &err))
+		fail_msg("add: %s", err.msg);
+}
+
+/*
+ * The stack of a scenario, from `seed`: a base of three rounds over the
+ * whole pool compacted into one table, then `small` tables of changes
+ * either spread over the pool or clustered in a narrow range.
+ */
+static struct rt_stack *build_stack(const char *dir, uint64_t seed,
+				    size_t small, bool clustered)
+{
+	struct build b = { .rng = { seed } };
+	struct rt_compact_options no_reuse = { .no_reuse = true };
+	struct rt_err err = { 0 };
+	struct rt_stack *st;
+
+	b.hash = rng_below(&b.rng, 2) ? RT_HASH_SHA256 : RT_HASH_SHA1;
+	b.block_size = rng_below(&b.rng, 2) ?
+			       256 :
+			       1024 + 512 * (uint32_t)rng_below(&b.rng, 3);
+	b.refs = calloc(POOL, sizeof(*b.refs));
+	b.logs = calloc(POOL, sizeof(*b.logs));
+	assert_non_null(b.refs);
+	assert_non_null(b.logs);
+	st = open_in(dir, &b);
+	for (int round = 0; round < 3; round++) {
+		plan_round(&b, 0, POOL, 1 + (unsigned)round, false);
+		add_round(st, &b);
+	}
+	assert_int_equal(rt_stack_compact_all(st, &no_reuse, NULL, &err), 0);
+	for (size_t t = 0; t < small; t++) {
+		size_t lo = 0, hi = POOL;
+
+		if (clustered) {
+			lo = rng_below(&b.rng, POOL - 40);
+			hi = lo + 40;
+		}
+		plan_round(&b, lo, hi, clustered ? 4 : 150, true);
+		add_round(st, &b);
+	}
+	clear_round(&b);
+	free(b.refs);
+	free(b.logs);
+	return st;
+}
+
+/* Every field of every record (deletions included), one line each. */
+static void dump(struct rt_stack *st, uint8_t type, struct rt_buf *out)
+{
+	struct rt_merged_iter mi;
+	struct rt_record rec;
+	struct rt_err err = { 0 };
+	char line[512];
+	int ret;
+
+	assert_int_equal(rt_merged_iter_start(&mi, st->tables, st->n, type,
+					      true, &err),
+			 0);
+	rt_record_init(&rec, type);
+	while (!(ret = rt_merged_iter_next(&mi, &rec, &err))) {
+		if (type == RT_BLOCK_REF) {
+			const struct rt_ref_record *r = &rec.u.ref;
+
+			snprintf(line, sizeof(line),
+				 "%s %" PRIu64 " %d %02x%02x %02x%02x %s\n",
+				 r->refname.buf, r->update_index, r->value_type,
+				 r->value[0], r->value[31], r->peeled[0],
+				 r->peeled[31],
+				 r->value_type == RT_REF_SYMREF ?
+					 r->target.buf :
+					 "-");
+		} else {
+			const struct rt_log_record *l = &rec.u.log;
+
+			snprintf(line, sizeof(line),
+				 "%s %" PRIu64 " %d %02x%02x %02x%02x %s %s "
+				 "%" PRIu64 " %d %s",
+				 l->refname.buf, l->update_index, l->value_type,
+				 l->old_id[0], l->old_id[31], l->new_id[0],
+				 l->new_id[31], l->name.buf ? l->name.buf : "",
+				 l->email.buf ? l->email.buf : "", l->time,
+				 l->tz_offset,
+				 l->message.buf ? l->message.buf : "\n");
+		}
+		assert_int_equal(rt_buf_addstr(out, line), 0);
+	}
+	assert_int_equal(ret, 1);
+	rt_record_release(&rec);
+	rt_merged_iter_release(&mi);
+}
+
+/* A pure filter, so both compactions get the same verdicts. */
+static int hash_filter(void *arg, const struct rt_log_record *log, bool last,
+		       struct rt_err *err)
+{
+	uint64_t h = log->update_index * 0x9e3779b97f4a7c15ull;
+
+	(void)arg;
+	(void)err;
+	for (size_t i = 0; i < log->refname.len; i++)
+		h = (h ^ (uint8_t)log->refname.buf[i]) * 0x100000001b3ull;
+	if (h % 7)
+		return RT_LOG_KEEP;
+	return last && h % 2 ? RT_LOG_PLACEHOLDER : RT_LOG_DROP;
+}
+
+struct scenario {
+	size_t small;
+	bool clustered, filter, whole;
+};
+
+/* Compact one copy with reuse and one without; the views must agree. */
+static uint64_t run_scenario(uint64_t seed, const struct scenario *sc)
+{
+	char dir_a[256], dir_b[256];
+	struct rt_compact_options with = { .filter = sc->filter ? hash_filter :
+								  NULL };
+	struct rt_compact_options without = with;
+	struct rt_compact_result ra, rb;
+	struct rt_buf va = RT_BUF_INIT, vb = RT_BUF_INIT;
+	struct rt_verify_result vr = { 0 };
+	struct rt_verify_options vo = { 0 };
+	struct rt_err err = { 0 };
+	struct rt_stack *a, *b;
+	size_t first;
+
+	without.no_reuse = true;
+	assert_int_equal(tmpdir_make(dir_a, sizeof(dir_a), "reuse-a"), 0);
+	assert_int_equal(tmpdir_make(dir_b, sizeof(dir_b), "reuse-b"), 0);
+	a = build_stack(dir_a, seed, sc->small, sc->clustered);
+	b = build_stack(dir_b, seed, sc->small, sc->clustered);
+	/* A middle segment keeps deletions; the whole stack drops them. */
+	first = sc->whole ? 0 : 1;
+	if (rt_stack_compact_range(a, first, a->n - 1, &with, &ra, &err))
+		fail_msg("seed %" PRIu64 ": %s", seed, err.msg);
+	if (rt_stack_compact_range(b, first, b->n - 1, &without, &rb, &err))
+		fail_msg("seed %" PRIu64 ": %s", seed, err.msg);
+	assert_int_equal(rb.blocks_reused, 0);
+	assert_true(ra.refs_written == rb.refs_written &&
+		    ra.logs_written == rb.logs_written &&
+		    ra.logs_dropped == rb.logs_dropped &&
+		    ra.placeholders == rb.placeholders);
+	dump(a, RT_BLOCK_REF, &va);
+	dump(a, RT_BLOCK_LOG, &va);
+	dump(b, RT_BLOCK_REF, &vb);
+	dump(b, RT_BLOCK_LOG, &vb);
+	if (strcmp(va.buf, vb.buf))
+		fail_msg("seed %" PRIu64 ": views differ", seed);
+	assert_int_equal(rt_verify_stack(dir_a, &vo, &vr, &err), 0);
+	if (vr.problems)
+		fail_msg("seed %" PRIu64 ": verify: %s", seed,
+			 vr.nissues ? vr.issues[0].msg : "?");
+	rt_verify_result_release(&vr);
+	rt_buf_release(&va);
+	rt_buf_release(&vb);
+	rt_stack_close(a);
+	rt_stack_close(b);
+	tmpdir_remove(dir_a);
+	tmpdir_remove(dir_b);
+	return ra.blocks_reused;
+}
+
+static void test_random_stacks(void **state)
+{
+	struct rng r = rng_seeded();
+	uint64_t reused = 0, clustered_reused = 0;
+	(void)state;
+
+	for (int i = 0; i < 16; i++) {
+		struct scenario sc = {
+			.small = 1 + rng_below(&r, 4),
+			.clustered = i % 2,
+			.filter = (i / 2) % 2,
+			.whole = (i / 4) % 2,
+		};
+		uint64_t n = run_scenario(rng_next(&r), &sc);
+
+		reused += n;
+		if (sc.clustered && !sc.filter)
+			clustered_reused += n;
+	}
+	/* Changes in a narrow range leave most blocks to copy. */
+	assert_true(clustered_reused > 0);
+	assert_true(reused >= clustered_reused);
+}
+
+/*
+ * Distinct blocks of `type` in table `t`, found by walking it; with
+ * `copyable`, only those the reuse rule allows to copy: not the file's
+ * first, at least half the block size.
+ */
+static uint64_t count_blocks(const struct rt_table *t, uint8_t type,
+			     bool copyable)
+{
+	struct rt_table_iter it;
+	struct rt_record rec;
+	struct rt_rec_origin o;
+	struct rt_err err = { 0 };
+	uint64_t n = 0, last = UINT64_MAX;
+
+	rt_table_iter_init(&it, t, type);
+	rt_record_init(&rec, type);
+	assert_int_equal(rt_table_iter_seek(&it, NULL, 0, &err), 0);
+	while (!rt_table_iter_next(&it, &rec, &err)) {
+		rt_table_iter_origin(&it, &o);
+		if (o.block_off != last &&
+		    (!copyable ||
+		     (o.block_off && o.content_len * 2 >= t->block_size)))
+			n++;
+		last = o.block_off;
+	}
+	rt_record_release(&rec);
+	rt_table_iter_release(&it);
+	return n;
+}
+
+/*
+ * One ref added after every name of a big table: every block of the big
+ * table is copied but its first (which carries the file header) and any
+ * less than half full (its sections' last blocks, at most).
+ */
+static void test_append_copies_the_rest(void **state)
+{
+	struct build b = { .rng = { 7 },
+			   .hash = RT_HASH_SHA1,
+			   .block_size = 512 };
+	struct rt_compact_options none = { .no_reuse = true };
+	struct rt_compact_result res;
+	struct rt_err err = { 0 };
+	struct rt_stack *st;
+	char dir[256];
+	uint64_t refs, logs, copyable;
+	(void)state;
+
+	assert_int_equal(tmpdir_make(dir, sizeof(dir), "reuse"), 0);
+	b.refs = calloc(POOL, sizeof(*b.refs));
+	b.logs = calloc(POOL, sizeof(*b.logs));
+	st = open_in(dir, &b);
+	plan_round(&b, 0, POOL - 1, 1, false);
+	add_round(st, &b);
+	plan_round(&b, 0, POOL - 1, 2, false);
+	add_round(st, &b);
+	assert_int_equal(rt_stack_compact_all(st, &none, NULL, &err), 0);
+	refs = count_blocks(st->tables[0], RT_BLOCK_REF, false);
+	logs = count_blocks(st->tables[0], RT_BLOCK_LOG, false);
+	copyable = count_blocks(st->tables[0], RT_BLOCK_REF, true) +
+		   count_blocks(st->tables[0], RT_BLOCK_LOG, true);
+	assert_true(refs > 10 && logs > 10);
+	assert_true(copyable >= refs + logs - 3);
+	plan_round(&b, POOL - 1, POOL, 1, false);
+	add_round(st, &b);
+	assert_int_equal(rt_stack_compact_all(st, NULL, &res, &err), 0);
+	assert_int_equal(res.blocks_reused, copyable);
+	/* Nothing was copied twice or lost. */
+	assert_true(count_blocks(st->tables[0], RT_BLOCK_REF, false) <=
+		    refs + 1);
+	assert_true(count_blocks(st->tables[0], RT_BLOCK_LOG, false) <=
+		    logs + 1);
+	clear_round(&b);
+	free(b.refs);
+	free(b.logs);
+	rt_stack_close(st);
+	tmpdir_remove(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_random_stacks),
+		cmocka_unit_test(test_append_copies_the_rest),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
