@@ -359,8 +359,9 @@ static int lock_list(struct clean_ctx *c, struct rt_lock *lock,
 				      c->st->opts.default_permissions, &first);
 	if (ret != RT_ERR_LOCK)
 		goto out;
-	if (rt_stack_check_list_lock(c->st, c->opts, clear, &chk, err))
-		return err->code;
+	ret = rt_stack_check_list_lock(c->st, c->opts, clear, &chk, err);
+	if (ret)
+		return ret; /* `err` may be NULL */
 	report_list_lock(&chk, report, arg);
 	if (chk.state != RT_LIST_LOCK_CLEARED)
 		goto out;

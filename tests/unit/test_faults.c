@@ -2,7 +2,8 @@
  * Fault injection: this binary defines its own fsync(), which the library
  * then calls, to make directory fsyncs fail after tables.list has been
  * renamed into place. Whatever the error, tables.list must never name a
- * table that is gone.
+ * table that is gone. Its own unlinkat() makes the removal of a stale
+ * lock fail once it is moved aside.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,9 +13,14 @@
 #include <cmocka.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include "lib/include/rt-clean.h"
 #include "lib/include/rt-compact.h"
 #include "lib/stack.h"
 #include "testutil.h"
@@ -32,12 +38,25 @@ int fsync(int fd)
 	return fdatasync(fd);
 }
 
+/* A lock moved aside to be removed (<name>.stale-XXXXXXXX) is not. */
+static bool fail_stale_unlink;
+
+int unlinkat(int dirfd, const char *name, int flags)
+{
+	if (fail_stale_unlink && strstr(name, ".stale-")) {
+		errno = EIO;
+		return -1;
+	}
+	return (int)syscall(SYS_unlinkat, dirfd, name, flags);
+}
+
 static char dir[256];
 
 static int setup(void **state)
 {
 	(void)state;
 	fail_dir_fsync = false;
+	fail_stale_unlink = false;
 	return tmpdir_make(dir, sizeof(dir), "faults");
 }
 
@@ -129,6 +148,51 @@ static void test_compact_dir_fsync_fails(void **state)
 	rt_stack_close(st);
 }
 
+/* A tables.list.lock no process holds, two hours old by opts->now. */
+static void plant_dead_list_lock(struct rt_clean_options *opts)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/tables.list.lock", dir);
+	assert_non_null(f = fopen(path, "w"));
+	fclose(f);
+	memset(opts, 0, sizeof(*opts));
+	opts->grace_seconds = 3600;
+	opts->stale_lock_seconds = 3600;
+	opts->remove_stale_locks = true;
+	opts->now = time(NULL) + 7200;
+}
+
+/* The names in the stack directory containing `part`. */
+static int count_files(const char *part)
+{
+	int n = 0;
+	DIR *d = opendir(dir);
+
+	for (struct dirent *e; (e = readdir(d));)
+		n += strstr(e->d_name, part) != NULL;
+	closedir(d);
+	return n;
+}
+
+/* With no rt_err (allowed), a failed removal is still an error code. */
+static void test_clean_stale_unlink_fails_no_err(void **state)
+{
+	struct rt_stack *st = stack_with_three();
+	struct rt_clean_options opts;
+	(void)state;
+
+	plant_dead_list_lock(&opts);
+	fail_stale_unlink = true;
+	assert_int_equal(rt_stack_clean(st, &opts, NULL, NULL, NULL),
+			 RT_ERR_IO);
+	fail_stale_unlink = false;
+	/* Moved aside and kept: nothing is deleted after an error. */
+	assert_int_equal(count_files(".stale-"), 1);
+	rt_stack_close(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -136,6 +200,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_compact_dir_fsync_fails,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_clean_stale_unlink_fails_no_err, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
