@@ -48,6 +48,9 @@ struct clean_ctx {
 	size_t n, cap;
 	bool nomem;
 	char why_unknown[160];
+	/* The first lock left moved aside (rt_remove_if_same()), and as what. */
+	const char *parked_lock;
+	char parked[RT_PARKED_MAX];
 };
 
 static long long file_age(struct clean_ctx *c, const char *name,
@@ -92,6 +95,7 @@ static struct action *plan(struct clean_ctx *c, enum rt_clean_kind kind,
 static void act(struct clean_ctx *c, const struct action *a,
 		rt_clean_report_fn report, void *arg)
 {
+	char parked[RT_PARKED_MAX] = "";
 	struct rt_clean_item it = {
 		.kind = a->kind,
 		.name = a->name,
@@ -106,13 +110,22 @@ static void act(struct clean_ctx *c, const struct action *a,
 		it.would_remove = true;
 	}
 	if (!it.why_kept) {
-		int ret = a->kind == RT_CLEAN_STALE_LOCK ?
-				  rt_remove_if_same(c->dirfd, a->name, &a->seen,
-						    a->open.liveness ==
-							    RT_UNHELD) :
-				  unlinkat(c->dirfd, a->name, 0);
+		int ret =
+			a->kind == RT_CLEAN_STALE_LOCK ?
+				rt_remove_if_same(c->dirfd, a->name, &a->seen,
+						  a->open.liveness == RT_UNHELD,
+						  parked) :
+				unlinkat(c->dirfd, a->name, 0);
 
-		if (ret == 0 || errno == ENOENT)
+		if (parked[0]) {
+			it.why_kept = "moved aside to be removed, then a new "
+				      "lock took its name: left under another "
+				      "name";
+			if (!c->parked_lock) {
+				c->parked_lock = a->name;
+				memcpy(c->parked, parked, sizeof(parked));
+			}
+		} else if (ret == 0 || errno == ENOENT)
 			it.removed = true;
 		else
 			it.why_kept =
@@ -433,6 +446,11 @@ int rt_stack_clean(struct rt_stack *st, const struct rt_clean_options *opts,
 		ret = rt_err_oom(err);
 	for (size_t i = 0; !ret && i < c.n; i++)
 		act(&c, &c.actions[i], report, arg);
+	if (!ret && c.parked_lock)
+		ret = rt_err_set(err, RT_ERR_IO,
+				 "%s/%s, moved aside to be removed, is left as "
+				 "%s/%s (remove it once no process holds it)",
+				 st->dir, c.parked_lock, st->dir, c.parked);
 done:
 	for (size_t i = 0; i < c.n; i++)
 		free(c.actions[i].name);

@@ -63,11 +63,13 @@ static bool settled(int dirfd, const char *name, const struct stat *seen)
  * new lock within the same second would pass the comparison.
  */
 int rt_remove_if_same(int dirfd, const char *name, const struct stat *seen,
-		      bool unheld)
+		      bool unheld, char parked[RT_PARKED_MAX])
 {
-	char aside[300];
+	char aside[RT_PARKED_MAX];
 	struct stat now;
+	int e;
 
+	parked[0] = '\0';
 	if (fstatat(dirfd, name, &now, AT_SYMLINK_NOFOLLOW) < 0)
 		return errno == ENOENT ? 0 : -1;
 	if (!same_file(&now, seen)) {
@@ -86,11 +88,21 @@ int rt_remove_if_same(int dirfd, const char *name, const struct stat *seen,
 		rt_open_file_of(&f, &now);
 		if (unheld)
 			rt_liveness_check(dirfd, &f, 1, NULL, 0);
-		if (!unheld || f.liveness == RT_UNHELD)
-			return unlinkat(dirfd, aside, 0);
+		if (!unheld || f.liveness == RT_UNHELD) {
+			if (!unlinkat(dirfd, aside, 0))
+				return 0;
+			goto left;
+		}
 	}
-	renameat2(dirfd, aside, dirfd, name, RENAME_NOREPLACE);
-	errno = EBUSY;
+	if (!renameat2(dirfd, aside, dirfd, name, RENAME_NOREPLACE)) {
+		errno = EBUSY;
+		return -1;
+	}
+left:
+	/* Never deleted: it may be a live lock. Its new name is told. */
+	e = errno;
+	snprintf(parked, RT_PARKED_MAX, "%s", aside);
+	errno = e;
 	return -1;
 }
 
@@ -139,7 +151,7 @@ const char *rt_list_lock_state_name(enum rt_list_lock_state s)
 }
 
 static int judge(int dirfd, const struct rt_clean_options *opts, bool clear,
-		 struct rt_list_lock_check *out)
+		 struct rt_list_lock_check *out, char parked[RT_PARKED_MAX])
 {
 	time_t now = opts->now ? opts->now : time(NULL);
 	struct rt_open_file f;
@@ -148,6 +160,7 @@ static int judge(int dirfd, const struct rt_clean_options *opts, bool clear,
 	bool remove;
 
 	memset(out, 0, sizeof(*out));
+	parked[0] = '\0';
 	age = rt_file_age(dirfd, "tables.list.lock", now, &seen);
 	if (age < 0) {
 		/* Gone, or not a regular file: never ours to remove. */
@@ -186,11 +199,12 @@ static int judge(int dirfd, const struct rt_clean_options *opts, bool clear,
 	if (!clear || !remove)
 		return 0;
 	if (rt_remove_if_same(dirfd, "tables.list.lock", &seen,
-			      f.liveness == RT_UNHELD) == 0) {
+			      f.liveness == RT_UNHELD, parked) == 0) {
 		out->state = RT_LIST_LOCK_CLEARED;
 		return 0;
 	}
-	if (errno == EBUSY) { /* someone took the lock meanwhile */
+	if (errno == EBUSY &&
+	    !parked[0]) { /* someone took the lock meanwhile */
 		out->state = RT_LIST_LOCK_BUSY;
 		return 0;
 	}
@@ -201,10 +215,17 @@ int rt_stack_check_list_lock(struct rt_stack *st,
 			     const struct rt_clean_options *opts, bool clear,
 			     struct rt_list_lock_check *out, struct rt_err *err)
 {
+	char parked[RT_PARKED_MAX];
+
 	/* The stack's own handle: never a symlinked directory. */
-	if (judge(st->dirfd, opts, clear, out))
+	if (!judge(st->dirfd, opts, clear, out, parked))
+		return 0;
+	if (parked[0])
 		return rt_err_errno(err, RT_ERR_IO,
-				    "cannot remove %s/tables.list.lock",
-				    st->dir);
-	return 0;
+				    "%s/tables.list.lock, moved aside to be "
+				    "removed, is left as %s/%s (remove it once "
+				    "no process holds it)",
+				    st->dir, st->dir, parked);
+	return rt_err_errno(err, RT_ERR_IO, "cannot remove %s/tables.list.lock",
+			    st->dir);
 }

@@ -12,16 +12,22 @@
 #include <sys/stat.h>
 #include <time.h>
 
+/* Room for a lock's name moved aside: <name>.stale-XXXXXXXX. */
+#define RT_PARKED_MAX 300
+
 /*
  * Remove `name` in `dirfd` only if it is still the file `seen` (same
  * device, inode and modification time): its holder may have released it
  * and another taken the lock since. With `unheld` (it was judged so), it
  * is removed only if still no live process holds it open. 0 when removed
  * (or gone already), -1 with errno (EBUSY: another file has the name now,
- * or a live process holds it; it is left there).
+ * or a live process holds it; it is left there). The file is moved aside
+ * to be judged; when it can then neither be removed nor put back (a new
+ * lock took its name meanwhile), it is left under that other name, given
+ * in `parked` (else empty), and never deleted.
  */
 int rt_remove_if_same(int dirfd, const char *name, const struct stat *seen,
-		      bool unheld);
+		      bool unheld, char parked[RT_PARKED_MAX]);
 
 /*
  * Age in seconds at `now` of the regular file `name` in `dirfd` (not

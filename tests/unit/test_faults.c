@@ -50,6 +50,32 @@ int unlinkat(int dirfd, const char *name, int flags)
 	return (int)syscall(SYS_unlinkat, dirfd, name, flags);
 }
 
+/*
+ * While a lock is moved aside to be removed (renamed to <name>.stale-*),
+ * other writers come: one replaces it just before, so the file moved is
+ * not the one judged, and one takes the free name just after, so it
+ * cannot be put back.
+ */
+static bool race_stale_rename;
+
+int renameat(int olddirfd, const char *old, int newdirfd, const char *new)
+{
+	if (race_stale_rename && strstr(new, ".stale-")) {
+		int fd = openat(olddirfd, "racer", O_CREAT | O_WRONLY, 0644);
+
+		close(fd);
+		if (syscall(SYS_renameat2, olddirfd, "racer", olddirfd, old,
+			    0) < 0)
+			return -1;
+		if (syscall(SYS_renameat2, olddirfd, old, newdirfd, new, 0) < 0)
+			return -1;
+		fd = openat(olddirfd, old, O_CREAT | O_EXCL | O_WRONLY, 0644);
+		close(fd);
+		return fd < 0 ? -1 : 0;
+	}
+	return (int)syscall(SYS_renameat2, olddirfd, old, newdirfd, new, 0);
+}
+
 static char dir[256];
 
 static int setup(void **state)
@@ -57,6 +83,7 @@ static int setup(void **state)
 	(void)state;
 	fail_dir_fsync = false;
 	fail_stale_unlink = false;
+	race_stale_rename = false;
 	return tmpdir_make(dir, sizeof(dir), "faults");
 }
 
@@ -193,6 +220,30 @@ static void test_clean_stale_unlink_fails_no_err(void **state)
 	rt_stack_close(st);
 }
 
+/*
+ * A lock moved aside that can be neither removed nor put back (a new lock
+ * has its name) is an error that names where it is left, and is kept.
+ */
+static void test_clean_stale_lock_parked(void **state)
+{
+	struct rt_stack *st = stack_with_three();
+	struct rt_clean_options opts;
+	struct rt_err err = { 0 };
+	(void)state;
+
+	plant_dead_list_lock(&opts);
+	race_stale_rename = true;
+	assert_int_equal(rt_stack_clean(st, &opts, NULL, NULL, &err),
+			 RT_ERR_IO);
+	race_stale_rename = false;
+	assert_non_null(strstr(err.msg, "is left as "));
+	assert_non_null(strstr(err.msg, "/tables.list.lock.stale-"));
+	assert_int_equal(count_files(".stale-"), 1);
+	/* The new lock is there, untouched. */
+	assert_int_equal(count_files("tables.list.lock"), 2);
+	rt_stack_close(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -202,6 +253,8 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_clean_stale_unlink_fails_no_err, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_clean_stale_lock_parked,
+						setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
