@@ -37,6 +37,7 @@ struct action {
 	bool ask;
 	struct rt_open_file open; /* the answer, when asked */
 	bool live; /* held, or may be: rt_clean_item.live */
+	const struct rt_stale_lock *removal; /* a stale lock's, once tried */
 };
 
 struct clean_ctx {
@@ -48,9 +49,10 @@ struct clean_ctx {
 	size_t n, cap;
 	bool nomem;
 	char why_unknown[160];
-	/* The first lock left moved aside (rt_remove_if_same()), and as what. */
-	const char *parked_lock;
-	char parked[RT_PARKED_MAX];
+	/* The stale locks to remove, all at once (rt_remove_stale()). */
+	struct rt_stale_lock *locks;
+	/* The first of them left moved aside, if any. */
+	const struct rt_stale_lock *parked;
 };
 
 static long long file_age(struct clean_ctx *c, const char *name,
@@ -91,11 +93,51 @@ static struct action *plan(struct clean_ctx *c, enum rt_clean_kind kind,
 	return a;
 }
 
+/* Whether `a` is to be removed now (not kept, not a dry run). */
+static bool removing(const struct clean_ctx *c, const struct action *a)
+{
+	return !a->why_kept && !c->opts->dry_run && !c->opts->survey;
+}
+
+/*
+ * Remove the stale locks to be removed together: one settling wait and
+ * one look through open files serve them all.
+ */
+static void remove_locks(struct clean_ctx *c)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->n; i++)
+		n += c->actions[i].kind == RT_CLEAN_STALE_LOCK &&
+		     removing(c, &c->actions[i]);
+	if (!n)
+		return;
+	c->locks = calloc(n, sizeof(*c->locks));
+	if (!c->locks) {
+		c->nomem = true;
+		return;
+	}
+	n = 0;
+	for (size_t i = 0; i < c->n; i++) {
+		struct action *a = &c->actions[i];
+
+		if (a->kind != RT_CLEAN_STALE_LOCK || !removing(c, a))
+			continue;
+		c->locks[n] = (struct rt_stale_lock){
+			.name = a->name,
+			.seen = a->seen,
+			.unheld = a->open.liveness == RT_UNHELD,
+		};
+		a->removal = &c->locks[n++];
+	}
+	rt_remove_stale(c->dirfd, c->locks, n);
+}
+
 /* Carry out one planned action (unless dry-run) and report it. */
 static void act(struct clean_ctx *c, const struct action *a,
 		rt_clean_report_fn report, void *arg)
 {
-	char parked[RT_PARKED_MAX] = "";
+	const struct rt_stale_lock *rm = a->removal;
 	struct rt_clean_item it = {
 		.kind = a->kind,
 		.name = a->name,
@@ -110,28 +152,22 @@ static void act(struct clean_ctx *c, const struct action *a,
 		it.would_remove = true;
 	}
 	if (!it.why_kept) {
-		int ret =
-			a->kind == RT_CLEAN_STALE_LOCK ?
-				rt_remove_if_same(c->dirfd, a->name, &a->seen,
-						  a->open.liveness == RT_UNHELD,
-						  parked) :
-				unlinkat(c->dirfd, a->name, 0);
+		int ret = rm ? rm->ret : unlinkat(c->dirfd, a->name, 0);
+		int e = rm ? rm->error : errno;
 
-		if (parked[0]) {
+		if (rm && rm->parked[0]) {
 			it.why_kept = "moved aside to be removed, then a new "
 				      "lock took its name: left under another "
 				      "name";
-			if (!c->parked_lock) {
-				c->parked_lock = a->name;
-				memcpy(c->parked, parked, sizeof(parked));
-			}
-		} else if (ret == 0 || errno == ENOENT)
+			if (!c->parked)
+				c->parked = rm;
+		} else if (ret == 0 || e == ENOENT)
 			it.removed = true;
 		else
 			it.why_kept =
-				errno == EBUSY ?
+				e == EBUSY ?
 					"replaced by a live lock meanwhile" :
-					strerror(errno);
+					strerror(e);
 	}
 	if (report)
 		report(arg, &it);
@@ -444,14 +480,20 @@ int rt_stack_clean(struct rt_stack *st, const struct rt_clean_options *opts,
 		judge_liveness(&c);
 	if (c.nomem)
 		ret = rt_err_oom(err);
+	if (!ret)
+		remove_locks(&c);
+	if (c.nomem)
+		ret = rt_err_oom(err);
 	for (size_t i = 0; !ret && i < c.n; i++)
 		act(&c, &c.actions[i], report, arg);
-	if (!ret && c.parked_lock)
+	if (!ret && c.parked)
 		ret = rt_err_set(err, RT_ERR_IO,
 				 "%s/%s, moved aside to be removed, is left as "
 				 "%s/%s (remove it once no process holds it)",
-				 st->dir, c.parked_lock, st->dir, c.parked);
+				 st->dir, c.parked->name, st->dir,
+				 c.parked->parked);
 done:
+	free(c.locks);
 	for (size_t i = 0; i < c.n; i++)
 		free(c.actions[i].name);
 	free(c.actions);

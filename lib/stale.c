@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -26,84 +27,144 @@ static bool same_file(const struct stat *a, const struct stat *b)
  * commits tables.list so), and /proc cannot see a file in that moment.
  * So an unheld lock is moved only if, a while later, it is still there,
  * the same file, and still unheld: a writer between its close and its
- * rename has long renamed it by then. 0 and errno ENOENT when it went
- * away, EBUSY when it changed or is held now.
+ * rename has long renamed it by then. One wait serves every lock.
  */
 #define SETTLE_NS (250 * 1000 * 1000L)
 
-static bool settled(int dirfd, const char *name, const struct stat *seen)
+/* A lock still to be decided: ret is 1 until it is. */
+#define PENDING 1
+
+static void decide(struct rt_stale_lock *l, int ret, int error)
 {
-	struct timespec ts = { 0, SETTLE_NS };
-	struct rt_open_file f;
+	l->ret = ret;
+	l->error = error;
+}
+
+/* Whether `l` is still its file under its name; decided if not. */
+static bool still_same(int dirfd, struct rt_stale_lock *l)
+{
 	struct stat now;
 
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-	if (fstatat(dirfd, name, &now, AT_SYMLINK_NOFOLLOW) < 0)
-		return false;
-	if (!same_file(&now, seen)) {
-		errno = EBUSY;
-		return false;
-	}
-	rt_open_file_of(&f, &now);
-	rt_liveness_check(dirfd, &f, 1, NULL, 0);
-	if (f.liveness != RT_UNHELD) {
-		errno = EBUSY;
-		return false;
-	}
-	return true;
+	if (fstatat(dirfd, l->name, &now, AT_SYMLINK_NOFOLLOW) < 0)
+		decide(l, errno == ENOENT ? 0 : -1, errno);
+	else if (!same_file(&now, &l->seen))
+		decide(l, -1, EBUSY);
+	return l->ret == PENDING;
 }
 
 /*
- * Moving the file aside first means we decide about exactly the file we
+ * Look for the pending locks `want` selects among open files in one
+ * pass; those found held, or whose liveness cannot be told, are decided
+ * EBUSY (left as they are).
+ */
+static void still_unheld(int dirfd, struct rt_stale_lock *l, size_t n,
+			 struct rt_open_file *f,
+			 bool (*want)(const struct rt_stale_lock *))
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (l[i].ret == PENDING && want(&l[i]))
+			rt_open_file_of(&f[k++], &l[i].seen);
+	if (!k)
+		return;
+	rt_liveness_check(dirfd, f, k, NULL, 0);
+	k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (l[i].ret == PENDING && want(&l[i]) &&
+		    f[k++].liveness != RT_UNHELD)
+			decide(&l[i], -1, EBUSY);
+}
+
+static bool judged_unheld(const struct rt_stale_lock *l)
+{
+	return l->unheld;
+}
+
+/* Moved aside, it is the file judged, judged unheld. */
+static bool aside_unheld(const struct rt_stale_lock *l)
+{
+	return l->unheld && l->parked[0];
+}
+
+/*
+ * Moving a file aside first means we decide about exactly the file we
  * then delete; a different (live) lock is put back under its name. The
  * lstat just before keeps the moment a replaced lock is away from its
- * name as short as it can be. With `unheld`, the file moved aside is
- * looked for among open files once more: an inode freed and reused for a
- * new lock within the same second would pass the comparison.
+ * name as short as it can be. A file moved aside that was judged unheld
+ * is looked for among open files once more: an inode freed and reused for
+ * a new lock within the same second would pass the comparison.
  */
-int rt_remove_if_same(int dirfd, const char *name, const struct stat *seen,
-		      bool unheld, char parked[RT_PARKED_MAX])
+static void move_aside(int dirfd, struct rt_stale_lock *l)
 {
-	char aside[RT_PARKED_MAX];
 	struct stat now;
-	int e;
 
-	parked[0] = '\0';
-	if (fstatat(dirfd, name, &now, AT_SYMLINK_NOFOLLOW) < 0)
-		return errno == ENOENT ? 0 : -1;
-	if (!same_file(&now, seen)) {
-		errno = EBUSY;
-		return -1;
+	if (!still_same(dirfd, l))
+		return;
+	snprintf(l->parked, sizeof(l->parked), "%s.stale-%08x", l->name,
+		 rt_random_u32());
+	if (renameat(dirfd, l->name, dirfd, l->parked) < 0) {
+		decide(l, errno == ENOENT ? 0 : -1, errno);
+		l->parked[0] = '\0';
+		return;
 	}
-	if (unheld && !settled(dirfd, name, seen))
-		return errno == ENOENT ? 0 : -1;
-	snprintf(aside, sizeof(aside), "%s.stale-%08x", name, rt_random_u32());
-	if (renameat(dirfd, name, dirfd, aside) < 0)
-		return errno == ENOENT ? 0 : -1;
-	if (fstatat(dirfd, aside, &now, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    same_file(&now, seen)) {
-		struct rt_open_file f;
+	if (fstatat(dirfd, l->parked, &now, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    !same_file(&now, &l->seen))
+		decide(l, -1, EBUSY); /* put back by finish() */
+}
 
-		rt_open_file_of(&f, &now);
-		if (unheld)
-			rt_liveness_check(dirfd, &f, 1, NULL, 0);
-		if (!unheld || f.liveness == RT_UNHELD) {
-			if (!unlinkat(dirfd, aside, 0))
-				return 0;
-			goto left;
+/* Remove what moved aside and is still pending; put back the rest. */
+static void finish(int dirfd, struct rt_stale_lock *l)
+{
+	if (!l->parked[0])
+		return;
+	if (l->ret == PENDING) {
+		if (!unlinkat(dirfd, l->parked, 0)) {
+			decide(l, 0, 0);
+			l->parked[0] = '\0';
+			return;
 		}
+		decide(l, -1, errno);
+	} else if (!renameat2(dirfd, l->parked, dirfd, l->name,
+			      RENAME_NOREPLACE)) {
+		l->parked[0] = '\0';
+		return;
+	} else {
+		decide(l, -1, errno);
 	}
-	if (!renameat2(dirfd, aside, dirfd, name, RENAME_NOREPLACE)) {
-		errno = EBUSY;
-		return -1;
+	/* Never deleted: it may be a live lock. l->parked tells where. */
+}
+
+void rt_remove_stale(int dirfd, struct rt_stale_lock *l, size_t n)
+{
+	struct rt_open_file *f = calloc(n ? n : 1, sizeof(*f));
+	struct timespec ts = { 0, SETTLE_NS };
+	bool settle = false;
+
+	for (size_t i = 0; i < n; i++) {
+		l[i].parked[0] = '\0';
+		decide(&l[i], PENDING, 0);
+		if (!f)
+			decide(&l[i], -1, ENOMEM);
+		else if (still_same(dirfd, &l[i]) && l[i].unheld)
+			settle = true;
 	}
-left:
-	/* Never deleted: it may be a live lock. Its new name is told. */
-	e = errno;
-	snprintf(parked, RT_PARKED_MAX, "%s", aside);
-	errno = e;
-	return -1;
+	if (settle) {
+		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+			;
+		for (size_t i = 0; i < n; i++)
+			if (l[i].ret == PENDING && l[i].unheld)
+				still_same(dirfd, &l[i]);
+		still_unheld(dirfd, l, n, f, judged_unheld);
+	}
+	for (size_t i = 0; i < n; i++)
+		if (l[i].ret == PENDING)
+			move_aside(dirfd, &l[i]);
+	if (f)
+		still_unheld(dirfd, l, n, f, aside_unheld);
+	for (size_t i = 0; i < n; i++)
+		finish(dirfd, &l[i]);
+	free(f);
 }
 
 long long rt_file_age(int dirfd, const char *name, time_t now, struct stat *out)
@@ -154,6 +215,7 @@ static int judge(int dirfd, const struct rt_clean_options *opts, bool clear,
 		 struct rt_list_lock_check *out, char parked[RT_PARKED_MAX])
 {
 	time_t now = opts->now ? opts->now : time(NULL);
+	struct rt_stale_lock lock = { .name = "tables.list.lock" };
 	struct rt_open_file f;
 	struct stat seen;
 	long long age;
@@ -198,16 +260,20 @@ static int judge(int dirfd, const struct rt_clean_options *opts, bool clear,
 	}
 	if (!clear || !remove)
 		return 0;
-	if (rt_remove_if_same(dirfd, "tables.list.lock", &seen,
-			      f.liveness == RT_UNHELD, parked) == 0) {
+	lock.seen = seen;
+	lock.unheld = f.liveness == RT_UNHELD;
+	rt_remove_stale(dirfd, &lock, 1);
+	memcpy(parked, lock.parked, RT_PARKED_MAX);
+	if (!lock.ret) {
 		out->state = RT_LIST_LOCK_CLEARED;
 		return 0;
 	}
-	if (errno == EBUSY &&
-	    !parked[0]) { /* someone took the lock meanwhile */
+	/* Someone took the lock meanwhile. */
+	if (lock.error == EBUSY && !parked[0]) {
 		out->state = RT_LIST_LOCK_BUSY;
 		return 0;
 	}
+	errno = lock.error;
 	return -1;
 }
 

@@ -15,19 +15,32 @@
 /* Room for a lock's name moved aside: <name>.stale-XXXXXXXX. */
 #define RT_PARKED_MAX 300
 
+/* A lock judged stale, to remove only if it still is (rt_remove_stale()). */
+struct rt_stale_lock {
+	const char *name; /* in the directory */
+	struct stat seen; /* its lstat when judged */
+	bool unheld; /* judged so by evidence (not by age alone) */
+	/* out: 0 removed (or gone already), -1 kept with `error` (errno) */
+	int ret, error;
+	/*
+	 * out: when it was moved aside to be judged and then could neither be
+	 * removed nor put back (a new lock took its name meanwhile), the name
+	 * it is left under (never deleted); else empty.
+	 */
+	char parked[RT_PARKED_MAX];
+};
+
 /*
- * Remove `name` in `dirfd` only if it is still the file `seen` (same
- * device, inode and modification time): its holder may have released it
- * and another taken the lock since. With `unheld` (it was judged so), it
- * is removed only if still no live process holds it open. 0 when removed
- * (or gone already), -1 with errno (EBUSY: another file has the name now,
- * or a live process holds it; it is left there). The file is moved aside
- * to be judged; when it can then neither be removed nor put back (a new
- * lock took its name meanwhile), it is left under that other name, given
- * in `parked` (else empty), and never deleted.
+ * Remove each of the `n` locks in `dirfd` only if it is still the file
+ * `seen` (same device, inode and modification time): its holder may have
+ * released it and another taken the lock since. One judged `unheld` is
+ * removed only if, after a settling wait, it is still that file and still
+ * no live process holds it open, nor the file moved aside to be removed.
+ * One wait and one look through open files per step serve all `n`.
+ * error EBUSY: another file has the name now, or a live process holds it
+ * (or may: liveness unknown); it is left there.
  */
-int rt_remove_if_same(int dirfd, const char *name, const struct stat *seen,
-		      bool unheld, char parked[RT_PARKED_MAX]);
+void rt_remove_stale(int dirfd, struct rt_stale_lock *locks, size_t n);
 
 /*
  * Age in seconds at `now` of the regular file `name` in `dirfd` (not

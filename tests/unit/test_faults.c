@@ -76,6 +76,15 @@ int renameat(int olddirfd, const char *old, int newdirfd, const char *new)
 	return (int)syscall(SYS_renameat2, olddirfd, old, newdirfd, new, 0);
 }
 
+/* Sleeps the library takes (to let a lock's writer settle). */
+static int sleeps;
+
+int nanosleep(const struct timespec *req, struct timespec *rem)
+{
+	sleeps++;
+	return (int)syscall(SYS_nanosleep, req, rem);
+}
+
 static char dir[256];
 
 static int setup(void **state)
@@ -84,6 +93,7 @@ static int setup(void **state)
 	fail_dir_fsync = false;
 	fail_stale_unlink = false;
 	race_stale_rename = false;
+	sleeps = 0;
 	return tmpdir_make(dir, sizeof(dir), "faults");
 }
 
@@ -244,6 +254,39 @@ static void test_clean_stale_lock_parked(void **state)
 	rt_stack_close(st);
 }
 
+static void count_removed(void *arg, const struct rt_clean_item *it)
+{
+	*(int *)arg += it->kind == RT_CLEAN_STALE_LOCK && it->removed;
+}
+
+/* Stale locks no process holds are removed after one settling wait. */
+static void test_clean_stale_locks_one_wait(void **state)
+{
+	struct rt_stack *st = stack_with_three();
+	struct rt_clean_options opts;
+	struct rt_err err = { 0 };
+	char path[512];
+	int removed = 0;
+	(void)state;
+
+	plant_dead_list_lock(&opts);
+	unlink(strcat(strcpy(path, dir), "/tables.list.lock"));
+	for (int i = 0; i < 5; i++) {
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/leftover-%d.lock", dir, i);
+		assert_non_null(f = fopen(path, "w"));
+		fclose(f);
+	}
+	sleeps = 0;
+	assert_int_equal(
+		rt_stack_clean(st, &opts, count_removed, &removed, &err), 0);
+	assert_int_equal(removed, 5);
+	assert_int_equal(count_files(".lock"), 0);
+	assert_int_equal(sleeps, 1);
+	rt_stack_close(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -254,6 +297,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_clean_stale_unlink_fails_no_err, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_clean_stale_lock_parked,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_clean_stale_locks_one_wait,
 						setup, teardown),
 	};
 
