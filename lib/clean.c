@@ -316,15 +316,15 @@ static void judge_liveness(struct clean_ctx *c)
 		uint64_t configured = a->kind == RT_CLEAN_TEMP_FILE ?
 					      c->opts->grace_seconds :
 					      c->opts->stale_lock_seconds;
+		enum rt_verdict v;
 
 		if (!a->ask)
 			continue;
 		a->open = f[k++];
-		a->live = a->open.liveness == RT_HELD ||
-			  (a->open.liveness == RT_LIVENESS_UNKNOWN &&
-			   (uint64_t)a->age <
-				   rt_stale_age(a->open.liveness, configured));
-		if (a->open.liveness == RT_HELD)
+		v = rt_stale_verdict(a->open.liveness, (uint64_t)a->age,
+				     configured);
+		a->live = v != RT_VERDICT_STALE;
+		if (v == RT_VERDICT_HELD)
 			a->why_kept = "held open by a live process";
 		else if (a->live && !a->why_kept)
 			a->why_kept = "no way to tell whether a live process "

@@ -189,6 +189,15 @@ uint64_t rt_stale_age(enum rt_liveness l, uint64_t configured)
 	return configured;
 }
 
+enum rt_verdict rt_stale_verdict(enum rt_liveness l, uint64_t age,
+				 uint64_t configured)
+{
+	if (l == RT_HELD)
+		return RT_VERDICT_HELD;
+	return age < rt_stale_age(l, configured) ? RT_VERDICT_UNSURE :
+						   RT_VERDICT_STALE;
+}
+
 void rt_open_file_of(struct rt_open_file *f, const struct stat *seen)
 {
 	memset(f, 0, sizeof(*f));
@@ -216,6 +225,7 @@ static int judge(int dirfd, const struct rt_clean_options *opts, bool clear,
 {
 	time_t now = opts->now ? opts->now : time(NULL);
 	struct rt_stale_lock lock = { .name = "tables.list.lock" };
+	enum rt_verdict verdict;
 	struct rt_open_file f;
 	struct stat seen;
 	long long age;
@@ -240,7 +250,9 @@ static int judge(int dirfd, const struct rt_clean_options *opts, bool clear,
 		return 0;
 	rt_open_file_of(&f, &seen);
 	rt_liveness_check(dirfd, &f, 1, out->why, sizeof(out->why));
-	if (f.liveness == RT_HELD) {
+	verdict = rt_stale_verdict(f.liveness, (uint64_t)age,
+				   opts->stale_lock_seconds);
+	if (verdict == RT_VERDICT_HELD) {
 		out->holder_pid = f.pid;
 		out->why[0] = '\0';
 		if ((uint64_t)age >= opts->stale_lock_seconds)
@@ -254,9 +266,7 @@ static int judge(int dirfd, const struct rt_clean_options *opts, bool clear,
 		if ((uint64_t)age >= opts->stale_lock_seconds)
 			out->state = RT_LIST_LOCK_UNVERIFIED;
 		remove = opts->remove_stale_locks &&
-			 (uint64_t)age >=
-				 rt_stale_age(f.liveness,
-					      opts->stale_lock_seconds);
+			 verdict == RT_VERDICT_STALE;
 	}
 	if (!clear || !remove)
 		return 0;

@@ -56,6 +56,22 @@ long long rt_file_age(int dirfd, const char *name, time_t now,
  */
 uint64_t rt_stale_age(enum rt_liveness l, uint64_t configured);
 
+/* What a lock or temp file at least its configured age old is. */
+enum rt_verdict {
+	RT_VERDICT_HELD, /* a live process holds it open */
+	/* Whether one does cannot be told, and it is younger than
+	 * rt_stale_age(): taken as live. */
+	RT_VERDICT_UNSURE,
+	RT_VERDICT_STALE, /* no live process holds it, or unsure but old */
+};
+
+/*
+ * The one decision for a file `age` seconds old, of liveness `l`
+ * (rt_liveness_check()), stale at `configured` seconds when unheld.
+ */
+enum rt_verdict rt_stale_verdict(enum rt_liveness l, uint64_t age,
+				 uint64_t configured);
+
 /* The identity of `seen` to look for among open files. */
 void rt_open_file_of(struct rt_open_file *f, const struct stat *seen);
 
