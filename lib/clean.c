@@ -448,7 +448,7 @@ int rt_stack_clean(struct rt_stack *st, const struct rt_clean_options *opts,
 	ret = lock_list(&c, &lock, report, arg, err);
 	if (ret)
 		goto done;
-	ret = rt_stack_read_list(st->list_path, &names, err);
+	ret = rt_stack_read_list_of(st, &names, err);
 	if (ret)
 		goto done;
 	for (size_t i = 0; names[i]; i++) {

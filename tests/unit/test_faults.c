@@ -256,7 +256,7 @@ static void test_clean_stale_lock_parked(void **state)
 
 static void count_removed(void *arg, const struct rt_clean_item *it)
 {
-	*(int *)arg += it->kind == RT_CLEAN_STALE_LOCK && it->removed;
+	*(int *)arg += it->removed;
 }
 
 /* Stale locks no process holds are removed after one settling wait. */
@@ -287,6 +287,59 @@ static void test_clean_stale_locks_one_wait(void **state)
 	rt_stack_close(st);
 }
 
+static const char *list_path(void)
+{
+	static char path[300];
+
+	snprintf(path, sizeof(path), "%s/tables.list", dir);
+	return path;
+}
+
+static int write_list(const char *text)
+{
+	FILE *f = fopen(list_path(), "w");
+
+	if (!f)
+		return -1;
+	fputs(text, f);
+	return fclose(f);
+}
+
+/*
+ * The stack directory renamed while open, an empty one made in its place:
+ * clean reads the tables.list of the directory it scans (its own handle),
+ * so the listed tables there are no orphans.
+ */
+static void test_clean_dir_moved(void **state)
+{
+	struct rt_stack *st = stack_with_three();
+	struct rt_clean_options opts;
+	struct rt_err err = { 0 };
+	char moved[300];
+	int removed = 0, tables;
+	(void)state;
+
+	plant_dead_list_lock(&opts);
+	snprintf(moved, sizeof(moved), "%s/tables.list.lock", dir);
+	assert_int_equal(unlink(moved), 0);
+	tables = count_files(".ref");
+	snprintf(moved, sizeof(moved), "%s.moved", dir);
+	assert_int_equal(rename(dir, moved), 0);
+	assert_int_equal(mkdir(dir, 0777), 0);
+	/* Its list names a newer table: the moved ones would look orphans. */
+	assert_int_equal(
+		write_list("0x000000000001-0x000000000100-0badf00d.ref\n"), 0);
+	assert_int_equal(
+		rt_stack_clean(st, &opts, count_removed, &removed, &err), 0);
+	rt_stack_close(st);
+	assert_int_equal(unlink(list_path()), 0);
+	assert_int_equal(rmdir(dir), 0);
+	assert_int_equal(rename(moved, dir), 0);
+	assert_int_equal(removed, 0);
+	assert_int_equal(count_files(".ref"), tables);
+	assert_int_equal(check_listed_exist(), tables);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -300,6 +353,8 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_clean_stale_locks_one_wait,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_clean_dir_moved, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
