@@ -37,6 +37,7 @@ struct action {
 	bool ask;
 	struct rt_open_file open; /* the answer, when asked */
 	bool live; /* held, or may be: rt_clean_item.live */
+	const struct rt_stale_lock *removal; /* a stale lock's, once tried */
 };
 
 struct clean_ctx {
@@ -48,6 +49,10 @@ struct clean_ctx {
 	size_t n, cap;
 	bool nomem;
 	char why_unknown[160];
+	/* The stale locks to remove, all at once (rt_remove_stale()). */
+	struct rt_stale_lock *locks;
+	/* The first of them left moved aside, if any. */
+	const struct rt_stale_lock *parked;
 };
 
 static long long file_age(struct clean_ctx *c, const char *name,
@@ -88,10 +93,51 @@ static struct action *plan(struct clean_ctx *c, enum rt_clean_kind kind,
 	return a;
 }
 
+/* Whether `a` is to be removed now (not kept, not a dry run). */
+static bool removing(const struct clean_ctx *c, const struct action *a)
+{
+	return !a->why_kept && !c->opts->dry_run && !c->opts->survey;
+}
+
+/*
+ * Remove the stale locks to be removed together: one settling wait and
+ * one look through open files serve them all.
+ */
+static void remove_locks(struct clean_ctx *c)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->n; i++)
+		n += c->actions[i].kind == RT_CLEAN_STALE_LOCK &&
+		     removing(c, &c->actions[i]);
+	if (!n)
+		return;
+	c->locks = calloc(n, sizeof(*c->locks));
+	if (!c->locks) {
+		c->nomem = true;
+		return;
+	}
+	n = 0;
+	for (size_t i = 0; i < c->n; i++) {
+		struct action *a = &c->actions[i];
+
+		if (a->kind != RT_CLEAN_STALE_LOCK || !removing(c, a))
+			continue;
+		c->locks[n] = (struct rt_stale_lock){
+			.name = a->name,
+			.seen = a->seen,
+			.unheld = a->open.liveness == RT_UNHELD,
+		};
+		a->removal = &c->locks[n++];
+	}
+	rt_remove_stale(c->dirfd, c->locks, n);
+}
+
 /* Carry out one planned action (unless dry-run) and report it. */
 static void act(struct clean_ctx *c, const struct action *a,
 		rt_clean_report_fn report, void *arg)
 {
+	const struct rt_stale_lock *rm = a->removal;
 	struct rt_clean_item it = {
 		.kind = a->kind,
 		.name = a->name,
@@ -106,19 +152,22 @@ static void act(struct clean_ctx *c, const struct action *a,
 		it.would_remove = true;
 	}
 	if (!it.why_kept) {
-		int ret = a->kind == RT_CLEAN_STALE_LOCK ?
-				  rt_remove_if_same(c->dirfd, a->name, &a->seen,
-						    a->open.liveness ==
-							    RT_UNHELD) :
-				  unlinkat(c->dirfd, a->name, 0);
+		int ret = rm ? rm->ret : unlinkat(c->dirfd, a->name, 0);
+		int e = rm ? rm->error : errno;
 
-		if (ret == 0 || errno == ENOENT)
+		if (rm && rm->parked[0]) {
+			it.why_kept = "moved aside to be removed, then a new "
+				      "lock took its name: left under another "
+				      "name";
+			if (!c->parked)
+				c->parked = rm;
+		} else if (ret == 0 || e == ENOENT)
 			it.removed = true;
 		else
 			it.why_kept =
-				errno == EBUSY ?
+				e == EBUSY ?
 					"replaced by a live lock meanwhile" :
-					strerror(errno);
+					strerror(e);
 	}
 	if (report)
 		report(arg, &it);
@@ -267,15 +316,15 @@ static void judge_liveness(struct clean_ctx *c)
 		uint64_t configured = a->kind == RT_CLEAN_TEMP_FILE ?
 					      c->opts->grace_seconds :
 					      c->opts->stale_lock_seconds;
+		enum rt_verdict v;
 
 		if (!a->ask)
 			continue;
 		a->open = f[k++];
-		a->live = a->open.liveness == RT_HELD ||
-			  (a->open.liveness == RT_LIVENESS_UNKNOWN &&
-			   (uint64_t)a->age <
-				   rt_stale_age(a->open.liveness, configured));
-		if (a->open.liveness == RT_HELD)
+		v = rt_stale_verdict(a->open.liveness, (uint64_t)a->age,
+				     configured);
+		a->live = v != RT_VERDICT_STALE;
+		if (v == RT_VERDICT_HELD)
 			a->why_kept = "held open by a live process";
 		else if (a->live && !a->why_kept)
 			a->why_kept = "no way to tell whether a live process "
@@ -359,8 +408,9 @@ static int lock_list(struct clean_ctx *c, struct rt_lock *lock,
 				      c->st->opts.default_permissions, &first);
 	if (ret != RT_ERR_LOCK)
 		goto out;
-	if (rt_stack_check_list_lock(c->st, c->opts, clear, &chk, err))
-		return err->code;
+	ret = rt_stack_check_list_lock(c->st, c->opts, clear, &chk, err);
+	if (ret)
+		return ret; /* `err` may be NULL */
 	report_list_lock(&chk, report, arg);
 	if (chk.state != RT_LIST_LOCK_CLEARED)
 		goto out;
@@ -398,7 +448,7 @@ int rt_stack_clean(struct rt_stack *st, const struct rt_clean_options *opts,
 	ret = lock_list(&c, &lock, report, arg, err);
 	if (ret)
 		goto done;
-	ret = rt_stack_read_list(st->list_path, &names, err);
+	ret = rt_stack_read_list_of(st, &names, err);
 	if (ret)
 		goto done;
 	for (size_t i = 0; names[i]; i++) {
@@ -430,9 +480,20 @@ int rt_stack_clean(struct rt_stack *st, const struct rt_clean_options *opts,
 		judge_liveness(&c);
 	if (c.nomem)
 		ret = rt_err_oom(err);
+	if (!ret)
+		remove_locks(&c);
+	if (c.nomem)
+		ret = rt_err_oom(err);
 	for (size_t i = 0; !ret && i < c.n; i++)
 		act(&c, &c.actions[i], report, arg);
+	if (!ret && c.parked)
+		ret = rt_err_set(err, RT_ERR_IO,
+				 "%s/%s, moved aside to be removed, is left as "
+				 "%s/%s (remove it once no process holds it)",
+				 st->dir, c.parked->name, st->dir,
+				 c.parked->parked);
 done:
+	free(c.locks);
 	for (size_t i = 0; i < c.n; i++)
 		free(c.actions[i].name);
 	free(c.actions);

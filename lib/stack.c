@@ -25,7 +25,9 @@ void rt_stack_free_names(char **names)
 	free(names);
 }
 
-int rt_stack_read_list(const char *list_path, char ***names, struct rt_err *err)
+/* tables.list as `name` relative to `dirfd`, shown as `list_path`. */
+static int read_list(int dirfd, const char *name, const char *list_path,
+		     char ***names, struct rt_err *err)
 {
 	struct rt_buf content = RT_BUF_INIT;
 	struct rt_err local = { 0 };
@@ -35,8 +37,8 @@ int rt_stack_read_list(const char *list_path, char ***names, struct rt_err *err)
 
 	*names = NULL;
 	/* Never through a symlink, never a FIFO: what it names is shown. */
-	ret = rt_file_read_at(AT_FDCWD, list_path, list_path, SIZE_MAX, 0,
-			      &content, &local);
+	ret = rt_file_read_at(dirfd, name, list_path, SIZE_MAX, 0, &content,
+			      &local);
 	if (ret == RT_ERR_NOT_EXIST)
 		ret = 0; /* an empty stack */
 	else if (ret && err && !err->code)
@@ -86,6 +88,17 @@ int rt_stack_read_list(const char *list_path, char ***names, struct rt_err *err)
 	return 0;
 }
 
+int rt_stack_read_list(const char *list_path, char ***names, struct rt_err *err)
+{
+	return read_list(AT_FDCWD, list_path, list_path, names, err);
+}
+
+int rt_stack_read_list_of(const struct rt_stack *st, char ***names,
+			  struct rt_err *err)
+{
+	return read_list(st->dirfd, "tables.list", st->list_path, names, err);
+}
+
 void rt_stack_options_init(struct rt_stack_options *opts)
 {
 	memset(opts, 0, sizeof(*opts));
@@ -114,7 +127,7 @@ static int load_once(struct rt_stack *st, struct rt_err *err)
 	size_t n = 0;
 	int ret;
 
-	ret = rt_stack_read_list(st->list_path, &names, err);
+	ret = rt_stack_read_list_of(st, &names, err);
 	if (ret)
 		return ret;
 	while (names[n])

@@ -39,6 +39,13 @@ void rt_stack_note_lock(struct rt_stack *st, const struct rt_lock *lock);
  */
 int rt_stack_read_list(const char *list_path, char ***names,
 		       struct rt_err *err);
+/*
+ * The same for the stack's own tables.list, read relative to st->dirfd:
+ * the directory whose locks, scans and removals it goes with, even if the
+ * path st->dir names another directory now.
+ */
+int rt_stack_read_list_of(const struct rt_stack *st, char ***names,
+			  struct rt_err *err);
 void rt_stack_free_names(char **names);
 
 /*

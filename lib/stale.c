@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -26,72 +27,144 @@ static bool same_file(const struct stat *a, const struct stat *b)
  * commits tables.list so), and /proc cannot see a file in that moment.
  * So an unheld lock is moved only if, a while later, it is still there,
  * the same file, and still unheld: a writer between its close and its
- * rename has long renamed it by then. 0 and errno ENOENT when it went
- * away, EBUSY when it changed or is held now.
+ * rename has long renamed it by then. One wait serves every lock.
  */
 #define SETTLE_NS (250 * 1000 * 1000L)
 
-static bool settled(int dirfd, const char *name, const struct stat *seen)
+/* A lock still to be decided: ret is 1 until it is. */
+#define PENDING 1
+
+static void decide(struct rt_stale_lock *l, int ret, int error)
 {
-	struct timespec ts = { 0, SETTLE_NS };
-	struct rt_open_file f;
+	l->ret = ret;
+	l->error = error;
+}
+
+/* Whether `l` is still its file under its name; decided if not. */
+static bool still_same(int dirfd, struct rt_stale_lock *l)
+{
 	struct stat now;
 
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-	if (fstatat(dirfd, name, &now, AT_SYMLINK_NOFOLLOW) < 0)
-		return false;
-	if (!same_file(&now, seen)) {
-		errno = EBUSY;
-		return false;
-	}
-	rt_open_file_of(&f, &now);
-	rt_liveness_check(dirfd, &f, 1, NULL, 0);
-	if (f.liveness != RT_UNHELD) {
-		errno = EBUSY;
-		return false;
-	}
-	return true;
+	if (fstatat(dirfd, l->name, &now, AT_SYMLINK_NOFOLLOW) < 0)
+		decide(l, errno == ENOENT ? 0 : -1, errno);
+	else if (!same_file(&now, &l->seen))
+		decide(l, -1, EBUSY);
+	return l->ret == PENDING;
 }
 
 /*
- * Moving the file aside first means we decide about exactly the file we
+ * Look for the pending locks `want` selects among open files in one
+ * pass; those found held, or whose liveness cannot be told, are decided
+ * EBUSY (left as they are).
+ */
+static void still_unheld(int dirfd, struct rt_stale_lock *l, size_t n,
+			 struct rt_open_file *f,
+			 bool (*want)(const struct rt_stale_lock *))
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (l[i].ret == PENDING && want(&l[i]))
+			rt_open_file_of(&f[k++], &l[i].seen);
+	if (!k)
+		return;
+	rt_liveness_check(dirfd, f, k, NULL, 0);
+	k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (l[i].ret == PENDING && want(&l[i]) &&
+		    f[k++].liveness != RT_UNHELD)
+			decide(&l[i], -1, EBUSY);
+}
+
+static bool judged_unheld(const struct rt_stale_lock *l)
+{
+	return l->unheld;
+}
+
+/* Moved aside, it is the file judged, judged unheld. */
+static bool aside_unheld(const struct rt_stale_lock *l)
+{
+	return l->unheld && l->parked[0];
+}
+
+/*
+ * Moving a file aside first means we decide about exactly the file we
  * then delete; a different (live) lock is put back under its name. The
  * lstat just before keeps the moment a replaced lock is away from its
- * name as short as it can be. With `unheld`, the file moved aside is
- * looked for among open files once more: an inode freed and reused for a
- * new lock within the same second would pass the comparison.
+ * name as short as it can be. A file moved aside that was judged unheld
+ * is looked for among open files once more: an inode freed and reused for
+ * a new lock within the same second would pass the comparison.
  */
-int rt_remove_if_same(int dirfd, const char *name, const struct stat *seen,
-		      bool unheld)
+static void move_aside(int dirfd, struct rt_stale_lock *l)
 {
-	char aside[300];
 	struct stat now;
 
-	if (fstatat(dirfd, name, &now, AT_SYMLINK_NOFOLLOW) < 0)
-		return errno == ENOENT ? 0 : -1;
-	if (!same_file(&now, seen)) {
-		errno = EBUSY;
-		return -1;
+	if (!still_same(dirfd, l))
+		return;
+	snprintf(l->parked, sizeof(l->parked), "%s.stale-%08x", l->name,
+		 rt_random_u32());
+	if (renameat(dirfd, l->name, dirfd, l->parked) < 0) {
+		decide(l, errno == ENOENT ? 0 : -1, errno);
+		l->parked[0] = '\0';
+		return;
 	}
-	if (unheld && !settled(dirfd, name, seen))
-		return errno == ENOENT ? 0 : -1;
-	snprintf(aside, sizeof(aside), "%s.stale-%08x", name, rt_random_u32());
-	if (renameat(dirfd, name, dirfd, aside) < 0)
-		return errno == ENOENT ? 0 : -1;
-	if (fstatat(dirfd, aside, &now, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    same_file(&now, seen)) {
-		struct rt_open_file f;
+	if (fstatat(dirfd, l->parked, &now, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    !same_file(&now, &l->seen))
+		decide(l, -1, EBUSY); /* put back by finish() */
+}
 
-		rt_open_file_of(&f, &now);
-		if (unheld)
-			rt_liveness_check(dirfd, &f, 1, NULL, 0);
-		if (!unheld || f.liveness == RT_UNHELD)
-			return unlinkat(dirfd, aside, 0);
+/* Remove what moved aside and is still pending; put back the rest. */
+static void finish(int dirfd, struct rt_stale_lock *l)
+{
+	if (!l->parked[0])
+		return;
+	if (l->ret == PENDING) {
+		if (!unlinkat(dirfd, l->parked, 0)) {
+			decide(l, 0, 0);
+			l->parked[0] = '\0';
+			return;
+		}
+		decide(l, -1, errno);
+	} else if (!renameat2(dirfd, l->parked, dirfd, l->name,
+			      RENAME_NOREPLACE)) {
+		l->parked[0] = '\0';
+		return;
+	} else {
+		decide(l, -1, errno);
 	}
-	renameat2(dirfd, aside, dirfd, name, RENAME_NOREPLACE);
-	errno = EBUSY;
-	return -1;
+	/* Never deleted: it may be a live lock. l->parked tells where. */
+}
+
+void rt_remove_stale(int dirfd, struct rt_stale_lock *l, size_t n)
+{
+	struct rt_open_file *f = calloc(n ? n : 1, sizeof(*f));
+	struct timespec ts = { 0, SETTLE_NS };
+	bool settle = false;
+
+	for (size_t i = 0; i < n; i++) {
+		l[i].parked[0] = '\0';
+		decide(&l[i], PENDING, 0);
+		if (!f)
+			decide(&l[i], -1, ENOMEM);
+		else if (still_same(dirfd, &l[i]) && l[i].unheld)
+			settle = true;
+	}
+	if (settle) {
+		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+			;
+		for (size_t i = 0; i < n; i++)
+			if (l[i].ret == PENDING && l[i].unheld)
+				still_same(dirfd, &l[i]);
+		still_unheld(dirfd, l, n, f, judged_unheld);
+	}
+	for (size_t i = 0; i < n; i++)
+		if (l[i].ret == PENDING)
+			move_aside(dirfd, &l[i]);
+	if (f)
+		still_unheld(dirfd, l, n, f, aside_unheld);
+	for (size_t i = 0; i < n; i++)
+		finish(dirfd, &l[i]);
+	free(f);
 }
 
 long long rt_file_age(int dirfd, const char *name, time_t now, struct stat *out)
@@ -114,6 +187,15 @@ uint64_t rt_stale_age(enum rt_liveness l, uint64_t configured)
 	    configured < RT_UNVERIFIED_STALE_SECONDS)
 		return RT_UNVERIFIED_STALE_SECONDS;
 	return configured;
+}
+
+enum rt_verdict rt_stale_verdict(enum rt_liveness l, uint64_t age,
+				 uint64_t configured)
+{
+	if (l == RT_HELD)
+		return RT_VERDICT_HELD;
+	return age < rt_stale_age(l, configured) ? RT_VERDICT_UNSURE :
+						   RT_VERDICT_STALE;
 }
 
 void rt_open_file_of(struct rt_open_file *f, const struct stat *seen)
@@ -139,15 +221,18 @@ const char *rt_list_lock_state_name(enum rt_list_lock_state s)
 }
 
 static int judge(int dirfd, const struct rt_clean_options *opts, bool clear,
-		 struct rt_list_lock_check *out)
+		 struct rt_list_lock_check *out, char parked[RT_PARKED_MAX])
 {
 	time_t now = opts->now ? opts->now : time(NULL);
+	struct rt_stale_lock lock = { .name = "tables.list.lock" };
+	enum rt_verdict verdict;
 	struct rt_open_file f;
 	struct stat seen;
 	long long age;
 	bool remove;
 
 	memset(out, 0, sizeof(*out));
+	parked[0] = '\0';
 	age = rt_file_age(dirfd, "tables.list.lock", now, &seen);
 	if (age < 0) {
 		/* Gone, or not a regular file: never ours to remove. */
@@ -165,7 +250,9 @@ static int judge(int dirfd, const struct rt_clean_options *opts, bool clear,
 		return 0;
 	rt_open_file_of(&f, &seen);
 	rt_liveness_check(dirfd, &f, 1, out->why, sizeof(out->why));
-	if (f.liveness == RT_HELD) {
+	verdict = rt_stale_verdict(f.liveness, (uint64_t)age,
+				   opts->stale_lock_seconds);
+	if (verdict == RT_VERDICT_HELD) {
 		out->holder_pid = f.pid;
 		out->why[0] = '\0';
 		if ((uint64_t)age >= opts->stale_lock_seconds)
@@ -179,21 +266,24 @@ static int judge(int dirfd, const struct rt_clean_options *opts, bool clear,
 		if ((uint64_t)age >= opts->stale_lock_seconds)
 			out->state = RT_LIST_LOCK_UNVERIFIED;
 		remove = opts->remove_stale_locks &&
-			 (uint64_t)age >=
-				 rt_stale_age(f.liveness,
-					      opts->stale_lock_seconds);
+			 verdict == RT_VERDICT_STALE;
 	}
 	if (!clear || !remove)
 		return 0;
-	if (rt_remove_if_same(dirfd, "tables.list.lock", &seen,
-			      f.liveness == RT_UNHELD) == 0) {
+	lock.seen = seen;
+	lock.unheld = f.liveness == RT_UNHELD;
+	rt_remove_stale(dirfd, &lock, 1);
+	memcpy(parked, lock.parked, RT_PARKED_MAX);
+	if (!lock.ret) {
 		out->state = RT_LIST_LOCK_CLEARED;
 		return 0;
 	}
-	if (errno == EBUSY) { /* someone took the lock meanwhile */
+	/* Someone took the lock meanwhile. */
+	if (lock.error == EBUSY && !parked[0]) {
 		out->state = RT_LIST_LOCK_BUSY;
 		return 0;
 	}
+	errno = lock.error;
 	return -1;
 }
 
@@ -201,10 +291,17 @@ int rt_stack_check_list_lock(struct rt_stack *st,
 			     const struct rt_clean_options *opts, bool clear,
 			     struct rt_list_lock_check *out, struct rt_err *err)
 {
+	char parked[RT_PARKED_MAX];
+
 	/* The stack's own handle: never a symlinked directory. */
-	if (judge(st->dirfd, opts, clear, out))
+	if (!judge(st->dirfd, opts, clear, out, parked))
+		return 0;
+	if (parked[0])
 		return rt_err_errno(err, RT_ERR_IO,
-				    "cannot remove %s/tables.list.lock",
-				    st->dir);
-	return 0;
+				    "%s/tables.list.lock, moved aside to be "
+				    "removed, is left as %s/%s (remove it once "
+				    "no process holds it)",
+				    st->dir, st->dir, parked);
+	return rt_err_errno(err, RT_ERR_IO, "cannot remove %s/tables.list.lock",
+			    st->dir);
 }

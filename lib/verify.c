@@ -247,33 +247,82 @@ static void check_stack_order(struct vctx *c)
 	}
 }
 
-/*
- * A lock: live while young; past the stale age, stale only if no live
- * process holds it open (rt-liveness.h).
- */
-static void note_lock(struct vctx *c, int dirfd, const char *n,
-		      const struct stat *st, unsigned long long age,
-		      uint64_t stale)
-{
-	struct rt_open_file f;
+/* A lock past the stale age, whose liveness is asked once for all. */
+struct old_lock {
+	char *name;
+	struct stat st;
+	unsigned long long age;
+};
 
-	if (age < stale) {
-		note(c, n, "%s/%s: live lock (age %llu s)", c->dir, n, age);
+struct old_locks {
+	struct old_lock *v;
+	size_t n, cap;
+};
+
+static void keep_old_lock(struct vctx *c, struct old_locks *l, const char *n,
+			  const struct stat *st, unsigned long long age)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 8;
+		struct old_lock *v = realloc(l->v, cap * sizeof(*v));
+
+		if (!v) {
+			c->nomem = true;
+			return;
+		}
+		l->v = v;
+		l->cap = cap;
+	}
+	if (!(l->v[l->n].name = strdup(n))) {
+		c->nomem = true;
 		return;
 	}
-	rt_open_file_of(&f, st);
-	rt_liveness_check(dirfd, &f, 1, NULL, 0);
-	if (f.liveness == RT_HELD)
-		note(c, n,
-		     "%s/%s: live lock (age %llu s, held open by pid %ld)",
-		     c->dir, n, age, f.pid);
-	else if (age < rt_stale_age(f.liveness, stale))
-		note(c, n,
-		     "%s/%s: live lock (age %llu s; whether a live process "
-		     "holds it cannot be told)",
-		     c->dir, n, age);
-	else
-		note(c, n, "%s/%s: stale lock (age %llu s)", c->dir, n, age);
+	l->v[l->n].st = *st;
+	l->v[l->n++].age = age;
+}
+
+/*
+ * The locks past the stale age: stale only if no live process holds them
+ * open (rt-liveness.h), asked in one look through open files.
+ */
+static void note_old_locks(struct vctx *c, int dirfd, struct old_locks *l,
+			   uint64_t stale)
+{
+	struct rt_open_file *f = l->n ? calloc(l->n, sizeof(*f)) : NULL;
+
+	if (l->n && !f)
+		c->nomem = true;
+	for (size_t i = 0; f && i < l->n; i++)
+		rt_open_file_of(&f[i], &l->v[i].st);
+	if (f)
+		rt_liveness_check(dirfd, f, l->n, NULL, 0);
+	for (size_t i = 0; i < l->n; i++) {
+		const char *n = l->v[i].name;
+		unsigned long long age = l->v[i].age;
+
+		switch (f ? rt_stale_verdict(f[i].liveness, age, stale) :
+			    RT_VERDICT_UNSURE) {
+		case RT_VERDICT_HELD:
+			note(c, n,
+			     "%s/%s: live lock (age %llu s, held open by pid "
+			     "%ld)",
+			     c->dir, n, age, f[i].pid);
+			break;
+		case RT_VERDICT_UNSURE:
+			note(c, n,
+			     "%s/%s: live lock (age %llu s; whether a live "
+			     "process holds it cannot be told)",
+			     c->dir, n, age);
+			break;
+		case RT_VERDICT_STALE:
+			note(c, n, "%s/%s: stale lock (age %llu s)", c->dir, n,
+			     age);
+			break;
+		}
+		free(l->v[i].name);
+	}
+	free(f);
+	free(l->v);
 }
 
 /* What else lies in the directory: leftovers are notes. */
@@ -283,6 +332,7 @@ static void scan_dir(struct vctx *c)
 				 c->opts->stale_lock_seconds :
 				 3600;
 	time_t now = c->opts->now ? c->opts->now : time(NULL);
+	struct old_locks old = { 0 };
 	DIR *d = opendir(c->dir);
 	struct dirent *e;
 
@@ -312,7 +362,11 @@ static void scan_dir(struct vctx *c)
 		switch (kind) {
 		case RT_FILE_LIST_LOCK:
 		case RT_FILE_LOCK:
-			note_lock(c, dirfd(d), n, &st, age, stale);
+			if (age >= stale)
+				keep_old_lock(c, &old, n, &st, age);
+			else
+				note(c, n, "%s/%s: live lock (age %llu s)",
+				     c->dir, n, age);
 			break;
 		case RT_FILE_TEMP:
 			note(c, n,
@@ -329,6 +383,7 @@ static void scan_dir(struct vctx *c)
 			     c->dir, n, age);
 		}
 	}
+	note_old_locks(c, dirfd(d), &old, stale);
 	closedir(d);
 }
 

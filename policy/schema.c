@@ -142,7 +142,19 @@ int policy_key_set(const struct policy_key *k, void *base, const char *value,
 
 		if (policy_parse_duration(value, d, &msg))
 			break;
-		if (d->never || d->seconds >= k->min)
+		if (d->never || !k->min)
+			return 0;
+		/*
+		 * With a minimum the value is an age: a date would make one
+		 * that shrinks below the minimum, then goes negative. A month
+		 * is at least 28 days.
+		 */
+		if (d->absolute) {
+			snprintf(why, whylen,
+				 "an age such as \"2 weeks\", not a date");
+			return -1;
+		}
+		if ((uint64_t)d->months * 28 * 86400 + d->seconds >= k->min)
 			return 0;
 		snprintf(why, whylen,
 			 "at least %llu seconds: a file a live writer is "

@@ -142,16 +142,15 @@ geometric_holds() {
 }
 
 # Wait until no detached maintenance of ours runs in the repository: the
-# run lock (an flock) is free and the hook lock's process has ended.
+# hook lock's process has ended (wait_hooks), and the run lock (an
+# flock), if there is one, is free. Not created when missing: flock(1)
+# would create it.
 settle() { # <git dir>
-	local i pid
+	local i
+	wait_hooks "$1" || return 1
 	for ((i = 0; i < 600; i++)); do
-		pid=$(cat "$1/reftable-hook.flock" 2>/dev/null || :)
-		if { [ -z "$pid" ] || [ ! -e "/proc/$pid" ] ||
-			awk '{ exit $3 == "Z" ? 0 : 1 }' "/proc/$pid/stat"; } &&
-			flock -n "$1/reftable-run.lock" true 2>/dev/null; then
-			return 0
-		fi
+		[ -e "$1/reftable-run.lock" ] || return 0
+		flock -n "$1/reftable-run.lock" true 2>/dev/null && return 0
 		sleep 0.05
 	done
 	fail "our maintenance still running after 30 s"

@@ -214,7 +214,8 @@ static void describe(const struct policy_key *k, char *buf, size_t size)
 			     (unsigned long long)k->min,
 			     (unsigned long long)k->max);
 	else if (k->type == POLICY_T_DURATION && k->min)
-		n = snprintf(buf, size, "duration, at least %llu seconds",
+		n = snprintf(buf, size,
+			     "duration, at least %llu seconds; not a date",
 			     (unsigned long long)k->min);
 	else
 		n = snprintf(buf, size, "%s", types[k->type]);

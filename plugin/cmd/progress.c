@@ -2,6 +2,7 @@
  * progress.c: Git's progress display (progress.h).
  */
 #include "plugin/cmd/progress.h"
+#include "plugin/util/clock.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,13 +23,8 @@ bool progress_option(struct progress_opt *o, const char *arg)
 	return true;
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
+/* Seconds on the monotonic clock. */
+#define NOW_S() (clock_ms() / 1e3)
 
 void progress_init(struct progress *p, const struct progress_opt *o)
 {
@@ -61,7 +57,7 @@ static void draw(struct progress *p, const char *end)
 void progress_stop(struct progress *p)
 {
 	/* One that lasted the delay between two looks at the clock too. */
-	if (p->shown || (p->title && now_s() - p->start >= p->delay))
+	if (p->shown || (p->title && NOW_S() - p->start >= p->delay))
 		draw(p, ", done.\n");
 	p->shown = false;
 	p->title = NULL;
@@ -79,7 +75,7 @@ void progress_update(struct progress *p, const char *title, uint64_t done,
 	if (title != p->title) {
 		progress_stop(p);
 		p->title = title;
-		p->start = now_s();
+		p->start = NOW_S();
 		p->checked = 0;
 		p->percent = 0;
 	}
@@ -92,7 +88,7 @@ void progress_update(struct progress *p, const char *title, uint64_t done,
 	if (!moved && done - p->checked < CLOCK_EVERY)
 		return;
 	p->checked = done;
-	t = now_s();
+	t = NOW_S();
 	if (!p->shown && t - p->start < p->delay)
 		return;
 	if (p->shown && !moved && t - p->drawn < 1)

@@ -253,26 +253,59 @@ static int parse_in(struct config *cfg, const char *dir, const char *name,
 	return ret;
 }
 
+int config_global_files(struct config_global *g, struct rt_err *err)
+{
+	const char *env = getenv("GIT_CONFIG_GLOBAL"), *home = getenv("HOME");
+	const char *xdg = getenv("XDG_CONFIG_HOME");
+
+	memset(g, 0, sizeof(*g));
+	if (env) {
+		if (!(g->env = strdup(env)))
+			return rt_err_oom(err);
+		return 0;
+	}
+	if (xdg && *xdg)
+		g->xdg = path_join(xdg, "git", "config", NULL);
+	else if (home)
+		g->xdg = path_join(home, ".config", "git", "config", NULL);
+	if (home)
+		g->user = path_join(home, ".gitconfig", NULL);
+	if ((((xdg && *xdg) || home) && !g->xdg) || (home && !g->user)) {
+		config_global_release(g);
+		return rt_err_oom(err);
+	}
+	return 0;
+}
+
+void config_global_release(struct config_global *g)
+{
+	free(g->env);
+	free(g->xdg);
+	free(g->user);
+	memset(g, 0, sizeof(*g));
+}
+
 /* Git's system and global files, in Git's order, added to `cfg`. */
 static int parse_system_global(struct config *cfg, struct rt_err *err)
 {
 	const char *sys = getenv("GIT_CONFIG_SYSTEM");
-	const char *global = getenv("GIT_CONFIG_GLOBAL");
-	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
 	const char *nosys = getenv("GIT_CONFIG_NOSYSTEM");
+	struct config_global g;
 	int ret = 0;
 
 	/* A missing file is skipped, as Git does. */
 	if (!nosys || config_bool(nosys) != 1)
 		ret = parse_in(cfg, sys ? sys : "/etc/gitconfig", NULL, err);
-	if (!ret && global)
-		ret = parse_in(cfg, global, NULL, err);
-	else if (!ret)
-		ret = xdg && *xdg ?
-			      parse_in(cfg, xdg, "git/config", err) :
-			      parse_in(cfg, home, ".config/git/config", err);
-	if (!ret && !global)
-		ret = parse_in(cfg, home, ".gitconfig", err);
+	if (!ret)
+		ret = config_global_files(&g, err);
+	if (ret)
+		return ret;
+	ret = parse_in(cfg, g.env, NULL, err);
+	if (!ret)
+		ret = parse_in(cfg, g.xdg, NULL, err);
+	if (!ret)
+		ret = parse_in(cfg, g.user, NULL, err);
+	config_global_release(&g);
 	return ret;
 }
 

@@ -64,6 +64,20 @@ int config_load_files(struct config *cfg, const char *common_dir,
  */
 int config_load_protected(struct config *cfg, struct rt_err *err);
 /*
+ * Where Git's global config is, by Git's rules: `env`, the file
+ * GIT_CONFIG_GLOBAL names, which is then the only one; otherwise `xdg`
+ * ($XDG_CONFIG_HOME/git/config, or ~/.config/git/config when that is
+ * unset or empty) and `user` (~/.gitconfig), read in that order, both
+ * NULL when HOME is unset (`xdg` not, with XDG_CONFIG_HOME set). The
+ * files need not exist. 0, or RT_ERR_NOMEM; release with
+ * config_global_release().
+ */
+struct config_global {
+	char *env, *xdg, *user;
+};
+int config_global_files(struct config_global *g, struct rt_err *err);
+void config_global_release(struct config_global *g);
+/*
  * The plain parser: add the entries of one config file to `cfg`, enough
  * for the files Git writes itself: sections and "subsections", comments,
  * quotes and escapes in values, a bare key meaning true; no includes, no

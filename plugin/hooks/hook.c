@@ -147,9 +147,12 @@ static void hook_pre_auto_gc(struct hook *h)
 	repo_release(&repo);
 }
 
-int hook_handle(const char *policy, int argc, char **argv)
+int hook_handle(const char *policy, int argc, char **argv,
+		struct rt_buf *unlogged)
 {
-	struct hook h = { .event = argv[0], .policy = policy };
+	struct hook h = { .event = argv[0],
+			  .policy = policy,
+			  .unlogged = unlogged };
 
 	if (!strcmp(h.event, "reference-transaction"))
 		hook_reference_transaction(&h, argc, argv);

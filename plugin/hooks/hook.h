@@ -30,6 +30,8 @@ struct hook {
 	char *lock_path;
 	/* Of new files, per core.sharedRepository (0: 0666 less the umask). */
 	mode_t mode;
+	/* Lines the log refused, for the command to show (hooks.h). */
+	struct rt_buf *unlogged;
 };
 
 /* One line "<UTC time> <event>[<pid>]: <msg>" in the hook log, if any. */

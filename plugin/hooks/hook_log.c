@@ -20,14 +20,22 @@ static void log_line(const struct hook *h, const char *msg, size_t len)
 	if (!h->log_path)
 		return;
 	snprintf(tag, sizeof(tag), "%s[%d]", h->event, (int)getpid());
+	if (!logfile_append(h->log_path, h->mode, tag, msg, len, &err) ||
+	    !h->unlogged)
+		return;
 	/*
 	 * Not lost silently (a full disk, a log that is not a regular
-	 * file): Git shows a hook's stderr, and a warning there fails
-	 * nothing.
+	 * file): the command shows these on Git's stderr, where a warning
+	 * fails nothing. A line from a detached child is lost with it.
 	 */
-	if (logfile_append(h->log_path, h->mode, tag, msg, len, &err))
-		dprintf(2, "warning: git-reftable: %s; not logged: %s: %.*s\n",
-			err.msg, tag, (int)len, msg);
+	while (len && msg[len - 1] == '\n')
+		len--;
+	(void)(rt_buf_addstr(h->unlogged, err.msg) ||
+	       rt_buf_addstr(h->unlogged, "; not logged: ") ||
+	       rt_buf_addstr(h->unlogged, tag) ||
+	       rt_buf_addstr(h->unlogged, ": ") ||
+	       rt_buf_add(h->unlogged, msg, len) ||
+	       rt_buf_addch(h->unlogged, '\n'));
 }
 
 void hook_logf(const struct hook *h, const char *fmt, ...)

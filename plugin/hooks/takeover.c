@@ -96,45 +96,31 @@ static int file_text(unsigned factor, unsigned marks, struct rt_buf *out)
 	return ret ? RT_ERR_NOMEM : 0;
 }
 
-/* All of `fd` into `out`, which is reset first. */
-static int read_fd(int fd, const char *path, struct rt_buf *out,
-		   struct rt_err *err)
-{
-	rt_buf_reset(out);
-	for (;;) {
-		ssize_t n;
-
-		if (rt_buf_grow(out, 4096))
-			return rt_err_oom(err);
-		n = read(fd, out->buf + out->len, 4096);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return rt_err_errno(err, RT_ERR_IO, "cannot read %s",
-					    path);
-		if (!n)
-			return 0;
-		out->len += (size_t)n;
-		out->buf[out->len] = '\0';
-	}
-}
+/*
+ * Neither the repository's config nor our file is anywhere near this; a
+ * bigger one is refused rather than read whole.
+ */
+#define READ_MAX ((size_t)64 << 20)
 
 /*
  * The file at `path` into `out`: 1 read, 0 when there is none (a symlink
- * counts as none: it is not what install wrote).
+ * counts as none: it is not what install wrote, and install replaces it
+ * rather than write through it). Read by the library's reader, so a FIFO
+ * or device there is refused at once instead of blocking `run` and the
+ * hook.
  */
 static int read_file(const char *path, struct rt_buf *out, struct rt_err *err)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), ret;
+	struct rt_err why = { 0 };
+	struct stat st;
+	int ret = rt_file_read_at(AT_FDCWD, path, path, READ_MAX, 0, out, &why);
 
-	if (fd < 0)
-		return errno == ENOENT || errno == ELOOP ?
-			       0 :
-			       rt_err_errno(err, RT_ERR_IO, "cannot read %s",
-					    path);
-	ret = read_fd(fd, path, out, err);
-	close(fd);
-	return ret ? ret : 1;
+	if (!ret)
+		return 1;
+	if (ret == RT_ERR_NOT_EXIST ||
+	    (!lstat(path, &st) && S_ISLNK(st.st_mode)))
+		return 0;
+	return rt_err_set(err, ret, "%s", why.msg);
 }
 
 static unsigned parse_marks(const struct rt_buf *text)
@@ -208,7 +194,6 @@ static int config_file_open(struct config_file *c, const char *common_dir,
 			    bool dry_run, struct rt_err *err)
 {
 	struct stat st;
-	int fd, ret;
 
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;
@@ -239,12 +224,8 @@ static int config_file_open(struct config_file *c, const char *common_dir,
 				"changing it?)",
 				c->path);
 	}
-	fd = open(c->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return rt_err_errno(err, RT_ERR_IO, "cannot read %s", c->path);
-	ret = read_fd(fd, c->path, &c->text, err);
-	close(fd);
-	return ret;
+	return rt_file_read_at(AT_FDCWD, c->path, c->path, READ_MAX, 0,
+			       &c->text, err);
 }
 
 /* Write `c->text` to the lock and rename it over the config. */

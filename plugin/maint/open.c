@@ -2,6 +2,7 @@
  * open.c: the repository and its stack options, for maintenance.
  */
 #include "plugin/maint/open.h"
+#include "lib/include/rt-file.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -26,16 +27,19 @@ int maint_open_repo(struct repo *repo, struct rt_err *err)
 	return ret;
 }
 
-/* One line per hold, appended in one write(2) so lines never mix. */
+/*
+ * One line per hold, appended in one write(2) so lines never mix. Opened
+ * as every file of ours is (rt-file.h): not through a symlink, and a
+ * FIFO or device there is refused rather than waited on.
+ */
 static void trace_lock_hold(void *arg, uint64_t held_ns)
 {
 	char line[96];
 	int n = snprintf(line, sizeof(line),
 			 "tables.list.lock %llu us pid %ld\n",
 			 (unsigned long long)(held_ns / 1000), (long)getpid());
-	int fd = open(arg,
-		      O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
-		      0644);
+	int fd = rt_file_open_at(AT_FDCWD, arg, arg,
+				 O_WRONLY | O_APPEND | O_CREAT, 0, NULL);
 
 	if (fd < 0)
 		return;

@@ -2,7 +2,7 @@
  * registry.c: the registered repositories in the global Git config.
  */
 #include "plugin/schedule/registry.h"
-#include "plugin/util/path.h"
+#include "plugin/git/config.h"
 #include "plugin/util/spawn.h"
 
 #include <stdlib.h>
@@ -86,29 +86,29 @@ int schedule_repos_remove(const char *path, struct rt_err *err)
 
 int schedule_repos_file(char **path, struct rt_err *err)
 {
-	const char *env = getenv("GIT_CONFIG_GLOBAL"), *home = getenv("HOME");
-	const char *xdg = getenv("XDG_CONFIG_HOME");
-	char *user, *other;
+	struct config_global g;
+	int ret = config_global_files(&g, err);
 
 	*path = NULL;
-	if (env)
-		return (*path = strdup(env)) ? 0 : rt_err_oom(err);
-	if (!home)
-		return rt_err_set(err, RT_ERR_NOT_EXIST,
-				  "HOME is not set: no global git config");
-	user = path_join(home, ".gitconfig", NULL);
-	other = xdg && *xdg ? path_join(xdg, "git", "config", NULL) :
-			      path_join(home, ".config", "git", "config", NULL);
-	if (user && other && access(user, R_OK) && !access(other, R_OK)) {
-		*path = other;
-		other = NULL;
+	if (ret)
+		return ret;
+	/* What `git config --global` writes: ~/.gitconfig unless only the
+	 * XDG file exists. */
+	if (g.env) {
+		*path = g.env;
+		g.env = NULL;
+	} else if (!g.user) {
+		ret = rt_err_set(err, RT_ERR_NOT_EXIST,
+				 "HOME is not set: no global git config");
+	} else if (access(g.user, R_OK) && g.xdg && !access(g.xdg, R_OK)) {
+		*path = g.xdg;
+		g.xdg = NULL;
 	} else {
-		*path = user;
-		user = NULL;
+		*path = g.user;
+		g.user = NULL;
 	}
-	free(user);
-	free(other);
-	return *path ? 0 : rt_err_oom(err);
+	config_global_release(&g);
+	return ret;
 }
 
 int schedule_repo_path(const struct repo *repo, char **path, struct rt_err *err)

@@ -99,6 +99,26 @@ static char *slurp(FILE *f, size_t *len)
 	return buf;
 }
 
+/*
+ * The child's stdout and stderr from their temp files into `res` (stderr
+ * without its last newlines); -1 with `res` released when either cannot
+ * be read.
+ */
+static int take_output(FILE *out, FILE *err, struct spawn_result *res)
+{
+	size_t errlen = 0;
+
+	res->out = out ? slurp(out, &res->outlen) : NULL;
+	res->err = err ? slurp(err, &errlen) : NULL;
+	if (!res->out || !res->err) {
+		spawn_result_release(res);
+		return -1;
+	}
+	while (errlen && res->err[errlen - 1] == '\n')
+		res->err[--errlen] = '\0';
+	return 0;
+}
+
 static int cannot_run(struct rt_err *err, const char *name, const char *why)
 {
 	return rt_err_set(err, RT_ERR_IO, "cannot run %s: %s", name, why);
@@ -192,7 +212,6 @@ int spawn_run(const char *const *argv, const char *in, size_t inlen,
 {
 	FILE *fin = NULL, *fout = NULL, *ferr = NULL;
 	char *path = spawn_find(argv[0]);
-	size_t errlen = 0;
 	pid_t pid;
 	int ret;
 
@@ -214,16 +233,9 @@ int spawn_run(const char *const *argv, const char *in, size_t inlen,
 	ret = pid < 0 ? pid : wait_child(pid, argv[0], err);
 	if (ret < 0 || !res)
 		goto out;
-	res->out = slurp(fout, &res->outlen);
-	res->err = slurp(ferr, &errlen);
-	if (!res->out || !res->err) {
-		spawn_result_release(res);
+	if (take_output(fout, ferr, res))
 		ret = cannot_run(err, argv[0],
 				 "cannot read the program's output");
-		goto out;
-	}
-	while (errlen && res->err[errlen - 1] == '\n')
-		res->err[--errlen] = '\0';
 out:
 	if (fin)
 		fclose(fin);
@@ -367,20 +379,11 @@ int spawn_job_finish(struct spawn_job *j, int wstatus, struct spawn_result *res)
 {
 	int ret = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) :
 				       128 + WTERMSIG(wstatus);
-	size_t errlen = 0;
 
 	if (res) {
 		memset(res, 0, sizeof(*res));
-		if (j->out && j->err) {
-			res->out = slurp(j->out, &res->outlen);
-			res->err = slurp(j->err, &errlen);
-		}
-		if (!res->out || !res->err) {
-			spawn_result_release(res);
+		if (take_output(j->out, j->err, res))
 			ret = RT_ERR_NOMEM;
-		}
-		while (errlen && res->err[errlen - 1] == '\n')
-			res->err[--errlen] = '\0';
 	}
 	if (j->out)
 		fclose(j->out);

@@ -9,13 +9,14 @@
 # byte as it was and say what they refused; with tables.list a symlink to
 # a secret file, neither verify's output nor the maintenance log contains
 # a byte of it. Hangs: a FIFO as reftable.policy does not hold up `git
-# update-ref`; /dev/zero as the policy is refused at once, in bounded
-# memory; a listed table that is a FIFO makes verify, clean and compact
-# fail at once, one that is a directory says so; --policy <directory> is
-# refused. Shared repositories: under core.sharedRepository (all, group,
-# an octal mode, umask) every file we create gets the mode Git gives its
-# own: tables, tables.list, the run lock, the hook's lock and log, the
-# maintenance log, the state file.
+# update-ref`, nor one as reftable-takeover.config `run`, nor one as
+# GIT_REFTABLE_TRACE_LOCKS `compact`; /dev/zero as the policy is refused
+# at once, in bounded memory; a listed table that is a FIFO makes verify,
+# clean and compact fail at once, one that is a directory says so;
+# --policy <directory> is refused. Shared repositories: under
+# core.sharedRepository (all, group, an octal mode, umask) every file we
+# create gets the mode Git gives its own: tables, tables.list, the run
+# lock, the hook's lock and log, the maintenance log, the state file.
 . "$(dirname "$0")/../lib.sh"
 
 export GIT_TEST_REFTABLE_AUTOCOMPACTION=false
@@ -174,6 +175,39 @@ test_fifo_policy() {
 		.git/reftable-hook.log || fail "the hook log does not say why"
 }
 
+# Not installed (Git itself would block reading a FIFO it includes), so
+# only our read of the file meets it: run refreshes the file every time.
+test_fifo_takeover_file() {
+	local rc=0
+	new_repo r11
+	cd r11
+	mkfifo .git/reftable-takeover.config
+	timeout "$BOUND" git reftable run >"$TEST_TMP/out" 2>&1 || rc=$?
+	cat "$TEST_TMP/out"
+	[ "$rc" -ne 124 ] || fail "run hung on a FIFO as reftable-takeover.config"
+	[ "$rc" -eq 0 ] || fail "run exited $rc: the file is only refreshed"
+	grep -q 'reftable-takeover.config is not a regular file (it is a FIFO)' \
+		"$TEST_TMP/out" || fail "run does not say what the file is"
+	[ -p .git/reftable-takeover.config ] || fail "run replaced the FIFO"
+}
+
+# GIT_REFTABLE_TRACE_LOCKS naming a FIFO: the trace is refused, never
+# waited on, and the compaction goes on.
+test_fifo_trace_locks() {
+	local rc=0
+	new_repo r12
+	cd r12
+	git update-ref refs/heads/side HEAD
+	mkfifo "$TEST_TMP/trace.fifo"
+	GIT_REFTABLE_TRACE_LOCKS=$TEST_TMP/trace.fifo timeout "$BOUND" \
+		git reftable compact --all >"$TEST_TMP/out" 2>&1 || rc=$?
+	cat "$TEST_TMP/out"
+	[ "$rc" -ne 124 ] || fail "compact hung on a FIFO as the lock trace"
+	[ "$rc" -eq 0 ] || fail "compact exited $rc"
+	[ "$(wc -l <.git/reftable/tables.list)" -eq 1 ] ||
+		fail "compact did not compact: $(cat .git/reftable/tables.list)"
+}
+
 test_dev_zero_policy() {
 	local rc=0
 	new_repo r7
@@ -299,6 +333,8 @@ test_case "a symlinked maintenance log: run --detach refuses, target unchanged" 
 test_case "a symlinked .git/reftable: clean and compact refuse, touch nothing" test_reftable_dir_symlink
 test_case "tables.list a symlink to a secret: verify and run never show it" test_tables_list_symlink
 test_case "a FIFO as reftable.policy does not hold up git update-ref" test_fifo_policy
+test_case "a FIFO as reftable-takeover.config does not hold up run" test_fifo_takeover_file
+test_case "a FIFO as GIT_REFTABLE_TRACE_LOCKS does not hold up compact" test_fifo_trace_locks
 test_case "/dev/zero or a huge file as policy: a clear error, bounded" test_dev_zero_policy
 test_case "--policy <directory> is refused" test_policy_directory
 test_case "a listed table that is a FIFO: verify, clean, compact fail at once" test_fifo_table

@@ -6,7 +6,10 @@
 # deletes all of them, in batches, with `git update-ref --stdin`. Git
 # deletes a ref's reflog with it, so afterwards `git reflog list` must
 # list none of them, whichever of the two committed first. A few rounds,
-# started within 20 s, so about 30 s in all.
+# started within 20 s, so about 30 s in all; at least one must show that
+# Git deleted reflogs while expire ran (expire left fewer empty than it
+# walked: its re-check dropped their placeholders), else more rounds
+# follow, up to 60 s, and the test fails without one.
 . "$(dirname "$0")/../lib.sh"
 
 N=4000
@@ -36,8 +39,14 @@ delete_refs() {
 }
 
 test_no_resurrection() {
-	local round end=$((SECONDS + 20)) left
-	for ((round = 1; round <= 6 && SECONDS < end; round++)); do
+	local round end=$((SECONDS + 20)) last=$((SECONDS + 60)) left
+	local walked emptied overlapped=0
+	# Rounds for 20 s (at most 6), and on (up to 60 s) until one round
+	# saw the two overlap.
+	for ((round = 1; SECONDS < last; round++)); do
+		if [ "$overlapped" -gt 0 ] && { [ "$round" -gt 6 ] || [ "$SECONDS" -ge "$end" ]; }; then
+			break
+		fi
 		cd "$TEST_TMP"
 		setup_refs
 		rm -f ../deleter.err
@@ -55,7 +64,17 @@ test_no_resurrection() {
 			fail "round $round: $left deleted refs have a reflog again"
 		}
 		refs_verify_clean
+		# Overlap: Git deleted some reflogs between expire's walk and
+		# its commit, so their placeholders were dropped at the
+		# re-check: fewer left empty than walked (all of them expire).
+		read -r walked emptied < <(sed -n \
+			's/.* in \([0-9]*\) reflogs (\([0-9]*\) left empty).*/\1 \2/p' \
+			../expire.out) || fail "round $round: no summary from expire"
+		[ "$emptied" -ge "$walked" ] || overlapped=$((overlapped + 1))
 	done
+	echo "$overlapped of $((round - 1)) rounds overlapped"
+	[ "$overlapped" -gt 0 ] ||
+		fail "expire and the deletions never overlapped: the re-check was not exercised"
 }
 
 test_case "reflogs Git deletes while expire runs stay deleted" test_no_resurrection

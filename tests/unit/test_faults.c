@@ -2,7 +2,8 @@
  * Fault injection: this binary defines its own fsync(), which the library
  * then calls, to make directory fsyncs fail after tables.list has been
  * renamed into place. Whatever the error, tables.list must never name a
- * table that is gone.
+ * table that is gone. Its own unlinkat() makes the removal of a stale
+ * lock fail once it is moved aside.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,9 +13,14 @@
 #include <cmocka.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include "lib/include/rt-clean.h"
 #include "lib/include/rt-compact.h"
 #include "lib/stack.h"
 #include "testutil.h"
@@ -32,12 +38,62 @@ int fsync(int fd)
 	return fdatasync(fd);
 }
 
+/* A lock moved aside to be removed (<name>.stale-XXXXXXXX) is not. */
+static bool fail_stale_unlink;
+
+int unlinkat(int dirfd, const char *name, int flags)
+{
+	if (fail_stale_unlink && strstr(name, ".stale-")) {
+		errno = EIO;
+		return -1;
+	}
+	return (int)syscall(SYS_unlinkat, dirfd, name, flags);
+}
+
+/*
+ * While a lock is moved aside to be removed (renamed to <name>.stale-*),
+ * other writers come: one replaces it just before, so the file moved is
+ * not the one judged, and one takes the free name just after, so it
+ * cannot be put back.
+ */
+static bool race_stale_rename;
+
+int renameat(int olddirfd, const char *old, int newdirfd, const char *new)
+{
+	if (race_stale_rename && strstr(new, ".stale-")) {
+		int fd = openat(olddirfd, "racer", O_CREAT | O_WRONLY, 0644);
+
+		close(fd);
+		if (syscall(SYS_renameat2, olddirfd, "racer", olddirfd, old,
+			    0) < 0)
+			return -1;
+		if (syscall(SYS_renameat2, olddirfd, old, newdirfd, new, 0) < 0)
+			return -1;
+		fd = openat(olddirfd, old, O_CREAT | O_EXCL | O_WRONLY, 0644);
+		close(fd);
+		return fd < 0 ? -1 : 0;
+	}
+	return (int)syscall(SYS_renameat2, olddirfd, old, newdirfd, new, 0);
+}
+
+/* Sleeps the library takes (to let a lock's writer settle). */
+static int sleeps;
+
+int nanosleep(const struct timespec *req, struct timespec *rem)
+{
+	sleeps++;
+	return (int)syscall(SYS_nanosleep, req, rem);
+}
+
 static char dir[256];
 
 static int setup(void **state)
 {
 	(void)state;
 	fail_dir_fsync = false;
+	fail_stale_unlink = false;
+	race_stale_rename = false;
+	sleeps = 0;
 	return tmpdir_make(dir, sizeof(dir), "faults");
 }
 
@@ -129,6 +185,161 @@ static void test_compact_dir_fsync_fails(void **state)
 	rt_stack_close(st);
 }
 
+/* A tables.list.lock no process holds, two hours old by opts->now. */
+static void plant_dead_list_lock(struct rt_clean_options *opts)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/tables.list.lock", dir);
+	assert_non_null(f = fopen(path, "w"));
+	fclose(f);
+	memset(opts, 0, sizeof(*opts));
+	opts->grace_seconds = 3600;
+	opts->stale_lock_seconds = 3600;
+	opts->remove_stale_locks = true;
+	opts->now = time(NULL) + 7200;
+}
+
+/* The names in the stack directory containing `part`. */
+static int count_files(const char *part)
+{
+	int n = 0;
+	DIR *d = opendir(dir);
+
+	for (struct dirent *e; (e = readdir(d));)
+		n += strstr(e->d_name, part) != NULL;
+	closedir(d);
+	return n;
+}
+
+/* With no rt_err (allowed), a failed removal is still an error code. */
+static void test_clean_stale_unlink_fails_no_err(void **state)
+{
+	struct rt_stack *st = stack_with_three();
+	struct rt_clean_options opts;
+	(void)state;
+
+	plant_dead_list_lock(&opts);
+	fail_stale_unlink = true;
+	assert_int_equal(rt_stack_clean(st, &opts, NULL, NULL, NULL),
+			 RT_ERR_IO);
+	fail_stale_unlink = false;
+	/* Moved aside and kept: nothing is deleted after an error. */
+	assert_int_equal(count_files(".stale-"), 1);
+	rt_stack_close(st);
+}
+
+/*
+ * A lock moved aside that can be neither removed nor put back (a new lock
+ * has its name) is an error that names where it is left, and is kept.
+ */
+static void test_clean_stale_lock_parked(void **state)
+{
+	struct rt_stack *st = stack_with_three();
+	struct rt_clean_options opts;
+	struct rt_err err = { 0 };
+	(void)state;
+
+	plant_dead_list_lock(&opts);
+	race_stale_rename = true;
+	assert_int_equal(rt_stack_clean(st, &opts, NULL, NULL, &err),
+			 RT_ERR_IO);
+	race_stale_rename = false;
+	assert_non_null(strstr(err.msg, "is left as "));
+	assert_non_null(strstr(err.msg, "/tables.list.lock.stale-"));
+	assert_int_equal(count_files(".stale-"), 1);
+	/* The new lock is there, untouched. */
+	assert_int_equal(count_files("tables.list.lock"), 2);
+	rt_stack_close(st);
+}
+
+static void count_removed(void *arg, const struct rt_clean_item *it)
+{
+	*(int *)arg += it->removed;
+}
+
+/* Stale locks no process holds are removed after one settling wait. */
+static void test_clean_stale_locks_one_wait(void **state)
+{
+	struct rt_stack *st = stack_with_three();
+	struct rt_clean_options opts;
+	struct rt_err err = { 0 };
+	char path[512];
+	int removed = 0;
+	(void)state;
+
+	plant_dead_list_lock(&opts);
+	unlink(strcat(strcpy(path, dir), "/tables.list.lock"));
+	for (int i = 0; i < 5; i++) {
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/leftover-%d.lock", dir, i);
+		assert_non_null(f = fopen(path, "w"));
+		fclose(f);
+	}
+	sleeps = 0;
+	assert_int_equal(
+		rt_stack_clean(st, &opts, count_removed, &removed, &err), 0);
+	assert_int_equal(removed, 5);
+	assert_int_equal(count_files(".lock"), 0);
+	assert_int_equal(sleeps, 1);
+	rt_stack_close(st);
+}
+
+static const char *list_path(void)
+{
+	static char path[300];
+
+	snprintf(path, sizeof(path), "%s/tables.list", dir);
+	return path;
+}
+
+static int write_list(const char *text)
+{
+	FILE *f = fopen(list_path(), "w");
+
+	if (!f)
+		return -1;
+	fputs(text, f);
+	return fclose(f);
+}
+
+/*
+ * The stack directory renamed while open, an empty one made in its place:
+ * clean reads the tables.list of the directory it scans (its own handle),
+ * so the listed tables there are no orphans.
+ */
+static void test_clean_dir_moved(void **state)
+{
+	struct rt_stack *st = stack_with_three();
+	struct rt_clean_options opts;
+	struct rt_err err = { 0 };
+	char moved[300];
+	int removed = 0, tables;
+	(void)state;
+
+	plant_dead_list_lock(&opts);
+	snprintf(moved, sizeof(moved), "%s/tables.list.lock", dir);
+	assert_int_equal(unlink(moved), 0);
+	tables = count_files(".ref");
+	snprintf(moved, sizeof(moved), "%s.moved", dir);
+	assert_int_equal(rename(dir, moved), 0);
+	assert_int_equal(mkdir(dir, 0777), 0);
+	/* Its list names a newer table: the moved ones would look orphans. */
+	assert_int_equal(
+		write_list("0x000000000001-0x000000000100-0badf00d.ref\n"), 0);
+	assert_int_equal(
+		rt_stack_clean(st, &opts, count_removed, &removed, &err), 0);
+	rt_stack_close(st);
+	assert_int_equal(unlink(list_path()), 0);
+	assert_int_equal(rmdir(dir), 0);
+	assert_int_equal(rename(moved, dir), 0);
+	assert_int_equal(removed, 0);
+	assert_int_equal(count_files(".ref"), tables);
+	assert_int_equal(check_listed_exist(), tables);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -136,6 +347,14 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_compact_dir_fsync_fails,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_clean_stale_unlink_fails_no_err, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_clean_stale_lock_parked,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_clean_stale_locks_one_wait,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_clean_dir_moved, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -228,6 +228,49 @@ static void test_freq(void **state)
 	assert_int_equal(f, POLICY_WEEKLY);
 }
 
+/*
+ * A duration key with a minimum takes an age of months (seconds 0), and
+ * refuses a date: its age would shrink below the minimum, then go
+ * negative, and every clean would fail.
+ */
+static void test_duration_minimum(void **state)
+{
+	static const char *const keys[] = { "grace", "stale-lock" };
+	struct policy p;
+	char why[160];
+	(void)state;
+
+	for (size_t i = 0; i < 2; i++) {
+		const struct policy_key *k =
+			policy_key_find("orphans", false, keys[i]);
+
+		assert_non_null(k);
+		memset(&p, 0, sizeof(p));
+		assert_int_equal(
+			policy_key_set(k, &p, "1 month", why, sizeof(why)), 0);
+		assert_int_equal(
+			policy_key_set(k, &p, "2 years", why, sizeof(why)), 0);
+		assert_int_equal(policy_key_set(k, &p, "10 seconds", why,
+						sizeof(why)),
+				 0);
+		assert_int_equal(policy_key_set(k, &p, "9 seconds", why,
+						sizeof(why)),
+				 -1);
+		assert_int_equal(policy_key_set(k, &p, "2099-01-01", why,
+						sizeof(why)),
+				 -1);
+		assert_non_null(strstr(why, "not a date"));
+		assert_int_equal(policy_key_set(k, &p, "2001-01-01 12:00:00",
+						why, sizeof(why)),
+				 -1);
+	}
+	/* Without a minimum a date stays an expiry cut-off. */
+	assert_int_equal(
+		policy_key_set(policy_key_find("reflog", false, "expire"), &p,
+			       "2001-01-01", why, sizeof(why)),
+		0);
+}
+
 static void test_src_format(void **state)
 {
 	const struct policy_src dflt = { 0 }, file = { "a/b.ini", 12 },
@@ -253,6 +296,7 @@ int main(void)
 		cmocka_unit_test(test_every_key_parses),
 		cmocka_unit_test(test_messages_follow_schema),
 		cmocka_unit_test(test_freq),
+		cmocka_unit_test(test_duration_minimum),
 		cmocka_unit_test(test_src_format),
 	};
 

@@ -192,6 +192,35 @@ static void test_spawn_run_ok(void **state)
 	assert_int_equal(err.code, 0);
 }
 
+/*
+ * A job whose stdout cannot be read back (here its temp file is swapped
+ * for a write-only one) but whose stderr can: no output, an error.
+ */
+static void test_spawn_job_unreadable_out(void **state)
+{
+	const char *argv[] = { "sh", "-c", "echo out; echo err >&2", NULL };
+	struct spawn_job j;
+	struct spawn_result r;
+	struct rt_err err = { 0 };
+	char dir[256], path[300];
+	int wstatus;
+	(void)state;
+
+	assert_int_equal(tmpdir_make(dir, sizeof(dir), "spawnjob"), 0);
+	assert_int_equal(spawn_job_start(&j, argv, &err), 0);
+	while (waitpid(j.pid, &wstatus, 0) < 0)
+		;
+	snprintf(path, sizeof(path), "%s/out", dir);
+	fclose(j.out);
+	assert_non_null(j.out = fopen(path, "a"));
+	assert_true(fputs("out\n", j.out) >= 0);
+	assert_int_equal(fflush(j.out), 0);
+	assert_int_equal(spawn_job_finish(&j, wstatus, &r), RT_ERR_NOMEM);
+	assert_null(r.out);
+	assert_null(r.err);
+	assert_int_equal(tmpdir_remove(dir), 0);
+}
+
 static void test_spawn_pipe(void **state)
 {
 	const char *cat[] = { "cat", NULL };
@@ -297,6 +326,7 @@ int main(void)
 		cmocka_unit_test(test_path_mkdirs),
 		cmocka_unit_test(test_spawn_run),
 		cmocka_unit_test(test_spawn_run_ok),
+		cmocka_unit_test(test_spawn_job_unreadable_out),
 		cmocka_unit_test(test_spawn_pipe),
 		cmocka_unit_test(test_spawn_self),
 	};
