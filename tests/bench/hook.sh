@@ -56,7 +56,7 @@ loop() {
 	done 2>/dev/null); } 2>&1 | awk '{print $1, $2 + $3}'
 }
 
-median() { sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
+. "$(dirname "$0")/lib.sh" # median
 
 setups=(noop auto config)
 for s in "${setups[@]}"; do setup "$s"; done
