@@ -18,15 +18,8 @@
 # a plain `cp -a` of the stack's reftable directory: the floor a compaction
 # that only copied would reach. Printed, never asserted.
 set -euo pipefail
-: "${RT_TEST_GIT:?}" "${RT_BUILD:?}"
-git=$RT_TEST_GIT
-ours=$RT_BUILD/git-reftable
-bench=${RT_BENCH_DIR:-$RT_BUILD/bench}
-runs=${RUNS:-3}
+. "$(dirname "$0")/lib.sh"
 mode=${1:-small}
-here=$(cd "$(dirname "$0")" && pwd)
-mkdir -p "$bench"
-. "$here/lib.sh"
 
 # sparse <name> <base>: <base> compacted by Git into one table, then 1% of
 # its branches updated by Git in 20 transactions spread over the whole key

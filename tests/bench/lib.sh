@@ -1,6 +1,14 @@
-# Shell functions the benchmark scripts share; sourced, not run.
-# The sourcing script sets: git (the Git binary), bench (the data
-# directory, created), runs (pairs per comparison) and here (this folder).
+# What the benchmark scripts share; sourced, not run. Sets git (Git),
+# ours (our binary), bench (the data directory, $RT_BENCH_DIR or
+# <build>/bench, created), runs ($RUNS, pairs per comparison, default 3)
+# and here (this folder).
+: "${RT_TEST_GIT:?}" "${RT_BUILD:?}"
+git=$RT_TEST_GIT
+ours=$RT_BUILD/git-reftable
+bench=${RT_BENCH_DIR:-$RT_BUILD/bench}
+runs=${RUNS:-3}
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+mkdir -p "$bench"
 
 median() { sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
 

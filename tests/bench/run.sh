@@ -11,15 +11,8 @@
 # tests/bench/compact.sh measures compaction alone, sparse stacks too.
 # Nothing here is a test: timings vary with the machine and are printed.
 set -euo pipefail
-: "${RT_TEST_GIT:?}" "${RT_BUILD:?}"
-git=$RT_TEST_GIT
-ours=$RT_BUILD/git-reftable
-bench=${RT_BENCH_DIR:-$RT_BUILD/bench}
-runs=${RUNS:-3}
+. "$(dirname "$0")/lib.sh"
 mode=${1:-small}
-here=$(cd "$(dirname "$0")" && pwd)
-mkdir -p "$bench"
-. "$here/lib.sh"
 
 # compare <name> <what> <git cmd> <our cmd>
 compare() {
