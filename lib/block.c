@@ -146,7 +146,8 @@ static int block_error(struct rt_err *err, const struct rt_block *b,
 
 /*
  * Inflate the log block at `src` into b->inflated. libdeflate, not zlib:
- * it inflates a whole block in one call, about twice as fast, and still
+ * it inflates a whole block in one call, faster (`verify` of a 100k-ref
+ * stack, 300k log records: 185 ms of CPU against zlib's 258), and still
  * checks the zlib stream's Adler-32; it says how many bytes it read,
  * which is where the next block starts.
  */
