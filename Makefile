@@ -21,13 +21,15 @@ SANITIZE ?=
 # dpkg-dev/xz-utils for tests/provide-git.sh (apt-get source unpacks with them),
 # groff-base/man-db to check and show the man page, jq to read --json in tests,
 # prometheus for promtool, which checks our metrics in tests.
-DEBIAN_PACKAGES = gcc make pkg-config zlib1g-dev libgit2-dev libinih-dev \
-	libcmocka-dev binutils dpkg-dev xz-utils util-linux time bc valgrind \
-	groff-base man-db jq prometheus
+DEBIAN_PACKAGES = gcc make pkg-config zlib1g-dev libdeflate-dev libgit2-dev \
+	libinih-dev libcmocka-dev binutils dpkg-dev xz-utils util-linux time bc \
+	valgrind groff-base man-db jq prometheus
 
 PKG_CONFIG ?= pkg-config
 ZLIB_CFLAGS = $(shell $(PKG_CONFIG) --cflags zlib 2>/dev/null)
 ZLIB_LIBS = $(shell $(PKG_CONFIG) --libs zlib 2>/dev/null)
+LIBDEFLATE_CFLAGS = $(shell $(PKG_CONFIG) --cflags libdeflate 2>/dev/null)
+LIBDEFLATE_LIBS = $(shell $(PKG_CONFIG) --libs libdeflate 2>/dev/null)
 INIH_CFLAGS = $(shell $(PKG_CONFIG) --cflags inih 2>/dev/null)
 INIH_LIBS = $(shell $(PKG_CONFIG) --libs inih 2>/dev/null)
 CMOCKA_CFLAGS = $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
@@ -46,7 +48,7 @@ SAN_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer \
 endif
 
 ALL_CFLAGS = -std=gnu11 -Wall -Wextra -Werror -pthread $(CFLAGS) $(SAN_FLAGS) \
-	-I. $(ZLIB_CFLAGS) $(INIH_CFLAGS)
+	-I. $(ZLIB_CFLAGS) $(LIBDEFLATE_CFLAGS) $(INIH_CFLAGS)
 ALL_LDFLAGS = $(LDFLAGS) $(SAN_FLAGS) -pthread
 
 LIB_SRC = $(wildcard lib/*.c)
@@ -80,7 +82,7 @@ LIBSCHED = $(BUILD)/libsched.a
 PROGRAM = $(BUILD)/git-reftable
 
 .PHONY: all deps check check-run check-sanitize check-valgrind demo bench \
-	bench-hook bench-fleet headertest \
+	bench-compact bench-hook bench-fleet headertest \
 	fuzz install uninstall clean format
 
 all: $(PROGRAM)
@@ -149,13 +151,14 @@ $(LIBSCHED): $(SCHED_OBJ)
 $(BUILD)/plugin/git/odb.o: ALL_CFLAGS += $(LIBGIT2_CFLAGS) \
 	-DLIBGIT2_SONAME='"$(or $(LIBGIT2_SONAME),libgit2.so)"'
 
-# inih and zlib linked in statically: Git starts the hook three times per
-# ref update, and every shared library loaded costs each start (with only
-# libc left, the hook starts as fast as a no-op C program).
+# inih, libdeflate and zlib linked in statically: Git starts the hook three
+# times per ref update, and every shared library loaded costs each start
+# (with only libc left, the hook starts as fast as a no-op C program).
 $(PROGRAM): $(PLUGIN_MAIN_OBJ) $(PLUGIN_LIBS) $(LIBSCHED) $(LIBPOLICY) \
 		$(LIBREFTABLE)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(PLUGIN_MAIN_OBJ) $(PLUGIN_LIBS) $(LIBSCHED) $(LIBPOLICY) \
-		$(LIBREFTABLE) -Wl,-Bstatic $(INIH_LIBS) $(ZLIB_LIBS) -Wl,-Bdynamic -ldl
+		$(LIBREFTABLE) -Wl,-Bstatic $(INIH_LIBS) $(LIBDEFLATE_LIBS) $(ZLIB_LIBS) \
+		-Wl,-Bdynamic -ldl
 
 # Every unit test may use any library of the project, plugin layers too;
 # the linker takes from the archives only what the test needs.
@@ -163,7 +166,7 @@ $(UNIT_BIN): $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(PLUGIN_LIBS) \
 		$(LIBSCHED) $(LIBPOLICY) $(LIBREFTABLE)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< -Wl,--start-group $(PLUGIN_LIBS) \
 		$(LIBSCHED) $(LIBPOLICY) $(LIBREFTABLE) -Wl,--end-group \
-		$(CMOCKA_LIBS) $(INIH_LIBS) $(ZLIB_LIBS) -ldl
+		$(CMOCKA_LIBS) $(INIH_LIBS) $(LIBDEFLATE_LIBS) $(ZLIB_LIBS) -ldl
 
 $(BUILD)/tests/unit/%.o: ALL_CFLAGS += $(CMOCKA_CFLAGS) -D_GNU_SOURCE
 
@@ -172,7 +175,8 @@ $(BUILD)/tests/test_policy_oom: ALL_LDFLAGS += -Wl,--wrap=malloc,--wrap=calloc \
 	-Wl,--wrap=realloc,--wrap=strdup,--wrap=strndup
 
 $(TOOL_BIN): $(BUILD)/tests/%: $(BUILD)/tests/tools/%.o $(LIBREFTABLE)
-	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBREFTABLE) $(ZLIB_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBREFTABLE) $(LIBDEFLATE_LIBS) \
+		$(ZLIB_LIBS)
 
 check:
 	@$(MAKE) --no-print-directory check-run
@@ -204,8 +208,16 @@ bench: all
 	@RT_TEST_GIT=$$(sh tests/provide-git.sh) || exit 1; \
 	RT_TEST_GIT=$$RT_TEST_GIT RT_BUILD=$(abspath $(BUILD)) \
 		bash tests/bench/run.sh $(BENCH)
+	@$(MAKE) --no-print-directory bench-compact
 	@$(MAKE) --no-print-directory bench-hook
 	@$(MAKE) --no-print-directory bench-fleet
+
+# git pack-refs against compact --all, dense and sparse stacks (BENCH=full
+# adds 1M refs).
+bench-compact: all
+	@RT_TEST_GIT=$$(sh tests/provide-git.sh) || exit 1; \
+	RT_TEST_GIT=$$RT_TEST_GIT RT_BUILD=$(abspath $(BUILD)) \
+		bash tests/bench/compact.sh $(BENCH)
 
 # fleet run against git for-each-repo over FLEET_N registered repositories.
 FLEET_N ?= 1000
@@ -228,8 +240,9 @@ fuzz: $(BUILD)/tests/rt-write-table
 	@$(MAKE) --no-print-directory deps DEBIAN_PACKAGES="$(FUZZ_PACKAGES)"
 	@mkdir -p $(BUILD)/fuzz
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -I. $(ZLIB_CFLAGS) \
+		$(LIBDEFLATE_CFLAGS) \
 		-o $(BUILD)/fuzz/fuzz_table tests/fuzz/fuzz_table.c \
-		$(LIB_SRC) $(ZLIB_LIBS) -pthread
+		$(LIB_SRC) $(LIBDEFLATE_LIBS) $(ZLIB_LIBS) -pthread
 	bash tests/fuzz/seeds.sh $(BUILD)/tests/rt-write-table \
 		$(BUILD)/fuzz/seeds
 	@mkdir -p $(BUILD)/fuzz/corpus

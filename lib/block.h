@@ -16,7 +16,8 @@
 #include "lib/zpipe.h"
 
 #include <stdbool.h>
-#include <zlib.h>
+
+struct libdeflate_decompressor;
 
 struct rt_block_writer {
 	uint8_t *buf; /* block_size bytes, owned by the caller */
@@ -79,8 +80,7 @@ struct rt_block {
 	uint64_t min_update_index;
 	const char *path;
 	struct rt_buf inflated;
-	z_stream zs;
-	bool zs_ready;
+	struct libdeflate_decompressor *dec; /* kept for the next log block */
 };
 
 /*

@@ -1,5 +1,6 @@
 /*
- * zpipe.c: log block compression, synchronous or on a helper thread.
+ * zpipe.c: log block compression (libdeflate), synchronous or on a helper
+ * thread.
  *
  * The pipe is a ring of `depth` slots. The caller fills the slot at
  * `tail`; the worker deflates slots in order; the caller consumes at
@@ -9,60 +10,45 @@
 #include "lib/zpipe.h"
 #include "lib/include/rt-error.h"
 
+#include <libdeflate.h>
+
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 void rt_deflater_init(struct rt_deflater *d, int level, uint32_t block_size)
 {
+	(void)block_size;
 	memset(d, 0, sizeof(*d));
 	d->level = level;
-	d->block_size = block_size;
 }
 
 int rt_deflater_run(struct rt_deflater *d, const uint8_t *in, size_t len,
 		    struct rt_buf *out)
 {
-	uLong bound;
+	size_t bound, n;
 
 	if (!d->ready) {
-		int wbits = 9, mem = 1;
-
-		/*
-		 * Each block is deflated on its own, so a window and hash
-		 * table sized to the block compress exactly as well as
-		 * zlib's defaults while making each reset far cheaper.
-		 */
-		while (wbits < 15 && (1u << wbits) < d->block_size)
-			wbits++;
-		while (mem < 8 && (1u << (mem + 7)) < d->block_size)
-			mem++;
-		if (deflateInit2(&d->zs, d->level, Z_DEFLATED, wbits, mem,
-				 Z_DEFAULT_STRATEGY) != Z_OK)
-			return RT_ERR_ZLIB;
+		if (!(d->c = libdeflate_alloc_compressor(d->level)))
+			return RT_ERR_NOMEM;
 		d->ready = true;
-	} else if (deflateReset(&d->zs) != Z_OK) {
-		return RT_ERR_ZLIB;
 	}
-	bound = deflateBound(&d->zs, len);
+	bound = libdeflate_zlib_compress_bound(d->c, len);
 	rt_buf_reset(out);
 	if (rt_buf_grow(out, bound))
 		return RT_ERR_NOMEM;
-	d->zs.next_in = (Bytef *)in;
-	d->zs.avail_in = (uInt)len;
-	d->zs.next_out = (Bytef *)out->buf;
-	d->zs.avail_out = (uInt)bound;
-	/* With deflateBound() room, a single Z_FINISH always completes. */
-	if (deflate(&d->zs, Z_FINISH) != Z_STREAM_END)
+	/* With the bound's room, compression always fits (never 0). */
+	n = libdeflate_zlib_compress(d->c, in, len, out->buf, bound);
+	if (!n)
 		return RT_ERR_ZLIB;
-	out->len = d->zs.total_out;
+	out->len = n;
 	return 0;
 }
 
 void rt_deflater_end(struct rt_deflater *d)
 {
-	if (d->ready)
-		deflateEnd(&d->zs);
+	libdeflate_free_compressor(d->c);
+	d->c = NULL;
 	d->ready = false;
 }
 

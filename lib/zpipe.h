@@ -12,16 +12,35 @@
 #include "lib/basics.h"
 
 #include <stdbool.h>
-#include <zlib.h>
 
-/* One zlib stream sized for blocks of at most `block_size` bytes. */
+struct libdeflate_compressor;
+
+/*
+ * Whole-buffer deflate (libdeflate) producing complete zlib streams (RFC
+ * 1950), which Git's zlib inflates. Levels are libdeflate's, 1-12; 1-9
+ * are comparable to zlib's. On the uncompressed log blocks of a 200k-ref
+ * stack (14,000 blocks of 4 KiB, 56.7 MB; one thread, best of 3):
+ *
+ *   zlib 6       0.816 s  10,533,364 bytes
+ *   zlib 9       0.894 s  10,530,140 bytes (Git's level)
+ *   libdeflate 1 0.186 s  11,036,054 bytes
+ *   libdeflate 4 0.254 s  10,556,732 bytes
+ *   libdeflate 6 0.273 s  10,525,243 bytes
+ *   libdeflate 9 0.447 s  10,525,289 bytes
+ *   libdeflate 12 8.941 s 10,460,525 bytes
+ *
+ * libdeflate 6 deflates 3x faster than zlib 6, its output 0.05% smaller
+ * than Git's; above 6 it buys nothing on blocks this small, and 10-12
+ * (near-optimal parsing) 0.6% for 20 times the time. zlib stays for
+ * inflate and crc32, where it streams.
+ */
 struct rt_deflater {
-	z_stream zs;
-	bool ready;
+	struct libdeflate_compressor *c; /* allocated on first use */
+	bool ready; /* c is allocated: init again would leak it */
 	int level;
-	uint32_t block_size;
 };
 
+/* `block_size` is unused: whole-buffer deflate needs no window sizing. */
 void rt_deflater_init(struct rt_deflater *d, int level, uint32_t block_size);
 /* Deflate `len` bytes as one complete zlib stream into `out` (replaced). */
 int rt_deflater_run(struct rt_deflater *d, const uint8_t *in, size_t len,

@@ -33,7 +33,7 @@ enum rt_error {
 	RT_ERR_OUTDATED = -5,
 	/* The caller broke an API rule (unsorted keys, bad option, ...). */
 	RT_ERR_API = -6,
-	/* zlib reported an error. */
+	/* zlib or libdeflate reported an error. */
 	RT_ERR_ZLIB = -7,
 	/* Out of memory. */
 	RT_ERR_NOMEM = -8,

@@ -37,7 +37,10 @@ struct rt_write_options {
 	 * newline is refused.
 	 */
 	bool exact_log_message;
-	/* zlib level for log blocks, 1-9; 0 means 9 (Git's choice). */
+	/*
+	 * Deflate level for log blocks (libdeflate; 1-9 compare with zlib's),
+	 * 1-9; 0 means 9 (Git's zlib level).
+	 */
 	int deflate_level;
 	/*
 	 * Memory for sorting object ids for obj blocks; beyond it they are

@@ -19,8 +19,7 @@
 set -euo pipefail
 : "${RT_TEST_GIT:?}" "${RT_BUILD:?}"
 n=${1:-500}
-runs=${RUNS:-3}
-ours=$RT_BUILD/git-reftable
+. "$(dirname "$0")/lib.sh" # runs, ours, median
 work=$(mktemp -d "${TMPDIR:-/tmp}/rt-hookbench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
@@ -55,8 +54,6 @@ loop() {
 		git -C "$dir" update-ref "refs/heads/b$i" "$oid"
 	done 2>/dev/null); } 2>&1 | awk '{print $1, $2 + $3}'
 }
-
-median() { sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
 
 setups=(noop auto config)
 for s in "${setups[@]}"; do setup "$s"; done

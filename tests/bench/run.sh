@@ -8,59 +8,19 @@
 # into $RT_BENCH_DIR (default <build>/bench) and copied for every run, so
 # Git and git-reftable always start from identical stacks. Each pair runs
 # RUNS times (default 3), alternating, and the medians are compared.
+# tests/bench/compact.sh measures compaction alone, sparse stacks too.
 # Nothing here is a test: timings vary with the machine and are printed.
 set -euo pipefail
-: "${RT_TEST_GIT:?}" "${RT_BUILD:?}"
-git=$RT_TEST_GIT
-ours=$RT_BUILD/git-reftable
-bench=${RT_BENCH_DIR:-$RT_BUILD/bench}
-runs=${RUNS:-3}
+. "$(dirname "$0")/lib.sh"
 mode=${1:-small}
-here=$(cd "$(dirname "$0")" && pwd)
-mkdir -p "$bench"
 
-dataset() { # name refs entries
-	if [ ! -f "$bench/$1/.done" ]; then
-		echo "generating $1 ($2 refs x $3 entries) with $("$git" version)" >&2
-		bash "$here/gen-repo.sh" "$bench/$1" "$2" "$3" noauto >/dev/null
-		touch "$bench/$1/.done"
-	fi
-}
-
-# time_cmd <label> <dir> <cmd...>: prints "seconds maxrss_kb"
-time_cmd() {
-	local dir=$1
-	shift
-	(cd "$dir" && /usr/bin/time -f "%e %M" -o "$bench/.time" "$@" >/dev/null 2>&1)
-	cat "$bench/.time"
-}
-
-median() { sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
-
-# compare <name> <what> <git cmd> -- <our cmd>
+# compare <name> <what> <git cmd> <our cmd>
 compare() {
-	local name=$1 what=$2 gitcmd=$3 ourcmd=$4 g=() o=() gm=() om=()
-	for ((i = 0; i < runs; i++)); do
-		rm -rf "$bench/run-git" "$bench/run-ours"
-		cp -a "$bench/$name" "$bench/run-git"
-		cp -a "$bench/$name" "$bench/run-ours"
-		sync
-		read -r t m < <(time_cmd "$bench/run-git" $gitcmd)
-		g+=("$t")
-		gm+=("$m")
-		read -r t m < <(time_cmd "$bench/run-ours" $ourcmd)
-		o+=("$t")
-		om+=("$m")
-	done
-	local gt ot gmm omm
-	gt=$(printf '%s\n' "${g[@]}" | median)
-	ot=$(printf '%s\n' "${o[@]}" | median)
-	gmm=$(printf '%s\n' "${gm[@]}" | median)
-	omm=$(printf '%s\n' "${om[@]}" | median)
+	pair "$1" "$3" "$4"
 	printf '%-8s %-34s git %6.2f s %7.1f MB | ours %6.2f s %7.1f MB | time ratio %.3g\n' \
-		"$name" "$what" "$gt" "$(echo "$gmm / 1024" | bc -l)" \
-		"$ot" "$(echo "$omm / 1024" | bc -l)" "$(echo "$ot / $gt" | bc -l)"
-	rm -rf "$bench/run-git" "$bench/run-ours"
+		"$1" "$2" "$PAIR_GIT_S" "$(mb "$PAIR_GIT_KB")" \
+		"$PAIR_OURS_S" "$(mb "$PAIR_OURS_KB")" \
+		"$(echo "$PAIR_OURS_S / $PAIR_GIT_S" | bc -l)"
 }
 
 # ours <name> <what> <cmd...>: our side only, where Git would take too long.
@@ -72,7 +32,7 @@ ours_only() {
 	sync
 	read -r t m < <(time_cmd "$bench/run-ours" "$@")
 	printf '%-8s %-34s ours %6.2f s %7.1f MB (git not run)\n' "$name" \
-		"$what" "$t" "$(echo "$m / 1024" | bc -l)"
+		"$what" "$t" "$(mb "$m")"
 	rm -rf "$bench/run-ours"
 }
 
