@@ -332,7 +332,7 @@ int rt_stack_compact_range(struct rt_stack *st, size_t first, size_t last,
 			      st->opts.default_permissions, err);
 	if (ret)
 		goto done;
-	ret = rt_stack_read_list(st->list_path, &names, err);
+	ret = rt_stack_read_list_of(st, &names, err);
 	if (!ret)
 		ret = find_segment(st, names, first, last, &pos, err);
 	if (ret)

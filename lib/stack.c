@@ -251,7 +251,7 @@ int rt_stack_is_outdated(struct rt_stack *st, struct rt_err *err)
 {
 	char **names;
 	size_t i;
-	int ret = rt_stack_read_list(st->list_path, &names, err);
+	int ret = rt_stack_read_list_of(st, &names, err);
 
 	if (ret)
 		return ret;
