@@ -243,8 +243,9 @@ int writer_drain_pipe(struct rt_writer *w, bool all)
 	return ret < 0 ? ret : 0;
 }
 
-/* Hand a finished raw log block of `len` bytes to the zpipe. */
-static int queue_log_block(struct rt_writer *w, int len)
+int writer_queue_log_block(struct rt_writer *w, const uint8_t *blk, size_t len,
+			   size_t keep, const struct rt_buf *last_key,
+			   bool deflated)
 {
 	int ret;
 
@@ -255,8 +256,9 @@ static int queue_log_block(struct rt_writer *w, int len)
 	while (!rt_zpipe_has_room(w->pipe))
 		if ((ret = commit_piped(w, true)))
 			return ret < 0 ? ret : RT_ERR_API;
-	ret = rt_zpipe_submit(w->pipe, w->block, len, w->bw.header_off + 4,
-			      &w->bw.last_key);
+	ret = deflated ? rt_zpipe_submit_deflated(w->pipe, blk, len, keep,
+						  last_key) :
+			 rt_zpipe_submit(w->pipe, blk, len, keep, last_key);
 	return ret ? ret : writer_drain_pipe(w, false);
 }
 
@@ -275,7 +277,9 @@ int writer_flush_block(struct rt_writer *w)
 	if (w->bw.header_off)
 		put_header(w, w->block);
 	if (type == RT_BLOCK_LOG && w->bw.defer_deflate)
-		return queue_log_block(w, len);
+		return writer_queue_log_block(w, w->block, len,
+					      w->bw.header_off + 4,
+					      &w->bw.last_key, false);
 	if (type == RT_BLOCK_LOG) {
 		uint32_t head = w->bw.header_off + 4;
 
@@ -339,8 +343,7 @@ int writer_add_record(struct rt_writer *w, const struct rt_record *rec,
  * always the open block's: copied blocks open none). Leaves the section's
  * index_offset pointing at the root level, or 0.
  */
-int writer_finish_section(struct rt_writer *w, uint8_t type,
-			  struct rt_err *err)
+int writer_finish_section(struct rt_writer *w, uint8_t type, struct rt_err *err)
 {
 	struct section *sec = section_of(w, type);
 	size_t threshold = w->opts.unpadded ? 1 : 3;

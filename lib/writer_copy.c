@@ -31,8 +31,7 @@ int writer_copy_block(struct rt_writer *w, const struct rt_block_copy *c,
 	if (w->last_key.len && rt_buf_cmp(c->first_key, &w->last_key) <= 0)
 		return rt_err_set(err, RT_ERR_API,
 				  "copied block not in ascending key order");
-	if ((ret = writer_flush_block(w)) ||
-	    (c->type == RT_BLOCK_LOG && (ret = writer_drain_pipe(w, true))))
+	if ((ret = writer_flush_block(w)))
 		return rt_err_set(err, ret, "writing a block failed");
 	/* The copy goes to w->next, where writer_obj_push() points. */
 	for (size_t i = 0; c->type == RT_BLOCK_REF &&
@@ -42,8 +41,13 @@ int writer_copy_block(struct rt_writer *w, const struct rt_block_copy *c,
 			return ret;
 	if (c->type == RT_BLOCK_REF && !w->opts.unpadded)
 		padding = w->opts.block_size - (uint32_t)c->len;
-	ret = writer_commit_block(w, c->type, c->data, c->len, NULL, 0, padding,
-				  c->last_key);
+	/* Log blocks still being deflated go first, in the zpipe's order. */
+	if (c->type == RT_BLOCK_LOG && w->opts.deflate_thread)
+		ret = writer_queue_log_block(w, c->data, c->len, 4, c->last_key,
+					     true);
+	else
+		ret = writer_commit_block(w, c->type, c->data, c->len, NULL, 0,
+					  padding, c->last_key);
 	if (!ret &&
 	    rt_buf_set(&w->last_key, c->last_key->buf, c->last_key->len))
 		ret = RT_ERR_NOMEM;

@@ -76,6 +76,13 @@ int writer_flush_block(struct rt_writer *w);
 int writer_commit_block(struct rt_writer *w, uint8_t type, const void *head,
 			size_t head_len, const void *body, size_t body_len,
 			uint32_t padding, const struct rt_buf *last_key);
+/*
+ * Hand a log block to the zpipe: `len` bytes of `blk`, of which those
+ * after the first `keep` are deflated there, or already are (`deflated`).
+ */
+int writer_queue_log_block(struct rt_writer *w, const uint8_t *blk, size_t len,
+			   size_t keep, const struct rt_buf *last_key,
+			   bool deflated);
 /* Commit the log blocks the zpipe has finished; with `all`, wait for all. */
 int writer_drain_pipe(struct rt_writer *w, bool all);
 /* Close the ref section: its index, then obj blocks when worth having. */

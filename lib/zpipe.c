@@ -63,6 +63,7 @@ struct slot {
 	enum slot_state state;
 	struct rt_buf raw;
 	size_t keep;
+	bool deflated; /* raw's body is deflated already: pass it on */
 	struct rt_zpipe_block blk;
 };
 
@@ -97,7 +98,10 @@ static void *worker(void *arg)
 		/* The slot is ours while QUEUED: deflate without the lock. */
 		pthread_mutex_unlock(&p->mu);
 		ret = rt_buf_set(&s->blk.head, s->raw.buf, s->keep);
-		if (!ret)
+		if (!ret && s->deflated)
+			ret = rt_buf_set(&s->blk.payload, s->raw.buf + s->keep,
+					 s->raw.len - s->keep);
+		else if (!ret)
 			ret = rt_deflater_run(&p->d,
 					      (uint8_t *)s->raw.buf + s->keep,
 					      s->raw.len - s->keep,
@@ -143,8 +147,8 @@ bool rt_zpipe_has_room(struct rt_zpipe *p)
 	return p->pending < p->depth;
 }
 
-int rt_zpipe_submit(struct rt_zpipe *p, const uint8_t *raw, size_t len,
-		    size_t keep, const struct rt_buf *last_key)
+static int submit(struct rt_zpipe *p, const uint8_t *raw, size_t len,
+		  size_t keep, const struct rt_buf *last_key, bool deflated)
 {
 	struct slot *s;
 
@@ -156,6 +160,11 @@ int rt_zpipe_submit(struct rt_zpipe *p, const uint8_t *raw, size_t len,
 	    rt_buf_set(&s->blk.last_key, last_key->buf, last_key->len))
 		return RT_ERR_NOMEM;
 	s->keep = keep;
+	/*
+	 * Through the worker all the same, which takes slots strictly in
+	 * turn: a copied block only waits for the blocks before it.
+	 */
+	s->deflated = deflated;
 	pthread_mutex_lock(&p->mu);
 	s->state = QUEUED;
 	/* The worker re-checks states under the mutex before sleeping. */
@@ -167,6 +176,18 @@ int rt_zpipe_submit(struct rt_zpipe *p, const uint8_t *raw, size_t len,
 	p->tail = (p->tail + 1) % p->depth;
 	p->pending++;
 	return 0;
+}
+
+int rt_zpipe_submit(struct rt_zpipe *p, const uint8_t *raw, size_t len,
+		    size_t keep, const struct rt_buf *last_key)
+{
+	return submit(p, raw, len, keep, last_key, false);
+}
+
+int rt_zpipe_submit_deflated(struct rt_zpipe *p, const uint8_t *blk, size_t len,
+			     size_t keep, const struct rt_buf *last_key)
+{
+	return submit(p, blk, len, keep, last_key, true);
 }
 
 int rt_zpipe_next(struct rt_zpipe *p, bool wait,

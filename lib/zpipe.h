@@ -67,6 +67,14 @@ bool rt_zpipe_has_room(struct rt_zpipe *p);
 int rt_zpipe_submit(struct rt_zpipe *p, const uint8_t *raw, size_t len,
 		    size_t keep, const struct rt_buf *last_key);
 /*
+ * Queue a copy of a block whose bytes after the first `keep` are deflated
+ * already (a block copied from another table): it comes out of
+ * rt_zpipe_next() in its turn, as it is, without the caller waiting for
+ * the blocks before it.
+ */
+int rt_zpipe_submit_deflated(struct rt_zpipe *p, const uint8_t *blk, size_t len,
+			     size_t keep, const struct rt_buf *last_key);
+/*
  * The oldest submitted block once it is deflated. With `wait`, block
  * until it is; without, return 1 if it is not done yet. 1 also when
  * nothing is pending. The block stays valid until rt_zpipe_pop().
