@@ -27,6 +27,7 @@ struct build {
 	struct rng rng;
 	enum rt_hash hash;
 	uint32_t block_size;
+	bool thread; /* deflate on the zpipe's thread */
 	/* This round's records, sorted by name; one per name. */
 	struct rt_ref_record *refs;
 	struct rt_log_record *logs;
@@ -123,6 +124,7 @@ static struct rt_stack *open_in(const char *dir, const struct build *b)
 	o.write.block_size = b->block_size;
 	o.write.hash_id = b->hash;
 	o.write.exact_log_message = true;
+	o.write.deflate_thread = b->thread;
 	if (rt_stack_open(&st, dir, &o, &err))
 		fail_msg("open %s: %s", dir, err.msg);
 	return st;
@@ -150,6 +152,7 @@ static struct rt_stack *build_stack(const char *dir, uint64_t seed,
 	struct rt_stack *st;
 
 	b.hash = rng_below(&b.rng, 2) ? RT_HASH_SHA256 : RT_HASH_SHA1;
+	b.thread = rng_below(&b.rng, 2);
 	b.block_size = rng_below(&b.rng, 2) ?
 			       256 :
 			       1024 + 512 * (uint32_t)rng_below(&b.rng, 3);
