@@ -387,7 +387,7 @@ static int parse_timeout(struct command *cmd, const char *v, uint64_t *ms)
 static int fleet_run_cmd(struct command *cmd, int argc, char **argv)
 {
 	const char *run_args[FLEET_MAX_RUN_ARGS + 3] = { "run" };
-	const char *stats_args[] = { "stats", "--prometheus", NULL };
+	const char *stats_args[] = { "stats", "--prometheus", NULL, NULL };
 	struct fleet_options fo = { .timeout_ms = FLEET_DEFAULT_TIMEOUT };
 	struct fleet_cmd c = { 0 };
 	struct fleet_list l = { 0 };
@@ -439,18 +439,23 @@ static int fleet_run_cmd(struct command *cmd, int argc, char **argv)
 		    !strcmp(run_args[i], "-n"))
 			c.log_tag[0] = '\0';
 	/*
-	 * Plain --auto (no task, schedule, dry run or metrics): repositories with
+	 * Plain --auto (no task, schedule or dry run): repositories with
 	 * nothing due by the hook's cheap rules get no child, and the runs
 	 * started record their looks at clean and expire, as the hook's
 	 * runs do, so that the next fleet run can tell from the state file.
+	 * With --metrics, the stats children keep their output in each
+	 * repository, and a repository is left alone only while what it
+	 * kept is still true (plugin/maint/metrics_keep.h).
 	 */
-	/* With --metrics each repository's stats still come from a child. */
-	if (nrun == 2 && !strcmp(run_args[1], "--auto") && !c.metrics_path) {
+	if (nrun == 2 && !strcmp(run_args[1], "--auto")) {
 		fo.skip_not_due = true;
+		fo.metrics_kept = c.metrics_path != NULL;
 		run_args[nrun++] = "--record-checks";
 	}
 	if (c.json)
 		run_args[nrun++] = "--json";
+	if (fo.metrics_kept)
+		stats_args[2] = "--keep";
 	fo.program = spawn_self();
 	fo.steps[0] = run_args;
 	fo.steps[1] = stats_args;

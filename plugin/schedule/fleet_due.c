@@ -12,6 +12,7 @@
 #define _GNU_SOURCE
 #include "plugin/schedule/fleet.h"
 #include "plugin/maint/due.h"
+#include "plugin/maint/metrics_keep.h"
 #include "plugin/maint/policy_file.h"
 
 #include <dirent.h>
@@ -83,7 +84,8 @@ static bool policy_nothing_due(const struct repo *repo, const struct policy *p)
 	return nothing;
 }
 
-bool fleet_nothing_due(const struct fleet_repo *r)
+/* The look; with `kept`, the kept metrics must hold too. */
+static bool nothing_due(const struct fleet_repo *r, struct rt_buf *kept)
 {
 	struct policy_errors errs = { 0 };
 	struct rt_err err = { 0 };
@@ -108,9 +110,25 @@ bool fleet_nothing_due(const struct fleet_repo *r)
 	if (!policy_file_load(&p, &repo, path, &errs, &err) &&
 	    (!path || path[0] == '/'))
 		nothing = policy_nothing_due(&repo, &p);
+	/* The factor as `stats` takes it (compaction_due). */
+	if (nothing && kept)
+		nothing = !metrics_keep_read(
+			&repo,
+			p.geometric_factor ? (unsigned)p.geometric_factor : 2,
+			kept);
 	policy_release(&p);
 	policy_errors_release(&errs);
 	free(path);
 	repo_release(&repo);
 	return nothing;
+}
+
+bool fleet_nothing_due(const struct fleet_repo *r)
+{
+	return nothing_due(r, NULL);
+}
+
+bool fleet_nothing_due_kept(const struct fleet_repo *r, struct rt_buf *kept)
+{
+	return nothing_due(r, kept);
 }

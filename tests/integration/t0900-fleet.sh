@@ -112,6 +112,51 @@ test_fleet() {
 	! ls "$TEST_TMP"/fleet.prom.* 2>/dev/null || fail "a temp file left beside the metrics"
 }
 
+# The gauges of the reftable repositories of a metrics file but those of
+# the fleet run itself and of broken.git (run again each time), sorted
+# (samples come in the order the repositories finished).
+gauges() { # <metrics file>
+	grep -v -e '^#' -e '^git_reftable_fleet_' -e "repo=\"$F/broken.git\"" "$1" | sort
+}
+
+# A second metrics run with nothing due starts no run and no stats in the
+# healthy repositories: their gauges are those their last `stats
+# --prometheus --keep` left in the git dir, the same values; a change
+# (a new table) makes the repository's gauges true again.
+test_metrics_kept() {
+	local rc=0 r2=$F/r2.git
+	with_busy git reftable fleet run --scan="$F" --auto --json \
+		--metrics="$TEST_TMP/fleet2.prom" >"$TEST_TMP/out" 2>/dev/null || rc=$?
+	[ "$rc" -eq 1 ] || fail "the second metrics run exited $rc, not 1"
+	[ "$(jq -s '[.[] | select(.ran == false and .outcome == "nothing_due")] | length' \
+		"$TEST_TMP/out")" -eq "$N" ] ||
+		fail "not $N repositories left alone: $(jq -c 'select(.ran != false) | .repo' "$TEST_TMP/out" | head)"
+	jq -se --arg b "$F/busy.git" --arg x "$F/broken.git" \
+		'[.[] | select(.repo == $b or .repo == $x) | has("run")] == [true, true]' \
+		"$TEST_TMP/out" >/dev/null || fail "busy.git or broken.git was not run"
+	promtool check metrics <"$TEST_TMP/fleet2.prom" || fail "promtool rejects the second metrics file"
+	[ "$(sed -n 's/^git_reftable_fleet_outcome{repo="\([^"]*\)".*/\1/p' "$TEST_TMP/fleet2.prom" |
+		sort -u | wc -l)" -eq $((N + 2)) ] || fail "not every repository in the second metrics"
+	gauges "$TEST_TMP/fleet.prom" >"$TEST_TMP/gauges1"
+	gauges "$TEST_TMP/fleet2.prom" >"$TEST_TMP/gauges2"
+	[ "$(grep -c '^git_reftable_tables{' "$TEST_TMP/gauges2")" -eq $((N + 1)) ] ||
+		fail "not every healthy repository's tables in the second metrics"
+	expect_same "$TEST_TMP/gauges1" "$TEST_TMP/gauges2"
+	# What was kept is the repository's own (core.sharedRepository).
+	git -C "$r2" config core.sharedRepository group
+	git -C "$r2" branch kept-change main
+	with_busy git reftable fleet run --scan="$F" --auto --json \
+		--metrics="$TEST_TMP/fleet3.prom" >"$TEST_TMP/out" 2>/dev/null || rc=$?
+	jq -se --arg r "$r2" '[.[] | select(.repo == $r)] | .[0] | has("run")' \
+		"$TEST_TMP/out" >/dev/null || fail "r2.git changed but was not run"
+	(cd "$r2" && git reftable stats --prometheus) | grep -v '^#' >"$TEST_TMP/r2.want"
+	grep "repo=\"$r2\"" "$TEST_TMP/fleet3.prom" | grep -v '^git_reftable_fleet_' >"$TEST_TMP/r2.got"
+	expect_same "$TEST_TMP/r2.want" "$TEST_TMP/r2.got"
+	[ "$(stat -c %a "$r2/reftable-metrics.prom")" = "$(stat -c %a "$r2/reftable-maintenance.state")" ] &&
+		[ -n "$(find "$r2/reftable-metrics.prom" -perm -g+w)" ] ||
+		fail "the kept metrics' mode: $(stat -c %a "$r2/reftable-metrics.prom")"
+}
+
 test_quiet_json() {
 	local rc=0 n
 	# Nothing is due any more but in broken.git and busy.git.
@@ -317,6 +362,8 @@ test_usage() {
 }
 
 test_case "a fleet: the broken one named, the others maintained, metrics valid" test_fleet
+test_case "a metrics run with nothing due reuses each repository's kept metrics" \
+	test_metrics_kept
 test_case "--quiet prints only the problem; --json lines parse" test_quiet_json
 test_case "a truncated table: whole JSON, Prometheus samples" test_broken_whole
 test_case "a hanging repository is killed at --timeout" test_timeout
