@@ -5,6 +5,7 @@
  */
 #include "lib/include/rt-file.h"
 #include "plugin/cli/cli.h"
+#include "plugin/git/config.h"
 #include "plugin/maint/metrics.h"
 #include "plugin/maint/run.h"
 #include "plugin/schedule/fleet.h"
@@ -384,6 +385,26 @@ static int parse_timeout(struct command *cmd, const char *v, uint64_t *ms)
 	return 0;
 }
 
+/*
+ * Name Git's system config file for the children (the very file Git
+ * reads, so nothing changes for the git they start): then each reads its
+ * config files itself where they say all (config_load()), and a
+ * repository's run starts no `git config`.
+ */
+static void name_system_config(void)
+{
+	const char *nosys = getenv("GIT_CONFIG_NOSYSTEM");
+	char *path;
+
+	if (getenv("GIT_CONFIG_SYSTEM") || (nosys && config_bool(nosys) == 1))
+		return;
+	path = config_system_path();
+	if (path && setenv("GIT_CONFIG_SYSTEM", path, 1)) {
+		/* Then each child asks git, as before. */
+	}
+	free(path);
+}
+
 static int fleet_run_cmd(struct command *cmd, int argc, char **argv)
 {
 	const char *run_args[FLEET_MAX_RUN_ARGS + 3] = { "run" };
@@ -468,6 +489,7 @@ static int fleet_run_cmd(struct command *cmd, int argc, char **argv)
 		ret = EXIT_ERROR;
 		goto out;
 	}
+	name_system_config();
 	fleet_order(&l);
 	report_skipped(&c, &l);
 	if (fleet_run(&l, &fo, &err))

@@ -18,33 +18,10 @@
 #include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 /* Settings of the environment that the parent's look does not follow. */
 static const char *const env_elsewhere[] = { "GIT_DIR", "GIT_COMMON_DIR",
 					     "GIT_REFERENCE_BACKEND", NULL };
-
-/*
- * Whether the config files read without git (no includes followed) are
- * all `run` reads: an include other than install's own file (whose
- * settings `run` leaves out too), or per-worktree config, is not seen.
- */
-static bool config_complete(const struct config *cfg)
-{
-	for (size_t i = 0; i < cfg->n; i++) {
-		const char *k = cfg->entries[i].key, *v = cfg->entries[i].value;
-
-		if (!strncasecmp(k, "includeif.", 10))
-			return false;
-		if (!strcasecmp(k, "include.path") &&
-		    (!v || strcmp(v, CONFIG_TAKEOVER_FILE)))
-			return false;
-		if (!strcasecmp(k, "extensions.worktreeconfig") &&
-		    config_bool(v) != 0)
-			return false;
-	}
-	return true;
-}
 
 /*
  * Whether `dir` holds tables.list and the `ntables` tables it lists and
@@ -101,7 +78,7 @@ static bool nothing_due(const struct fleet_repo *r, struct rt_buf *kept)
 		return false;
 	if (repo_discover_at(&repo, r->path, REPO_NO_GIT | REPO_EVERY_STACK,
 			     &err) ||
-	    !repo.reftable || !config_complete(&repo.cfg) ||
+	    !repo.reftable || !config_plain_complete(&repo.cfg) ||
 	    policy_file_find(&repo, NULL, &path, &err)) {
 		repo_release(&repo);
 		return false;
