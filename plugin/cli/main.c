@@ -25,7 +25,7 @@ static struct command commands[] = {
 	  "              refname, update index, old oid, new oid, name,\n"
 	  "              email, time, tz, message (final newline removed,\n"
 	  "              '\\' and newlines escaped as '\\\\' and '\\n')\n" },
-	{ "stats", cmd_stats, "stats [--json | --prometheus]",
+	{ "stats", cmd_stats, "stats [--json | --prometheus [--keep]]",
 	  "Show every stack of the repository (the main one and each linked\n"
 	  "worktree's): its tables with size, update-index range and counts\n"
 	  "of refs, logs and deletion records; the totals; and whether Git's\n"
@@ -33,7 +33,12 @@ static struct command commands[] = {
 	  "command uses: the policy's geometric-factor (where the policy is\n"
 	  "silent, reftable.geometricFactor; else 2).\n\n"
 	  "  --json        one JSON document on stdout\n"
-	  "  --prometheus  gauges in the Prometheus text format\n" },
+	  "  --prometheus  gauges in the Prometheus text format\n"
+	  "  --keep        also keep them in $GIT_DIR/reftable-metrics.prom\n"
+	  "                while no gauge depends on the time (no\n"
+	  "                tables.list.lock), for 'fleet run --metrics' to\n"
+	  "                reuse until a table, tables.list or the state\n"
+	  "                file changes\n" },
 	{ "verify", cmd_verify, "verify [--json] [--[no-]progress]",
 	  "Check every table of every stack (the main one and each linked\n"
 	  "worktree's) without changing anything: tables.list names, each\n"

@@ -5,6 +5,7 @@
  */
 #include "lib/include/rt-file.h"
 #include "plugin/cli/cli.h"
+#include "plugin/git/config.h"
 #include "plugin/maint/metrics.h"
 #include "plugin/maint/run.h"
 #include "plugin/schedule/fleet.h"
@@ -384,10 +385,30 @@ static int parse_timeout(struct command *cmd, const char *v, uint64_t *ms)
 	return 0;
 }
 
+/*
+ * Name Git's system config file for the children (the very file Git
+ * reads, so nothing changes for the git they start): then each reads its
+ * config files itself where they say all (config_load()), and a
+ * repository's run starts no `git config`.
+ */
+static void name_system_config(void)
+{
+	const char *nosys = getenv("GIT_CONFIG_NOSYSTEM");
+	char *path;
+
+	if (getenv("GIT_CONFIG_SYSTEM") || (nosys && config_bool(nosys) == 1))
+		return;
+	path = config_system_path();
+	if (path && setenv("GIT_CONFIG_SYSTEM", path, 1)) {
+		/* Then each child asks git, as before. */
+	}
+	free(path);
+}
+
 static int fleet_run_cmd(struct command *cmd, int argc, char **argv)
 {
 	const char *run_args[FLEET_MAX_RUN_ARGS + 3] = { "run" };
-	const char *stats_args[] = { "stats", "--prometheus", NULL };
+	const char *stats_args[] = { "stats", "--prometheus", NULL, NULL };
 	struct fleet_options fo = { .timeout_ms = FLEET_DEFAULT_TIMEOUT };
 	struct fleet_cmd c = { 0 };
 	struct fleet_list l = { 0 };
@@ -439,18 +460,23 @@ static int fleet_run_cmd(struct command *cmd, int argc, char **argv)
 		    !strcmp(run_args[i], "-n"))
 			c.log_tag[0] = '\0';
 	/*
-	 * Plain --auto (no task, schedule, dry run or metrics): repositories with
+	 * Plain --auto (no task, schedule or dry run): repositories with
 	 * nothing due by the hook's cheap rules get no child, and the runs
 	 * started record their looks at clean and expire, as the hook's
 	 * runs do, so that the next fleet run can tell from the state file.
+	 * With --metrics, the stats children keep their output in each
+	 * repository, and a repository is left alone only while what it
+	 * kept is still true (plugin/maint/metrics_keep.h).
 	 */
-	/* With --metrics each repository's stats still come from a child. */
-	if (nrun == 2 && !strcmp(run_args[1], "--auto") && !c.metrics_path) {
+	if (nrun == 2 && !strcmp(run_args[1], "--auto")) {
 		fo.skip_not_due = true;
+		fo.metrics_kept = c.metrics_path != NULL;
 		run_args[nrun++] = "--record-checks";
 	}
 	if (c.json)
 		run_args[nrun++] = "--json";
+	if (fo.metrics_kept)
+		stats_args[2] = "--keep";
 	fo.program = spawn_self();
 	fo.steps[0] = run_args;
 	fo.steps[1] = stats_args;
@@ -463,6 +489,7 @@ static int fleet_run_cmd(struct command *cmd, int argc, char **argv)
 		ret = EXIT_ERROR;
 		goto out;
 	}
+	name_system_config();
 	fleet_order(&l);
 	report_skipped(&c, &l);
 	if (fleet_run(&l, &fo, &err))

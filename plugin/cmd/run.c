@@ -9,11 +9,9 @@
 #include "plugin/maint/open.h"
 #include "plugin/maint/run.h"
 #include "plugin/util/json.h"
-#include "plugin/util/logfile.h"
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 struct options {
@@ -151,11 +149,8 @@ static int detach(const struct repo *repo)
 			"running in the background (pid %ld); log: %s\n",
 			(long)pid, log);
 	} else {
-		char stamp[LOGFILE_STAMP_LEN];
-
-		logfile_stamp(stamp, time(NULL));
-		printf("--- git reftable run, pid %ld, at %s\n", (long)getpid(),
-		       stamp);
+		/* Into the log, whose lines carry their time. */
+		printf("--- git reftable run, pid %ld\n", (long)getpid());
 	}
 	free(log);
 	return ret;

@@ -9,6 +9,7 @@
 #include "lib/include/rt-table.h"
 #include "plugin/cli/cli.h"
 #include "plugin/maint/metrics.h"
+#include "plugin/maint/metrics_keep.h"
 #include "plugin/maint/open.h"
 #include "plugin/maint/snapshot.h"
 #include "plugin/util/json.h"
@@ -221,7 +222,33 @@ static int report_broken(enum format fmt, struct json *j, struct metrics *ms,
 	return 0;
 }
 
-static int print_prometheus(struct metrics *ms, const struct repo *repo)
+/*
+ * What --keep needs: the identity before the stacks were read, and
+ * whether every gauge stays true while it holds (metrics_keep.h).
+ */
+struct keep {
+	bool want, ok;
+	struct rt_buf id;
+	mode_t mode;
+};
+
+/* Keep `out` when nothing changed while it was gathered; best effort. */
+static void keep_metrics(struct keep *k, const struct repo *repo,
+			 unsigned factor, const struct rt_buf *out)
+{
+	struct rt_buf now = RT_BUF_INIT;
+	struct rt_err err = { 0 };
+
+	if (k->ok && !metrics_keep_identity(repo, factor, &now) &&
+	    !rt_buf_cmp(&now, &k->id) &&
+	    metrics_keep_write(repo, &k->id, out->buf, out->len, k->mode, &err))
+		warning("cannot keep the metrics for later fleet runs: %s",
+			err.msg);
+	rt_buf_release(&now);
+}
+
+static int print_prometheus(struct metrics *ms, const struct repo *repo,
+			    struct keep *k, unsigned factor)
 {
 	struct rt_buf out = RT_BUF_INIT;
 	struct rt_err err = { 0 };
@@ -235,6 +262,8 @@ static int print_prometheus(struct metrics *ms, const struct repo *repo)
 	} else if (out.len) {
 		fwrite(out.buf, 1, out.len, stdout);
 	}
+	if (!ret && k->want)
+		keep_metrics(k, repo, factor, &out);
 	rt_buf_release(&out);
 	return ret ? EXIT_ERROR : EXIT_OK;
 }
@@ -243,6 +272,7 @@ int cmd_stats(struct command *cmd, int argc, char **argv)
 {
 	struct rt_stack_options opts;
 	enum format fmt = TEXT;
+	struct keep keep = { 0 };
 	struct rt_err err = { 0 };
 	struct repo repo;
 	struct metrics ms;
@@ -257,6 +287,8 @@ int cmd_stats(struct command *cmd, int argc, char **argv)
 			fmt = JSON;
 		else if (!strcmp(argv[i], "--prometheus") && fmt == TEXT)
 			fmt = PROMETHEUS;
+		else if (!strcmp(argv[i], "--keep"))
+			keep.want = true;
 		else
 			return usage_error(cmd, "unexpected argument '%s'",
 					   argv[i]);
@@ -272,6 +304,14 @@ int cmd_stats(struct command *cmd, int argc, char **argv)
 	}
 	/* The rule `run`, the hook and `compact` follow. */
 	opts.geometric_factor = geometric_factor_of(&repo);
+	if (keep.want && fmt != PROMETHEUS) {
+		repo_release(&repo);
+		return usage_error(cmd, "--keep goes with --prometheus");
+	}
+	/* Before any table is read: a change meanwhile shows after. */
+	keep.ok = keep.want && !metrics_keep_identity(
+				       &repo, opts.geometric_factor, &keep.id);
+	keep.mode = opts.default_permissions;
 
 	json_init(&j, stdout);
 	if (fmt == JSON) {
@@ -298,6 +338,9 @@ int cmd_stats(struct command *cmd, int argc, char **argv)
 		} else if (add_prometheus(&ms, &r, repo.git_dir)) {
 			oom = true;
 		}
+		/* A broken stack, or a lock whose age grows, is not kept. */
+		if (ret || r.lock.state != RT_LIST_LOCK_NONE)
+			keep.ok = false;
 		free(r.counts);
 		rt_stack_close(r.st);
 	}
@@ -306,13 +349,15 @@ int cmd_stats(struct command *cmd, int argc, char **argv)
 		json_object_end(&j);
 		putchar('\n');
 	}
-	if (fmt == PROMETHEUS && !oom && print_prometheus(&ms, &repo))
+	if (fmt == PROMETHEUS && !oom &&
+	    print_prometheus(&ms, &repo, &keep, opts.geometric_factor))
 		ret = EXIT_ERROR;
 	if (oom) {
 		error("out of memory");
 		ret = EXIT_ERROR;
 	}
 	metrics_release(&ms);
+	rt_buf_release(&keep.id);
 	repo_release(&repo);
 	return ret;
 }

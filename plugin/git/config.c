@@ -110,8 +110,10 @@ int config_parse_file(struct config *cfg, const char *path, struct rt_err *err)
 			char *close = strchr(p, ']'), *q, *sub;
 			size_t n = 0;
 
-			if (!close)
+			if (!close) {
+				cfg->unsure = true;
 				continue;
+			}
 			*close = '\0';
 			sub = strchr(p + 1, '"');
 			for (q = p + 1;
@@ -160,6 +162,11 @@ int config_parse_file(struct config *cfg, const char *path, struct rt_err *err)
 				}
 				if (!quoted && (*r == '#' || *r == ';'))
 					break;
+				/* A continuation line, an escape Git reads
+				 * otherwise or refuses: not for this parser. */
+				if (*r == '\\' &&
+				    (!r[1] || !strchr("nt\"\\", r[1])))
+					cfg->unsure = true;
 				if (*r == '\\' && r[1]) {
 					r++;
 					*w++ = *r == 'n' ? '\n' :
@@ -169,6 +176,8 @@ int config_parse_file(struct config *cfg, const char *path, struct rt_err *err)
 				}
 				*w++ = *r;
 			}
+			if (quoted)
+				cfg->unsure = true;
 			while (w > v && isspace((unsigned char)w[-1]))
 				w--;
 			*w = '\0';
@@ -184,6 +193,40 @@ int config_parse_file(struct config *cfg, const char *path, struct rt_err *err)
 	return 0;
 }
 
+bool config_plain_complete(const struct config *cfg)
+{
+	if (cfg->unsure)
+		return false;
+	for (size_t i = 0; i < cfg->n; i++) {
+		const char *k = cfg->entries[i].key, *v = cfg->entries[i].value;
+
+		if (!strncasecmp(k, "includeif.", 10))
+			return false;
+		if (!strcasecmp(k, "include.path") &&
+		    (!v || strcmp(v, CONFIG_TAKEOVER_FILE)))
+			return false;
+		if (!strcasecmp(k, "extensions.worktreeconfig") &&
+		    config_bool(v) != 0)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Whether the files config_load_files() reads are the ones Git reads:
+ * Git's system file is known only when the environment names it (or
+ * says there is none), as `fleet run` does for its children; and
+ * GIT_CONFIG makes `git config` read that file alone.
+ */
+static bool files_as_git(void)
+{
+	const char *nosys = getenv("GIT_CONFIG_NOSYSTEM");
+	const char *sys = getenv("GIT_CONFIG_SYSTEM");
+
+	return !getenv("GIT_CONFIG") &&
+	       ((nosys && config_bool(nosys) == 1) || (sys && *sys));
+}
+
 int config_load(struct config *cfg, const struct repo *repo, struct rt_err *err)
 {
 	bool have_local = false;
@@ -191,6 +234,17 @@ int config_load(struct config *cfg, const struct repo *repo, struct rt_err *err)
 	char *out, *p, *path, *ours = NULL;
 	int ret = 0;
 
+	/*
+	 * Without starting git when the files say all it would: a
+	 * repository's run then costs one process, not two. Install's own
+	 * include is not followed, as its entries are left out below.
+	 */
+	if (files_as_git()) {
+		ret = config_load_files(cfg, repo->common_dir, err);
+		if (ret || config_plain_complete(cfg))
+			return ret;
+		config_release(cfg);
+	}
 	memset(cfg, 0, sizeof(*cfg));
 	out = run_git_config(repo->git_dir, &len);
 	/*
@@ -319,6 +373,23 @@ int config_load_files(struct config *cfg, const char *common_dir,
 	if (!ret)
 		ret = parse_in(cfg, common_dir, "config", err);
 	return ret ? ret : config_parse_env(cfg, err);
+}
+
+char *config_system_path(void)
+{
+	const char *argv[] = { "git", "var", "GIT_CONFIG_SYSTEM", NULL };
+	struct spawn_result r;
+	char *path = NULL;
+
+	if (!spawn_run(argv, NULL, 0, &r, NULL) && r.out && r.out[0] == '/' &&
+	    r.outlen && r.out[r.outlen - 1] == '\n' &&
+	    !memchr(r.out, '\n', r.outlen - 1)) {
+		r.out[r.outlen - 1] = '\0';
+		path = r.out;
+		r.out = NULL;
+	}
+	spawn_result_release(&r);
+	return path;
 }
 
 int config_load_protected(struct config *cfg, struct rt_err *err)

@@ -35,15 +35,24 @@ struct config_entry {
 struct config {
 	struct config_entry *entries;
 	size_t n;
-	/* false: the repository's file came from the fallback parser */
+	/* false: the repository's file came from the plain parser */
 	bool from_git;
+	/*
+	 * The plain parser met a line it may read otherwise than Git: a
+	 * continuation line, an escape other than \n \t \" \\, an unclosed
+	 * quote or section header.
+	 */
+	bool unsure;
 };
 
 /*
  * Fill `cfg` (which need not be initialised; release it even on error)
  * from `git config --list` in the repository, with the fallback above,
  * less the entries whose origin is the repository's CONFIG_TAKEOVER_FILE.
- * A git that cannot be run counts as one that lists nothing. 0, or
+ * A git that cannot be run counts as one that lists nothing. When the
+ * environment names Git's system file (GIT_CONFIG_SYSTEM, or
+ * GIT_CONFIG_NOSYSTEM true; no GIT_CONFIG) and config_load_files() finds
+ * config_plain_complete(), that is the answer and no git starts. 0, or
  * RT_ERR_NOMEM.
  */
 int config_load(struct config *cfg, const struct repo *repo,
@@ -77,6 +86,18 @@ struct config_global {
 };
 int config_global_files(struct config_global *g, struct rt_err *err);
 void config_global_release(struct config_global *g);
+/*
+ * Whether the plain parser's `cfg` holds all that Git's would: no
+ * include (but CONFIG_TAKEOVER_FILE, whose entries are left out anyway),
+ * no includeIf, no per-worktree config, nothing the parser was unsure of.
+ */
+bool config_plain_complete(const struct config *cfg);
+/*
+ * The path of Git's system config file (`git var GIT_CONFIG_SYSTEM`,
+ * Git 2.42 and later), for children to be given as GIT_CONFIG_SYSTEM;
+ * NULL when git cannot tell. The caller frees it.
+ */
+char *config_system_path(void);
 /*
  * The plain parser: add the entries of one config file to `cfg`, enough
  * for the files Git writes itself: sections and "subsections", comments,

@@ -15,7 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /*
@@ -100,12 +100,11 @@ static void run_for_hook(const struct repo *repo, const struct policy *p,
 	};
 	const struct maint_sink sink = { .error = say_error,
 					 .warning = say_warning };
-	char stamp[LOGFILE_STAMP_LEN];
 
-	logfile_stamp(stamp, time(NULL));
+	/* Into the log, whose lines carry their time. */
 	printf("--- git reftable run --auto --task=clean --task=expire, pid "
-	       "%ld, at %s, started by the reference-transaction hook\n",
-	       (long)getpid(), stamp);
+	       "%ld, started by the reference-transaction hook\n",
+	       (long)getpid());
 	for (int t = 0; t < SCHED_NTASKS; t++)
 		if (items[t].due)
 			printf("%s: due for a look: %s\n",
@@ -117,7 +116,8 @@ void hook_run_checks(const struct hook *h, const struct repo *repo,
 		     const struct policy *p, const struct sched_item *items)
 {
 	struct rt_err err = { 0 };
-	int fd, saved[2];
+	int fd, out, saved[2];
+	pid_t relay = -1;
 	char *path;
 
 	if (!(path = path_join(repo->common_dir, MAINT_LOG_FILE, NULL)))
@@ -129,13 +129,19 @@ void hook_run_checks(const struct hook *h, const struct repo *repo,
 		return;
 	}
 	free(path);
+	/* Each line stamped with its time; without a relay, as it is. */
+	out = logfile_relay(fd, &relay, &err);
+	if (out < 0)
+		out = fd;
+	else
+		close(fd);
 	fflush(stdout);
 	fflush(stderr);
 	for (int k = 0; k < 2; k++) {
 		saved[k] = dup(k + 1);
-		dup2(fd, k + 1);
+		dup2(out, k + 1);
 	}
-	close(fd);
+	close(out);
 	run_for_hook(repo, p, items);
 	fflush(stdout);
 	fflush(stderr);
@@ -145,6 +151,9 @@ void hook_run_checks(const struct hook *h, const struct repo *repo,
 			close(saved[k]);
 		}
 	}
+	/* Every write end closed: the relay writes the rest and ends. */
+	if (relay > 0)
+		waitpid(relay, NULL, 0);
 }
 
 /* What `git reftable run --auto` does, reported to the hook log. */

@@ -16,8 +16,8 @@ int maint_detach(const struct repo *repo, pid_t *child, char **log_path,
 		 struct rt_err *err)
 {
 	struct rt_stack_options opts;
-	pid_t pid;
-	int fd, null;
+	pid_t pid, relay;
+	int fd, null, pipe_fd;
 
 	*child = 0;
 	if (!(*log_path = path_join(repo->common_dir, MAINT_LOG_FILE, NULL)))
@@ -45,8 +45,18 @@ int maint_detach(const struct repo *repo, pid_t *child, char **log_path,
 		return 1;
 	}
 	setsid();
+	/*
+	 * Every line the run prints gets its time, through a relay (made
+	 * after setsid(), so that nothing aimed at the caller's terminal
+	 * stops it); without one (no pipe, no process left) the lines go
+	 * to the log as they are.
+	 */
+	pipe_fd = logfile_relay(fd, &relay, err);
+	if (pipe_fd < 0)
+		pipe_fd = fd;
 	null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (null < 0 || dup2(null, 0) < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+	if (null < 0 || dup2(null, 0) < 0 || dup2(pipe_fd, 1) < 0 ||
+	    dup2(pipe_fd, 2) < 0)
 		_exit(1);
 	/* Nothing of the caller's (pipes above all) stays open. */
 	closefrom(3);

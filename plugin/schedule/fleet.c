@@ -10,6 +10,7 @@
 #define _GNU_SOURCE
 #include "plugin/schedule/fleet.h"
 #include "plugin/util/clock.h"
+#include "lib/include/rt-basics.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -88,30 +89,48 @@ static void begin_repo(struct slot *s, const struct fleet_repo *r,
 		finish_repo(s, o);
 }
 
-/* Report `r` as not due without a child (the slot stays free). */
+/*
+ * Report `r` as not due without a child (the slot stays free); `kept`
+ * (taken over) stands in for the last step's output.
+ */
 static void report_not_due(const struct fleet_repo *r,
-			   const struct fleet_options *o, uint64_t start)
+			   const struct fleet_options *o, uint64_t start,
+			   struct rt_buf *kept)
 {
 	struct fleet_outcome out = { .repo = r, .not_due = true };
 
 	for (size_t i = 0; i < FLEET_MAX_STEPS; i++)
 		out.step[i].status = -1;
+	if (o->metrics_kept && o->nsteps) {
+		struct fleet_step *last = &out.step[o->nsteps - 1];
+
+		last->status = 0;
+		last->res.out = kept->buf;
+		last->res.outlen = kept->len;
+		*kept = (struct rt_buf)RT_BUF_INIT;
+	}
 	out.ms = clock_ms() - start;
 	o->done(o->arg, &out);
+	for (size_t i = 0; i < FLEET_MAX_STEPS; i++)
+		spawn_result_release(&out.step[i].res);
 }
 
 /* Begin repository `r` in the free slot `s`, unless it is left alone. */
 static void next_repo(struct slot *s, const struct fleet_repo *r,
 		      const struct fleet_options *o)
 {
+	struct rt_buf kept = RT_BUF_INIT;
 	uint64_t start = clock_ms();
 
 	if (r->kind != FLEET_REFTABLE)
 		return;
-	if (o->skip_not_due && fleet_nothing_due(r))
-		report_not_due(r, o, start);
+	if (o->skip_not_due &&
+	    (o->metrics_kept ? fleet_nothing_due_kept(r, &kept) :
+			       fleet_nothing_due(r)))
+		report_not_due(r, o, start, &kept);
 	else
 		begin_repo(s, r, o);
+	rt_buf_release(&kept);
 }
 
 /* The step of `s` ended with `wstatus`: go on with the next or finish. */

@@ -14,6 +14,7 @@
 #ifndef PLUGIN_SCHEDULE_FLEET_H
 #define PLUGIN_SCHEDULE_FLEET_H
 
+#include "lib/include/rt-basics.h"
 #include "lib/include/rt-error.h"
 #include "plugin/util/spawn.h"
 
@@ -78,6 +79,12 @@ void fleet_order(struct fleet_list *l);
  * the look is unsure (then the child decides).
  */
 bool fleet_nothing_due(const struct fleet_repo *r);
+/*
+ * fleet_nothing_due(), and the repository's kept metrics
+ * (plugin/maint/metrics_keep.h) still true: into `kept`. False (and
+ * `kept` empty) when something is due, or no kept block holds.
+ */
+bool fleet_nothing_due_kept(const struct fleet_repo *r, struct rt_buf *kept);
 
 /* Steps run in each repository, one after the other. */
 #define FLEET_MAX_STEPS 2
@@ -89,7 +96,11 @@ struct fleet_step {
 
 struct fleet_outcome {
 	const struct fleet_repo *repo;
-	/* Not run: fleet_nothing_due() said so (skip_not_due); no step ran. */
+	/*
+	 * Not run: fleet_nothing_due() said so (skip_not_due); no step ran,
+	 * but with metrics_kept the last step's output is the kept metrics
+	 * (status 0).
+	 */
 	bool not_due;
 	bool timed_out; /* killed at the timeout; later steps not run */
 	uint64_t ms; /* wall time of all its steps */
@@ -109,6 +120,12 @@ struct fleet_options {
 	 * it is reported at once with `not_due` set. For `run --auto` only.
 	 */
 	bool skip_not_due;
+	/*
+	 * With skip_not_due: the last step is `stats --prometheus --keep`,
+	 * and a repository is left alone only with its kept metrics, which
+	 * stand in for that step's output.
+	 */
+	bool metrics_kept;
 	/*
 	 * Called for each reftable repository of the list, in the order
 	 * they finish; the outcome's outputs are freed when it returns.

@@ -12,38 +12,16 @@
 #define _GNU_SOURCE
 #include "plugin/schedule/fleet.h"
 #include "plugin/maint/due.h"
+#include "plugin/maint/metrics_keep.h"
 #include "plugin/maint/policy_file.h"
 
 #include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 /* Settings of the environment that the parent's look does not follow. */
 static const char *const env_elsewhere[] = { "GIT_DIR", "GIT_COMMON_DIR",
 					     "GIT_REFERENCE_BACKEND", NULL };
-
-/*
- * Whether the config files read without git (no includes followed) are
- * all `run` reads: an include other than install's own file (whose
- * settings `run` leaves out too), or per-worktree config, is not seen.
- */
-static bool config_complete(const struct config *cfg)
-{
-	for (size_t i = 0; i < cfg->n; i++) {
-		const char *k = cfg->entries[i].key, *v = cfg->entries[i].value;
-
-		if (!strncasecmp(k, "includeif.", 10))
-			return false;
-		if (!strcasecmp(k, "include.path") &&
-		    (!v || strcmp(v, CONFIG_TAKEOVER_FILE)))
-			return false;
-		if (!strcasecmp(k, "extensions.worktreeconfig") &&
-		    config_bool(v) != 0)
-			return false;
-	}
-	return true;
-}
 
 /*
  * Whether `dir` holds tables.list and the `ntables` tables it lists and
@@ -83,7 +61,8 @@ static bool policy_nothing_due(const struct repo *repo, const struct policy *p)
 	return nothing;
 }
 
-bool fleet_nothing_due(const struct fleet_repo *r)
+/* The look; with `kept`, the kept metrics must hold too. */
+static bool nothing_due(const struct fleet_repo *r, struct rt_buf *kept)
 {
 	struct policy_errors errs = { 0 };
 	struct rt_err err = { 0 };
@@ -99,7 +78,7 @@ bool fleet_nothing_due(const struct fleet_repo *r)
 		return false;
 	if (repo_discover_at(&repo, r->path, REPO_NO_GIT | REPO_EVERY_STACK,
 			     &err) ||
-	    !repo.reftable || !config_complete(&repo.cfg) ||
+	    !repo.reftable || !config_plain_complete(&repo.cfg) ||
 	    policy_file_find(&repo, NULL, &path, &err)) {
 		repo_release(&repo);
 		return false;
@@ -108,9 +87,25 @@ bool fleet_nothing_due(const struct fleet_repo *r)
 	if (!policy_file_load(&p, &repo, path, &errs, &err) &&
 	    (!path || path[0] == '/'))
 		nothing = policy_nothing_due(&repo, &p);
+	/* The factor as `stats` takes it (compaction_due). */
+	if (nothing && kept)
+		nothing = !metrics_keep_read(
+			&repo,
+			p.geometric_factor ? (unsigned)p.geometric_factor : 2,
+			kept);
 	policy_release(&p);
 	policy_errors_release(&errs);
 	free(path);
 	repo_release(&repo);
 	return nothing;
+}
+
+bool fleet_nothing_due(const struct fleet_repo *r)
+{
+	return nothing_due(r, NULL);
+}
+
+bool fleet_nothing_due_kept(const struct fleet_repo *r, struct rt_buf *kept)
+{
+	return nothing_due(r, kept);
 }

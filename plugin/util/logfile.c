@@ -9,9 +9,13 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+/* The longest piece of a line the relay writes at once. */
+#define RELAY_LINE 4096
 
 /* Never through a symlink, never a FIFO or device (rt-file.h). */
 static int open_append(const char *path, mode_t mode, struct rt_err *err)
@@ -80,4 +84,84 @@ int logfile_append(const char *path, mode_t mode, const char *tag,
 	free(line);
 	errno = saved;
 	return ret;
+}
+
+/* "<stamp> <text>\n" in one write(2); best effort, as a log is. */
+static void stamp_write(int out, const char *text, size_t n)
+{
+	char line[LOGFILE_STAMP_LEN + 1 + RELAY_LINE + 1];
+	size_t k;
+
+	logfile_stamp(line, time(NULL));
+	k = strlen(line);
+	line[k++] = ' ';
+	memcpy(line + k, text, n);
+	k += n;
+	line[k++] = '\n';
+	if (write(out, line, k) < 0) {
+		/* A full disk loses the line; the run goes on. */
+	}
+}
+
+/* The relay's work: stamp every line read from `in` onto `out`. */
+static void relay_lines(int in, int out)
+{
+	char buf[RELAY_LINE];
+	size_t have = 0;
+
+	for (;;) {
+		ssize_t got = read(in, buf + have, sizeof(buf) - have);
+		char *start = buf, *nl;
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			break;
+		have += (size_t)got;
+		while ((nl = memchr(start, '\n', have - (start - buf)))) {
+			stamp_write(out, start, nl - start);
+			start = nl + 1;
+		}
+		have -= start - buf;
+		memmove(buf, start, have);
+		if (have == sizeof(buf)) {
+			stamp_write(out, buf, have);
+			have = 0;
+		}
+	}
+	if (have)
+		stamp_write(out, buf, have);
+}
+
+int logfile_relay(int fd, pid_t *relay, struct rt_err *err)
+{
+	int p[2], in, out;
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC))
+		return rt_err_errno(err, RT_ERR_IO, "cannot make a pipe");
+	pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return rt_err_errno(err, RT_ERR_IO, "cannot fork");
+	}
+	if (pid > 0) {
+		close(p[0]);
+		*relay = pid;
+		return p[1];
+	}
+	/*
+	 * The relay keeps the pipe's read end (as 0) and the log (as 1),
+	 * nothing else: a write end of any pipe held here would keep its
+	 * reader waiting as long as the relay lives.
+	 */
+	in = p[0];
+	out = fd == 0 ? dup(fd) : fd;
+	if (out < 0 || (in != 0 && dup2(in, 0) < 0) ||
+	    (out != 1 && dup2(out, 1) < 0))
+		_exit(1);
+	closefrom(2);
+	relay_lines(0, 1);
+	_exit(0);
 }

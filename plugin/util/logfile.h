@@ -1,7 +1,8 @@
 /*
  * logfile.h: the append-only logs of work nobody watches: the hooks'
  * ($GIT_COMMON_DIR/reftable-hook.log) and a detached run's
- * ($GIT_COMMON_DIR/reftable-maintenance.log).
+ * ($GIT_COMMON_DIR/reftable-maintenance.log). Every line of each starts
+ * with the time (logfile_stamp()).
  *
  * A log is kept small: once it reached LOGFILE_MAX bytes it moves to
  * <log>.1 (replacing the generation before) and a new one starts, so at
@@ -41,5 +42,16 @@ void logfile_stamp(char buf[LOGFILE_STAMP_LEN], time_t t);
  */
 int logfile_append(const char *path, mode_t mode, const char *tag,
 		   const char *msg, size_t len, struct rt_err *err);
+
+/*
+ * A pipe whose every line ends up in the log `fd` as "<logfile_stamp>
+ * <line>" in one write(2) (a line longer than 4 KiB is cut in pieces,
+ * each stamped): for output that only a log will see, such as a detached
+ * run's, whatever prints it (this program or the git it starts). A relay
+ * process, `*relay`, reads the pipe until every writer closed it, keeping
+ * nothing else open; the caller may wait for it or leave it. Returns the
+ * pipe's write end (close-on-exec), or a negative rt_error.
+ */
+int logfile_relay(int fd, pid_t *relay, struct rt_err *err);
 
 #endif

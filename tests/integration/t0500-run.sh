@@ -302,9 +302,9 @@ c_detach() {
 	expect_same "$TEST_TMP/list.before" .git/reftable/tables.list
 	rm .git/reftable/tables.list.lock
 	exec 9>&-
-	wait_for grep -q '^main: compact: done' .git/reftable-maintenance.log
+	wait_for grep -q '^[0-9-]*T[0-9:]*Z main: compact: done' .git/reftable-maintenance.log
 	cat .git/reftable-maintenance.log
-	grep -q '^--- git reftable run, pid [0-9]*, at [0-9-]*T[0-9:]*Z$' .git/reftable-maintenance.log ||
+	grep -q '^[0-9-]*T[0-9:]*Z --- git reftable run, pid [0-9]*$' .git/reftable-maintenance.log ||
 		fail "no log header"
 	wait_for test -s .git/reftable-maintenance.state
 	git config --unset reftable.lockTimeout

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # t0900: `git reftable fleet run` over a fleet of bare repositories.
 #
-# The fleet is FLEET_REPOS (default 100: a few hundred is heavy on a
-# loaded 2-core machine) small reftable repositories, a tenth of them with
-# a long non-geometric stack, plus one broken (a truncated table), one
+# The fleet is FLEET_REPOS (default 300, a multiple of ten) small reftable
+# repositories, a tenth of them with a long non-geometric stack, in
+# groups of ten ($F/r1.git ... $F/r10.git, then $F/g2/r1.git ...: one cp a
+# group, as starting processes is the set-up's cost), plus one broken (a
+# truncated table), one
 # busy (its run lock held, as another run holds it) and one on the files
 # backend. One fleet run maintains every healthy repository, names the
 # broken one and exits 1; the busy one is left alone, the files one is
@@ -20,7 +22,8 @@
 . "$(dirname "$0")/../lib.sh"
 
 export GIT_TEST_REFTABLE_AUTOCOMPACTION=false
-N=${FLEET_REPOS:-100}
+N=${FLEET_REPOS:-300}
+[ $((N % 10)) -eq 0 ] && [ "$N" -ge 10 ] || { echo "FLEET_REPOS=$N: not a multiple of ten" >&2; exit 1; }
 F=$TEST_TMP/fleet
 
 # $F: the fleet, bare repositories copied from a template with one commit.
@@ -32,23 +35,25 @@ make_fleet() {
 	git -C "$TEST_TMP/template.git" config core.logAllRefUpdates true
 	# One table: nothing due in a copy.
 	git -C "$TEST_TMP/template.git" pack-refs --all
-	mkdir -p "$F"
-	for ((i = 1; i <= N; i++)); do
-		cp -r "$TEST_TMP/template.git" "$F/r$i.git"
+	# A tenth need work (the first of each group): 7 more tables in a
+	# row, one ref each.
+	cp -r "$TEST_TMP/template.git" "$TEST_TMP/due.git"
+	for b in 1 2 3 4 5 6 7; do
+		git -C "$TEST_TMP/due.git" branch "b$b" main
 	done
-	# A tenth need work: 7 more tables in a row, one ref each.
-	for ((i = 1; i <= N; i += 10)); do
-		for b in 1 2 3 4 5 6 7; do
-			git -C "$F/r$i.git" branch "b$b" main
-		done
+	mkdir -p "$TEST_TMP/group" "$F"
+	cp -r "$TEST_TMP/due.git" "$TEST_TMP/group/r1.git"
+	for ((i = 2; i <= 10; i++)); do
+		cp -r "$TEST_TMP/template.git" "$TEST_TMP/group/r$i.git"
+	done
+	cp -r "$TEST_TMP/group/." "$F/"
+	for ((i = 2; i <= N / 10; i++)); do
+		cp -r "$TEST_TMP/group" "$F/g$i"
 	done
 	cp -r "$TEST_TMP/template.git" "$F/broken.git"
 	git -C "$F/broken.git" branch more main
 	truncate -s 40 "$(ls "$F"/broken.git/reftable/*.ref | tail -n 1)"
-	cp -r "$TEST_TMP/template.git" "$F/busy.git"
-	for b in 1 2 3 4 5 6 7; do
-		git -C "$F/busy.git" branch "b$b" main
-	done
+	cp -r "$TEST_TMP/due.git" "$F/busy.git"
 	git init -q --bare --ref-format=files "$F/files.git"
 }
 
@@ -67,7 +72,7 @@ with_busy() {
 }
 
 test_fleet() {
-	local rc=0 i before
+	local rc=0 r before
 	make_fleet
 	cp "$F/busy.git/reftable/tables.list" "$TEST_TMP/busy.before"
 	before=$(tables "$F/r1.git")
@@ -87,12 +92,12 @@ test_fleet() {
 	grep -q "^fleet: $((N + 3)) repositories in .*: $(((N + 9) / 10)) done, $((N - (N + 9) / 10)) nothing due, 0 due (dry run), 1 busy, 1 failed, 0 timed out, 1 skipped$" \
 		"$TEST_TMP/err" || fail "no summary with the counts"
 	# Every line of the report names its repository.
-	! grep -v "^$F/[a-z0-9]*\.git: " "$TEST_TMP/out" || fail "a line names no repository"
+	! grep -Ev "^$F/(g[0-9]+/)?[a-z0-9]+\.git: " "$TEST_TMP/out" || fail "a line names no repository"
 	# The others are maintained, the busy one untouched.
-	for ((i = 1; i <= N; i += 10)); do
-		[ "$(tables "$F/r$i.git")" -lt "$before" ] || fail "r$i.git: not compacted"
-		git -C "$F/r$i.git" for-each-ref --format='%(refname)' | grep -q refs/heads/b7 ||
-			fail "r$i.git: a ref lost"
+	for r in "$F/r1.git" "$F"/g*/r1.git; do
+		[ "$(tables "$r")" -lt "$before" ] || fail "$r: not compacted"
+		git -C "$r" for-each-ref --format='%(refname)' | grep -q refs/heads/b7 ||
+			fail "$r: a ref lost"
 	done
 	expect_same "$TEST_TMP/busy.before" "$F/busy.git/reftable/tables.list"
 	# The metrics: valid, every reftable repository labelled.
@@ -112,6 +117,51 @@ test_fleet() {
 	! ls "$TEST_TMP"/fleet.prom.* 2>/dev/null || fail "a temp file left beside the metrics"
 }
 
+# The gauges of the reftable repositories of a metrics file but those of
+# the fleet run itself and of broken.git (run again each time), sorted
+# (samples come in the order the repositories finished).
+gauges() { # <metrics file>
+	grep -v -e '^#' -e '^git_reftable_fleet_' -e "repo=\"$F/broken.git\"" "$1" | sort
+}
+
+# A second metrics run with nothing due starts no run and no stats in the
+# healthy repositories: their gauges are those their last `stats
+# --prometheus --keep` left in the git dir, the same values; a change
+# (a new table) makes the repository's gauges true again.
+test_metrics_kept() {
+	local rc=0 r2=$F/r2.git
+	with_busy git reftable fleet run --scan="$F" --auto --json \
+		--metrics="$TEST_TMP/fleet2.prom" >"$TEST_TMP/out" 2>/dev/null || rc=$?
+	[ "$rc" -eq 1 ] || fail "the second metrics run exited $rc, not 1"
+	[ "$(jq -s '[.[] | select(.ran == false and .outcome == "nothing_due")] | length' \
+		"$TEST_TMP/out")" -eq "$N" ] ||
+		fail "not $N repositories left alone: $(jq -c 'select(.ran != false) | .repo' "$TEST_TMP/out" | head)"
+	jq -se --arg b "$F/busy.git" --arg x "$F/broken.git" \
+		'[.[] | select(.repo == $b or .repo == $x) | has("run")] == [true, true]' \
+		"$TEST_TMP/out" >/dev/null || fail "busy.git or broken.git was not run"
+	promtool check metrics <"$TEST_TMP/fleet2.prom" || fail "promtool rejects the second metrics file"
+	[ "$(sed -n 's/^git_reftable_fleet_outcome{repo="\([^"]*\)".*/\1/p' "$TEST_TMP/fleet2.prom" |
+		sort -u | wc -l)" -eq $((N + 2)) ] || fail "not every repository in the second metrics"
+	gauges "$TEST_TMP/fleet.prom" >"$TEST_TMP/gauges1"
+	gauges "$TEST_TMP/fleet2.prom" >"$TEST_TMP/gauges2"
+	[ "$(grep -c '^git_reftable_tables{' "$TEST_TMP/gauges2")" -eq $((N + 1)) ] ||
+		fail "not every healthy repository's tables in the second metrics"
+	expect_same "$TEST_TMP/gauges1" "$TEST_TMP/gauges2"
+	# What was kept is the repository's own (core.sharedRepository).
+	git -C "$r2" config core.sharedRepository group
+	git -C "$r2" branch kept-change main
+	with_busy git reftable fleet run --scan="$F" --auto --json \
+		--metrics="$TEST_TMP/fleet3.prom" >"$TEST_TMP/out" 2>/dev/null || rc=$?
+	jq -se --arg r "$r2" '[.[] | select(.repo == $r)] | .[0] | has("run")' \
+		"$TEST_TMP/out" >/dev/null || fail "r2.git changed but was not run"
+	(cd "$r2" && git reftable stats --prometheus) | grep -v '^#' >"$TEST_TMP/r2.want"
+	grep "repo=\"$r2\"" "$TEST_TMP/fleet3.prom" | grep -v '^git_reftable_fleet_' >"$TEST_TMP/r2.got"
+	expect_same "$TEST_TMP/r2.want" "$TEST_TMP/r2.got"
+	[ "$(stat -c %a "$r2/reftable-metrics.prom")" = "$(stat -c %a "$r2/reftable-maintenance.state")" ] &&
+		[ -n "$(find "$r2/reftable-metrics.prom" -perm -g+w)" ] ||
+		fail "the kept metrics' mode: $(stat -c %a "$r2/reftable-metrics.prom")"
+}
+
 test_quiet_json() {
 	local rc=0 n
 	# Nothing is due any more but in broken.git and busy.git.
@@ -128,10 +178,12 @@ test_quiet_json() {
 	[ "$rc" -eq 1 ] || fail "fleet run --json exited $rc, not 1"
 	n=$(wc -l <"$TEST_TMP/out")
 	[ "$n" -eq $((N + 3)) ] || fail "$n JSON lines for $((N + 3)) repositories"
-	while IFS= read -r line; do
-		jq -e 'type == "object" and (.repo | type == "string") and (.outcome | type == "string")' \
-			<<<"$line" >/dev/null || fail "not a JSON object per line: $line"
-	done <"$TEST_TMP/out"
+	# One jq for all (one per line costs seconds): as many values as
+	# lines, each an object naming its repository and outcome.
+	[ "$(jq -s length "$TEST_TMP/out")" -eq "$n" ] || fail "not one JSON value per line"
+	jq -se 'all(.[]; type == "object" and (.repo | type == "string") and
+		(.outcome | type == "string"))' "$TEST_TMP/out" >/dev/null ||
+		fail "not a JSON object per line: $(cat "$TEST_TMP/out")"
 	jq -se --arg r "$F/broken.git" '[.[] | select(.repo == $r)] | length == 1 and
 		.[0].outcome == "failed" and .[0].exit == 1 and
 		(.[0].error | test("too small to be a reftable")) and
@@ -317,6 +369,8 @@ test_usage() {
 }
 
 test_case "a fleet: the broken one named, the others maintained, metrics valid" test_fleet
+test_case "a metrics run with nothing due reuses each repository's kept metrics" \
+	test_metrics_kept
 test_case "--quiet prints only the problem; --json lines parse" test_quiet_json
 test_case "a truncated table: whole JSON, Prometheus samples" test_broken_whole
 test_case "a hanging repository is killed at --timeout" test_timeout

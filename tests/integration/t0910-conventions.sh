@@ -227,15 +227,19 @@ test_iso_logs() {
 	git reftable run --detach 2>err || fail "run --detach: $(cat err)"
 	for ((i = 0; i < 600; i++)); do
 		flock -n .git/reftable-run.lock true 2>/dev/null &&
-			grep -q '^main: ' .git/reftable-maintenance.log 2>/dev/null && break
+			grep -q 'Z main: ' .git/reftable-maintenance.log 2>/dev/null && break
 		sleep 0.05
 	done
 	cat .git/reftable-maintenance.log
-	grep -Eq '^--- git reftable run, pid [0-9]+, at [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$' \
+	grep -Eq '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z --- git reftable run, pid [0-9]+$' \
 		.git/reftable-maintenance.log || fail "run log header not ISO 8601"
 	! grep -Eq ' at [0-9]{9,}$' .git/reftable-maintenance.log || fail "epoch seconds in the run log"
+	# Every line, the report's and git's messages too, starts with its time.
+	grep -q 'Z main: compact: done' .git/reftable-maintenance.log || fail "no report in the run log"
+	! grep -Ev '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z ' .git/reftable-maintenance.log ||
+		fail "a line of the run log without its time"
 }
-test_case "the run log writes ISO 8601 times" test_iso_logs
+test_case "the run log writes ISO 8601 times on every line" test_iso_logs
 
 test_units() {
 	long_stack u 8

@@ -108,7 +108,88 @@ static void test_parse_file(void **state)
 	assert_string_equal(config_get(&cfg, "extensions.empty"), "");
 	assert_null(config_get(&cfg, "core.missing"));
 	assert_int_equal(cfg.n, 9);
+	assert_false(cfg.unsure);
+	assert_true(config_plain_complete(&cfg));
 	config_release(&cfg);
+}
+
+/* What the plain parser may read otherwise than Git says so. */
+static void test_parse_unsure(void **state)
+{
+	static const char *const texts[] = {
+		"[a]\n\tb = one \\\n two\n", /* a continuation line */
+		"[a]\n\tb = \\b\n", /* \b: a backspace for Git */
+		"[a]\n\tb = \"open\n", /* an unclosed quote */
+		"[a\n\tb = c\n", /* an unclosed section header */
+	};
+	struct fixture *fx = *state;
+	struct config cfg;
+
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		parse_text(fx, texts[i], &cfg);
+		assert_true(cfg.unsure);
+		assert_false(config_plain_complete(&cfg));
+		config_release(&cfg);
+	}
+	parse_text(fx, "[include]\n\tpath = other\n", &cfg);
+	assert_false(config_plain_complete(&cfg));
+	config_release(&cfg);
+	parse_text(fx, "[includeIf \"gitdir:/x/\"]\n\tpath = other\n", &cfg);
+	assert_false(config_plain_complete(&cfg));
+	config_release(&cfg);
+	parse_text(fx, "[include]\n\tpath = " CONFIG_TAKEOVER_FILE "\n", &cfg);
+	assert_true(config_plain_complete(&cfg));
+	config_release(&cfg);
+}
+
+/*
+ * config_load() with Git's system file named by the environment (here:
+ * none) reads the files itself where they say all: with no git to run
+ * (PATH empty), the global file is still read; with an include, git is
+ * needed, and without one only the repository's file is read (the
+ * fallback).
+ */
+static void test_load_without_git(void **state)
+{
+	struct fixture *fx = *state;
+	struct rt_err err = { 0 };
+	struct repo repo = { 0 };
+	char global[400],
+		*path = getenv("PATH") ? strdup(getenv("PATH")) : NULL;
+	struct config cfg;
+
+	snprintf(global, sizeof(global), "%s/global", fx->dir);
+	assert_int_equal(file_write_text(global, "[x]\n\ty = global\n"), 0);
+	assert_int_equal(file_write_text(fx->path, "[core]\n\tbare = true\n"),
+			 0);
+	isolate(global);
+	setenv("PATH", "", 1);
+	repo.git_dir = fx->dir;
+	repo.common_dir = fx->dir;
+	assert_int_equal(config_load(&cfg, &repo, &err), 0);
+	assert_string_equal(config_get(&cfg, "x.y"), "global");
+	assert_string_equal(config_get(&cfg, "core.bare"), "true");
+	config_release(&cfg);
+	assert_int_equal(file_write_text(fx->path,
+					 "[core]\n\tbare = true\n"
+					 "[include]\n\tpath = more\n"),
+			 0);
+	assert_int_equal(config_load(&cfg, &repo, &err), 0);
+	assert_null(config_get(&cfg, "x.y"));
+	assert_string_equal(config_get(&cfg, "core.bare"), "true");
+	config_release(&cfg);
+	/* GIT_CONFIG: `git config` reads that file alone; ask git. */
+	assert_int_equal(file_write_text(fx->path, "[core]\n\tbare = true\n"),
+			 0);
+	setenv("GIT_CONFIG", global, 1);
+	assert_int_equal(config_load(&cfg, &repo, &err), 0);
+	assert_null(config_get(&cfg, "x.y"));
+	config_release(&cfg);
+	unsetenv("GIT_CONFIG");
+	if (path)
+		setenv("PATH", path, 1);
+	free(path);
+	unisolate();
 }
 
 static void test_parse_missing_file(void **state)
@@ -373,6 +454,10 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_parse_file, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_parse_unsure, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_load_without_git, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_parse_missing_file, setup,
 						teardown),
