@@ -62,6 +62,42 @@ static bool has(const struct spawn_result *r, const char *needle)
 }
 
 /*
+ * Whether a line of the child's text report (stdout) gives `status` to a
+ * task: "<stack>: <task>: <status>: ...", where the task is one of the
+ * scheduler's and follows the first ": " of the line. A message quoting a
+ * ref name cannot pass for one: Git refuses ':' in ref names.
+ */
+static bool task_line_says(const struct spawn_result *r, const char *status)
+{
+	const char *line = r->out;
+	size_t slen = strlen(status);
+
+	while (line && *line) {
+		size_t n = strcspn(line, "\n");
+		const char *p = line;
+
+		while (p + 1 < line + n && (p[0] != ':' || p[1] != ' '))
+			p++;
+		if (p + 1 >= line + n)
+			p = NULL;
+
+		for (int t = 0; p && t < SCHED_NTASKS; t++) {
+			const char *name = sched_task_name(t);
+			size_t k = strlen(name);
+			const char *q = p + 2 + k;
+
+			if (q + 2 + slen <= line + n &&
+			    !strncmp(p + 2, name, k) && !strncmp(q, ": ", 2) &&
+			    !strncmp(q + 2, status, slen) &&
+			    (q + 2 + slen == line + n || q[2 + slen] == ':'))
+				return true;
+		}
+		line += n + (line[n] == '\n');
+	}
+	return false;
+}
+
+/*
  * The child's own words tell the outcome: its exit status, then the task
  * statuses of its report (JSON, or text lines "<stack>: <task>:
  * <status>: ..."): strings inside JSON are escaped, so `"status":"busy"`
@@ -78,11 +114,12 @@ static enum outcome classify(const struct fleet_outcome *o, bool json)
 	if (o->step[0].status)
 		return FAILED;
 	if (json ? has(r, "\"status\":\"busy\"") :
-		   has(r, ": busy: ") || has(r, "not running (try later)"))
+		   task_line_says(r, "busy") ||
+			    has(r, "not running (try later)"))
 		return BUSY;
-	if (has(r, json ? "\"status\":\"done\"" : ": done: "))
+	if (json ? has(r, "\"status\":\"done\"") : task_line_says(r, "done"))
 		return DONE;
-	if (has(r, json ? "\"status\":\"due\"" : ": due: "))
+	if (json ? has(r, "\"status\":\"due\"") : task_line_says(r, "due"))
 		return DUE;
 	return NOTHING_DUE;
 }

@@ -104,15 +104,22 @@ static int cmp_path(const void *a, const void *b)
 		      ((const struct fleet_repo *)b)->path);
 }
 
-/* Directories are opened with O_NOFOLLOW: a scan never leaves `dir`. */
+/*
+ * Directories below `dir` are opened with O_NOFOLLOW: a scan never leaves
+ * it. `dir` itself is the operator's, and may be a symlink (/srv/git to
+ * the volume that holds the repositories).
+ */
 static int scan(struct fleet_list *l, const char *dir, int depth,
 		struct rt_err *err)
 {
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
+				   (depth ? O_NOFOLLOW : 0));
 	struct dirent *de;
 	DIR *d;
 	int ret = 0;
 
+	if (fd < 0 && !depth)
+		return rt_err_errno(err, RT_ERR_IO, "cannot scan '%s'", dir);
 	if (fd < 0)
 		return 0; /* unreadable or gone: nothing to find there */
 	if (is_git_dir_at(fd) || is_dir_at(fd, ".git")) {

@@ -286,6 +286,11 @@ test_need_first() {
 	git reftable fleet run --scan="$TEST_TMP/o" --jobs=1 --dry-run --json >"$TEST_TMP/out"
 	[ "$(jq -r '.repo' "$TEST_TMP/out" | xargs -n1 basename | tr '\n' ' ')" = "b.git c.git a.git " ] ||
 		fail "not ordered by need: $(jq -r .repo "$TEST_TMP/out")"
+	# The root given may be a symlink (only what is below is not followed).
+	ln -s "$TEST_TMP/o" "$TEST_TMP/o-link"
+	git reftable fleet run --scan="$TEST_TMP/o-link" --jobs=1 --dry-run --json >"$TEST_TMP/out"
+	[ "$(jq -r '.repo' "$TEST_TMP/out" | wc -l)" -eq 3 ] ||
+		fail "a symlinked --scan root: $(wc -l <"$TEST_TMP/out") repositories, not 3"
 }
 
 # The registered repositories, through the old entries' command too.
@@ -374,7 +379,7 @@ test_case "a metrics run with nothing due reuses each repository's kept metrics"
 test_case "--quiet prints only the problem; --json lines parse" test_quiet_json
 test_case "a truncated table: whole JSON, Prometheus samples" test_broken_whole
 test_case "a hanging repository is killed at --timeout" test_timeout
-test_case "repositories with the most tables first" test_need_first
+test_case "repositories with the most tables first; a symlinked --scan root" test_need_first
 test_case "schedule run-registered is fleet run --registered" test_registered_alias
 test_case "fleet run --auto leaves repositories with nothing due alone" \
 	test_not_due_not_visited
