@@ -152,7 +152,8 @@ static int load_once(struct rt_stack *st, struct rt_err *err)
 		if (rt_buf_path(&path, st->dir, names[i]))
 			ret = rt_err_oom(err);
 		else
-			ret = rt_table_open(&tables[i], path.buf, err);
+			ret = rt_table_open_at(&tables[i], st->dirfd, names[i],
+					       path.buf, err);
 		fresh[i] = !ret;
 	}
 	for (size_t i = 1; !ret && i < n; i++)

@@ -140,12 +140,18 @@ int rt_table_open_mem(struct rt_table **out, const uint8_t *data, uint64_t size,
 
 int rt_table_open(struct rt_table **out, const char *path, struct rt_err *err)
 {
+	return rt_table_open_at(out, AT_FDCWD, path, path, err);
+}
+
+int rt_table_open_at(struct rt_table **out, int dirfd, const char *name,
+		     const char *path, struct rt_err *err)
+{
 	struct stat st;
 	void *map;
 	int fd, ret;
 
 	/* A FIFO, device, directory or symlink is refused, never waited on. */
-	fd = rt_file_open_at(AT_FDCWD, path, path, O_RDONLY, 0, err);
+	fd = rt_file_open_at(dirfd, name, path, O_RDONLY, 0, err);
 	if (fd < 0)
 		return fd;
 	if (fstat(fd, &st) < 0) {

@@ -33,6 +33,15 @@ struct rt_table {
 };
 
 /*
+ * rt_table_open() of `name` relative to the directory `dirfd` (a stack's:
+ * its tables are read from the directory its locks and removals use, even
+ * if the path to it names another one now); `path` is the table's path
+ * in messages.
+ */
+int rt_table_open_at(struct rt_table **out, int dirfd, const char *name,
+		     const char *path, struct rt_err *err);
+
+/*
  * Open a table held in memory, validated as rt_table_open() does. `data`
  * must outlive the table; `path` is only used in messages.
  */

@@ -340,6 +340,30 @@ static void test_clean_dir_moved(void **state)
 	assert_int_equal(check_listed_exist(), tables);
 }
 
+/*
+ * The stack's directory moves while the stack is open and gains a table
+ * there: a reload reads the new tables.list and its tables from the
+ * directory it has open, not from whatever the old path names now.
+ */
+static void test_reload_dir_moved(void **state)
+{
+	struct rt_stack *st = stack_with_three(), *other;
+	struct rt_err err = { 0 };
+	char moved[300];
+	(void)state;
+
+	snprintf(moved, sizeof(moved), "%s.moved", dir);
+	assert_int_equal(rename(dir, moved), 0);
+	assert_int_equal(rt_stack_open(&other, moved, NULL, &err), 0);
+	assert_int_equal(rt_stack_add(other, fill, "refs/heads/d", &err), 0);
+	rt_stack_close(other);
+	if (rt_stack_reload(st, &err))
+		fail_msg("reload: %s", err.msg);
+	assert_int_equal(rt_stack_table_count(st), 4);
+	rt_stack_close(st);
+	assert_int_equal(rename(moved, dir), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -354,6 +378,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_clean_stale_locks_one_wait,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_clean_dir_moved, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_reload_dir_moved, setup,
 						teardown),
 	};
 
