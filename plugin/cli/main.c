@@ -347,8 +347,8 @@ static int cmd_help(struct command *cmd, int argc, char **argv)
  * Git starts some hooks without our `hook` subcommand: a symlink in the
  * hooks directory runs as `.../hooks/<event> <args>`, and a configured
  * reference-transaction command that is a plain path as `<path> <state>`
- * (see plugin/cmd/install.c). Run those as `hook <event> <args>`; -1
- * otherwise.
+ * (what older versions configured; plugin/hooks/install.c now writes a
+ * guarded command). Run those as `hook <event> <args>`; -1 otherwise.
  */
 static int hook_entry(int argc, char **argv)
 {
