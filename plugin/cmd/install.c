@@ -230,11 +230,11 @@ int cmd_install(struct command *cmd, int argc, char **argv)
 				skip_prefix(argv[i], "--trigger="));
 
 			if (t < 0)
-				return usage_error(cmd,
-						   "--trigger takes after-write "
-						   "or transaction, not '%s'",
-						   skip_prefix(argv[i],
-							       "--trigger="));
+				return usage_error(
+					cmd,
+					"--trigger takes after-write "
+					"or transaction, not '%s'",
+					skip_prefix(argv[i], "--trigger="));
 			trigger = (enum hooks_trigger)t;
 		} else
 			return usage_error(cmd, "unexpected argument '%s'",
@@ -248,7 +248,8 @@ int cmd_install(struct command *cmd, int argc, char **argv)
 		error("%s", err.msg);
 		ret = EXIT_ERROR;
 	}
-	if (!ret && !(ret = install_hooks(mode, trigger, dry_run, want_schedule)))
+	if (!ret &&
+	    !(ret = install_hooks(mode, trigger, dry_run, want_schedule)))
 		ret = take_over(&repo, factor, bare_end, dry_run);
 	if (!ret && want_schedule && dry_run)
 		printf("would also run 'git reftable schedule start'\n");

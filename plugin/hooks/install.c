@@ -194,8 +194,8 @@ static int set_local(const struct hooks_config_entry *e, bool dry_run,
  * Take out the hook.<name>.* sections of our events that `keep` does not
  * want (0: all of them).
  */
-static int config_uninstall(unsigned keep, bool dry_run,
-			    struct hooks_report *r, struct rt_err *err)
+static int config_uninstall(unsigned keep, bool dry_run, struct hooks_report *r,
+			    struct rt_err *err)
 {
 	int ret = 0;
 
