@@ -54,6 +54,8 @@ test_case() {
 	) >"$log" 2>&1
 	if [ $? -eq 0 ]; then
 		echo "ok $test_count - $desc"
+		# RT_TEST_SHOW=1: what a passing case printed too (measurements).
+		[ -z "${RT_TEST_SHOW:-}" ] || sed 's/^/#   /' "$log"
 	else
 		echo "not ok $test_count - $desc"
 		sed 's/^/#   /' "$log"

@@ -3,6 +3,7 @@
  * dispatch to the commands.
  */
 #include "plugin/cli/cli.h"
+#include "plugin/hooks/hooks.h"
 
 #include <errno.h>
 #include <string.h>
@@ -235,10 +236,13 @@ static struct command commands[] = {
 	  "  --auto, --schedule=<f>, --task=<t>, --dry-run\n"
 	  "                      passed to each repository's 'run'\n" },
 	{ "hook", cmd_hook,
-	  "hook (reference-transaction <state> | pre-auto-gc)",
+	  "hook (<post-event> | reference-transaction <state> | pre-auto-gc)",
 	  "What Git's hooks run (see 'git reftable install'). Always exits\n"
 	  "0 so Git is never failed; problems are appended to\n"
 	  "$GIT_COMMON_DIR/reftable-hook.log, with one line per compaction.\n\n"
+	  "  post-receive, post-commit, post-merge, post-rewrite\n"
+	  "        as reference-transaction's 'committed' below (Git runs\n"
+	  "        these once its updates are done, its locks released)\n"
 	  "  reference-transaction <state>\n"
 	  "        reads the updates on stdin; on 'committed', checks from\n"
 	  "        file sizes alone whether a compaction is due by the rules\n"
@@ -254,9 +258,10 @@ static struct command commands[] = {
 	  "        the maintenance 'run --auto' does, before Git's own gc\n\n"
 	  "A repository using the files backend, or none: exit 0, no output.\n" },
 	{ "install", cmd_install,
-	  "install [--schedule] [--hooks=<how>] [--dry-run]",
-	  "Make Git run 'git reftable hook' for reference-transaction and\n"
-	  "pre-auto-gc in this repository, and take its ref maintenance\n"
+	  "install [--schedule] [--hooks=<how>] [--trigger=<when>] "
+	  "[--dry-run]",
+	  "Make Git run 'git reftable hook' from its hooks in this\n"
+	  "repository (which hooks: --trigger), and take its ref maintenance\n"
 	  "over: $GIT_COMMON_DIR/reftable-takeover.config, included from the\n"
 	  "end of the repository config, turns Git's reflog-expire and\n"
 	  "pack-refs maintenance tasks off, sets gc.reflogExpire and\n"
@@ -265,15 +270,29 @@ static struct command commands[] = {
 	  "commands read the user's own values, not these. Prints what it\n"
 	  "changed; installing again changes nothing; 'git reftable\n"
 	  "uninstall' restores what was there.\n\n"
-	  "  --hooks=config   hook.git-reftable-reftx.* and\n"
-	  "                   hook.git-reftable-autogc.* in the repository\n"
+	  "  --trigger=after-write\n"
+	  "                   post-receive, post-commit, post-merge,\n"
+	  "                   post-rewrite and pre-auto-gc (default): hooks\n"
+	  "                   Git runs with its locks released, so no Git\n"
+	  "                   writer waits on us; other updates (fetch,\n"
+	  "                   update-ref, branch) are left to Git's\n"
+	  "                   auto-compaction and scheduled runs\n"
+	  "  --trigger=transaction\n"
+	  "                   reference-transaction and pre-auto-gc: every\n"
+	  "                   ref update, but Git starts the hook while it\n"
+	  "                   holds tables.list.lock, and its other writers\n"
+	  "                   then time out more often under load\n"
+	  "  --hooks=config   hook.git-reftable-<name>.* in the repository\n"
 	  "                   config (Git 2.54 and later run these)\n"
 	  "  --hooks=scripts  scripts in the hooks directory (core.hooksPath\n"
 	  "                   honoured); a hook already there is moved to\n"
 	  "                   <event>.git-reftable-orig and runs first, with\n"
 	  "                   the same arguments and stdin, and its exit\n"
 	  "                   status is the hook's\n"
-	  "  --hooks=auto     config with Git >= 2.54, else scripts (default)\n"
+	  "  --hooks=auto     symlinks to git-reftable in the hooks\n"
+	  "                   directory when no hook needs chaining, else\n"
+	  "                   config with Git >= 2.54, else scripts\n"
+	  "                   (default)\n"
 	  "  --hooks=none     no hook: Git starts nothing of ours (none in\n"
 	  "                   its locked path); its own auto-compaction, by\n"
 	  "                   the policy's factor, keeps the stack geometric,\n"
@@ -358,8 +377,7 @@ static int hook_entry(int argc, char **argv)
 	char *args[4] = { "hook", NULL, NULL, NULL };
 
 	base = base ? base + 1 : argv[0];
-	if (!strcmp(base, "reference-transaction") ||
-	    !strcmp(base, "pre-auto-gc")) {
+	if (hooks_is_event(base)) {
 		args[1] = (char *)base;
 	} else {
 		for (size_t i = 0; argc >= 2 && i < 4; i++)

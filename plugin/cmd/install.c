@@ -68,18 +68,24 @@ static int policy_factor(const struct repo *repo, unsigned *factor)
 	return nerr || *factor > TAKEOVER_MAX_FACTOR ? EXIT_ERROR : EXIT_OK;
 }
 
-static int install_hooks(enum hooks_mode mode, bool dry_run, bool want_schedule)
+static int install_hooks(enum hooks_mode mode, enum hooks_trigger trigger,
+			 bool dry_run, bool want_schedule)
 {
 	struct rt_err err = { 0 };
 	struct hooks_report r;
 	char *self = spawn_self();
+	char *events = hooks_trigger_events(trigger);
 	int ret;
 
-	if (!self) {
-		error("cannot find this program's path");
+	if (!self || !events) {
+		error(!self ? "cannot find this program's path" :
+			      "out of memory");
+		free(self);
+		free(events);
 		return EXIT_ERROR;
 	}
-	ret = report(hooks_install(mode, self, dry_run, &r, &err), &r, &err);
+	ret = report(hooks_install(mode, trigger, self, dry_run, &r, &err), &r,
+		     &err);
 	free(self);
 	if (!ret && r.mode == HOOKS_NONE) {
 		printf("%s (--hooks=none): Git starts no process of ours; "
@@ -93,13 +99,20 @@ static int install_hooks(enum hooks_mode mode, bool dry_run, bool want_schedule)
 			       "reftable schedule start', or install "
 			       "--schedule)\n");
 	} else if (!ret)
-		printf("%s (%s): reference-transaction, pre-auto-gc\n",
+		printf("%s (%s): %s\n",
 		       !r.changed ? "hooks already installed" :
 		       dry_run	  ? "would install hooks" :
 				    "hooks installed",
 		       r.mode == HOOKS_CONFIG ?
 			       "hook.<name>.* in the repository config" :
-			       "files in the hooks directory");
+			       "files in the hooks directory",
+		       events);
+	if (!ret && r.mode != HOOKS_NONE && trigger == HOOKS_AFTER_WRITE &&
+	    !want_schedule)
+		printf("ref updates without these hooks (fetch, update-ref, "
+		       "branch) are maintained by Git's auto-compaction and "
+		       "scheduled runs ('git reftable schedule start')\n");
+	free(events);
 	hooks_report_release(&r);
 	return ret;
 }
@@ -195,6 +208,7 @@ static int schedule(const struct repo *repo)
 int cmd_install(struct command *cmd, int argc, char **argv)
 {
 	enum hooks_mode mode = HOOKS_AUTO;
+	enum hooks_trigger trigger = HOOKS_AFTER_WRITE;
 	bool want_schedule = false, dry_run = false, bare_end;
 	struct rt_err err = { 0 };
 	struct repo repo;
@@ -211,6 +225,17 @@ int cmd_install(struct command *cmd, int argc, char **argv)
 		else if (skip_prefix(argv[i], "--hooks=")) {
 			if ((ret = parse_mode(cmd, argv[i], &mode)))
 				return ret;
+		} else if (skip_prefix(argv[i], "--trigger=")) {
+			int t = hooks_trigger_parse(
+				skip_prefix(argv[i], "--trigger="));
+
+			if (t < 0)
+				return usage_error(
+					cmd,
+					"--trigger takes after-write "
+					"or transaction, not '%s'",
+					skip_prefix(argv[i], "--trigger="));
+			trigger = (enum hooks_trigger)t;
 		} else
 			return usage_error(cmd, "unexpected argument '%s'",
 					   argv[i]);
@@ -223,7 +248,8 @@ int cmd_install(struct command *cmd, int argc, char **argv)
 		error("%s", err.msg);
 		ret = EXIT_ERROR;
 	}
-	if (!ret && !(ret = install_hooks(mode, dry_run, want_schedule)))
+	if (!ret &&
+	    !(ret = install_hooks(mode, trigger, dry_run, want_schedule)))
 		ret = take_over(&repo, factor, bare_end, dry_run);
 	if (!ret && want_schedule && dry_run)
 		printf("would also run 'git reftable schedule start'\n");

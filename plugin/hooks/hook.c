@@ -11,8 +11,11 @@
  * `background = false`. It also reads the small state file and asks the
  * scheduler (sched_hook_run_due()) whether clean or expire is due for a
  * look; if so it starts one detached `run --auto`, which is where Git's
- * own reflog expiry would have run. pre-auto-gc runs the engine as `run
- * --auto` does, inline.
+ * own reflog expiry would have run. The hooks Git runs after its updates
+ * (post-receive, post-commit, post-merge, post-rewrite) do the same as a
+ * `committed` state: they are that state without the process start under
+ * Git's lock (install.h). pre-auto-gc runs the engine as `run --auto`
+ * does, inline.
  *
  * A hook must never fail or stall Git: the exit status is always 0, and
  * the log $GIT_COMMON_DIR/reftable-hook.log is the hooks' only report:
@@ -91,7 +94,8 @@ static void hook_set_mode(struct hook *h, const struct repo *repo)
 			  opts.default_permissions;
 }
 
-static void hook_reference_transaction(struct hook *h, int argc, char **argv)
+/* After Git's ref updates: start what is due, as hook.c's head says. */
+static void hook_after_write(struct hook *h)
 {
 	struct sched_item items[SCHED_NTASKS];
 	struct policy p;
@@ -99,9 +103,6 @@ static void hook_reference_transaction(struct hook *h, int argc, char **argv)
 	struct repo repo;
 	struct rt_err err = { 0 };
 
-	drain_stdin();
-	if (argc < 2 || strcmp(argv[1], "committed"))
-		return;
 	/* No repository, or refs in files: not ours, and not a problem. */
 	if (repo_discover_opts(&repo, REPO_NO_GIT, &err) || !repo.reftable) {
 		repo_release(&repo);
@@ -125,17 +126,35 @@ static void hook_reference_transaction(struct hook *h, int argc, char **argv)
 	repo_release(&repo);
 }
 
+static void hook_reference_transaction(struct hook *h, int argc, char **argv)
+{
+	drain_stdin();
+	if (argc >= 2 && !strcmp(argv[1], "committed"))
+		hook_after_write(h);
+}
+
+/* post-receive, post-commit, post-merge, post-rewrite: any arguments. */
+static void hook_post(struct hook *h, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	drain_stdin();
+	hook_after_write(h);
+}
+
 /*
  * The maintenance `git reftable run --auto` does (compaction, and expiry
  * or cleaning when due), inline, as Git waits before its own gc. Its
  * report goes to the log.
  */
-static void hook_pre_auto_gc(struct hook *h)
+static void hook_pre_auto_gc(struct hook *h, int argc, char **argv)
 {
 	struct hook_capture cap = { 0 };
 	struct repo repo;
 	struct rt_err err = { 0 };
 
+	(void)argc;
+	(void)argv;
 	if (!repo_discover_opts(&repo, REPO_NO_GIT, &err) && repo.reftable &&
 	    (h->log_path = path_join(repo.common_dir, HOOK_LOG, NULL))) {
 		hook_set_mode(h, &repo);
@@ -147,19 +166,41 @@ static void hook_pre_auto_gc(struct hook *h)
 	repo_release(&repo);
 }
 
+static const struct {
+	const char *event;
+	void (*handle)(struct hook *h, int argc, char **argv);
+} handlers[] = {
+	{ "reference-transaction", hook_reference_transaction },
+	{ "post-receive", hook_post },
+	{ "post-commit", hook_post },
+	{ "post-merge", hook_post },
+	{ "post-rewrite", hook_post },
+	{ "pre-auto-gc", hook_pre_auto_gc },
+};
+
+#define NHANDLERS (sizeof(handlers) / sizeof(handlers[0]))
+
+bool hooks_is_event(const char *name)
+{
+	for (size_t i = 0; i < NHANDLERS; i++)
+		if (!strcmp(name, handlers[i].event))
+			return true;
+	return false;
+}
+
 int hook_handle(const char *policy, int argc, char **argv,
 		struct rt_buf *unlogged)
 {
 	struct hook h = { .event = argv[0],
 			  .policy = policy,
 			  .unlogged = unlogged };
+	size_t i = 0;
 
-	if (!strcmp(h.event, "reference-transaction"))
-		hook_reference_transaction(&h, argc, argv);
-	else if (!strcmp(h.event, "pre-auto-gc"))
-		hook_pre_auto_gc(&h);
-	else
+	while (i < NHANDLERS && strcmp(h.event, handlers[i].event))
+		i++;
+	if (i == NHANDLERS)
 		return -1;
+	handlers[i].handle(&h, argc, argv);
 	free(h.log_path);
 	free(h.lock_path);
 	return 0;

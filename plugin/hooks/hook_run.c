@@ -88,8 +88,8 @@ bool hook_run_lock(const struct hook *h, const struct repo *repo,
  * them. Compaction is left out: the hook's process compacts next, under
  * the hook lock, so that no two compactions of ours race.
  */
-static void run_for_hook(const struct repo *repo, const struct policy *p,
-			 const struct sched_item *items)
+static void run_for_hook(const char *event, const struct repo *repo,
+			 const struct policy *p, const struct sched_item *items)
 {
 	const struct maint_request req = {
 		.trigger = { .kind = SCHED_TRIGGER_AUTO,
@@ -103,8 +103,8 @@ static void run_for_hook(const struct repo *repo, const struct policy *p,
 
 	/* Into the log, whose lines carry their time. */
 	printf("--- git reftable run --auto --task=clean --task=expire, pid "
-	       "%ld, started by the reference-transaction hook\n",
-	       (long)getpid());
+	       "%ld, started by the %s hook\n",
+	       (long)getpid(), event);
 	for (int t = 0; t < SCHED_NTASKS; t++)
 		if (items[t].due)
 			printf("%s: due for a look: %s\n",
@@ -142,7 +142,7 @@ void hook_run_checks(const struct hook *h, const struct repo *repo,
 		dup2(out, k + 1);
 	}
 	close(out);
-	run_for_hook(repo, p, items);
+	run_for_hook(h->event, repo, p, items);
 	fflush(stdout);
 	fflush(stderr);
 	for (int k = 0; k < 2; k++) {

@@ -8,10 +8,13 @@
 
 #include "lib/include/rt-basics.h"
 
+#include <stdbool.h>
+
 /*
  * Handle the hook event argv[0] with Git's arguments argv[1..argc-1]:
- * "reference-transaction" (only its "committed" state does anything) or
- * "pre-auto-gc". `policy` is the --policy file, or NULL to look it up as
+ * "reference-transaction" (only its "committed" state does anything),
+ * "post-receive", "post-commit", "post-merge", "post-rewrite" (each as
+ * that state) or "pre-auto-gc". `policy` is the --policy file, or NULL to look it up as
  * every command does. Git's stdin is read to its end.
  *
  * Whatever happens is Git's business only through the log
@@ -24,5 +27,8 @@
  */
 int hook_handle(const char *policy, int argc, char **argv,
 		struct rt_buf *unlogged);
+
+/* Whether hook_handle() knows the event `name`. */
+bool hooks_is_event(const char *name);
 
 #endif

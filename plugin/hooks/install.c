@@ -18,10 +18,54 @@
 #define CONFIG_HOOKS_MAJOR 2
 #define CONFIG_HOOKS_MINOR 54
 
+#define BOTH (HOOKS_AFTER_WRITE | HOOKS_TRANSACTION)
+
 const struct hooks_event hooks_events[HOOKS_NEVENTS] = {
-	{ "reference-transaction", "git-reftable-reftx" },
-	{ "pre-auto-gc", "git-reftable-autogc" },
+	{ "reference-transaction", "git-reftable-reftx", HOOKS_TRANSACTION,
+	  true },
+	{ "post-receive", "git-reftable-receive", HOOKS_AFTER_WRITE, true },
+	{ "post-commit", "git-reftable-commit", HOOKS_AFTER_WRITE, false },
+	{ "post-merge", "git-reftable-merge", HOOKS_AFTER_WRITE, false },
+	{ "post-rewrite", "git-reftable-rewrite", HOOKS_AFTER_WRITE, true },
+	{ "pre-auto-gc", "git-reftable-autogc", BOTH, false },
 };
+
+static const struct {
+	const char *name;
+	enum hooks_trigger trigger;
+} trigger_names[] = {
+	{ "after-write", HOOKS_AFTER_WRITE },
+	{ "transaction", HOOKS_TRANSACTION },
+};
+
+#define NTRIGGERS (sizeof(trigger_names) / sizeof(trigger_names[0]))
+
+bool hooks_event_wanted(size_t i, enum hooks_trigger trigger)
+{
+	return hooks_events[i].triggers & trigger;
+}
+
+int hooks_trigger_parse(const char *name)
+{
+	for (size_t i = 0; i < NTRIGGERS; i++)
+		if (!strcmp(name, trigger_names[i].name))
+			return trigger_names[i].trigger;
+	return -1;
+}
+
+char *hooks_trigger_events(enum hooks_trigger trigger)
+{
+	struct rt_buf b = RT_BUF_INIT;
+
+	for (size_t i = 0; i < HOOKS_NEVENTS; i++)
+		if (hooks_event_wanted(i, trigger) &&
+		    ((b.len && rt_buf_addstr(&b, ", ")) ||
+		     rt_buf_addstr(&b, hooks_events[i].event))) {
+			rt_buf_release(&b);
+			return NULL;
+		}
+	return b.buf;
+}
 
 void hooks_report_release(struct hooks_report *r)
 {
@@ -76,7 +120,7 @@ out:
 	return cmd;
 }
 
-int hooks_config_entries(const char *self,
+int hooks_config_entries(const char *self, enum hooks_trigger trigger,
 			 struct hooks_config_entry out[HOOKS_NCONFIG],
 			 struct rt_err *err)
 {
@@ -85,6 +129,9 @@ int hooks_config_entries(const char *self,
 		const struct hooks_event *ev = &hooks_events[i];
 		struct hooks_config_entry *cmd = &out[2 * i],
 					  *event = &out[2 * i + 1];
+
+		if (!hooks_event_wanted(i, trigger))
+			continue;
 
 		if (asprintf(&cmd->key, "hook.%s.command", ev->name) < 0)
 			cmd->key = NULL;
@@ -143,19 +190,11 @@ static int set_local(const struct hooks_config_entry *e, bool dry_run,
 	return st < 0 ? st : 0;
 }
 
-static int config_install(const char *self, bool dry_run,
-			  struct hooks_report *r, struct rt_err *err)
-{
-	struct hooks_config_entry want[HOOKS_NCONFIG];
-	int ret = hooks_config_entries(self, want, err);
-
-	for (size_t i = 0; !ret && i < HOOKS_NCONFIG; i++)
-		ret = set_local(&want[i], dry_run, r, err);
-	hooks_config_release(want);
-	return ret;
-}
-
-static int config_uninstall(bool dry_run, struct hooks_report *r,
+/*
+ * Take out the hook.<name>.* sections of our events that `keep` does not
+ * want (0: all of them).
+ */
+static int config_uninstall(unsigned keep, bool dry_run, struct hooks_report *r,
 			    struct rt_err *err)
 {
 	int ret = 0;
@@ -169,6 +208,8 @@ static int config_uninstall(bool dry_run, struct hooks_report *r,
 		char *section, *regex;
 		int st;
 
+		if (hooks_event_wanted(i, keep))
+			continue;
 		if (asprintf(&section, "hook.%s", hooks_events[i].name) < 0)
 			return rt_err_oom(err);
 		if (asprintf(&regex, "^hook\\.%s\\.", hooks_events[i].name) <
@@ -189,6 +230,22 @@ static int config_uninstall(bool dry_run, struct hooks_report *r,
 		free(section);
 		free(regex);
 	}
+	return ret;
+}
+
+static int config_install(const char *self, enum hooks_trigger trigger,
+			  bool dry_run, struct hooks_report *r,
+			  struct rt_err *err)
+{
+	struct hooks_config_entry want[HOOKS_NCONFIG];
+	int ret = config_uninstall(trigger, dry_run, r, err);
+
+	if (ret || (ret = hooks_config_entries(self, trigger, want, err)))
+		return ret;
+	for (size_t i = 0; !ret && i < HOOKS_NCONFIG; i++)
+		if (want[i].key)
+			ret = set_local(&want[i], dry_run, r, err);
+	hooks_config_release(want);
 	return ret;
 }
 
@@ -228,14 +285,16 @@ static int scripts_uninstall(bool dry_run, struct hooks_report *r,
 	return ret;
 }
 
-static int scripts_install(const char *self, bool dry_run,
-			   struct hooks_report *r, struct rt_err *err)
+static int scripts_install(const char *self, enum hooks_trigger trigger,
+			   bool dry_run, struct hooks_report *r,
+			   struct rt_err *err)
 {
 	char *dir;
 	int ret = hooks_dir(&dir, err);
 
 	if (!ret)
-		ret = hooks_scripts_install(dir, self, dry_run, r, err);
+		ret = hooks_scripts_install(dir, self, trigger, dry_run, r,
+					    err);
 	free(dir);
 	return ret;
 }
@@ -255,7 +314,7 @@ static bool hooks_path_set(void)
  * The way HOOKS_AUTO takes, as install.h says: symlinks where they are
  * enough, since Git then starts git-reftable without a shell.
  */
-static enum hooks_mode auto_mode(void)
+static enum hooks_mode auto_mode(enum hooks_trigger trigger)
 {
 	struct rt_err err = { 0 };
 	bool links = false;
@@ -264,33 +323,34 @@ static enum hooks_mode auto_mode(void)
 	if (!git_has_config_hooks())
 		return HOOKS_SCRIPTS;
 	if (!hooks_path_set() && !hooks_dir(&dir, &err)) {
-		links = hooks_scripts_links_only(dir);
+		links = hooks_scripts_links_only(dir, trigger);
 		free(dir);
 	}
 	return links ? HOOKS_SCRIPTS : HOOKS_CONFIG;
 }
 
-int hooks_install(enum hooks_mode mode, const char *self, bool dry_run,
-		  struct hooks_report *r, struct rt_err *err)
+int hooks_install(enum hooks_mode mode, enum hooks_trigger trigger,
+		  const char *self, bool dry_run, struct hooks_report *r,
+		  struct rt_err *err)
 {
 	int ret;
 
 	memset(r, 0, sizeof(*r));
 	if (mode == HOOKS_AUTO)
-		mode = auto_mode();
+		mode = auto_mode(trigger);
 	r->mode = mode;
 	/* One way at a time: switching takes the other one out. */
 	if (mode == HOOKS_NONE)
-		return (ret = config_uninstall(dry_run, r, err)) ?
+		return (ret = config_uninstall(0, dry_run, r, err)) ?
 			       ret :
 			       scripts_uninstall(dry_run, r, err);
 	if (mode == HOOKS_CONFIG)
 		return (ret = scripts_uninstall(dry_run, r, err)) ?
 			       ret :
-			       config_install(self, dry_run, r, err);
-	return (ret = config_uninstall(dry_run, r, err)) ?
+			       config_install(self, trigger, dry_run, r, err);
+	return (ret = config_uninstall(0, dry_run, r, err)) ?
 		       ret :
-		       scripts_install(self, dry_run, r, err);
+		       scripts_install(self, trigger, dry_run, r, err);
 }
 
 int hooks_uninstall(struct hooks_report *r, struct rt_err *err)
@@ -299,7 +359,7 @@ int hooks_uninstall(struct hooks_report *r, struct rt_err *err)
 
 	memset(r, 0, sizeof(*r));
 	/* Both, even when the first fails; the first error is kept. */
-	ret = config_uninstall(false, r, err);
+	ret = config_uninstall(0, false, r, err);
 	ret2 = scripts_uninstall(false, r, err);
 	return ret ? ret : ret2;
 }

@@ -13,11 +13,19 @@
  * hooks or is shared (core.hooksPath) and Git runs them, else scripts.
  * Both ways are idempotent, and one at a time: installing one takes the
  * other out. HOOKS_NONE installs no hook at all and takes out either
- * way's: Git starts no process of ours, in particular none while it
- * holds tables.list.lock (it runs reference-transaction for `prepared`
- * under that lock, so any hook lengthens its holds by a process start);
- * Git's own auto-compaction then keeps the stack geometric and scheduled
- * runs do the rest. Nothing here prints.
+ * way's. Nothing here prints.
+ *
+ * Which hooks is the trigger's choice (enum hooks_trigger). Git runs
+ * reference-transaction for the `prepared` state while it holds
+ * tables.list.lock, so any such hook, even one that does nothing,
+ * lengthens every hold by a process start, and Git's other writers time
+ * out (reftable.lockTimeout, 100 ms) more often than with no hook. The
+ * default trigger therefore takes the hooks Git runs once its ref
+ * updates are done and its locks released: a push (post-receive), a
+ * commit, merge or rewrite (post-commit, post-merge, post-rewrite). Ref
+ * updates with no such hook (fetch, update-ref, branch, tag) are left to
+ * Git's own auto-compaction, which the take-over gives the policy's
+ * factor, and to scheduled runs.
  */
 #ifndef PLUGIN_HOOKS_INSTALL_H
 #define PLUGIN_HOOKS_INSTALL_H
@@ -34,14 +42,36 @@ enum hooks_mode {
 	HOOKS_NONE, /* no hook: maintenance by schedule only */
 };
 
-/* The events we hook, and the name of each in hook.<name>.* */
+/* Which of Git's hooks start our maintenance. */
+enum hooks_trigger {
+	/* After Git's updates, its locks released; see above. */
+	HOOKS_AFTER_WRITE = 1,
+	/* reference-transaction: every update, one start under Git's lock. */
+	HOOKS_TRANSACTION = 2,
+};
+
+/*
+ * An event we may hook: its name in hook.<name>.*, the triggers that
+ * install it, and whether Git writes lines to the hook's stdin (which a
+ * chaining script then hands to both hooks).
+ */
 struct hooks_event {
 	const char *event;
 	const char *name;
+	unsigned triggers; /* enum hooks_trigger bits */
+	bool reads_stdin;
 };
 
-#define HOOKS_NEVENTS 2
+#define HOOKS_NEVENTS 6
 extern const struct hooks_event hooks_events[HOOKS_NEVENTS];
+
+/* Whether `trigger` installs hooks_events[i]. */
+bool hooks_event_wanted(size_t i, enum hooks_trigger trigger);
+
+/* The trigger named `name` ("after-write", "transaction"); -1 if none. */
+int hooks_trigger_parse(const char *name);
+/* The events `trigger` hooks, as "a, b, c". Allocated; NULL: no memory. */
+char *hooks_trigger_events(enum hooks_trigger trigger);
 
 /*
  * What an install or uninstall did. Release it with hooks_report_release()
@@ -58,13 +88,15 @@ struct hooks_report {
 void hooks_report_release(struct hooks_report *r);
 
 /*
- * Install the hooks of `hooks_events` in the repository git finds from the
- * current directory, `mode` deciding how. `self` is the absolute path of
- * git-reftable the hooks run. With `dry_run`, change nothing: `r` tells
- * what would change.
+ * Install the hooks `trigger` wants in the repository git finds from the
+ * current directory, `mode` deciding how, and take out any other hook of
+ * ours (those of the other trigger, or of the other way). `self` is the
+ * absolute path of git-reftable the hooks run. With `dry_run`, change
+ * nothing: `r` tells what would change.
  */
-int hooks_install(enum hooks_mode mode, const char *self, bool dry_run,
-		  struct hooks_report *r, struct rt_err *err);
+int hooks_install(enum hooks_mode mode, enum hooks_trigger trigger,
+		  const char *self, bool dry_run, struct hooks_report *r,
+		  struct rt_err *err);
 
 /* Take out whatever either way installed. */
 int hooks_uninstall(struct hooks_report *r, struct rt_err *err);
@@ -82,7 +114,8 @@ struct hooks_config_entry {
 
 /*
  * The entries config mode sets for `self`: hook.<name>.command and
- * hook.<name>.event for each event. Each command is a shell command that
+ * hook.<name>.event for each event `trigger` wants (unused entries are
+ * left NULL). Each command is a shell command that
  * skips the hook when `self` is not there (removed or moved), instead of
  * failing Git's ref updates; Git runs it through /bin/sh (it has spaces)
  * and appends the hook's arguments. pre-auto-gc's is
@@ -97,7 +130,7 @@ struct hooks_config_entry {
  * `test "$1" = committed && test -x '<self>' && exec '<self>' hook
  * reference-transaction "$@"; :`.
  */
-int hooks_config_entries(const char *self,
+int hooks_config_entries(const char *self, enum hooks_trigger trigger,
 			 struct hooks_config_entry out[HOOKS_NCONFIG],
 			 struct rt_err *err);
 void hooks_config_release(struct hooks_config_entry e[HOOKS_NCONFIG]);

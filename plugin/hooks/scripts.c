@@ -69,6 +69,9 @@ static enum present what_is(const char *path, char *target, size_t size)
 
 static int event_paths(const char *dir, const char *event, char **path,
 		       char **orig, struct rt_err *err);
+static void uninstall_event(const char *dir, const char *event, bool dry_run,
+			    struct hooks_report *r, int *ret,
+			    struct rt_err *err);
 
 static bool exists(const char *path)
 {
@@ -77,7 +80,7 @@ static bool exists(const char *path)
 	return !lstat(path, &st);
 }
 
-bool hooks_scripts_links_only(const char *dir)
+bool hooks_scripts_links_only(const char *dir, enum hooks_trigger trigger)
 {
 	char target[PATH_MAX];
 	bool ok = true;
@@ -87,6 +90,8 @@ bool hooks_scripts_links_only(const char *dir)
 		struct rt_err err = { 0 };
 		enum present p;
 
+		if (!hooks_event_wanted(i, trigger))
+			continue;
 		if (event_paths(dir, hooks_events[i].event, &path, &orig, &err))
 			return false;
 		p = what_is(path, target, sizeof(target));
@@ -97,6 +102,15 @@ bool hooks_scripts_links_only(const char *dir)
 	return ok;
 }
 
+/* Whether Git writes lines to `event`'s stdin. */
+static bool reads_stdin(const char *event)
+{
+	for (size_t i = 0; i < HOOKS_NEVENTS; i++)
+		if (!strcmp(event, hooks_events[i].event))
+			return hooks_events[i].reads_stdin;
+	return false;
+}
+
 char *hooks_script_text(const char *self, const char *event)
 {
 	struct rt_buf q = RT_BUF_INIT;
@@ -105,7 +119,7 @@ char *hooks_script_text(const char *self, const char *event)
 
 	if (quote_sh(&q, self))
 		goto out;
-	if (!strcmp(event, "reference-transaction"))
+	if (reads_stdin(event))
 		n = asprintf(&chain,
 			     "\t# Both hooks read the updates Git writes to "
 			     "stdin.\n"
@@ -127,7 +141,8 @@ char *hooks_script_text(const char *self, const char *event)
 	/*
 	 * A failing `prepared` reference-transaction hook aborts the update;
 	 * a failing pre-auto-gc hook cancels gc, and then ours does not run
-	 * either.
+	 * either. Git ignores the post-* hooks' status, but the script still
+	 * passes on the chained hook's, as the hook alone would.
 	 */
 	if (asprintf(&text,
 		     "#!/bin/sh\n" HOOKS_SCRIPT_MARKER
@@ -246,7 +261,8 @@ out:
 	return ret;
 }
 
-int hooks_scripts_install(const char *dir, const char *self, bool dry_run,
+int hooks_scripts_install(const char *dir, const char *self,
+			  enum hooks_trigger trigger, bool dry_run,
 			  struct hooks_report *r, struct rt_err *err)
 {
 	char target[PATH_MAX], *mark;
@@ -257,6 +273,8 @@ int hooks_scripts_install(const char *dir, const char *self, bool dry_run,
 	for (size_t i = 0; !ret && i < HOOKS_NEVENTS; i++) {
 		char *path, *orig;
 
+		if (!hooks_event_wanted(i, trigger))
+			continue;
 		if ((ret = event_paths(dir, hooks_events[i].event, &path, &orig,
 				       err)))
 			break;
@@ -289,9 +307,14 @@ int hooks_scripts_install(const char *dir, const char *self, bool dry_run,
 		free(mark);
 		r->changed = true;
 	}
+	/* Ours of the other trigger go, what they chained comes back. */
 	for (size_t i = 0; !ret && i < HOOKS_NEVENTS; i++)
-		ret = install_event(dir, hooks_events[i].event, self, dry_run,
-				    r, err);
+		if (hooks_event_wanted(i, trigger))
+			ret = install_event(dir, hooks_events[i].event, self,
+					    dry_run, r, err);
+		else
+			uninstall_event(dir, hooks_events[i].event, dry_run, r,
+					&ret, err);
 	return ret;
 }
 

@@ -30,17 +30,20 @@ char *hooks_script_text(const char *self, const char *event);
 
 /*
  * Whether installing in `dir` takes only symlinks: no hook of someone
- * else's to chain (nor one chained already) for any of our events.
+ * else's to chain (nor one chained already) for any event `trigger`
+ * wants.
  */
-bool hooks_scripts_links_only(const char *dir);
+bool hooks_scripts_links_only(const char *dir, enum hooks_trigger trigger);
 
 /*
- * Install our hooks in the directory `dir` (created when missing). Before
- * changing anything, RT_ERR_API when both a hook of someone else's and
- * its <event>.git-reftable-orig exist. Sets `r->changed`; with `dry_run`
- * only that, nothing is changed.
+ * Install the hooks `trigger` wants in the directory `dir` (created when
+ * missing), and take out our others as hooks_scripts_uninstall() does.
+ * Before changing anything, RT_ERR_API when both a hook of someone else's
+ * and its <event>.git-reftable-orig exist. Sets `r->changed`; with
+ * `dry_run` only that, nothing is changed.
  */
-int hooks_scripts_install(const char *dir, const char *self, bool dry_run,
+int hooks_scripts_install(const char *dir, const char *self,
+			  enum hooks_trigger trigger, bool dry_run,
 			  struct hooks_report *r, struct rt_err *err);
 
 /*

@@ -3,14 +3,18 @@
 #
 # With Git's own auto-compaction off, a churn of commits, branches, tags and
 # deletions must leave the stack geometric per the policy's factor and
-# within its max-tables, through our reference-transaction hook alone:
+# within its max-tables, through our reference-transaction hook alone
+# (`--trigger=transaction`):
 # installed as config (hook.<name>.*, detached compaction) and as scripts
 # in the hooks directory (inline compaction, checked after every update),
 # with a user's own hook chained and still seeing every update. uninstall
 # must leave config and hooks directory exactly as they were. Also:
 # pre-auto-gc exits 0 and lets Git's gc run; the hook exits 0 silently in
 # a files repository and outside any repository, and on a locked stack
-# returns within the lock timeout and logs why it did nothing.
+# returns within the lock timeout and logs why it did nothing. install's
+# default trigger (after-write) hooks no reference-transaction: pushes
+# (post-receive), commits, merges and rewrites start the same maintenance
+# once Git has released its locks.
 . "$(dirname "$0")/../lib.sh"
 
 export GIT_TEST_REFTABLE_AUTOCOMPACTION=false
@@ -73,13 +77,13 @@ test_config_mode() {
 	printf '[compaction]\ngeometric-factor = 3\nmax-tables = 5\n' \
 		>.git/reftable-policy.ini
 	state .git .git/hooks "$TEST_TMP/before"
-	git reftable install --hooks=config >out
+	git reftable install --hooks=config --trigger=transaction >out
 	grep -q 'hooks installed' out || fail "install said: $(cat out)"
 	[ "$(git config hook.git-reftable-reftx.event)" = reference-transaction ]
 	[ "$(git config hook.git-reftable-autogc.event)" = pre-auto-gc ]
 	git hook list reference-transaction | grep -qx git-reftable-reftx
 	state .git .git/hooks "$TEST_TMP/installed"
-	git reftable install --hooks=config >out
+	git reftable install --hooks=config --trigger=transaction >out
 	grep -q 'already installed' out || fail "second install said: $(cat out)"
 	state .git .git/hooks "$TEST_TMP/again"
 	expect_same "$TEST_TMP/installed" "$TEST_TMP/again"
@@ -131,13 +135,14 @@ test_scripts_mode_chained() {
 	user_hook .git/hooks/reference-transaction
 	cp .git/hooks/reference-transaction "$TEST_TMP/user-hook"
 	state .git .git/hooks "$TEST_TMP/before"
-	git reftable install --hooks=scripts
+	git reftable install --hooks=scripts --trigger=transaction
 	cmp .git/hooks/reference-transaction.git-reftable-orig "$TEST_TMP/user-hook"
 	grep -q 'git-reftable hook script' .git/hooks/reference-transaction
 	# Nothing to chain for pre-auto-gc: a symlink to us.
 	[ "$(readlink .git/hooks/pre-auto-gc)" = "$(readlink -f "$RT_BUILD/git-reftable")" ]
 	state .git .git/hooks "$TEST_TMP/installed"
-	git reftable install --hooks=scripts | grep -q 'already installed'
+	git reftable install --hooks=scripts --trigger=transaction |
+		grep -q 'already installed'
 	state .git .git/hooks "$TEST_TMP/again"
 	expect_same "$TEST_TMP/installed" "$TEST_TMP/again"
 
@@ -177,17 +182,17 @@ test_hooks_path_and_switch() {
 	git config core.hooksPath my-hooks
 	mkdir -p sub
 	state .git my-hooks "$TEST_TMP/before"
-	(cd sub && git reftable install --hooks=scripts)
+	(cd sub && git reftable install --hooks=scripts --trigger=transaction)
 	[ -L my-hooks/reference-transaction ] && [ -L my-hooks/pre-auto-gc ]
 	[ ! -e .git/hooks/reference-transaction ]
 	for i in 1 2 3 4 5; do git update-ref "refs/heads/x$i" HEAD; done
 	wait_hooks .git
 	geometric .git/reftable 2 64
 	# Switching to config takes the scripts (and the directory) out.
-	git reftable install --hooks=config
+	git reftable install --hooks=config --trigger=transaction
 	[ ! -e my-hooks ]
 	git config hook.git-reftable-reftx.command >/dev/null
-	git reftable install --hooks=scripts
+	git reftable install --hooks=scripts --trigger=transaction
 	! git config hook.git-reftable-reftx.command
 	(cd sub && git reftable uninstall)
 	state .git my-hooks "$TEST_TMP/after"
@@ -208,7 +213,7 @@ test_max_tables() {
 		git update-ref --stdin
 	printf '[compaction]\nbackground = false\nmax-tables = 1\n' \
 		>.git/reftable-policy.ini
-	git reftable install
+	git reftable install --trigger=transaction
 	git reftable compact --all >/dev/null
 	one_table
 	churn 6 one_table
@@ -220,7 +225,7 @@ test_linked_worktree() {
 	new_repo wtmain
 	git -C wtmain worktree add -q ../wt
 	cd wt
-	git reftable install
+	git reftable install --trigger=transaction
 	churn 20
 	wait_hooks ../wtmain/.git
 	geometric ../wtmain/.git/reftable 2 64
@@ -232,7 +237,7 @@ test_pre_auto_gc() {
 	new_repo autogc
 	cd autogc
 	for i in 1 2 3 4 5 6; do git update-ref "refs/heads/g$i" HEAD; done
-	git reftable install --hooks=config
+	git reftable install --hooks=config --trigger=transaction
 	git hook run pre-auto-gc
 	grep -q 'pre-auto-gc\[[0-9]*\]: main: compact: done' .git/reftable-hook.log
 	geometric .git/reftable 2 64
@@ -327,7 +332,7 @@ test_auto_mode() {
 	new_repo auto
 	cd auto
 	rm -f .git/hooks/*.sample
-	git reftable install >out
+	git reftable install --trigger=transaction >out
 	[ "$(readlink .git/hooks/reference-transaction)" = "$self" ] ||
 		fail "no symlink: $(ls -l .git/hooks)"
 	[ "$(readlink .git/hooks/pre-auto-gc)" = "$self" ]
@@ -338,7 +343,7 @@ test_auto_mode() {
 	printf '#!/bin/sh\nexit 0\n' >.git/hooks/pre-auto-gc
 	chmod +x .git/hooks/pre-auto-gc
 	cp .git/hooks/pre-auto-gc "$TEST_TMP/user-hook"
-	git reftable install >out
+	git reftable install --trigger=transaction >out
 	git config hook.git-reftable-reftx.command >/dev/null ||
 		fail "a user hook to chain, but no config hook"
 	[ ! -e .git/hooks/reference-transaction ]
@@ -348,11 +353,83 @@ test_auto_mode() {
 
 	mkdir "$TEST_TMP/shared-hooks"
 	git config core.hooksPath "$TEST_TMP/shared-hooks"
-	git reftable install >out
+	git reftable install --trigger=transaction >out
 	git config hook.git-reftable-reftx.command >/dev/null ||
 		fail "core.hooksPath set, but no config hook"
 	[ -z "$(ls -A "$TEST_TMP/shared-hooks")" ]
 	git reftable uninstall >/dev/null
+}
+
+# install's default trigger: no reference-transaction hook, so Git starts
+# nothing of ours while it holds tables.list.lock; a push to a server
+# repository (post-receive) and commits, merges and rewrites in a work
+# repository (post-commit, post-merge, post-rewrite) start the same
+# maintenance once Git is done. Inline compaction (background = false):
+# after each push or commit returns, the stack is geometric again.
+test_after_write_default() {
+	local self
+	self=$(readlink -f "$RT_BUILD/git-reftable")
+	git init -q --bare --ref-format=reftable srv.git
+	git -C srv.git config maintenance.auto false
+	printf '[compaction]\nbackground = false\n' >srv.git/reftable-policy.ini
+	rm -f srv.git/hooks/*.sample
+	git -C srv.git reftable install >out
+	grep -q 'hooks installed (files in the hooks directory): post-receive, post-commit, post-merge, post-rewrite, pre-auto-gc' out ||
+		fail "install said: $(cat out)"
+	[ ! -e srv.git/hooks/reference-transaction ] ||
+		fail "a reference-transaction hook: $(ls -l srv.git/hooks)"
+	[ "$(readlink srv.git/hooks/post-receive)" = "$self" ]
+	git config hook.git-reftable-reftx.command && fail "config hook too"
+
+	new_repo cl
+	cd cl
+	for i in $(seq 12); do
+		git commit -q --allow-empty -m "push $i"
+		for j in 1 2 3; do git branch -f "p$i-$j" HEAD; done
+		# Each push adds a table per ref update batch.
+		git push -q ../srv.git "HEAD:refs/heads/main" "p$i-1" "p$i-2" \
+			"p$i-3" 2>"$TEST_TMP/push.err"
+		[ ! -s "$TEST_TMP/push.err" ] ||
+			fail "push printed: $(cat "$TEST_TMP/push.err")"
+		geometric ../srv.git/reftable 2 64
+	done
+	grep -q 'post-receive\[[0-9]*\]: main: compacted tables' \
+		../srv.git/reftable-hook.log ||
+		fail "no compaction from post-receive: $(cat ../srv.git/reftable-hook.log)"
+	git -C ../srv.git refs verify
+	[ "$(git -C ../srv.git for-each-ref | wc -l)" -eq 37 ]
+
+	# The work side: commits, a merge, an amend, with branches between.
+	printf '[compaction]\nbackground = false\n' >.git/reftable-policy.ini
+	rm -f .git/hooks/*.sample
+	git reftable install >/dev/null
+	[ ! -e .git/hooks/reference-transaction ]
+	for i in $(seq 6); do
+		git branch "w$i"
+		git branch "v$i"
+		git commit -q --allow-empty -m "w$i"
+		geometric .git/reftable 2 64
+	done
+	git checkout -q -b side
+	git commit -q --allow-empty -m side
+	git checkout -q main 2>/dev/null || git checkout -q master
+	for i in 1 2 3; do git branch "m$i"; done
+	git merge -q --no-edit side
+	geometric .git/reftable 2 64
+	for i in 1 2 3; do git branch "a$i"; done
+	# An amend runs post-commit, then post-rewrite: without the first,
+	# the second alone does the work.
+	mv .git/hooks/post-commit "$TEST_TMP/post-commit"
+	git commit -q --amend --allow-empty -m amended
+	mv "$TEST_TMP/post-commit" .git/hooks/post-commit
+	geometric .git/reftable 2 64
+	for e in post-commit post-merge post-rewrite; do
+		grep -q "$e\[[0-9]*\]: main: compacted tables" .git/reftable-hook.log ||
+			fail "no compaction from $e: $(cat .git/reftable-hook.log)"
+	done
+	git refs verify
+	git reftable uninstall >/dev/null
+	[ -z "$(ls -A .git/hooks)" ] || fail "left: $(ls -A .git/hooks)"
 }
 
 test_stdin_and_usage() {
@@ -387,7 +464,7 @@ test_stdin_and_usage() {
 	printf '#!/bin/sh\nexit 1\n' >"$TEST_TMP/fake/systemctl"
 	chmod +x "$TEST_TMP/fake/crontab" "$TEST_TMP/fake/systemctl"
 	PATH=$TEST_TMP/fake:$PATH git reftable install --schedule
-	[ -L .git/hooks/reference-transaction ]
+	[ -L .git/hooks/post-receive ]
 	grep -q 'fleet run --registered --quiet --schedule=hourly' "$TEST_TMP/crontab.tab"
 	[ "$(git config --global --get-all reftable-maintenance.repo)" = "$PWD" ]
 }
@@ -402,3 +479,4 @@ test_case "pre-auto-gc compacts and exits 0; Git's gc still runs" test_pre_auto_
 test_case "files repository and no repository: silent exit 0" test_files_and_no_repo
 test_case "locked stack: exit 0 within the lock timeout; log rotation" test_locked_stack
 test_case "stdin fully read; usage errors; install --schedule" test_stdin_and_usage
+test_case "install's default: hooks after Git's writes (push, commit, merge, rewrite), none under its lock" test_after_write_default

@@ -49,11 +49,13 @@ updates() { # <n>
 	done
 }
 
+# Hooked so that every `git update-ref` runs the hook (the transaction
+# trigger; the after-write hooks run the same code after a commit).
 hooked_repo() { # <dir> [<background>: true (detached compaction) or false]
 	new_repo "$1"
 	printf '[compaction]\nmax-tables = 2\nbackground = %s\n' "${2:-true}" \
 		>"$1/.git/reftable-policy.ini"
-	git -C "$1" reftable install --hooks=config >/dev/null
+	git -C "$1" reftable install --hooks=config --trigger=transaction >/dev/null
 }
 
 test_hook_flock_symlink() {
@@ -164,7 +166,7 @@ test_tables_list_symlink() {
 test_fifo_policy() {
 	new_repo r6
 	cd r6
-	git reftable install --hooks=config >/dev/null
+	git reftable install --hooks=config --trigger=transaction >/dev/null
 	mkfifo "$TEST_TMP/policy.fifo"
 	git config reftable.policy "$TEST_TMP/policy.fifo"
 	timeout "$BOUND" git update-ref refs/heads/x HEAD ||
@@ -301,7 +303,7 @@ shared_case() { # <--shared value> <mode>
 	new_repo "$dir" --shared="$1"
 	cd "$dir"
 	printf '[compaction]\nmax-tables = 2\n' >.git/reftable-policy.ini
-	git reftable install --hooks=config >/dev/null
+	git reftable install --hooks=config --trigger=transaction >/dev/null
 	for f in .git/reftable/0x*.ref; do
 		[ "$(stat -c %a "$f")" = "$want" ] ||
 			fail "test setup: Git made $f $(stat -c %a "$f"), not $want"

@@ -33,7 +33,8 @@ static void test_config_entries(void **state)
 	struct rt_err err = { 0 };
 	(void)state;
 
-	assert_int_equal(hooks_config_entries(SELF, e, &err), 0);
+	assert_int_equal(hooks_config_entries(SELF, HOOKS_TRANSACTION, e, &err),
+			 0);
 	assert_string_equal(e[0].key, "hook.git-reftable-reftx.command");
 	/*
 	 * Guarded: a binary gone skips the hook, Git goes on; only the
@@ -45,19 +46,38 @@ static void test_config_entries(void **state)
 			    "' hook reference-transaction \"$@\"; :");
 	assert_string_equal(e[1].key, "hook.git-reftable-reftx.event");
 	assert_string_equal(e[1].value, "reference-transaction");
-	assert_string_equal(e[2].key, "hook.git-reftable-autogc.command");
-	assert_string_equal(e[2].value,
+	/* The after-write events are not this trigger's. */
+	for (size_t i = 2; i < 10; i++)
+		assert_null(e[i].key);
+	assert_string_equal(e[10].key, "hook.git-reftable-autogc.command");
+	assert_string_equal(e[10].value,
 			    "test -x '" SELF "' || exit 0; exec '" SELF
 			    "' hook pre-auto-gc");
-	assert_string_equal(e[3].key, "hook.git-reftable-autogc.event");
-	assert_string_equal(e[3].value, "pre-auto-gc");
+	assert_string_equal(e[11].key, "hook.git-reftable-autogc.event");
+	assert_string_equal(e[11].value, "pre-auto-gc");
+	hooks_config_release(e);
+
+	/* After writes: no reference-transaction, nothing under Git's lock. */
+	assert_int_equal(hooks_config_entries(SELF, HOOKS_AFTER_WRITE, e, &err),
+			 0);
+	assert_null(e[0].key);
+	assert_null(e[1].key);
+	assert_string_equal(e[2].key, "hook.git-reftable-receive.command");
+	assert_string_equal(e[2].value,
+			    "test -x '" SELF "' || exit 0; exec '" SELF
+			    "' hook post-receive");
+	assert_string_equal(e[3].value, "post-receive");
+	assert_string_equal(e[5].value, "post-commit");
+	assert_string_equal(e[7].value, "post-merge");
+	assert_string_equal(e[9].value, "post-rewrite");
+	assert_string_equal(e[11].value, "pre-auto-gc");
 	hooks_config_release(e);
 
 	/* A path that needs quoting. */
-	assert_int_equal(hooks_config_entries("/opt/it's mine/git-reftable", e,
-					      &err),
+	assert_int_equal(hooks_config_entries("/opt/it's mine/git-reftable",
+					      HOOKS_TRANSACTION, e, &err),
 			 0);
-	assert_string_equal(e[2].value,
+	assert_string_equal(e[10].value,
 			    "test -x '/opt/it'\\''s mine/git-reftable' || exit "
 			    "0; exec '/opt/it'\\''s mine/git-reftable' hook "
 			    "pre-auto-gc");
@@ -96,15 +116,17 @@ static void write_hook(const char *path, const char *text)
 }
 
 /* Install into `dir`: something changes the first time, nothing after. */
-static void install_twice(const char *dir)
+static void install_twice(const char *dir, enum hooks_trigger trigger)
 {
 	struct hooks_report r = { 0 };
 	struct rt_err err = { 0 };
 
-	assert_int_equal(hooks_scripts_install(dir, SELF, false, &r, &err), 0);
+	assert_int_equal(
+		hooks_scripts_install(dir, SELF, trigger, false, &r, &err), 0);
 	assert_true(r.changed);
 	r.changed = false;
-	assert_int_equal(hooks_scripts_install(dir, SELF, false, &r, &err), 0);
+	assert_int_equal(
+		hooks_scripts_install(dir, SELF, trigger, false, &r, &err), 0);
 	assert_false(r.changed);
 }
 
@@ -128,11 +150,16 @@ static void test_scripts_new_dir(void **state)
 
 	assert_int_equal(tmpdir_make(top, sizeof(top), "hooks"), 0);
 	snprintf(dir, sizeof(dir), "%s/hooks", top);
-	install_twice(dir);
+	install_twice(dir, HOOKS_AFTER_WRITE);
 	for (size_t i = 0; i < HOOKS_NEVENTS; i++) {
+		struct stat st;
+
 		snprintf(path, sizeof(path), "%s/%s", dir,
 			 hooks_events[i].event);
-		check_link(path);
+		if (hooks_event_wanted(i, HOOKS_AFTER_WRITE))
+			check_link(path);
+		else
+			assert_int_equal(lstat(path, &st), -1);
 	}
 
 	memset(&r, 0, sizeof(r));
@@ -160,7 +187,7 @@ static void test_scripts_chain(void **state)
 	snprintf(orig, sizeof(orig), "%s" HOOKS_ORIG_SUFFIX, path);
 	write_hook(path, USER_HOOK);
 
-	install_twice(dir);
+	install_twice(dir, HOOKS_TRANSACTION);
 	text = read_text(orig);
 	assert_string_equal(text, USER_HOOK);
 	free(text);
@@ -194,6 +221,86 @@ static void test_scripts_chain(void **state)
 	assert_int_equal(tmpdir_remove(dir), 0);
 }
 
+/*
+ * Switching the trigger: our hooks of the other one go and the user's
+ * hooks they chained come back; the user's hook of an event we do not
+ * want is never touched.
+ */
+static void test_scripts_switch_trigger(void **state)
+{
+	struct hooks_report r;
+	struct rt_err err = { 0 };
+	char dir[256], commit[300], reftx[300], gc[300], *text;
+	struct stat st;
+	(void)state;
+
+	assert_int_equal(tmpdir_make(dir, sizeof(dir), "hooks"), 0);
+	snprintf(commit, sizeof(commit), "%s/post-commit", dir);
+	snprintf(reftx, sizeof(reftx), "%s/reference-transaction", dir);
+	snprintf(gc, sizeof(gc), "%s/pre-auto-gc", dir);
+	write_hook(commit, USER_HOOK);
+	write_hook(reftx, USER_HOOK "# reftx\n");
+
+	install_twice(dir, HOOKS_AFTER_WRITE);
+	text = read_text(commit);
+	assert_non_null(strstr(text, HOOKS_SCRIPT_MARKER));
+	free(text);
+	text = read_text(reftx);
+	assert_string_equal(text, USER_HOOK "# reftx\n");
+	free(text);
+	check_link(gc);
+
+	install_twice(dir, HOOKS_TRANSACTION);
+	text = read_text(commit);
+	assert_string_equal(text, USER_HOOK);
+	free(text);
+	text = read_text(reftx);
+	assert_non_null(strstr(text, HOOKS_SCRIPT_MARKER));
+	free(text);
+	check_link(gc);
+	snprintf(commit, sizeof(commit), "%s/post-receive", dir);
+	assert_int_equal(lstat(commit, &st), -1);
+
+	install_twice(dir, HOOKS_AFTER_WRITE);
+	text = read_text(reftx);
+	assert_string_equal(text, USER_HOOK "# reftx\n");
+	free(text);
+	check_link(commit);
+
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(hooks_scripts_uninstall(dir, false, &r, &err), 0);
+	assert_int_equal(r.nnotes, 0);
+	snprintf(commit, sizeof(commit), "%s/post-commit", dir);
+	text = read_text(commit);
+	assert_string_equal(text, USER_HOOK);
+	free(text);
+	assert_int_equal(lstat(gc, &st), -1);
+	assert_int_equal(tmpdir_remove(dir), 0);
+}
+
+/* Events Git feeds on stdin hand it to both hooks when chained. */
+static void test_script_text_stdin(void **state)
+{
+	static const char *const feed[] = { "reference-transaction",
+					    "post-receive", "post-rewrite" };
+	static const char *const plain[] = { "post-commit", "post-merge",
+					     "pre-auto-gc" };
+	(void)state;
+
+	for (size_t i = 0; i < 3; i++) {
+		char *t = hooks_script_text(SELF, feed[i]);
+
+		assert_non_null(t);
+		assert_non_null(strstr(t, "input=$(cat; echo .)"));
+		free(t);
+		t = hooks_script_text(SELF, plain[i]);
+		assert_non_null(t);
+		assert_null(strstr(t, "input="));
+		assert_non_null(strstr(t, "\"$orig\" \"$@\" || exit $?"));
+		free(t);
+	}
+}
+
 /* A user's hook beside a moved-aside one: refused, left for the user. */
 static void test_scripts_taken(void **state)
 {
@@ -209,7 +316,8 @@ static void test_scripts_taken(void **state)
 	write_hook(orig, "#!/bin/sh\n");
 
 	memset(&r, 0, sizeof(r));
-	assert_int_equal(hooks_scripts_install(dir, SELF, false, &r, &err),
+	assert_int_equal(hooks_scripts_install(dir, SELF, HOOKS_AFTER_WRITE,
+					       false, &r, &err),
 			 RT_ERR_API);
 	assert_non_null(strstr(err.msg, "both "));
 	assert_non_null(strstr(err.msg, "; keep one of them"));
@@ -486,6 +594,8 @@ int main(void)
 		cmocka_unit_test(test_scripts_new_dir),
 		cmocka_unit_test(test_scripts_chain),
 		cmocka_unit_test(test_scripts_taken),
+		cmocka_unit_test(test_scripts_switch_trigger),
+		cmocka_unit_test(test_script_text_stdin),
 		cmocka_unit_test(test_takeover_install),
 		cmocka_unit_test(test_takeover_newline),
 		cmocka_unit_test(test_takeover_edited),
