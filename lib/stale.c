@@ -13,13 +13,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <time.h>
 #include <unistd.h>
 
+/*
+ * The same file, unchanged: inode numbers are reused at once on ext4 (a
+ * lock created right after another is removed often gets its number), so
+ * the size and the modification time to the nanosecond must match too.
+ * A rename does not change either.
+ */
 static bool same_file(const struct stat *a, const struct stat *b)
 {
 	return a->st_dev == b->st_dev && a->st_ino == b->st_ino &&
-	       a->st_mtime == b->st_mtime;
+	       a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+	       a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
 }
 
 /*
@@ -87,13 +96,79 @@ static bool aside_unheld(const struct rt_stale_lock *l)
 	return l->unheld && l->parked[0];
 }
 
+/* Put a file moved aside back under its name, if that is still free. */
+static void put_back(int dirfd, struct rt_stale_lock *l)
+{
+	if (!renameat2(dirfd, l->parked, dirfd, l->name, RENAME_NOREPLACE))
+		l->parked[0] = '\0';
+	else
+		decide(l, -1, errno);
+}
+
+/*
+ * How long a cleaner waits for another one's move aside (a few system
+ * calls) before leaving its locks for the next time.
+ */
+#define SERIALIZE_WAIT_MS 1000
+
+/*
+ * One cleaner at a time moves locks aside in a directory: an flock(2) on
+ * a descriptor of the directory of its own (Git takes none). Without it,
+ * two cleaners that judged the same dead lock raced: the first removed
+ * it, a Git writer retrying its lock took the free name at once, and the
+ * second, whose last look still saw the dead lock, moved the writer's
+ * live lock aside. Under it, a cleaner's last look and its rename see the
+ * same file unless the lock's own holder moves it (below). The descriptor,
+ * or -1 where flock is not supported (a network file system: processes
+ * there are unseen, so only hour-old locks are removed); -2 when another
+ * cleaner kept it past SERIALIZE_WAIT_MS.
+ */
+static int serialize(int dirfd)
+{
+	struct timespec ms = { 0, 1000 * 1000L };
+	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	for (int waited = 0; flock(fd, LOCK_EX | LOCK_NB) < 0; waited++) {
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			close(fd);
+			return -1;
+		}
+		if (waited >= SERIALIZE_WAIT_MS) {
+			close(fd);
+			return -2;
+		}
+		nanosleep(&ms, NULL);
+	}
+	return fd;
+}
+
 /*
  * Moving a file aside first means we decide about exactly the file we
- * then delete; a different (live) lock is put back under its name. The
- * lstat just before keeps the moment a replaced lock is away from its
- * name as short as it can be. A file moved aside that was judged unheld
- * is looked for among open files once more: an inode freed and reused for
- * a new lock within the same second would pass the comparison.
+ * then delete. It is renamed only if its name still holds the file
+ * judged, looked at just before (under serialize(), so no cleaner of
+ * ours removes it in between), and it is compared again once moved: a
+ * different file is put back at once.
+ *
+ * The one window left is between that last look and the rename, a few
+ * microseconds: rename(2) moves whatever the name holds, and only the
+ * lock's holder can change that meanwhile (Git never removes or replaces
+ * a lock it does not hold). For Git to be hurt there, the lock judged
+ * must have been a live one: RT_DEAD_LOCK_SECONDS old by its
+ * modification time, yet closed by a holder that stays between closing
+ * it and renaming or unlinking it through the settling wait and two looks
+ * through open files (Git writes tables.list.lock just before it closes
+ * and renames it, so a lock on its way to commit is never old; one
+ * rolled back is not written, and Git unlinking it finds it gone, which
+ * it ignores). The holder must then let go within those microseconds and
+ * another writer take the name in the same microseconds; that writer's
+ * lock is then away from its name for one rename and put back, and it
+ * fails only if it commits in exactly that instant (its rename fails and
+ * Git reports the update failed; tables.list is never touched).
+ *
+ * A file moved aside that was judged unheld is looked for among open
+ * files once more.
  */
 static void move_aside(int dirfd, struct rt_stale_lock *l)
 {
@@ -109,8 +184,10 @@ static void move_aside(int dirfd, struct rt_stale_lock *l)
 		return;
 	}
 	if (fstatat(dirfd, l->parked, &now, AT_SYMLINK_NOFOLLOW) < 0 ||
-	    !same_file(&now, &l->seen))
-		decide(l, -1, EBUSY); /* put back by finish() */
+	    !same_file(&now, &l->seen)) {
+		decide(l, -1, EBUSY);
+		put_back(dirfd, l);
+	}
 }
 
 /* Remove what moved aside and is still pending; put back the rest. */
@@ -118,21 +195,24 @@ static void finish(int dirfd, struct rt_stale_lock *l)
 {
 	if (!l->parked[0])
 		return;
-	if (l->ret == PENDING) {
-		if (!unlinkat(dirfd, l->parked, 0)) {
-			decide(l, 0, 0);
-			l->parked[0] = '\0';
-			return;
-		}
-		decide(l, -1, errno);
-	} else if (!renameat2(dirfd, l->parked, dirfd, l->name,
-			      RENAME_NOREPLACE)) {
+	if (l->ret != PENDING) {
+		put_back(dirfd, l);
+	} else if (!unlinkat(dirfd, l->parked, 0)) {
+		decide(l, 0, 0);
 		l->parked[0] = '\0';
-		return;
 	} else {
 		decide(l, -1, errno);
 	}
-	/* Never deleted: it may be a live lock. l->parked tells where. */
+	/* Never deleted if not put back: it may be a live lock. l->parked
+	 * tells where. */
+}
+
+static bool pending(const struct rt_stale_lock *l, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (l[i].ret == PENDING)
+			return true;
+	return false;
 }
 
 void rt_remove_stale(int dirfd, struct rt_stale_lock *l, size_t n)
@@ -157,9 +237,17 @@ void rt_remove_stale(int dirfd, struct rt_stale_lock *l, size_t n)
 				still_same(dirfd, &l[i]);
 		still_unheld(dirfd, l, n, f, judged_unheld);
 	}
-	for (size_t i = 0; i < n; i++)
-		if (l[i].ret == PENDING)
-			move_aside(dirfd, &l[i]);
+	if (pending(l, n)) {
+		int fd = serialize(dirfd);
+
+		for (size_t i = 0; i < n; i++)
+			if (l[i].ret == PENDING && fd == -2)
+				decide(&l[i], -1, EBUSY);
+			else if (l[i].ret == PENDING)
+				move_aside(dirfd, &l[i]);
+		if (fd >= 0)
+			close(fd); /* and the flock with it */
+	}
 	if (f)
 		still_unheld(dirfd, l, n, f, aside_unheld);
 	for (size_t i = 0; i < n; i++)

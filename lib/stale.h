@@ -38,7 +38,11 @@ struct rt_stale_lock {
  * no live process holds it open, nor the file moved aside to be removed.
  * One wait and one look through open files per step serve all `n`.
  * error EBUSY: another file has the name now, or a live process holds it
- * (or may: liveness unknown); it is left there.
+ * (or may: liveness unknown), or another cleaner kept the directory's
+ * removals to itself too long; it is left there. Cleaners of one
+ * directory move locks aside one at a time (an flock on the directory),
+ * so none ever moves the lock a writer took just after another removed
+ * the dead one both judged.
  */
 void rt_remove_stale(int dirfd, struct rt_stale_lock *locks, size_t n);
 

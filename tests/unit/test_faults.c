@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "lib/include/rt-clean.h"
@@ -58,8 +59,60 @@ int unlinkat(int dirfd, const char *name, int flags)
  */
 static bool race_stale_rename;
 
+/*
+ * Another cleaner of ours judged the same dead lock and clears it at the
+ * moment this one moves it aside; a Git writer, its lock acquisition
+ * retrying, then takes the free name at once (and holds its lock open).
+ */
+static bool race_other_cleaner;
+static char dir[256];
+static const struct rt_clean_options *racer_opts;
+/* The other cleaner's verdict, and the lock a writer took, if any. */
+static int racer_state = -1;
+static int writer_fd = -1;
+static ino_t writer_ino;
+/* Renames whose source was the writer's live lock. */
+static int moved_live;
+
+static void other_cleaner_then_writer(int dirfd)
+{
+	struct stat st;
+	int status;
+	pid_t pid;
+
+	race_other_cleaner = false;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct rt_list_lock_check chk;
+		struct rt_err err = { 0 };
+		struct rt_stack *other;
+
+		if (rt_stack_open(&other, dir, NULL, &err) ||
+		    rt_stack_check_list_lock(other, racer_opts, true, &chk,
+					     &err))
+			_exit(100);
+		_exit((int)chk.state);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	racer_state = WEXITSTATUS(status);
+	writer_fd = openat(dirfd, "tables.list.lock",
+			   O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644);
+	if (writer_fd >= 0 && fstat(writer_fd, &st) == 0)
+		writer_ino = st.st_ino;
+}
+
 int renameat(int olddirfd, const char *old, int newdirfd, const char *new)
 {
+	struct stat st;
+
+	if (race_other_cleaner && strstr(new, ".stale-"))
+		other_cleaner_then_writer(olddirfd);
+	if (writer_fd >= 0 &&
+	    fstatat(olddirfd, old, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    st.st_ino == writer_ino)
+		moved_live++;
 	if (race_stale_rename && strstr(new, ".stale-")) {
 		int fd = openat(olddirfd, "racer", O_CREAT | O_WRONLY, 0644);
 
@@ -85,14 +138,16 @@ int nanosleep(const struct timespec *req, struct timespec *rem)
 	return (int)syscall(SYS_nanosleep, req, rem);
 }
 
-static char dir[256];
-
 static int setup(void **state)
 {
 	(void)state;
 	fail_dir_fsync = false;
 	fail_stale_unlink = false;
 	race_stale_rename = false;
+	race_other_cleaner = false;
+	racer_state = -1;
+	writer_fd = -1;
+	moved_live = 0;
 	sleeps = 0;
 	return tmpdir_make(dir, sizeof(dir), "faults");
 }
@@ -100,6 +155,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
+	if (writer_fd >= 0)
+		close(writer_fd);
+	writer_fd = -1;
 	return tmpdir_remove(dir);
 }
 
@@ -254,6 +312,49 @@ static void test_clean_stale_lock_parked(void **state)
 	rt_stack_close(st);
 }
 
+/*
+ * Two cleaners of ours judge the same dead tables.list.lock; one clears
+ * it just as the other moves it aside, and a Git writer takes the name
+ * at once. The lock that writer holds is never moved, not even to be put
+ * back: exactly one cleaner removes the dead lock, the other finds the
+ * lock busy, and the writer's lock is where it made it.
+ */
+static void test_two_cleaners_never_move_a_live_lock(void **state)
+{
+	struct rt_stack *st = stack_with_three();
+	struct rt_list_lock_check chk;
+	struct rt_clean_options opts;
+	struct rt_err err = { 0 };
+	struct stat now;
+	char path[512];
+	(void)state;
+
+	plant_dead_list_lock(&opts);
+	racer_opts = &opts;
+	race_other_cleaner = true;
+	assert_int_equal(rt_stack_check_list_lock(st, &opts, true, &chk, &err),
+			 0);
+	assert_false(race_other_cleaner); /* the race did happen */
+	if (moved_live)
+		fail_msg("a tables.list.lock held open by a live writer was "
+			 "renamed %d time(s) by a cleaner",
+			 moved_live);
+	/* Exactly one of the two removed the dead lock. */
+	assert_int_equal((chk.state == RT_LIST_LOCK_CLEARED) +
+				 (racer_state == RT_LIST_LOCK_CLEARED),
+			 1);
+	assert_int_equal(count_files(".stale-"), 0);
+	/* A writer's lock, if one was taken, is in place, untouched. */
+	snprintf(path, sizeof(path), "%s/tables.list.lock", dir);
+	if (writer_fd >= 0) {
+		assert_int_equal(lstat(path, &now), 0);
+		assert_int_equal(now.st_ino, writer_ino);
+	} else {
+		assert_int_equal(lstat(path, &now), -1);
+	}
+	rt_stack_close(st);
+}
+
 static void count_removed(void *arg, const struct rt_clean_item *it)
 {
 	*(int *)arg += it->removed;
@@ -375,6 +476,9 @@ int main(void)
 			test_clean_stale_unlink_fails_no_err, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_clean_stale_lock_parked,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_two_cleaners_never_move_a_live_lock, setup,
+			teardown),
 		cmocka_unit_test_setup_teardown(test_clean_stale_locks_one_wait,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_clean_dir_moved, setup,
