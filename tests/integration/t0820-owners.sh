@@ -309,6 +309,30 @@ test_root_install_leaves_owner_in() {
 		fail "the owner's config lost their value"
 }
 
+# A file of root's that is hard-linked into the repository under the name
+# of one of our files (fs.protected_hardlinks off lets its owner make
+# that link) stays root's: root's hook and run give away only files that
+# are theirs alone.
+test_root_file_linked_in_stays_roots() {
+	local f
+	make_foreign foreign
+	cd foreign
+	for f in reftable-hook.log reftable-maintenance.log; do
+		printf 'root only\n' >"$TEST_TMP/root-$f"
+		chmod 600 "$TEST_TMP/root-$f"
+		ln "$TEST_TMP/root-$f" ".git/$f"
+	done
+	export GIT_CONFIG_PARAMETERS="'safe.directory'='*'"
+	echo | git reftable hook reference-transaction committed
+	wait_hooks .git
+	git reftable run --detach >/dev/null
+	settle .git
+	for f in reftable-hook.log reftable-maintenance.log; do
+		[ "$(stat -c %u:%g "$TEST_TMP/root-$f")" = 0:0 ] ||
+			fail "root's $f was given to $(stat -c %U "$TEST_TMP/root-$f")"
+	done
+}
+
 # A policy file that the repository of another user names (its
 # reftable.policy), and that is not the caller's: errors name the file
 # and line, and copy none of its text, on stderr and in the hook's log
@@ -352,5 +376,6 @@ if $ROOT; then
 	test_case "as root, SUDO_UID stands for the owner" test_sudo_uid
 	test_case "as root, files made in the owner's repository are the owner's" test_root_leaves_owner_in
 	test_case "as root, install and uninstall leave nothing the owner cannot change" test_root_install_leaves_owner_in
+	test_case "as root, a root file hard-linked into the repository stays root's" test_root_file_linked_in_stays_roots
 fi
 echo "1..$test_count"
