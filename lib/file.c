@@ -177,12 +177,13 @@ int rt_file_give_to_dir_owner(int dirfd, const char *name, const char *shown,
 	fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return rt_err_errno(err, RT_ERR_IO, "cannot open %s", shown);
-	due = fstat(fd, &st) < 0 ?
-		      -1 :
-	      S_ISREG(st.st_mode) || S_ISDIR(st.st_mode) ||
-			      S_ISLNK(st.st_mode) ?
-		      dir_owner_due(&st, dirfd, name, false, &dir) :
-		      0;
+	if (fstat(fd, &st) < 0)
+		due = -1;
+	else if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode) ||
+		 S_ISLNK(st.st_mode))
+		due = dir_owner_due(&st, dirfd, name, false, &dir);
+	else
+		due = 0; /* a FIFO, device or socket is none of ours */
 	if (due > 0)
 		due = fchownat(fd, "", dir.st_uid, dir.st_gid,
 			       AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW);
