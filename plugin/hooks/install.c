@@ -120,7 +120,29 @@ bool hooks_config_is(const char *have, const char *want)
 	       !have[n + 1];
 }
 
-static int git_path(const char *name, char **path, struct rt_err *err);
+/* `git rev-parse --git-path <name>`, absolute. */
+static int git_path(const char *name, char **path, struct rt_err *err)
+{
+	const char *argv[] = { "git", "rev-parse", "--git-path", name, NULL };
+	struct spawn_result res;
+	size_t len;
+	int ret = spawn_run_ok(argv, NULL, 0, -1, &res, err);
+
+	*path = NULL;
+	if (ret < 0)
+		return ret;
+	len = res.outlen;
+	while (len && res.out[len - 1] == '\n')
+		res.out[--len] = '\0';
+	if (!len)
+		ret = rt_err_set(err, RT_ERR_IO,
+				 "git rev-parse --git-path %s said nothing",
+				 name);
+	else if (!(*path = path_absolute(res.out)))
+		ret = rt_err_oom(err);
+	spawn_result_release(&res);
+	return ret;
+}
 
 /*
  * Git rewrote the repository's config as us (by rename): run as root in
@@ -212,30 +234,6 @@ static int config_uninstall(bool dry_run, struct hooks_report *r,
 		free(section);
 		free(regex);
 	}
-	return ret;
-}
-
-/* `git rev-parse --git-path <name>`, absolute. */
-static int git_path(const char *name, char **path, struct rt_err *err)
-{
-	const char *argv[] = { "git", "rev-parse", "--git-path", name, NULL };
-	struct spawn_result res;
-	size_t len;
-	int ret = spawn_run_ok(argv, NULL, 0, -1, &res, err);
-
-	*path = NULL;
-	if (ret < 0)
-		return ret;
-	len = res.outlen;
-	while (len && res.out[len - 1] == '\n')
-		res.out[--len] = '\0';
-	if (!len)
-		ret = rt_err_set(err, RT_ERR_IO,
-				 "git rev-parse --git-path %s said nothing",
-				 name);
-	else if (!(*path = path_absolute(res.out)))
-		ret = rt_err_oom(err);
-	spawn_result_release(&res);
 	return ret;
 }
 
