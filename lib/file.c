@@ -131,25 +131,69 @@ static int dir_stat(int dirfd, const char *name, struct stat *st)
 
 /*
  * Run as root in a directory another user owns (a repository
- * safe.directory allows), a file we create there, or one of ours root
- * left there before, is given to the directory's owner and group: a
- * root-owned lock, log or state file would lock the owner out of their
- * own later runs and hooks. Through the descriptor, never a path. 0 when
- * there is nothing to do.
+ * safe.directory allows), whether what `st` describes, which is at `name`
+ * relative to `dirfd`, goes to that user and the directory's group
+ * (`*dir`): a root-owned lock, log, state file, hook or config would lock
+ * the owner out of their own later runs, hooks and config changes. What
+ * we just created goes; what was there before only if root owns it and
+ * it is not also elsewhere (more than one link: a hard link to a file of
+ * root's is not ours to give away). 1 when due, 0 when not, -1 on error.
  */
+static int dir_owner_due(const struct stat *st, int dirfd, const char *name,
+			 bool created, struct stat *dir)
+{
+	if (geteuid() != 0 || (!created && st->st_uid != 0) ||
+	    (!S_ISDIR(st->st_mode) && st->st_nlink != 1))
+		return 0;
+	if (dir_stat(dirfd, name, dir) < 0)
+		return -1;
+	return dir->st_uid != 0 &&
+	       (st->st_uid != dir->st_uid || st->st_gid != dir->st_gid);
+}
+
+/* dir_owner_due() carried out, through the descriptor, never a path. */
 static int give_to_dir_owner(int fd, const struct stat *st, int dirfd,
 			     const char *name, bool created)
 {
 	struct stat dir;
+	int due = dir_owner_due(st, dirfd, name, created, &dir);
 
-	if (geteuid() != 0 || (!created && st->st_uid != 0))
+	return due <= 0 ? due : fchown(fd, dir.st_uid, dir.st_gid);
+}
+
+int rt_file_give_to_dir_owner(int dirfd, const char *name, const char *shown,
+			      struct rt_err *err)
+{
+	struct stat st, dir;
+	int fd, due;
+
+	if (geteuid() != 0)
 		return 0;
-	if (dir_stat(dirfd, name, &dir) < 0)
-		return -1;
-	if (dir.st_uid == 0 ||
-	    (st->st_uid == dir.st_uid && st->st_gid == dir.st_gid))
-		return 0;
-	return fchown(fd, dir.st_uid, dir.st_gid);
+	/*
+	 * O_PATH|O_NOFOLLOW: the symlink itself when there is one, and no
+	 * open of a FIFO or device; the checks and the chown are then of
+	 * one inode, whatever is put at `name` in between.
+	 */
+	fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return rt_err_errno(err, RT_ERR_IO, "cannot open %s", shown);
+	if (fstat(fd, &st) < 0)
+		due = -1;
+	else if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode) ||
+		 S_ISLNK(st.st_mode))
+		due = dir_owner_due(&st, dirfd, name, false, &dir);
+	else
+		due = 0; /* a FIFO, device or socket is none of ours */
+	if (due > 0)
+		due = fchownat(fd, "", dir.st_uid, dir.st_gid,
+			       AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW);
+	close(fd);
+	if (due < 0)
+		return rt_err_errno(err, RT_ERR_IO,
+				    "cannot give %s to the owner of its "
+				    "directory",
+				    shown);
+	return 0;
 }
 
 /* rt_file_open_at(), following a symlink when `follow` (reading only). */

@@ -14,6 +14,15 @@
  * Anything else in tables.list (paths, "..", other files) is refused.
  */
 bool rt_stack_valid_table_name(const char *name);
+/*
+ * The error for line <lineno> of tables.list <path>, <length> bytes, that
+ * is not a table name. Its text is not shown: tables.list may be a hard
+ * link to a file that is not the repository's (another user's secrets),
+ * and what we print or log never copies a file that is not a valid list.
+ */
+#define RT_NOT_TABLE_NAME_FMT \
+	"%s:%zu: this line (%zu bytes) is not a table name; not shown"
+
 /* Parse min and max update index out of a valid table name. */
 int rt_stack_parse_table_name(const char *name, uint64_t *min, uint64_t *max);
 

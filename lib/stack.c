@@ -56,10 +56,8 @@ static int read_list(int dirfd, const char *name, const char *list_path,
 			*eol = '\0';
 		if (!rt_stack_valid_table_name(line)) {
 			ret = rt_err_set(err, RT_ERR_NAME,
-					 "%s:%zu: '%.100s'%s is not a table "
-					 "name",
-					 list_path, lineno, line,
-					 strlen(line) > 100 ? "..." : "");
+					 RT_NOT_TABLE_NAME_FMT, list_path,
+					 lineno, strlen(line));
 			break;
 		}
 		grown = realloc(out, (n + 2) * sizeof(*out));

@@ -127,12 +127,9 @@ static void parse_list(struct vctx *c)
 			break;
 		}
 		if (strlen(name) != len || !rt_stack_valid_table_name(name)) {
-			rt_verify_problem(
-				c, RT_VERIFY_STACK, "tables.list",
-				"%s:%zu: '%.*s' is not a table name",
-				c->list_path, lineno,
-				(int)(len > VERIFY_SHOWN ? VERIFY_SHOWN : len),
-				name);
+			rt_verify_problem(c, RT_VERIFY_STACK, "tables.list",
+					  RT_NOT_TABLE_NAME_FMT, c->list_path,
+					  lineno, len);
 			free(name);
 			continue;
 		}

@@ -61,14 +61,27 @@ int rt_dir_open(const char *path, struct rt_err *err);
  * 0666 less the umask; otherwise a new file gets exactly `mode` (fchmod,
  * as Git's adjust_shared_perm does), and an existing file of ours the
  * bits of `mode` it lacks. Run as root, with O_CREAT, a file created in
- * (or left root-owned in) a directory another user owns is given to that
- * user and the directory's group (fchown), so that root's runs never lock
- * the owner out. A close-on-exec descriptor in blocking mode,
+ * (or left root-owned, with one link, in) a directory another user owns
+ * is given to that user and the directory's group (fchown), so that
+ * root's runs never lock the owner out. A close-on-exec descriptor in blocking mode,
  * or a negative rt_error; errno is that of the failing call (EEXIST for
  * O_EXCL on an existing name).
  */
 int rt_file_open_at(int dirfd, const char *name, const char *shown, int flags,
 		    mode_t mode, struct rt_err *err);
+
+/*
+ * The rule rt_file_open_at() applies to the files it creates, for what a
+ * caller creates otherwise (a directory, a symlink) or has another
+ * program rewrite as root (Git writing a config file): run as root, what
+ * is at `name` (relative to `dirfd` as above; a symlink itself, never
+ * followed), when root owns it, has one link (or is a directory) and the
+ * directory it is in belongs to another user, is given to that user and
+ * the directory's group. 0 when done or nothing was due (not root, or
+ * the directory is root's); `shown` names it in errors.
+ */
+int rt_file_give_to_dir_owner(int dirfd, const char *name, const char *shown,
+			      struct rt_err *err);
 
 /* For rt_file_read_at(): a symlink is followed (a file only read). */
 #define RT_FILE_FOLLOW 1

@@ -5,14 +5,17 @@
 #define _GNU_SOURCE
 #include "plugin/hooks/install.h"
 #include "lib/include/rt-basics.h"
+#include "lib/include/rt-file.h"
 #include "plugin/hooks/scripts.h"
 #include "plugin/util/path.h"
 #include "plugin/util/quote.h"
 #include "plugin/util/spawn.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* The first Git that runs hooks configured as hook.<name>.command. */
 #define CONFIG_HOOKS_MAJOR 2
@@ -164,6 +167,47 @@ bool hooks_config_is(const char *have, const char *want)
 	       !have[n + 1];
 }
 
+/* `git rev-parse --git-path <name>`, absolute. */
+static int git_path(const char *name, char **path, struct rt_err *err)
+{
+	const char *argv[] = { "git", "rev-parse", "--git-path", name, NULL };
+	struct spawn_result res;
+	size_t len;
+	int ret = spawn_run_ok(argv, NULL, 0, -1, &res, err);
+
+	*path = NULL;
+	if (ret < 0)
+		return ret;
+	len = res.outlen;
+	while (len && res.out[len - 1] == '\n')
+		res.out[--len] = '\0';
+	if (!len)
+		ret = rt_err_set(err, RT_ERR_IO,
+				 "git rev-parse --git-path %s said nothing",
+				 name);
+	else if (!(*path = path_absolute(res.out)))
+		ret = rt_err_oom(err);
+	spawn_result_release(&res);
+	return ret;
+}
+
+/*
+ * Git rewrote the repository's config as us (by rename): run as root in
+ * another user's repository, it is given back to the owner (rt-file.h).
+ */
+static int config_give_back(struct rt_err *err)
+{
+	char *path;
+	int ret;
+
+	if (geteuid() != 0)
+		return 0;
+	if (!(ret = git_path("config", &path, err)))
+		ret = rt_file_give_to_dir_owner(AT_FDCWD, path, path, err);
+	free(path);
+	return ret;
+}
+
 /*
  * Set `e->key` to exactly the one value `e->value` in the repository's
  * config, unless it already is.
@@ -187,7 +231,7 @@ static int set_local(const struct hooks_config_entry *e, bool dry_run,
 	if (dry_run)
 		return 0;
 	st = spawn_run_ok(set, NULL, 0, -1, NULL, err);
-	return st < 0 ? st : 0;
+	return st < 0 ? st : config_give_back(err);
 }
 
 /*
@@ -223,8 +267,9 @@ static int config_uninstall(unsigned keep, bool dry_run, struct hooks_report *r,
 		st = spawn_run_ok(get, NULL, 0, 1, NULL, err);
 		if (!st) {
 			r->changed = true;
-			if (!dry_run)
-				st = spawn_run_ok(rm, NULL, 0, -1, NULL, err);
+			if (!dry_run &&
+			    !(st = spawn_run_ok(rm, NULL, 0, -1, NULL, err)))
+				st = config_give_back(err);
 		}
 		ret = st < 0 ? st : 0;
 		free(section);
@@ -252,25 +297,7 @@ static int config_install(const char *self, enum hooks_trigger trigger,
 /* The hooks directory Git uses here (core.hooksPath honoured), absolute. */
 static int hooks_dir(char **dir, struct rt_err *err)
 {
-	const char *argv[] = { "git", "rev-parse", "--git-path", "hooks",
-			       NULL };
-	struct spawn_result res;
-	size_t len;
-	int ret = spawn_run_ok(argv, NULL, 0, -1, &res, err);
-
-	*dir = NULL;
-	if (ret < 0)
-		return ret;
-	len = res.outlen;
-	while (len && res.out[len - 1] == '\n')
-		res.out[--len] = '\0';
-	if (!len)
-		ret = rt_err_set(err, RT_ERR_IO,
-				 "git rev-parse --git-path hooks said nothing");
-	else if (!(*dir = path_absolute(res.out)))
-		ret = rt_err_oom(err);
-	spawn_result_release(&res);
-	return ret;
+	return git_path("hooks", dir, err);
 }
 
 static int scripts_uninstall(bool dry_run, struct hooks_report *r,

@@ -181,8 +181,13 @@ static int put_hook(const char *path, const char *text, const char *self,
 		return rt_err_oom(err);
 	/* What an interrupted install left under that name. */
 	unlink(tmp);
-	if (symlink(self, tmp) || rename(tmp, path)) {
+	if (symlink(self, tmp))
 		ret = rt_err_errno(err, RT_ERR_IO, "cannot write %s", path);
+	else if ((ret = rt_file_give_to_dir_owner(AT_FDCWD, tmp, tmp, err)) ||
+		 rename(tmp, path)) {
+		ret = ret ? ret :
+			    rt_err_errno(err, RT_ERR_IO, "cannot write %s",
+					 path);
 		unlink(tmp);
 	}
 	free(tmp);
@@ -292,16 +297,20 @@ int hooks_scripts_install(const char *dir, const char *self,
 	if (stat(dir, &st) && dry_run) {
 		r->changed = true;
 	} else if (stat(dir, &st)) {
+		struct rt_err ignored = { 0 };
 		int fd;
 
 		if (mkdir(dir, 0777))
 			return rt_err_errno(err, RT_ERR_IO, "cannot create %s",
 					    dir);
+		/* Run as root: the repository owner's, as what goes in it. */
+		if ((ret = rt_file_give_to_dir_owner(AT_FDCWD, dir, dir, err)))
+			return ret;
 		/* Remembers for uninstall that the directory is ours. */
 		if (!(mark = path_join(dir, CREATED_MARK, NULL)))
 			return rt_err_oom(err);
-		fd = open(mark, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
-			  0666);
+		fd = rt_file_open_at(AT_FDCWD, mark, mark, O_WRONLY | O_CREAT,
+				     0, &ignored);
 		if (fd >= 0)
 			close(fd);
 		free(mark);

@@ -213,10 +213,13 @@ static int config_file_open(struct config_file *c, const char *common_dir,
 				  c->path);
 	c->mode = st.st_mode & 07777;
 	if (!dry_run) {
-		c->fd = open(c->lock,
-			     O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-				     O_CLOEXEC,
-			     0600);
+		struct rt_err why = { 0 };
+
+		/* Run as root: the lock, renamed over the config, is given to
+		 * the repository's owner (rt-file.h). */
+		c->fd = rt_file_open_at(AT_FDCWD, c->lock, c->lock,
+					O_WRONLY | O_CREAT | O_EXCL, 0600,
+					&why);
 		if (c->fd < 0)
 			return rt_err_errno(
 				err, errno == EEXIST ? RT_ERR_LOCK : RT_ERR_IO,
@@ -456,7 +459,10 @@ static int unset_include(struct takeover_report *r, struct rt_err *err)
 	if (st < 0)
 		return st;
 	r->include_change = st ? TAKEOVER_KEPT : TAKEOVER_REMOVED;
-	return 0;
+	/* Git rewrote it as us: run as root, it is the owner's again. */
+	return st ? 0 :
+		    rt_file_give_to_dir_owner(AT_FDCWD, r->config, r->config,
+					      err);
 }
 
 int takeover_uninstall(const char *common_dir, struct takeover_report *r,

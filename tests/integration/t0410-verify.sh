@@ -119,7 +119,7 @@ test_bad_name() {
 	make_repo badname sha1
 	cd badname
 	sed -i '4s|.*|../../config|' .git/reftable/tables.list
-	expect_problem "tables.list:4: '../../config' is not a table name"
+	expect_problem "tables.list:4: this line (12 bytes) is not a table name"
 }
 
 test_notes() {

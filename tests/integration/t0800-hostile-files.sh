@@ -163,6 +163,79 @@ test_tables_list_symlink() {
 		fail "the run does not log the refusal: $(cat .git/reftable-maintenance.log)"
 }
 
+# Every command that reads or maintains the stack, with tables.list a
+# hard link to <file> (made again before each, since a commit replaces
+# the name), which each leaves byte for byte as it was; <setup> runs
+# first each time. Output in $TEST_TMP/hl.out.
+with_hard_linked_list() { # <file> <setup>
+	local cmd
+	: >"$TEST_TMP/hl.out"
+	for cmd in verify "verify --json" "compact --all" \
+		"clean --grace=10s --remove-stale-locks" run "run --detach"; do
+		$2
+		ln -f "$1" .git/reftable/tables.list
+		[ "$(stat -c %h .git/reftable/tables.list)" = 2 ] ||
+			fail "tables.list is not hard-linked (setup)"
+		cp "$1" "$TEST_TMP/hl.before"
+		echo "== $cmd" >>"$TEST_TMP/hl.out"
+		timeout "$BOUND" git reftable $cmd >>"$TEST_TMP/hl.out" 2>&1 ||
+			echo "exit $?" >>"$TEST_TMP/hl.out"
+		settle .git
+		expect_same "$TEST_TMP/hl.before" "$1" ||
+			fail "$cmd wrote through the hard link"
+	done
+	cat .git/reftable-maintenance.log >>"$TEST_TMP/hl.out" 2>/dev/null || :
+	cat "$TEST_TMP/hl.out"
+}
+
+# A `cp -al` snapshot of the stack: maintained as usual, by rename (the
+# snapshot's files stay as they were), and the repository keeps every ref
+# through the last command's compaction.
+test_tables_list_hardlinked_snapshot() {
+	local snap=$TEST_TMP/outside/snap
+	new_repo r13
+	cd r13
+	updates 4
+	mkdir -p "$TEST_TMP/outside"
+	cp -al .git/reftable "$snap"
+	(cd "$snap" && sha256sum -- * >"$TEST_TMP/snap.sums")
+	more() { # three new tables, and their list outside
+		local i
+		for i in 1 2 3; do
+			git commit -q --allow-empty -m "more $i"
+		done
+		cp .git/reftable/tables.list "$snap/tables.list.now"
+		git for-each-ref >"$TEST_TMP/refs.before"
+	}
+	with_hard_linked_list "$snap/tables.list.now" more
+	grep -q '== compact --all' "$TEST_TMP/hl.out" || fail "setup"
+	! grep -q '^exit ' "$TEST_TMP/hl.out" || fail "a command failed"
+	(cd "$snap" && sha256sum -c --quiet "$TEST_TMP/snap.sums") ||
+		fail "the snapshot changed"
+	grep -q '^compacted\|compacted' "$TEST_TMP/hl.out" ||
+		fail "nothing was compacted (setup)"
+	git for-each-ref >"$TEST_TMP/refs.after"
+	expect_same "$TEST_TMP/refs.before" "$TEST_TMP/refs.after"
+	git refs verify
+}
+
+# tables.list a hard link to a file of secrets outside the repository (as
+# an attacker with fs.protected_hardlinks off could make it): the file is
+# left byte for byte as it was, and nothing printed or logged copies it.
+test_tables_list_hardlinked_secret() {
+	local secret=$TEST_TMP/outside/hl-secret
+	mkdir -p "$TEST_TMP/outside"
+	printf 'root:SECRETHASH1:19000:0:99999:7:::\nuser:SECRETHASH2:19000::::::\n' >"$secret"
+	cp "$secret" "$secret.orig"
+	new_repo r14
+	cd r14
+	with_hard_linked_list "$secret" :
+	expect_same "$secret.orig" "$secret"
+	! grep -q SECRET "$TEST_TMP/hl.out" || fail "the secret was shown"
+	[ "$(grep -c 'tables.list:1: ' "$TEST_TMP/hl.out")" -ge 3 ] ||
+		fail "the errors do not name tables.list and its line"
+}
+
 test_fifo_policy() {
 	new_repo r6
 	cd r6
@@ -334,6 +407,8 @@ test_case "a symlinked hook log leaves its target alone; the line goes to stderr
 test_case "a symlinked maintenance log: run --detach refuses, target unchanged" test_maintenance_log_symlink
 test_case "a symlinked .git/reftable: clean and compact refuse, touch nothing" test_reftable_dir_symlink
 test_case "tables.list a symlink to a secret: verify and run never show it" test_tables_list_symlink
+test_case "tables.list hard-linked into a cp -al snapshot: maintained by rename, snapshot unchanged" test_tables_list_hardlinked_snapshot
+test_case "tables.list a hard link to a secret: unchanged, never shown" test_tables_list_hardlinked_secret
 test_case "a FIFO as reftable.policy does not hold up git update-ref" test_fifo_policy
 test_case "a FIFO as reftable-takeover.config does not hold up run" test_fifo_takeover_file
 test_case "a FIFO as GIT_REFTABLE_TRACE_LOCKS does not hold up compact" test_fifo_trace_locks

@@ -231,6 +231,108 @@ test_root_leaves_owner_in() {
 	done
 }
 
+# Paths under <dir> that are not <owner>'s, one a line.
+not_owned_by() { # <dir> <owner>
+	find "$1" ! -user "$2" -printf '%p %u %y\n'
+}
+
+# As root, `git reftable install` (every way) and `uninstall` in a
+# repository safe.directory allows: what they create or rewrite (the
+# hooks directory, the hooks, the mark in it, .git/config, the take-over
+# file) is the owner's, who can then change their config, uninstall and
+# commit.
+test_root_install_leaves_owner_in() {
+	local how
+	make_foreign foreign
+	cd foreign
+	# No hooks directory: install creates it; for scripts, one with the
+	# owner's own hook, which the script chains.
+	for how in auto scripts config auto; do
+		rm -rf .git/hooks
+		if [ "$how" = scripts ]; then
+			mkdir .git/hooks
+			printf '#!/bin/sh\nexit 0\n' >.git/hooks/pre-auto-gc
+			chmod 755 .git/hooks/pre-auto-gc
+			chown -R 65534:65534 .git/hooks
+		fi
+		GIT_CONFIG_PARAMETERS="'safe.directory'='*'" \
+			git reftable install --hooks=$how >"$TEST_TMP/out" 2>&1 || {
+			cat "$TEST_TMP/out" >&2
+			fail "root's install --hooks=$how failed"
+		}
+		[ -f .git/reftable-takeover.config ] ||
+			fail "install --hooks=$how wrote no take-over file (setup)"
+		case $how in
+		auto) [ -L .git/hooks/reference-transaction ] ||
+			fail "install --hooks=auto made no symlink (setup)" ;;
+		scripts) [ -f .git/hooks/pre-auto-gc.git-reftable-orig ] ||
+			fail "install --hooks=scripts chained nothing (setup)" ;;
+		config) git config -f .git/config hook.git-reftable-reftx.event \
+			>/dev/null || fail "install --hooks=config set nothing (setup)" ;;
+		esac
+		not_owned_by . nobody >"$TEST_TMP/root-owned"
+		[ ! -s "$TEST_TMP/root-owned" ] || {
+			cat "$TEST_TMP/root-owned" >&2
+			fail "root's install --hooks=$how left paths not the owner's"
+		}
+		as_owner git config --local owner.wrote "$how" ||
+			fail "the owner cannot change their config after install --hooks=$how"
+		as_owner git commit -q --allow-empty -m "after $how" ||
+			fail "the owner cannot commit after install --hooks=$how"
+		as_owner git reftable uninstall >"$TEST_TMP/out" 2>&1 || {
+			cat "$TEST_TMP/out" >&2
+			fail "the owner's uninstall failed after root's install --hooks=$how"
+		}
+	done
+	# Root's uninstall likewise.
+	rm -rf .git/hooks
+	GIT_CONFIG_PARAMETERS="'safe.directory'='*'" git reftable install \
+		>/dev/null
+	as_owner git config --local owner.after install
+	GIT_CONFIG_PARAMETERS="'safe.directory'='*'" git reftable uninstall \
+		>"$TEST_TMP/out" 2>&1 || {
+		cat "$TEST_TMP/out" >&2
+		fail "root's uninstall failed"
+	}
+	[ ! -e .git/reftable-takeover.config ] && [ ! -e .git/hooks ] ||
+		fail "root's uninstall left the take-over file or hooks (setup)"
+	not_owned_by . nobody >"$TEST_TMP/root-owned"
+	[ ! -s "$TEST_TMP/root-owned" ] || {
+		cat "$TEST_TMP/root-owned" >&2
+		fail "root's uninstall left paths not the owner's"
+	}
+	as_owner git config --local owner.wrote last ||
+		fail "the owner cannot change their config after root's uninstall"
+	as_owner git commit -q --allow-empty -m last ||
+		fail "the owner cannot commit after root's uninstall"
+	[ "$(as_owner git config --get owner.wrote)" = last ] ||
+		fail "the owner's config lost their value"
+}
+
+# A file of root's that is hard-linked into the repository under the name
+# of one of our files (fs.protected_hardlinks off lets its owner make
+# that link) stays root's: root's hook and run give away only files that
+# are theirs alone.
+test_root_file_linked_in_stays_roots() {
+	local f
+	make_foreign foreign
+	cd foreign
+	for f in reftable-hook.log reftable-maintenance.log; do
+		printf 'root only\n' >"$TEST_TMP/root-$f"
+		chmod 600 "$TEST_TMP/root-$f"
+		ln "$TEST_TMP/root-$f" ".git/$f"
+	done
+	export GIT_CONFIG_PARAMETERS="'safe.directory'='*'"
+	echo | git reftable hook reference-transaction committed
+	wait_hooks .git
+	git reftable run --detach >/dev/null
+	settle .git
+	for f in reftable-hook.log reftable-maintenance.log; do
+		[ "$(stat -c %u:%g "$TEST_TMP/root-$f")" = 0:0 ] ||
+			fail "root's $f was given to $(stat -c %U "$TEST_TMP/root-$f")"
+	done
+}
+
 # A policy file that the repository of another user names (its
 # reftable.policy), and that is not the caller's: errors name the file
 # and line, and copy none of its text, on stderr and in the hook's log
@@ -273,5 +375,7 @@ test_case "a policy file of someone else's that the repository names: errors cop
 if $ROOT; then
 	test_case "as root, SUDO_UID stands for the owner" test_sudo_uid
 	test_case "as root, files made in the owner's repository are the owner's" test_root_leaves_owner_in
+	test_case "as root, install and uninstall leave nothing the owner cannot change" test_root_install_leaves_owner_in
+	test_case "as root, a root file hard-linked into the repository stays root's" test_root_file_linked_in_stays_roots
 fi
 echo "1..$test_count"

@@ -217,7 +217,12 @@ static void test_bad_list(void **state)
 	good_stack();
 	put_str("tables.list", T1 "\n../../etc/passwd\n" T2 "\n");
 	verify(&r, RT_HASH_SHA1);
-	expect_problem(&r, 1, "tables.list:2:", "'../../etc/passwd'", NULL);
+	expect_problem(&r, 1,
+		       "tables.list:2:", "(16 bytes) is not a table name",
+		       NULL);
+	/* Not copied: tables.list may be a hard link to another's file. */
+	for (size_t i = 0; i < r.nissues; i++)
+		assert_null(strstr(r.issues[i].msg, "passwd"));
 	assert_int_equal(r.ntables, 2); /* the good names are still checked */
 	rt_verify_result_release(&r);
 
