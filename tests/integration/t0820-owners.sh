@@ -263,11 +263,11 @@ test_root_install_leaves_owner_in() {
 		[ -f .git/reftable-takeover.config ] ||
 			fail "install --hooks=$how wrote no take-over file (setup)"
 		case $how in
-		auto) [ -L .git/hooks/reference-transaction ] ||
+		auto) [ -L .git/hooks/post-receive ] ||
 			fail "install --hooks=auto made no symlink (setup)" ;;
 		scripts) [ -f .git/hooks/pre-auto-gc.git-reftable-orig ] ||
 			fail "install --hooks=scripts chained nothing (setup)" ;;
-		config) git config -f .git/config hook.git-reftable-reftx.event \
+		config) git config -f .git/config hook.git-reftable-receive.event \
 			>/dev/null || fail "install --hooks=config set nothing (setup)" ;;
 		esac
 		not_owned_by . nobody >"$TEST_TMP/root-owned"
