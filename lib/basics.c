@@ -27,37 +27,24 @@ const char *rt_hash_name(enum rt_hash id)
 	return id == RT_HASH_SHA256 ? "sha256" : "sha1";
 }
 
-int rt_buf_grow(struct rt_buf *b, size_t extra)
+int rt_buf_grow_slow(struct rt_buf *b, size_t extra)
 {
-	size_t want = b->len + extra + 1;
-	size_t cap;
+	size_t want, cap;
 	char *p;
 
+	if (extra >= SIZE_MAX - b->len)
+		return RT_ERR_NOMEM;
+	want = b->len + extra + 1;
 	if (want <= b->cap)
 		return 0;
-	if (want < b->len)
-		return RT_ERR_NOMEM;
 	cap = b->cap ? b->cap : 64;
 	while (cap < want)
-		cap = cap / 2 * 3 + 16;
+		cap = cap > SIZE_MAX / 3 ? want : cap / 2 * 3 + 16;
 	p = realloc(b->buf, cap);
 	if (!p)
 		return RT_ERR_NOMEM;
 	b->buf = p;
 	b->cap = cap;
-	return 0;
-}
-
-int rt_buf_add(struct rt_buf *b, const void *data, size_t n)
-{
-	int ret = rt_buf_grow(b, n);
-
-	if (ret)
-		return ret;
-	if (n)
-		memcpy(b->buf + b->len, data, n);
-	b->len += n;
-	b->buf[b->len] = '\0';
 	return 0;
 }
 

@@ -74,14 +74,23 @@ size_t rt_objsort_count(const struct rt_objsort *s)
 	return s->total;
 }
 
-/* Compares two index entries by the packed entries they point at. */
+/*
+ * Compares two index entries by the packed entries they point at. Object
+ * ids are uniformly spread, so the first 8 bytes nearly always decide:
+ * one comparison of two numbers instead of a memcmp() call each time (the
+ * sort makes about n log n of them). Every entry is longer than 8 bytes
+ * (hash_size + 8).
+ */
 static int cmp_idx(const void *a, const void *b, void *arg)
 {
 	const struct rt_objsort *s = arg;
+	const uint8_t *x = s->mem + (size_t) * (const uint32_t *)a * s->entry;
+	const uint8_t *y = s->mem + (size_t) * (const uint32_t *)b * s->entry;
+	uint64_t hx = rt_get_be64(x), hy = rt_get_be64(y);
 
-	return memcmp(s->mem + (size_t) * (const uint32_t *)a * s->entry,
-		      s->mem + (size_t) * (const uint32_t *)b * s->entry,
-		      s->entry);
+	if (hx != hy)
+		return hx < hy ? -1 : 1;
+	return memcmp(x + 8, y + 8, s->entry - 8);
 }
 
 static void sort_mem(struct rt_objsort *s)

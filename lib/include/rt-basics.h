@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* Room for any object id (SHA-256). */
 #define RT_MAX_HASH_SIZE 32
@@ -46,8 +47,32 @@ struct rt_buf {
  * unchanged (rt_buf_set: emptied).
  */
 /* Make room for `extra` more bytes (and the NUL). */
-int rt_buf_grow(struct rt_buf *b, size_t extra);
-int rt_buf_add(struct rt_buf *b, const void *data, size_t n);
+int rt_buf_grow_slow(struct rt_buf *b, size_t extra);
+/*
+ * Inline, since the record path adds a few bytes at a time, many times a
+ * record: what fits costs a comparison. The first test keeps len + extra
+ * + 1 from wrapping around.
+ */
+static inline int rt_buf_grow(struct rt_buf *b, size_t extra)
+{
+	if (extra < b->cap - b->len)
+		return 0;
+	return rt_buf_grow_slow(b, extra);
+}
+
+static inline int rt_buf_add(struct rt_buf *b, const void *data, size_t n)
+{
+	int ret = rt_buf_grow(b, n);
+
+	if (ret)
+		return ret;
+	if (n)
+		memcpy(b->buf + b->len, data, n);
+	b->len += n;
+	b->buf[b->len] = '\0';
+	return 0;
+}
+
 int rt_buf_addstr(struct rt_buf *b, const char *s);
 int rt_buf_addch(struct rt_buf *b, char c);
 /* Replace the content with `n` bytes of `data`. */

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "lib/basics.h"
+#include "lib/include/rt-error.h"
 
 /* The decoder exactly as reftable.adoc writes it, as the reference. */
 static uint64_t spec_decode(const uint8_t *buf, int *len)
@@ -140,6 +141,29 @@ static void test_buf_and_hex(void **state)
 	assert_int_equal(rt_unhex(bin, "0xabff", 3), -1);
 }
 
+/*
+ * Growth: the content and its NUL survive, and a request whose size
+ * wraps around (len + extra + 1 past SIZE_MAX) is refused, not taken for
+ * one that fits.
+ */
+static void test_buf_growth(void **state)
+{
+	struct rt_buf b = RT_BUF_INIT;
+	(void)state;
+
+	for (int i = 0; i < 1000; i++)
+		assert_int_equal(rt_buf_addch(&b, (char)('a' + i % 26)), 0);
+	assert_int_equal(b.len, 1000);
+	assert_true(b.cap > 1000);
+	assert_int_equal(b.buf[1000], '\0');
+	assert_int_equal(b.buf[999], 'a' + 999 % 26);
+	assert_int_equal(rt_buf_grow(&b, SIZE_MAX - b.len), RT_ERR_NOMEM);
+	assert_int_equal(rt_buf_grow(&b, SIZE_MAX), RT_ERR_NOMEM);
+	assert_int_equal(rt_buf_add(&b, "x", SIZE_MAX - b.len), RT_ERR_NOMEM);
+	assert_int_equal(b.len, 1000);
+	rt_buf_release(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -148,6 +172,7 @@ int main(void)
 		cmocka_unit_test(test_varint_rejects_overflow),
 		cmocka_unit_test(test_byte_order),
 		cmocka_unit_test(test_buf_and_hex),
+		cmocka_unit_test(test_buf_growth),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
