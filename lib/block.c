@@ -280,6 +280,7 @@ void rt_block_iter_start(struct rt_block_iter *it, const struct rt_block *b)
 {
 	it->b = b;
 	it->off = b->header_off + 4;
+	it->stepped = false;
 	rt_buf_reset(&it->last_key);
 }
 
@@ -319,6 +320,15 @@ static int decode_key(struct rt_block_iter *it, uint8_t *val_type,
 	return n + m + (int)sfx;
 }
 
+/* Name the record at `off` in the value's error `ret`. */
+static int value_error(const struct rt_block *b, uint32_t off, int ret,
+		       struct rt_err *err)
+{
+	rt_err_prefix(err, "%s: offset %llu: ", b->path ? b->path : "(table)",
+		      (unsigned long long)(b->file_off + off));
+	return ret;
+}
+
 int rt_block_iter_next(struct rt_block_iter *it, struct rt_record *rec,
 		       struct rt_err *err)
 {
@@ -326,6 +336,7 @@ int rt_block_iter_next(struct rt_block_iter *it, struct rt_record *rec,
 	uint8_t val_type;
 	int n, m;
 
+	it->stepped = false;
 	if (it->off >= b->restart_start)
 		return 1;
 	n = decode_key(it, &val_type, err);
@@ -338,12 +349,14 @@ int rt_block_iter_next(struct rt_block_iter *it, struct rt_record *rec,
 	m = rt_record_decode(rec, &it->key, val_type, b->data + it->off + n,
 			     b->restart_start - it->off - n, b->hash_size,
 			     b->min_update_index, err);
-	if (m < 0) {
-		rt_err_prefix(
-			err, "%s: offset %llu: ", b->path ? b->path : "(table)",
-			(unsigned long long)(b->file_off + it->off));
-		return m;
-	}
+	if (m < 0)
+		return value_error(b, it->off, m, err);
+	/* For rt_block_iter_value(). */
+	it->rec_off = it->off;
+	it->val_off = it->off + n;
+	it->val_len = m;
+	it->val_type = val_type;
+	it->stepped = true;
 	it->off += n + m;
 	/* Swap instead of copying: last_key takes the key just decoded. */
 	{
@@ -353,6 +366,20 @@ int rt_block_iter_next(struct rt_block_iter *it, struct rt_record *rec,
 		it->key = tmp;
 	}
 	return 0;
+}
+
+int rt_block_iter_value(const struct rt_block_iter *it, struct rt_record *rec,
+			struct rt_err *err)
+{
+	const struct rt_block *b = it->b;
+	int m;
+
+	if (!it->stepped)
+		return rt_err_set(err, RT_ERR_API, "no record read to decode");
+	m = rt_record_decode(rec, &it->last_key, it->val_type,
+			     b->data + it->val_off, it->val_len, b->hash_size,
+			     b->min_update_index, err);
+	return m < 0 ? value_error(b, it->rec_off, m, err) : 0;
 }
 
 int rt_block_iter_seek(struct rt_block_iter *it, const struct rt_block *b,
@@ -408,6 +435,8 @@ int rt_block_iter_seek(struct rt_block_iter *it, const struct rt_block *b,
 		}
 		rt_buf_release(&save_key);
 	}
+	/* Positioned before a record: none read to decode again. */
+	it->stepped = false;
 	rt_record_release(&scratch);
 	return ret < 0 ? ret : 0;
 }

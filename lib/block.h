@@ -100,12 +100,26 @@ struct rt_block_iter {
 	uint32_t off;
 	struct rt_buf last_key;
 	struct rt_buf key;
+	/* Where the record read last lies, to decode it again. */
+	uint32_t rec_off, val_off, val_len;
+	uint8_t val_type;
+	bool stepped; /* a record was read and the block is the same */
 };
 
 void rt_block_iter_start(struct rt_block_iter *it, const struct rt_block *b);
-/* 0: `rec` filled; 1: end of block; < 0: error. */
+/*
+ * 0: `rec` filled, and its key is in it->last_key; 1: end of block;
+ * < 0: error.
+ */
 int rt_block_iter_next(struct rt_block_iter *it, struct rt_record *rec,
 		       struct rt_err *err);
+/*
+ * Decode the record rt_block_iter_next() read last into `rec` again, from
+ * the block, which must not have changed since: a caller may drop a large
+ * record and decode it again when it needs it.
+ */
+int rt_block_iter_value(const struct rt_block_iter *it, struct rt_record *rec,
+			struct rt_err *err);
 /* Position before the first record whose key is >= `want`. */
 int rt_block_iter_seek(struct rt_block_iter *it, const struct rt_block *b,
 		       const struct rt_buf *want, struct rt_err *err);

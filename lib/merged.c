@@ -1,40 +1,67 @@
 /*
  * merged.c: k-way merge of table iterators through a binary heap.
  *
- * Each sub-iterator holds its current record and key. The heap orders by
- * key, then by table position descending, so among equal keys the newest
- * table's record surfaces first; the others are then skipped.
+ * Each sub-iterator holds its current record; its key is the table
+ * iterator's (bi.last_key). The heap orders by key, then by table position
+ * descending, so among equal keys the newest table's record surfaces
+ * first; the others are then skipped.
+ *
+ * Memory: a merge holds each table's current block (a log block inflated,
+ * up to 16 MiB) and must; it does not also hold each table's decoded
+ * record, whose message may be nearly as large. A record whose buffers
+ * hold more than SUB_HELD_MAX is dropped as soon as it is read and
+ * decoded again from its block when it is handed over; so are buffers
+ * that large swapped in from the caller. The common small record is
+ * decoded once and handed over by swapping buffers, as before.
  */
 #include "lib/merged.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#define SUB_HELD_MAX (64u << 10)
+
 struct rt_merged_sub {
 	struct rt_table_iter it;
 	struct rt_record rec;
-	struct rt_buf key;
+	bool dropped; /* rec was too large to hold: decode it again */
 	struct rt_rec_origin origin; /* of rec */
 };
+
+/* The key of sub `s`'s current record. */
+static const struct rt_buf *sub_key(const struct rt_merged_iter *mi, size_t s)
+{
+	return &mi->subs[s].it.bi.last_key;
+}
 
 static bool sub_less(const void *arg, size_t a, size_t b)
 {
 	const struct rt_merged_iter *mi = arg;
-	int c = rt_buf_cmp(&mi->subs[a].key, &mi->subs[b].key);
+	int c = rt_buf_cmp(sub_key(mi, a), sub_key(mi, b));
 
 	return c < 0 || (c == 0 && a > b);
 }
 
-/* Read the next record of sub `s` and its key; 1 when it has no more. */
+/* Read the next record of sub `s`; 1 when it has no more. */
 static int sub_read(struct rt_merged_iter *mi, size_t s, struct rt_err *err)
 {
 	struct rt_merged_sub *sub = &mi->subs[s];
 	int ret = rt_table_iter_next(&sub->it, &sub->rec, err);
 
+	if (ret < 0)
+		return ret;
+	/*
+	 * Nothing large stays: neither a large record nor large buffers
+	 * swapped in from the caller, even when the sub has no more.
+	 */
+	sub->dropped = false;
+	if (ret || rt_record_held(&sub->rec) > SUB_HELD_MAX) {
+		rt_record_release(&sub->rec);
+		rt_record_init(&sub->rec, mi->type);
+		sub->dropped = !ret;
+	}
 	if (ret)
 		return ret;
-	if (rt_record_key(&sub->rec, &sub->key))
-		return rt_err_oom(err);
 	rt_table_iter_origin(&sub->it, &sub->origin);
 	return 0;
 }
@@ -108,31 +135,36 @@ int rt_merged_iter_seek(struct rt_merged_iter *mi, const void *key, size_t len,
 int rt_merged_iter_next(struct rt_merged_iter *mi, struct rt_record *rec,
 			struct rt_err *err)
 {
+	if (rec->type != mi->type)
+		return rt_err_set(err, RT_ERR_API, "record type mismatch");
 	for (;;) {
+		struct rt_merged_sub *sub;
 		struct rt_record tmp;
-		size_t top;
 		int ret;
 
 		if (!mi->heap.len)
 			return 1;
-		top = rt_heap_top(&mi->heap);
-		/* Hand the record over by swapping buffers, not copying. */
-		tmp = *rec;
-		*rec = mi->subs[top].rec;
-		mi->subs[top].rec = tmp;
-		mi->origin = mi->subs[top].origin;
-		/* top_advance() rebuilds the sub's key: take this one. */
-		{
-			struct rt_buf k = mi->key;
-
-			mi->key = mi->subs[top].key;
-			mi->subs[top].key = k;
+		sub = &mi->subs[rt_heap_top(&mi->heap)];
+		if (sub->dropped) {
+			/* Straight into the caller's record, from the block. */
+			if ((ret = rt_table_iter_value(&sub->it, rec, err)))
+				return ret;
+		} else {
+			/* Hand the record over by swapping buffers. */
+			tmp = *rec;
+			*rec = sub->rec;
+			sub->rec = tmp;
 		}
+		mi->origin = sub->origin;
+		/* top_advance() moves the sub's key on: keep this one. */
+		if (rt_buf_set(&mi->key, sub->it.bi.last_key.buf,
+			       sub->it.bi.last_key.len))
+			return rt_err_oom(err);
 		if ((ret = top_advance(mi, err)))
 			return ret;
 		/* Older tables' entries with the same key are shadowed. */
 		while (mi->heap.len &&
-		       !rt_buf_cmp(&mi->subs[rt_heap_top(&mi->heap)].key,
+		       !rt_buf_cmp(sub_key(mi, rt_heap_top(&mi->heap)),
 				   &mi->key))
 			if ((ret = top_advance(mi, err)))
 				return ret;
@@ -152,7 +184,6 @@ void rt_merged_iter_release(struct rt_merged_iter *mi)
 	for (size_t i = 0; i < mi->n; i++) {
 		rt_table_iter_release(&mi->subs[i].it);
 		rt_record_release(&mi->subs[i].rec);
-		rt_buf_release(&mi->subs[i].key);
 	}
 	free(mi->subs);
 	rt_heap_release(&mi->heap);

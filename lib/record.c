@@ -83,6 +83,23 @@ int rt_log_key(struct rt_buf *key, const char *refname, size_t refname_len,
 	return ret;
 }
 
+size_t rt_record_held(const struct rt_record *rec)
+{
+	switch (rec->type) {
+	case RT_BLOCK_REF:
+		return rec->u.ref.refname.cap + rec->u.ref.target.cap;
+	case RT_BLOCK_LOG:
+		return rec->u.log.refname.cap + rec->u.log.name.cap +
+		       rec->u.log.email.cap + rec->u.log.message.cap;
+	case RT_BLOCK_OBJ:
+		return rec->u.obj.prefix.cap +
+		       rec->u.obj.offset_cap * sizeof(*rec->u.obj.offsets);
+	case RT_BLOCK_INDEX:
+		return rec->u.idx.last_key.cap;
+	}
+	return 0;
+}
+
 int rt_record_key(const struct rt_record *rec, struct rt_buf *key)
 {
 	switch (rec->type) {

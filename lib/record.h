@@ -56,6 +56,9 @@ struct rt_record {
 void rt_record_init(struct rt_record *rec, uint8_t type);
 void rt_record_release(struct rt_record *rec);
 
+/* Bytes the record's buffers hold (their capacity). */
+size_t rt_record_held(const struct rt_record *rec);
+
 /* The sort key: refname; refname NUL reversed-be64(update_index); ... */
 int rt_record_key(const struct rt_record *rec, struct rt_buf *key);
 uint8_t rt_record_val_type(const struct rt_record *rec);

@@ -418,6 +418,14 @@ int rt_table_iter_next(struct rt_table_iter *it, struct rt_record *rec,
 	return 1;
 }
 
+int rt_table_iter_value(const struct rt_table_iter *it, struct rt_record *rec,
+			struct rt_err *err)
+{
+	if (rec->type != it->type)
+		return rt_err_set(err, RT_ERR_API, "record type mismatch");
+	return rt_block_iter_value(&it->bi, rec, err);
+}
+
 void rt_table_iter_origin(const struct rt_table_iter *it,
 			  struct rt_rec_origin *o)
 {

@@ -86,6 +86,12 @@ int rt_table_iter_seek(struct rt_table_iter *it, const void *key, size_t len,
 /* 0: `rec` filled (its type must match); 1: end; < 0: error. */
 int rt_table_iter_next(struct rt_table_iter *it, struct rt_record *rec,
 		       struct rt_err *err);
+/*
+ * Decode the record rt_table_iter_next() returned last into `rec` again
+ * (rt_block_iter_value); its key is it->bi.last_key.
+ */
+int rt_table_iter_value(const struct rt_table_iter *it, struct rt_record *rec,
+			struct rt_err *err);
 void rt_table_iter_release(struct rt_table_iter *it);
 /* Where the record the last rt_table_iter_next() returned came from. */
 void rt_table_iter_origin(const struct rt_table_iter *it,

@@ -115,6 +115,13 @@ static void *worker(void *arg)
 	return NULL;
 }
 
+/*
+ * Each slot holds a copy of a whole block, and a block may be 16 MiB:
+ * no more slots than PIPE_BYTES of blocks, nor fewer than two, which
+ * still overlap the caller's work with the worker's.
+ */
+#define PIPE_BYTES (2u << 20)
+
 int rt_zpipe_new(struct rt_zpipe **out, int level, uint32_t block_size,
 		 size_t depth)
 {
@@ -122,6 +129,8 @@ int rt_zpipe_new(struct rt_zpipe **out, int level, uint32_t block_size,
 
 	if (!p)
 		return RT_ERR_NOMEM;
+	if (block_size && depth > PIPE_BYTES / block_size)
+		depth = PIPE_BYTES / block_size;
 	p->depth = depth < 2 ? 2 : depth;
 	p->slots = calloc(p->depth, sizeof(*p->slots));
 	rt_deflater_init(&p->d, level, block_size);

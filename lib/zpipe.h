@@ -55,7 +55,10 @@ struct rt_zpipe_block {
 	struct rt_buf last_key; /* for the index record */
 };
 
-/* `depth` blocks may be in flight at once. */
+/*
+ * `depth` blocks of `block_size` bytes may be in flight at once, but no
+ * more than 2 MiB of them (and two at least).
+ */
 int rt_zpipe_new(struct rt_zpipe **out, int level, uint32_t block_size,
 		 size_t depth);
 /* true when another block can be submitted without waiting. */
