@@ -379,7 +379,8 @@ test_after_write_default() {
 	[ ! -e srv.git/hooks/reference-transaction ] ||
 		fail "a reference-transaction hook: $(ls -l srv.git/hooks)"
 	[ "$(readlink srv.git/hooks/post-receive)" = "$self" ]
-	git config hook.git-reftable-reftx.command && fail "config hook too"
+	! git -C srv.git config hook.git-reftable-reftx.command ||
+		fail "config hook too"
 
 	new_repo cl
 	cd cl
@@ -432,6 +433,41 @@ test_after_write_default() {
 	[ -z "$(ls -A .git/hooks)" ] || fail "left: $(ls -A .git/hooks)"
 }
 
+# The same at Git's defaults: its auto-compaction and automatic
+# maintenance on (this file turns the first off for the other cases).
+# Git then keeps the stack geometric itself; our hooks still start the
+# first look at clean and expire (inline with background = false), from
+# a push and from a commit, and nothing of ours is printed or breaks.
+test_after_write_git_defaults() {
+	local i
+	unset GIT_TEST_REFTABLE_AUTOCOMPACTION
+	git init -q --bare --ref-format=reftable dsrv.git
+	printf '[compaction]\nbackground = false\n' >dsrv.git/reftable-policy.ini
+	git -C dsrv.git reftable install >/dev/null
+	git init -q --ref-format=reftable dcl
+	cd dcl
+	printf '[compaction]\nbackground = false\n' >.git/reftable-policy.ini
+	git reftable install >/dev/null
+	for i in $(seq 10); do
+		git commit -q --allow-empty -m "d$i"
+		git branch "d$i"
+		git push -q ../dsrv.git HEAD:refs/heads/main "d$i" 2>"$TEST_TMP/push.err"
+		[ ! -s "$TEST_TMP/push.err" ] ||
+			fail "push printed: $(cat "$TEST_TMP/push.err")"
+	done
+	grep -q 'started by the post-receive hook' \
+		../dsrv.git/reftable-maintenance.log ||
+		fail "post-receive started no run: $(cat ../dsrv.git/reftable-maintenance.log 2>&1)"
+	grep -q 'started by the post-commit hook' .git/reftable-maintenance.log ||
+		fail "post-commit started no run: $(cat .git/reftable-maintenance.log 2>&1)"
+	geometric ../dsrv.git/reftable 2 64
+	geometric .git/reftable 2 64
+	git -C ../dsrv.git refs verify
+	git refs verify
+	[ "$(git -C ../dsrv.git for-each-ref | wc -l)" -eq 11 ]
+	[ "$(git for-each-ref refs/heads | wc -l)" -eq 11 ]
+}
+
 test_stdin_and_usage() {
 	new_repo usage
 	cd usage
@@ -480,3 +516,4 @@ test_case "files repository and no repository: silent exit 0" test_files_and_no_
 test_case "locked stack: exit 0 within the lock timeout; log rotation" test_locked_stack
 test_case "stdin fully read; usage errors; install --schedule" test_stdin_and_usage
 test_case "install's default: hooks after Git's writes (push, commit, merge, rewrite), none under its lock" test_after_write_default
+test_case "install's default at Git's defaults (auto-compaction, auto maintenance): pushes and commits start our runs" test_after_write_git_defaults
