@@ -27,6 +27,7 @@
 #define _GNU_SOURCE
 #include "plugin/hooks/hooks.h"
 #include "plugin/hooks/hook.h"
+#include "plugin/hooks/install.h"
 #include "plugin/maint/due.h"
 #include "plugin/maint/open.h"
 #include "plugin/maint/policy_file.h"
@@ -133,28 +134,17 @@ static void hook_reference_transaction(struct hook *h, int argc, char **argv)
 		hook_after_write(h);
 }
 
-/* post-receive, post-commit, post-merge, post-rewrite: any arguments. */
-static void hook_post(struct hook *h, int argc, char **argv)
-{
-	(void)argc;
-	(void)argv;
-	drain_stdin();
-	hook_after_write(h);
-}
-
 /*
  * The maintenance `git reftable run --auto` does (compaction, and expiry
  * or cleaning when due), inline, as Git waits before its own gc. Its
  * report goes to the log.
  */
-static void hook_pre_auto_gc(struct hook *h, int argc, char **argv)
+static void hook_pre_auto_gc(struct hook *h)
 {
 	struct hook_capture cap = { 0 };
 	struct repo repo;
 	struct rt_err err = { 0 };
 
-	(void)argc;
-	(void)argv;
 	if (!repo_discover_opts(&repo, REPO_NO_GIT, &err) && repo.reftable &&
 	    (h->log_path = path_join(repo.common_dir, HOOK_LOG, NULL))) {
 		hook_set_mode(h, &repo);
@@ -166,26 +156,9 @@ static void hook_pre_auto_gc(struct hook *h, int argc, char **argv)
 	repo_release(&repo);
 }
 
-static const struct {
-	const char *event;
-	void (*handle)(struct hook *h, int argc, char **argv);
-} handlers[] = {
-	{ "reference-transaction", hook_reference_transaction },
-	{ "post-receive", hook_post },
-	{ "post-commit", hook_post },
-	{ "post-merge", hook_post },
-	{ "post-rewrite", hook_post },
-	{ "pre-auto-gc", hook_pre_auto_gc },
-};
-
-#define NHANDLERS (sizeof(handlers) / sizeof(handlers[0]))
-
 bool hooks_is_event(const char *name)
 {
-	for (size_t i = 0; i < NHANDLERS; i++)
-		if (!strcmp(name, handlers[i].event))
-			return true;
-	return false;
+	return hooks_event_find(name) != NULL;
 }
 
 int hook_handle(const char *policy, int argc, char **argv,
@@ -194,13 +167,18 @@ int hook_handle(const char *policy, int argc, char **argv,
 	struct hook h = { .event = argv[0],
 			  .policy = policy,
 			  .unlogged = unlogged };
-	size_t i = 0;
 
-	while (i < NHANDLERS && strcmp(h.event, handlers[i].event))
-		i++;
-	if (i == NHANDLERS)
+	if (!hooks_event_find(h.event))
 		return -1;
-	handlers[i].handle(&h, argc, argv);
+	if (!strcmp(h.event, "reference-transaction")) {
+		hook_reference_transaction(&h, argc, argv);
+	} else if (!strcmp(h.event, "pre-auto-gc")) {
+		hook_pre_auto_gc(&h);
+	} else {
+		/* The post-* events, whatever their arguments. */
+		drain_stdin();
+		hook_after_write(&h);
+	}
 	free(h.log_path);
 	free(h.lock_path);
 	return 0;

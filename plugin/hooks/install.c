@@ -43,6 +43,14 @@ static const struct {
 
 #define NTRIGGERS (sizeof(trigger_names) / sizeof(trigger_names[0]))
 
+const struct hooks_event *hooks_event_find(const char *name)
+{
+	for (size_t i = 0; i < HOOKS_NEVENTS; i++)
+		if (!strcmp(name, hooks_events[i].event))
+			return &hooks_events[i];
+	return NULL;
+}
+
 bool hooks_event_wanted(size_t i, enum hooks_trigger trigger)
 {
 	return hooks_events[i].triggers & trigger;

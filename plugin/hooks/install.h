@@ -65,6 +65,9 @@ struct hooks_event {
 #define HOOKS_NEVENTS 6
 extern const struct hooks_event hooks_events[HOOKS_NEVENTS];
 
+/* The entry of hooks_events for the event `name`; NULL if none. */
+const struct hooks_event *hooks_event_find(const char *name);
+
 /* Whether `trigger` installs hooks_events[i]. */
 bool hooks_event_wanted(size_t i, enum hooks_trigger trigger);
 

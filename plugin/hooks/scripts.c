@@ -102,24 +102,17 @@ bool hooks_scripts_links_only(const char *dir, enum hooks_trigger trigger)
 	return ok;
 }
 
-/* Whether Git writes lines to `event`'s stdin. */
-static bool reads_stdin(const char *event)
-{
-	for (size_t i = 0; i < HOOKS_NEVENTS; i++)
-		if (!strcmp(event, hooks_events[i].event))
-			return hooks_events[i].reads_stdin;
-	return false;
-}
-
 char *hooks_script_text(const char *self, const char *event)
 {
+	const struct hooks_event *ev = hooks_event_find(event);
 	struct rt_buf q = RT_BUF_INIT;
 	char *chain = NULL, *text = NULL;
 	int n;
 
 	if (quote_sh(&q, self))
 		goto out;
-	if (reads_stdin(event))
+	/* Both hooks read what Git writes to stdin. */
+	if (ev && ev->reads_stdin)
 		n = asprintf(&chain,
 			     "\t# Both hooks read the updates Git writes to "
 			     "stdin.\n"
