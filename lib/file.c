@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -223,6 +224,20 @@ static int open_checked(int dirfd, const char *name, const char *shown,
 		return rt_err_set(err, RT_ERR_IO,
 				  "%s is not a regular file (it is %s)", shown,
 				  kind_of(st.st_mode));
+	}
+	/*
+	 * The files we write in place (logs, the hook's lock) are ours alone:
+	 * one with another name is a file elsewhere (someone's link to a file
+	 * of root's, a `cp -al` snapshot), which writing would change too.
+	 * Files we replace go by rename and never come here for writing.
+	 */
+	if ((flags & O_ACCMODE) != O_RDONLY && st.st_nlink > 1) {
+		close(fd);
+		errno = EMLINK;
+		return rt_err_set(err, RT_ERR_IO,
+				  "%s has %ju names (hard links); not writing "
+				  "through it",
+				  shown, (uintmax_t)st.st_nlink);
 	}
 	/*
 	 * A new file gets exactly `mode` (the umask took bits away); one of

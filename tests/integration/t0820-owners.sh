@@ -325,11 +325,18 @@ test_root_file_linked_in_stays_roots() {
 	export GIT_CONFIG_PARAMETERS="'safe.directory'='*'"
 	echo | git reftable hook reference-transaction committed
 	wait_hooks .git
-	git reftable run --detach >/dev/null
+	# A log with two names is refused, with a clear error.
+	! git reftable run --detach >/dev/null 2>"$TEST_TMP/err" ||
+		fail "run --detach wrote through a hard-linked log"
+	grep -q 'reftable-maintenance.log has 2 names (hard links); not writing through it' \
+		"$TEST_TMP/err" || fail "run --detach said: $(cat "$TEST_TMP/err")"
 	settle .git
 	for f in reftable-hook.log reftable-maintenance.log; do
 		[ "$(stat -c %u:%g "$TEST_TMP/root-$f")" = 0:0 ] ||
 			fail "root's $f was given to $(stat -c %U "$TEST_TMP/root-$f")"
+		# Nothing written through the other name either.
+		[ "$(cat "$TEST_TMP/root-$f")" = "root only" ] ||
+			fail "root's $f was written to: $(cat "$TEST_TMP/root-$f")"
 	done
 }
 
