@@ -193,7 +193,8 @@ test_hooks_path_and_switch() {
 	[ ! -e my-hooks ]
 	git config hook.git-reftable-reftx.command >/dev/null
 	git reftable install --hooks=scripts --trigger=transaction
-	! git config hook.git-reftable-reftx.command
+	! git config hook.git-reftable-reftx.command ||
+		fail "switching to scripts left the config hook"
 	(cd sub && git reftable uninstall)
 	state .git my-hooks "$TEST_TMP/after"
 	expect_same "$TEST_TMP/before" "$TEST_TMP/after"
@@ -460,12 +461,20 @@ test_after_write_git_defaults() {
 		fail "post-receive started no run: $(cat ../dsrv.git/reftable-maintenance.log 2>&1)"
 	grep -q 'started by the post-commit hook' .git/reftable-maintenance.log ||
 		fail "post-commit started no run: $(cat .git/reftable-maintenance.log 2>&1)"
+	# A merge and an amend (post-merge, post-rewrite) at the defaults too.
+	git checkout -q -b dside
+	git commit -q --allow-empty -m dside
+	git checkout -q -
+	git merge -q --no-edit dside
+	git commit -q --amend --allow-empty -m amended
 	geometric ../dsrv.git/reftable 2 64
 	geometric .git/reftable 2 64
 	git -C ../dsrv.git refs verify
 	git refs verify
 	[ "$(git -C ../dsrv.git for-each-ref | wc -l)" -eq 11 ]
-	[ "$(git for-each-ref refs/heads | wc -l)" -eq 11 ]
+	[ "$(git for-each-ref refs/heads | wc -l)" -eq 12 ]
+	! grep -v 'compacted tables' .git/reftable-hook.log 2>/dev/null ||
+		fail "the hook log has problems"
 }
 
 test_stdin_and_usage() {

@@ -212,7 +212,7 @@ test_tables_list_hardlinked_snapshot() {
 	! grep -q '^exit ' "$TEST_TMP/hl.out" || fail "a command failed"
 	(cd "$snap" && sha256sum -c --quiet "$TEST_TMP/snap.sums") ||
 		fail "the snapshot changed"
-	grep -q '^compacted\|compacted' "$TEST_TMP/hl.out" ||
+	grep -q 'compacted' "$TEST_TMP/hl.out" ||
 		fail "nothing was compacted (setup)"
 	git for-each-ref >"$TEST_TMP/refs.after"
 	expect_same "$TEST_TMP/refs.before" "$TEST_TMP/refs.after"

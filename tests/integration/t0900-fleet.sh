@@ -150,8 +150,10 @@ test_metrics_kept() {
 	# What was kept is the repository's own (core.sharedRepository).
 	git -C "$r2" config core.sharedRepository group
 	git -C "$r2" branch kept-change main
+	rc=0
 	with_busy git reftable fleet run --scan="$F" --auto --json \
 		--metrics="$TEST_TMP/fleet3.prom" >"$TEST_TMP/out" 2>/dev/null || rc=$?
+	[ "$rc" -eq 1 ] || fail "the third metrics run exited $rc, not 1"
 	jq -se --arg r "$r2" '[.[] | select(.repo == $r)] | .[0] | has("run")' \
 		"$TEST_TMP/out" >/dev/null || fail "r2.git changed but was not run"
 	(cd "$r2" && git reftable stats --prometheus) | grep -v '^#' >"$TEST_TMP/r2.want"
