@@ -73,7 +73,6 @@ static int write_refs(struct rt_writer *w, struct merge_state *m,
 	}
 	if (ret == 1)
 		ret = rt_reuse_break(&ru, err);
-	m->res->blocks_reused += ru.blocks;
 	rt_reuse_release(&ru);
 	rt_record_release(&rec);
 	rt_merged_iter_release(&mi);
@@ -143,7 +142,6 @@ static int write_logs(struct rt_writer *w, struct merge_state *m,
 	}
 	if (ret == 1)
 		ret = rt_reuse_break(&ru, err);
-	m->res->blocks_reused += ru.blocks;
 	rt_reuse_release(&ru);
 	rt_log_walk_release(&walk);
 	return ret;
@@ -205,6 +203,7 @@ static int write_compacted(struct merge_state *m, struct rt_tmpfile *tmp,
 		*empty = !ws->refs && !ws->logs;
 		m->res->bytes_after = *empty ? 0 : ws->bytes;
 		m->res->blocks_after = *empty ? 0 : ws->blocks;
+		m->res->blocks_reused = *empty ? 0 : ws->blocks_copied;
 	}
 	rt_writer_free(w);
 	if (ret)

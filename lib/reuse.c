@@ -105,8 +105,6 @@ static int copy_block(struct rt_reuse *r, const struct rt_record *last,
 		return rt_err_oom(err);
 	if ((ret = writer_copy_block(r->w, &c, err)))
 		return ret;
-	r->blocks++;
-	r->records += r->count;
 	return 0;
 }
 

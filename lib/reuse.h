@@ -20,7 +20,6 @@ struct rt_reuse {
 	struct rt_buf first_key, last_key;
 	struct rt_buf oids; /* refs: the ids the held records name */
 	struct rt_record scratch;
-	uint64_t blocks, records; /* copied so far */
 };
 
 void rt_reuse_init(struct rt_reuse *r, struct rt_writer *w, uint8_t type,
