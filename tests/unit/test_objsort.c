@@ -28,7 +28,11 @@ static int cmp_pair(const void *a, const void *b)
 	return x->pos < y->pos ? -1 : x->pos > y->pos;
 }
 
-static void check(size_t n, size_t mem)
+/*
+ * `distinct` 0: random ids, a third of them repeated; otherwise that many
+ * ids, equal in their first 8 bytes, each named by many pairs.
+ */
+static void check_ids(size_t n, size_t mem, size_t distinct)
 {
 	struct pair *p = calloc(n, sizeof(*p));
 	struct rng r = rng_seeded();
@@ -38,8 +42,11 @@ static void check(size_t n, size_t mem)
 	assert_non_null(p);
 	assert_int_equal(rt_objsort_new(&s, 20, mem, NULL, &err), 0);
 	for (size_t i = 0; i < n; i++) {
-		/* Few distinct ids: many equal hashes across runs. */
-		if (i && rng_below(&r, 3) == 0)
+		if (distinct) {
+			memset(p[i].hash, 0x5a, 20);
+			p[i].hash[19] = (uint8_t)rng_below(&r, distinct);
+		} else if (i && rng_below(&r, 3) == 0)
+			/* Many equal hashes across runs. */
 			memcpy(p[i].hash, p[rng_below(&r, i)].hash, 20);
 		else
 			rng_bytes(&r, p[i].hash, 20);
@@ -73,6 +80,11 @@ static void check(size_t n, size_t mem)
 	free(p);
 }
 
+static void check(size_t n, size_t mem)
+{
+	check_ids(n, mem, 0);
+}
+
 static void test_in_memory(void **state)
 {
 	(void)state;
@@ -89,11 +101,24 @@ static void test_spilled_runs(void **state)
 	check(1025, 1);
 }
 
+/*
+ * Ids are not always spread: many refs may name one object, or ids may
+ * share a long prefix. The order must hold all the same.
+ */
+static void test_skewed_ids(void **state)
+{
+	(void)state;
+	check_ids(3000, 1 << 20, 5);
+	check_ids(3000, 1 << 20, 200);
+	check_ids(20000, 1, 3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_in_memory),
 		cmocka_unit_test(test_spilled_runs),
+		cmocka_unit_test(test_skewed_ids),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
