@@ -227,9 +227,8 @@ static int commit_piped(struct rt_writer *w, bool wait)
 
 	if (ret)
 		return ret;
-	ret = writer_commit_block(w, RT_BLOCK_LOG, b->head.buf, b->head.len,
-				  b->payload.buf, b->payload.len, 0,
-				  &b->last_key);
+	ret = writer_commit_block(w, RT_BLOCK_LOG, b->head, b->head_len,
+				  b->payload, b->payload_len, 0, &b->last_key);
 	rt_zpipe_pop(w->pipe);
 	return ret;
 }
@@ -250,10 +249,10 @@ int writer_queue_log_block(struct rt_writer *w, const uint8_t *blk, size_t len,
 	int ret;
 
 	if (!w->pipe && (ret = rt_zpipe_new(&w->pipe, w->opts.deflate_level,
-					    w->opts.block_size, 8)))
+					    w->opts.block_size)))
 		return ret;
 	/* Full: commit the oldest block, waiting for it if need be. */
-	while (!rt_zpipe_has_room(w->pipe))
+	while (!rt_zpipe_has_room(w->pipe, deflated))
 		if ((ret = commit_piped(w, true)))
 			return ret < 0 ? ret : RT_ERR_API;
 	ret = deflated ? rt_zpipe_submit_deflated(w->pipe, blk, len, keep,

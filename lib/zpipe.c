@@ -3,9 +3,14 @@
  * thread.
  *
  * The pipe is a ring of `depth` slots. The caller fills the slot at
- * `tail`; the worker deflates slots in order; the caller consumes at
- * `head`. A slot's state moves FREE -> QUEUED -> DONE (or FAILED) -> FREE,
- * each change made under the mutex and announced on the condition.
+ * `tail` and consumes at `head`, in order. A block to deflate moves FREE
+ * -> QUEUED -> TAKEN -> DONE (or FAILED) -> FREE; one deflated already
+ * goes straight to DONE. The worker takes the oldest QUEUED slot; a
+ * caller that would otherwise wait for the worker takes the newest one
+ * and deflates it itself, so that both cores deflate when deflating is
+ * what holds the table back. Slot states, head, tail and the counts
+ * change under the mutex; changes the other side waits for are announced
+ * on the condition.
  */
 #include "lib/zpipe.h"
 #include "lib/include/rt-error.h"
@@ -55,15 +60,20 @@ void rt_deflater_end(struct rt_deflater *d)
 enum slot_state {
 	FREE,
 	QUEUED,
+	TAKEN,
 	DONE,
 	FAILED
 };
 
+/* A block to deflate and its deflated body: what a queued slot holds. */
+struct bufs {
+	struct rt_buf raw, out;
+};
+
 struct slot {
 	enum slot_state state;
-	struct rt_buf raw;
+	struct bufs *b; /* NULL for a block deflated already */
 	size_t keep;
-	bool deflated; /* raw's body is deflated already: pass it on */
 	struct rt_zpipe_block blk;
 };
 
@@ -72,15 +82,49 @@ struct rt_zpipe {
 	pthread_mutex_t mu;
 	pthread_cond_t cond;
 	bool stop;
-	struct rt_deflater d; /* used by the worker only */
+	struct rt_deflater d; /* the worker's */
+	struct rt_deflater own; /* the caller's, when it takes a block */
 	struct slot *slots;
-	size_t depth, head, tail, work, pending;
+	size_t depth, head, tail, pending;
+	size_t nqueued; /* slots QUEUED */
+	/* Buffers for blocks to deflate; `nfree` of them, free[], unused. */
+	struct bufs *pool;
+	struct bufs **free;
+	size_t npool, nfree;
 	/* Queued since the worker was last woken (caller side only). */
-	size_t unannounced;
+	size_t unannounced, wake_batch;
 };
 
-/* Wake the worker after this many blocks: fewer context switches. */
-#define WAKE_BATCH 4
+/* The oldest (or newest) QUEUED slot; the mutex held, nqueued > 0. */
+static struct slot *find_queued(struct rt_zpipe *p, bool newest)
+{
+	for (size_t i = 0; i < p->pending; i++) {
+		size_t k = newest ? p->pending - 1 - i : i;
+		struct slot *s = &p->slots[(p->head + k) % p->depth];
+
+		if (s->state == QUEUED)
+			return s;
+	}
+	return NULL;
+}
+
+/* Deflate slot `s`, QUEUED, with `d`; the mutex held, and dropped meanwhile. */
+static void deflate_slot(struct rt_zpipe *p, struct slot *s,
+			 struct rt_deflater *d)
+{
+	int ret;
+
+	s->state = TAKEN;
+	p->nqueued--;
+	/* A TAKEN slot is only touched by its taker: no lock needed. */
+	pthread_mutex_unlock(&p->mu);
+	ret = rt_deflater_run(d, (uint8_t *)s->b->raw.buf + s->keep,
+			      s->b->raw.len - s->keep, &s->b->out);
+	s->blk.payload = (const uint8_t *)s->b->out.buf;
+	s->blk.payload_len = s->b->out.len;
+	pthread_mutex_lock(&p->mu);
+	s->state = ret ? FAILED : DONE;
+}
 
 static void *worker(void *arg)
 {
@@ -88,27 +132,11 @@ static void *worker(void *arg)
 
 	pthread_mutex_lock(&p->mu);
 	for (;;) {
-		struct slot *s = &p->slots[p->work];
-		int ret;
-
-		while (!p->stop && s->state != QUEUED)
+		while (!p->stop && !p->nqueued)
 			pthread_cond_wait(&p->cond, &p->mu);
 		if (p->stop)
 			break;
-		/* The slot is ours while QUEUED: deflate without the lock. */
-		pthread_mutex_unlock(&p->mu);
-		ret = rt_buf_set(&s->blk.head, s->raw.buf, s->keep);
-		if (!ret && s->deflated)
-			ret = rt_buf_set(&s->blk.payload, s->raw.buf + s->keep,
-					 s->raw.len - s->keep);
-		else if (!ret)
-			ret = rt_deflater_run(&p->d,
-					      (uint8_t *)s->raw.buf + s->keep,
-					      s->raw.len - s->keep,
-					      &s->blk.payload);
-		pthread_mutex_lock(&p->mu);
-		s->state = ret ? FAILED : DONE;
-		p->work = (p->work + 1) % p->depth;
+		deflate_slot(p, find_queued(p, false), &p->d);
 		pthread_cond_broadcast(&p->cond);
 	}
 	pthread_mutex_unlock(&p->mu);
@@ -116,87 +144,128 @@ static void *worker(void *arg)
 }
 
 /*
- * Each slot holds a copy of a whole block, and a block may be 16 MiB:
- * no more slots than PIPE_BYTES of blocks, nor fewer than two, which
- * still overlap the caller's work with the worker's.
+ * Each block to deflate is held as a copy, and a block may be 16 MiB: no
+ * more buffers than PIPE_BYTES of blocks, nor fewer than two, which still
+ * overlap the caller's work with the worker's. Blocks deflated already
+ * take no buffer, only a slot: many more of them may wait behind a block
+ * being deflated, so that a run of copied blocks seldom makes the caller
+ * wait. The worker is woken for every half of the buffers filled: each
+ * wake-up is a context switch, which costs as much as deflating a block.
  */
 #define PIPE_BYTES (2u << 20)
+#define PIPE_BUFS 16
+#define PIPE_SLOTS 256
 
-int rt_zpipe_new(struct rt_zpipe **out, int level, uint32_t block_size,
-		 size_t depth)
+int rt_zpipe_new(struct rt_zpipe **out, int level, uint32_t block_size)
 {
 	struct rt_zpipe *p = calloc(1, sizeof(*p));
 
 	if (!p)
 		return RT_ERR_NOMEM;
-	if (block_size && depth > PIPE_BYTES / block_size)
-		depth = PIPE_BYTES / block_size;
-	p->depth = depth < 2 ? 2 : depth;
+	p->npool = PIPE_BUFS;
+	if (block_size && p->npool > PIPE_BYTES / block_size)
+		p->npool = PIPE_BYTES / block_size;
+	if (p->npool < 2)
+		p->npool = 2;
+	p->wake_batch = p->npool / 2;
+	p->depth = PIPE_SLOTS;
 	p->slots = calloc(p->depth, sizeof(*p->slots));
+	p->pool = calloc(p->npool, sizeof(*p->pool));
+	p->free = calloc(p->npool, sizeof(*p->free));
 	rt_deflater_init(&p->d, level, block_size);
-	if (!p->slots || pthread_mutex_init(&p->mu, NULL)) {
-		free(p->slots);
-		free(p);
-		return RT_ERR_NOMEM;
-	}
+	rt_deflater_init(&p->own, level, block_size);
+	if (!p->slots || !p->pool || !p->free ||
+	    pthread_mutex_init(&p->mu, NULL))
+		goto fail;
+	for (size_t i = 0; i < p->npool; i++)
+		p->free[i] = &p->pool[i];
+	p->nfree = p->npool;
 	pthread_cond_init(&p->cond, NULL);
 	if (pthread_create(&p->thread, NULL, worker, p)) {
 		pthread_cond_destroy(&p->cond);
 		pthread_mutex_destroy(&p->mu);
-		free(p->slots);
-		free(p);
-		return RT_ERR_NOMEM;
+		goto fail;
 	}
 	*out = p;
 	return 0;
+fail:
+	free(p->slots);
+	free(p->pool);
+	free(p->free);
+	free(p);
+	return RT_ERR_NOMEM;
 }
 
-bool rt_zpipe_has_room(struct rt_zpipe *p)
+bool rt_zpipe_has_room(struct rt_zpipe *p, bool deflated)
 {
-	return p->pending < p->depth;
+	return p->pending < p->depth && (deflated || p->nfree);
 }
 
-static int submit(struct rt_zpipe *p, const uint8_t *raw, size_t len,
-		  size_t keep, const struct rt_buf *last_key, bool deflated)
+/* The slot to fill next, its last key set; NULL when out of memory. */
+static struct slot *slot_for(struct rt_zpipe *p, const struct rt_buf *last_key)
 {
-	struct slot *s;
-
-	if (p->pending == p->depth)
-		return RT_ERR_API;
 	/* Only the caller touches FREE slots: no lock to fill one. */
-	s = &p->slots[p->tail];
-	if (rt_buf_set(&s->raw, raw, len) ||
-	    rt_buf_set(&s->blk.last_key, last_key->buf, last_key->len))
-		return RT_ERR_NOMEM;
-	s->keep = keep;
-	/*
-	 * Through the worker all the same, which takes slots strictly in
-	 * turn: a copied block only waits for the blocks before it.
-	 */
-	s->deflated = deflated;
-	pthread_mutex_lock(&p->mu);
-	s->state = QUEUED;
-	/* The worker re-checks states under the mutex before sleeping. */
-	if (++p->unannounced >= WAKE_BATCH) {
-		pthread_cond_broadcast(&p->cond);
-		p->unannounced = 0;
-	}
-	pthread_mutex_unlock(&p->mu);
+	struct slot *s = &p->slots[p->tail];
+
+	if (rt_buf_set(&s->blk.last_key, last_key->buf, last_key->len))
+		return NULL;
+	return s;
+}
+
+/* Slot `s`, filled, enters the pipe as `state`; the mutex held. */
+static void slot_enter(struct rt_zpipe *p, struct slot *s,
+		       enum slot_state state)
+{
+	s->state = state;
 	p->tail = (p->tail + 1) % p->depth;
 	p->pending++;
-	return 0;
 }
 
 int rt_zpipe_submit(struct rt_zpipe *p, const uint8_t *raw, size_t len,
 		    size_t keep, const struct rt_buf *last_key)
 {
-	return submit(p, raw, len, keep, last_key, false);
+	struct slot *s;
+
+	if (!rt_zpipe_has_room(p, false))
+		return RT_ERR_API;
+	if (!(s = slot_for(p, last_key)) ||
+	    rt_buf_set(&p->free[p->nfree - 1]->raw, raw, len))
+		return RT_ERR_NOMEM;
+	s->b = p->free[--p->nfree];
+	s->keep = keep;
+	s->blk.head = (const uint8_t *)s->b->raw.buf;
+	s->blk.head_len = keep;
+	pthread_mutex_lock(&p->mu);
+	slot_enter(p, s, QUEUED);
+	p->nqueued++;
+	/* The worker re-checks the count under the mutex before sleeping. */
+	if (++p->unannounced >= p->wake_batch) {
+		pthread_cond_broadcast(&p->cond);
+		p->unannounced = 0;
+	}
+	pthread_mutex_unlock(&p->mu);
+	return 0;
 }
 
 int rt_zpipe_submit_deflated(struct rt_zpipe *p, const uint8_t *blk, size_t len,
 			     size_t keep, const struct rt_buf *last_key)
 {
-	return submit(p, blk, len, keep, last_key, true);
+	struct slot *s;
+
+	if (!rt_zpipe_has_room(p, true))
+		return RT_ERR_API;
+	if (!(s = slot_for(p, last_key)))
+		return RT_ERR_NOMEM;
+	/* Done as it is: the worker never sees it. */
+	s->b = NULL;
+	s->blk.head = blk;
+	s->blk.head_len = keep;
+	s->blk.payload = blk + keep;
+	s->blk.payload_len = len - keep;
+	pthread_mutex_lock(&p->mu);
+	slot_enter(p, s, DONE);
+	pthread_mutex_unlock(&p->mu);
+	return 0;
 }
 
 int rt_zpipe_next(struct rt_zpipe *p, bool wait,
@@ -208,16 +277,22 @@ int rt_zpipe_next(struct rt_zpipe *p, bool wait,
 	if (!p->pending)
 		return 1;
 	pthread_mutex_lock(&p->mu);
-	if (wait && s->state == QUEUED && p->unannounced) {
-		/* About to wait for the worker: make sure it is awake. */
-		pthread_cond_broadcast(&p->cond);
-		p->unannounced = 0;
-	}
-	while (wait && s->state == QUEUED)
+	while (wait && (s->state == QUEUED || s->state == TAKEN)) {
+		if (s->state == QUEUED) {
+			/* Needed now: deflating it beats waiting for it. */
+			deflate_slot(p, s, &p->own);
+			continue;
+		}
+		if (p->nqueued) {
+			/* The worker has the oldest: help from the other end. */
+			deflate_slot(p, find_queued(p, true), &p->own);
+			continue;
+		}
 		pthread_cond_wait(&p->cond, &p->mu);
+	}
 	st = s->state;
 	pthread_mutex_unlock(&p->mu);
-	if (st == QUEUED)
+	if (st == QUEUED || st == TAKEN)
 		return 1;
 	if (st == FAILED)
 		return RT_ERR_ZLIB;
@@ -231,9 +306,12 @@ void rt_zpipe_pop(struct rt_zpipe *p)
 
 	pthread_mutex_lock(&p->mu);
 	s->state = FREE;
-	pthread_mutex_unlock(&p->mu);
 	p->head = (p->head + 1) % p->depth;
 	p->pending--;
+	pthread_mutex_unlock(&p->mu);
+	if (s->b)
+		p->free[p->nfree++] = s->b;
+	s->b = NULL;
 }
 
 void rt_zpipe_free(struct rt_zpipe *p)
@@ -245,13 +323,16 @@ void rt_zpipe_free(struct rt_zpipe *p)
 	pthread_cond_broadcast(&p->cond);
 	pthread_mutex_unlock(&p->mu);
 	pthread_join(p->thread, NULL);
-	for (size_t i = 0; i < p->depth; i++) {
-		rt_buf_release(&p->slots[i].raw);
-		rt_buf_release(&p->slots[i].blk.head);
-		rt_buf_release(&p->slots[i].blk.payload);
+	for (size_t i = 0; i < p->depth; i++)
 		rt_buf_release(&p->slots[i].blk.last_key);
+	for (size_t i = 0; i < p->npool; i++) {
+		rt_buf_release(&p->pool[i].raw);
+		rt_buf_release(&p->pool[i].out);
 	}
+	free(p->pool);
+	free(p->free);
 	rt_deflater_end(&p->d);
+	rt_deflater_end(&p->own);
 	pthread_cond_destroy(&p->cond);
 	pthread_mutex_destroy(&p->mu);
 	free(p->slots);

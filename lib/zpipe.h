@@ -50,19 +50,20 @@ void rt_deflater_end(struct rt_deflater *d);
 struct rt_zpipe;
 
 struct rt_zpipe_block {
-	struct rt_buf head; /* bytes kept as they are (block header) */
-	struct rt_buf payload; /* the deflated rest */
+	const uint8_t *head; /* bytes kept as they are (block header) */
+	size_t head_len;
+	const uint8_t *payload; /* the deflated rest */
+	size_t payload_len;
 	struct rt_buf last_key; /* for the index record */
 };
 
 /*
- * `depth` blocks of `block_size` bytes may be in flight at once, but no
- * more than 2 MiB of them (and two at least).
+ * Up to 2 MiB of blocks to deflate (16 at most, 2 at least) may be in
+ * flight at once, and many more blocks deflated already.
  */
-int rt_zpipe_new(struct rt_zpipe **out, int level, uint32_t block_size,
-		 size_t depth);
-/* true when another block can be submitted without waiting. */
-bool rt_zpipe_has_room(struct rt_zpipe *p);
+int rt_zpipe_new(struct rt_zpipe **out, int level, uint32_t block_size);
+/* true when a block (`deflated` already or not) can be submitted now. */
+bool rt_zpipe_has_room(struct rt_zpipe *p, bool deflated);
 /*
  * Queue a copy of `raw`: its first `keep` bytes stay as they are, the rest
  * is deflated. The caller must make room first (rt_zpipe_next with wait).
@@ -70,10 +71,11 @@ bool rt_zpipe_has_room(struct rt_zpipe *p);
 int rt_zpipe_submit(struct rt_zpipe *p, const uint8_t *raw, size_t len,
 		    size_t keep, const struct rt_buf *last_key);
 /*
- * Queue a copy of a block whose bytes after the first `keep` are deflated
- * already (a block copied from another table): it comes out of
- * rt_zpipe_next() in its turn, as it is, without the caller waiting for
- * the blocks before it.
+ * Queue a block whose bytes after the first `keep` are deflated already
+ * (a block copied from another table): it comes out of rt_zpipe_next()
+ * in its turn, as it is, without the caller waiting for the blocks before
+ * it and without the worker. Not copied: `blk` must stay valid until the
+ * block is popped.
  */
 int rt_zpipe_submit_deflated(struct rt_zpipe *p, const uint8_t *blk, size_t len,
 			     size_t keep, const struct rt_buf *last_key);
