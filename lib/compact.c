@@ -40,24 +40,39 @@ static void merged_one(const struct merge_state *m, uint64_t *n, bool end)
 		m->opts->progress(m->opts->progress_arg, *n);
 }
 
-/* The merged refs of the segment into the writer. */
-static int write_refs(struct rt_writer *w, struct merge_state *m,
-		      uint64_t *merged, struct rt_err *err)
+/*
+ * The merged records of `type` of the segment into the writer as they
+ * are: refs, and logs when no filter is to see them.
+ */
+static int write_plain(struct rt_writer *w, struct merge_state *m, uint8_t type,
+		       uint64_t *merged, struct rt_err *err)
 {
 	struct rt_table **tables = m->st->tables + m->first;
 	size_t n = m->last - m->first + 1;
 	/* Only below the oldest table may a deletion be forgotten. */
 	bool keep_deletions = m->first > 0;
+	uint64_t *written = type == RT_BLOCK_REF ? &m->res->refs_written :
+						   &m->res->logs_written;
 	struct rt_merged_iter mi;
 	struct rt_reuse ru;
 	struct rt_record rec;
 	bool held;
 	int ret;
 
-	rt_record_init(&rec, RT_BLOCK_REF);
-	rt_reuse_init(&ru, w, RT_BLOCK_REF, !(m->opts && m->opts->no_reuse));
-	ret = rt_merged_iter_start(&mi, tables, n, RT_BLOCK_REF, true, err);
-	while (!ret && !(ret = rt_merged_iter_next(&mi, &rec, err))) {
+	rt_record_init(&rec, type);
+	rt_reuse_init(&ru, w, type, !(m->opts && m->opts->no_reuse));
+	ret = rt_merged_iter_start(&mi, tables, n, type, true, err);
+	if (!ret)
+		ret = rt_reuse_whole_blocks(&ru, &mi, tables, keep_deletions,
+					    err);
+	while (!ret) {
+		ret = rt_merged_iter_next(&mi, &rec, err);
+		if (ret == RT_MERGED_BLOCK) {
+			ret = rt_reuse_copy_whole(&ru, &mi, err);
+			continue;
+		}
+		if (ret)
+			break;
 		merged_one(m, merged, false);
 		if (!keep_deletions && rt_record_is_deletion(&rec)) {
 			ret = rt_reuse_break(&ru, err);
@@ -67,9 +82,11 @@ static int write_refs(struct rt_writer *w, struct merge_state *m,
 				     rt_merged_iter_next_origin(&mi), &held,
 				     err);
 		if (!ret && !held)
-			ret = rt_writer_add_ref(w, &rec.u.ref, err);
+			ret = type == RT_BLOCK_REF ?
+				      rt_writer_add_ref(w, &rec.u.ref, err) :
+				      rt_writer_add_log(w, &rec.u.log, err);
 		if (!ret)
-			m->res->refs_written++;
+			++*written;
 	}
 	if (ret == 1)
 		ret = rt_reuse_break(&ru, err);
@@ -152,10 +169,12 @@ static int write_merged(struct rt_writer *w, struct merge_state *m,
 			struct rt_err *err)
 {
 	uint64_t merged = 0;
-	int ret = write_refs(w, m, &merged, err);
+	int ret = write_plain(w, m, RT_BLOCK_REF, &merged, err);
 
-	if (ret >= 0)
+	if (ret >= 0 && m->opts && m->opts->filter)
 		ret = write_logs(w, m, &merged, err);
+	else if (ret >= 0)
+		ret = write_plain(w, m, RT_BLOCK_LOG, &merged, err);
 	if (ret >= 0)
 		merged_one(m, &merged, true);
 	return ret < 0 ? ret : 0;
@@ -200,10 +219,11 @@ static int write_compacted(struct merge_state *m, struct rt_tmpfile *tmp,
 	if (!ret) {
 		const struct rt_writer_stats *ws = rt_writer_stats(w);
 
-		*empty = !ws->refs && !ws->logs;
+		*empty = !ws->refs && !ws->logs && !ws->blocks_copied;
 		m->res->bytes_after = *empty ? 0 : ws->bytes;
 		m->res->blocks_after = *empty ? 0 : ws->blocks;
 		m->res->blocks_reused = *empty ? 0 : ws->blocks_copied;
+		m->res->blocks_unread = *empty ? 0 : ws->blocks_unread;
 	}
 	rt_writer_free(w);
 	if (ret)

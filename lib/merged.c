@@ -15,6 +15,7 @@
  * decoded once and handed over by swapping buffers, as before.
  */
 #include "lib/merged.h"
+#include "lib/leafwalk.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -26,12 +27,20 @@ struct rt_merged_sub {
 	struct rt_record rec;
 	bool dropped; /* rec was too large to hold: decode it again */
 	struct rt_rec_origin origin; /* of rec */
+	/* Whole blocks: this table's index, when it has one. */
+	struct rt_leaf_walk *leaf;
+	/* Next out is the whole block at `block` (last key `block_key`). */
+	bool pending;
+	struct rt_rec_origin block;
+	struct rt_buf block_key;
 };
 
-/* The key of sub `s`'s current record. */
+/* The key of sub `s`'s current record, or its pending block's last key. */
 static const struct rt_buf *sub_key(const struct rt_merged_iter *mi, size_t s)
 {
-	return &mi->subs[s].it.bi.last_key;
+	const struct rt_merged_sub *sub = &mi->subs[s];
+
+	return sub->pending ? &sub->block_key : &sub->it.bi.last_key;
 }
 
 static bool sub_less(const void *arg, size_t a, size_t b)
@@ -78,13 +87,63 @@ static int sub_advance(struct rt_merged_iter *mi, size_t s, struct rt_err *err)
 }
 
 /*
+ * Sub `s`, on top of the heap, has handed over its record. If its table's
+ * next block ends below the current key of every other sub, and the
+ * owner allows, make that block the sub's next item, unread: 0 if so, 1
+ * if not. Its last key then orders the sub in the heap, where it stays
+ * on top: every other key is greater, and stays so, since no other sub
+ * moves until the block is handed over. Every key of the block is also
+ * greater than anything handed over before, which was less than this
+ * table's current key when it was handed over.
+ */
+static int pend_block(struct rt_merged_iter *mi, size_t s, struct rt_err *err)
+{
+	struct rt_merged_sub *sub = &mi->subs[s];
+	const struct rt_table *t = sub->it.t;
+	uint64_t off, end;
+	int ret;
+
+	if (!sub->leaf || !(off = rt_table_iter_next_block(&sub->it)))
+		return 1;
+	ret = rt_leaf_walk_block(sub->leaf, off, &sub->block_key, &end, err);
+	if (ret)
+		return ret;
+	/* The root's children are the least of the others. */
+	for (size_t c = 1; c <= 2 && c < mi->heap.len; c++)
+		if (rt_buf_cmp(&sub->block_key,
+			       sub_key(mi, mi->heap.items[c])) >= 0)
+			return 1;
+	sub->block = (struct rt_rec_origin){
+		.table = t,
+		.block_off = off,
+		.block_len = end - off,
+		.content_len = end - off >= 4 ? rt_get_be24(t->data + off + 1) :
+						0,
+		.index = 0,
+		.last_in_block = true,
+	};
+	if (end - off < 4 || !mi->whole_block(mi->whole_block_arg, &sub->block))
+		return 1;
+	rt_table_iter_skip_block(&sub->it, end);
+	sub->pending = true;
+	return 0;
+}
+
+/*
  * Move the sub on top of the heap to its next record and restore the
  * order: usually the same sub stays on top, which costs a comparison or
  * two, where a pop and a push would cost a walk down and up the heap.
  */
 static int top_advance(struct rt_merged_iter *mi, struct rt_err *err)
 {
-	int ret = sub_read(mi, rt_heap_top(&mi->heap), err);
+	int ret = pend_block(mi, rt_heap_top(&mi->heap), err);
+
+	if (ret <= 0) {
+		if (!ret)
+			rt_heap_fix_top(&mi->heap);
+		return ret;
+	}
+	ret = sub_read(mi, rt_heap_top(&mi->heap), err);
 
 	if (ret < 0)
 		return ret;
@@ -123,6 +182,7 @@ int rt_merged_iter_seek(struct rt_merged_iter *mi, const void *key, size_t len,
 
 	mi->heap.len = 0;
 	for (size_t i = 0; i < mi->n; i++) {
+		mi->subs[i].pending = false;
 		ret = rt_table_iter_seek(&mi->subs[i].it, key, len, err);
 		if (!ret)
 			ret = sub_advance(mi, i, err);
@@ -145,6 +205,16 @@ int rt_merged_iter_next(struct rt_merged_iter *mi, struct rt_record *rec,
 		if (!mi->heap.len)
 			return 1;
 		sub = &mi->subs[rt_heap_top(&mi->heap)];
+		if (sub->pending) {
+			sub->pending = false;
+			mi->origin = sub->block;
+			if (rt_buf_set(&mi->key, sub->block_key.buf,
+				       sub->block_key.len))
+				return rt_err_oom(err);
+			/* Nothing else has a key in the block's range. */
+			ret = top_advance(mi, err);
+			return ret ? ret : RT_MERGED_BLOCK;
+		}
 		if (sub->dropped) {
 			/* Straight into the caller's record, from the block. */
 			if ((ret = rt_table_iter_value(&sub->it, rec, err)))
@@ -176,14 +246,49 @@ int rt_merged_iter_next(struct rt_merged_iter *mi, struct rt_record *rec,
 const struct rt_rec_origin *
 rt_merged_iter_next_origin(const struct rt_merged_iter *mi)
 {
-	return mi->heap.len ? &mi->subs[rt_heap_top(&mi->heap)].origin : NULL;
+	const struct rt_merged_sub *sub;
+
+	if (!mi->heap.len)
+		return NULL;
+	sub = &mi->subs[rt_heap_top(&mi->heap)];
+	return sub->pending ? &sub->block : &sub->origin;
+}
+
+int rt_merged_iter_whole_blocks(struct rt_merged_iter *mi,
+				rt_merged_block_fn fn, void *arg,
+				struct rt_err *err)
+{
+	mi->whole_block = fn;
+	mi->whole_block_arg = arg;
+	for (size_t i = 0; i < mi->n; i++) {
+		struct rt_merged_sub *sub = &mi->subs[i];
+		int ret;
+
+		if (!(sub->leaf = malloc(sizeof(*sub->leaf))))
+			return rt_err_oom(err);
+		ret = rt_leaf_walk_start(sub->leaf, sub->it.t, mi->type, err);
+		if (ret) {
+			rt_leaf_walk_release(sub->leaf);
+			free(sub->leaf);
+			sub->leaf = NULL;
+			if (ret < 0)
+				return ret;
+		}
+	}
+	return 0;
 }
 
 void rt_merged_iter_release(struct rt_merged_iter *mi)
 {
 	for (size_t i = 0; i < mi->n; i++) {
-		rt_table_iter_release(&mi->subs[i].it);
-		rt_record_release(&mi->subs[i].rec);
+		struct rt_merged_sub *sub = &mi->subs[i];
+
+		rt_table_iter_release(&sub->it);
+		rt_record_release(&sub->rec);
+		if (sub->leaf)
+			rt_leaf_walk_release(sub->leaf);
+		free(sub->leaf);
+		rt_buf_release(&sub->block_key);
 	}
 	free(mi->subs);
 	rt_heap_release(&mi->heap);

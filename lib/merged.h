@@ -13,6 +13,12 @@
 
 struct rt_merged_sub;
 
+/*
+ * May the block `o` (index 0, last_in_block) be handed over whole,
+ * unread? See rt_merged_iter_whole_blocks().
+ */
+typedef bool (*rt_merged_block_fn)(void *arg, const struct rt_rec_origin *o);
+
 struct rt_merged_iter {
 	uint8_t type;
 	bool show_deletions;
@@ -22,7 +28,12 @@ struct rt_merged_iter {
 	struct rt_buf key;
 	/* Where the record rt_merged_iter_next() returned last came from. */
 	struct rt_rec_origin origin;
+	rt_merged_block_fn whole_block;
+	void *whole_block_arg;
 };
+
+/* rt_merged_iter_next(): a whole block, unread (see below). */
+#define RT_MERGED_BLOCK 2
 
 /*
  * Start a merge of `tables` (oldest first; the array itself is not kept).
@@ -35,7 +46,10 @@ int rt_merged_iter_init(struct rt_merged_iter *mi, struct rt_table **tables,
 /* Position before the first key >= key (len 0: the start). */
 int rt_merged_iter_seek(struct rt_merged_iter *mi, const void *key, size_t len,
 			struct rt_err *err);
-/* 0: `rec` filled; 1: end; < 0: error. */
+/*
+ * 0: `rec` filled; 1: end; RT_MERGED_BLOCK: a whole block, `rec`
+ * untouched; < 0: error.
+ */
 int rt_merged_iter_next(struct rt_merged_iter *mi, struct rt_record *rec,
 			struct rt_err *err);
 void rt_merged_iter_release(struct rt_merged_iter *mi);
@@ -45,6 +59,19 @@ void rt_merged_iter_release(struct rt_merged_iter *mi);
  */
 const struct rt_rec_origin *
 rt_merged_iter_next_origin(const struct rt_merged_iter *mi);
+/*
+ * For one full pass, after rt_merged_iter_start(): when a table's next
+ * block lies wholly below every other table's current key (so no other
+ * table has a key in its range, and nothing in it is shadowed or
+ * shadows), and `fn` allows it, rt_merged_iter_next() returns
+ * RT_MERGED_BLOCK instead of its records: `origin` names the block and
+ * `key` holds its last key. The block is not read: its end and last key
+ * come from the table's index (lib/leafwalk.h); tables without one are
+ * read as before. Deletion records in it are not seen, so not hidden.
+ */
+int rt_merged_iter_whole_blocks(struct rt_merged_iter *mi,
+				rt_merged_block_fn fn, void *arg,
+				struct rt_err *err);
 /* rt_table_iter_drop_behind() for every table: for one full pass. */
 void rt_merged_iter_drop_behind(struct rt_merged_iter *mi);
 /*

@@ -24,6 +24,18 @@
  *    fit the new table's block size;
  *  - log blocks: records are copied verbatim (exact messages), as the
  *    compaction writer is set to do anyway.
+ *
+ * A log block may also be copied unread, neither inflated nor decoded
+ * (rt_merged_iter_whole_blocks), when no other table of the segment has
+ * a key within its range: the merge would hand over all its records
+ * unchanged, and in order, so the invariant above holds without looking.
+ * Looking is needed, and so this is not done, when a filter must see
+ * each record. Nor can deletion records be dropped from a block that is
+ * not read; they hide nothing (no other table of the segment has their
+ * keys), but a compaction from the stack's oldest table leaves none
+ * behind, so there only the oldest table's own blocks are copied unread:
+ * it holds deletion records only if no compaction ever wrote it. Its
+ * index says where the block ends and what its last key is.
  */
 #include "lib/reuse.h"
 #include "lib/writer_internal.h"
@@ -189,4 +201,39 @@ int rt_reuse_offer(struct rt_reuse *r, const struct rt_record *rec,
 int rt_reuse_break(struct rt_reuse *r, struct rt_err *err)
 {
 	return write_held(r, err);
+}
+
+static bool may_copy_whole(void *arg, const struct rt_rec_origin *o)
+{
+	const struct rt_reuse *r = arg;
+
+	return r->unread && (!r->unread_from || o->table == r->unread_from) &&
+	       may_copy(r, o);
+}
+
+int rt_reuse_whole_blocks(struct rt_reuse *r, struct rt_merged_iter *mi,
+			  struct rt_table *const *tables, bool keep_deletions,
+			  struct rt_err *err)
+{
+	if (!r->enabled || r->type != RT_BLOCK_LOG)
+		return 0;
+	r->unread = true;
+	r->unread_from = keep_deletions ? NULL : tables[0];
+	return rt_merged_iter_whole_blocks(mi, may_copy_whole, r, err);
+}
+
+int rt_reuse_copy_whole(struct rt_reuse *r, const struct rt_merged_iter *mi,
+			struct rt_err *err)
+{
+	const struct rt_rec_origin *o = &mi->origin;
+	struct rt_block_copy c = {
+		.type = r->type,
+		.data = o->table->data + o->block_off,
+		.len = o->block_len,
+		.unread = true,
+		.last_key = &mi->key,
+	};
+	int ret = write_held(r, err);
+
+	return ret ? ret : writer_copy_block(r->w, &c, err);
 }

@@ -6,7 +6,7 @@
 #ifndef RT_LIB_REUSE_H
 #define RT_LIB_REUSE_H
 
-#include "lib/table.h"
+#include "lib/merged.h"
 #include "lib/writer.h"
 
 struct rt_reuse {
@@ -20,6 +20,9 @@ struct rt_reuse {
 	struct rt_buf first_key, last_key;
 	struct rt_buf oids; /* refs: the ids the held records name */
 	struct rt_record scratch;
+	/* Blocks handed over unread may come from this table (NULL: any). */
+	bool unread;
+	const struct rt_table *unread_from;
 };
 
 void rt_reuse_init(struct rt_reuse *r, struct rt_writer *w, uint8_t type,
@@ -41,6 +44,18 @@ int rt_reuse_offer(struct rt_reuse *r, const struct rt_record *rec,
  * records now, in order, before whatever comes next.
  */
 int rt_reuse_break(struct rt_reuse *r, struct rt_err *err);
+/*
+ * Let `mi`, a full pass over a segment (`tables`, oldest first) whose
+ * records go into the writer as they are (no filter sees them), hand
+ * over log blocks unread where that is exact. `keep_deletions`: the
+ * segment does not start at the stack's oldest table.
+ */
+int rt_reuse_whole_blocks(struct rt_reuse *r, struct rt_merged_iter *mi,
+			  struct rt_table *const *tables, bool keep_deletions,
+			  struct rt_err *err);
+/* `mi` returned RT_MERGED_BLOCK: copy that block, after any held records. */
+int rt_reuse_copy_whole(struct rt_reuse *r, const struct rt_merged_iter *mi,
+			struct rt_err *err);
 void rt_reuse_release(struct rt_reuse *r);
 
 #endif

@@ -214,8 +214,8 @@ uint64_t rt_table_max_update_index(const struct rt_table *t)
 	return t->max_update_index;
 }
 
-static const struct rt_table_section *section(const struct rt_table *t,
-					      uint8_t type)
+const struct rt_table_section *rt_table_section(const struct rt_table *t,
+						uint8_t type)
 {
 	switch (type) {
 	case RT_BLOCK_REF:
@@ -263,11 +263,28 @@ static int load_block(struct rt_table_iter *it, uint64_t off, uint8_t want,
 }
 
 /* Position of the block after the loaded one, or 0 at the end. */
-static uint64_t next_block_off(struct rt_table_iter *it)
+static uint64_t next_block_off(const struct rt_table_iter *it)
 {
-	uint64_t next = it->blk.file_off + it->blk.file_len;
+	uint64_t next = it->skip_to ? it->skip_to :
+				      it->blk.file_off + it->blk.file_len;
 
 	return next < it->t->footer_off ? next : 0;
+}
+
+uint64_t rt_table_iter_next_block(const struct rt_table_iter *it)
+{
+	uint64_t next;
+
+	if (it->done || it->next_index == RT_NO_INDEX ||
+	    it->bi.off < it->blk.restart_start)
+		return 0;
+	next = next_block_off(it);
+	return next && it->t->data[next] == it->type ? next : 0;
+}
+
+void rt_table_iter_skip_block(struct rt_table_iter *it, uint64_t end)
+{
+	it->skip_to = end;
 }
 
 void rt_table_iter_drop_behind(struct rt_table_iter *it)
@@ -296,6 +313,7 @@ static int advance_block(struct rt_table_iter *it, struct rt_err *err)
 	uint64_t next = next_block_off(it);
 	int ret;
 
+	it->skip_to = 0;
 	if (!next || it->t->data[next] != it->type)
 		return 1;
 	drop_pages(it, next);
@@ -310,12 +328,13 @@ static int advance_block(struct rt_table_iter *it, struct rt_err *err)
 int rt_table_iter_seek(struct rt_table_iter *it, const void *key, size_t len,
 		       struct rt_err *err)
 {
-	const struct rt_table_section *sec = section(it->t, it->type);
+	const struct rt_table_section *sec = rt_table_section(it->t, it->type);
 	struct rt_buf want = { .buf = (char *)key, .len = len };
 	uint64_t off;
 	int ret;
 
 	it->done = true;
+	it->skip_to = 0;
 	/* Only a pass from the start knows where each record sits. */
 	it->next_index = len ? RT_NO_INDEX : 0;
 	if (!sec || !sec->present)

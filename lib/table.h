@@ -32,6 +32,10 @@ struct rt_table {
 	struct rt_table_section ref, obj, log;
 };
 
+/* The section of `type` (RT_BLOCK_REF, _OBJ or _LOG); NULL for others. */
+const struct rt_table_section *rt_table_section(const struct rt_table *t,
+						uint8_t type);
+
 /*
  * rt_table_open() of `name` relative to the directory `dirfd` (a stack's:
  * its tables are read from the directory its locks and removals use, even
@@ -76,6 +80,8 @@ struct rt_table_iter {
 	uint64_t dropped; /* file offset up to which pages were released */
 	struct rt_record idx; /* scratch for index lookups */
 	uint32_t next_index; /* of the next record in blk, or RT_NO_INDEX */
+	/* Where the next block starts when not right after blk (skipped). */
+	uint64_t skip_to;
 };
 
 void rt_table_iter_init(struct rt_table_iter *it, const struct rt_table *t,
@@ -93,6 +99,17 @@ int rt_table_iter_next(struct rt_table_iter *it, struct rt_record *rec,
 int rt_table_iter_value(const struct rt_table_iter *it, struct rt_record *rec,
 			struct rt_err *err);
 void rt_table_iter_release(struct rt_table_iter *it);
+/*
+ * In a pass from the start, once every record of the loaded block is
+ * read: the position of the next block, which the next
+ * rt_table_iter_next() loads. 0 otherwise, or at the end.
+ */
+uint64_t rt_table_iter_next_block(const struct rt_table_iter *it);
+/*
+ * Pass over that next block unread: the caller has handed it over whole
+ * and knows it ends at `end`, where the following block starts.
+ */
+void rt_table_iter_skip_block(struct rt_table_iter *it, uint64_t end);
 /* Where the record the last rt_table_iter_next() returned came from. */
 void rt_table_iter_origin(const struct rt_table_iter *it,
 			  struct rt_rec_origin *o);

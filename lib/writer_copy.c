@@ -28,7 +28,10 @@ int writer_copy_block(struct rt_writer *w, const struct rt_block_copy *c,
 	if (!w->blocks_opened)
 		return rt_err_set(err, RT_ERR_API,
 				  "a copied block cannot start a table");
-	if (w->last_key.len && rt_buf_cmp(c->first_key, &w->last_key) <= 0)
+	/* Unread, the block's first key is not known: its last must do. */
+	if (w->last_key.len &&
+	    rt_buf_cmp(c->unread ? c->last_key : c->first_key, &w->last_key) <=
+		    0)
 		return rt_err_set(err, RT_ERR_API,
 				  "copied block not in ascending key order");
 	if ((ret = writer_flush_block(w)))
@@ -55,6 +58,8 @@ int writer_copy_block(struct rt_writer *w, const struct rt_block_copy *c,
 		return rt_err_set(err, ret, "writing a copied block failed");
 	w->blocks_opened++;
 	w->stats.blocks_copied++;
+	if (c->unread)
+		w->stats.blocks_unread++;
 	if (c->type == RT_BLOCK_REF)
 		w->stats.refs += c->records;
 	else

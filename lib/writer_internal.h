@@ -78,7 +78,9 @@ int writer_commit_block(struct rt_writer *w, uint8_t type, const void *head,
 			uint32_t padding, const struct rt_buf *last_key);
 /*
  * Hand a log block to the zpipe: `len` bytes of `blk`, of which those
- * after the first `keep` are deflated there, or already are (`deflated`).
+ * after the first `keep` are deflated there, or already are (`deflated`:
+ * then `blk` is not copied, and must stay valid until the table is
+ * closed).
  */
 int writer_queue_log_block(struct rt_writer *w, const uint8_t *blk, size_t len,
 			   size_t keep, const struct rt_buf *last_key,
@@ -98,6 +100,8 @@ struct rt_block_copy {
 	const uint8_t *data;
 	size_t len;
 	uint64_t records;
+	/* Copied unread: records and first_key unknown (first_key NULL). */
+	bool unread;
 	const struct rt_buf *first_key, *last_key;
 	/* Refs: the object ids its records name, hash_size bytes each. */
 	const uint8_t *oids;

@@ -45,11 +45,16 @@ struct rt_compact_result {
 	size_t tables_before, tables_after;
 	uint64_t bytes_before; /* of the compacted tables */
 	uint64_t bytes_after; /* of the new table; 0 when it came out empty */
+	/*
+	 * Records written, not counting the log records of blocks copied
+	 * unread (blocks_unread): counting them would mean inflating them.
+	 */
 	uint64_t refs_written, logs_written;
 	uint64_t logs_dropped; /* including those replaced by placeholders */
 	uint64_t placeholders;
 	uint64_t blocks_after; /* blocks of the new table, index blocks too */
 	uint64_t blocks_reused; /* of them, source blocks copied as they were */
+	uint64_t blocks_unread; /* of those, copied without being read */
 };
 
 /*

@@ -68,10 +68,12 @@ struct rt_writer;
 
 /* What a writer wrote so far (all of it, once closed). */
 struct rt_writer_stats {
+	/* Records, not counting those of blocks copied unread. */
 	uint64_t refs;
 	uint64_t logs;
 	uint64_t blocks;
 	uint64_t blocks_copied; /* of them, copied from another table */
+	uint64_t blocks_unread; /* of those, copied without being read */
 	uint64_t bytes;
 	int obj_id_len;
 };

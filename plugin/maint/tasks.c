@@ -253,9 +253,11 @@ void maint_describe_compaction(char *buf, size_t len,
 
 	if (res->blocks_reused && n >= 0 && (size_t)n < len)
 		n += snprintf(buf + n, len - n,
-			      "; %llu of its %llu blocks copied unchanged",
+			      "; %llu of its %llu blocks copied unchanged "
+			      "(%llu without inflating them)",
 			      (unsigned long long)res->blocks_reused,
-			      (unsigned long long)res->blocks_after);
+			      (unsigned long long)res->blocks_after,
+			      (unsigned long long)res->blocks_unread);
 	if (lock_ms >= 0 && n >= 0 && (size_t)n < len)
 		snprintf(buf + n, len - n,
 			 "; tables.list.lock held %.1f ms at most", lock_ms);

@@ -3,8 +3,12 @@
  * read through every path (full scans of refs, logs and objs, seeks
  * through the indexes, lookups by object id). The reader must reject bad
  * input with an error, never crash or read out of bounds; ASan and UBSan
- * watch. Run with `make fuzz`.
+ * watch. Also the walks compaction makes: the leaf index read alongside
+ * the blocks, and a merge that hands blocks over whole. Run with `make
+ * fuzz`.
  */
+#include "lib/leafwalk.h"
+#include "lib/merged.h"
 #include "lib/table.h"
 
 #include <string.h>
@@ -32,6 +36,49 @@ static void scan(struct rt_table *t, uint8_t type, const char *seek)
 	rt_table_iter_release(&it);
 }
 
+/* Each block of the section, as the leaf index names them. */
+static void leaves(struct rt_table *t, uint8_t type)
+{
+	const struct rt_table_section *sec = rt_table_section(t, type);
+	struct rt_buf key = RT_BUF_INIT;
+	struct rt_err err = { 0 };
+	struct rt_leaf_walk lw;
+	uint64_t off = sec ? sec->offset : 0, end;
+
+	if (!rt_leaf_walk_start(&lw, t, type, &err))
+		for (int n = 0; n < 100000 &&
+				!rt_leaf_walk_block(&lw, off, &key, &end, &err);
+		     n++)
+			off = end;
+	rt_leaf_walk_release(&lw);
+	rt_buf_release(&key);
+}
+
+static bool any_block(void *arg, const struct rt_rec_origin *o)
+{
+	(void)arg;
+	(void)o;
+	return true;
+}
+
+/* A full pass that hands over whole every block it may. */
+static void whole(struct rt_table *t, uint8_t type)
+{
+	struct rt_merged_iter mi;
+	struct rt_record rec;
+	struct rt_err err = { 0 };
+	int ret;
+
+	rt_record_init(&rec, type);
+	ret = rt_merged_iter_start(&mi, &t, 1, type, true, &err);
+	if (!ret)
+		ret = rt_merged_iter_whole_blocks(&mi, any_block, NULL, &err);
+	for (int n = 0; n < 100000 && (!ret || ret == RT_MERGED_BLOCK); n++)
+		ret = rt_merged_iter_next(&mi, &rec, &err);
+	rt_merged_iter_release(&mi);
+	rt_record_release(&rec);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct rt_err err = { 0 };
@@ -48,6 +95,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	scan(t, RT_BLOCK_OBJ, NULL);
 	memset(oid, 0x5a, sizeof(oid));
 	rt_table_refs_for(t, oid, count, &n, &err);
+	leaves(t, RT_BLOCK_REF);
+	leaves(t, RT_BLOCK_LOG);
+	whole(t, RT_BLOCK_LOG);
 	rt_table_close(t);
 	return 0;
 }

@@ -64,6 +64,13 @@ compact_and_compare() {
 	*"blocks copied unchanged"*) ;;
 	*) fail "no block was copied: $out" ;;
 	esac
+	# Most log blocks of Git's big table overlap no small table's keys:
+	# they are copied without being inflated.
+	case $out in
+	*"(0 without inflating them)"*) fail "every block was read: $out" ;;
+	*" without inflating them)"*) ;;
+	*) fail "no count of blocks copied unread: $out" ;;
+	esac
 	[ "$(wc -l <.git/reftable/tables.list)" -eq 1 ] ||
 		fail "more than one table after compact --all"
 	git_view "$TEST_TMP/after"
