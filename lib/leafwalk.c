@@ -104,18 +104,27 @@ int rt_leaf_walk_block(struct rt_leaf_walk *lw, uint64_t off,
 {
 	int ret;
 
+	if (off && off == lw->last_off)
+		goto answer;
 	while (lw->have && lw->rec.u.idx.offset < off)
 		if ((ret = leaf_next(lw, err)))
 			return ret;
 	if (!lw->have || lw->rec.u.idx.offset != off)
 		return 1;
-	if (rt_buf_set(last_key, lw->rec.u.idx.last_key.buf,
+	if (rt_buf_set(&lw->last_key, lw->rec.u.idx.last_key.buf,
 		       lw->rec.u.idx.last_key.len))
 		return rt_err_oom(err);
 	if ((ret = leaf_next(lw, err)))
 		return ret;
-	*end = lw->have ? lw->rec.u.idx.offset : lw->data_end;
-	return *end > off ? 0 : 1;
+	lw->last_off = off;
+	lw->last_end = lw->have ? lw->rec.u.idx.offset : lw->data_end;
+	if (lw->last_end <= off)
+		return 1;
+answer:
+	if (rt_buf_set(last_key, lw->last_key.buf, lw->last_key.len))
+		return rt_err_oom(err);
+	*end = lw->last_end;
+	return 0;
 }
 
 void rt_leaf_walk_release(struct rt_leaf_walk *lw)
@@ -123,4 +132,5 @@ void rt_leaf_walk_release(struct rt_leaf_walk *lw)
 	rt_block_release(&lw->blk);
 	rt_block_iter_release(&lw->bi);
 	rt_record_release(&lw->rec);
+	rt_buf_release(&lw->last_key);
 }

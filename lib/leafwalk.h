@@ -21,6 +21,9 @@ struct rt_leaf_walk {
 	struct rt_record rec; /* the first leaf record not yet passed */
 	bool have; /* rec holds one; false past the leaf level */
 	uint64_t data_end; /* where the section's blocks end */
+	/* The block asked last: asked again, it is answered again. */
+	uint64_t last_off, last_end;
+	struct rt_buf last_key;
 };
 
 /*
@@ -33,7 +36,7 @@ int rt_leaf_walk_start(struct rt_leaf_walk *lw, const struct rt_table *t,
 /*
  * The block at file position `off`: its last key into `last_key`, and
  * where it ends (where the next block starts, or the section's blocks
- * end) into *end. Positions asked must ascend. 0: found; 1: the index
+ * end) into *end. Positions asked must not descend. 0: found; 1: the index
  * names no block at `off` (asked out of order, or the index and the
  * blocks disagree: the caller then reads the block); < 0: error.
  */

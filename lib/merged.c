@@ -96,23 +96,38 @@ static int sub_advance(struct rt_merged_iter *mi, size_t s, struct rt_err *err)
  * greater than anything handed over before, which was less than this
  * table's current key when it was handed over.
  */
+/* With the top sub on top: the least key of the others, NULL if none. */
+static const struct rt_buf *least_other(const struct rt_merged_iter *mi)
+{
+	const struct rt_buf *a, *b;
+
+	/* The root's children are the least of the others. */
+	if (mi->heap.len < 2)
+		return NULL;
+	a = sub_key(mi, mi->heap.items[1]);
+	if (mi->heap.len < 3)
+		return a;
+	b = sub_key(mi, mi->heap.items[2]);
+	return rt_buf_cmp(a, b) <= 0 ? a : b;
+}
+
 static int pend_block(struct rt_merged_iter *mi, size_t s, struct rt_err *err)
 {
 	struct rt_merged_sub *sub = &mi->subs[s];
 	const struct rt_table *t = sub->it.t;
+	const struct rt_buf *least;
 	uint64_t off, end;
 	int ret;
 
-	if (!sub->leaf || !(off = rt_table_iter_next_block(&sub->it)))
+	if (!sub->leaf || !mi->whole_block ||
+	    !(off = rt_table_iter_next_block(&sub->it)))
 		return 1;
 	ret = rt_leaf_walk_block(sub->leaf, off, &sub->block_key, &end, err);
 	if (ret)
 		return ret;
-	/* The root's children are the least of the others. */
-	for (size_t c = 1; c <= 2 && c < mi->heap.len; c++)
-		if (rt_buf_cmp(&sub->block_key,
-			       sub_key(mi, mi->heap.items[c])) >= 0)
-			return 1;
+	least = least_other(mi);
+	if (least && rt_buf_cmp(&sub->block_key, least) >= 0)
+		return 1;
 	sub->block = (struct rt_rec_origin){
 		.table = t,
 		.block_off = off,
@@ -126,6 +141,31 @@ static int pend_block(struct rt_merged_iter *mi, size_t s, struct rt_err *err)
 		return 1;
 	rt_table_iter_skip_block(&sub->it, end);
 	sub->pending = true;
+	return 0;
+}
+
+/*
+ * Sub `s`, on top, has just read the first record of a block: if the
+ * least key of the others lies within the block's range (from the
+ * index), the block's records cannot come out together. Worth knowing
+ * now: compaction then does not hold them back for a copy, only to decode
+ * them (for logs, inflate them) a second time.
+ */
+static int mark_shared(struct rt_merged_iter *mi, size_t s, struct rt_err *err)
+{
+	struct rt_merged_sub *sub = &mi->subs[s];
+	const struct rt_buf *least;
+	uint64_t end;
+	int ret;
+
+	if (!sub->leaf || sub->origin.index != 0 || !(least = least_other(mi)))
+		return 0;
+	ret = rt_leaf_walk_block(sub->leaf, sub->origin.block_off,
+				 &sub->block_key, &end, err);
+	if (ret)
+		return ret < 0 ? ret : 0;
+	sub->origin.shared = rt_buf_cmp(least, &sub->it.bi.last_key) >= 0 &&
+			     rt_buf_cmp(least, &sub->block_key) <= 0;
 	return 0;
 }
 
@@ -144,7 +184,8 @@ static int top_advance(struct rt_merged_iter *mi, struct rt_err *err)
 		return ret;
 	}
 	ret = sub_read(mi, rt_heap_top(&mi->heap), err);
-
+	if (!ret)
+		ret = mark_shared(mi, rt_heap_top(&mi->heap), err);
 	if (ret < 0)
 		return ret;
 	if (ret)

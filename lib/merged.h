@@ -68,6 +68,8 @@ rt_merged_iter_next_origin(const struct rt_merged_iter *mi);
  * `key` holds its last key. The block is not read: its end and last key
  * come from the table's index (lib/leafwalk.h); tables without one are
  * read as before. Deletion records in it are not seen, so not hidden.
+ * With `fn` NULL no block is handed over whole, but the index still
+ * tells which blocks another table's key falls into (origin.shared).
  */
 int rt_merged_iter_whole_blocks(struct rt_merged_iter *mi,
 				rt_merged_block_fn fn, void *arg,

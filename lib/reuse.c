@@ -184,7 +184,7 @@ int rt_reuse_offer(struct rt_reuse *r, const struct rt_record *rec,
 		if ((ret = write_held(r, err)))
 			return ret;
 	}
-	if (!may_copy(r, o) || !continues(o, next))
+	if (!may_copy(r, o) || o->shared || !continues(o, next))
 		return 0;
 	rt_buf_reset(&r->oids);
 	if (rt_record_key(rec, &r->first_key))
@@ -215,8 +215,11 @@ int rt_reuse_whole_blocks(struct rt_reuse *r, struct rt_merged_iter *mi,
 			  struct rt_table *const *tables, bool keep_deletions,
 			  struct rt_err *err)
 {
-	if (!r->enabled || r->type != RT_BLOCK_LOG)
+	if (!r->enabled)
 		return 0;
+	/* Ref blocks are read for the ids they name (obj section). */
+	if (r->type != RT_BLOCK_LOG)
+		return rt_merged_iter_whole_blocks(mi, NULL, NULL, err);
 	r->unread = true;
 	r->unread_from = keep_deletions ? NULL : tables[0];
 	return rt_merged_iter_whole_blocks(mi, may_copy_whole, r, err);

@@ -456,6 +456,7 @@ void rt_table_iter_origin(const struct rt_table_iter *it,
 	o->index = it->next_index == RT_NO_INDEX ? RT_NO_INDEX :
 						   it->next_index - 1;
 	o->last_in_block = it->bi.off >= it->blk.restart_start;
+	o->shared = false;
 }
 
 void rt_table_iter_release(struct rt_table_iter *it)

@@ -65,6 +65,12 @@ struct rt_rec_origin {
 	/* Position among the block's records; RT_NO_INDEX after a seek. */
 	uint32_t index;
 	bool last_in_block;
+	/*
+	 * Another table of the merge has a key within the block's range:
+	 * its records will not come out together (lib/merged.c sets this
+	 * when the table's index tells; false means not known).
+	 */
+	bool shared;
 };
 #define RT_NO_INDEX UINT32_MAX
 
