@@ -64,7 +64,7 @@ static int write_plain(struct rt_writer *w, struct merge_state *m, uint8_t type,
 	ret = rt_merged_iter_start(&mi, tables, n, type, true, err);
 	if (!ret)
 		ret = rt_reuse_whole_blocks(&ru, &mi, tables, keep_deletions,
-					    err);
+					    false, err);
 	while (!ret) {
 		ret = rt_merged_iter_next(&mi, &rec, err);
 		if (ret == RT_MERGED_BLOCK) {
@@ -103,7 +103,7 @@ static int write_logs(struct rt_writer *w, struct merge_state *m,
 	struct rt_table **tables = m->st->tables + m->first;
 	size_t n = m->last - m->first + 1;
 	bool keep_deletions = m->first > 0;
-	rt_log_filter_fn filter = m->opts ? m->opts->filter : NULL;
+	rt_log_filter_fn filter = m->opts->filter;
 	struct rt_log_walk walk;
 	struct rt_log_record *log;
 	struct rt_reuse ru;
@@ -113,11 +113,14 @@ static int write_logs(struct rt_writer *w, struct merge_state *m,
 	rt_reuse_init(&ru, w, RT_BLOCK_LOG, !(m->opts && m->opts->no_reuse));
 	/* Hiding deletions when they are dropped anyway makes `last` exact. */
 	ret = rt_log_walk_init(&walk, tables, n, keep_deletions, err);
+	if (!ret)
+		ret = rt_reuse_whole_blocks(&ru, &walk.mi, tables,
+					    keep_deletions, true, err);
 	while (!ret && !(ret = rt_log_walk_next(&walk, &log, &last, err))) {
 		bool changed = false;
 
 		merged_one(m, merged, false);
-		if (log->value_type != RT_LOG_DELETION && filter) {
+		if (log->value_type != RT_LOG_DELETION) {
 			int verdict =
 				filter(m->opts->filter_arg, log, last, err);
 

@@ -213,12 +213,12 @@ static bool may_copy_whole(void *arg, const struct rt_rec_origin *o)
 
 int rt_reuse_whole_blocks(struct rt_reuse *r, struct rt_merged_iter *mi,
 			  struct rt_table *const *tables, bool keep_deletions,
-			  struct rt_err *err)
+			  bool filtered, struct rt_err *err)
 {
 	if (!r->enabled)
 		return 0;
 	/* Ref blocks are read for the ids they name (obj section). */
-	if (r->type != RT_BLOCK_LOG)
+	if (r->type != RT_BLOCK_LOG || filtered)
 		return rt_merged_iter_whole_blocks(mi, NULL, NULL, err);
 	r->unread = true;
 	r->unread_from = keep_deletions ? NULL : tables[0];

@@ -45,14 +45,15 @@ int rt_reuse_offer(struct rt_reuse *r, const struct rt_record *rec,
  */
 int rt_reuse_break(struct rt_reuse *r, struct rt_err *err);
 /*
- * Let `mi`, a full pass over a segment (`tables`, oldest first) whose
- * records go into the writer as they are (no filter sees them), hand
- * over log blocks unread where that is exact. `keep_deletions`: the
+ * Let `mi`, a full pass over a segment (`tables`, oldest first), tell
+ * from the tables' indexes which blocks other tables' keys fall into,
+ * and, when its records go into the writer as they are (not `filtered`),
+ * hand over log blocks unread where that is exact. `keep_deletions`: the
  * segment does not start at the stack's oldest table.
  */
 int rt_reuse_whole_blocks(struct rt_reuse *r, struct rt_merged_iter *mi,
 			  struct rt_table *const *tables, bool keep_deletions,
-			  struct rt_err *err);
+			  bool filtered, struct rt_err *err);
 /* `mi` returned RT_MERGED_BLOCK: copy that block, after any held records. */
 int rt_reuse_copy_whole(struct rt_reuse *r, const struct rt_merged_iter *mi,
 			struct rt_err *err);
