@@ -102,6 +102,7 @@ int rt_leaf_walk_block(struct rt_leaf_walk *lw, uint64_t off,
 		       struct rt_buf *last_key, uint64_t *end,
 		       struct rt_err *err)
 {
+	uint64_t end_now;
 	int ret;
 
 	if (off && off == lw->last_off)
@@ -116,10 +117,11 @@ int rt_leaf_walk_block(struct rt_leaf_walk *lw, uint64_t off,
 		return rt_err_oom(err);
 	if ((ret = leaf_next(lw, err)))
 		return ret;
-	lw->last_off = off;
-	lw->last_end = lw->have ? lw->rec.u.idx.offset : lw->data_end;
-	if (lw->last_end <= off)
+	end_now = lw->have ? lw->rec.u.idx.offset : lw->data_end;
+	if (end_now <= off)
 		return 1;
+	lw->last_off = off;
+	lw->last_end = end_now;
 answer:
 	if (rt_buf_set(last_key, lw->last_key.buf, lw->last_key.len))
 		return rt_err_oom(err);

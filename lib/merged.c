@@ -86,16 +86,6 @@ static int sub_advance(struct rt_merged_iter *mi, size_t s, struct rt_err *err)
 	return 0;
 }
 
-/*
- * Sub `s`, on top of the heap, has handed over its record. If its table's
- * next block ends below the current key of every other sub, and the
- * owner allows, make that block the sub's next item, unread: 0 if so, 1
- * if not. Its last key then orders the sub in the heap, where it stays
- * on top: every other key is greater, and stays so, since no other sub
- * moves until the block is handed over. Every key of the block is also
- * greater than anything handed over before, which was less than this
- * table's current key when it was handed over.
- */
 /* With the top sub on top: the least key of the others, NULL if none. */
 static const struct rt_buf *least_other(const struct rt_merged_iter *mi)
 {
@@ -111,6 +101,18 @@ static const struct rt_buf *least_other(const struct rt_merged_iter *mi)
 	return rt_buf_cmp(a, b) <= 0 ? a : b;
 }
 
+/*
+ * Sub `s`, on top of the heap, has handed over its record. If its table's
+ * next block ends below the current key of every other sub, and the
+ * owner allows, make that block the sub's next item, unread: 0 if so, 1
+ * if not. Its last key then orders the sub in the heap, where it stays
+ * on top: every other key is greater, and stays so, since no other sub
+ * moves until the block is handed over. Every key of the block is also
+ * greater than anything handed over before, which was less than this
+ * table's current key when it was handed over. The block must end where
+ * the next block of the section starts, or where the section's blocks
+ * end: an index that says otherwise is not followed.
+ */
 static int pend_block(struct rt_merged_iter *mi, size_t s, struct rt_err *err)
 {
 	struct rt_merged_sub *sub = &mi->subs[s];
@@ -127,6 +129,8 @@ static int pend_block(struct rt_merged_iter *mi, size_t s, struct rt_err *err)
 		return ret;
 	least = least_other(mi);
 	if (least && rt_buf_cmp(&sub->block_key, least) >= 0)
+		return 1;
+	if (end != sub->leaf->data_end && t->data[end] != mi->type)
 		return 1;
 	sub->block = (struct rt_rec_origin){
 		.table = t,
@@ -146,10 +150,12 @@ static int pend_block(struct rt_merged_iter *mi, size_t s, struct rt_err *err)
 
 /*
  * Sub `s`, on top, has just read the first record of a block: if the
- * least key of the others lies within the block's range (from the
- * index), the block's records cannot come out together. Worth knowing
- * now: compaction then does not hold them back for a copy, only to decode
- * them (for logs, inflate them) a second time.
+ * least key of the others lies strictly within the block's range (from
+ * the index), a record of another table comes out between two of the
+ * block's. Worth knowing now: compaction then does not hold them back
+ * for a copy, only to decode them (for logs, inflate them) a second time.
+ * (A key equal to the first or last may be shadowed by this block's, so
+ * it does not count.)
  */
 static int mark_shared(struct rt_merged_iter *mi, size_t s, struct rt_err *err)
 {
@@ -164,8 +170,8 @@ static int mark_shared(struct rt_merged_iter *mi, size_t s, struct rt_err *err)
 				 &sub->block_key, &end, err);
 	if (ret)
 		return ret < 0 ? ret : 0;
-	sub->origin.shared = rt_buf_cmp(least, &sub->it.bi.last_key) >= 0 &&
-			     rt_buf_cmp(least, &sub->block_key) <= 0;
+	sub->origin.shared = rt_buf_cmp(least, &sub->it.bi.last_key) > 0 &&
+			     rt_buf_cmp(least, &sub->block_key) < 0;
 	return 0;
 }
 

@@ -31,11 +31,14 @@
  * unchanged, and in order, so the invariant above holds without looking.
  * Looking is needed, and so this is not done, when a filter must see
  * each record. Nor can deletion records be dropped from a block that is
- * not read; they hide nothing (no other table of the segment has their
- * keys), but a compaction from the stack's oldest table leaves none
- * behind, so there only the oldest table's own blocks are copied unread:
- * it holds deletion records only if no compaction ever wrote it. Its
- * index says where the block ends and what its last key is.
+ * not read. They hide nothing (no other table of the segment has their
+ * keys), but a compaction from the stack's oldest table is meant to
+ * leave none behind, so there only the oldest table's own blocks are
+ * copied unread: deletion records in it, if any, hide nothing below it
+ * either, and are carried into the new oldest table as they were. The
+ * table's index says where the block ends and what its last key is, and
+ * is trusted for that, as readers trust it to seek; an index that
+ * contradicts the blocks' layout is not followed (lib/merged.c).
  */
 #include "lib/reuse.h"
 #include "lib/writer_internal.h"

@@ -80,7 +80,8 @@ int writer_commit_block(struct rt_writer *w, uint8_t type, const void *head,
  * Hand a log block to the zpipe: `len` bytes of `blk`, of which those
  * after the first `keep` are deflated there, or already are (`deflated`:
  * then `blk` is not copied, and must stay valid until the table is
- * closed).
+ * closed; a source table's mapping is, even where its pages were handed
+ * back: they are read again from the file).
  */
 int writer_queue_log_block(struct rt_writer *w, const uint8_t *blk, size_t len,
 			   size_t keep, const struct rt_buf *last_key,

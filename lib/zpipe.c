@@ -8,9 +8,9 @@
  * goes straight to DONE. The worker takes the oldest QUEUED slot; a
  * caller that would otherwise wait for the worker takes the newest one
  * and deflates it itself, so that both cores deflate when deflating is
- * what holds the table back. Slot states, head, tail and the counts
- * change under the mutex; changes the other side waits for are announced
- * on the condition.
+ * what holds the table back. Slot states, head, tail, pending and
+ * nqueued change under the mutex (the buffer pool is the caller's alone);
+ * changes the other side waits for are announced on the condition.
  */
 #include "lib/zpipe.h"
 #include "lib/include/rt-error.h"
