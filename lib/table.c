@@ -282,10 +282,6 @@ uint64_t rt_table_iter_next_block(const struct rt_table_iter *it)
 	return next && it->t->data[next] == it->type ? next : 0;
 }
 
-void rt_table_iter_skip_block(struct rt_table_iter *it, uint64_t end)
-{
-	it->skip_to = end;
-}
 
 void rt_table_iter_drop_behind(struct rt_table_iter *it)
 {
@@ -305,6 +301,22 @@ static void drop_pages(struct rt_table_iter *it, uint64_t upto)
 		return;
 	madvise((void *)(it->t->data + from), upto - from, MADV_DONTNEED);
 	it->dropped = upto;
+}
+
+/*
+ * Blocks skipped here are copied from the mapping a little later (they
+ * wait in the writer's queue): pages are handed back only this far
+ * behind, so that most are still there when they are copied (if not,
+ * they are read again from the page cache).
+ */
+#define SKIP_DROP_LAG (2u << 20)
+
+void rt_table_iter_skip_block(struct rt_table_iter *it, uint64_t end)
+{
+	it->skip_to = end;
+	/* A long run of skipped blocks never reaches advance_block(). */
+	if (end > SKIP_DROP_LAG)
+		drop_pages(it, end - SKIP_DROP_LAG);
 }
 
 /* Move to the next block of the section; 1 when there is none. */
