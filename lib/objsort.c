@@ -6,6 +6,13 @@
  * wanted order. Runs are sorted through an index array (4 bytes a pair)
  * rather than by moving the entries, which keeps the sort's extra memory
  * small.
+ *
+ * Reading spilled runs goes by the ids' first byte: each run notes where
+ * each of the 256 first bytes starts in it, and the pairs of one first
+ * byte, from all runs, are read into memory and sorted there (a 256th of
+ * the pairs, when ids are spread). Only when they do not fit (many refs
+ * naming ids of one first byte) are that byte's pieces of the runs merged
+ * through a heap, reading each piece in turn.
  */
 #define _GNU_SOURCE
 #include "lib/objsort.h"
@@ -20,10 +27,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#define FIRST_BYTES 256
+
 struct run {
 	uint64_t start; /* file offset */
 	uint64_t count;
-	uint64_t next; /* entries consumed */
+	/* first[b]: the run's first entry whose id starts with byte b. */
+	uint32_t first[FIRST_BYTES + 1];
+	uint64_t next, end; /* the merge: entries consumed, and its bound */
 	uint8_t *buf; /* read buffer */
 	size_t buf_len; /* its size */
 	size_t buf_fill; /* bytes read into it */
@@ -44,9 +55,13 @@ struct rt_objsort {
 	size_t nruns;
 	/* merge state: runs by their current entry */
 	struct rt_heap heap;
-	size_t mem_pos; /* reading an unspilled single run */
+	size_t mem_pos; /* reading from memory: the next of idx[0..len) */
 	bool reading;
 	bool sorted; /* the in-memory run is sorted */
+	/* Reading spilled runs: the first byte being read, and how. */
+	unsigned byte;
+	bool merging;
+	uint8_t merged[RT_MAX_HASH_SIZE + 8]; /* the pair the merge took */
 };
 
 int rt_objsort_new(struct rt_objsort **out, int hash_size, size_t mem_limit,
@@ -124,9 +139,10 @@ static void sort_small(struct rt_objsort *s, uint32_t *idx, size_t n)
  * always spread (many refs may name one object), so a large bucket is
  * sorted by qsort_r(): the worst case stays n log n. Placing writes each
  * entry's number straight into its bucket: the run needs no second index
- * array, only the bucket bounds.
+ * array, only the bucket bounds. `skip`: the entries' first bytes that
+ * are known to be equal (the buckets go by the two after them).
  */
-static void sort_mem(struct rt_objsort *s)
+static void sort_mem(struct rt_objsort *s, size_t skip)
 {
 	unsigned bits = 0, shift;
 	size_t nb, begin = 0;
@@ -146,7 +162,7 @@ static void sort_mem(struct rt_objsort *s)
 		qsort_r(s->idx, s->len, sizeof(*s->idx), cmp_idx, s);
 		return;
 	}
-#define BUCKET(i) (rt_get_be16(s->mem + (size_t)(i)*s->entry) >> shift)
+#define BUCKET(i) (rt_get_be16(s->mem + (size_t)(i)*s->entry + skip) >> shift)
 	for (size_t i = 0; i < s->len; i++)
 		end[BUCKET(i)]++;
 	/* end[b] becomes the start of bucket b, then moves to its end. */
@@ -212,8 +228,15 @@ static int spill(struct rt_objsort *s, struct rt_err *err)
 	memset(r, 0, sizeof(*r));
 	r->start = s->file_len;
 	r->count = s->len;
-	sort_mem(s);
-	for (size_t i = 0; i < s->len; i++) {
+	sort_mem(s, 0);
+	for (size_t i = 0, b = 0; i < s->len; i++) {
+		const uint8_t *e = s->mem + (size_t)s->idx[i] * s->entry;
+
+		while (b <= e[0])
+			r->first[b++] = (uint32_t)i;
+		if (i == s->len - 1)
+			while (b <= FIRST_BYTES)
+				r->first[b++] = (uint32_t)s->len;
 		if (used + s->entry > sizeof(out)) {
 			if (rt_write_all(s->fd, out, used))
 				return rt_err_errno(err, RT_ERR_IO,
@@ -221,8 +244,7 @@ static int spill(struct rt_objsort *s, struct rt_err *err)
 						    "temp file");
 			used = 0;
 		}
-		memcpy(out + used, s->mem + (size_t)s->idx[i] * s->entry,
-		       s->entry);
+		memcpy(out + used, e, s->entry);
 		used += s->entry;
 	}
 	if (used && rt_write_all(s->fd, out, used))
@@ -268,16 +290,15 @@ static const uint8_t *run_head(const struct rt_objsort *s, size_t i)
 	return s->runs[i].buf + s->runs[i].buf_pos;
 }
 
-static int run_fill(struct rt_objsort *s, struct run *r, struct rt_err *err)
+/* Read `len` bytes at `off` of the temp file into `buf`. */
+static int read_at(struct rt_objsort *s, uint8_t *buf, size_t len, uint64_t off,
+		   struct rt_err *err)
 {
-	size_t per = r->buf_len / s->entry;
-	uint64_t left = r->count - r->next, want = left < per ? left : per;
-	off_t off = (off_t)(r->start + r->next * s->entry);
 	size_t got = 0;
 
-	while (got < want * s->entry) {
-		ssize_t n = pread(s->fd, r->buf + got, want * s->entry - got,
-				  off + got);
+	while (got < len) {
+		ssize_t n =
+			pread(s->fd, buf + got, len - got, (off_t)(off + got));
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -286,7 +307,19 @@ static int run_fill(struct rt_objsort *s, struct run *r, struct rt_err *err)
 					    "reading the obj sort temp file");
 		got += n;
 	}
-	r->buf_fill = got;
+	return 0;
+}
+
+static int run_fill(struct rt_objsort *s, struct run *r, struct rt_err *err)
+{
+	size_t per = r->buf_len / s->entry;
+	uint64_t left = r->end - r->next, want = left < per ? left : per;
+	int ret = read_at(s, r->buf, want * s->entry,
+			  r->start + r->next * s->entry, err);
+
+	if (ret)
+		return ret;
+	r->buf_fill = want * s->entry;
 	r->buf_pos = 0;
 	return 0;
 }
@@ -298,44 +331,51 @@ static bool run_less(const void *arg, size_t a, size_t b)
 	return cmp_entry(s, run_head(s, a), run_head(s, b)) < 0;
 }
 
-int rt_objsort_rewind(struct rt_objsort *s, struct rt_err *err)
+/*
+ * Start reading the pairs whose id starts with `byte`: into memory,
+ * sorted, when they fit there; otherwise merge the runs' pieces of them,
+ * each read through its share of the same memory.
+ */
+static int start_byte(struct rt_objsort *s, unsigned byte, struct rt_err *err)
 {
+	uint64_t total = 0;
 	size_t per_run;
 	int ret;
 
-	s->reading = true;
-	s->mem_pos = 0;
-	if (!s->nruns) {
-		/* Everything fits in memory: sort once, read in place. */
-		if (!s->sorted)
-			sort_mem(s);
-		s->sorted = true;
+	s->byte = byte;
+	s->len = s->mem_pos = 0;
+	s->heap.len = 0;
+	for (size_t i = 0; i < s->nruns; i++)
+		total += s->runs[i].first[byte + 1] - s->runs[i].first[byte];
+	s->merging = total > s->cap;
+	if (!s->merging) {
+		for (size_t i = 0; i < s->nruns; i++) {
+			struct run *r = &s->runs[i];
+			size_t n = r->first[byte + 1] - r->first[byte];
+
+			if (n &&
+			    (ret = read_at(s, s->mem + s->len * s->entry,
+					   n * s->entry,
+					   r->start + (uint64_t)r->first[byte] *
+							      s->entry,
+					   err)))
+				return ret;
+			s->len += n;
+		}
+		sort_mem(s, 1);
 		return 0;
 	}
-	if (s->len && (ret = spill(s, err)))
-		return ret;
-	/* Reuse the run buffer memory for the merge's read buffers. */
-	per_run = (s->cap * (s->entry + sizeof(uint32_t))) / s->nruns;
-	if (per_run < s->entry * 16)
-		per_run = s->entry * 16;
+	per_run = s->cap * s->entry / s->nruns;
 	per_run -= per_run % s->entry;
-	free(s->mem);
-	free(s->idx);
-	s->mem = NULL;
-	s->idx = NULL;
-	rt_heap_release(&s->heap);
-	if (rt_heap_init(&s->heap, s->nruns, run_less, s))
-		return rt_err_oom(err);
 	for (size_t i = 0; i < s->nruns; i++) {
 		struct run *r = &s->runs[i];
 
-		if (!r->buf) {
-			r->buf = malloc(per_run);
-			if (!r->buf)
-				return rt_err_oom(err);
-			r->buf_len = per_run;
-		}
-		r->next = 0;
+		r->buf = s->mem + i * per_run;
+		r->buf_len = per_run;
+		r->next = r->first[byte];
+		r->end = r->first[byte + 1];
+		if (r->next == r->end)
+			continue;
 		if ((ret = run_fill(s, r, err)))
 			return ret;
 		rt_heap_push(&s->heap, i);
@@ -343,33 +383,57 @@ int rt_objsort_rewind(struct rt_objsort *s, struct rt_err *err)
 	return 0;
 }
 
-int rt_objsort_next(struct rt_objsort *s, uint8_t *hash, uint64_t *pos,
-		    struct rt_err *err)
+/* Room for a share of the memory per run: an entry each at least. */
+#define RUNS_MAX(s) ((s)->cap)
+
+int rt_objsort_rewind(struct rt_objsort *s, struct rt_err *err)
 {
-	const uint8_t *e;
+	bool again = s->reading;
+	int ret;
+
+	s->reading = true;
+	s->mem_pos = 0;
+	if (!s->nruns) {
+		/* Everything fits in memory: sort once, read in place. */
+		if (!s->sorted)
+			sort_mem(s, 0);
+		s->sorted = true;
+		return 0;
+	}
+	/* Read again, memory holds pairs of the last read, not added ones. */
+	if (!again && s->len && (ret = spill(s, err)))
+		return ret;
+	if (s->nruns > RUNS_MAX(s))
+		return rt_err_set(err, RT_ERR_NOMEM,
+				  "obj sort: too many runs to merge");
+	rt_heap_release(&s->heap);
+	if (rt_heap_init(&s->heap, s->nruns, run_less, s))
+		return rt_err_oom(err);
+	return start_byte(s, 0, err);
+}
+
+/* The next pair of the in-memory run, or of the merge; 1 when done. */
+static int next_entry(struct rt_objsort *s, const uint8_t **e,
+		      struct rt_err *err)
+{
 	struct run *r;
 	int ret;
 
-	if (!s->reading)
-		return rt_err_set(err, RT_ERR_API,
-				  "objsort read before rewind");
-	if (!s->nruns) {
+	if (!s->merging) {
 		if (s->mem_pos >= s->len)
 			return 1;
-		e = s->mem + (size_t)s->idx[s->mem_pos++] * s->entry;
-		memcpy(hash, e, s->entry - 8);
-		*pos = rt_get_be64(e + s->entry - 8);
+		*e = s->mem + (size_t)s->idx[s->mem_pos++] * s->entry;
 		return 0;
 	}
 	if (!s->heap.len)
 		return 1;
 	r = &s->runs[rt_heap_top(&s->heap)];
-	e = r->buf + r->buf_pos;
-	memcpy(hash, e, s->entry - 8);
-	*pos = rt_get_be64(e + s->entry - 8);
+	/* Copied out: the buffer may be refilled below. */
+	memcpy(s->merged, r->buf + r->buf_pos, s->entry);
+	*e = s->merged;
 	r->next++;
 	r->buf_pos += s->entry;
-	if (r->next == r->count) {
+	if (r->next == r->end) {
 		rt_heap_pop(&s->heap);
 		return 0;
 	}
@@ -379,12 +443,31 @@ int rt_objsort_next(struct rt_objsort *s, uint8_t *hash, uint64_t *pos,
 	return 0;
 }
 
+int rt_objsort_next(struct rt_objsort *s, uint8_t *hash, uint64_t *pos,
+		    struct rt_err *err)
+{
+	const uint8_t *e;
+	int ret;
+
+	if (!s->reading)
+		return rt_err_set(err, RT_ERR_API,
+				  "objsort read before rewind");
+	while ((ret = next_entry(s, &e, err)) == 1 && s->nruns &&
+	       s->byte + 1 < FIRST_BYTES)
+		if ((ret = start_byte(s, s->byte + 1, err)))
+			return ret;
+	if (ret)
+		return ret;
+	memcpy(hash, e, s->entry - 8);
+	*pos = rt_get_be64(e + s->entry - 8);
+	return 0;
+}
+
 void rt_objsort_free(struct rt_objsort *s)
 {
 	if (!s)
 		return;
-	for (size_t i = 0; i < s->nruns; i++)
-		free(s->runs[i].buf);
+	/* The runs' buffers are pieces of s->mem. */
 	free(s->runs);
 	rt_heap_release(&s->heap);
 	free(s->mem);

@@ -6,6 +6,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <cmocka.h>
@@ -30,9 +31,10 @@ static int cmp_pair(const void *a, const void *b)
 
 /*
  * `distinct` 0: random ids, a third of them repeated; otherwise that many
- * ids, equal in their first 8 bytes, each named by many pairs.
+ * ids, equal in their first 8 bytes, each named by many pairs, and with
+ * `mixed` only half the pairs name those, the others random ids.
  */
-static void check_ids(size_t n, size_t mem, size_t distinct)
+static void check_mixed(size_t n, size_t mem, size_t distinct, bool mixed)
 {
 	struct pair *p = calloc(n, sizeof(*p));
 	struct rng r = rng_seeded();
@@ -42,7 +44,7 @@ static void check_ids(size_t n, size_t mem, size_t distinct)
 	assert_non_null(p);
 	assert_int_equal(rt_objsort_new(&s, 20, mem, NULL, &err), 0);
 	for (size_t i = 0; i < n; i++) {
-		if (distinct) {
+		if (distinct && (!mixed || rng_below(&r, 2))) {
 			memset(p[i].hash, 0x5a, 20);
 			p[i].hash[19] = (uint8_t)rng_below(&r, distinct);
 		} else if (i && rng_below(&r, 3) == 0)
@@ -80,6 +82,11 @@ static void check_ids(size_t n, size_t mem, size_t distinct)
 	free(p);
 }
 
+static void check_ids(size_t n, size_t mem, size_t distinct)
+{
+	check_mixed(n, mem, distinct, false);
+}
+
 static void check(size_t n, size_t mem)
 {
 	check_ids(n, mem, 0);
@@ -111,6 +118,11 @@ static void test_skewed_ids(void **state)
 	check_ids(3000, 1 << 20, 5);
 	check_ids(3000, 1 << 20, 200);
 	check_ids(20000, 1, 3);
+	/*
+	 * Spilled, one first byte named by more pairs than memory holds
+	 * (merged from the runs), the others not (sorted in memory).
+	 */
+	check_mixed(20000, 1, 3, true);
 }
 
 int main(void)
