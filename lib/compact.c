@@ -68,7 +68,7 @@ static int write_plain(struct rt_writer *w, struct merge_state *m, uint8_t type,
 	while (!ret) {
 		ret = rt_merged_iter_next(&mi, &rec, err);
 		if (ret == RT_MERGED_BLOCK) {
-			ret = rt_reuse_copy_whole(&ru, &mi, err);
+			ret = rt_reuse_copy_whole(&ru, &mi, written, err);
 			continue;
 		}
 		if (ret)

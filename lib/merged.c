@@ -132,16 +132,20 @@ static int pend_block(struct rt_merged_iter *mi, size_t s, struct rt_err *err)
 		return 1;
 	if (end != sub->leaf->data_end && t->data[end] != mi->type)
 		return 1;
+	if (end - off < 4)
+		return 1;
 	sub->block = (struct rt_rec_origin){
 		.table = t,
 		.block_off = off,
-		.block_len = end - off,
-		.content_len = end - off >= 4 ? rt_get_be24(t->data + off + 1) :
-						0,
+		.content_len = rt_get_be24(t->data + off + 1),
 		.index = 0,
 		.last_in_block = true,
 	};
-	if (end - off < 4 || !mi->whole_block(mi->whole_block_arg, &sub->block))
+	/* A log block takes its deflated size; others, their content. */
+	sub->block.block_len =
+		mi->type == RT_BLOCK_LOG ? end - off : sub->block.content_len;
+	if (sub->block.block_len > end - off ||
+	    !mi->whole_block(mi->whole_block_arg, &sub->block))
 		return 1;
 	rt_table_iter_skip_block(&sub->it, end);
 	sub->pending = true;

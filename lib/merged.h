@@ -65,9 +65,10 @@ rt_merged_iter_next_origin(const struct rt_merged_iter *mi);
  * table has a key in its range, and nothing in it is shadowed or
  * shadows), and `fn` allows it, rt_merged_iter_next() returns
  * RT_MERGED_BLOCK instead of its records: `origin` names the block and
- * `key` holds its last key. The block is not read: its end and last key
- * come from the table's index (lib/leafwalk.h); tables without one are
- * read as before. Deletion records in it are not seen, so not hidden.
+ * `key` holds its last key. The merge does not read the block: its end
+ * and last key come from the table's index (lib/leafwalk.h); tables
+ * without one are read as before. Deletion records in it are not seen
+ * here, so not hidden.
  * With `fn` NULL no block is handed over whole, but the index still
  * tells which blocks another table's key falls into (origin.shared).
  */

@@ -25,10 +25,14 @@
  *  - log blocks: records are copied verbatim (exact messages), as the
  *    compaction writer is set to do anyway.
  *
- * A log block may also be copied unread, neither inflated nor decoded
- * (rt_merged_iter_whole_blocks), when no other table of the segment has
- * a key within its range: the merge would hand over all its records
- * unchanged, and in order, so the invariant above holds without looking.
+ * A block may also be handed over whole by the merge
+ * (rt_merged_iter_whole_blocks), without going through it record by
+ * record, when no other table of the segment has a key within its range:
+ * the merge would hand over all its records unchanged, and in order, so
+ * the invariant above holds without looking. A ref block is still read,
+ * for the ids its records name, and written record by record if it holds
+ * a deletion record to drop. A log block is copied unread, neither
+ * inflated nor decoded.
  * Looking is needed, and so this is not done, when a filter must see
  * each record. Nor can deletion records be dropped from a block that is
  * not read. They hide nothing (no other table of the segment has their
@@ -220,16 +224,85 @@ int rt_reuse_whole_blocks(struct rt_reuse *r, struct rt_merged_iter *mi,
 {
 	if (!r->enabled)
 		return 0;
-	/* Ref blocks are read for the ids they name (obj section). */
-	if (r->type != RT_BLOCK_LOG || filtered)
+	if (filtered)
 		return rt_merged_iter_whole_blocks(mi, NULL, NULL, err);
 	r->unread = true;
-	r->unread_from = keep_deletions ? NULL : tables[0];
+	r->keep_deletions = keep_deletions;
+	/* Ref blocks are read (for their ids): their deletions can go. */
+	r->unread_from = keep_deletions || r->type == RT_BLOCK_REF ? NULL :
+								     tables[0];
 	return rt_merged_iter_whole_blocks(mi, may_copy_whole, r, err);
 }
 
+/*
+ * A whole ref block, handed over by the merge: read here for the ids its
+ * records name (the obj section lists them) and copied, unless it holds
+ * a deletion record to drop: then its other records are written one by
+ * one. Its last key must be the one its index gave, which the merge
+ * relied on.
+ */
+static int copy_whole_refs(struct rt_reuse *r, const struct rt_merged_iter *mi,
+			   uint64_t *written, struct rt_err *err)
+{
+	const struct rt_rec_origin *o = &mi->origin;
+	struct rt_block b = { 0 };
+	struct rt_block_iter bi = { 0 };
+	uint32_t n = 0;
+	bool drop = false;
+	int ret = rt_table_load_block(o->table, &b, o->block_off, err);
+
+	rt_buf_reset(&r->oids);
+	if (!ret)
+		rt_block_iter_start(&bi, &b);
+	while (!ret && !(ret = rt_block_iter_next(&bi, &r->scratch, err))) {
+		if (!n++ &&
+		    rt_buf_set(&r->first_key, bi.last_key.buf, bi.last_key.len))
+			ret = rt_err_oom(err);
+		else if (!r->keep_deletions &&
+			 rt_record_is_deletion(&r->scratch))
+			drop = true;
+		else
+			ret = add_oids(r, &r->scratch, err);
+	}
+	if (ret == 1 && (!n || b.type != RT_BLOCK_REF ||
+			 rt_buf_cmp(&bi.last_key, &mi->key)))
+		ret = rt_err_set(err, RT_ERR_FORMAT,
+				 "%s: offset %llu: the index does not give "
+				 "this block's last key",
+				 o->table->path,
+				 (unsigned long long)o->block_off);
+	if (ret == 1 && !drop) {
+		struct rt_block_copy c = {
+			.type = RT_BLOCK_REF,
+			.data = o->table->data + o->block_off,
+			.len = b.len,
+			.records = n,
+			.first_key = &r->first_key,
+			.last_key = &mi->key,
+			.oids = (const uint8_t *)r->oids.buf,
+			.oid_count = r->oids.len / r->w->hash_size,
+		};
+
+		ret = writer_copy_block(r->w, &c, err);
+		*written += ret ? 0 : n;
+	} else if (ret == 1) {
+		rt_block_iter_start(&bi, &b);
+		while (!(ret = rt_block_iter_next(&bi, &r->scratch, err)))
+			if (!rt_record_is_deletion(&r->scratch) &&
+			    !(ret = rt_writer_add_ref(r->w, &r->scratch.u.ref,
+						      err)))
+				++*written;
+			else if (ret)
+				break;
+		ret = ret == 1 ? 0 : ret;
+	}
+	rt_block_iter_release(&bi);
+	rt_block_release(&b);
+	return ret;
+}
+
 int rt_reuse_copy_whole(struct rt_reuse *r, const struct rt_merged_iter *mi,
-			struct rt_err *err)
+			uint64_t *written, struct rt_err *err)
 {
 	const struct rt_rec_origin *o = &mi->origin;
 	struct rt_block_copy c = {
@@ -241,5 +314,9 @@ int rt_reuse_copy_whole(struct rt_reuse *r, const struct rt_merged_iter *mi,
 	};
 	int ret = write_held(r, err);
 
-	return ret ? ret : writer_copy_block(r->w, &c, err);
+	if (ret)
+		return ret;
+	if (r->type == RT_BLOCK_REF)
+		return copy_whole_refs(r, mi, written, err);
+	return writer_copy_block(r->w, &c, err);
 }

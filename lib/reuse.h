@@ -20,8 +20,9 @@ struct rt_reuse {
 	struct rt_buf first_key, last_key;
 	struct rt_buf oids; /* refs: the ids the held records name */
 	struct rt_record scratch;
-	/* Blocks handed over unread may come from this table (NULL: any). */
+	/* Blocks handed over whole may come from this table (NULL: any). */
 	bool unread;
+	bool keep_deletions;
 	const struct rt_table *unread_from;
 };
 
@@ -48,15 +49,19 @@ int rt_reuse_break(struct rt_reuse *r, struct rt_err *err);
  * Let `mi`, a full pass over a segment (`tables`, oldest first), tell
  * from the tables' indexes which blocks other tables' keys fall into,
  * and, when its records go into the writer as they are (not `filtered`),
- * hand over log blocks unread where that is exact. `keep_deletions`: the
+ * hand over blocks whole where that is exact. `keep_deletions`: the
  * segment does not start at the stack's oldest table.
  */
 int rt_reuse_whole_blocks(struct rt_reuse *r, struct rt_merged_iter *mi,
 			  struct rt_table *const *tables, bool keep_deletions,
 			  bool filtered, struct rt_err *err);
-/* `mi` returned RT_MERGED_BLOCK: copy that block, after any held records. */
+/*
+ * `mi` returned RT_MERGED_BLOCK: copy that block, after any held records,
+ * adding to *written the records written that are counted (a log block
+ * copied unread counts none).
+ */
 int rt_reuse_copy_whole(struct rt_reuse *r, const struct rt_merged_iter *mi,
-			struct rt_err *err);
+			uint64_t *written, struct rt_err *err);
 void rt_reuse_release(struct rt_reuse *r);
 
 #endif

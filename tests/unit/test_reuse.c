@@ -422,6 +422,71 @@ static void test_append_copies_the_rest(void **state)
 	tmpdir_remove(dir);
 }
 
+/* An oldest table never compacted, deletions in it, then one past it. */
+static struct rt_stack *raw_stack(const char *dir, struct build *b)
+{
+	struct rt_stack *st = open_in(dir, b);
+
+	plan_round(b, 0, POOL, 1, true);
+	add_round(st, b);
+	plan_round(b, POOL, POOL + 20, 1, false);
+	add_round(st, b);
+	return st;
+}
+
+/*
+ * Ref blocks of the oldest table that no other table's key falls into
+ * are handed over whole, then read for their ids; one that holds a
+ * deletion record (the oldest table was never compacted) is written
+ * record by record instead, without it, as when nothing is copied.
+ */
+static void test_whole_ref_blocks_drop_deletions(void **state)
+{
+	struct build ba = { .rng = { 5 },
+			    .hash = RT_HASH_SHA256,
+			    .block_size = 1024 };
+	struct build bb = ba;
+	struct rt_compact_options none = { .no_reuse = true };
+	struct rt_buf va = RT_BUF_INIT, vb = RT_BUF_INIT;
+	struct rt_compact_result ra, rb;
+	struct rt_err err = { 0 };
+	struct rt_stack *a, *b;
+	char dir_a[256], dir_b[256];
+	(void)state;
+
+	assert_int_equal(tmpdir_make(dir_a, sizeof(dir_a), "reuse-a"), 0);
+	assert_int_equal(tmpdir_make(dir_b, sizeof(dir_b), "reuse-b"), 0);
+	ba.refs = calloc(POOL, sizeof(*ba.refs));
+	ba.logs = calloc(POOL, sizeof(*ba.logs));
+	bb.refs = calloc(POOL, sizeof(*bb.refs));
+	bb.logs = calloc(POOL, sizeof(*bb.logs));
+	a = raw_stack(dir_a, &ba);
+	b = raw_stack(dir_b, &bb);
+	if (rt_stack_compact_all(a, NULL, &ra, &err) ||
+	    rt_stack_compact_all(b, &none, &rb, &err))
+		fail_msg("compact: %s", err.msg);
+	/* Blocks were copied, and the records counted all the same. */
+	assert_true(ra.blocks_reused > ra.blocks_unread);
+	assert_true(ra.refs_written == rb.refs_written);
+	dump(a, RT_BLOCK_REF, &va);
+	dump(b, RT_BLOCK_REF, &vb);
+	/* Compacted without copying, the deletions are gone: here too. */
+	if (strcmp(va.buf, vb.buf))
+		fail_msg("refs differ");
+	rt_buf_release(&va);
+	rt_buf_release(&vb);
+	clear_round(&ba);
+	clear_round(&bb);
+	free(ba.refs);
+	free(ba.logs);
+	free(bb.refs);
+	free(bb.logs);
+	rt_stack_close(a);
+	rt_stack_close(b);
+	tmpdir_remove(dir_a);
+	tmpdir_remove(dir_b);
+}
+
 /*
  * Patch, in the table file at `path`, the third record of its first leaf
  * log index block to say its block starts one byte later: the index then
@@ -516,6 +581,7 @@ int main(void)
 		cmocka_unit_test(test_random_stacks),
 		cmocka_unit_test(test_append_copies_the_rest),
 		cmocka_unit_test(test_bad_index_not_followed),
+		cmocka_unit_test(test_whole_ref_blocks_drop_deletions),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
