@@ -60,11 +60,11 @@ static int write_plain(struct rt_writer *w, struct merge_state *m, uint8_t type,
 	int ret;
 
 	rt_record_init(&rec, type);
-	rt_reuse_init(&ru, w, type, !(m->opts && m->opts->no_reuse));
+	rt_reuse_init(&ru, w, type, !(m->opts && m->opts->no_reuse),
+		      keep_deletions);
 	ret = rt_merged_iter_start(&mi, tables, n, type, true, err);
 	if (!ret)
-		ret = rt_reuse_whole_blocks(&ru, &mi, tables, keep_deletions,
-					    false, err);
+		ret = rt_reuse_whole_blocks(&ru, &mi, tables, false, err);
 	while (!ret) {
 		ret = rt_merged_iter_next(&mi, &rec, err);
 		if (ret == RT_MERGED_BLOCK) {
@@ -110,12 +110,11 @@ static int write_logs(struct rt_writer *w, struct merge_state *m,
 	bool last, held;
 	int ret;
 
-	rt_reuse_init(&ru, w, RT_BLOCK_LOG, !(m->opts && m->opts->no_reuse));
+	rt_reuse_init(&ru, w, RT_BLOCK_LOG, !m->opts->no_reuse, keep_deletions);
 	/* Hiding deletions when they are dropped anyway makes `last` exact. */
 	ret = rt_log_walk_init(&walk, tables, n, keep_deletions, err);
 	if (!ret)
-		ret = rt_reuse_whole_blocks(&ru, &walk.mi, tables,
-					    keep_deletions, true, err);
+		ret = rt_reuse_whole_blocks(&ru, &walk.mi, tables, true, err);
 	while (!ret && !(ret = rt_log_walk_next(&walk, &log, &last, err))) {
 		bool changed = false;
 

@@ -15,13 +15,6 @@
 
 #define LEAF_MAX_DEPTH 16
 
-static int leaf_error(struct rt_err *err, const struct rt_table *t,
-		      uint64_t off, const char *what)
-{
-	return rt_err_set(err, RT_ERR_FORMAT, "%s: offset %llu: %s", t->path,
-			  (unsigned long long)off, what);
-}
-
 static int load(struct rt_leaf_walk *lw, uint64_t off, struct rt_err *err)
 {
 	int ret = rt_table_load_block(lw->t, &lw->blk, off, err);
@@ -29,7 +22,8 @@ static int load(struct rt_leaf_walk *lw, uint64_t off, struct rt_err *err)
 	if (ret)
 		return ret;
 	if (lw->blk.type != RT_BLOCK_INDEX)
-		return leaf_error(err, lw->t, off, "expected an index block");
+		return rt_table_error(err, lw->t, off,
+				      "expected an index block");
 	rt_block_iter_start(&lw->bi, &lw->blk);
 	return 0;
 }
@@ -75,19 +69,19 @@ int rt_leaf_walk_start(struct rt_leaf_walk *lw, const struct rt_table *t,
 		uint64_t child;
 
 		if (depth == LEAF_MAX_DEPTH)
-			return leaf_error(err, t, off,
-					  "index nested too deeply");
+			return rt_table_error(err, t, off,
+					      "index nested too deeply");
 		if ((ret = load(lw, off, err)))
 			return ret;
 		ret = rt_block_iter_next(&lw->bi, &lw->rec, err);
 		if (ret)
 			return ret < 0 ? ret :
-					 leaf_error(err, t, off,
-						    "empty index block");
+					 rt_table_error(err, t, off,
+							"empty index block");
 		child = lw->rec.u.idx.offset;
 		if (child >= t->footer_off || child >= off)
-			return leaf_error(err, t, off,
-					  "index points past itself");
+			return rt_table_error(err, t, off,
+					      "index points past itself");
 		if (t->data[child] != RT_BLOCK_INDEX)
 			break;
 		off = child;

@@ -50,12 +50,13 @@
 #include <string.h>
 
 void rt_reuse_init(struct rt_reuse *r, struct rt_writer *w, uint8_t type,
-		   bool enabled)
+		   bool enabled, bool keep_deletions)
 {
 	memset(r, 0, sizeof(*r));
 	r->w = w;
 	r->type = type;
 	r->enabled = enabled;
+	r->keep_deletions = keep_deletions;
 	rt_record_init(&r->scratch, type);
 }
 
@@ -102,9 +103,8 @@ static int add_oids(struct rt_reuse *r, const struct rt_record *rec,
 	return ret ? rt_err_oom(err) : 0;
 }
 
-/* `last` completed the candidate: copy the block. */
-static int copy_block(struct rt_reuse *r, const struct rt_record *last,
-		      struct rt_err *err)
+/* The held records are the whole block, its keys set: copy it. */
+static int copy_held(struct rt_reuse *r, struct rt_err *err)
 {
 	const struct rt_table *t = r->blk.table;
 	struct rt_block_copy c = {
@@ -117,17 +117,25 @@ static int copy_block(struct rt_reuse *r, const struct rt_record *last,
 		.oids = (const uint8_t *)r->oids.buf,
 		.oid_count = r->oids.len / r->w->hash_size,
 	};
-	int ret;
 
 	r->open = false;
-	if (rt_record_key(last, &r->last_key))
-		return rt_err_oom(err);
-	if ((ret = writer_copy_block(r->w, &c, err)))
-		return ret;
-	return 0;
+	return writer_copy_block(r->w, &c, err);
 }
 
-/* Write the held records one by one, decoded again from their block. */
+/* `last` completed the candidate: copy the block. */
+static int copy_block(struct rt_reuse *r, const struct rt_record *last,
+		      struct rt_err *err)
+{
+	if (rt_record_key(last, &r->last_key))
+		return rt_err_oom(err);
+	return copy_held(r, err);
+}
+
+/*
+ * Write the held records one by one, decoded again from their block;
+ * deletion records only where the segment keeps them (a merge never
+ * holds one it drops, but a whole block may hold some).
+ */
 static int write_held(struct rt_reuse *r, struct rt_err *err)
 {
 	struct rt_block b = { 0 };
@@ -143,11 +151,12 @@ static int write_held(struct rt_reuse *r, struct rt_err *err)
 	for (uint32_t i = 0; !ret && i < r->count; i++) {
 		ret = rt_block_iter_next(&bi, &r->scratch, err);
 		if (ret > 0)
-			ret = rt_err_set(err, RT_ERR_FORMAT,
-					 "%s: offset %llu: block changed while "
-					 "compacting",
-					 r->blk.table->path,
-					 (unsigned long long)r->blk.block_off);
+			ret = rt_table_error(err, r->blk.table,
+					     r->blk.block_off,
+					     "block changed while compacting");
+		else if (!ret && !r->keep_deletions &&
+			 rt_record_is_deletion(&r->scratch))
+			continue;
 		else if (!ret && r->type == RT_BLOCK_REF)
 			ret = rt_writer_add_ref(r->w, &r->scratch.u.ref, err);
 		else if (!ret)
@@ -219,18 +228,17 @@ static bool may_copy_whole(void *arg, const struct rt_rec_origin *o)
 }
 
 int rt_reuse_whole_blocks(struct rt_reuse *r, struct rt_merged_iter *mi,
-			  struct rt_table *const *tables, bool keep_deletions,
-			  bool filtered, struct rt_err *err)
+			  struct rt_table *const *tables, bool filtered,
+			  struct rt_err *err)
 {
 	if (!r->enabled)
 		return 0;
 	if (filtered)
 		return rt_merged_iter_whole_blocks(mi, NULL, NULL, err);
 	r->unread = true;
-	r->keep_deletions = keep_deletions;
 	/* Ref blocks are read (for their ids): their deletions can go. */
-	r->unread_from = keep_deletions || r->type == RT_BLOCK_REF ? NULL :
-								     tables[0];
+	r->unread_from =
+		r->keep_deletions || r->type == RT_BLOCK_REF ? NULL : tables[0];
 	return rt_merged_iter_whole_blocks(mi, may_copy_whole, r, err);
 }
 
@@ -247,8 +255,7 @@ static int copy_whole_refs(struct rt_reuse *r, const struct rt_merged_iter *mi,
 	const struct rt_rec_origin *o = &mi->origin;
 	struct rt_block b = { 0 };
 	struct rt_block_iter bi = { 0 };
-	uint32_t n = 0;
-	bool drop = false;
+	uint32_t n = 0, dropped = 0;
 	int ret = rt_table_load_block(o->table, &b, o->block_off, err);
 
 	rt_buf_reset(&r->oids);
@@ -260,44 +267,28 @@ static int copy_whole_refs(struct rt_reuse *r, const struct rt_merged_iter *mi,
 			ret = rt_err_oom(err);
 		else if (!r->keep_deletions &&
 			 rt_record_is_deletion(&r->scratch))
-			drop = true;
+			dropped++;
 		else
 			ret = add_oids(r, &r->scratch, err);
 	}
 	if (ret == 1 && (!n || b.type != RT_BLOCK_REF ||
 			 rt_buf_cmp(&bi.last_key, &mi->key)))
-		ret = rt_err_set(err, RT_ERR_FORMAT,
-				 "%s: offset %llu: the index does not give "
-				 "this block's last key",
-				 o->table->path,
-				 (unsigned long long)o->block_off);
-	if (ret == 1 && !drop) {
-		struct rt_block_copy c = {
-			.type = RT_BLOCK_REF,
-			.data = o->table->data + o->block_off,
-			.len = b.len,
-			.records = n,
-			.first_key = &r->first_key,
-			.last_key = &mi->key,
-			.oids = (const uint8_t *)r->oids.buf,
-			.oid_count = r->oids.len / r->w->hash_size,
-		};
-
-		ret = writer_copy_block(r->w, &c, err);
-		*written += ret ? 0 : n;
-	} else if (ret == 1) {
-		rt_block_iter_start(&bi, &b);
-		while (!(ret = rt_block_iter_next(&bi, &r->scratch, err)))
-			if (!rt_record_is_deletion(&r->scratch) &&
-			    !(ret = rt_writer_add_ref(r->w, &r->scratch.u.ref,
-						      err)))
-				++*written;
-			else if (ret)
-				break;
-		ret = ret == 1 ? 0 : ret;
-	}
+		ret = rt_table_error(err, o->table, o->block_off,
+				     "the index does not give this block's "
+				     "last key");
 	rt_block_iter_release(&bi);
 	rt_block_release(&b);
+	if (ret != 1)
+		return ret;
+	if (rt_buf_set(&r->last_key, mi->key.buf, mi->key.len))
+		return rt_err_oom(err);
+	/* As if the merge had held every record of the block. */
+	r->open = true;
+	r->blk = *o;
+	r->count = n;
+	ret = dropped ? write_held(r, err) : copy_held(r, err);
+	if (!ret)
+		*written += n - dropped;
 	return ret;
 }
 
@@ -305,18 +296,19 @@ int rt_reuse_copy_whole(struct rt_reuse *r, const struct rt_merged_iter *mi,
 			uint64_t *written, struct rt_err *err)
 {
 	const struct rt_rec_origin *o = &mi->origin;
-	struct rt_block_copy c = {
-		.type = r->type,
-		.data = o->table->data + o->block_off,
-		.len = o->block_len,
-		.unread = true,
-		.last_key = &mi->key,
-	};
 	int ret = write_held(r, err);
 
 	if (ret)
 		return ret;
 	if (r->type == RT_BLOCK_REF)
 		return copy_whole_refs(r, mi, written, err);
-	return writer_copy_block(r->w, &c, err);
+	return writer_copy_block(r->w,
+				 &(struct rt_block_copy){
+					 .type = RT_BLOCK_LOG,
+					 .data = o->table->data + o->block_off,
+					 .len = o->block_len,
+					 .unread = true,
+					 .last_key = &mi->key,
+				 },
+				 err);
 }

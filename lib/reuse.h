@@ -26,8 +26,12 @@ struct rt_reuse {
 	const struct rt_table *unread_from;
 };
 
+/*
+ * `keep_deletions`: the segment does not start at the stack's oldest
+ * table, so deletion records go into the new table.
+ */
 void rt_reuse_init(struct rt_reuse *r, struct rt_writer *w, uint8_t type,
-		   bool enabled);
+		   bool enabled, bool keep_deletions);
 /*
  * `rec`, from `o`, goes into the new table unchanged; `next` is where the
  * record after it in the merge comes from, NULL when unknown or at the
@@ -49,12 +53,11 @@ int rt_reuse_break(struct rt_reuse *r, struct rt_err *err);
  * Let `mi`, a full pass over a segment (`tables`, oldest first), tell
  * from the tables' indexes which blocks other tables' keys fall into,
  * and, when its records go into the writer as they are (not `filtered`),
- * hand over blocks whole where that is exact. `keep_deletions`: the
- * segment does not start at the stack's oldest table.
+ * hand over blocks whole where that is exact.
  */
 int rt_reuse_whole_blocks(struct rt_reuse *r, struct rt_merged_iter *mi,
-			  struct rt_table *const *tables, bool keep_deletions,
-			  bool filtered, struct rt_err *err);
+			  struct rt_table *const *tables, bool filtered,
+			  struct rt_err *err);
 /*
  * `mi` returned RT_MERGED_BLOCK: copy that block, after any held records,
  * adding to *written the records written that are counted (a log block

@@ -20,8 +20,8 @@
 
 #define MAX_INDEX_DEPTH 16
 
-static int table_error(struct rt_err *err, const struct rt_table *t,
-		       uint64_t off, const char *what)
+int rt_table_error(struct rt_err *err, const struct rt_table *t, uint64_t off,
+		   const char *what)
 {
 	return rt_err_set(err, RT_ERR_FORMAT, "%s: offset %llu: %s", t->path,
 			  (unsigned long long)off, what);
@@ -35,18 +35,18 @@ static int parse(struct rt_table *t, struct rt_err *err)
 	uint8_t first;
 
 	if (t->size < 24 + 68)
-		return table_error(err, t, 0,
-				   "file too small to be a reftable");
+		return rt_table_error(err, t, 0,
+				      "file too small to be a reftable");
 	if (memcmp(h, "REFT", 4))
-		return table_error(err, t, 0, "bad magic (not a reftable)");
+		return rt_table_error(err, t, 0, "bad magic (not a reftable)");
 	t->version = h[4];
 	if (t->version != 1 && t->version != 2)
-		return table_error(err, t, 4, "unsupported version");
+		return rt_table_error(err, t, 4, "unsupported version");
 	t->header_len = rt_header_size(t->version);
 	footer_len = rt_footer_size(t->version);
 	if (t->size < (uint64_t)t->header_len + footer_len)
-		return table_error(err, t, 0,
-				   "file too small to be a reftable");
+		return rt_table_error(err, t, 0,
+				      "file too small to be a reftable");
 	t->block_size = rt_get_be24(h + 5);
 	t->min_update_index = rt_get_be64(h + 8);
 	t->max_update_index = rt_get_be64(h + 16);
@@ -57,22 +57,22 @@ static int parse(struct rt_table *t, struct rt_err *err)
 		else if (!memcmp(h + 24, "s256", 4))
 			t->hash_id = RT_HASH_SHA256;
 		else
-			return table_error(err, t, 24, "unknown hash id");
+			return rt_table_error(err, t, 24, "unknown hash id");
 	}
 	t->hash_size = rt_hash_size(t->hash_id);
 	if (t->min_update_index > t->max_update_index)
-		return table_error(err, t, 8,
-				   "min update index above max update index");
+		return rt_table_error(
+			err, t, 8, "min update index above max update index");
 
 	t->footer_off = t->size - footer_len;
 	f = t->data + t->footer_off;
 	if (memcmp(f, h, t->header_len))
-		return table_error(err, t, t->footer_off,
-				   "footer does not repeat the header");
+		return rt_table_error(err, t, t->footer_off,
+				      "footer does not repeat the header");
 	if (rt_get_be32(f + footer_len - 4) !=
 	    (uint32_t)crc32(0, f, footer_len - 4))
-		return table_error(err, t, t->footer_off + footer_len - 4,
-				   "footer CRC-32 mismatch");
+		return rt_table_error(err, t, t->footer_off + footer_len - 4,
+				      "footer CRC-32 mismatch");
 	f += t->header_len;
 	t->ref.index_offset = rt_get_be64(f);
 	obj_field = rt_get_be64(f + 8);
@@ -88,12 +88,12 @@ static int parse(struct rt_table *t, struct rt_err *err)
 	for (size_t i = 0; i < sizeof(offs) / sizeof(offs[0]); i++)
 		if (offs[i] &&
 		    (offs[i] < t->header_len || offs[i] >= t->footer_off))
-			return table_error(
+			return rt_table_error(
 				err, t, t->footer_off + t->header_len + 8 * i,
 				"section offset outside the table");
 	if (t->obj.offset && t->obj_id_len < 2)
-		return table_error(err, t, t->footer_off + t->header_len + 8,
-				   "obj id length below 2");
+		return rt_table_error(err, t, t->footer_off + t->header_len + 8,
+				      "obj id length below 2");
 
 	if (t->footer_off == t->header_len)
 		return 0; /* empty table */
@@ -103,9 +103,9 @@ static int parse(struct rt_table *t, struct rt_err *err)
 	t->log.present = first == RT_BLOCK_LOG || t->log.offset > 0;
 	t->obj.present = t->obj.offset > 0;
 	if (first != RT_BLOCK_REF && first != RT_BLOCK_LOG)
-		return table_error(err, t, t->header_len,
-				   "first block is neither a ref nor a log "
-				   "block");
+		return rt_table_error(err, t, t->header_len,
+				      "first block is neither a ref nor a log "
+				      "block");
 	return 0;
 }
 
@@ -242,8 +242,8 @@ int rt_table_load_block(const struct rt_table *t, struct rt_block *b,
 			uint64_t off, struct rt_err *err)
 {
 	if (off >= t->footer_off || (off && off < t->header_len))
-		return table_error(err, t, off,
-				   "block position outside the table");
+		return rt_table_error(err, t, off,
+				      "block position outside the table");
 	return rt_block_load(b, t->data + off, t->footer_off - off, off,
 			     off ? 0 : t->header_len, t->block_size,
 			     t->hash_size, t->min_update_index, t->path, err);
@@ -258,7 +258,7 @@ static int load_block(struct rt_table_iter *it, uint64_t off, uint8_t want,
 	if (ret)
 		return ret;
 	if (want && it->blk.type != want)
-		return table_error(err, it->t, off, "unexpected block type");
+		return rt_table_error(err, it->t, off, "unexpected block type");
 	return 0;
 }
 
@@ -281,7 +281,6 @@ uint64_t rt_table_iter_next_block(const struct rt_table_iter *it)
 	next = next_block_off(it);
 	return next && it->t->data[next] == it->type ? next : 0;
 }
-
 
 void rt_table_iter_drop_behind(struct rt_table_iter *it)
 {
@@ -363,9 +362,9 @@ int rt_table_iter_seek(struct rt_table_iter *it, const void *key, size_t len,
 			if (it->blk.type == it->type)
 				break;
 			if (it->blk.type != RT_BLOCK_INDEX)
-				return table_error(err, it->t, off,
-						   "index points to a block "
-						   "of another section");
+				return rt_table_error(err, it->t, off,
+						      "index points to a block "
+						      "of another section");
 			ret = rt_block_iter_seek(&it->bi, &it->blk, &want, err);
 			if (ret)
 				return ret;
@@ -383,8 +382,9 @@ int rt_table_iter_seek(struct rt_table_iter *it, const void *key, size_t len,
 				continue;
 			}
 			if (++depth > MAX_INDEX_DEPTH)
-				return table_error(err, it->t, off,
-						   "index nested too deeply");
+				return rt_table_error(
+					err, it->t, off,
+					"index nested too deeply");
 			off = it->idx.u.idx.offset;
 		}
 		ret = rt_block_iter_seek(&it->bi, &it->blk, &want, err);

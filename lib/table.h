@@ -32,6 +32,9 @@ struct rt_table {
 	struct rt_table_section ref, obj, log;
 };
 
+/* RT_ERR_FORMAT with "<table>: offset <off>: <what>" in `err`. */
+int rt_table_error(struct rt_err *err, const struct rt_table *t, uint64_t off,
+		   const char *what);
 /* The section of `type` (RT_BLOCK_REF, _OBJ or _LOG); NULL for others. */
 const struct rt_table_section *rt_table_section(const struct rt_table *t,
 						uint8_t type);
