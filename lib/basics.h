@@ -88,4 +88,9 @@ int rt_varint_len(uint64_t val);
 /* write(2) all of `data`, retrying on EINTR and short writes; 0 or -1. */
 int rt_write_all(int fd, const void *data, size_t len);
 
+/* The monotonic clock, in nanoseconds. */
+uint64_t rt_now_ns(void);
+/* Sleep `ns` nanoseconds, the whole time even if signals come. */
+void rt_sleep_ns(uint64_t ns);
+
 #endif

@@ -14,25 +14,9 @@
 #include <time.h>
 #include <unistd.h>
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static uint64_t now_ms(void)
 {
-	return now_ns() / 1000000;
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
+	return rt_now_ns() / 1000000;
 }
 
 int rt_fsync_parent(const char *path, struct rt_err *err)
@@ -120,11 +104,13 @@ int rt_lock_acquire(struct rt_lock *l, int dirfd, const char *target,
 			return ret;
 		}
 		/* Randomised exponential backoff, as Git's lockfile does. */
-		sleep_ms(backoff + rand_r(&seed) % (backoff + 1));
+		rt_sleep_ns(
+			(uint64_t)(backoff + rand_r(&seed) % (backoff + 1)) *
+			1000000);
 		if (backoff < 64)
 			backoff *= 2;
 	}
-	l->acquired_ns = now_ns();
+	l->acquired_ns = rt_now_ns();
 	l->held_ns = 0;
 	l->committed = false;
 	{
@@ -185,7 +171,7 @@ int rt_lock_commit(struct rt_lock *l, struct rt_err *err)
 	} else {
 		/* The rename released the lock; the directory sync need not
 		 * keep others waiting. */
-		l->held_ns = now_ns() - l->acquired_ns;
+		l->held_ns = rt_now_ns() - l->acquired_ns;
 		l->committed = true;
 		free(l->path);
 		l->path = NULL;
@@ -213,7 +199,7 @@ void rt_lock_release(struct rt_lock *l)
 		if (fstatat(l->dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 		    st.st_dev == l->dev && st.st_ino == l->ino)
 			unlinkat(l->dirfd, name, 0);
-		l->held_ns = now_ns() - l->acquired_ns;
+		l->held_ns = rt_now_ns() - l->acquired_ns;
 		l->committed = true;
 		free(l->path);
 		l->path = NULL;

@@ -125,21 +125,21 @@ static void put_back(int dirfd, struct rt_stale_lock *l)
  */
 static int serialize(int dirfd)
 {
-	struct timespec ms = { 0, 1000 * 1000L };
+	uint64_t deadline = rt_now_ns() + SERIALIZE_WAIT_MS * 1000000ull;
 	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
 	if (fd < 0)
 		return -1;
-	for (int waited = 0; flock(fd, LOCK_EX | LOCK_NB) < 0; waited++) {
+	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		if (errno != EWOULDBLOCK && errno != EINTR) {
 			close(fd);
 			return -1;
 		}
-		if (waited >= SERIALIZE_WAIT_MS) {
+		if (rt_now_ns() >= deadline) {
 			close(fd);
 			return -2;
 		}
-		nanosleep(&ms, NULL);
+		rt_sleep_ns(1000000);
 	}
 	return fd;
 }
@@ -218,7 +218,6 @@ static bool pending(const struct rt_stale_lock *l, size_t n)
 void rt_remove_stale(int dirfd, struct rt_stale_lock *l, size_t n)
 {
 	struct rt_open_file *f = calloc(n ? n : 1, sizeof(*f));
-	struct timespec ts = { 0, SETTLE_NS };
 	bool settle = false;
 
 	for (size_t i = 0; i < n; i++) {
@@ -230,8 +229,7 @@ void rt_remove_stale(int dirfd, struct rt_stale_lock *l, size_t n)
 			settle = true;
 	}
 	if (settle) {
-		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-			;
+		rt_sleep_ns(SETTLE_NS);
 		for (size_t i = 0; i < n; i++)
 			if (l[i].ret == PENDING && l[i].unheld)
 				still_same(dirfd, &l[i]);
