@@ -335,6 +335,8 @@ static void test_two_cleaners_never_move_a_live_lock(void **state)
 	assert_int_equal(rt_stack_check_list_lock(st, &opts, true, &chk, &err),
 			 0);
 	assert_false(race_other_cleaner); /* the race did happen */
+	/* The other cleaner ran its check (100: it could not even start). */
+	assert_int_not_equal(racer_state, 100);
 	if (moved_live)
 		fail_msg("a tables.list.lock held open by a live writer was "
 			 "renamed %d time(s) by a cleaner",
