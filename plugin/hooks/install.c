@@ -200,20 +200,25 @@ static int git_path(const char *name, char **path, struct rt_err *err)
 }
 
 /*
- * Git rewrote the repository's config as us (by rename): run as root in
- * another user's repository, it is given back to the owner (rt-file.h).
+ * Git rewrote the repository's config as us (by rename), `wrote` times or
+ * not: run as root in another user's repository, it is given back to the
+ * owner (rt-file.h), once, after the last write, also after an error
+ * (`ret`, kept as the first).
  */
-static int config_give_back(struct rt_err *err)
+static int config_give_back(bool wrote, int ret, struct rt_err *err)
 {
+	struct rt_err later = { 0 };
 	char *path;
-	int ret;
+	int ret2;
 
-	if (geteuid() != 0)
-		return 0;
-	if (!(ret = git_path("config", &path, err)))
-		ret = rt_file_give_to_dir_owner(AT_FDCWD, path, path, err);
+	if (!wrote || geteuid() != 0)
+		return ret;
+	if (ret)
+		err = &later;
+	if (!(ret2 = git_path("config", &path, err)))
+		ret2 = rt_file_give_to_dir_owner(AT_FDCWD, path, path, err);
 	free(path);
-	return ret;
+	return ret ? ret : ret2;
 }
 
 /*
@@ -221,7 +226,7 @@ static int config_give_back(struct rt_err *err)
  * config, unless it already is.
  */
 static int set_local(const struct hooks_config_entry *e, bool dry_run,
-		     struct hooks_report *r, struct rt_err *err)
+		     bool *wrote, struct hooks_report *r, struct rt_err *err)
 {
 	const char *get[] = { "git",	   "config", "--local",
 			      "--get-all", e->key,   NULL };
@@ -238,16 +243,17 @@ static int set_local(const struct hooks_config_entry *e, bool dry_run,
 	r->changed = true;
 	if (dry_run)
 		return 0;
+	*wrote = true;
 	st = spawn_run_ok(set, NULL, 0, -1, NULL, err);
-	return st < 0 ? st : config_give_back(err);
+	return st < 0 ? st : 0;
 }
 
 /*
  * Take out the hook.<name>.* sections of our events that `keep` does not
  * want (0: all of them).
  */
-static int config_uninstall(unsigned keep, bool dry_run, struct hooks_report *r,
-			    struct rt_err *err)
+static int config_uninstall(unsigned keep, bool dry_run, bool *wrote,
+			    struct hooks_report *r, struct rt_err *err)
 {
 	int ret = 0;
 
@@ -275,9 +281,10 @@ static int config_uninstall(unsigned keep, bool dry_run, struct hooks_report *r,
 		st = spawn_run_ok(get, NULL, 0, 1, NULL, err);
 		if (!st) {
 			r->changed = true;
-			if (!dry_run &&
-			    !(st = spawn_run_ok(rm, NULL, 0, -1, NULL, err)))
-				st = config_give_back(err);
+			if (!dry_run) {
+				*wrote = true;
+				st = spawn_run_ok(rm, NULL, 0, -1, NULL, err);
+			}
 		}
 		ret = st < 0 ? st : 0;
 		free(section);
@@ -287,17 +294,17 @@ static int config_uninstall(unsigned keep, bool dry_run, struct hooks_report *r,
 }
 
 static int config_install(const char *self, enum hooks_trigger trigger,
-			  bool dry_run, struct hooks_report *r,
+			  bool dry_run, bool *wrote, struct hooks_report *r,
 			  struct rt_err *err)
 {
 	struct hooks_config_entry want[HOOKS_NCONFIG];
-	int ret = config_uninstall(trigger, dry_run, r, err);
+	int ret = config_uninstall(trigger, dry_run, wrote, r, err);
 
 	if (ret || (ret = hooks_config_entries(self, trigger, want, err)))
 		return ret;
 	for (size_t i = 0; !ret && i < HOOKS_NCONFIG; i++)
 		if (want[i].key)
-			ret = set_local(&want[i], dry_run, r, err);
+			ret = set_local(&want[i], dry_run, wrote, r, err);
 	hooks_config_release(want);
 	return ret;
 }
@@ -368,6 +375,7 @@ int hooks_install(enum hooks_mode mode, enum hooks_trigger trigger,
 		  const char *self, bool dry_run, struct hooks_report *r,
 		  struct rt_err *err)
 {
+	bool wrote = false;
 	int ret;
 
 	memset(r, 0, sizeof(*r));
@@ -375,26 +383,30 @@ int hooks_install(enum hooks_mode mode, enum hooks_trigger trigger,
 		mode = auto_mode(trigger);
 	r->mode = mode;
 	/* One way at a time: switching takes the other one out. */
-	if (mode == HOOKS_NONE)
-		return (ret = config_uninstall(0, dry_run, r, err)) ?
-			       ret :
-			       scripts_uninstall(dry_run, r, err);
-	if (mode == HOOKS_CONFIG)
-		return (ret = scripts_uninstall(dry_run, r, err)) ?
-			       ret :
-			       config_install(self, trigger, dry_run, r, err);
-	return (ret = config_uninstall(0, dry_run, r, err)) ?
-		       ret :
-		       scripts_install(self, trigger, dry_run, r, err);
+	if (mode == HOOKS_CONFIG) {
+		ret = scripts_uninstall(dry_run, r, err);
+		if (!ret)
+			ret = config_install(self, trigger, dry_run, &wrote, r,
+					     err);
+	} else {
+		ret = config_uninstall(0, dry_run, &wrote, r, err);
+		if (!ret && mode == HOOKS_NONE)
+			ret = scripts_uninstall(dry_run, r, err);
+		else if (!ret)
+			ret = scripts_install(self, trigger, dry_run, r, err);
+	}
+	return config_give_back(wrote, ret, err);
 }
 
 int hooks_uninstall(struct hooks_report *r, struct rt_err *err)
 {
+	bool wrote = false;
 	int ret, ret2;
 
 	memset(r, 0, sizeof(*r));
 	/* Both, even when the first fails; the first error is kept. */
-	ret = config_uninstall(0, false, r, err);
+	ret = config_uninstall(0, false, &wrote, r, err);
+	ret = config_give_back(wrote, ret, err);
 	ret2 = scripts_uninstall(false, r, err);
 	return ret ? ret : ret2;
 }

@@ -309,6 +309,29 @@ test_root_install_leaves_owner_in() {
 		fail "the owner's config lost their value"
 }
 
+# As root, switching hooks from the config to scripts only takes hook
+# sections out of .git/config (the take-over's include stays last, so
+# the take-over does not rewrite it): Git rewrites the file as root, and
+# it must be the owner's again all the same.
+test_root_reinstall_gives_config_back() {
+	make_foreign foreign
+	cd foreign
+	GIT_CONFIG_PARAMETERS="'safe.directory'='*'" \
+		git reftable install --hooks=config >/dev/null ||
+		fail "root's install --hooks=config failed"
+	GIT_CONFIG_PARAMETERS="'safe.directory'='*'" \
+		git reftable install --hooks=scripts >"$TEST_TMP/out" 2>&1 || {
+		cat "$TEST_TMP/out" >&2
+		fail "root's install --hooks=scripts failed"
+	}
+	! git config -f .git/config hook.git-reftable-receive.event \
+		>/dev/null || fail "the hook sections stayed in .git/config (setup)"
+	[ "$(stat -c %u .git/config)" = 65534 ] ||
+		fail ".git/config is $(stat -c %U .git/config)'s after root's second install"
+	as_owner git config --local owner.wrote again ||
+		fail "the owner cannot change their config"
+}
+
 # A file of root's that is hard-linked into the repository under the name
 # of one of our files (fs.protected_hardlinks off lets its owner make
 # that link) stays root's: root's hook and run give away only files that
@@ -384,5 +407,6 @@ if $ROOT; then
 	test_case "as root, files made in the owner's repository are the owner's" test_root_leaves_owner_in
 	test_case "as root, install and uninstall leave nothing the owner cannot change" test_root_install_leaves_owner_in
 	test_case "as root, a root file hard-linked into the repository stays root's" test_root_file_linked_in_stays_roots
+	test_case "as root, switching hooks gives .git/config back to its owner" test_root_reinstall_gives_config_back
 fi
 echo "1..$test_count"
