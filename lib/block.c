@@ -58,7 +58,6 @@ int rt_block_writer_reset(struct rt_block_writer *bw, uint8_t type,
 int rt_block_writer_add(struct rt_block_writer *bw, const struct rt_record *rec,
 			const struct rt_buf *key)
 {
-	uint8_t tmp[RT_MAX_VARINT_LEN];
 	bool restart;
 	size_t prefix = 0, need;
 	int ret;
@@ -75,18 +74,8 @@ int rt_block_writer_add(struct rt_block_writer *bw, const struct rt_record *rec,
 	restart = !prefix && bw->restart_len < 65535;
 
 	rt_buf_reset(&bw->scratch);
-	if ((ret = rt_buf_add(&bw->scratch, tmp, rt_varint_put(tmp, prefix))))
-		return ret;
-	if ((ret = rt_buf_add(&bw->scratch, tmp,
-			      rt_varint_put(tmp,
-					    (uint64_t)(key->len - prefix) << 3 |
-						    rt_record_val_type(rec)))))
-		return ret;
-	if ((ret = rt_buf_add(&bw->scratch, key->buf + prefix,
-			      key->len - prefix)))
-		return ret;
-	ret = rt_record_encode_value(rec, &bw->scratch, bw->hash_size,
-				     bw->min_update_index);
+	ret = rt_record_encode(rec, key, prefix, &bw->scratch, bw->hash_size,
+			       bw->min_update_index);
 	if (ret)
 		return ret;
 

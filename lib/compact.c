@@ -79,8 +79,8 @@ static int write_plain(struct rt_writer *w, struct merge_state *m, uint8_t type,
 			continue;
 		}
 		ret = rt_reuse_offer(&ru, &rec, &mi.origin,
-				     rt_merged_iter_next_origin(&mi), &held,
-				     err);
+				     rt_merged_iter_next_origin(&mi),
+				     rt_merged_iter_shadowed(&mi), &held, err);
 		if (!ret && !held)
 			ret = type == RT_BLOCK_REF ?
 				      rt_writer_add_ref(w, &rec.u.ref, err) :
@@ -153,7 +153,7 @@ static int write_logs(struct rt_writer *w, struct merge_state *m,
 			ret = rt_reuse_offer(
 				&ru, walk.cur, &walk.cur_origin,
 				walk.ahead_state ? NULL : &walk.ahead_origin,
-				&held, err);
+				NULL, &held, err);
 		if (!ret && !held)
 			ret = rt_writer_add_log(w, log, err);
 		if (!ret)
@@ -226,6 +226,7 @@ static int write_compacted(struct merge_state *m, struct rt_tmpfile *tmp,
 		m->res->blocks_after = *empty ? 0 : ws->blocks;
 		m->res->blocks_reused = *empty ? 0 : ws->blocks_copied;
 		m->res->blocks_unread = *empty ? 0 : ws->blocks_unread;
+		m->res->blocks_patched = *empty ? 0 : ws->blocks_patched;
 	}
 	rt_writer_free(w);
 	if (ret)

@@ -253,6 +253,7 @@ int rt_merged_iter_next(struct rt_merged_iter *mi, struct rt_record *rec,
 		struct rt_record tmp;
 		int ret;
 
+		mi->has_shadowed = false;
 		if (!mi->heap.len)
 			return 1;
 		sub = &mi->subs[rt_heap_top(&mi->heap)];
@@ -283,12 +284,23 @@ int rt_merged_iter_next(struct rt_merged_iter *mi, struct rt_record *rec,
 			return rt_err_oom(err);
 		if ((ret = top_advance(mi, err)))
 			return ret;
-		/* Older tables' entries with the same key are shadowed. */
+		/*
+		 * Older tables' entries with the same key are shadowed; equal
+		 * keys come off the heap newest first, so the last one noted
+		 * is the oldest.
+		 */
 		while (mi->heap.len &&
 		       !rt_buf_cmp(sub_key(mi, rt_heap_top(&mi->heap)),
-				   &mi->key))
+				   &mi->key)) {
+			const struct rt_merged_sub *old =
+				&mi->subs[rt_heap_top(&mi->heap)];
+
+			mi->has_shadowed = !old->pending;
+			if (!old->pending)
+				mi->shadowed = old->origin;
 			if ((ret = top_advance(mi, err)))
 				return ret;
+		}
 		if (mi->show_deletions || !rt_record_is_deletion(rec))
 			return 0;
 	}
@@ -303,6 +315,12 @@ rt_merged_iter_next_origin(const struct rt_merged_iter *mi)
 		return NULL;
 	sub = &mi->subs[rt_heap_top(&mi->heap)];
 	return sub->pending ? &sub->block : &sub->origin;
+}
+
+const struct rt_rec_origin *
+rt_merged_iter_shadowed(const struct rt_merged_iter *mi)
+{
+	return mi->has_shadowed ? &mi->shadowed : NULL;
 }
 
 int rt_merged_iter_whole_blocks(struct rt_merged_iter *mi,

@@ -28,6 +28,12 @@ struct rt_merged_iter {
 	struct rt_buf key;
 	/* Where the record rt_merged_iter_next() returned last came from. */
 	struct rt_rec_origin origin;
+	/*
+	 * Where the oldest record that record shadowed (same key, older
+	 * table) came from, when has_shadowed.
+	 */
+	bool has_shadowed;
+	struct rt_rec_origin shadowed;
 	rt_merged_block_fn whole_block;
 	void *whole_block_arg;
 };
@@ -59,6 +65,13 @@ void rt_merged_iter_release(struct rt_merged_iter *mi);
  */
 const struct rt_rec_origin *
 rt_merged_iter_next_origin(const struct rt_merged_iter *mi);
+/*
+ * The oldest record the record rt_merged_iter_next() returned last
+ * replaced: the same key in an older table, not handed over. NULL if it
+ * replaced none.
+ */
+const struct rt_rec_origin *
+rt_merged_iter_shadowed(const struct rt_merged_iter *mi);
 /*
  * For one full pass, after rt_merged_iter_start(): when a table's next
  * block lies wholly below every other table's current key (so no other

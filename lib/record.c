@@ -226,6 +226,20 @@ int rt_record_encode_value(const struct rt_record *rec, struct rt_buf *out,
 	return RT_ERR_API;
 }
 
+int rt_record_encode(const struct rt_record *rec, const struct rt_buf *key,
+		     size_t prefix, struct rt_buf *out, int hash_size,
+		     uint64_t min_update_index)
+{
+	uint64_t sfx = (uint64_t)(key->len - prefix) << 3 |
+		       rt_record_val_type(rec);
+	int ret;
+
+	if ((ret = put_varint(out, prefix)) || (ret = put_varint(out, sfx)) ||
+	    (ret = rt_buf_add(out, key->buf + prefix, key->len - prefix)))
+		return ret;
+	return rt_record_encode_value(rec, out, hash_size, min_update_index);
+}
+
 /* A cursor over untrusted value bytes. */
 struct cursor {
 	const uint8_t *p;

@@ -70,6 +70,14 @@ bool rt_record_is_deletion(const struct rt_record *rec);
  */
 int rt_record_encode_value(const struct rt_record *rec, struct rt_buf *out,
 			   int hash_size, uint64_t min_update_index);
+/*
+ * Append the whole record to `out` as a block holds it: `key` (the
+ * record's), of which the first `prefix` bytes are shared with the key
+ * before it in the block, then the value.
+ */
+int rt_record_encode(const struct rt_record *rec, const struct rt_buf *key,
+		     size_t prefix, struct rt_buf *out, int hash_size,
+		     uint64_t min_update_index);
 
 /*
  * Fill `rec` from `key`, `val_type` and the value bytes at `in`. Returns the

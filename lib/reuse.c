@@ -25,6 +25,16 @@
  *  - log blocks: records are copied verbatim (exact messages), as the
  *    compaction writer is set to do anyway.
  *
+ * A ref block may also be copied with some of its records replaced: a
+ * newer table has the same key (an updated ref) and the merge hands over
+ * that record in place of the block's (rt_merged_iter_shadowed() names
+ * the one replaced). The key, and so the key before and after it, stay
+ * as they were; only the value changes. When the record so encoded, with
+ * the prefix length the replaced one had, takes exactly its bytes, the
+ * block is copied with those bytes overwritten: every other offset, the
+ * restart table included, stays valid. Otherwise the held and the
+ * replacing records are written one by one, in order.
+ *
  * A block may also be handed over whole by the merge
  * (rt_merged_iter_whole_blocks), without going through it record by
  * record, when no other table of the segment has a key within its range:
@@ -47,6 +57,7 @@
 #include "lib/reuse.h"
 #include "lib/writer_internal.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 void rt_reuse_init(struct rt_reuse *r, struct rt_writer *w, uint8_t type,
@@ -62,6 +73,12 @@ void rt_reuse_init(struct rt_reuse *r, struct rt_writer *w, uint8_t type,
 
 void rt_reuse_release(struct rt_reuse *r)
 {
+	for (size_t i = 0; i < r->patch_cap; i++)
+		rt_record_release(&r->patches[i].rec);
+	free(r->patches);
+	rt_buf_release(&r->patched);
+	rt_buf_release(&r->key);
+	rt_buf_release(&r->encoded);
 	rt_buf_release(&r->first_key);
 	rt_buf_release(&r->last_key);
 	rt_buf_release(&r->oids);
@@ -103,6 +120,47 @@ static int add_oids(struct rt_reuse *r, const struct rt_record *rec,
 	return ret ? rt_err_oom(err) : 0;
 }
 
+static int write_held(struct rt_reuse *r, struct rt_err *err);
+
+/*
+ * The held block with the replacing records' bytes over the replaced
+ * ones' in r->patched: 0, or 1 when one of them does not take exactly
+ * the bytes of the record it replaces.
+ */
+static int patch_block(struct rt_reuse *r, const uint8_t *src,
+		       struct rt_err *err)
+{
+	const struct rt_writer *w = r->w;
+
+	if (rt_buf_set(&r->patched, src, r->blk.block_len))
+		return rt_err_oom(err);
+	for (size_t i = 0; i < r->patch_len; i++) {
+		const struct rt_reuse_patch *p = &r->patches[i];
+		uint64_t prefix;
+
+		if ((uint64_t)p->rec_off + p->rec_len > r->blk.block_len ||
+		    rt_varint_get(&prefix, src + p->rec_off, p->rec_len) < 0 ||
+		    prefix > p->rec_len)
+			return rt_table_error(err, r->blk.table,
+					      r->blk.block_off,
+					      "block changed while compacting");
+		rt_buf_reset(&r->encoded);
+		if (rt_record_key(&p->rec, &r->key))
+			return rt_err_oom(err);
+		/* The same key as the record replaced: this always holds. */
+		if (prefix > r->key.len)
+			return 1;
+		if (rt_record_encode(&p->rec, &r->key, prefix, &r->encoded,
+				     w->hash_size, w->min_update_index))
+			return rt_err_oom(err);
+		if (r->encoded.len != p->rec_len)
+			return 1;
+		memcpy(r->patched.buf + p->rec_off, r->encoded.buf,
+		       r->encoded.len);
+	}
+	return 0;
+}
+
 /* The held records are the whole block, its keys set: copy it. */
 static int copy_held(struct rt_reuse *r, struct rt_err *err)
 {
@@ -112,13 +170,22 @@ static int copy_held(struct rt_reuse *r, struct rt_err *err)
 		.data = t->data + r->blk.block_off,
 		.len = r->blk.block_len,
 		.records = r->count,
+		.patched = r->patch_len > 0,
 		.first_key = &r->first_key,
 		.last_key = &r->last_key,
 		.oids = (const uint8_t *)r->oids.buf,
 		.oid_count = r->oids.len / r->w->hash_size,
 	};
+	int ret;
 
+	if (r->patch_len) {
+		ret = patch_block(r, c.data, err);
+		if (ret)
+			return ret < 0 ? ret : write_held(r, err);
+		c.data = (const uint8_t *)r->patched.buf;
+	}
 	r->open = false;
+	r->patch_len = 0;
 	return writer_copy_block(r->w, &c, err);
 }
 
@@ -142,6 +209,8 @@ static int write_held(struct rt_reuse *r, struct rt_err *err)
 	struct rt_block_iter bi = { 0 };
 	int ret;
 
+	size_t next = 0;
+
 	if (!r->open)
 		return 0;
 	r->open = false;
@@ -149,19 +218,28 @@ static int write_held(struct rt_reuse *r, struct rt_err *err)
 	if (!ret)
 		rt_block_iter_start(&bi, &b);
 	for (uint32_t i = 0; !ret && i < r->count; i++) {
-		ret = rt_block_iter_next(&bi, &r->scratch, err);
+		const struct rt_record *rec = &r->scratch;
+
+		if (next < r->patch_len && r->patches[next].index == i) {
+			/* Replaced: read past the block's record. */
+			rec = &r->patches[next++].rec;
+			ret = rt_block_iter_next(&bi, &r->scratch, err);
+		} else {
+			ret = rt_block_iter_next(&bi, &r->scratch, err);
+		}
 		if (ret > 0)
 			ret = rt_table_error(err, r->blk.table,
 					     r->blk.block_off,
 					     "block changed while compacting");
 		else if (!ret && !r->keep_deletions &&
-			 rt_record_is_deletion(&r->scratch))
+			 rt_record_is_deletion(rec))
 			continue;
 		else if (!ret && r->type == RT_BLOCK_REF)
-			ret = rt_writer_add_ref(r->w, &r->scratch.u.ref, err);
+			ret = rt_writer_add_ref(r->w, &rec->u.ref, err);
 		else if (!ret)
-			ret = rt_writer_add_log(r->w, &r->scratch.u.log, err);
+			ret = rt_writer_add_log(r->w, &rec->u.log, err);
 	}
+	r->patch_len = 0;
 	rt_block_iter_release(&bi);
 	rt_block_release(&b);
 	return ret;
@@ -180,38 +258,108 @@ static bool continues(const struct rt_rec_origin *o,
 		next->block_off == o->block_off && next->index == 1);
 }
 
+/* Whether `rec` replaces the record `sh` of the held block, next in it. */
+static bool replaces(const struct rt_reuse *r, const struct rt_rec_origin *sh)
+{
+	return sh && r->type == RT_BLOCK_REF && sh->table == r->blk.table &&
+	       sh->block_off == r->blk.block_off && sh->index == r->count &&
+	       sh->rec_len;
+}
+
+static int copy_ref(struct rt_ref_record *dst, const struct rt_ref_record *src)
+{
+	if (rt_buf_set(&dst->refname, src->refname.buf, src->refname.len) ||
+	    rt_buf_set(&dst->target, src->target.buf, src->target.len))
+		return RT_ERR_NOMEM;
+	dst->update_index = src->update_index;
+	dst->value_type = src->value_type;
+	memcpy(dst->value, src->value, sizeof(dst->value));
+	memcpy(dst->peeled, src->peeled, sizeof(dst->peeled));
+	return 0;
+}
+
+/* Hold `rec` in place of the held block's next record, `sh`. */
+static int add_patch(struct rt_reuse *r, const struct rt_record *rec,
+		     const struct rt_rec_origin *sh, struct rt_err *err)
+{
+	struct rt_reuse_patch *p;
+
+	if (r->patch_len == r->patch_cap) {
+		size_t cap = r->patch_cap ? 2 * r->patch_cap : 8;
+
+		p = realloc(r->patches, cap * sizeof(*p));
+		if (!p)
+			return rt_err_oom(err);
+		for (size_t i = r->patch_cap; i < cap; i++)
+			rt_record_init(&p[i].rec, RT_BLOCK_REF);
+		r->patches = p;
+		r->patch_cap = cap;
+	}
+	p = &r->patches[r->patch_len];
+	if (copy_ref(&p->rec.u.ref, &rec->u.ref))
+		return rt_err_oom(err);
+	p->index = r->count++;
+	p->rec_off = sh->rec_off;
+	p->rec_len = sh->rec_len;
+	r->patch_len++;
+	return add_oids(r, rec, err);
+}
+
+/* Start holding the block `o` starts, with `rec` its first record. */
+static int open_block(struct rt_reuse *r, const struct rt_record *rec,
+		      const struct rt_rec_origin *o)
+{
+	rt_buf_reset(&r->oids);
+	r->patch_len = 0;
+	r->open = true;
+	r->blk = *o;
+	r->count = 0;
+	return rt_record_key(rec, &r->first_key);
+}
+
 int rt_reuse_offer(struct rt_reuse *r, const struct rt_record *rec,
 		   const struct rt_rec_origin *o,
-		   const struct rt_rec_origin *next, bool *held,
+		   const struct rt_rec_origin *next,
+		   const struct rt_rec_origin *shadowed, bool *held,
 		   struct rt_err *err)
 {
+	const struct rt_rec_origin *last = o;
 	int ret;
 
 	*held = false;
-	if (r->open) {
-		if (o->table == r->blk.table &&
-		    o->block_off == r->blk.block_off && o->index == r->count) {
-			if ((ret = add_oids(r, rec, err)))
-				return ret;
-			r->count++;
-			*held = true;
-			return o->last_in_block ? copy_block(r, rec, err) : 0;
-		}
+	if (r->open && o->table == r->blk.table &&
+	    o->block_off == r->blk.block_off && o->index == r->count) {
+		ret = add_oids(r, rec, err);
+		r->count++;
+	} else if (r->open && replaces(r, shadowed)) {
+		ret = add_patch(r, rec, shadowed, err);
+		last = shadowed;
+	} else {
 		if ((ret = write_held(r, err)))
 			return ret;
+		/* A ref block whose first record is replaced is held too. */
+		if (r->type == RT_BLOCK_REF && shadowed &&
+		    shadowed->index == 0 && may_copy(r, shadowed) &&
+		    continues(shadowed, next))
+			o = shadowed;
+		else if (!may_copy(r, o) ||
+			 (o->shared && r->type != RT_BLOCK_REF) ||
+			 !continues(o, next))
+			return 0;
+		if (open_block(r, rec, o))
+			return rt_err_oom(err);
+		last = o;
+		if (o == shadowed) {
+			ret = add_patch(r, rec, shadowed, err);
+		} else {
+			ret = add_oids(r, rec, err);
+			r->count++;
+		}
 	}
-	if (!may_copy(r, o) || o->shared || !continues(o, next))
-		return 0;
-	rt_buf_reset(&r->oids);
-	if (rt_record_key(rec, &r->first_key))
-		return rt_err_oom(err);
-	if ((ret = add_oids(r, rec, err)))
+	if (ret)
 		return ret;
-	r->open = true;
-	r->blk = *o;
-	r->count = 1;
 	*held = true;
-	return o->last_in_block ? copy_block(r, rec, err) : 0;
+	return last->last_in_block ? copy_block(r, rec, err) : 0;
 }
 
 int rt_reuse_break(struct rt_reuse *r, struct rt_err *err)
@@ -284,6 +432,7 @@ static int copy_whole_refs(struct rt_reuse *r, const struct rt_merged_iter *mi,
 		return rt_err_oom(err);
 	/* As if the merge had held every record of the block. */
 	r->open = true;
+	r->patch_len = 0;
 	r->blk = *o;
 	r->count = n;
 	ret = dropped ? write_held(r, err) : copy_held(r, err);

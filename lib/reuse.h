@@ -9,6 +9,12 @@
 #include "lib/merged.h"
 #include "lib/writer.h"
 
+struct rt_reuse_patch {
+	struct rt_record rec;
+	/* The record it replaces in the held block: index, bytes. */
+	uint32_t index, rec_off, rec_len;
+};
+
 struct rt_reuse {
 	struct rt_writer *w;
 	uint8_t type; /* RT_BLOCK_REF or RT_BLOCK_LOG */
@@ -19,6 +25,14 @@ struct rt_reuse {
 	uint32_t count;
 	struct rt_buf first_key, last_key;
 	struct rt_buf oids; /* refs: the ids the held records name */
+	/*
+	 * Refs: records of other tables that replace (same key, newer)
+	 * records of the held block, in index order; see lib/reuse.c.
+	 */
+	struct rt_reuse_patch *patches;
+	size_t patch_len, patch_cap;
+	struct rt_buf patched; /* the block rebuilt with them */
+	struct rt_buf key, encoded; /* scratch */
 	struct rt_record scratch;
 	/* Blocks handed over whole may come from this table (NULL: any). */
 	bool unread;
@@ -35,14 +49,16 @@ void rt_reuse_init(struct rt_reuse *r, struct rt_writer *w, uint8_t type,
 /*
  * `rec`, from `o`, goes into the new table unchanged; `next` is where the
  * record after it in the merge comes from, NULL when unknown or at the
- * end. Sets *held when the reuse keeps it (it is then copied with its
- * block, or written later if the block cannot be copied after all);
- * otherwise the caller writes it, after any records held before it,
- * which this call writes first.
+ * end; `shadowed` where the oldest record it replaced came from, NULL if
+ * none (rt_merged_iter_shadowed()). Sets *held when the reuse keeps it
+ * (it is then copied with its block, or written later if the block
+ * cannot be copied after all); otherwise the caller writes it, after any
+ * records held before it, which this call writes first.
  */
 int rt_reuse_offer(struct rt_reuse *r, const struct rt_record *rec,
 		   const struct rt_rec_origin *o,
-		   const struct rt_rec_origin *next, bool *held,
+		   const struct rt_rec_origin *next,
+		   const struct rt_rec_origin *shadowed, bool *held,
 		   struct rt_err *err);
 /*
  * The merge dropped or changed a record, or ended: write the held

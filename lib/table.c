@@ -467,6 +467,8 @@ void rt_table_iter_origin(const struct rt_table_iter *it,
 	o->content_len = it->blk.len;
 	o->index = it->next_index == RT_NO_INDEX ? RT_NO_INDEX :
 						   it->next_index - 1;
+	o->rec_off = it->bi.rec_off;
+	o->rec_len = it->bi.off - it->bi.rec_off;
 	o->last_in_block = it->bi.off >= it->blk.restart_start;
 	o->shared = false;
 }

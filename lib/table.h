@@ -67,6 +67,8 @@ struct rt_rec_origin {
 	uint32_t content_len; /* its block_len field: for logs, inflated */
 	/* Position among the block's records; RT_NO_INDEX after a seek. */
 	uint32_t index;
+	/* Where the record's bytes lie in the block (for logs, inflated). */
+	uint32_t rec_off, rec_len;
 	bool last_in_block;
 	/*
 	 * Another table of the merge has a key within the block's range:

@@ -57,7 +57,10 @@ int writer_copy_block(struct rt_writer *w, const struct rt_block_copy *c,
 	if (ret)
 		return rt_err_set(err, ret, "writing a copied block failed");
 	w->blocks_opened++;
-	w->stats.blocks_copied++;
+	if (c->patched)
+		w->stats.blocks_patched++;
+	else
+		w->stats.blocks_copied++;
 	if (c->unread)
 		w->stats.blocks_unread++;
 	if (c->type == RT_BLOCK_REF)

@@ -103,6 +103,8 @@ struct rt_block_copy {
 	uint64_t records;
 	/* Copied unread: records and first_key unknown (first_key NULL). */
 	bool unread;
+	/* Some records replaced in place (lib/reuse.c): not unchanged. */
+	bool patched;
 	const struct rt_buf *first_key, *last_key;
 	/* Refs: the object ids its records name, hash_size bytes each. */
 	const uint8_t *oids;

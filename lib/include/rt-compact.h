@@ -55,6 +55,8 @@ struct rt_compact_result {
 	uint64_t blocks_after; /* blocks of the new table, index blocks too */
 	uint64_t blocks_reused; /* of them, source blocks copied as they were */
 	uint64_t blocks_unread; /* of those, copied without being read */
+	/* Ref blocks copied with updated refs written over their own. */
+	uint64_t blocks_patched;
 };
 
 /*

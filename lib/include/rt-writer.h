@@ -74,6 +74,8 @@ struct rt_writer_stats {
 	uint64_t blocks;
 	uint64_t blocks_copied; /* of them, copied from another table */
 	uint64_t blocks_unread; /* of those, copied without being read */
+	/* Copied from another table with updated refs written over. */
+	uint64_t blocks_patched;
 	uint64_t bytes;
 	int obj_id_len;
 };

@@ -258,6 +258,10 @@ void maint_describe_compaction(char *buf, size_t len,
 			      (unsigned long long)res->blocks_reused,
 			      (unsigned long long)res->blocks_after,
 			      (unsigned long long)res->blocks_unread);
+	if (res->blocks_patched && n >= 0 && (size_t)n < len)
+		n += snprintf(buf + n, len - n,
+			      "; %llu copied with updated refs written in",
+			      (unsigned long long)res->blocks_patched);
 	if (lock_ms >= 0 && n >= 0 && (size_t)n < len)
 		snprintf(buf + n, len - n,
 			 "; tables.list.lock held %.1f ms at most", lock_ms);

@@ -29,6 +29,7 @@ struct build {
 	enum rt_hash hash;
 	uint32_t block_size;
 	bool thread; /* deflate on the zpipe's thread */
+	bool updates; /* small tables only point refs at other ids */
 	/* This round's records, sorted by name; one per name. */
 	struct rt_ref_record *refs;
 	struct rt_log_record *logs;
@@ -69,7 +70,7 @@ static void plan_round(struct build *b, size_t lo, size_t hi, unsigned every,
 		if (rng_below(&b->rng, every))
 			continue;
 		ref_name(name, sizeof(name), i);
-		kind = (unsigned)rng_below(&b->rng, 10);
+		kind = b->updates ? 9 : (unsigned)rng_below(&b->rng, 10);
 		r = &b->refs[b->nrefs++];
 		set_ref(r, name, 0,
 			deletions && kind == 0 ? RT_REF_DELETION :
@@ -145,7 +146,8 @@ static void add_round(struct rt_stack *st, struct build *b)
  * either spread over the pool or clustered in a narrow range.
  */
 static struct rt_stack *build_stack(const char *dir, uint64_t seed,
-				    size_t small, bool clustered, bool beyond)
+				    size_t small, bool clustered, bool beyond,
+				    bool updates)
 {
 	struct build b = { .rng = { seed } };
 	struct rt_compact_options no_reuse = { .no_reuse = true };
@@ -167,6 +169,7 @@ static struct rt_stack *build_stack(const char *dir, uint64_t seed,
 		add_round(st, &b);
 	}
 	assert_int_equal(rt_stack_compact_all(st, &no_reuse, NULL, &err), 0);
+	b.updates = updates;
 	for (size_t t = 0; t < small; t++) {
 		size_t lo = 0, hi = POOL;
 
@@ -253,12 +256,12 @@ static int hash_filter(void *arg, const struct rt_log_record *log, bool last,
 
 struct scenario {
 	size_t small;
-	bool clustered, filter, whole, beyond;
+	bool clustered, filter, whole, beyond, updates;
 };
 
 /* Compact one copy with reuse and one without; the views must agree. */
 static uint64_t run_scenario(uint64_t seed, const struct scenario *sc,
-			     uint64_t *unread)
+			     uint64_t *unread, uint64_t *patched)
 {
 	char dir_a[256], dir_b[256];
 	struct rt_compact_options with = { .filter = sc->filter ? hash_filter :
@@ -275,8 +278,10 @@ static uint64_t run_scenario(uint64_t seed, const struct scenario *sc,
 	without.no_reuse = true;
 	assert_int_equal(tmpdir_make(dir_a, sizeof(dir_a), "reuse-a"), 0);
 	assert_int_equal(tmpdir_make(dir_b, sizeof(dir_b), "reuse-b"), 0);
-	a = build_stack(dir_a, seed, sc->small, sc->clustered, sc->beyond);
-	b = build_stack(dir_b, seed, sc->small, sc->clustered, sc->beyond);
+	a = build_stack(dir_a, seed, sc->small, sc->clustered, sc->beyond,
+			sc->updates);
+	b = build_stack(dir_b, seed, sc->small, sc->clustered, sc->beyond,
+			sc->updates);
 	/* A middle segment keeps deletions; the whole stack drops them. */
 	first = sc->whole ? 0 : 1;
 	if (rt_stack_compact_range(a, first, a->n - 1, &with, &ra, &err))
@@ -284,6 +289,7 @@ static uint64_t run_scenario(uint64_t seed, const struct scenario *sc,
 	if (rt_stack_compact_range(b, first, b->n - 1, &without, &rb, &err))
 		fail_msg("seed %" PRIu64 ": %s", seed, err.msg);
 	assert_int_equal(rb.blocks_reused, 0);
+	assert_int_equal(rb.blocks_patched, 0);
 	assert_true(ra.refs_written == rb.refs_written &&
 		    ra.logs_dropped == rb.logs_dropped &&
 		    ra.placeholders == rb.placeholders);
@@ -297,6 +303,7 @@ static uint64_t run_scenario(uint64_t seed, const struct scenario *sc,
 	if (sc->filter)
 		assert_int_equal(ra.blocks_unread, 0);
 	*unread = ra.blocks_unread;
+	*patched = ra.blocks_patched;
 	dump(a, RT_BLOCK_REF, &va);
 	dump(a, RT_BLOCK_LOG, &va);
 	dump(b, RT_BLOCK_REF, &vb);
@@ -321,6 +328,7 @@ static void test_random_stacks(void **state)
 {
 	struct rng r = rng_seeded();
 	uint64_t clustered_reused = 0, unread, unread_total = 0;
+	uint64_t patched, patched_total = 0;
 	(void)state;
 
 	for (int i = 0; i < 16; i++) {
@@ -330,17 +338,21 @@ static void test_random_stacks(void **state)
 			.filter = (i / 2) % 2,
 			.whole = (i / 4) % 2,
 			.beyond = (i / 8) % 2,
+			.updates = i % 3 == 0,
 		};
-		uint64_t n = run_scenario(rng_next(&r), &sc, &unread);
+		uint64_t n = run_scenario(rng_next(&r), &sc, &unread, &patched);
 
 		if (sc.clustered && !sc.filter)
 			clustered_reused += n;
 		unread_total += unread;
+		patched_total += patched;
 	}
 	/* Changes in a narrow range leave most blocks to copy. */
 	assert_true(clustered_reused > 0);
 	/* Some of them without reading them. */
 	assert_true(unread_total > 0);
+	/* Ref blocks whose refs were updated, with the new values in. */
+	assert_true(patched_total > 0);
 }
 
 /*
