@@ -430,6 +430,53 @@ int rt_block_iter_seek(struct rt_block_iter *it, const struct rt_block *b,
 	return ret < 0 ? ret : 0;
 }
 
+int rt_block_iter_skip_refs(struct rt_block_iter *it,
+			    const struct rt_buf *bound, struct rt_ref_run *run,
+			    struct rt_err *err)
+{
+	const struct rt_block *b = it->b;
+
+	if (b->type != RT_BLOCK_REF)
+		return rt_err_set(err, RT_ERR_API, "not a ref block");
+	it->stepped = false;
+	while (it->off < b->restart_start) {
+		const char *why = "ref name contains a NUL byte";
+		const uint8_t *ids;
+		uint8_t val_type;
+		int n, m;
+
+		if ((n = decode_key(it, &val_type, err)) < 0)
+			return n;
+		if (it->off > b->header_off + 4 &&
+		    rt_buf_cmp(&it->key, &it->last_key) <= 0)
+			return block_error(err, b, b->file_off + it->off,
+					   "keys are not in ascending order");
+		if (bound && rt_buf_cmp(&it->key, bound) >= 0)
+			break;
+		m = memchr(it->key.buf, '\0', it->key.len) ?
+			    -1 :
+			    rt_ref_value_len(val_type, b->data + it->off + n,
+					     b->restart_start - it->off - n,
+					     b->hash_size, b->min_update_index,
+					     &ids, &why);
+		if (m < 0)
+			return block_error(err, b, b->file_off + it->off, why);
+		if (ids &&
+		    rt_buf_add(&run->ids, ids, (size_t)b->hash_size * val_type))
+			return rt_err_oom(err);
+		run->deletions += val_type == RT_REF_DELETION;
+		run->count++;
+		it->off += n + m;
+		{
+			struct rt_buf tmp = it->last_key;
+
+			it->last_key = it->key;
+			it->key = tmp;
+		}
+	}
+	return 0;
+}
+
 void rt_block_iter_release(struct rt_block_iter *it)
 {
 	rt_buf_release(&it->last_key);

@@ -123,6 +123,23 @@ int rt_block_iter_value(const struct rt_block_iter *it, struct rt_record *rec,
 /* Position before the first record whose key is >= `want`. */
 int rt_block_iter_seek(struct rt_block_iter *it, const struct rt_block *b,
 		       const struct rt_buf *want, struct rt_err *err);
+/* What rt_block_iter_skip_refs() stepped over; the caller resets it. */
+struct rt_ref_run {
+	uint32_t count;
+	uint32_t deletions; /* of them, deletion records */
+	struct rt_buf ids; /* the object ids they name, hash_size bytes each */
+};
+
+/*
+ * In a ref block, step over the records from the iterator's position on
+ * while their keys are below `bound` (NULL: to the block's end), checked
+ * as rt_block_iter_next() checks them, but without decoding their values:
+ * only their ids are noted, in `run`. last_key is then the key of the
+ * last one; no record is left to decode again.
+ */
+int rt_block_iter_skip_refs(struct rt_block_iter *it,
+			    const struct rt_buf *bound, struct rt_ref_run *run,
+			    struct rt_err *err);
 void rt_block_iter_release(struct rt_block_iter *it);
 
 #endif

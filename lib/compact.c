@@ -40,6 +40,18 @@ static void merged_one(const struct merge_state *m, uint64_t *n, bool end)
 		m->opts->progress(m->opts->progress_arg, *n);
 }
 
+/* `count` more were merged at once. */
+static void merged_some(const struct merge_state *m, uint64_t *n,
+			uint64_t count)
+{
+	uint64_t before = *n / RT_COMPACT_PROGRESS_STEP;
+
+	*n += count;
+	if (m->opts && m->opts->progress &&
+	    *n / RT_COMPACT_PROGRESS_STEP != before)
+		m->opts->progress(m->opts->progress_arg, *n);
+}
+
 /*
  * The merged records of `type` of the segment into the writer as they
  * are: refs, and logs when no filter is to see them.
@@ -69,6 +81,11 @@ static int write_plain(struct rt_writer *w, struct merge_state *m, uint8_t type,
 		ret = rt_merged_iter_next(&mi, &rec, err);
 		if (ret == RT_MERGED_BLOCK) {
 			ret = rt_reuse_copy_whole(&ru, &mi, written, err);
+			continue;
+		}
+		if (ret == RT_MERGED_RUN) {
+			merged_some(m, merged, mi.run.count);
+			ret = rt_reuse_take_run(&ru, &mi, written, err);
 			continue;
 		}
 		if (ret)

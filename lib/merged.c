@@ -179,6 +179,44 @@ static int mark_shared(struct rt_merged_iter *mi, size_t s, struct rt_err *err)
 	return 0;
 }
 
+static int top_advance(struct rt_merged_iter *mi, struct rt_err *err);
+
+/*
+ * Sub `sub`, on top, holds a ref below every other sub's key: hand it
+ * over with the refs after it in its block that are below them too, as
+ * one run. 0 when its key is not below them (an equal key of an older
+ * table is shadowed: the record path handles that).
+ */
+static int take_run(struct rt_merged_iter *mi, struct rt_merged_sub *sub,
+		    struct rt_err *err)
+{
+	const struct rt_buf *bound = least_other(mi);
+	const struct rt_ref_record *r = &sub->rec.u.ref;
+	size_t n = (size_t)sub->it.t->hash_size;
+	int ret;
+
+	if (bound && rt_buf_cmp(&sub->it.bi.last_key, bound) >= 0)
+		return 0;
+	mi->run.count = 1;
+	mi->run.deletions = r->value_type == RT_REF_DELETION;
+	rt_buf_reset(&mi->run.ids);
+	if ((r->value_type == RT_REF_VAL1 || r->value_type == RT_REF_VAL2) &&
+	    rt_buf_add(&mi->run.ids, r->value, n))
+		return rt_err_oom(err);
+	if (r->value_type == RT_REF_VAL2 &&
+	    rt_buf_add(&mi->run.ids, r->peeled, n))
+		return rt_err_oom(err);
+	mi->origin = sub->origin;
+	if ((ret = rt_table_iter_skip_refs(&sub->it, bound, &mi->run, err)))
+		return ret;
+	mi->origin.last_in_block = sub->it.bi.off >= sub->it.blk.restart_start;
+	if (rt_buf_set(&mi->key, sub->it.bi.last_key.buf,
+		       sub->it.bi.last_key.len))
+		return rt_err_oom(err);
+	ret = top_advance(mi, err);
+	return ret ? ret : RT_MERGED_RUN;
+}
+
 /*
  * Move the sub on top of the heap to its next record and restore the
  * order: usually the same sub stays on top, which costs a comparison or
@@ -267,6 +305,11 @@ int rt_merged_iter_next(struct rt_merged_iter *mi, struct rt_record *rec,
 			ret = top_advance(mi, err);
 			return ret ? ret : RT_MERGED_BLOCK;
 		}
+		if (mi->run_ok && !sub->dropped && !sub->origin.last_in_block &&
+		    sub->origin.index != RT_NO_INDEX &&
+		    mi->run_ok(mi->run_arg, &sub->origin) &&
+		    (ret = take_run(mi, sub, err)))
+			return ret;
 		if (sub->dropped) {
 			/* Straight into the caller's record, from the block. */
 			if ((ret = rt_table_iter_value(&sub->it, rec, err)))
@@ -317,6 +360,13 @@ rt_merged_iter_next_origin(const struct rt_merged_iter *mi)
 	return sub->pending ? &sub->block : &sub->origin;
 }
 
+void rt_merged_iter_runs(struct rt_merged_iter *mi, rt_merged_block_fn fn,
+			 void *arg)
+{
+	mi->run_ok = mi->type == RT_BLOCK_REF ? fn : NULL;
+	mi->run_arg = arg;
+}
+
 const struct rt_rec_origin *
 rt_merged_iter_shadowed(const struct rt_merged_iter *mi)
 {
@@ -362,6 +412,7 @@ void rt_merged_iter_release(struct rt_merged_iter *mi)
 	free(mi->subs);
 	rt_heap_release(&mi->heap);
 	rt_buf_release(&mi->key);
+	rt_buf_release(&mi->run.ids);
 	memset(mi, 0, sizeof(*mi));
 }
 

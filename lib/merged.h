@@ -36,10 +36,16 @@ struct rt_merged_iter {
 	struct rt_rec_origin shadowed;
 	rt_merged_block_fn whole_block;
 	void *whole_block_arg;
+	/* Runs (rt_merged_iter_runs): whether to, and the last one. */
+	rt_merged_block_fn run_ok;
+	void *run_arg;
+	struct rt_ref_run run;
 };
 
 /* rt_merged_iter_next(): a whole block, unread (see below). */
 #define RT_MERGED_BLOCK 2
+/* rt_merged_iter_next(): a run of refs of one block (see below). */
+#define RT_MERGED_RUN 3
 
 /*
  * Start a merge of `tables` (oldest first; the array itself is not kept).
@@ -88,6 +94,19 @@ rt_merged_iter_shadowed(const struct rt_merged_iter *mi);
 int rt_merged_iter_whole_blocks(struct rt_merged_iter *mi,
 				rt_merged_block_fn fn, void *arg,
 				struct rt_err *err);
+/*
+ * For a full pass over refs: when the next record's table has more
+ * records in the same block, below every other table's current key, and
+ * `fn` allows it for the record's origin, rt_merged_iter_next() returns
+ * RT_MERGED_RUN instead of the record: `run` says how many records,
+ * from that one on, were stepped over without decoding their values
+ * (rt_block_iter_skip_refs), which ids they name and how many are
+ * deletions; `origin` is the first one's, with last_in_block set when
+ * the run reaches the end of the block, and `key` is the last one's.
+ * No record of a run shadows or is shadowed: every other key is greater.
+ */
+void rt_merged_iter_runs(struct rt_merged_iter *mi, rt_merged_block_fn fn,
+			 void *arg);
 /* rt_table_iter_drop_behind() for every table: for one full pass. */
 void rt_merged_iter_drop_behind(struct rt_merged_iter *mi);
 /*

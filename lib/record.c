@@ -327,6 +327,48 @@ static int decode_ref(struct rt_ref_record *r, const struct rt_buf *key,
 	return -1;
 }
 
+int rt_ref_value_len(uint8_t val_type, const uint8_t *in, size_t len,
+		     int hash_size, uint64_t min_update_index,
+		     const uint8_t **ids, const char **why)
+{
+	struct cursor c = { .p = in, .left = len };
+	uint64_t v;
+	size_t n = 0;
+
+	*ids = NULL;
+	if (take_varint(&c, &v))
+		goto bad;
+	if (v > UINT64_MAX - min_update_index) {
+		c.why = "update index overflows";
+		goto bad;
+	}
+	switch (val_type) {
+	case RT_REF_DELETION:
+		break;
+	case RT_REF_VAL1:
+	case RT_REF_VAL2:
+		*ids = c.p;
+		n = (size_t)hash_size * val_type;
+		break;
+	case RT_REF_SYMREF:
+		if (take_varint(&c, &v))
+			goto bad;
+		n = v;
+		break;
+	default:
+		c.why = "reserved ref value type";
+		goto bad;
+	}
+	if (n > c.left) {
+		c.why = "value runs past the end of the block";
+		goto bad;
+	}
+	return (int)(len - c.left + n);
+bad:
+	*why = c.why;
+	return -1;
+}
+
 static int decode_log(struct rt_log_record *l, const struct rt_buf *key,
 		      uint8_t val_type, struct cursor *c, int hash_size)
 {

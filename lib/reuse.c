@@ -35,6 +35,13 @@
  * restart table included, stays valid. Otherwise the held and the
  * replacing records are written one by one, in order.
  *
+ * While a ref block is held, its records up to the next key of any other
+ * table come from the merge as one run (rt_merged_iter_runs): stepped
+ * over without decoding their values, only their ids noted. They are
+ * exactly the records the merge would hand over one by one, so the
+ * invariant holds; deletion records among them, where the segment drops
+ * them, mean the block is written record by record instead of copied.
+ *
  * A block may also be handed over whole by the merge
  * (rt_merged_iter_whole_blocks), without going through it record by
  * record, when no other table of the segment has a key within its range:
@@ -178,6 +185,9 @@ static int copy_held(struct rt_reuse *r, struct rt_err *err)
 	};
 	int ret;
 
+	/* Deletion records held from runs, to drop: not a copy. */
+	if (r->deletions && !r->keep_deletions)
+		return write_held(r, err);
 	if (r->patch_len) {
 		ret = patch_block(r, c.data, err);
 		if (ret)
@@ -311,6 +321,7 @@ static int open_block(struct rt_reuse *r, const struct rt_record *rec,
 {
 	rt_buf_reset(&r->oids);
 	r->patch_len = 0;
+	r->deletions = 0;
 	r->open = true;
 	r->blk = *o;
 	r->count = 0;
@@ -375,6 +386,34 @@ static bool may_copy_whole(void *arg, const struct rt_rec_origin *o)
 	       may_copy(r, o);
 }
 
+/* May the run of refs `o` starts go into the held block? */
+static bool may_run(void *arg, const struct rt_rec_origin *o)
+{
+	const struct rt_reuse *r = arg;
+
+	return r->open && o->table == r->blk.table &&
+	       o->block_off == r->blk.block_off && o->index == r->count;
+}
+
+int rt_reuse_take_run(struct rt_reuse *r, const struct rt_merged_iter *mi,
+		      uint64_t *written, struct rt_err *err)
+{
+	const struct rt_ref_run *run = &mi->run;
+
+	if (!may_run(r, &mi->origin))
+		return rt_err_set(err, RT_ERR_API, "a run not asked for");
+	if (rt_buf_add(&r->oids, run->ids.buf, run->ids.len))
+		return rt_err_oom(err);
+	r->count += run->count;
+	r->deletions += run->deletions;
+	*written += run->count - (r->keep_deletions ? 0 : run->deletions);
+	if (!mi->origin.last_in_block)
+		return 0;
+	if (rt_buf_set(&r->last_key, mi->key.buf, mi->key.len))
+		return rt_err_oom(err);
+	return copy_held(r, err);
+}
+
 int rt_reuse_whole_blocks(struct rt_reuse *r, struct rt_merged_iter *mi,
 			  struct rt_table *const *tables, bool filtered,
 			  struct rt_err *err)
@@ -383,6 +422,8 @@ int rt_reuse_whole_blocks(struct rt_reuse *r, struct rt_merged_iter *mi,
 		return 0;
 	if (filtered)
 		return rt_merged_iter_whole_blocks(mi, NULL, NULL, err);
+	/* Refs the held block's next: stepped over, not decoded. */
+	rt_merged_iter_runs(mi, may_run, r);
 	r->unread = true;
 	/* Ref blocks are read (for their ids): their deletions can go. */
 	r->unread_from =
@@ -433,6 +474,7 @@ static int copy_whole_refs(struct rt_reuse *r, const struct rt_merged_iter *mi,
 	/* As if the merge had held every record of the block. */
 	r->open = true;
 	r->patch_len = 0;
+	r->deletions = 0;
 	r->blk = *o;
 	r->count = n;
 	ret = dropped ? write_held(r, err) : copy_held(r, err);

@@ -23,6 +23,7 @@ struct rt_reuse {
 	bool open;
 	struct rt_rec_origin blk;
 	uint32_t count;
+	uint32_t deletions; /* held deletion records, from runs */
 	struct rt_buf first_key, last_key;
 	struct rt_buf oids; /* refs: the ids the held records name */
 	/*
@@ -74,6 +75,13 @@ int rt_reuse_break(struct rt_reuse *r, struct rt_err *err);
 int rt_reuse_whole_blocks(struct rt_reuse *r, struct rt_merged_iter *mi,
 			  struct rt_table *const *tables, bool filtered,
 			  struct rt_err *err);
+/*
+ * `mi` returned RT_MERGED_RUN: hold those records too, adding to
+ * *written the records that will be written; copy the block if the run
+ * ends it.
+ */
+int rt_reuse_take_run(struct rt_reuse *r, const struct rt_merged_iter *mi,
+		      uint64_t *written, struct rt_err *err);
 /*
  * `mi` returned RT_MERGED_BLOCK: copy that block, after any held records,
  * adding to *written the records written that are counted (a log block

@@ -449,6 +449,21 @@ int rt_table_iter_next(struct rt_table_iter *it, struct rt_record *rec,
 	return 1;
 }
 
+int rt_table_iter_skip_refs(struct rt_table_iter *it,
+			    const struct rt_buf *bound, struct rt_ref_run *run,
+			    struct rt_err *err)
+{
+	uint32_t before = run->count;
+	int ret;
+
+	if (it->done)
+		return 0;
+	ret = rt_block_iter_skip_refs(&it->bi, bound, run, err);
+	if (!ret && it->next_index != RT_NO_INDEX)
+		it->next_index += run->count - before;
+	return ret;
+}
+
 int rt_table_iter_value(const struct rt_table_iter *it, struct rt_record *rec,
 			struct rt_err *err)
 {

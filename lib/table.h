@@ -104,6 +104,14 @@ int rt_table_iter_seek(struct rt_table_iter *it, const void *key, size_t len,
 int rt_table_iter_next(struct rt_table_iter *it, struct rt_record *rec,
 		       struct rt_err *err);
 /*
+ * Step over the records that follow in the current ref block while their
+ * keys are below `bound` (rt_block_iter_skip_refs); the next record
+ * rt_table_iter_next() returns is the first not stepped over.
+ */
+int rt_table_iter_skip_refs(struct rt_table_iter *it,
+			    const struct rt_buf *bound, struct rt_ref_run *run,
+			    struct rt_err *err);
+/*
  * Decode the record rt_table_iter_next() returned last into `rec` again
  * (rt_block_iter_value); its key is it->bi.last_key.
  */

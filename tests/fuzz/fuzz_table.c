@@ -4,8 +4,8 @@
  * through the indexes, lookups by object id). The reader must reject bad
  * input with an error, never crash or read out of bounds; ASan and UBSan
  * watch. Also the walks compaction makes: the leaf index read alongside
- * the blocks, and a merge that hands blocks over whole. Run with `make
- * fuzz`.
+ * the blocks, and a merge that hands blocks over whole, and refs over
+ * in runs stepped over unread. Run with `make fuzz`.
  */
 #include "lib/leafwalk.h"
 #include "lib/merged.h"
@@ -61,8 +61,11 @@ static bool any_block(void *arg, const struct rt_rec_origin *o)
 	return true;
 }
 
-/* A full pass that hands over whole every block it may. */
-static void whole(struct rt_table *t, uint8_t type)
+/*
+ * A full pass that hands over whole every block it may, or, with `runs`,
+ * every run of refs instead.
+ */
+static void whole(struct rt_table *t, uint8_t type, bool runs)
 {
 	struct rt_merged_iter mi;
 	struct rt_record rec;
@@ -72,8 +75,13 @@ static void whole(struct rt_table *t, uint8_t type)
 	rt_record_init(&rec, type);
 	ret = rt_merged_iter_start(&mi, &t, 1, type, true, &err);
 	if (!ret)
-		ret = rt_merged_iter_whole_blocks(&mi, any_block, NULL, &err);
-	for (int n = 0; n < 100000 && (!ret || ret == RT_MERGED_BLOCK); n++)
+		ret = rt_merged_iter_whole_blocks(&mi, runs ? NULL : any_block,
+						  NULL, &err);
+	if (runs)
+		rt_merged_iter_runs(&mi, any_block, NULL);
+	for (int n = 0; n < 100000 && (!ret || ret == RT_MERGED_BLOCK ||
+				       ret == RT_MERGED_RUN);
+	     n++)
 		ret = rt_merged_iter_next(&mi, &rec, &err);
 	rt_merged_iter_release(&mi);
 	rt_record_release(&rec);
@@ -97,7 +105,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rt_table_refs_for(t, oid, count, &n, &err);
 	leaves(t, RT_BLOCK_REF);
 	leaves(t, RT_BLOCK_LOG);
-	whole(t, RT_BLOCK_LOG);
+	whole(t, RT_BLOCK_LOG, false);
+	whole(t, RT_BLOCK_REF, true);
 	rt_table_close(t);
 	return 0;
 }
