@@ -444,24 +444,32 @@ static int copy_whole_refs(struct rt_reuse *r, const struct rt_merged_iter *mi,
 	const struct rt_rec_origin *o = &mi->origin;
 	struct rt_block b = { 0 };
 	struct rt_block_iter bi = { 0 };
-	uint32_t n = 0, dropped = 0;
+	struct rt_ref_run run = { 0 };
+	uint32_t dropped;
 	int ret = rt_table_load_block(o->table, &b, o->block_off, err);
 
 	rt_buf_reset(&r->oids);
-	if (!ret)
+	if (!ret) {
 		rt_block_iter_start(&bi, &b);
-	while (!ret && !(ret = rt_block_iter_next(&bi, &r->scratch, err))) {
-		if (!n++ &&
-		    rt_buf_set(&r->first_key, bi.last_key.buf, bi.last_key.len))
+		ret = b.type == RT_BLOCK_REF ?
+			      rt_block_iter_next(&bi, &r->scratch, err) :
+			      1;
+	}
+	if (!ret) {
+		run.count = 1;
+		run.deletions = rt_record_is_deletion(&r->scratch);
+		if (rt_buf_set(&r->first_key, bi.last_key.buf, bi.last_key.len))
 			ret = rt_err_oom(err);
-		else if (!r->keep_deletions &&
-			 rt_record_is_deletion(&r->scratch))
-			dropped++;
 		else
 			ret = add_oids(r, &r->scratch, err);
+		/* The rest only for their ids: stepped over, not decoded. */
+		run.ids = r->oids;
+		if (!ret)
+			ret = rt_block_iter_skip_refs(&bi, NULL, &run, err);
+		r->oids = run.ids;
+		ret = ret ? ret : 1;
 	}
-	if (ret == 1 && (!n || b.type != RT_BLOCK_REF ||
-			 rt_buf_cmp(&bi.last_key, &mi->key)))
+	if (ret == 1 && (!run.count || rt_buf_cmp(&bi.last_key, &mi->key)))
 		ret = rt_table_error(err, o->table, o->block_off,
 				     "the index does not give this block's "
 				     "last key");
@@ -474,12 +482,13 @@ static int copy_whole_refs(struct rt_reuse *r, const struct rt_merged_iter *mi,
 	/* As if the merge had held every record of the block. */
 	r->open = true;
 	r->patch_len = 0;
-	r->deletions = 0;
+	r->deletions = run.deletions;
 	r->blk = *o;
-	r->count = n;
-	ret = dropped ? write_held(r, err) : copy_held(r, err);
+	r->count = run.count;
+	dropped = r->keep_deletions ? 0 : run.deletions;
+	ret = copy_held(r, err);
 	if (!ret)
-		*written += n - dropped;
+		*written += run.count - dropped;
 	return ret;
 }
 
