@@ -20,7 +20,8 @@
 struct libdeflate_decompressor;
 
 struct rt_block_writer {
-	uint8_t *buf; /* block_size bytes, owned by the caller */
+	/* block_size bytes (stretch_limit when set), owned by the caller */
+	uint8_t *buf;
 	uint32_t block_size;
 	uint32_t header_off;
 	uint32_t next;
@@ -38,6 +39,21 @@ struct rt_block_writer {
 	struct rt_deflater deflater;
 	bool defer_deflate;
 	struct rt_buf compressed;
+	/*
+	 * Stretching (log blocks; see block_stretch.c): 0, or the length the
+	 * block may reach past block_size. `cut`: a record passed block_size
+	 * at cut_off, after cut_entries records, cut_restarts restarts and
+	 * key cut_key; what follows is encoded as a block of its own.
+	 */
+	uint32_t stretch_limit;
+	bool cut;
+	uint32_t cut_off, cut_entries;
+	size_t cut_restarts;
+	struct rt_buf cut_key;
+	/* The part after the cut while the part before it is written. */
+	struct rt_buf tail;
+	uint32_t tail_entries;
+	size_t tail_restarts;
 };
 
 /*
@@ -52,10 +68,23 @@ int rt_block_writer_reset(struct rt_block_writer *bw, uint8_t type,
 			  int deflate_level);
 /*
  * Add `rec`, whose key the caller has computed (rt_record_key) into `key`.
- * 0 when added, RT_ERR_TOO_BIG when the block is full.
+ * 0 when added, RT_ERR_TOO_BIG when the block is full. With a
+ * stretch_limit, the record that first passes block_size is still added,
+ * and sets the cut (see block_stretch.c); then RT_ERR_TOO_BIG also when
+ * the part after the cut would pass block_size or the whole the limit.
  */
 int rt_block_writer_add(struct rt_block_writer *bw, const struct rt_record *rec,
 			const struct rt_buf *key);
+/*
+ * With a cut: leave in the block only what comes before it, the rest put
+ * aside, so that rt_block_writer_finish() gives the block cut there; then
+ * rt_block_writer_resume() makes the rest the open block (not the file's
+ * first). Without one both do nothing. Cut fails only out of memory.
+ */
+int rt_block_writer_cut(struct rt_block_writer *bw);
+void rt_block_writer_resume(struct rt_block_writer *bw);
+/* The longest a log block written with `block_size` may become. */
+uint32_t rt_log_block_limit(uint32_t block_size);
 /*
  * Append the restart table and return the block's length in the file. For
  * a log block the first header_off + 4 bytes are in `buf` and the deflated

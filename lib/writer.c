@@ -18,11 +18,8 @@
 #include "lib/objsort.h"
 #include "lib/zpipe.h"
 
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <zlib.h>
 
 /*
@@ -72,7 +69,7 @@ int rt_writer_new(struct rt_writer **out, rt_write_fn write, void *arg,
 
 	w = calloc(1, sizeof(*w));
 	if (w)
-		w->block = calloc(1, o.block_size);
+		w->block = calloc(1, rt_log_block_limit(o.block_size));
 	if (!w || !w->block) {
 		free(w);
 		return rt_err_oom(err);
@@ -158,6 +155,8 @@ static int open_block(struct rt_writer *w, uint8_t type)
 	if (ret)
 		return ret;
 	w->bw.defer_deflate = w->opts.deflate_thread && type == RT_BLOCK_LOG;
+	if (type == RT_BLOCK_LOG)
+		w->bw.stretch_limit = rt_log_block_limit(w->opts.block_size);
 	w->blocks_opened++;
 	w->block_open = true;
 	return 0;
@@ -248,8 +247,9 @@ int writer_queue_log_block(struct rt_writer *w, const uint8_t *blk, size_t len,
 {
 	int ret;
 
-	if (!w->pipe && (ret = rt_zpipe_new(&w->pipe, w->opts.deflate_level,
-					    w->opts.block_size)))
+	if (!w->pipe &&
+	    (ret = rt_zpipe_new(&w->pipe, w->opts.deflate_level,
+				rt_log_block_limit(w->opts.block_size))))
 		return ret;
 	/* Full: commit the oldest block, waiting for it if need be. */
 	while (!rt_zpipe_has_room(w->pipe, deflated))
@@ -261,7 +261,8 @@ int writer_queue_log_block(struct rt_writer *w, const uint8_t *blk, size_t len,
 	return ret ? ret : writer_drain_pipe(w, false);
 }
 
-int writer_flush_block(struct rt_writer *w)
+/* Finish the open block and write it out. */
+static int write_open_block(struct rt_writer *w)
 {
 	uint8_t type = w->bw.type;
 	uint32_t padding = 0;
@@ -294,6 +295,34 @@ int writer_flush_block(struct rt_writer *w)
 }
 
 /*
+ * A log block stretched past its cut (see block.c): write the part before
+ * the cut, as the block it would be without stretching, and keep the rest
+ * open as the next block.
+ */
+static int write_cut(struct rt_writer *w)
+{
+	int ret;
+
+	if (!w->block_open || !w->bw.cut)
+		return 0;
+	if ((ret = rt_block_writer_cut(&w->bw)) || (ret = write_open_block(w)))
+		return ret;
+	rt_block_writer_resume(&w->bw);
+	w->blocks_opened++;
+	w->block_open = true;
+	return 0;
+}
+
+int writer_flush_block(struct rt_writer *w, bool whole)
+{
+	int ret;
+
+	if (!whole && (ret = write_cut(w)))
+		return ret;
+	return write_open_block(w);
+}
+
+/*
  * Add a record to the open block, flushing and opening a new one when it is
  * full. Keys must ascend within a section.
  */
@@ -312,8 +341,14 @@ int writer_add_record(struct rt_writer *w, const struct rt_record *rec,
 	if (!w->block_open && (ret = open_block(w, rec->type)))
 		return rt_err_set(err, ret, "cannot start a block");
 	ret = rt_block_writer_add(&w->bw, rec, &w->key);
+	/* Full after a cut: the part after it becomes a block of its own. */
+	if (ret == RT_ERR_TOO_BIG && w->bw.cut) {
+		if ((ret = write_cut(w)))
+			return rt_err_set(err, ret, "writing a block failed");
+		ret = rt_block_writer_add(&w->bw, rec, &w->key);
+	}
 	if (ret == RT_ERR_TOO_BIG) {
-		if ((ret = writer_flush_block(w)) ||
+		if ((ret = writer_flush_block(w, false)) ||
 		    (ret = open_block(w, rec->type)))
 			return rt_err_set(err, ret, "writing a block failed");
 		ret = rt_block_writer_add(&w->bw, rec, &w->key);
@@ -349,7 +384,8 @@ int writer_finish_section(struct rt_writer *w, uint8_t type, struct rt_err *err)
 	uint64_t index_start = 0;
 	int ret;
 
-	if ((ret = writer_flush_block(w)) || (ret = writer_drain_pipe(w, true)))
+	if ((ret = writer_flush_block(w, false)) ||
+	    (ret = writer_drain_pipe(w, true)))
 		return rt_err_set(err, ret, "writing a block failed");
 	while (w->index_len > threshold) {
 		struct rt_index_record *level = w->index;
@@ -365,7 +401,7 @@ int writer_finish_section(struct rt_writer *w, uint8_t type, struct rt_err *err)
 			rec.u.idx = level[i];
 			ret = writer_add_record(w, &rec, err);
 		}
-		if (!ret && (ret = writer_flush_block(w)))
+		if (!ret && (ret = writer_flush_block(w, false)))
 			rt_err_set(err, ret, "writing an index block failed");
 		for (size_t i = 0; i < n; i++)
 			rt_buf_release(&level[i].last_key);
@@ -564,67 +600,4 @@ void rt_writer_free(struct rt_writer *w)
 	rt_buf_release(&w->key);
 	rt_buf_release(&w->msg);
 	free(w);
-}
-
-/* Offsets of the update-index range in the header and the footer. */
-#define LIMITS_OFFSET 8
-#define LIMITS_LEN 16
-
-int rt_table_file_set_limits(const char *path, uint64_t min_update_index,
-			     uint64_t max_update_index, struct rt_err *err)
-{
-	uint8_t head[5], footer[72], block_type;
-	int fd, version, fsize, ret = 0;
-	struct stat stt;
-	off_t foot_off;
-
-	if (min_update_index > max_update_index)
-		return rt_err_set(err, RT_ERR_API, "bad update index range");
-	fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return rt_err_errno(err, RT_ERR_IO, "cannot open %s", path);
-	if (fstat(fd, &stt) < 0 || pread(fd, head, 5, 0) != 5) {
-		ret = rt_err_errno(err, RT_ERR_IO, "cannot read %s", path);
-		goto done;
-	}
-	version = head[4];
-	if (memcmp(head, "REFT", 4) || (version != 1 && version != 2)) {
-		ret = rt_err_set(err, RT_ERR_FORMAT,
-				 "%s: offset 0: not a table", path);
-		goto done;
-	}
-	fsize = rt_footer_size(version);
-	foot_off = stt.st_size - fsize;
-	if (foot_off < rt_header_size(version) ||
-	    pread(fd, footer, fsize, foot_off) != fsize) {
-		ret = rt_err_set(err, RT_ERR_FORMAT,
-				 "%s: offset %lld: truncated footer", path,
-				 (long long)foot_off);
-		goto done;
-	}
-	if (rt_get_be32(footer + fsize - 4) !=
-	    (uint32_t)crc32(0, footer, (uInt)(fsize - 4))) {
-		ret = rt_err_set(err, RT_ERR_FORMAT,
-				 "%s: offset %lld: footer CRC mismatch", path,
-				 (long long)foot_off);
-		goto done;
-	}
-	if (pread(fd, &block_type, 1, rt_header_size(version)) != 1 ||
-	    block_type == RT_BLOCK_REF) {
-		ret = rt_err_set(err, RT_ERR_API,
-				 "%s: a table with refs cannot be moved", path);
-		goto done;
-	}
-	/* The header and the footer's copy of it must stay equal. */
-	rt_put_be64(footer + LIMITS_OFFSET, min_update_index);
-	rt_put_be64(footer + LIMITS_OFFSET + 8, max_update_index);
-	rt_put_be32(footer + fsize - 4,
-		    (uint32_t)crc32(0, footer, (uInt)(fsize - 4)));
-	if (pwrite(fd, footer + LIMITS_OFFSET, LIMITS_LEN, LIMITS_OFFSET) !=
-		    LIMITS_LEN ||
-	    pwrite(fd, footer, fsize, foot_off) != fsize || fsync(fd) < 0)
-		ret = rt_err_errno(err, RT_ERR_IO, "cannot update %s", path);
-done:
-	close(fd);
-	return ret;
 }

@@ -34,7 +34,8 @@ int writer_copy_block(struct rt_writer *w, const struct rt_block_copy *c,
 		    0)
 		return rt_err_set(err, RT_ERR_API,
 				  "copied block not in ascending key order");
-	if ((ret = writer_flush_block(w)))
+	/* One block, however stretched: cutting it would cost a deflate. */
+	if ((ret = writer_flush_block(w, true)))
 		return rt_err_set(err, ret, "writing a block failed");
 	/* The copy goes to w->next, where writer_obj_push() points. */
 	for (size_t i = 0; c->type == RT_BLOCK_REF &&

@@ -67,8 +67,12 @@ int writer_add_record(struct rt_writer *w, const struct rt_record *rec,
 int writer_finish_section(struct rt_writer *w, uint8_t type,
 			  struct rt_err *err);
 
-/* Write the open block out (log blocks: to the zpipe, when threaded). */
-int writer_flush_block(struct rt_writer *w);
+/*
+ * Write the open block out (log blocks: to the zpipe, when threaded). A
+ * log block stretched past block_size (block.c) comes out `whole`, or
+ * else as the two blocks it would be without stretching.
+ */
+int writer_flush_block(struct rt_writer *w, bool whole);
 /*
  * Write a finished block at w->next: its header part and body, then (later)
  * `padding` NULs; record it in its section and in the index.

@@ -59,7 +59,9 @@ struct rt_zpipe_block {
 
 /*
  * Up to 2 MiB of blocks to deflate (16 at most, 2 at least) may be in
- * flight at once, and many more blocks deflated already.
+ * flight at once, and many more blocks deflated already. `block_size` is
+ * the longest block to come: for log blocks, which may be stretched,
+ * rt_log_block_limit() of the table's block size.
  */
 int rt_zpipe_new(struct rt_zpipe **out, int level, uint32_t block_size);
 /* true when a block (`deflated` already or not) can be submitted now. */

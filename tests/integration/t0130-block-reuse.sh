@@ -3,6 +3,11 @@
 # reads the result exactly: refs (with --points-at, which goes through the
 # obj index), reflogs, `git refs verify`, and Git writes on top of it.
 #
+# A log block re-encoded because a small table adds a record to it no
+# longer fits the block size; when a copied block follows, it comes out
+# whole, longer than the block size (as reftable.adoc allows), and Git
+# must read it too: the sparse cases make many such blocks.
+#
 # Git writes the stack: a big table (Git's own `pack-refs` of two rounds
 # over many refs, with reflogs), then a few small tables that touch a
 # narrow range of names, delete a ref and add one past the end. Ours
@@ -38,6 +43,19 @@ reuse_stack() { # <dir> <object format> <refs> [<key>=<value>...]
 	git update-ref -m "past the end" refs/heads/zz HEAD
 }
 
+# Log blocks of <table> longer than <block size>, "<count> <longest>".
+long_log_blocks() { # <table> <block size>
+	"$RT_BUILD/tests/rt-dump-blocks" "$1" | awk -v bs="$2" '
+		/^[a-z]+:$/ { sec = $1 }
+		/length:/ { len = $3 }
+		/restarts:/ && sec == "log:" {
+			bl = len + 3 * $2 + 2
+			if (bl > bs) n++
+			if (bl > max) max = bl
+		}
+		END { print n + 0, max + 0 }'
+}
+
 # Everything Git shows of the refs and reflogs, into <file>.
 git_view() { # <file>
 	{
@@ -46,7 +64,7 @@ git_view() { # <file>
 		git for-each-ref --points-at=HEAD~1 --format='at-one %(refname)'
 		git reflog list
 		for r in HEAD refs/heads/master refs/heads/b00001 \
-			refs/heads/b00500 refs/heads/b00505 refs/heads/b00700 \
+			refs/heads/b00098 refs/heads/b00195 refs/heads/b00500 refs/heads/b00505 refs/heads/b00700 \
 			refs/heads/b00701 refs/heads/zz "refs/heads/b$(printf %05d "$N")"; do
 			echo "== $r"
 			git reflog show --format='%H %gd %gs %ct' "$r" -- 2>&1 || :
@@ -81,6 +99,9 @@ compact_and_compare() { # [patched]
 	esac
 	[ "$(wc -l <.git/reftable/tables.list)" -eq 1 ] ||
 		fail "more than one table after compact --all"
+	LONG=$(long_log_blocks ".git/reftable/$(cat .git/reftable/tables.list)" \
+		"$(git config reftable.blockSize || echo 4096)")
+	echo "log blocks longer than the block size, longest: $LONG"
 	git_view "$TEST_TMP/after"
 	expect_same "$TEST_TMP/before" "$TEST_TMP/after"
 	refs_verify_clean
@@ -121,7 +142,32 @@ test_sha256_no_obj_index() {
 	compact_and_compare patched
 }
 
+# Besides the stack above, every 97th ref updated: many touched blocks,
+# each followed by an untouched one, come out stretched (and no longer
+# than 1.5 times the block size).
+test_sparse_stretched() { # <dir> <format> <block size>
+	reuse_stack "$1" "$2" "$N" reftable.blockSize="$3"
+	seq -f "update refs/heads/b%05g HEAD~1" 1 97 "$N" |
+		git update-ref --stdin -m "sparse"
+	compact_and_compare
+	set -- $LONG "$3"
+	[ "$1" -ge 3 ] ||
+		fail "expected at least 3 stretched log blocks, got $1"
+	[ "$2" -le $(($3 * 3 / 2)) ] ||
+		fail "a log block of $2 bytes, over 1.5 x $3"
+}
+
+test_sha1_sparse_stretched() {
+	test_sparse_stretched "$TEST_TMP/e" sha1 4096
+}
+
+test_sha256_sparse_stretched() {
+	test_sparse_stretched "$TEST_TMP/f" sha256 1024
+}
+
 test_case "SHA-1, blockSize 1024: copied blocks, Git reads all" test_sha1_small_blocks
 test_case "SHA-256, default blocks: copied blocks, Git reads all" test_sha256_default_blocks
 test_case "SHA-1, blockSize 32768: copied blocks, Git reads all" test_sha1_large_blocks
 test_case "SHA-256, no obj index: copied blocks, Git reads all" test_sha256_no_obj_index
+test_case "SHA-1 sparse updates: stretched log blocks, Git reads all" test_sha1_sparse_stretched
+test_case "SHA-256 sparse, blockSize 1024: stretched log blocks, Git reads all" test_sha256_sparse_stretched
