@@ -287,16 +287,20 @@ void rt_table_iter_drop_behind(struct rt_table_iter *it)
 	it->drop_behind = true;
 }
 
-/* Release whole pages of the mapping before file offset `upto`. */
-static void drop_pages(struct rt_table_iter *it, uint64_t upto)
+/*
+ * Release whole pages of the mapping before file offset `upto`; unless
+ * `last`, only a megabyte or more at a time: one call per block would
+ * cost more.
+ */
+static void drop_pages(struct rt_table_iter *it, uint64_t upto, bool last)
 {
 	static const uint64_t chunk = 1 << 20;
 	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
 	uint64_t from = it->dropped - it->dropped % page;
 
 	upto -= upto % page;
-	/* In steps of a megabyte: one call per block would cost more. */
-	if (!it->drop_behind || !it->t->mapped || upto < from + chunk)
+	if (!it->drop_behind || !it->t->mapped || upto <= from ||
+	    (!last && upto < from + chunk))
 		return;
 	madvise((void *)(it->t->data + from), upto - from, MADV_DONTNEED);
 	it->dropped = upto;
@@ -315,7 +319,7 @@ void rt_table_iter_skip_block(struct rt_table_iter *it, uint64_t end)
 	it->skip_to = end;
 	/* A long run of skipped blocks never reaches advance_block(). */
 	if (end > SKIP_DROP_LAG)
-		drop_pages(it, end - SKIP_DROP_LAG);
+		drop_pages(it, end - SKIP_DROP_LAG, false);
 }
 
 /* Move to the next block of the section; 1 when there is none. */
@@ -327,7 +331,7 @@ static int advance_block(struct rt_table_iter *it, struct rt_err *err)
 	it->skip_to = 0;
 	if (!next || it->t->data[next] != it->type)
 		return 1;
-	drop_pages(it, next);
+	drop_pages(it, next, false);
 	ret = load_block(it, next, it->type, err);
 	if (ret)
 		return ret;
@@ -490,6 +494,9 @@ void rt_table_iter_origin(const struct rt_table_iter *it,
 
 void rt_table_iter_release(struct rt_table_iter *it)
 {
+	/* The pass is over: what it read, to its last block, goes too. */
+	if (it->t && it->blk.file_off)
+		drop_pages(it, it->blk.file_off + it->blk.file_len, true);
 	rt_block_release(&it->blk);
 	rt_block_iter_release(&it->bi);
 	rt_record_release(&it->idx);

@@ -165,21 +165,22 @@ static int open_block(struct rt_writer *w, uint8_t type)
 static int index_push(struct rt_writer *w, const struct rt_buf *last_key,
 		      uint64_t offset)
 {
-	struct rt_index_record *rec;
+	struct index_entry *e;
 
 	if (w->index_len == w->index_cap) {
 		size_t cap = w->index_cap ? w->index_cap * 2 : 64;
-		struct rt_index_record *p = realloc(w->index, cap * sizeof(*p));
+		struct index_entry *p = realloc(w->index, cap * sizeof(*p));
 
 		if (!p)
 			return RT_ERR_NOMEM;
 		w->index = p;
 		w->index_cap = cap;
 	}
-	rec = &w->index[w->index_len];
-	memset(rec, 0, sizeof(*rec));
-	rec->offset = offset;
-	if (rt_buf_set(&rec->last_key, last_key->buf, last_key->len))
+	e = &w->index[w->index_len];
+	e->offset = offset;
+	e->key_off = w->index_keys.len;
+	e->key_len = last_key->len;
+	if (rt_buf_add(&w->index_keys, last_key->buf, last_key->len))
 		return RT_ERR_NOMEM;
 	w->index_len++;
 	return 0;
@@ -187,9 +188,8 @@ static int index_push(struct rt_writer *w, const struct rt_buf *last_key,
 
 static void index_clear(struct rt_writer *w)
 {
-	for (size_t i = 0; i < w->index_len; i++)
-		rt_buf_release(&w->index[i].last_key);
 	w->index_len = 0;
+	rt_buf_reset(&w->index_keys);
 }
 
 int writer_commit_block(struct rt_writer *w, uint8_t type, const void *head,
@@ -388,23 +388,29 @@ int writer_finish_section(struct rt_writer *w, uint8_t type, struct rt_err *err)
 	    (ret = writer_drain_pipe(w, true)))
 		return rt_err_set(err, ret, "writing a block failed");
 	while (w->index_len > threshold) {
-		struct rt_index_record *level = w->index;
+		struct index_entry *level = w->index;
+		struct rt_buf keys = w->index_keys;
 		size_t n = w->index_len;
 		struct rt_record rec;
 
 		w->index = NULL;
 		w->index_len = w->index_cap = 0;
+		w->index_keys = (struct rt_buf)RT_BUF_INIT;
 		rt_buf_reset(&w->last_key);
 		index_start = w->next;
 		rec.type = RT_BLOCK_INDEX;
 		for (size_t i = 0; !ret && i < n; i++) {
-			rec.u.idx = level[i];
+			/* A view into keys: the record is only read. */
+			rec.u.idx.last_key = (struct rt_buf){
+				.buf = keys.buf + level[i].key_off,
+				.len = level[i].key_len,
+			};
+			rec.u.idx.offset = level[i].offset;
 			ret = writer_add_record(w, &rec, err);
 		}
 		if (!ret && (ret = writer_flush_block(w, false)))
 			rt_err_set(err, ret, "writing an index block failed");
-		for (size_t i = 0; i < n; i++)
-			rt_buf_release(&level[i].last_key);
+		rt_buf_release(&keys);
 		free(level);
 		if (ret)
 			return ret;
@@ -592,8 +598,8 @@ void rt_writer_free(struct rt_writer *w)
 		return;
 	rt_zpipe_free(w->pipe);
 	rt_block_writer_release(&w->bw);
-	index_clear(w);
 	free(w->index);
+	rt_buf_release(&w->index_keys);
 	rt_objsort_free(w->objs);
 	free(w->block);
 	rt_buf_release(&w->last_key);

@@ -16,6 +16,12 @@ struct section {
 	uint64_t blocks;
 };
 
+struct index_entry {
+	uint64_t offset; /* of the block */
+	size_t key_off; /* its last key, in index_keys */
+	size_t key_len;
+};
+
 struct rt_writer {
 	struct rt_write_options opts;
 	rt_write_fn write;
@@ -38,8 +44,13 @@ struct rt_writer {
 	struct rt_buf key;
 	struct rt_buf msg;
 
-	struct rt_index_record *index;
+	/*
+	 * The blocks of the section being written, for its index: a large
+	 * table has tens of thousands, so their last keys share one buffer.
+	 */
+	struct index_entry *index;
 	size_t index_len, index_cap;
+	struct rt_buf index_keys;
 
 	/* (object id, block position) pairs for obj blocks. */
 	struct rt_objsort *objs;
