@@ -14,190 +14,11 @@
  * A failure at any step leaves tables.list as it was; files written so far
  * are removed, and no table that tables.list names is ever deleted.
  */
-#include "lib/include/rt-compact.h"
-#include "lib/logfilter.h"
-#include "lib/reuse.h"
-#include "lib/stack.h"
+#include "lib/compact_merge.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-struct merge_state {
-	struct rt_stack *st;
-	size_t first, last;
-	const struct rt_compact_options *opts;
-	struct rt_compact_result *res;
-};
-
-/* Record `n` was merged: tell the caller now and then. */
-static void merged_one(const struct merge_state *m, uint64_t *n, bool end)
-{
-	if (!end)
-		++*n;
-	if (m->opts && m->opts->progress &&
-	    (end || !(*n % RT_COMPACT_PROGRESS_STEP)))
-		m->opts->progress(m->opts->progress_arg, *n);
-}
-
-/* `count` more were merged at once. */
-static void merged_some(const struct merge_state *m, uint64_t *n,
-			uint64_t count)
-{
-	uint64_t before = *n / RT_COMPACT_PROGRESS_STEP;
-
-	*n += count;
-	if (m->opts && m->opts->progress &&
-	    *n / RT_COMPACT_PROGRESS_STEP != before)
-		m->opts->progress(m->opts->progress_arg, *n);
-}
-
-/*
- * The merged records of `type` of the segment into the writer as they
- * are: refs, and logs when no filter is to see them.
- */
-static int write_plain(struct rt_writer *w, struct merge_state *m, uint8_t type,
-		       uint64_t *merged, struct rt_err *err)
-{
-	struct rt_table **tables = m->st->tables + m->first;
-	size_t n = m->last - m->first + 1;
-	/* Only below the oldest table may a deletion be forgotten. */
-	bool keep_deletions = m->first > 0;
-	uint64_t *written = type == RT_BLOCK_REF ? &m->res->refs_written :
-						   &m->res->logs_written;
-	struct rt_merged_iter mi;
-	struct rt_reuse ru;
-	struct rt_record rec;
-	bool held;
-	int ret;
-
-	rt_record_init(&rec, type);
-	rt_reuse_init(&ru, w, type, !(m->opts && m->opts->no_reuse),
-		      keep_deletions);
-	ret = rt_merged_iter_start(&mi, tables, n, type, true, err);
-	if (!ret)
-		ret = rt_reuse_whole_blocks(&ru, &mi, tables, false, err);
-	while (!ret) {
-		ret = rt_merged_iter_next(&mi, &rec, err);
-		if (ret == RT_MERGED_BLOCK) {
-			ret = rt_reuse_copy_whole(&ru, &mi, written, err);
-			continue;
-		}
-		if (ret == RT_MERGED_RUN) {
-			merged_some(m, merged, mi.run.count);
-			ret = rt_reuse_take_run(&ru, &mi, written, err);
-			continue;
-		}
-		if (ret)
-			break;
-		merged_one(m, merged, false);
-		if (!keep_deletions && rt_record_is_deletion(&rec)) {
-			ret = rt_reuse_break(&ru, err);
-			continue;
-		}
-		ret = rt_reuse_offer(&ru, &rec, &mi.origin,
-				     rt_merged_iter_next_origin(&mi),
-				     rt_merged_iter_shadowed(&mi), &held, err);
-		if (!ret && !held)
-			ret = type == RT_BLOCK_REF ?
-				      rt_writer_add_ref(w, &rec.u.ref, err) :
-				      rt_writer_add_log(w, &rec.u.log, err);
-		if (!ret)
-			++*written;
-	}
-	if (ret == 1)
-		ret = rt_reuse_break(&ru, err);
-	rt_reuse_release(&ru);
-	rt_record_release(&rec);
-	rt_merged_iter_release(&mi);
-	return ret;
-}
-
-/* The merged logs of the segment, as the filter has them, into the writer. */
-static int write_logs(struct rt_writer *w, struct merge_state *m,
-		      uint64_t *merged, struct rt_err *err)
-{
-	struct rt_table **tables = m->st->tables + m->first;
-	size_t n = m->last - m->first + 1;
-	bool keep_deletions = m->first > 0;
-	rt_log_filter_fn filter = m->opts->filter;
-	struct rt_log_walk walk;
-	struct rt_log_record *log;
-	struct rt_reuse ru;
-	bool last, held;
-	int ret;
-
-	rt_reuse_init(&ru, w, RT_BLOCK_LOG, !m->opts->no_reuse, keep_deletions);
-	/* Hiding deletions when they are dropped anyway makes `last` exact. */
-	ret = rt_log_walk_init(&walk, tables, n, keep_deletions, err);
-	if (!ret)
-		ret = rt_reuse_whole_blocks(&ru, &walk.mi, tables, true, err);
-	while (!ret && !(ret = rt_log_walk_next(&walk, &log, &last, err))) {
-		bool changed = false;
-
-		merged_one(m, merged, false);
-		if (log->value_type != RT_LOG_DELETION) {
-			int verdict =
-				filter(m->opts->filter_arg, log, last, err);
-
-			if (verdict < 0) {
-				ret = verdict;
-				break;
-			}
-			if (verdict == RT_LOG_DROP) {
-				m->res->logs_dropped++;
-				changed = true;
-				if (!keep_deletions) {
-					ret = rt_reuse_break(&ru, err);
-					continue;
-				}
-				log->value_type = RT_LOG_DELETION;
-			} else if (verdict == RT_LOG_PLACEHOLDER) {
-				m->res->logs_dropped++;
-				m->res->placeholders++;
-				changed = true;
-				rt_log_make_placeholder(log);
-			}
-		}
-		if (!keep_deletions && log->value_type == RT_LOG_DELETION) {
-			ret = rt_reuse_break(&ru, err);
-			continue;
-		}
-		held = false;
-		if (changed)
-			ret = rt_reuse_break(&ru, err);
-		else
-			ret = rt_reuse_offer(
-				&ru, walk.cur, &walk.cur_origin,
-				walk.ahead_state ? NULL : &walk.ahead_origin,
-				NULL, &held, err);
-		if (!ret && !held)
-			ret = rt_writer_add_log(w, log, err);
-		if (!ret)
-			m->res->logs_written++;
-	}
-	if (ret == 1)
-		ret = rt_reuse_break(&ru, err);
-	rt_reuse_release(&ru);
-	rt_log_walk_release(&walk);
-	return ret;
-}
-
-/* Stream the merged records of the segment into the writer. */
-static int write_merged(struct rt_writer *w, struct merge_state *m,
-			struct rt_err *err)
-{
-	uint64_t merged = 0;
-	int ret = write_plain(w, m, RT_BLOCK_REF, &merged, err);
-
-	if (ret >= 0 && m->opts && m->opts->filter)
-		ret = write_logs(w, m, &merged, err);
-	else if (ret >= 0)
-		ret = write_plain(w, m, RT_BLOCK_LOG, &merged, err);
-	if (ret >= 0)
-		merged_one(m, &merged, true);
-	return ret < 0 ? ret : 0;
-}
 
 /* Step 4: the merged table in a temp file; *empty when nothing is left. */
 static int write_compacted(struct merge_state *m, struct rt_tmpfile *tmp,
@@ -219,6 +40,12 @@ static int write_compacted(struct merge_state *m, struct rt_tmpfile *tmp,
 	 */
 	wo.deflate_level = 6;
 	wo.hash_id = rt_stack_hash_id(st);
+	/*
+	 * Merging the logs apart, their memory comes on top of the obj
+	 * sort's, which then spills twice as often to stay within bounds.
+	 */
+	if (compact_logs_apart(m, &wo) && !wo.obj_sort_memory)
+		wo.obj_sort_memory = 2u << 20;
 	if (rt_stack_table_path(st, &path, min, max, ".temp.XXXXXX"))
 		return rt_err_oom(err);
 	ret = rt_tmpfile_create(tmp, st->dirfd, path.buf,
@@ -229,7 +56,7 @@ static int write_compacted(struct merge_state *m, struct rt_tmpfile *tmp,
 	if (!ret)
 		ret = rt_writer_set_limits(w, min, max);
 	if (!ret)
-		ret = write_merged(w, m, err);
+		ret = compact_write_merged(w, &wo, tmp, m, err);
 	if (!ret)
 		ret = rt_writer_close(w, err);
 	/* Synced now, while tables.list is not locked. */

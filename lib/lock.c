@@ -377,3 +377,43 @@ int rt_file_replace(const char *path, const void *data, size_t len, mode_t mode,
 	}
 	return rt_fsync_parent(path, err);
 }
+
+int rt_tmpfile_unnamed(struct rt_tmpfile *t, int dirfd, struct rt_err *err)
+{
+	*t = (struct rt_tmpfile)RT_TMPFILE_INIT;
+	t->dirfd = dirfd;
+	t->fd = openat(dirfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (t->fd < 0)
+		return rt_err_errno(err, RT_ERR_IO,
+				    "cannot create an unnamed temp file");
+	return 0;
+}
+
+int rt_tmpfile_append(struct rt_tmpfile *dst, struct rt_tmpfile *src,
+		      uint64_t len)
+{
+	uint8_t buf[64 * 1024];
+	loff_t in = 0;
+
+	if (tmpfile_flush(dst) || tmpfile_flush(src))
+		return RT_ERR_IO;
+	/* In the kernel where it can; by hand where it cannot. */
+	while (len) {
+		ssize_t n =
+			copy_file_range(src->fd, &in, dst->fd, NULL, len, 0);
+
+		if (n <= 0)
+			break;
+		len -= (uint64_t)n;
+	}
+	while (len) {
+		size_t want = len < sizeof(buf) ? (size_t)len : sizeof(buf);
+		ssize_t n = pread(src->fd, buf, want, in);
+
+		if (n <= 0 || rt_write_all(dst->fd, buf, (size_t)n) < 0)
+			return RT_ERR_IO;
+		in += n;
+		len -= (uint64_t)n;
+	}
+	return 0;
+}

@@ -111,5 +111,14 @@ int rt_tmpfile_rename(struct rt_tmpfile *t, const char *dest,
 		      struct rt_err *err);
 /* Remove the temp file if it still exists. */
 void rt_tmpfile_delete(struct rt_tmpfile *t);
+/*
+ * A temp file without a name in directory `dirfd` (O_TMPFILE): gone with
+ * its descriptor, whatever happens. Fails where the file system cannot;
+ * release it with rt_tmpfile_delete().
+ */
+int rt_tmpfile_unnamed(struct rt_tmpfile *t, int dirfd, struct rt_err *err);
+/* Append the first `len` bytes written to `src` to `dst`. */
+int rt_tmpfile_append(struct rt_tmpfile *dst, struct rt_tmpfile *src,
+		      uint64_t len);
 
 #endif

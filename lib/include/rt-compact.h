@@ -36,6 +36,18 @@ struct rt_compact_options {
 	 * the merge leaves unchanged (for tests and measurements).
 	 */
 	bool no_reuse;
+	/*
+	 * Where the logs are merged: on a thread of their own, while the
+	 * refs are, when the segment is large (RT_COMPACT_LOGS_AUTO), always
+	 * or never. Not while a filter is set, nor when the stack's write
+	 * options forbid threads. The table comes out the same, byte for
+	 * byte.
+	 */
+	enum rt_compact_logs_apart {
+		RT_COMPACT_LOGS_AUTO = 0,
+		RT_COMPACT_LOGS_APART,
+		RT_COMPACT_LOGS_INLINE,
+	} logs_apart;
 };
 #define RT_COMPACT_PROGRESS_STEP 1024
 
@@ -57,6 +69,7 @@ struct rt_compact_result {
 	uint64_t blocks_unread; /* of those, copied without being read */
 	/* Ref blocks copied with updated refs written over their own. */
 	uint64_t blocks_patched;
+	bool logs_apart; /* the logs were merged on a thread of their own */
 };
 
 /*

@@ -1,0 +1,152 @@
+/*
+ * Unit tests of the log section merged apart (lib/writer_split.c,
+ * lib/compact_merge.c): a compaction that merges the logs on a thread of
+ * their own, into a file of their own, writes the very table, byte for
+ * byte, that one merging them after the refs writes; over random stacks
+ * (those of test_reuse.c), with and without block reuse.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+#include <inttypes.h>
+
+#include "reuse_fixture.h"
+
+/* The table compaction made of the segment starting at `first`. */
+static const struct rt_table *compacted(const struct rt_stack *st, size_t first)
+{
+	assert_true(st->n > first);
+	return st->tables[first];
+}
+
+static void same_table(uint64_t seed, bool whole, bool reuse, bool clustered)
+{
+	char dir_a[256], dir_b[256];
+	struct rt_compact_options apart = { .no_reuse = !reuse,
+					    .logs_apart =
+						    RT_COMPACT_LOGS_APART };
+	struct rt_compact_options inline_ = apart;
+	struct rt_compact_result ra, rb;
+	struct rt_err err = { 0 };
+	struct rt_stack *a, *b;
+	const struct rt_table *ta, *tb;
+	size_t first = whole ? 0 : 1;
+
+	inline_.logs_apart = RT_COMPACT_LOGS_INLINE;
+	assert_int_equal(tmpdir_make(dir_a, sizeof(dir_a), "split-a"), 0);
+	assert_int_equal(tmpdir_make(dir_b, sizeof(dir_b), "split-b"), 0);
+	a = build_stack(dir_a, seed, 3, clustered, !whole, !clustered);
+	b = build_stack(dir_b, seed, 3, clustered, !whole, !clustered);
+	/* Apart needs threads; the fixture may have left them off. */
+	a->opts.write.deflate_thread = b->opts.write.deflate_thread = true;
+	if (rt_stack_compact_range(a, first, a->n - 1, &apart, &ra, &err) ||
+	    rt_stack_compact_range(b, first, b->n - 1, &inline_, &rb, &err))
+		fail_msg("seed %" PRIu64 ": %s", seed, err.msg);
+	ta = compacted(a, first);
+	tb = compacted(b, first);
+	if (ta->size != tb->size || memcmp(ta->data, tb->data, ta->size))
+		fail_msg("seed %" PRIu64 ": tables differ (%" PRIu64
+			 " and %" PRIu64 " bytes)",
+			 seed, ta->size, tb->size);
+	assert_true(ra.refs_written == rb.refs_written &&
+		    ra.logs_written == rb.logs_written &&
+		    ra.blocks_after == rb.blocks_after &&
+		    ra.blocks_reused == rb.blocks_reused &&
+		    ra.blocks_unread == rb.blocks_unread &&
+		    ra.blocks_patched == rb.blocks_patched);
+	assert_true(ra.logs_apart && !rb.logs_apart);
+	rt_stack_close(a);
+	rt_stack_close(b);
+	tmpdir_remove(dir_a);
+	tmpdir_remove(dir_b);
+}
+
+static void test_same_table(void **state)
+{
+	struct rng r = rng_seeded();
+	(void)state;
+
+	for (int i = 0; i < 12; i++)
+		same_table(rng_next(&r), i % 2, i % 3 != 0, (i / 2) % 2);
+}
+
+/* Refs written, then all deleted: a stack of 2 tables, in `dir`. */
+static struct rt_stack *no_refs_stack(const char *dir)
+{
+	struct build b = { .rng = { 3 },
+			   .hash = RT_HASH_SHA1,
+			   .block_size = 1024,
+			   .thread = true };
+	struct rt_stack *st;
+
+	b.refs = calloc(POOL, sizeof(*b.refs));
+	b.logs = calloc(POOL, sizeof(*b.logs));
+	st = open_in(dir, &b);
+	plan_round(&b, 0, 300, 1, false);
+	add_round(st, &b);
+	plan_round(&b, 0, 300, 1, false);
+	for (size_t i = 0; i < b.nrefs; i++)
+		b.refs[i].value_type = RT_REF_DELETION;
+	add_round(st, &b);
+	clear_round(&b);
+	free(b.refs);
+	free(b.logs);
+	return st;
+}
+
+/*
+ * A compaction from the oldest table drops every ref: none is written,
+ * so the logs must come first in the file, and are merged after all,
+ * into the same table as inline, every log kept and counted once.
+ */
+static void test_no_refs_left(void **state)
+{
+	char dir_a[256], dir_b[256];
+	struct rt_compact_options apart = { .logs_apart =
+						    RT_COMPACT_LOGS_APART };
+	struct rt_compact_options inline_ = { .logs_apart =
+						      RT_COMPACT_LOGS_INLINE };
+	struct rt_compact_result ra, rb;
+	struct rt_err err = { 0 };
+	struct rt_buf before = RT_BUF_INIT, after = RT_BUF_INIT;
+	struct rt_stack *a, *b;
+	(void)state;
+
+	assert_int_equal(tmpdir_make(dir_a, sizeof(dir_a), "split-a"), 0);
+	assert_int_equal(tmpdir_make(dir_b, sizeof(dir_b), "split-b"), 0);
+	a = no_refs_stack(dir_a);
+	b = no_refs_stack(dir_b);
+	dump(a, RT_BLOCK_LOG, &before);
+	if (rt_stack_compact_all(a, &apart, &ra, &err) ||
+	    rt_stack_compact_all(b, &inline_, &rb, &err))
+		fail_msg("compact: %s", err.msg);
+	assert_int_equal(ra.refs_written, 0);
+	assert_false(ra.logs_apart);
+	assert_int_equal(ra.logs_written, rb.logs_written);
+	assert_int_equal(a->tables[0]->size, b->tables[0]->size);
+	assert_memory_equal(a->tables[0]->data, b->tables[0]->data,
+			    a->tables[0]->size);
+	/* Every log still there. */
+	dump(a, RT_BLOCK_LOG, &after);
+	assert_int_equal(after.len, before.len);
+	assert_memory_equal(after.buf, before.buf, before.len);
+	rt_buf_release(&before);
+	rt_buf_release(&after);
+	rt_stack_close(a);
+	rt_stack_close(b);
+	tmpdir_remove(dir_a);
+	tmpdir_remove(dir_b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_same_table),
+		cmocka_unit_test(test_no_refs_left),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
