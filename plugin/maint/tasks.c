@@ -381,7 +381,13 @@ int maint_compact_stack(struct rt_stack *st, bool all, bool reuse,
 {
 	struct rt_compact_options copts = { .best_effort = !all,
 					    .no_reuse = !reuse };
+	/* Tests choose where the logs are merged, as Git's GIT_TEST_*. */
+	const char *apart = getenv("GIT_TEST_REFTABLE_LOGS_APART");
 
+	if (apart)
+		copts.logs_apart = strcmp(apart, "false") ?
+					   RT_COMPACT_LOGS_APART :
+					   RT_COMPACT_LOGS_INLINE;
 	compact_progress(&copts, sink);
 	return compact_retrying(st, choose_command, &all, &copts, res, err);
 }
