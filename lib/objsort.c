@@ -13,6 +13,14 @@
  * the pairs, when ids are spread). Only when they do not fit (many refs
  * naming ids of one first byte) are that byte's pieces of the runs merged
  * through a heap, reading each piece in turn.
+ *
+ * The obj section reads the pairs twice (the id length first, then the
+ * records). So that the second read sorts nothing, the first one appends
+ * each first byte's pairs, as sorted in memory, to the temp file after
+ * the runs ("saved"); the second read takes them back in order with one
+ * read a byte. A byte whose pairs are merged is merged again: the merge
+ * needs all the memory for its reads, none is left to buffer writes, and
+ * it sorts nothing either.
  */
 #define _GNU_SOURCE
 #include "lib/objsort.h"
@@ -62,6 +70,15 @@ struct rt_objsort {
 	unsigned byte;
 	bool merging;
 	uint8_t merged[RT_MAX_HASH_SIZE + 8]; /* the pair the merge took */
+	/*
+	 * Bytes below `saved` have their pairs in order at saved_at[byte]
+	 * in the temp file (merged ones: none); the rest are read from the
+	 * runs. `in_order`: memory holds a byte's pairs read back in order,
+	 * read without idx.
+	 */
+	unsigned saved;
+	uint64_t saved_at[FIRST_BYTES];
+	bool in_order;
 };
 
 int rt_objsort_new(struct rt_objsort **out, int hash_size, size_t mem_limit,
@@ -209,12 +226,36 @@ static int open_temp(struct rt_objsort *s, struct rt_err *err)
 	return 0;
 }
 
-/* Sort the buffered entries and append them to the temp file as a run. */
-static int spill(struct rt_objsort *s, struct rt_err *err)
+/* Append the first `n` entries of memory, in idx order, to the temp file. */
+static int append_sorted(struct rt_objsort *s, size_t n, struct rt_err *err)
 {
 	uint8_t out[64 * 1024];
 	size_t used = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (used + s->entry > sizeof(out)) {
+			if (rt_write_all(s->fd, out, used))
+				return rt_err_errno(err, RT_ERR_IO,
+						    "writing the obj sort "
+						    "temp file");
+			used = 0;
+		}
+		memcpy(out + used, s->mem + (size_t)s->idx[i] * s->entry,
+		       s->entry);
+		used += s->entry;
+	}
+	if (used && rt_write_all(s->fd, out, used))
+		return rt_err_errno(err, RT_ERR_IO,
+				    "writing the obj sort temp file");
+	s->file_len += (uint64_t)n * s->entry;
+	return 0;
+}
+
+/* Sort the buffered entries and append them to the temp file as a run. */
+static int spill(struct rt_objsort *s, struct rt_err *err)
+{
 	struct run *r;
+	int ret;
 
 	if (!s->len)
 		return 0;
@@ -237,20 +278,9 @@ static int spill(struct rt_objsort *s, struct rt_err *err)
 		if (i == s->len - 1)
 			while (b <= FIRST_BYTES)
 				r->first[b++] = (uint32_t)s->len;
-		if (used + s->entry > sizeof(out)) {
-			if (rt_write_all(s->fd, out, used))
-				return rt_err_errno(err, RT_ERR_IO,
-						    "writing the obj sort "
-						    "temp file");
-			used = 0;
-		}
-		memcpy(out + used, e, s->entry);
-		used += s->entry;
 	}
-	if (used && rt_write_all(s->fd, out, used))
-		return rt_err_errno(err, RT_ERR_IO,
-				    "writing the obj sort temp file");
-	s->file_len += (uint64_t)s->len * s->entry;
+	if ((ret = append_sorted(s, s->len, err)))
+		return ret;
 	s->len = 0;
 	return 0;
 }
@@ -332,9 +362,10 @@ static bool run_less(const void *arg, size_t a, size_t b)
 }
 
 /*
- * Start reading the pairs whose id starts with `byte`: into memory,
- * sorted, when they fit there; otherwise merge the runs' pieces of them,
- * each read through its share of the same memory.
+ * Start reading the pairs whose id starts with `byte`: back in order when
+ * saved; into memory, sorted, when they fit there (and then saved, the
+ * first time); otherwise merge the runs' pieces of them, each read
+ * through its share of the same memory.
  */
 static int start_byte(struct rt_objsort *s, unsigned byte, struct rt_err *err)
 {
@@ -345,9 +376,17 @@ static int start_byte(struct rt_objsort *s, unsigned byte, struct rt_err *err)
 	s->byte = byte;
 	s->len = s->mem_pos = 0;
 	s->heap.len = 0;
+	s->in_order = false;
 	for (size_t i = 0; i < s->nruns; i++)
 		total += s->runs[i].first[byte + 1] - s->runs[i].first[byte];
 	s->merging = total > s->cap;
+	if (!s->merging && byte < s->saved) {
+		s->in_order = true;
+		s->len = (size_t)total;
+		return total ? read_at(s, s->mem, s->len * s->entry,
+				       s->saved_at[byte], err) :
+			       0;
+	}
 	if (!s->merging) {
 		for (size_t i = 0; i < s->nruns; i++) {
 			struct run *r = &s->runs[i];
@@ -363,8 +402,18 @@ static int start_byte(struct rt_objsort *s, unsigned byte, struct rt_err *err)
 			s->len += n;
 		}
 		sort_mem(s, 1);
+		/* Bytes are saved in turn: then `saved` counts them. */
+		if (byte != s->saved)
+			return 0;
+		s->saved_at[byte] = s->file_len;
+		if ((ret = append_sorted(s, s->len, err)))
+			return ret;
+		s->saved++;
 		return 0;
 	}
+	/* Merged again on each read: nothing to save. */
+	if (byte == s->saved)
+		s->saved++;
 	per_run = s->cap * s->entry / s->nruns;
 	per_run -= per_run % s->entry;
 	for (size_t i = 0; i < s->nruns; i++) {
@@ -422,7 +471,10 @@ static int next_entry(struct rt_objsort *s, const uint8_t **e,
 	if (!s->merging) {
 		if (s->mem_pos >= s->len)
 			return 1;
-		*e = s->mem + (size_t)s->idx[s->mem_pos++] * s->entry;
+		if (s->in_order)
+			*e = s->mem + s->mem_pos++ * s->entry;
+		else
+			*e = s->mem + (size_t)s->idx[s->mem_pos++] * s->entry;
 		return 0;
 	}
 	if (!s->heap.len)

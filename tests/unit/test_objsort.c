@@ -1,7 +1,8 @@
 /*
  * Unit tests of the external sort behind obj blocks: the order must equal
  * an in-memory sort whether the pairs fit in memory or spill into many
- * runs, and reading must be repeatable.
+ * runs, and reading must be repeatable: the first read saves what it
+ * sorted, later reads take it back from there.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -58,12 +59,17 @@ static void check_mixed(size_t n, size_t mem, size_t distinct, bool mixed)
 	}
 	assert_int_equal(rt_objsort_count(s), n);
 	qsort(p, n, sizeof(*p), cmp_pair);
-	for (int pass = 0; pass < 2; pass++) {
+	/*
+	 * Pass 0 stops half way (a part of the bytes saved), the others
+	 * read all: the first full one saves the rest, then all is saved.
+	 */
+	for (int pass = 0; pass < 4; pass++) {
+		size_t upto = pass ? n : n / 2;
 		uint8_t hash[20];
 		uint64_t pos;
 
 		assert_int_equal(rt_objsort_rewind(s, &err), 0);
-		for (size_t i = 0; i < n; i++) {
+		for (size_t i = 0; i < upto; i++) {
 			int ret = rt_objsort_next(s, hash, &pos, &err);
 
 			if (ret)
@@ -71,7 +77,9 @@ static void check_mixed(size_t n, size_t mem, size_t distinct, bool mixed)
 			assert_memory_equal(hash, p[i].hash, 20);
 			assert_true(pos == p[i].pos);
 		}
-		assert_int_equal(rt_objsort_next(s, hash, &pos, &err), 1);
+		if (pass)
+			assert_int_equal(rt_objsort_next(s, hash, &pos, &err),
+					 1);
 	}
 	/* Adding after reading started is a misuse. */
 	assert_int_equal(rt_objsort_add(s,
@@ -125,12 +133,25 @@ static void test_skewed_ids(void **state)
 	check_mixed(20000, 1, 3, true);
 }
 
+/*
+ * A few pairs for every first byte, but one byte named by more pairs than
+ * memory holds, and spilled: the bytes before it are saved on the first
+ * read, it is merged on each, and the ones after it are saved too.
+ */
+static void test_saved_around_merged(void **state)
+{
+	(void)state;
+	check_mixed(30000, 1, 2, true);
+	check_mixed(3000, 1, 1, true);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_in_memory),
 		cmocka_unit_test(test_spilled_runs),
 		cmocka_unit_test(test_skewed_ids),
+		cmocka_unit_test(test_saved_around_merged),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
