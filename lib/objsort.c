@@ -15,12 +15,14 @@
  * through a heap, reading each piece in turn.
  *
  * The obj section reads the pairs twice (the id length first, then the
- * records). So that the second read sorts nothing, the first one appends
- * each first byte's pairs, as sorted in memory, to the temp file after
- * the runs ("saved"); the second read takes them back in order with one
- * read a byte. A byte whose pairs are merged is merged again: the merge
- * needs all the memory for its reads, none is left to buffer writes, and
- * it sorts nothing either.
+ * records). So that the second read sorts nothing, the first one writes
+ * each first byte's pairs, as sorted in memory, back over the runs'
+ * pieces it read them from ("saved"): the same bytes of the file, filled
+ * in run order with the sorted sequence, which reading the pieces in run
+ * order gives back. Overwriting pages the file already has costs less
+ * than appending, and the file does not grow. A byte whose pairs are
+ * merged is merged again: the merge needs all the memory for its reads,
+ * none is left to buffer writes, and it sorts nothing either.
  */
 #define _GNU_SOURCE
 #include "lib/objsort.h"
@@ -71,13 +73,11 @@ struct rt_objsort {
 	bool merging;
 	uint8_t merged[RT_MAX_HASH_SIZE + 8]; /* the pair the merge took */
 	/*
-	 * Bytes below `saved` have their pairs in order at saved_at[byte]
-	 * in the temp file (merged ones: none); the rest are read from the
-	 * runs. `in_order`: memory holds a byte's pairs read back in order,
+	 * Bytes below `saved` that are not merged have their pieces of the
+	 * runs saved in order. `in_order`: memory holds such a byte's pairs,
 	 * read without idx.
 	 */
 	unsigned saved;
-	uint64_t saved_at[FIRST_BYTES];
 	bool in_order;
 };
 
@@ -226,29 +226,46 @@ static int open_temp(struct rt_objsort *s, struct rt_err *err)
 	return 0;
 }
 
-/* Append the first `n` entries of memory, in idx order, to the temp file. */
-static int append_sorted(struct rt_objsort *s, size_t n, struct rt_err *err)
+/* Write `len` bytes of `buf` at `off` of the temp file. */
+static int write_at(struct rt_objsort *s, const uint8_t *buf, size_t len,
+		    uint64_t off, struct rt_err *err)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = pwrite(s->fd, buf + done, len - done,
+				   (off_t)(off + done));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return rt_err_errno(err, RT_ERR_IO,
+					    "writing the obj sort temp file");
+		done += n;
+	}
+	return 0;
+}
+
+/* Write entries idx[from..from+n) of memory, in that order, at `off`. */
+static int write_sorted(struct rt_objsort *s, size_t from, size_t n,
+			uint64_t off, struct rt_err *err)
 {
 	uint8_t out[64 * 1024];
 	size_t used = 0;
+	int ret;
 
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = from; i < from + n; i++) {
 		if (used + s->entry > sizeof(out)) {
-			if (rt_write_all(s->fd, out, used))
-				return rt_err_errno(err, RT_ERR_IO,
-						    "writing the obj sort "
-						    "temp file");
+			if ((ret = write_at(s, out, used, off, err)))
+				return ret;
+			off += used;
 			used = 0;
 		}
 		memcpy(out + used, s->mem + (size_t)s->idx[i] * s->entry,
 		       s->entry);
 		used += s->entry;
 	}
-	if (used && rt_write_all(s->fd, out, used))
-		return rt_err_errno(err, RT_ERR_IO,
-				    "writing the obj sort temp file");
-	s->file_len += (uint64_t)n * s->entry;
-	return 0;
+	return used ? write_at(s, out, used, off, err) : 0;
 }
 
 /* Sort the buffered entries and append them to the temp file as a run. */
@@ -279,8 +296,9 @@ static int spill(struct rt_objsort *s, struct rt_err *err)
 			while (b <= FIRST_BYTES)
 				r->first[b++] = (uint32_t)s->len;
 	}
-	if ((ret = append_sorted(s, s->len, err)))
+	if ((ret = write_sorted(s, 0, s->len, s->file_len, err)))
 		return ret;
+	s->file_len += (uint64_t)s->len * s->entry;
 	s->len = 0;
 	return 0;
 }
@@ -362,8 +380,32 @@ static bool run_less(const void *arg, size_t a, size_t b)
 }
 
 /*
- * Start reading the pairs whose id starts with `byte`: back in order when
- * saved; into memory, sorted, when they fit there (and then saved, the
+ * Write the pairs of `byte`, sorted in memory, over the runs' pieces they
+ * came from, in run order: reading the pieces back gives them in order.
+ */
+static int save_byte(struct rt_objsort *s, unsigned byte, struct rt_err *err)
+{
+	size_t done = 0;
+	int ret;
+
+	for (size_t i = 0; i < s->nruns; i++) {
+		struct run *r = &s->runs[i];
+		size_t n = r->first[byte + 1] - r->first[byte];
+
+		if (n &&
+		    (ret = write_sorted(s, done, n,
+					r->start + (uint64_t)r->first[byte] *
+							   s->entry,
+					err)))
+			return ret;
+		done += n;
+	}
+	return 0;
+}
+
+/*
+ * Start reading the pairs whose id starts with `byte`: into memory when
+ * they fit there, in order when saved, else sorted (and then saved, the
  * first time); otherwise merge the runs' pieces of them, each read
  * through its share of the same memory.
  */
@@ -376,17 +418,10 @@ static int start_byte(struct rt_objsort *s, unsigned byte, struct rt_err *err)
 	s->byte = byte;
 	s->len = s->mem_pos = 0;
 	s->heap.len = 0;
-	s->in_order = false;
 	for (size_t i = 0; i < s->nruns; i++)
 		total += s->runs[i].first[byte + 1] - s->runs[i].first[byte];
 	s->merging = total > s->cap;
-	if (!s->merging && byte < s->saved) {
-		s->in_order = true;
-		s->len = (size_t)total;
-		return total ? read_at(s, s->mem, s->len * s->entry,
-				       s->saved_at[byte], err) :
-			       0;
-	}
+	s->in_order = !s->merging && byte < s->saved;
 	if (!s->merging) {
 		for (size_t i = 0; i < s->nruns; i++) {
 			struct run *r = &s->runs[i];
@@ -401,12 +436,13 @@ static int start_byte(struct rt_objsort *s, unsigned byte, struct rt_err *err)
 				return ret;
 			s->len += n;
 		}
+		if (s->in_order)
+			return 0;
 		sort_mem(s, 1);
 		/* Bytes are saved in turn: then `saved` counts them. */
 		if (byte != s->saved)
 			return 0;
-		s->saved_at[byte] = s->file_len;
-		if ((ret = append_sorted(s, s->len, err)))
+		if ((ret = save_byte(s, byte, err)))
 			return ret;
 		s->saved++;
 		return 0;
