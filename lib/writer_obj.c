@@ -66,11 +66,12 @@ static int emit_obj(struct rt_writer *w, struct rt_record *rec,
 	if (w->block_open) {
 		ret = rt_block_writer_add_obj(&w->bw, hash, w->stats.obj_id_len,
 					      o->offsets, o->offset_len);
-		o->offset_len = ret ? o->offset_len : 0;
+		if (!ret) {
+			o->offset_len = 0;
+			return 0;
+		}
 		if (ret != RT_ERR_TOO_BIG)
-			return ret ? rt_err_set(err, ret,
-						"writing obj block failed") :
-				     0;
+			return rt_err_set(err, ret, "writing obj block failed");
 		/* The general way checks the order against the last key. */
 		if (rt_buf_set(&w->last_key, w->bw.last_key.buf,
 			       w->bw.last_key.len))
