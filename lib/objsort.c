@@ -226,21 +226,26 @@ static int open_temp(struct rt_objsort *s, struct rt_err *err)
 	return 0;
 }
 
-/* Write `len` bytes of `buf` at `off` of the temp file. */
-static int write_at(struct rt_objsort *s, const uint8_t *buf, size_t len,
-		    uint64_t off, struct rt_err *err)
+/*
+ * Read (`out` false) or write `len` bytes of `buf` at `off` of the temp
+ * file, whole.
+ */
+static int file_at(struct rt_objsort *s, uint8_t *buf, size_t len, uint64_t off,
+		   bool out, struct rt_err *err)
 {
 	size_t done = 0;
 
 	while (done < len) {
-		ssize_t n = pwrite(s->fd, buf + done, len - done,
-				   (off_t)(off + done));
+		off_t at = (off_t)(off + done);
+		ssize_t n = out ? pwrite(s->fd, buf + done, len - done, at) :
+				  pread(s->fd, buf + done, len - done, at);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			return rt_err_errno(err, RT_ERR_IO,
-					    "writing the obj sort temp file");
+					    "%s the obj sort temp file",
+					    out ? "writing" : "reading");
 		done += n;
 	}
 	return 0;
@@ -256,7 +261,7 @@ static int write_sorted(struct rt_objsort *s, size_t from, size_t n,
 
 	for (size_t i = from; i < from + n; i++) {
 		if (used + s->entry > sizeof(out)) {
-			if ((ret = write_at(s, out, used, off, err)))
+			if ((ret = file_at(s, out, used, off, true, err)))
 				return ret;
 			off += used;
 			used = 0;
@@ -265,7 +270,7 @@ static int write_sorted(struct rt_objsort *s, size_t from, size_t n,
 		       s->entry);
 		used += s->entry;
 	}
-	return used ? write_at(s, out, used, off, err) : 0;
+	return used ? file_at(s, out, used, off, true, err) : 0;
 }
 
 /* Sort the buffered entries and append them to the temp file as a run. */
@@ -338,32 +343,12 @@ static const uint8_t *run_head(const struct rt_objsort *s, size_t i)
 	return s->runs[i].buf + s->runs[i].buf_pos;
 }
 
-/* Read `len` bytes at `off` of the temp file into `buf`. */
-static int read_at(struct rt_objsort *s, uint8_t *buf, size_t len, uint64_t off,
-		   struct rt_err *err)
-{
-	size_t got = 0;
-
-	while (got < len) {
-		ssize_t n =
-			pread(s->fd, buf + got, len - got, (off_t)(off + got));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return rt_err_errno(err, RT_ERR_IO,
-					    "reading the obj sort temp file");
-		got += n;
-	}
-	return 0;
-}
-
 static int run_fill(struct rt_objsort *s, struct run *r, struct rt_err *err)
 {
 	size_t per = r->buf_len / s->entry;
 	uint64_t left = r->end - r->next, want = left < per ? left : per;
-	int ret = read_at(s, r->buf, want * s->entry,
-			  r->start + r->next * s->entry, err);
+	int ret = file_at(s, r->buf, want * s->entry,
+			  r->start + r->next * s->entry, false, err);
 
 	if (ret)
 		return ret;
@@ -428,11 +413,11 @@ static int start_byte(struct rt_objsort *s, unsigned byte, struct rt_err *err)
 			size_t n = r->first[byte + 1] - r->first[byte];
 
 			if (n &&
-			    (ret = read_at(s, s->mem + s->len * s->entry,
+			    (ret = file_at(s, s->mem + s->len * s->entry,
 					   n * s->entry,
 					   r->start + (uint64_t)r->first[byte] *
 							      s->entry,
-					   err)))
+					   false, err)))
 				return ret;
 			s->len += n;
 		}
