@@ -605,3 +605,52 @@ void rt_block_iter_release(struct rt_block_iter *it)
 	rt_buf_release(&it->last_key);
 	rt_buf_release(&it->key);
 }
+
+/*
+ * rt_block_writer_add() for an obj record, encoded straight into the
+ * block rather than through an rt_record and scratch: the obj section
+ * has about one record a ref. The bytes and the restarts are the same
+ * as rt_record_encode() and rt_block_writer_add() give; obj blocks are
+ * never stretched.
+ */
+int rt_block_writer_add_obj(struct rt_block_writer *bw, const uint8_t *id,
+			    size_t id_len, const uint64_t *pos, size_t n)
+{
+	size_t prefix = 0, len;
+	uint64_t sfx, prev = 0;
+	uint8_t *p;
+	bool restart;
+
+	if (bw->stretch_limit || bw->type != RT_BLOCK_OBJ)
+		return RT_ERR_API;
+	if (bw->entries % bw->restart_interval)
+		prefix = rt_common_prefix(bw->last_key.buf, bw->last_key.len,
+					  id, id_len);
+	restart = !prefix && bw->restart_len < 65535;
+	/* Counts of 1-7 ride in the value type; others come first. */
+	sfx = (uint64_t)(id_len - prefix) << 3 | (n && n < 8 ? n : 0);
+	len = rt_varint_len(prefix) + rt_varint_len(sfx) + id_len - prefix;
+	if (!n || n >= 8)
+		len += rt_varint_len(n);
+	for (size_t i = 0; i < n; prev = pos[i++])
+		len += rt_varint_len(pos[i] - prev);
+	if (len + 3 * (bw->restart_len + restart) + 2 >
+	    bw->block_size - bw->next)
+		return RT_ERR_TOO_BIG;
+	if (restart && restarts_push(bw, bw->next))
+		return RT_ERR_NOMEM;
+	p = bw->buf + bw->next;
+	p += rt_varint_put(p, prefix);
+	p += rt_varint_put(p, sfx);
+	memcpy(p, id + prefix, id_len - prefix);
+	p += id_len - prefix;
+	if (!n || n >= 8)
+		p += rt_varint_put(p, n);
+	prev = 0;
+	for (size_t i = 0; i < n; prev = pos[i++])
+		p += rt_varint_put(p, pos[i] - prev);
+	bw->next += (uint32_t)len;
+	bw->entries++;
+	rt_buf_setlen(&bw->last_key, prefix);
+	return rt_buf_add(&bw->last_key, id + prefix, id_len - prefix);
+}

@@ -92,6 +92,13 @@ uint32_t rt_log_block_limit(uint32_t block_size);
  * the raw length is returned, for the caller to compress.
  */
 int rt_block_writer_finish(struct rt_block_writer *bw);
+/*
+ * rt_block_writer_add() of an obj record of key `id` (`id_len` bytes)
+ * listing the `n` ascending positions `pos`, encoded straight into the
+ * block: same bytes and restarts. 0, or RT_ERR_TOO_BIG (nothing added).
+ */
+int rt_block_writer_add_obj(struct rt_block_writer *bw, const uint8_t *id,
+			    size_t id_len, const uint64_t *pos, size_t n);
 void rt_block_writer_release(struct rt_block_writer *bw);
 
 /* A parsed block. For log blocks `data` points into `inflated`. */

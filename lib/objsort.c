@@ -13,6 +13,16 @@
  * the pairs, when ids are spread). Only when they do not fit (many refs
  * naming ids of one first byte) are that byte's pieces of the runs merged
  * through a heap, reading each piece in turn.
+ *
+ * The obj section reads the pairs twice (the id length first, then the
+ * records). So that the second read sorts nothing, the first one writes
+ * each first byte's pairs, as sorted in memory, back over the runs'
+ * pieces it read them from ("saved"): the same bytes of the file, filled
+ * in run order with the sorted sequence, which reading the pieces in run
+ * order gives back. Overwriting pages the file already has costs less
+ * than appending, and the file does not grow. A byte whose pairs are
+ * merged is merged again: the merge needs all the memory for its reads,
+ * none is left to buffer writes, and it sorts nothing either.
  */
 #define _GNU_SOURCE
 #include "lib/objsort.h"
@@ -62,6 +72,13 @@ struct rt_objsort {
 	unsigned byte;
 	bool merging;
 	uint8_t merged[RT_MAX_HASH_SIZE + 8]; /* the pair the merge took */
+	/*
+	 * Bytes below `saved` that are not merged have their pieces of the
+	 * runs saved in order. `in_order`: memory holds such a byte's pairs,
+	 * read without idx.
+	 */
+	unsigned saved;
+	bool in_order;
 };
 
 int rt_objsort_new(struct rt_objsort **out, int hash_size, size_t mem_limit,
@@ -209,12 +226,58 @@ static int open_temp(struct rt_objsort *s, struct rt_err *err)
 	return 0;
 }
 
-/* Sort the buffered entries and append them to the temp file as a run. */
-static int spill(struct rt_objsort *s, struct rt_err *err)
+/*
+ * Read (`out` false) or write `len` bytes of `buf` at `off` of the temp
+ * file, whole.
+ */
+static int file_at(struct rt_objsort *s, uint8_t *buf, size_t len, uint64_t off,
+		   bool out, struct rt_err *err)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		off_t at = (off_t)(off + done);
+		ssize_t n = out ? pwrite(s->fd, buf + done, len - done, at) :
+				  pread(s->fd, buf + done, len - done, at);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return rt_err_errno(err, RT_ERR_IO,
+					    "%s the obj sort temp file",
+					    out ? "writing" : "reading");
+		done += n;
+	}
+	return 0;
+}
+
+/* Write entries idx[from..from+n) of memory, in that order, at `off`. */
+static int write_sorted(struct rt_objsort *s, size_t from, size_t n,
+			uint64_t off, struct rt_err *err)
 {
 	uint8_t out[64 * 1024];
 	size_t used = 0;
+	int ret;
+
+	for (size_t i = from; i < from + n; i++) {
+		if (used + s->entry > sizeof(out)) {
+			if ((ret = file_at(s, out, used, off, true, err)))
+				return ret;
+			off += used;
+			used = 0;
+		}
+		memcpy(out + used, s->mem + (size_t)s->idx[i] * s->entry,
+		       s->entry);
+		used += s->entry;
+	}
+	return used ? file_at(s, out, used, off, true, err) : 0;
+}
+
+/* Sort the buffered entries and append them to the temp file as a run. */
+static int spill(struct rt_objsort *s, struct rt_err *err)
+{
 	struct run *r;
+	int ret;
 
 	if (!s->len)
 		return 0;
@@ -237,19 +300,9 @@ static int spill(struct rt_objsort *s, struct rt_err *err)
 		if (i == s->len - 1)
 			while (b <= FIRST_BYTES)
 				r->first[b++] = (uint32_t)s->len;
-		if (used + s->entry > sizeof(out)) {
-			if (rt_write_all(s->fd, out, used))
-				return rt_err_errno(err, RT_ERR_IO,
-						    "writing the obj sort "
-						    "temp file");
-			used = 0;
-		}
-		memcpy(out + used, e, s->entry);
-		used += s->entry;
 	}
-	if (used && rt_write_all(s->fd, out, used))
-		return rt_err_errno(err, RT_ERR_IO,
-				    "writing the obj sort temp file");
+	if ((ret = write_sorted(s, 0, s->len, s->file_len, err)))
+		return ret;
 	s->file_len += (uint64_t)s->len * s->entry;
 	s->len = 0;
 	return 0;
@@ -290,32 +343,12 @@ static const uint8_t *run_head(const struct rt_objsort *s, size_t i)
 	return s->runs[i].buf + s->runs[i].buf_pos;
 }
 
-/* Read `len` bytes at `off` of the temp file into `buf`. */
-static int read_at(struct rt_objsort *s, uint8_t *buf, size_t len, uint64_t off,
-		   struct rt_err *err)
-{
-	size_t got = 0;
-
-	while (got < len) {
-		ssize_t n =
-			pread(s->fd, buf + got, len - got, (off_t)(off + got));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return rt_err_errno(err, RT_ERR_IO,
-					    "reading the obj sort temp file");
-		got += n;
-	}
-	return 0;
-}
-
 static int run_fill(struct rt_objsort *s, struct run *r, struct rt_err *err)
 {
 	size_t per = r->buf_len / s->entry;
 	uint64_t left = r->end - r->next, want = left < per ? left : per;
-	int ret = read_at(s, r->buf, want * s->entry,
-			  r->start + r->next * s->entry, err);
+	int ret = file_at(s, r->buf, want * s->entry,
+			  r->start + r->next * s->entry, false, err);
 
 	if (ret)
 		return ret;
@@ -332,9 +365,34 @@ static bool run_less(const void *arg, size_t a, size_t b)
 }
 
 /*
- * Start reading the pairs whose id starts with `byte`: into memory,
- * sorted, when they fit there; otherwise merge the runs' pieces of them,
- * each read through its share of the same memory.
+ * Write the pairs of `byte`, sorted in memory, over the runs' pieces they
+ * came from, in run order: reading the pieces back gives them in order.
+ */
+static int save_byte(struct rt_objsort *s, unsigned byte, struct rt_err *err)
+{
+	size_t done = 0;
+	int ret;
+
+	for (size_t i = 0; i < s->nruns; i++) {
+		struct run *r = &s->runs[i];
+		size_t n = r->first[byte + 1] - r->first[byte];
+
+		if (n &&
+		    (ret = write_sorted(s, done, n,
+					r->start + (uint64_t)r->first[byte] *
+							   s->entry,
+					err)))
+			return ret;
+		done += n;
+	}
+	return 0;
+}
+
+/*
+ * Start reading the pairs whose id starts with `byte`: into memory when
+ * they fit there, in order when saved, else sorted (and then saved, the
+ * first time); otherwise merge the runs' pieces of them, each read
+ * through its share of the same memory.
  */
 static int start_byte(struct rt_objsort *s, unsigned byte, struct rt_err *err)
 {
@@ -348,23 +406,35 @@ static int start_byte(struct rt_objsort *s, unsigned byte, struct rt_err *err)
 	for (size_t i = 0; i < s->nruns; i++)
 		total += s->runs[i].first[byte + 1] - s->runs[i].first[byte];
 	s->merging = total > s->cap;
+	s->in_order = !s->merging && byte < s->saved;
 	if (!s->merging) {
 		for (size_t i = 0; i < s->nruns; i++) {
 			struct run *r = &s->runs[i];
 			size_t n = r->first[byte + 1] - r->first[byte];
 
 			if (n &&
-			    (ret = read_at(s, s->mem + s->len * s->entry,
+			    (ret = file_at(s, s->mem + s->len * s->entry,
 					   n * s->entry,
 					   r->start + (uint64_t)r->first[byte] *
 							      s->entry,
-					   err)))
+					   false, err)))
 				return ret;
 			s->len += n;
 		}
+		if (s->in_order)
+			return 0;
 		sort_mem(s, 1);
+		/* Bytes are saved in turn: then `saved` counts them. */
+		if (byte != s->saved)
+			return 0;
+		if ((ret = save_byte(s, byte, err)))
+			return ret;
+		s->saved++;
 		return 0;
 	}
+	/* Merged again on each read: nothing to save. */
+	if (byte == s->saved)
+		s->saved++;
 	per_run = s->cap * s->entry / s->nruns;
 	per_run -= per_run % s->entry;
 	for (size_t i = 0; i < s->nruns; i++) {
@@ -422,7 +492,10 @@ static int next_entry(struct rt_objsort *s, const uint8_t **e,
 	if (!s->merging) {
 		if (s->mem_pos >= s->len)
 			return 1;
-		*e = s->mem + (size_t)s->idx[s->mem_pos++] * s->entry;
+		if (s->in_order)
+			*e = s->mem + s->mem_pos++ * s->entry;
+		else
+			*e = s->mem + (size_t)s->idx[s->mem_pos++] * s->entry;
 		return 0;
 	}
 	if (!s->heap.len)

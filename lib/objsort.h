@@ -24,7 +24,10 @@ int rt_objsort_new(struct rt_objsort **out, int hash_size, size_t mem_limit,
 int rt_objsort_add(struct rt_objsort *s, const uint8_t *hash, uint64_t pos,
 		   struct rt_err *err);
 size_t rt_objsort_count(const struct rt_objsort *s);
-/* Start (or restart) reading the pairs in (hash, pos) order. */
+/*
+ * Start (or restart) reading the pairs in (hash, pos) order. A read after
+ * the first sorts nothing: the first saves what it sorts in the temp file.
+ */
 int rt_objsort_rewind(struct rt_objsort *s, struct rt_err *err);
 /* 0: pair filled; 1: end; < 0: error. */
 int rt_objsort_next(struct rt_objsort *s, uint8_t *hash, uint64_t *pos,

@@ -51,23 +51,43 @@ static int obj_offsets_push(struct rt_obj_record *o, uint64_t off)
 	return 0;
 }
 
-/* Add the obj record gathered in `rec` (its prefix set from `hash`). */
+/*
+ * Add the obj record gathered in `rec` (its prefix set from `hash`).
+ * Into the open block straight (rt_block_writer_add_obj) while it fits;
+ * the first record, and one that does not fit, go the general way,
+ * which flushes the block and opens the next one.
+ */
 static int emit_obj(struct rt_writer *w, struct rt_record *rec,
 		    const uint8_t *hash, struct rt_err *err)
 {
+	struct rt_obj_record *o = &rec->u.obj;
 	int ret;
 
-	if (rt_buf_set(&rec->u.obj.prefix, hash, w->stats.obj_id_len))
+	if (w->block_open) {
+		ret = rt_block_writer_add_obj(&w->bw, hash, w->stats.obj_id_len,
+					      o->offsets, o->offset_len);
+		if (!ret) {
+			o->offset_len = 0;
+			return 0;
+		}
+		if (ret != RT_ERR_TOO_BIG)
+			return rt_err_set(err, ret, "writing obj block failed");
+		/* The general way checks the order against the last key. */
+		if (rt_buf_set(&w->last_key, w->bw.last_key.buf,
+			       w->bw.last_key.len))
+			return rt_err_oom(err);
+	}
+	if (rt_buf_set(&o->prefix, hash, w->stats.obj_id_len))
 		return rt_err_oom(err);
 	ret = writer_add_record(w, rec, NULL);
 	if (ret == RT_ERR_TOO_BIG) {
 		/* Too many blocks to list: readers then scan all refs. */
-		rec->u.obj.offset_len = 0;
+		o->offset_len = 0;
 		ret = writer_add_record(w, rec, err);
 	} else if (ret) {
 		ret = rt_err_set(err, ret, "writing obj block failed");
 	}
-	rec->u.obj.offset_len = 0;
+	o->offset_len = 0;
 	return ret;
 }
 
