@@ -273,7 +273,7 @@ int rt_tmpfile_create(struct rt_tmpfile *t, int dirfd, const char *pattern,
 	return tmpfile_open(t, dirfd, pattern, 0600, mode, err);
 }
 
-#define TMPFILE_BUF (256 * 1024)
+#define TMPFILE_BUF (64 * 1024)
 
 static int tmpfile_flush(struct rt_tmpfile *t)
 {

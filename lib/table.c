@@ -310,9 +310,10 @@ static void drop_pages(struct rt_table_iter *it, uint64_t upto, bool last)
  * Blocks skipped here are copied from the mapping a little later (they
  * wait in the writer's queue): pages are handed back only this far
  * behind, so that most are still there when they are copied (if not,
- * they are read again from the page cache).
+ * they are read again from the page cache). The queue holds 256 blocks
+ * at most, a few hundred KiB of a table's log blocks.
  */
-#define SKIP_DROP_LAG (2u << 20)
+#define SKIP_DROP_LAG (1u << 20)
 
 void rt_table_iter_skip_block(struct rt_table_iter *it, uint64_t end)
 {
