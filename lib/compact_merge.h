@@ -17,7 +17,7 @@ struct merge_state {
 	size_t first, last;
 	const struct rt_compact_options *opts;
 	struct rt_compact_result *res;
-	/* Set when the other thread of a split merge failed: give up. */
+	/* Set when the refs' side of a split merge failed: logs, give up. */
 	const atomic_bool *stop;
 };
 

@@ -40,7 +40,8 @@ struct rt_compact_options {
 	 * Where the logs are merged: on a thread of their own, while the
 	 * refs are, when the segment is large (RT_COMPACT_LOGS_AUTO), always
 	 * or never. Not while a filter is set, nor when the stack's write
-	 * options forbid threads. The table comes out the same, byte for
+	 * options forbid threads, nor on a nearly full file system (the log
+	 * section is written twice). The table comes out the same, byte for
 	 * byte.
 	 */
 	enum rt_compact_logs_apart {
