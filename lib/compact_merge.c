@@ -252,10 +252,15 @@ static int write_split(struct rt_writer *w, const struct rt_write_options *wo,
 	struct log_job *j = calloc(1, sizeof(*j));
 	atomic_bool stop = false;
 	struct rt_err ignored = { 0 };
+	struct rt_buf path = RT_BUF_INIT;
 	pthread_t th;
 	int ret = 1;
 
-	if (!j || rt_tmpfile_unnamed(&logs, m->st->dirfd, &ignored))
+	if (!j ||
+	    rt_stack_table_path(
+		    m->st, &path, m->st->tables[m->first]->min_update_index,
+		    m->st->tables[m->last]->max_update_index, ".temp.XXXXXX") ||
+	    rt_tmpfile_unnamed(&logs, m->st->dirfd, path.buf, &ignored))
 		goto out;
 	j->m = *m;
 	j->opts = m->opts ? *m->opts : (struct rt_compact_options){ 0 };
@@ -293,6 +298,7 @@ static int write_split(struct rt_writer *w, const struct rt_write_options *wo,
 		ret = write_plain(w, m, RT_BLOCK_LOG, merged, err);
 	}
 out:
+	rt_buf_release(&path);
 	if (j)
 		rt_writer_free(j->w);
 	free(j);

@@ -378,14 +378,26 @@ int rt_file_replace(const char *path, const void *data, size_t len, mode_t mode,
 	return rt_fsync_parent(path, err);
 }
 
-int rt_tmpfile_unnamed(struct rt_tmpfile *t, int dirfd, struct rt_err *err)
+int rt_tmpfile_unnamed(struct rt_tmpfile *t, int dirfd, const char *pattern,
+		       struct rt_err *err)
 {
+	int ret;
+
 	*t = (struct rt_tmpfile)RT_TMPFILE_INIT;
 	t->dirfd = dirfd;
 	t->fd = openat(dirfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	if (t->fd < 0)
-		return rt_err_errno(err, RT_ERR_IO,
-				    "cannot create an unnamed temp file");
+	if (t->fd >= 0)
+		return 0;
+	/* A file system without O_TMPFILE: a named one, unlinked at once. */
+	if ((ret = rt_tmpfile_create(t, dirfd, pattern, 0, err)))
+		return ret;
+	if (unlinkat(dirfd, at_name(dirfd, t->path), 0) < 0) {
+		ret = rt_err_errno(err, RT_ERR_IO, "cannot remove %s", t->path);
+		rt_tmpfile_delete(t);
+		return ret;
+	}
+	free(t->path);
+	t->path = NULL;
 	return 0;
 }
 

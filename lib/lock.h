@@ -113,10 +113,12 @@ int rt_tmpfile_rename(struct rt_tmpfile *t, const char *dest,
 void rt_tmpfile_delete(struct rt_tmpfile *t);
 /*
  * A temp file without a name in directory `dirfd` (O_TMPFILE): gone with
- * its descriptor, whatever happens. Fails where the file system cannot;
- * release it with rt_tmpfile_delete().
+ * its descriptor, whatever happens. Where the file system has no
+ * O_TMPFILE, one named from `pattern` (as rt_tmpfile_create()), unlinked
+ * at once. Release it with rt_tmpfile_delete().
  */
-int rt_tmpfile_unnamed(struct rt_tmpfile *t, int dirfd, struct rt_err *err);
+int rt_tmpfile_unnamed(struct rt_tmpfile *t, int dirfd, const char *pattern,
+		       struct rt_err *err);
 /* Append the first `len` bytes written to `src` to `dst`. */
 int rt_tmpfile_append(struct rt_tmpfile *dst, struct rt_tmpfile *src,
 		      uint64_t len);
