@@ -332,7 +332,7 @@ int rt_block_iter_skip_refs(struct rt_block_iter *it,
 		return rt_err_set(err, RT_ERR_API, "not a ref block");
 	it->stepped = false;
 	while (it->off < b->restart_start) {
-		const char *why = "ref name contains a NUL byte";
+		const char *why;
 		const uint8_t *ids;
 		uint8_t val_type;
 		int n, m;
@@ -345,12 +345,10 @@ int rt_block_iter_skip_refs(struct rt_block_iter *it,
 					   "keys are not in ascending order");
 		if (bound && rt_buf_cmp(&it->key, bound) >= 0)
 			break;
-		m = memchr(it->key.buf, '\0', it->key.len) ?
-			    -1 :
-			    rt_ref_value_len(val_type, b->data + it->off + n,
-					     b->restart_start - it->off - n,
-					     b->hash_size, b->min_update_index,
-					     &ids, &why);
+		m = rt_ref_value_len(&it->key, val_type, b->data + it->off + n,
+				     b->restart_start - it->off - n,
+				     b->hash_size, b->min_update_index, &ids,
+				     &why);
 		if (m < 0)
 			return block_error(err, b, b->file_off + it->off, why);
 		if (ids &&

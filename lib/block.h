@@ -40,7 +40,7 @@ struct rt_block_writer {
 	bool defer_deflate;
 	struct rt_buf compressed;
 	/*
-	 * Stretching (log blocks; see block_stretch.c): 0, or the length the
+	 * Stretching (log blocks; see block_writer.c): 0, or the length the
 	 * block may reach past block_size. `cut`: a record passed block_size
 	 * at cut_off, after cut_entries records, cut_restarts restarts and
 	 * key cut_key; what follows is encoded as a block of its own.
@@ -70,7 +70,7 @@ int rt_block_writer_reset(struct rt_block_writer *bw, uint8_t type,
  * Add `rec`, whose key the caller has computed (rt_record_key) into `key`.
  * 0 when added, RT_ERR_TOO_BIG when the block is full. With a
  * stretch_limit, the record that first passes block_size is still added,
- * and sets the cut (see block_stretch.c); then RT_ERR_TOO_BIG also when
+ * and sets the cut (see block_writer.c); then RT_ERR_TOO_BIG also when
  * the part after the cut would pass block_size or the whole the limit.
  */
 int rt_block_writer_add(struct rt_block_writer *bw, const struct rt_record *rec,

@@ -64,6 +64,37 @@ static int encode(struct rt_block_writer *bw, const struct rt_record *rec,
 				bw->min_update_index);
 }
 
+/*
+ * As Git does: a key shares a prefix with the one before except every
+ * restart_interval records (`entries` so far), where a restart goes; a
+ * restart also goes at every key that shares nothing with the one before
+ * (it costs only the 3-byte offset). A block holds 65535 restarts at
+ * most (`restarts` so far); past them records go in without one, the
+ * block does not end there.
+ */
+static size_t key_prefix(const struct rt_block_writer *bw, uint32_t entries,
+			 size_t restarts, const char *key, size_t len,
+			 bool *restart)
+{
+	size_t prefix = 0;
+
+	if (entries % bw->restart_interval)
+		prefix = rt_common_prefix(bw->last_key.buf, bw->last_key.len,
+					  key, len);
+	*restart = !prefix && restarts < 65535;
+	return prefix;
+}
+
+/* The record just added, of key `key` sharing `prefix`, is the last. */
+static int set_last_key(struct rt_block_writer *bw, const char *key, size_t len,
+			size_t prefix)
+{
+	bw->entries++;
+	/* Only the shared prefix may already be in place. */
+	rt_buf_setlen(&bw->last_key, prefix);
+	return rt_buf_add(&bw->last_key, key + prefix, len - prefix);
+}
+
 uint32_t rt_log_block_limit(uint32_t block_size)
 {
 	uint64_t limit = (uint64_t)block_size + block_size / 2;
@@ -129,19 +160,11 @@ int rt_block_writer_add(struct rt_block_writer *bw, const struct rt_record *rec,
 				    bw->restart_len;
 	uint32_t next = bw->cut ? bw->next - bw->cut_off + 4 : bw->next;
 	bool restart;
-	size_t prefix = 0, need;
+	size_t prefix, need;
 	int ret;
 
-	if (entries % bw->restart_interval)
-		prefix = rt_common_prefix(bw->last_key.buf, bw->last_key.len,
-					  key->buf, key->len);
-	/*
-	 * As Git does: a restart every restart_interval records and at every
-	 * key that shares nothing with the one before (it costs only the
-	 * 3-byte offset). A block holds 65535 restarts at most; past them
-	 * records go in without one, the block does not end there.
-	 */
-	restart = !prefix && restarts < 65535;
+	prefix =
+		key_prefix(bw, entries, restarts, key->buf, key->len, &restart);
 	if ((ret = encode(bw, rec, key, prefix)))
 		return ret;
 
@@ -160,10 +183,7 @@ int rt_block_writer_add(struct rt_block_writer *bw, const struct rt_record *rec,
 		return ret;
 	memcpy(bw->buf + bw->next, bw->scratch.buf, bw->scratch.len);
 	bw->next += bw->scratch.len;
-	bw->entries++;
-	/* Only the shared prefix may already be in place. */
-	rt_buf_setlen(&bw->last_key, prefix);
-	return rt_buf_add(&bw->last_key, key->buf + prefix, key->len - prefix);
+	return set_last_key(bw, key->buf, key->len, prefix);
 }
 
 int rt_block_writer_cut(struct rt_block_writer *bw)
@@ -253,17 +273,15 @@ void rt_block_writer_release(struct rt_block_writer *bw)
 int rt_block_writer_add_obj(struct rt_block_writer *bw, const uint8_t *id,
 			    size_t id_len, const uint64_t *pos, size_t n)
 {
-	size_t prefix = 0, len;
+	size_t prefix, len;
 	uint64_t sfx, prev = 0;
 	uint8_t *p;
 	bool restart;
 
 	if (bw->stretch_limit || bw->type != RT_BLOCK_OBJ)
 		return RT_ERR_API;
-	if (bw->entries % bw->restart_interval)
-		prefix = rt_common_prefix(bw->last_key.buf, bw->last_key.len,
-					  id, id_len);
-	restart = !prefix && bw->restart_len < 65535;
+	prefix = key_prefix(bw, bw->entries, bw->restart_len, (const char *)id,
+			    id_len, &restart);
 	/* Counts of 1-7 ride in the value type; others come first. */
 	sfx = (uint64_t)(id_len - prefix) << 3 | (n && n < 8 ? n : 0);
 	len = rt_varint_len(prefix) + rt_varint_len(sfx) + id_len - prefix;
@@ -287,7 +305,5 @@ int rt_block_writer_add_obj(struct rt_block_writer *bw, const uint8_t *id,
 	for (size_t i = 0; i < n; prev = pos[i++])
 		p += rt_varint_put(p, pos[i] - prev);
 	bw->next += (uint32_t)len;
-	bw->entries++;
-	rt_buf_setlen(&bw->last_key, prefix);
-	return rt_buf_add(&bw->last_key, id + prefix, id_len - prefix);
+	return set_last_key(bw, (const char *)id, id_len, prefix);
 }

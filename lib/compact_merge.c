@@ -12,26 +12,24 @@
 #include <string.h>
 #include <sys/statvfs.h>
 
-/* Record `n` was merged: tell the caller now and then. */
-static void merged_one(const struct merge_state *m, uint64_t *n, bool end)
-{
-	if (!end)
-		++*n;
-	if (m->opts && m->opts->progress &&
-	    (end || !(*n % RT_COMPACT_PROGRESS_STEP)))
-		m->opts->progress(m->opts->progress_arg, *n);
-}
-
-/* `count` more were merged at once. */
+/*
+ * `count` more records were merged, *n in all: tell the caller every
+ * RT_COMPACT_PROGRESS_STEP records, and at the `end`.
+ */
 static void merged_some(const struct merge_state *m, uint64_t *n,
-			uint64_t count)
+			uint64_t count, bool end)
 {
 	uint64_t before = *n / RT_COMPACT_PROGRESS_STEP;
 
 	*n += count;
 	if (m->opts && m->opts->progress &&
-	    *n / RT_COMPACT_PROGRESS_STEP != before)
+	    (end || *n / RT_COMPACT_PROGRESS_STEP != before))
 		m->opts->progress(m->opts->progress_arg, *n);
+}
+
+static void merged_one(const struct merge_state *m, uint64_t *n, bool end)
+{
+	merged_some(m, n, !end, end);
 }
 
 /*
@@ -71,7 +69,7 @@ static int write_plain(struct rt_writer *w, struct merge_state *m, uint8_t type,
 			continue;
 		}
 		if (ret == RT_MERGED_RUN) {
-			merged_some(m, merged, mi.run.count);
+			merged_some(m, merged, mi.run.count, false);
 			ret = rt_reuse_take_run(&ru, &mi, written, err);
 			continue;
 		}

@@ -290,83 +290,96 @@ static int take_string(struct cursor *c, struct rt_buf *dst)
 	return 0;
 }
 
-static int decode_ref(struct rt_ref_record *r, const struct rt_buf *key,
-		      uint8_t val_type, struct cursor *c, int hash_size,
-		      uint64_t min_update_index)
+/*
+ * Step over the value of the ref `key` (its name), of type `val_type`,
+ * checked: its update index as stored (*delta), and where its payload
+ * lies (*data, *n bytes: the ids, hash_size bytes each, or the symref
+ * target).
+ */
+static int take_ref_value(struct cursor *c, const struct rt_buf *key,
+			  uint8_t val_type, int hash_size,
+			  uint64_t min_update_index, uint64_t *delta,
+			  const uint8_t **data, size_t *n)
 {
-	uint64_t delta;
+	uint64_t len = 0;
 
 	if (memchr(key->buf, '\0', key->len)) {
 		c->why = "ref name contains a NUL byte";
 		return -1;
 	}
-	if (rt_buf_set(&r->refname, key->buf, key->len))
+	if (take_varint(c, delta))
 		return -1;
-	if (take_varint(c, &delta))
-		return -1;
-	if (delta > UINT64_MAX - min_update_index) {
+	if (*delta > UINT64_MAX - min_update_index) {
 		c->why = "update index overflows";
 		return -1;
 	}
+	switch (val_type) {
+	case RT_REF_DELETION:
+	case RT_REF_VAL1:
+	case RT_REF_VAL2:
+		len = (uint64_t)hash_size * val_type;
+		c->why = "value runs past the end of the block";
+		break;
+	case RT_REF_SYMREF:
+		if (take_varint(c, &len))
+			return -1;
+		c->why = "string length runs past the end of the block";
+		break;
+	default:
+		c->why = "reserved ref value type";
+		return -1;
+	}
+	if (len > c->left)
+		return -1;
+	c->why = NULL;
+	*data = c->p;
+	*n = (size_t)len;
+	c->p += len;
+	c->left -= len;
+	return 0;
+}
+
+static int decode_ref(struct rt_ref_record *r, const struct rt_buf *key,
+		      uint8_t val_type, struct cursor *c, int hash_size,
+		      uint64_t min_update_index)
+{
+	const uint8_t *data;
+	uint64_t delta;
+	size_t n;
+
+	if (take_ref_value(c, key, val_type, hash_size, min_update_index,
+			   &delta, &data, &n) ||
+	    rt_buf_set(&r->refname, key->buf, key->len))
+		return -1;
 	r->update_index = min_update_index + delta;
 	r->value_type = val_type;
 	rt_buf_reset(&r->target);
-	switch (val_type) {
-	case RT_REF_DELETION:
-		return 0;
-	case RT_REF_VAL1:
-		return take_bytes(c, r->value, hash_size);
-	case RT_REF_VAL2:
-		if (take_bytes(c, r->value, hash_size))
-			return -1;
-		return take_bytes(c, r->peeled, hash_size);
-	case RT_REF_SYMREF:
-		return take_string(c, &r->target);
-	}
-	c->why = "reserved ref value type";
-	return -1;
+	if (val_type == RT_REF_VAL1 || val_type == RT_REF_VAL2)
+		memcpy(r->value, data, hash_size);
+	if (val_type == RT_REF_VAL2)
+		memcpy(r->peeled, data + hash_size, hash_size);
+	if (val_type == RT_REF_SYMREF && rt_buf_set(&r->target, data, n))
+		return -1;
+	return 0;
 }
 
-int rt_ref_value_len(uint8_t val_type, const uint8_t *in, size_t len,
-		     int hash_size, uint64_t min_update_index,
-		     const uint8_t **ids, const char **why)
+int rt_ref_value_len(const struct rt_buf *key, uint8_t val_type,
+		     const uint8_t *in, size_t len, int hash_size,
+		     uint64_t min_update_index, const uint8_t **ids,
+		     const char **why)
 {
 	struct cursor c = { .p = in, .left = len };
-	uint64_t v;
-	size_t n = 0;
+	const uint8_t *data;
+	uint64_t delta;
+	size_t n;
 
-	*ids = NULL;
-	if (take_varint(&c, &v))
-		goto bad;
-	if (v > UINT64_MAX - min_update_index) {
-		c.why = "update index overflows";
-		goto bad;
+	if (take_ref_value(&c, key, val_type, hash_size, min_update_index,
+			   &delta, &data, &n)) {
+		*why = c.why;
+		return -1;
 	}
-	switch (val_type) {
-	case RT_REF_DELETION:
-		break;
-	case RT_REF_VAL1:
-	case RT_REF_VAL2:
-		*ids = c.p;
-		n = (size_t)hash_size * val_type;
-		break;
-	case RT_REF_SYMREF:
-		if (take_varint(&c, &v))
-			goto bad;
-		n = v;
-		break;
-	default:
-		c.why = "reserved ref value type";
-		goto bad;
-	}
-	if (n > c.left) {
-		c.why = "value runs past the end of the block";
-		goto bad;
-	}
-	return (int)(len - c.left + n);
-bad:
-	*why = c.why;
-	return -1;
+	*ids = val_type == RT_REF_VAL1 || val_type == RT_REF_VAL2 ? data : NULL;
+	return (int)(len - c.left);
 }
 
 static int decode_log(struct rt_log_record *l, const struct rt_buf *key,

@@ -80,15 +80,16 @@ int rt_record_encode(const struct rt_record *rec, const struct rt_buf *key,
 		     uint64_t min_update_index);
 
 /*
- * The length of the ref value of type `val_type` at `in` (`len` bytes
- * may be read), checked as decoding checks it, without decoding it; with
- * *why saying what was malformed when it returns -1. *ids points at the
- * object ids it names, hash_size bytes each: one (RT_REF_VAL1), two
- * (RT_REF_VAL2) or none.
+ * The length of the value of the ref `key`, of type `val_type`, at `in`
+ * (`len` bytes may be read), checked as decoding checks it (the name
+ * too), without decoding it; with *why saying what was malformed when
+ * it returns -1. *ids points at the object ids it names, hash_size bytes
+ * each: one (RT_REF_VAL1), two (RT_REF_VAL2) or none.
  */
-int rt_ref_value_len(uint8_t val_type, const uint8_t *in, size_t len,
-		     int hash_size, uint64_t min_update_index,
-		     const uint8_t **ids, const char **why);
+int rt_ref_value_len(const struct rt_buf *key, uint8_t val_type,
+		     const uint8_t *in, size_t len, int hash_size,
+		     uint64_t min_update_index, const uint8_t **ids,
+		     const char **why);
 
 /*
  * Fill `rec` from `key`, `val_type` and the value bytes at `in`. Returns the

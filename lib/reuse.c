@@ -217,9 +217,8 @@ static int write_held(struct rt_reuse *r, struct rt_err *err)
 {
 	struct rt_block b = { 0 };
 	struct rt_block_iter bi = { 0 };
-	int ret;
-
 	size_t next = 0;
+	int ret;
 
 	if (!r->open)
 		return 0;
@@ -230,13 +229,10 @@ static int write_held(struct rt_reuse *r, struct rt_err *err)
 	for (uint32_t i = 0; !ret && i < r->count; i++) {
 		const struct rt_record *rec = &r->scratch;
 
-		if (next < r->patch_len && r->patches[next].index == i) {
-			/* Replaced: read past the block's record. */
+		/* A replaced record is read past, its patch written instead. */
+		ret = rt_block_iter_next(&bi, &r->scratch, err);
+		if (next < r->patch_len && r->patches[next].index == i)
 			rec = &r->patches[next++].rec;
-			ret = rt_block_iter_next(&bi, &r->scratch, err);
-		} else {
-			ret = rt_block_iter_next(&bi, &r->scratch, err);
-		}
 		if (ret > 0)
 			ret = rt_table_error(err, r->blk.table,
 					     r->blk.block_off,
