@@ -210,11 +210,19 @@ static int value_error(const struct rt_block *b, uint32_t off, int ret,
 	return ret;
 }
 
-int rt_block_iter_next(struct rt_block_iter *it, struct rt_record *rec,
-		       struct rt_err *err)
+/*
+ * Read the record at it->off: its key into it->last_key, its value
+ * decoded into `rec`, or without `rec` (a log block) only checked and
+ * stepped over. 1 at the end of the block, or, left unread, at a key
+ * not below `bound` (when not NULL).
+ */
+static int iter_read(struct rt_block_iter *it, struct rt_record *rec,
+		     const struct rt_buf *bound, struct rt_err *err)
 {
 	const struct rt_block *b = it->b;
+	const uint8_t *val;
 	uint8_t val_type;
+	size_t avail;
 	int n, m;
 
 	it->stepped = false;
@@ -227,12 +235,24 @@ int rt_block_iter_next(struct rt_block_iter *it, struct rt_record *rec,
 	    rt_buf_cmp(&it->key, &it->last_key) <= 0)
 		return block_error(err, b, b->file_off + it->off,
 				   "keys are not in ascending order");
-	m = rt_record_decode(rec, &it->key, val_type, b->data + it->off + n,
-			     b->restart_start - it->off - n, b->hash_size,
-			     b->min_update_index, err);
-	if (m < 0)
-		return value_error(b, it->off, m, err);
-	/* For rt_block_iter_value(). */
+	if (bound && rt_buf_cmp(&it->key, bound) >= 0)
+		return 1;
+	val = b->data + it->off + n;
+	avail = b->restart_start - it->off - n;
+	if (rec) {
+		m = rt_record_decode(rec, &it->key, val_type, val, avail,
+				     b->hash_size, b->min_update_index, err);
+		if (m < 0)
+			return value_error(b, it->off, m, err);
+	} else {
+		const char *why = NULL;
+
+		m = rt_log_value_len(&it->key, val_type, val, avail,
+				     b->hash_size, &why);
+		if (m < 0)
+			return block_error(err, b, b->file_off + it->off, why);
+	}
+	/* For rt_block_iter_value(), and for copying the value raw. */
 	it->rec_off = it->off;
 	it->val_off = it->off + n;
 	it->val_len = m;
@@ -247,6 +267,20 @@ int rt_block_iter_next(struct rt_block_iter *it, struct rt_record *rec,
 		it->key = tmp;
 	}
 	return 0;
+}
+
+int rt_block_iter_next(struct rt_block_iter *it, struct rt_record *rec,
+		       struct rt_err *err)
+{
+	return iter_read(it, rec, NULL, err);
+}
+
+int rt_block_iter_next_raw(struct rt_block_iter *it, const struct rt_buf *bound,
+			   struct rt_err *err)
+{
+	if (it->b->type != RT_BLOCK_LOG)
+		return rt_err_set(err, RT_ERR_API, "not a log block");
+	return iter_read(it, NULL, bound, err);
 }
 
 int rt_block_iter_value(const struct rt_block_iter *it, struct rt_record *rec,

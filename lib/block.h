@@ -75,6 +75,21 @@ int rt_block_writer_reset(struct rt_block_writer *bw, uint8_t type,
  */
 int rt_block_writer_add(struct rt_block_writer *bw, const struct rt_record *rec,
 			const struct rt_buf *key);
+/* A log record's value as its block holds it (rt_block_iter_next_raw). */
+struct rt_raw_value {
+	uint8_t type;
+	const uint8_t *data;
+	size_t len;
+};
+
+/*
+ * rt_block_writer_add() of a log record given by its key and its value's
+ * bytes, copied as they are: the bytes encoding the decoded record gives
+ * (see rt_log_value_len), without decoding and encoding the value.
+ */
+int rt_block_writer_add_raw(struct rt_block_writer *bw,
+			    const struct rt_raw_value *raw,
+			    const struct rt_buf *key);
 /*
  * With a cut: leave in the block only what comes before it, the rest put
  * aside, so that rt_block_writer_finish() gives the block cut there; then
@@ -149,6 +164,14 @@ void rt_block_iter_start(struct rt_block_iter *it, const struct rt_block *b);
  */
 int rt_block_iter_next(struct rt_block_iter *it, struct rt_record *rec,
 		       struct rt_err *err);
+/*
+ * rt_block_iter_next() in a log block, checking the record as decoding
+ * does but leaving its value undecoded: it lies at b->data + val_off,
+ * val_len bytes, of type val_type. With a `bound`, 1 also at a key not
+ * below it, which is left unread.
+ */
+int rt_block_iter_next_raw(struct rt_block_iter *it, const struct rt_buf *bound,
+			   struct rt_err *err);
 /*
  * Decode the record rt_block_iter_next() read last into `rec` again, from
  * the block, which must not have changed since: a caller may drop a large

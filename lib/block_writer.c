@@ -55,13 +55,34 @@ int rt_block_writer_reset(struct rt_block_writer *bw, uint8_t type,
 	return 0;
 }
 
-/* Encode `rec` into bw->scratch, its key sharing `prefix` bytes. */
-static int encode(struct rt_block_writer *bw, const struct rt_record *rec,
+/*
+ * What a record is encoded from: decoded (`rec`), or a value as a block
+ * holds it (`raw`), of which only the key is encoded again.
+ */
+struct source {
+	const struct rt_record *rec;
+	const struct rt_raw_value *raw;
+};
+
+/* Encode `src` into bw->scratch, its key sharing `prefix` bytes. */
+static int encode(struct rt_block_writer *bw, const struct source *src,
 		  const struct rt_buf *key, size_t prefix)
 {
+	uint8_t head[2 * 10];
+	size_t n;
+
 	rt_buf_reset(&bw->scratch);
-	return rt_record_encode(rec, key, prefix, &bw->scratch, bw->hash_size,
-				bw->min_update_index);
+	if (src->rec)
+		return rt_record_encode(src->rec, key, prefix, &bw->scratch,
+					bw->hash_size, bw->min_update_index);
+	n = rt_varint_put(head, prefix);
+	n += rt_varint_put(head + n,
+			   (uint64_t)(key->len - prefix) << 3 | src->raw->type);
+	if (rt_buf_add(&bw->scratch, head, n) ||
+	    rt_buf_add(&bw->scratch, key->buf + prefix, key->len - prefix) ||
+	    rt_buf_add(&bw->scratch, src->raw->data, src->raw->len))
+		return RT_ERR_NOMEM;
+	return 0;
 }
 
 /*
@@ -128,14 +149,14 @@ static bool stretch_fits(const struct rt_block_writer *bw, bool restart)
 }
 
 /* The record in scratch does not fit in block_size: start a cut there. */
-static int stretch(struct rt_block_writer *bw, const struct rt_record *rec,
+static int stretch(struct rt_block_writer *bw, const struct source *src,
 		   const struct rt_buf *key, size_t prefix)
 {
 	int ret;
 
 	if (bw->cut || !bw->stretch_limit || !bw->entries)
 		return RT_ERR_TOO_BIG;
-	if (prefix && (ret = encode(bw, rec, key, 0)))
+	if (prefix && (ret = encode(bw, src, key, 0)))
 		return ret;
 	/* It must fit a block of its own, as it would without stretching. */
 	if (bw->scratch.len + 3 + 2 > bw->block_size - 4 ||
@@ -150,8 +171,8 @@ static int stretch(struct rt_block_writer *bw, const struct rt_record *rec,
 	return 0;
 }
 
-int rt_block_writer_add(struct rt_block_writer *bw, const struct rt_record *rec,
-			const struct rt_buf *key)
+static int add(struct rt_block_writer *bw, const struct source *src,
+	       const struct rt_buf *key)
 {
 	/* After a cut, as in a block starting there (see stretch_fits). */
 	uint32_t entries = bw->cut ? bw->entries - bw->cut_entries :
@@ -165,13 +186,13 @@ int rt_block_writer_add(struct rt_block_writer *bw, const struct rt_record *rec,
 
 	prefix =
 		key_prefix(bw, entries, restarts, key->buf, key->len, &restart);
-	if ((ret = encode(bw, rec, key, prefix)))
+	if ((ret = encode(bw, src, key, prefix)))
 		return ret;
 
 	/* The record plus the restart table must still fit. */
 	need = bw->scratch.len + 3 * (restarts + restart) + 2;
 	if (need > bw->block_size - next) {
-		if ((ret = stretch(bw, rec, key, prefix)))
+		if ((ret = stretch(bw, src, key, prefix)))
 			return ret;
 		prefix = 0;
 		restart = true;
@@ -184,6 +205,21 @@ int rt_block_writer_add(struct rt_block_writer *bw, const struct rt_record *rec,
 	memcpy(bw->buf + bw->next, bw->scratch.buf, bw->scratch.len);
 	bw->next += bw->scratch.len;
 	return set_last_key(bw, key->buf, key->len, prefix);
+}
+
+int rt_block_writer_add(struct rt_block_writer *bw, const struct rt_record *rec,
+			const struct rt_buf *key)
+{
+	return add(bw, &(struct source){ .rec = rec }, key);
+}
+
+int rt_block_writer_add_raw(struct rt_block_writer *bw,
+			    const struct rt_raw_value *raw,
+			    const struct rt_buf *key)
+{
+	if (bw->type != RT_BLOCK_LOG)
+		return RT_ERR_API;
+	return add(bw, &(struct source){ .raw = raw }, key);
 }
 
 int rt_block_writer_cut(struct rt_block_writer *bw)

@@ -71,6 +71,7 @@ static int write_compacted(struct merge_state *m, struct rt_tmpfile *tmp,
 		m->res->blocks_reused = *empty ? 0 : ws->blocks_copied;
 		m->res->blocks_unread = *empty ? 0 : ws->blocks_unread;
 		m->res->blocks_patched = *empty ? 0 : ws->blocks_patched;
+		m->res->logs_raw = *empty ? 0 : ws->logs_raw;
 	}
 	rt_writer_free(w);
 	if (ret)

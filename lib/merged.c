@@ -187,6 +187,9 @@ static int top_advance(struct rt_merged_iter *mi, struct rt_err *err);
  * one run. 0 when its key is not below them (an equal key of an older
  * table is shadowed: the record path handles that).
  */
+static int take_log_run(struct rt_merged_iter *mi, struct rt_merged_sub *sub,
+			const struct rt_buf *bound, struct rt_err *err);
+
 static int take_run(struct rt_merged_iter *mi, struct rt_merged_sub *sub,
 		    struct rt_err *err)
 {
@@ -197,6 +200,8 @@ static int take_run(struct rt_merged_iter *mi, struct rt_merged_sub *sub,
 
 	if (bound && rt_buf_cmp(&sub->it.bi.last_key, bound) >= 0)
 		return 0;
+	if (mi->type == RT_BLOCK_LOG)
+		return take_log_run(mi, sub, bound, err);
 	mi->run.count = 1;
 	mi->run.deletions = r->value_type == RT_REF_DELETION;
 	rt_buf_reset(&mi->run.ids);
@@ -212,6 +217,41 @@ static int take_run(struct rt_merged_iter *mi, struct rt_merged_sub *sub,
 	mi->origin.last_in_block = sub->it.bi.off >= sub->it.blk.restart_start;
 	if (rt_buf_set(&mi->key, sub->it.bi.last_key.buf,
 		       sub->it.bi.last_key.len))
+		return rt_err_oom(err);
+	ret = top_advance(mi, err);
+	return ret ? ret : RT_MERGED_RUN;
+}
+
+/*
+ * take_run() for logs: the sub's record, already read, and those after it
+ * in its block below `bound`, read raw, go to run_put as they come.
+ */
+static int take_log_run(struct rt_merged_iter *mi, struct rt_merged_sub *sub,
+			const struct rt_buf *bound, struct rt_err *err)
+{
+	const struct rt_block_iter *bi = &sub->it.bi;
+	int ret;
+
+	if (!bi->stepped)
+		return 0;
+	mi->run.count = 0;
+	mi->run.deletions = 0;
+	mi->origin = sub->origin;
+	do {
+		mi->run.count++;
+		mi->run.deletions += bi->val_type == RT_LOG_DELETION;
+		ret = mi->run_put(mi->run_arg, &bi->last_key,
+				  &(struct rt_raw_value){
+					  .type = bi->val_type,
+					  .data = bi->b->data + bi->val_off,
+					  .len = bi->val_len,
+				  },
+				  err);
+	} while (!ret && !(ret = rt_table_iter_next_raw(&sub->it, bound, err)));
+	if (ret < 0)
+		return ret;
+	mi->origin.last_in_block = bi->off >= bi->b->restart_start;
+	if (rt_buf_set(&mi->key, bi->last_key.buf, bi->last_key.len))
 		return rt_err_oom(err);
 	ret = top_advance(mi, err);
 	return ret ? ret : RT_MERGED_RUN;
@@ -363,8 +403,34 @@ rt_merged_iter_next_origin(const struct rt_merged_iter *mi)
 void rt_merged_iter_runs(struct rt_merged_iter *mi, rt_merged_block_fn fn,
 			 void *arg)
 {
-	mi->run_ok = mi->type == RT_BLOCK_REF ? fn : NULL;
+	if (mi->type != RT_BLOCK_REF)
+		return;
+	mi->run_ok = fn;
 	mi->run_arg = arg;
+}
+
+void rt_merged_iter_log_runs(struct rt_merged_iter *mi, rt_merged_block_fn fn,
+			     rt_merged_raw_fn put, void *arg)
+{
+	if (mi->type != RT_BLOCK_LOG)
+		return;
+	mi->run_ok = fn;
+	mi->run_put = put;
+	mi->run_arg = arg;
+}
+
+const struct rt_block *rt_merged_iter_block(const struct rt_merged_iter *mi,
+					    const struct rt_table *t,
+					    uint64_t block_off)
+{
+	for (size_t i = 0; i < mi->n; i++) {
+		const struct rt_table_iter *it = &mi->subs[i].it;
+
+		if (it->t == t && !it->done && it->blk.data &&
+		    it->blk.file_off == block_off)
+			return &it->blk;
+	}
+	return NULL;
 }
 
 const struct rt_rec_origin *

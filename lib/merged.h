@@ -18,6 +18,10 @@ struct rt_merged_sub;
  * unread? See rt_merged_iter_whole_blocks().
  */
 typedef bool (*rt_merged_block_fn)(void *arg, const struct rt_rec_origin *o);
+/* A log record of a run, its value as its block holds it. */
+typedef int (*rt_merged_raw_fn)(void *arg, const struct rt_buf *key,
+				const struct rt_raw_value *raw,
+				struct rt_err *err);
 
 struct rt_merged_iter {
 	uint8_t type;
@@ -36,8 +40,12 @@ struct rt_merged_iter {
 	struct rt_rec_origin shadowed;
 	rt_merged_block_fn whole_block;
 	void *whole_block_arg;
-	/* Runs (rt_merged_iter_runs): whether to, and the last one. */
+	/*
+	 * Runs (rt_merged_iter_runs, rt_merged_iter_log_runs): whether to,
+	 * where log records go, and the last one (of logs, only the counts).
+	 */
 	rt_merged_block_fn run_ok;
+	rt_merged_raw_fn run_put;
 	void *run_arg;
 	struct rt_ref_run run;
 };
@@ -79,6 +87,13 @@ rt_merged_iter_next_origin(const struct rt_merged_iter *mi);
 const struct rt_rec_origin *
 rt_merged_iter_shadowed(const struct rt_merged_iter *mi);
 /*
+ * The block at `block_off` of table `t` when the merge has it loaded (for
+ * logs, inflated), NULL otherwise. Valid until the merge moves on.
+ */
+const struct rt_block *rt_merged_iter_block(const struct rt_merged_iter *mi,
+					    const struct rt_table *t,
+					    uint64_t block_off);
+/*
  * For one full pass, after rt_merged_iter_start(): when a table's next
  * block lies wholly below every other table's current key (so no other
  * table has a key in its range, and nothing in it is shadowed or
@@ -107,6 +122,15 @@ int rt_merged_iter_whole_blocks(struct rt_merged_iter *mi,
  */
 void rt_merged_iter_runs(struct rt_merged_iter *mi, rt_merged_block_fn fn,
 			 void *arg);
+/*
+ * The same for logs, whose records are not stepped over but handed to
+ * `put`, one by one, the first the one the run starts with, their values
+ * as their block holds them (rt_block_iter_next_raw); then `run` has
+ * their count and how many are deletions. An error `put` returns ends
+ * the merge's call with it.
+ */
+void rt_merged_iter_log_runs(struct rt_merged_iter *mi, rt_merged_block_fn fn,
+			     rt_merged_raw_fn put, void *arg);
 /* rt_table_iter_drop_behind() for every table: for one full pass. */
 void rt_merged_iter_drop_behind(struct rt_merged_iter *mi);
 /*

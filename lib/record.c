@@ -261,35 +261,6 @@ static int take_varint(struct cursor *c, uint64_t *v)
 	return 0;
 }
 
-static int take_bytes(struct cursor *c, void *dst, size_t n)
-{
-	if (n > c->left) {
-		c->why = "value runs past the end of the block";
-		return -1;
-	}
-	memcpy(dst, c->p, n);
-	c->p += n;
-	c->left -= n;
-	return 0;
-}
-
-static int take_string(struct cursor *c, struct rt_buf *dst)
-{
-	uint64_t n;
-
-	if (take_varint(c, &n))
-		return -1;
-	if (n > c->left) {
-		c->why = "string length runs past the end of the block";
-		return -1;
-	}
-	if (rt_buf_set(dst, c->p, n))
-		return -1;
-	c->p += n;
-	c->left -= n;
-	return 0;
-}
-
 /*
  * Step over the value of the ref `key` (its name), of type `val_type`,
  * checked: its update index as stored (*delta), and where its payload
@@ -382,17 +353,76 @@ int rt_ref_value_len(const struct rt_buf *key, uint8_t val_type,
 	return (int)(len - c.left);
 }
 
-static int decode_log(struct rt_log_record *l, const struct rt_buf *key,
-		      uint8_t val_type, struct cursor *c, int hash_size)
-{
-	uint8_t tz[2];
+/* The fields of a log update's value, pointing into the block. */
+struct log_fields {
+	const uint8_t *old_id, *new_id, *tz;
+	const uint8_t *name, *email, *message;
+	uint64_t name_len, email_len, message_len, time;
+};
 
+/* Step over a counted string: *s and *n say where it lies. */
+static int step_string(struct cursor *c, const uint8_t **s, uint64_t *n)
+{
+	if (take_varint(c, n))
+		return -1;
+	if (*n > c->left) {
+		c->why = "string length runs past the end of the block";
+		return -1;
+	}
+	*s = c->p;
+	c->p += *n;
+	c->left -= *n;
+	return 0;
+}
+
+static int step_bytes(struct cursor *c, const uint8_t **s, size_t n)
+{
+	if (n > c->left) {
+		c->why = "value runs past the end of the block";
+		return -1;
+	}
+	*s = c->p;
+	c->p += n;
+	c->left -= n;
+	return 0;
+}
+
+/*
+ * Step over the value of the log `key`, of type `val_type`, checked: the
+ * key's form and the value's lengths. An update's fields are left in *f.
+ */
+static int take_log_value(struct cursor *c, const struct rt_buf *key,
+			  uint8_t val_type, int hash_size, struct log_fields *f)
+{
 	if (key->len < 9 || key->buf[key->len - 9] != '\0' ||
 	    memchr(key->buf, '\0', key->len - 9)) {
 		c->why = "malformed log key";
 		return -1;
 	}
-	if (rt_buf_set(&l->refname, key->buf, key->len - 9))
+	if (val_type == RT_LOG_DELETION)
+		return 0;
+	if (val_type != RT_LOG_UPDATE) {
+		c->why = "unknown log value type";
+		return -1;
+	}
+	return step_bytes(c, &f->old_id, hash_size) ||
+			       step_bytes(c, &f->new_id, hash_size) ||
+			       step_string(c, &f->name, &f->name_len) ||
+			       step_string(c, &f->email, &f->email_len) ||
+			       take_varint(c, &f->time) ||
+			       step_bytes(c, &f->tz, 2) ||
+			       step_string(c, &f->message, &f->message_len) ?
+		       -1 :
+		       0;
+}
+
+static int decode_log(struct rt_log_record *l, const struct rt_buf *key,
+		      uint8_t val_type, struct cursor *c, int hash_size)
+{
+	struct log_fields f;
+
+	if (take_log_value(c, key, val_type, hash_size, &f) ||
+	    rt_buf_set(&l->refname, key->buf, key->len - 9))
 		return -1;
 	l->update_index = UINT64_MAX -
 			  rt_get_be64((const uint8_t *)key->buf + key->len - 8);
@@ -407,17 +437,29 @@ static int decode_log(struct rt_log_record *l, const struct rt_buf *key,
 		l->tz_offset = 0;
 		return 0;
 	}
-	if (val_type != RT_LOG_UPDATE) {
-		c->why = "unknown log value type";
+	memcpy(l->old_id, f.old_id, hash_size);
+	memcpy(l->new_id, f.new_id, hash_size);
+	if (rt_buf_set(&l->name, f.name, f.name_len) ||
+	    rt_buf_set(&l->email, f.email, f.email_len) ||
+	    rt_buf_set(&l->message, f.message, f.message_len))
+		return -1;
+	l->time = f.time;
+	l->tz_offset = (int16_t)rt_get_be16(f.tz);
+	return 0;
+}
+
+int rt_log_value_len(const struct rt_buf *key, uint8_t val_type,
+		     const uint8_t *in, size_t len, int hash_size,
+		     const char **why)
+{
+	struct cursor c = { .p = in, .left = len };
+	struct log_fields f;
+
+	if (take_log_value(&c, key, val_type, hash_size, &f)) {
+		*why = c.why;
 		return -1;
 	}
-	if (take_bytes(c, l->old_id, hash_size) ||
-	    take_bytes(c, l->new_id, hash_size) || take_string(c, &l->name) ||
-	    take_string(c, &l->email) || take_varint(c, &l->time) ||
-	    take_bytes(c, tz, 2) || take_string(c, &l->message))
-		return -1;
-	l->tz_offset = (int16_t)rt_get_be16(tz);
-	return 0;
+	return (int)(len - c.left);
 }
 
 static int decode_obj(struct rt_obj_record *o, const struct rt_buf *key,

@@ -92,6 +92,16 @@ int rt_ref_value_len(const struct rt_buf *key, uint8_t val_type,
 		     const char **why);
 
 /*
+ * The same for the value of the log `key`: checked as decoding checks it
+ * (the key's form, the value's type and lengths), not decoded. Where its
+ * bytes are copied as they are (lib/reuse.c), they are exactly what
+ * encoding the decoded record gives: every number has one varint.
+ */
+int rt_log_value_len(const struct rt_buf *key, uint8_t val_type,
+		     const uint8_t *in, size_t len, int hash_size,
+		     const char **why);
+
+/*
  * Fill `rec` from `key`, `val_type` and the value bytes at `in`. Returns the
  * number of value bytes consumed, RT_ERR_FORMAT when they are malformed or
  * RT_ERR_NOMEM; `err` then says what was wrong, and the caller prefixes

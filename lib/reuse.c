@@ -42,6 +42,17 @@
  * invariant holds; deletion records among them, where the segment drops
  * them, mean the block is written record by record instead of copied.
  *
+ * Log records the merge would hand over one by one to be written one by
+ * one (their block cannot be copied: another table's key falls into it,
+ * or it may not be copied at all) come instead, with those after them
+ * in the block below every other table's key, as a run read raw
+ * (rt_merged_iter_log_runs): each goes into the writer with its value's
+ * bytes as the block holds them (rt_writer_add_log_raw), never decoded
+ * or encoded. Those are the bytes encoding the decoded record gives: a
+ * number has one varint, and a compaction copies messages verbatim. Held
+ * log records that must be written after all are copied so too, from
+ * the block the merge still has inflated.
+ *
  * A block may also be handed over whole by the merge
  * (rt_merged_iter_whole_blocks), without going through it record by
  * record, when no other table of the segment has a key within its range:
@@ -209,6 +220,51 @@ static int copy_block(struct rt_reuse *r, const struct rt_record *last,
 }
 
 /*
+ * The held log records, written one by one with their values copied as
+ * the block holds them (rt_block_iter_next_raw checks them), which gives
+ * the bytes decoding and encoding them would. The merge is usually in
+ * the middle of the block, and so has it inflated: it is read there.
+ */
+static int write_held_logs(struct rt_reuse *r, struct rt_err *err)
+{
+	const struct rt_block *src =
+		r->mi ? rt_merged_iter_block(r->mi, r->blk.table,
+					     r->blk.block_off) :
+			NULL;
+	struct rt_block b = { 0 };
+	struct rt_block_iter bi = { 0 };
+	int ret = 0;
+
+	if (!src) {
+		ret = rt_table_load_block(r->blk.table, &b, r->blk.block_off,
+					  err);
+		src = &b;
+	}
+	if (!ret)
+		rt_block_iter_start(&bi, src);
+	for (uint32_t i = 0; !ret && i < r->count; i++) {
+		ret = rt_block_iter_next_raw(&bi, NULL, err);
+		if (ret > 0)
+			ret = rt_table_error(err, r->blk.table,
+					     r->blk.block_off,
+					     "block changed while compacting");
+		else if (!ret &&
+			 (r->keep_deletions || bi.val_type != RT_LOG_DELETION))
+			ret = rt_writer_add_log_raw(
+				r->w, &bi.last_key,
+				&(struct rt_raw_value){
+					.type = bi.val_type,
+					.data = src->data + bi.val_off,
+					.len = bi.val_len,
+				},
+				err);
+	}
+	rt_block_iter_release(&bi);
+	rt_block_release(&b);
+	return ret;
+}
+
+/*
  * Write the held records one by one, decoded again from their block;
  * deletion records only where the segment keeps them (a merge never
  * holds one it drops, but a whole block may hold some).
@@ -223,6 +279,8 @@ static int write_held(struct rt_reuse *r, struct rt_err *err)
 	if (!r->open)
 		return 0;
 	r->open = false;
+	if (r->type == RT_BLOCK_LOG)
+		return write_held_logs(r, err);
 	ret = rt_table_load_block(r->blk.table, &b, r->blk.block_off, err);
 	if (!ret)
 		rt_block_iter_start(&bi, &b);
@@ -391,11 +449,40 @@ static bool may_run(void *arg, const struct rt_rec_origin *o)
 	       o->block_off == r->blk.block_off && o->index == r->count;
 }
 
+/*
+ * May the log records from `o` on come as a run, written as they are?
+ * Only where the record path would not hold them either: then they go
+ * into the writer one by one whichever way, with the same bytes.
+ */
+static bool may_log_run(void *arg, const struct rt_rec_origin *o)
+{
+	const struct rt_reuse *r = arg;
+
+	return !r->open && (o->shared || !may_copy(r, o));
+}
+
+/* A log record of a run: into the writer, its value copied. */
+static int put_log(void *arg, const struct rt_buf *key,
+		   const struct rt_raw_value *raw, struct rt_err *err)
+{
+	const struct rt_reuse *r = arg;
+
+	if (!r->keep_deletions && raw->type == RT_LOG_DELETION)
+		return 0;
+	return rt_writer_add_log_raw(r->w, key, raw, err);
+}
+
 int rt_reuse_take_run(struct rt_reuse *r, const struct rt_merged_iter *mi,
 		      uint64_t *written, struct rt_err *err)
 {
 	const struct rt_ref_run *run = &mi->run;
 
+	if (r->type == RT_BLOCK_LOG) {
+		/* Written as it came (put_log). */
+		*written +=
+			run->count - (r->keep_deletions ? 0 : run->deletions);
+		return 0;
+	}
 	if (!may_run(r, &mi->origin))
 		return rt_err_set(err, RT_ERR_API, "a run not asked for");
 	if (rt_buf_add(&r->oids, run->ids.buf, run->ids.len))
@@ -416,10 +503,14 @@ int rt_reuse_whole_blocks(struct rt_reuse *r, struct rt_merged_iter *mi,
 {
 	if (!r->enabled)
 		return 0;
+	r->mi = mi;
 	if (filtered)
 		return rt_merged_iter_whole_blocks(mi, NULL, NULL, err);
 	/* Refs the held block's next: stepped over, not decoded. */
 	rt_merged_iter_runs(mi, may_run, r);
+	/* Logs the record path would write one by one: copied as they are. */
+	if (r->w->opts.exact_log_message)
+		rt_merged_iter_log_runs(mi, may_log_run, put_log, r);
 	r->unread = true;
 	/* Ref blocks are read (for their ids): their deletions can go. */
 	r->unread_from =

@@ -39,6 +39,8 @@ struct rt_reuse {
 	bool unread;
 	bool keep_deletions;
 	const struct rt_table *unread_from;
+	/* The merge, whose loaded blocks held log records are read from. */
+	const struct rt_merged_iter *mi;
 };
 
 /*

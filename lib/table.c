@@ -469,6 +469,19 @@ int rt_table_iter_skip_refs(struct rt_table_iter *it,
 	return ret;
 }
 
+int rt_table_iter_next_raw(struct rt_table_iter *it, const struct rt_buf *bound,
+			   struct rt_err *err)
+{
+	int ret;
+
+	if (it->done)
+		return 1;
+	ret = rt_block_iter_next_raw(&it->bi, bound, err);
+	if (!ret && it->next_index != RT_NO_INDEX)
+		it->next_index++;
+	return ret;
+}
+
 int rt_table_iter_value(const struct rt_table_iter *it, struct rt_record *rec,
 			struct rt_err *err)
 {

@@ -112,6 +112,14 @@ int rt_table_iter_skip_refs(struct rt_table_iter *it,
 			    const struct rt_buf *bound, struct rt_ref_run *run,
 			    struct rt_err *err);
 /*
+ * In a log section, the next record of the current block, if its key is
+ * below `bound` (NULL: any), read raw (rt_block_iter_next_raw): its key
+ * in it->bi.last_key, its value where it->bi says. 1 at the block's end
+ * or at the bound; then rt_table_iter_next() goes on from there.
+ */
+int rt_table_iter_next_raw(struct rt_table_iter *it, const struct rt_buf *bound,
+			   struct rt_err *err);
+/*
  * Decode the record rt_table_iter_next() returned last into `rec` again
  * (rt_block_iter_value); its key is it->bi.last_key.
  */

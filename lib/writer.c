@@ -326,32 +326,40 @@ int writer_flush_block(struct rt_writer *w, bool whole)
  * Add a record to the open block, flushing and opening a new one when it is
  * full. Keys must ascend within a section.
  */
-int writer_add_record(struct rt_writer *w, const struct rt_record *rec,
-		      struct rt_err *err)
+/* Add to the block writer a record decoded (`rec`) or `raw`. */
+static int block_add(struct rt_writer *w, const struct rt_record *rec,
+		     const struct rt_raw_value *raw)
+{
+	return rec ? rt_block_writer_add(&w->bw, rec, &w->key) :
+		     rt_block_writer_add_raw(&w->bw, raw, &w->key);
+}
+
+/* Add the record of `type` whose key is in w->key: `rec`, or `raw`. */
+static int add_keyed(struct rt_writer *w, uint8_t type,
+		     const struct rt_record *rec,
+		     const struct rt_raw_value *raw, struct rt_err *err)
 {
 	int ret;
 
-	if ((ret = rt_record_key(rec, &w->key)))
-		return rt_err_oom(err);
 	if (w->last_key.len && rt_buf_cmp(&w->key, &w->last_key) <= 0)
 		return rt_err_set(err, RT_ERR_API,
 				  "records not in ascending key order at "
 				  "'%.*s'%s",
 				  SHOWN_KEY(w->key.buf));
-	if (!w->block_open && (ret = open_block(w, rec->type)))
+	if (!w->block_open && (ret = open_block(w, type)))
 		return rt_err_set(err, ret, "cannot start a block");
-	ret = rt_block_writer_add(&w->bw, rec, &w->key);
+	ret = block_add(w, rec, raw);
 	/* Full after a cut: the part after it becomes a block of its own. */
 	if (ret == RT_ERR_TOO_BIG && w->bw.cut) {
 		if ((ret = write_cut(w)))
 			return rt_err_set(err, ret, "writing a block failed");
-		ret = rt_block_writer_add(&w->bw, rec, &w->key);
+		ret = block_add(w, rec, raw);
 	}
 	if (ret == RT_ERR_TOO_BIG) {
 		if ((ret = writer_flush_block(w, false)) ||
-		    (ret = open_block(w, rec->type)))
+		    (ret = open_block(w, type)))
 			return rt_err_set(err, ret, "writing a block failed");
-		ret = rt_block_writer_add(&w->bw, rec, &w->key);
+		ret = block_add(w, rec, raw);
 		if (ret == RT_ERR_TOO_BIG)
 			return rt_err_set(err, ret,
 					  "record '%.*s'%s does not fit in a "
@@ -370,6 +378,14 @@ int writer_add_record(struct rt_writer *w, const struct rt_record *rec,
 		w->key = tmp;
 	}
 	return 0;
+}
+
+int writer_add_record(struct rt_writer *w, const struct rt_record *rec,
+		      struct rt_err *err)
+{
+	if (rt_record_key(rec, &w->key))
+		return rt_err_oom(err);
+	return add_keyed(w, rec->type, rec, NULL, err);
 }
 
 /*
@@ -535,6 +551,40 @@ int rt_writer_add_log(struct rt_writer *w, const struct rt_log_record *log,
 	ret = writer_add_record(w, &rec, err);
 	if (!ret)
 		w->stats.logs++;
+	return ret;
+}
+
+int rt_writer_add_log_raw(struct rt_writer *w, const struct rt_buf *key,
+			  const struct rt_raw_value *raw, struct rt_err *err)
+{
+	uint64_t update_index;
+	int ret;
+
+	if (w->closed)
+		return rt_err_set(err, RT_ERR_API, "writer is closed");
+	/* The bytes go in as they are: no message to normalize. */
+	if (!w->opts.exact_log_message || key->len < 9)
+		return rt_err_set(err, RT_ERR_API,
+				  "a raw log record not "
+				  "allowed here");
+	update_index = UINT64_MAX -
+		       rt_get_be64((const uint8_t *)key->buf + key->len - 8);
+	if (update_index > w->max_update_index)
+		return rt_err_set(err, RT_ERR_API,
+				  "log of '%.*s' has update index %llu above "
+				  "the table's maximum %llu",
+				  (int)(key->len - 9), key->buf,
+				  (unsigned long long)update_index,
+				  (unsigned long long)w->max_update_index);
+	if ((ret = writer_enter_log_section(w, err)))
+		return ret;
+	if (rt_buf_set(&w->key, key->buf, key->len))
+		return rt_err_oom(err);
+	ret = add_keyed(w, RT_BLOCK_LOG, NULL, raw, err);
+	if (!ret) {
+		w->stats.logs++;
+		w->stats.logs_raw++;
+	}
 	return ret;
 }
 

@@ -72,6 +72,13 @@ struct rt_writer {
 int writer_add_record(struct rt_writer *w, const struct rt_record *rec,
 		      struct rt_err *err);
 /*
+ * rt_writer_add_log() of a record given by its key and its value's bytes
+ * as a source block holds them, copied as they are (a compaction's
+ * writer: exact messages).
+ */
+int rt_writer_add_log_raw(struct rt_writer *w, const struct rt_buf *key,
+			  const struct rt_raw_value *raw, struct rt_err *err);
+/*
  * Flush the open block and write the index levels of section `type`,
  * whose index_offset then points at the root level, or 0.
  */

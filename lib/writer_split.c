@@ -99,6 +99,7 @@ int rt_writer_put_logs(struct rt_writer *w, struct rt_writer *logs,
 	w->next += logs->next;
 	w->blocks_opened += logs->blocks_opened - 1;
 	w->stats.logs += logs->stats.logs;
+	w->stats.logs_raw += logs->stats.logs_raw;
 	w->stats.blocks += logs->stats.blocks;
 	w->stats.blocks_copied += logs->stats.blocks_copied;
 	w->stats.blocks_unread += logs->stats.blocks_unread;

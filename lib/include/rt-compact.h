@@ -63,6 +63,11 @@ struct rt_compact_result {
 	 * unread (blocks_unread): counting them would mean inflating them.
 	 */
 	uint64_t refs_written, logs_written;
+	/*
+	 * Of logs_written, those whose values were copied as their source
+	 * block held them, neither decoded nor encoded again.
+	 */
+	uint64_t logs_raw;
 	uint64_t logs_dropped; /* including those replaced by placeholders */
 	uint64_t placeholders;
 	uint64_t blocks_after; /* blocks of the new table, index blocks too */

@@ -71,6 +71,8 @@ struct rt_writer_stats {
 	/* Records, not counting those of blocks copied unread. */
 	uint64_t refs;
 	uint64_t logs;
+	/* Of the logs, those whose values were copied from a source block. */
+	uint64_t logs_raw;
 	uint64_t blocks;
 	uint64_t blocks_copied; /* of them, copied from another table */
 	uint64_t blocks_unread; /* of those, copied without being read */

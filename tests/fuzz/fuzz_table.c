@@ -61,15 +61,30 @@ static bool any_block(void *arg, const struct rt_rec_origin *o)
 	return true;
 }
 
+/* A log record of a run: every byte of its value is read (ASan). */
+static int touch(void *arg, const struct rt_buf *key,
+		 const struct rt_raw_value *raw, struct rt_err *err)
+{
+	unsigned *sum = arg;
+
+	(void)err;
+	for (size_t i = 0; i < raw->len; i++)
+		*sum += raw->data[i];
+	for (size_t i = 0; i < key->len; i++)
+		*sum += (uint8_t)key->buf[i];
+	return 0;
+}
+
 /*
  * A full pass that hands over whole every block it may, or, with `runs`,
- * every run of refs instead.
+ * every run of records instead.
  */
 static void whole(struct rt_table *t, uint8_t type, bool runs)
 {
 	struct rt_merged_iter mi;
 	struct rt_record rec;
 	struct rt_err err = { 0 };
+	unsigned sum = 0;
 	int ret;
 
 	rt_record_init(&rec, type);
@@ -77,8 +92,10 @@ static void whole(struct rt_table *t, uint8_t type, bool runs)
 	if (!ret)
 		ret = rt_merged_iter_whole_blocks(&mi, runs ? NULL : any_block,
 						  NULL, &err);
-	if (runs)
+	if (runs) {
 		rt_merged_iter_runs(&mi, any_block, NULL);
+		rt_merged_iter_log_runs(&mi, any_block, touch, &sum);
+	}
 	for (int n = 0; n < 100000 && (!ret || ret == RT_MERGED_BLOCK ||
 				       ret == RT_MERGED_RUN);
 	     n++)
@@ -106,6 +123,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	leaves(t, RT_BLOCK_REF);
 	leaves(t, RT_BLOCK_LOG);
 	whole(t, RT_BLOCK_LOG, false);
+	whole(t, RT_BLOCK_LOG, true);
 	whole(t, RT_BLOCK_REF, true);
 	rt_table_close(t);
 	return 0;

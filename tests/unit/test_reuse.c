@@ -95,7 +95,7 @@ struct scenario {
 
 /* Compact one copy with reuse and one without; the views must agree. */
 static uint64_t run_scenario(uint64_t seed, const struct scenario *sc,
-			     uint64_t *unread, uint64_t *patched)
+			     uint64_t *unread, uint64_t *patched, uint64_t *raw)
 {
 	char dir_a[256], dir_b[256];
 	struct rt_compact_options with = { .filter = sc->filter ? hash_filter :
@@ -124,6 +124,8 @@ static uint64_t run_scenario(uint64_t seed, const struct scenario *sc,
 		fail_msg("seed %" PRIu64 ": %s", seed, err.msg);
 	assert_int_equal(rb.blocks_reused, 0);
 	assert_int_equal(rb.blocks_patched, 0);
+	assert_int_equal(rb.logs_raw, 0);
+	assert_true(ra.logs_raw <= ra.logs_written);
 	assert_true(ra.refs_written == rb.refs_written &&
 		    ra.logs_dropped == rb.logs_dropped &&
 		    ra.placeholders == rb.placeholders);
@@ -139,6 +141,7 @@ static uint64_t run_scenario(uint64_t seed, const struct scenario *sc,
 	check_obj_index(a, seed);
 	*unread = ra.blocks_unread;
 	*patched = ra.blocks_patched;
+	*raw = ra.logs_raw;
 	dump(a, RT_BLOCK_REF, &va);
 	dump(a, RT_BLOCK_LOG, &va);
 	dump(b, RT_BLOCK_REF, &vb);
@@ -163,7 +166,7 @@ static void test_random_stacks(void **state)
 {
 	struct rng r = rng_seeded();
 	uint64_t clustered_reused = 0, unread, unread_total = 0;
-	uint64_t patched, patched_total = 0;
+	uint64_t patched, patched_total = 0, raw, raw_total = 0;
 	(void)state;
 
 	for (int i = 0; i < 16; i++) {
@@ -175,12 +178,14 @@ static void test_random_stacks(void **state)
 			.beyond = (i / 8) % 2,
 			.updates = i % 3 == 0,
 		};
-		uint64_t n = run_scenario(rng_next(&r), &sc, &unread, &patched);
+		uint64_t n = run_scenario(rng_next(&r), &sc, &unread, &patched,
+					  &raw);
 
 		if (sc.clustered && !sc.filter)
 			clustered_reused += n;
 		unread_total += unread;
 		patched_total += patched;
+		raw_total += raw;
 	}
 	/* Changes in a narrow range leave most blocks to copy. */
 	assert_true(clustered_reused > 0);
@@ -188,6 +193,8 @@ static void test_random_stacks(void **state)
 	assert_true(unread_total > 0);
 	/* Ref blocks whose refs were updated, with the new values in. */
 	assert_true(patched_total > 0);
+	/* Log records in blocks other tables' keys fall into, copied. */
+	assert_true(raw_total > 0);
 }
 
 /*
@@ -262,6 +269,53 @@ static void test_append_copies_the_rest(void **state)
 		    refs + 1);
 	assert_true(count_blocks(st->tables[0], RT_BLOCK_LOG, false) <=
 		    logs + 1);
+	clear_round(&b);
+	free(b.refs);
+	free(b.logs);
+	rt_stack_close(st);
+	tmpdir_remove(dir);
+}
+
+/*
+ * A few logs spread over a big table's: the log blocks they fall into
+ * are written again, but their own records go in as they are, copied
+ * from the block, not decoded and encoded (only the new ones are).
+ */
+static void test_sparse_logs_copied_raw(void **state)
+{
+	struct build b = { .rng = { 11 },
+			   .hash = RT_HASH_SHA1,
+			   .block_size = 1024 };
+	struct rt_compact_options none = { .no_reuse = true };
+	struct rt_compact_result res;
+	struct rt_err err = { 0 };
+	struct rt_stack *st;
+	char dir[256];
+	size_t added;
+	(void)state;
+
+	assert_int_equal(tmpdir_make(dir, sizeof(dir), "reuse"), 0);
+	b.refs = calloc(POOL, sizeof(*b.refs));
+	b.logs = calloc(POOL, sizeof(*b.logs));
+	st = open_in(dir, &b);
+	for (unsigned round = 0; round < 3; round++) {
+		plan_round(&b, 0, POOL, 1, false);
+		add_round(st, &b);
+	}
+	assert_int_equal(rt_stack_compact_all(st, &none, NULL, &err), 0);
+	plan_round(&b, 0, POOL, 100, false);
+	added = b.nlogs;
+	assert_true(added > 5);
+	add_round(st, &b);
+	if (rt_stack_compact_all(st, NULL, &res, &err))
+		fail_msg("compact: %s", err.msg);
+	/*
+	 * Besides the new ones, at most the last record of each block they
+	 * fall into (a run needs a record after the first) goes the decoded
+	 * way.
+	 */
+	assert_true(res.logs_raw > 0);
+	assert_true(res.logs_raw + 2 * added >= res.logs_written);
 	clear_round(&b);
 	free(b.refs);
 	free(b.logs);
@@ -427,6 +481,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_random_stacks),
 		cmocka_unit_test(test_append_copies_the_rest),
+		cmocka_unit_test(test_sparse_logs_copied_raw),
 		cmocka_unit_test(test_bad_index_not_followed),
 		cmocka_unit_test(test_whole_ref_blocks_drop_deletions),
 	};

@@ -12,6 +12,8 @@
  * - At the block level, a stretched block cut and resumed gives the
  *   bytes of the two blocks a writer without stretching gives, and one
  *   not cut reads back whole, every record in order.
+ * - Log records read raw and added by their values' bytes give the same
+ *   block as added decoded.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -298,6 +300,108 @@ static void test_whole_reads_back(void **state)
 }
 
 /*
+ * Log records read raw from a block (rt_block_iter_next_raw) and added
+ * by their values' bytes (rt_block_writer_add_raw) give the block adding
+ * them decoded gives: prefixes, restarts, the stretched block's cut. The
+ * bytes read are those encoding the record gives.
+ */
+static void test_raw_same_bytes(void **state)
+{
+	enum {
+		N = 120,
+		BS = 1024,
+		INTERVAL = 4
+	};
+	static uint8_t buf_a[BS + BS / 2], buf_b[BS + BS / 2];
+	struct rt_block_writer a = { 0 }, b = { 0 };
+	struct rt_log_record logs[N];
+	struct rt_buf pa = RT_BUF_INIT, pb = RT_BUF_INIT, z = RT_BUF_INIT;
+	struct rt_buf file = RT_BUF_INIT, val = RT_BUF_INIT;
+	struct rt_record rec = { .type = RT_BLOCK_LOG };
+	struct rt_deflater d;
+	struct rt_block blk = { 0 };
+	struct rt_block_iter it = { 0 };
+	struct rt_err err = { 0 };
+	char name[64];
+	size_t added, got = 0;
+	int ret;
+
+	(void)state;
+	/* Names that share more and less, messages of every length, and
+	 * deletions (no value at all). */
+	for (size_t i = 0; i < N; i++) {
+		char msg[64];
+
+		snprintf(name, sizeof(name), "refs/%s/x%0*zu",
+			 i % 3 ? "heads" : "tags", (int)(1 + i % 5), i);
+		memset(msg, 'a' + (int)(i % 26), i % 60);
+		msg[i % 60] = 0;
+		set_log(&logs[i], name, 3 + i % 4,
+			i % 7 ? RT_LOG_UPDATE : RT_LOG_DELETION, msg);
+	}
+	qsort(logs, N, sizeof(*logs), rt_log_record_cmp);
+	rt_block_writer_reset(&a, RT_BLOCK_LOG, buf_a, BS, 0, 20, 0, INTERVAL,
+			      9);
+	a.defer_deflate = true;
+	a.stretch_limit = rt_log_block_limit(BS);
+	added = fill(&a, logs, 0, N);
+	assert_true(a.cut && added < N);
+	finish_into(&a, buf_a, &pa);
+
+	rt_deflater_init(&d, 9, BS);
+	assert_int_equal(rt_deflater_run(&d, buf_a + 4, pa.len - 4, &z), 0);
+	rt_deflater_end(&d);
+	rt_buf_add(&file, buf_a, 4);
+	rt_buf_add(&file, z.buf, z.len);
+	if ((ret = rt_block_load(&blk, (const uint8_t *)file.buf, file.len, 0,
+				 0, BS, 20, 0, NULL, &err)))
+		fail_msg("load: %s", err.msg);
+	rt_block_writer_reset(&b, RT_BLOCK_LOG, buf_b, BS, 0, 20, 0, INTERVAL,
+			      9);
+	b.defer_deflate = true;
+	b.stretch_limit = rt_log_block_limit(BS);
+	rt_block_iter_start(&it, &blk);
+	while (!(ret = rt_block_iter_next_raw(&it, NULL, &err))) {
+		struct rt_raw_value raw = {
+			.type = it.val_type,
+			.data = blk.data + it.val_off,
+			.len = it.val_len,
+		};
+
+		assert_true(got < added);
+		rec.u.log = logs[got];
+		rt_buf_reset(&val);
+		assert_int_equal(rt_record_encode_value(&rec, &val, 20, 0), 0);
+		assert_int_equal(raw.type, logs[got].value_type);
+		assert_int_equal(raw.len, val.len);
+		assert_memory_equal(raw.data, val.buf, val.len);
+		assert_int_equal(
+			rt_block_writer_add_raw(&b, &raw, &it.last_key), 0);
+		got++;
+	}
+	if (ret < 0)
+		fail_msg("read: %s", err.msg);
+	assert_int_equal(got, added);
+	assert_true(b.cut);
+	assert_int_equal(b.cut_entries, a.cut_entries);
+	finish_into(&b, buf_b, &pb);
+	assert_int_equal(pb.len, pa.len);
+	assert_memory_equal(pb.buf, pa.buf, pa.len);
+
+	rt_block_iter_release(&it);
+	rt_block_release(&blk);
+	for (size_t i = 0; i < N; i++)
+		rt_log_record_release(&logs[i]);
+	rt_buf_release(&pa);
+	rt_buf_release(&pb);
+	rt_buf_release(&z);
+	rt_buf_release(&file);
+	rt_buf_release(&val);
+	rt_block_writer_release(&a);
+	rt_block_writer_release(&b);
+}
+
+/*
  * A log record that fits no block is refused as before, also after
  * records that leave room for it in a stretched block.
  */
@@ -330,6 +434,7 @@ int main(void)
 		cmocka_unit_test(test_no_copy_same_bytes),
 		cmocka_unit_test(test_cut_equals_two_blocks),
 		cmocka_unit_test(test_whole_reads_back),
+		cmocka_unit_test(test_raw_same_bytes),
 		cmocka_unit_test(test_too_big_still_refused),
 	};
 
