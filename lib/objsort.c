@@ -8,21 +8,23 @@
  * small.
  *
  * Reading spilled runs goes by the ids' first byte: each run notes where
- * each of the 256 first bytes starts in it, and the pairs of one first
- * byte, from all runs, are read into memory and sorted there (a 256th of
- * the pairs, when ids are spread). Only when they do not fit (many refs
- * naming ids of one first byte) are that byte's pieces of the runs merged
- * through a heap, reading each piece in turn.
+ * each of the 256 first bytes starts in it. The pairs of a group of
+ * consecutive first bytes, as many as memory holds, are read from all
+ * runs into memory and sorted there: one read a run for the group, where
+ * a read a byte would make a few thousand small reads of a large sort.
+ * Groups are cut the same way on every read. Only when one byte's pairs
+ * do not fit (many refs naming ids of one first byte) are that byte's
+ * pieces of the runs merged through a heap, reading each piece in turn.
  *
  * The obj section reads the pairs twice (the id length first, then the
  * records). So that the second read sorts nothing, the first one writes
- * each first byte's pairs, as sorted in memory, back over the runs'
- * pieces it read them from ("saved"): the same bytes of the file, filled
- * in run order with the sorted sequence, which reading the pieces in run
- * order gives back. Overwriting pages the file already has costs less
- * than appending, and the file does not grow. A byte whose pairs are
- * merged is merged again: the merge needs all the memory for its reads,
- * none is left to buffer writes, and it sorts nothing either.
+ * each group's pairs, as sorted in memory, back over the runs' pieces it
+ * read them from ("saved"): the same bytes of the file, filled in run
+ * order with the sorted sequence, which reading the pieces in run order
+ * gives back. Overwriting pages the file already has costs less than
+ * appending, and the file does not grow. A byte whose pairs are merged is
+ * merged again: the merge needs all the memory for its reads, none is
+ * left to buffer writes, and it sorts nothing either.
  */
 #define _GNU_SOURCE
 #include "lib/objsort.h"
@@ -68,14 +70,14 @@ struct rt_objsort {
 	size_t mem_pos; /* reading from memory: the next of idx[0..len) */
 	bool reading;
 	bool sorted; /* the in-memory run is sorted */
-	/* Reading spilled runs: the first byte being read, and how. */
-	unsigned byte;
+	/* Reading spilled runs: the first bytes being read, and how. */
+	unsigned byte, byte_end;
 	bool merging;
 	uint8_t merged[RT_MAX_HASH_SIZE + 8]; /* the pair the merge took */
 	/*
 	 * Bytes below `saved` that are not merged have their pieces of the
-	 * runs saved in order. `in_order`: memory holds such a byte's pairs,
-	 * read without idx.
+	 * runs saved in order. `in_order`: memory holds such a group's
+	 * pairs, read without idx.
 	 */
 	unsigned saved;
 	bool in_order;
@@ -156,51 +158,57 @@ static void sort_small(struct rt_objsort *s, uint32_t *idx, size_t n)
  * always spread (many refs may name one object), so a large bucket is
  * sorted by qsort_r(): the worst case stays n log n. Placing writes each
  * entry's number straight into its bucket: the run needs no second index
- * array, only the bucket bounds. `skip`: the entries' first bytes that
- * are known to be equal (the buckets go by the two after them).
+ * array, only the bucket bounds. The entries' first bytes are known to
+ * lie in [first, end): the buckets split that range of their first four
+ * bytes evenly.
  */
-static void sort_mem(struct rt_objsort *s, size_t skip)
+static void sort_mem(struct rt_objsort *s, unsigned first, unsigned end)
 {
-	unsigned bits = 0, shift;
+	uint64_t lo = (uint64_t)first << 24, span = (uint64_t)(end - first)
+						    << 24;
+	uint64_t scale;
+	unsigned bits = 0;
 	size_t nb, begin = 0;
-	uint32_t *end;
+	uint32_t *ends;
 
 	if (!s->len)
 		return;
 	while (bits < BUCKET_BITS_MAX && ((size_t)BUCKET_FILL << bits) < s->len)
 		bits++;
 	nb = (size_t)1 << bits;
-	shift = BUCKET_BITS_MAX - bits;
-	end = calloc(nb, sizeof(*end));
-	if (!end) {
+	/* Fixed point, 32 bits after the point: below nb for the range. */
+	scale = ((uint64_t)nb << 32) / span;
+	ends = calloc(nb, sizeof(*ends));
+	if (!ends) {
 		/* No room for buckets: one comparison sort does it all. */
 		for (size_t i = 0; i < s->len; i++)
 			s->idx[i] = (uint32_t)i;
 		qsort_r(s->idx, s->len, sizeof(*s->idx), cmp_idx, s);
 		return;
 	}
-#define BUCKET(i) (rt_get_be16(s->mem + (size_t)(i)*s->entry + skip) >> shift)
+#define BUCKET(i) \
+	(((rt_get_be32(s->mem + (size_t)(i)*s->entry) - lo) * scale) >> 32)
 	for (size_t i = 0; i < s->len; i++)
-		end[BUCKET(i)]++;
-	/* end[b] becomes the start of bucket b, then moves to its end. */
+		ends[BUCKET(i)]++;
+	/* ends[b] becomes the start of bucket b, then moves to its end. */
 	for (size_t b = 0, sum = 0; b < nb; b++) {
-		size_t c = end[b];
+		size_t c = ends[b];
 
-		end[b] = (uint32_t)sum;
+		ends[b] = (uint32_t)sum;
 		sum += c;
 	}
 	for (size_t i = 0; i < s->len; i++)
-		s->idx[end[BUCKET(i)]++] = (uint32_t)i;
+		s->idx[ends[BUCKET(i)]++] = (uint32_t)i;
 #undef BUCKET
-	for (size_t b = 0; b < nb; begin = end[b++]) {
-		size_t n = end[b] - begin;
+	for (size_t b = 0; b < nb; begin = ends[b++]) {
+		size_t n = ends[b] - begin;
 
 		if (n > BUCKET_SMALL)
 			qsort_r(s->idx + begin, n, sizeof(*s->idx), cmp_idx, s);
 		else
 			sort_small(s, s->idx + begin, n);
 	}
-	free(end);
+	free(ends);
 }
 
 static int open_temp(struct rt_objsort *s, struct rt_err *err)
@@ -291,7 +299,7 @@ static int spill(struct rt_objsort *s, struct rt_err *err)
 	memset(r, 0, sizeof(*r));
 	r->start = s->file_len;
 	r->count = s->len;
-	sort_mem(s, 0);
+	sort_mem(s, 0, FIRST_BYTES);
 	for (size_t i = 0, b = 0; i < s->len; i++) {
 		const uint8_t *e = s->mem + (size_t)s->idx[i] * s->entry;
 
@@ -364,22 +372,34 @@ static bool run_less(const void *arg, size_t a, size_t b)
 	return cmp_entry(s, run_head(s, a), run_head(s, b)) < 0;
 }
 
+/* The pairs of the runs whose ids start with a byte in [from, to). */
+static uint64_t pairs_between(const struct rt_objsort *s, unsigned from,
+			      unsigned to)
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < s->nruns; i++)
+		n += s->runs[i].first[to] - s->runs[i].first[from];
+	return n;
+}
+
 /*
- * Write the pairs of `byte`, sorted in memory, over the runs' pieces they
- * came from, in run order: reading the pieces back gives them in order.
+ * Write the pairs of the current group, sorted in memory, over the runs'
+ * pieces they came from, in run order: reading the pieces back gives
+ * them in order.
  */
-static int save_byte(struct rt_objsort *s, unsigned byte, struct rt_err *err)
+static int save_group(struct rt_objsort *s, struct rt_err *err)
 {
 	size_t done = 0;
 	int ret;
 
 	for (size_t i = 0; i < s->nruns; i++) {
 		struct run *r = &s->runs[i];
-		size_t n = r->first[byte + 1] - r->first[byte];
+		size_t n = r->first[s->byte_end] - r->first[s->byte];
 
 		if (n &&
 		    (ret = write_sorted(s, done, n,
-					r->start + (uint64_t)r->first[byte] *
+					r->start + (uint64_t)r->first[s->byte] *
 							   s->entry,
 					err)))
 			return ret;
@@ -389,28 +409,36 @@ static int save_byte(struct rt_objsort *s, unsigned byte, struct rt_err *err)
 }
 
 /*
- * Start reading the pairs whose id starts with `byte`: into memory when
- * they fit there, in order when saved, else sorted (and then saved, the
- * first time); otherwise merge the runs' pieces of them, each read
+ * Start reading the pairs whose ids start with `byte` and the bytes after
+ * it that fit in memory with them: into memory, in order when saved,
+ * else sorted (and then saved, the first time); when even the pairs of
+ * `byte` alone do not fit, merge the runs' pieces of them, each read
  * through its share of the same memory.
  */
-static int start_byte(struct rt_objsort *s, unsigned byte, struct rt_err *err)
+static int start_group(struct rt_objsort *s, unsigned byte, struct rt_err *err)
 {
-	uint64_t total = 0;
+	uint64_t total = pairs_between(s, byte, byte + 1);
 	size_t per_run;
 	int ret;
 
 	s->byte = byte;
+	s->byte_end = byte + 1;
 	s->len = s->mem_pos = 0;
 	s->heap.len = 0;
-	for (size_t i = 0; i < s->nruns; i++)
-		total += s->runs[i].first[byte + 1] - s->runs[i].first[byte];
 	s->merging = total > s->cap;
+	while (!s->merging && s->byte_end < FIRST_BYTES) {
+		uint64_t more = pairs_between(s, s->byte_end, s->byte_end + 1);
+
+		if (total + more > s->cap)
+			break;
+		total += more;
+		s->byte_end++;
+	}
 	s->in_order = !s->merging && byte < s->saved;
 	if (!s->merging) {
 		for (size_t i = 0; i < s->nruns; i++) {
 			struct run *r = &s->runs[i];
-			size_t n = r->first[byte + 1] - r->first[byte];
+			size_t n = r->first[s->byte_end] - r->first[byte];
 
 			if (n &&
 			    (ret = file_at(s, s->mem + s->len * s->entry,
@@ -423,18 +451,18 @@ static int start_byte(struct rt_objsort *s, unsigned byte, struct rt_err *err)
 		}
 		if (s->in_order)
 			return 0;
-		sort_mem(s, 1);
-		/* Bytes are saved in turn: then `saved` counts them. */
+		sort_mem(s, byte, s->byte_end);
+		/* Groups are saved in turn: then `saved` is where they end. */
 		if (byte != s->saved)
 			return 0;
-		if ((ret = save_byte(s, byte, err)))
+		if ((ret = save_group(s, err)))
 			return ret;
-		s->saved++;
+		s->saved = s->byte_end;
 		return 0;
 	}
 	/* Merged again on each read: nothing to save. */
 	if (byte == s->saved)
-		s->saved++;
+		s->saved = s->byte_end;
 	per_run = s->cap * s->entry / s->nruns;
 	per_run -= per_run % s->entry;
 	for (size_t i = 0; i < s->nruns; i++) {
@@ -466,7 +494,7 @@ int rt_objsort_rewind(struct rt_objsort *s, struct rt_err *err)
 	if (!s->nruns) {
 		/* Everything fits in memory: sort once, read in place. */
 		if (!s->sorted)
-			sort_mem(s, 0);
+			sort_mem(s, 0, FIRST_BYTES);
 		s->sorted = true;
 		return 0;
 	}
@@ -479,7 +507,7 @@ int rt_objsort_rewind(struct rt_objsort *s, struct rt_err *err)
 	rt_heap_release(&s->heap);
 	if (rt_heap_init(&s->heap, s->nruns, run_less, s))
 		return rt_err_oom(err);
-	return start_byte(s, 0, err);
+	return start_group(s, 0, err);
 }
 
 /* The next pair of the in-memory run, or of the merge; 1 when done. */
@@ -526,8 +554,8 @@ int rt_objsort_next(struct rt_objsort *s, uint8_t *hash, uint64_t *pos,
 		return rt_err_set(err, RT_ERR_API,
 				  "objsort read before rewind");
 	while ((ret = next_entry(s, &e, err)) == 1 && s->nruns &&
-	       s->byte + 1 < FIRST_BYTES)
-		if ((ret = start_byte(s, s->byte + 1, err)))
+	       s->byte_end < FIRST_BYTES)
+		if ((ret = start_group(s, s->byte_end, err)))
 			return ret;
 	if (ret)
 		return ret;
