@@ -22,16 +22,6 @@
 #include <string.h>
 #include <zlib.h>
 
-/*
- * A key or ref name in a message: its first 200 bytes, then "..." when
- * longer, so that a 64 KiB ref name cannot push the reason out of the
- * 1 KiB message (arguments for "%.*s%s").
- */
-#define SHOWN_KEY_MAX 200
-#define SHOWN_KEY(s)                                                       \
-	(int)(strlen(s) > SHOWN_KEY_MAX ? SHOWN_KEY_MAX : strlen(s)), (s), \
-		strlen(s) > SHOWN_KEY_MAX ? "..." : ""
-
 int rt_header_size(int version)
 {
 	return version == 2 ? 28 : 24;
@@ -334,8 +324,7 @@ static int block_add(struct rt_writer *w, const struct rt_record *rec,
 		     rt_block_writer_add_raw(&w->bw, raw, &w->key);
 }
 
-/* Add the record of `type` whose key is in w->key: `rec`, or `raw`. */
-static int add_keyed(struct rt_writer *w, uint8_t type,
+int writer_add_keyed(struct rt_writer *w, uint8_t type,
 		     const struct rt_record *rec,
 		     const struct rt_raw_value *raw, struct rt_err *err)
 {
@@ -385,7 +374,7 @@ int writer_add_record(struct rt_writer *w, const struct rt_record *rec,
 {
 	if (rt_record_key(rec, &w->key))
 		return rt_err_oom(err);
-	return add_keyed(w, rec->type, rec, NULL, err);
+	return writer_add_keyed(w, rec->type, rec, NULL, err);
 }
 
 /*
@@ -453,60 +442,6 @@ int writer_finish_ref_section(struct rt_writer *w, struct rt_err *err)
 	return ret;
 }
 
-int rt_writer_add_ref(struct rt_writer *w, const struct rt_ref_record *ref,
-		      struct rt_err *err)
-{
-	struct rt_record rec = { .type = RT_BLOCK_REF };
-	int ret;
-
-	if (w->closed || (w->section_type && w->section_type != RT_BLOCK_REF))
-		return rt_err_set(err, RT_ERR_API,
-				  "refs must be added before logs");
-	if (ref->update_index < w->min_update_index ||
-	    ref->update_index > w->max_update_index)
-		return rt_err_set(
-			err, RT_ERR_API,
-			"ref '%.*s'%s has update index %llu "
-			"outside %llu..%llu",
-			SHOWN_KEY(ref->refname.buf ? ref->refname.buf : ""),
-			(unsigned long long)ref->update_index,
-			(unsigned long long)w->min_update_index,
-			(unsigned long long)w->max_update_index);
-	if (ref->value_type > RT_REF_SYMREF)
-		return rt_err_set(err, RT_ERR_API, "bad ref value type %d",
-				  ref->value_type);
-	w->section_type = RT_BLOCK_REF;
-	rec.u.ref = *ref;
-	ret = writer_add_record(w, &rec, err);
-	if (ret)
-		return ret;
-	w->stats.refs++;
-	if (w->opts.skip_index_objects)
-		return 0;
-	/* w->next is the position of the block that now holds the ref. */
-	if (ref->value_type == RT_REF_VAL1 || ref->value_type == RT_REF_VAL2)
-		ret = writer_obj_push(w, ref->value, err);
-	if (!ret && ref->value_type == RT_REF_VAL2)
-		ret = writer_obj_push(w, ref->peeled, err);
-	return ret;
-}
-
-/* Git's normalisation: one trailing newline, no inner ones. */
-static int normalize_message(struct rt_writer *w, const struct rt_buf *in,
-			     struct rt_err *err)
-{
-	size_t n = in->len;
-
-	while (n && in->buf[n - 1] == '\n')
-		n--;
-	if (memchr(in->buf, '\n', n))
-		return rt_err_set(err, RT_ERR_API,
-				  "log message has more than one line");
-	if (rt_buf_set(&w->msg, in->buf, n) || rt_buf_addch(&w->msg, '\n'))
-		return rt_err_oom(err);
-	return 0;
-}
-
 int writer_enter_log_section(struct rt_writer *w, struct rt_err *err)
 {
 	int ret;
@@ -522,70 +457,6 @@ int writer_enter_log_section(struct rt_writer *w, struct rt_err *err)
 	w->pending_padding = 0;
 	w->section_type = RT_BLOCK_LOG;
 	return 0;
-}
-
-int rt_writer_add_log(struct rt_writer *w, const struct rt_log_record *log,
-		      struct rt_err *err)
-{
-	struct rt_record rec = { .type = RT_BLOCK_LOG };
-	int ret;
-
-	if (w->closed)
-		return rt_err_set(err, RT_ERR_API, "writer is closed");
-	if (log->update_index > w->max_update_index)
-		return rt_err_set(err, RT_ERR_API,
-				  "log of '%s' has update index %llu above "
-				  "the table's maximum %llu",
-				  log->refname.buf ? log->refname.buf : "",
-				  (unsigned long long)log->update_index,
-				  (unsigned long long)w->max_update_index);
-	if ((ret = writer_enter_log_section(w, err)))
-		return ret;
-	rec.u.log = *log;
-	if (!w->opts.exact_log_message && log->value_type == RT_LOG_UPDATE &&
-	    log->message.buf) {
-		if ((ret = normalize_message(w, &log->message, err)))
-			return ret;
-		rec.u.log.message = w->msg;
-	}
-	ret = writer_add_record(w, &rec, err);
-	if (!ret)
-		w->stats.logs++;
-	return ret;
-}
-
-int rt_writer_add_log_raw(struct rt_writer *w, const struct rt_buf *key,
-			  const struct rt_raw_value *raw, struct rt_err *err)
-{
-	uint64_t update_index;
-	int ret;
-
-	if (w->closed)
-		return rt_err_set(err, RT_ERR_API, "writer is closed");
-	/* The bytes go in as they are: no message to normalize. */
-	if (!w->opts.exact_log_message || key->len < 9)
-		return rt_err_set(err, RT_ERR_API,
-				  "a raw log record not "
-				  "allowed here");
-	update_index = UINT64_MAX -
-		       rt_get_be64((const uint8_t *)key->buf + key->len - 8);
-	if (update_index > w->max_update_index)
-		return rt_err_set(err, RT_ERR_API,
-				  "log of '%.*s' has update index %llu above "
-				  "the table's maximum %llu",
-				  (int)(key->len - 9), key->buf,
-				  (unsigned long long)update_index,
-				  (unsigned long long)w->max_update_index);
-	if ((ret = writer_enter_log_section(w, err)))
-		return ret;
-	if (rt_buf_set(&w->key, key->buf, key->len))
-		return rt_err_oom(err);
-	ret = add_keyed(w, RT_BLOCK_LOG, NULL, raw, err);
-	if (!ret) {
-		w->stats.logs++;
-		w->stats.logs_raw++;
-	}
-	return ret;
 }
 
 int rt_writer_close(struct rt_writer *w, struct rt_err *err)

@@ -1,6 +1,7 @@
 /*
- * writer_internal.h: the table writer as writer.c and writer_obj.c share
- * it; not part of the library's interface (rt-writer.h is).
+ * writer_internal.h: the table writer as the writer_*.c files and the
+ * block reuse (reuse.c) share it; not part of the library's interface
+ * (rt-writer.h is).
  */
 #ifndef LIB_WRITER_INTERNAL_H
 #define LIB_WRITER_INTERNAL_H
@@ -9,6 +10,8 @@
 #include "lib/block.h"
 #include "lib/objsort.h"
 #include "lib/zpipe.h"
+
+#include <string.h>
 
 struct section {
 	uint64_t offset;
@@ -64,6 +67,16 @@ struct rt_writer {
 };
 
 /*
+ * A key or ref name in a message: its first 200 bytes, then "..." when
+ * longer, so that a 64 KiB ref name cannot push the reason out of the
+ * 1 KiB message (arguments for "%.*s%s").
+ */
+#define SHOWN_KEY_MAX 200
+#define SHOWN_KEY(s)                                                       \
+	(int)(strlen(s) > SHOWN_KEY_MAX ? SHOWN_KEY_MAX : strlen(s)), (s), \
+		strlen(s) > SHOWN_KEY_MAX ? "..." : ""
+
+/*
  * Add `rec` to the open block, flushing it and opening a new one when it
  * is full; keys must ascend within a section. RT_ERR_TOO_BIG when the
  * record does not fit even an empty block. `err` may be NULL: the code
@@ -71,6 +84,13 @@ struct rt_writer {
  */
 int writer_add_record(struct rt_writer *w, const struct rt_record *rec,
 		      struct rt_err *err);
+/*
+ * The same for a record of `type` whose key the caller has put in w->key:
+ * `rec`, or without it a log record's value `raw`.
+ */
+int writer_add_keyed(struct rt_writer *w, uint8_t type,
+		     const struct rt_record *rec,
+		     const struct rt_raw_value *raw, struct rt_err *err);
 /*
  * rt_writer_add_log() of a record given by its key and its value's bytes
  * as a source block holds them, copied as they are (a compaction's
