@@ -157,15 +157,18 @@ static int patch_block(struct rt_reuse *r, const uint8_t *src,
 		uint64_t prefix;
 
 		if ((uint64_t)p->rec_off + p->rec_len > r->blk.block_len ||
-		    rt_varint_get(&prefix, src + p->rec_off, p->rec_len) < 0 ||
-		    prefix > p->rec_len)
+		    rt_varint_get(&prefix, src + p->rec_off, p->rec_len) < 0)
 			return rt_table_error(err, r->blk.table,
 					      r->blk.block_off,
 					      "block changed while compacting");
 		rt_buf_reset(&r->encoded);
 		if (rt_record_key(&p->rec, &r->key))
 			return rt_err_oom(err);
-		/* The same key as the record replaced: this always holds. */
+		/*
+		 * The same key as the record replaced: this always holds. The
+		 * prefix may well pass the record's own length (a deletion
+		 * takes a few bytes whatever its key shares).
+		 */
 		if (prefix > r->key.len)
 			return 1;
 		if (rt_record_encode(&p->rec, &r->key, prefix, &r->encoded,

@@ -173,9 +173,46 @@ test_sha256_sparse_stretched() {
 	test_sparse_stretched "$TEST_TMP/f" sha256 1024
 }
 
+# Half the branches deleted in one push, a third of those created again
+# in the next, and `compact --auto` merging just those two tables (the
+# oldest stays, so the deletion records are kept). A deleted ref set
+# again replaces a deletion record in the copied block; the deletion is
+# shorter than the prefix its key shares, which once failed the
+# compaction ("block changed while compacting").
+test_deleted_then_set() {
+	local out
+	git init -q --ref-format=reftable --initial-branch=master "$TEST_TMP/g"
+	cd "$TEST_TMP/g"
+	git config maintenance.auto false
+	git config core.logAllRefUpdates always
+	git config reftable.blockSize 1024
+	git commit -q --allow-empty -m one
+	git commit -q --allow-empty -m two
+	seq -f "create refs/heads/b%05g HEAD~1" "$N" |
+		git update-ref --stdin -m "round one"
+	seq -f "update refs/heads/b%05g HEAD" 1 2 "$N" |
+		git update-ref --stdin -m "round two"
+	git pack-refs
+	seq -f "delete refs/heads/b%05g" 2 2 "$N" | git update-ref --stdin
+	seq -f "update refs/heads/b%05g HEAD" 2 6 "$N" |
+		git update-ref --stdin -m "set again"
+	git_view "$TEST_TMP/before"
+	out=$(git reftable compact --auto) || fail "compact --auto failed"
+	echo "$out"
+	case $out in
+	*"compacted tables 2-3 "*) ;;
+	*) fail "expected the two newest tables compacted: $out" ;;
+	esac
+	git_view "$TEST_TMP/after"
+	expect_same "$TEST_TMP/before" "$TEST_TMP/after"
+	refs_verify_clean
+	git reftable verify >/dev/null || fail "git reftable verify failed"
+}
+
 test_case "SHA-1, blockSize 1024: copied blocks, Git reads all" test_sha1_small_blocks
 test_case "SHA-256, default blocks: copied blocks, Git reads all" test_sha256_default_blocks
 test_case "SHA-1, blockSize 32768: copied blocks, Git reads all" test_sha1_large_blocks
 test_case "SHA-256, no obj index: copied blocks, Git reads all" test_sha256_no_obj_index
 test_case "SHA-1 sparse updates: stretched log blocks, Git reads all" test_sha1_sparse_stretched
 test_case "SHA-256 sparse, blockSize 1024: stretched log blocks, Git reads all" test_sha256_sparse_stretched
+test_case "refs deleted then set again: the pair compacted, Git reads all" test_deleted_then_set

@@ -388,6 +388,76 @@ static void test_whole_ref_blocks_drop_deletions(void **state)
 	tmpdir_remove(dir_b);
 }
 
+/* A base, a table with ref deletions over it, then updates of names. */
+static struct rt_stack *deleted_then_set(const char *dir, struct build *b)
+{
+	struct rt_stack *st = open_in(dir, b);
+
+	plan_round(b, 0, POOL, 1, false);
+	add_round(st, b);
+	plan_round(b, 0, POOL, 1, true);
+	add_round(st, b);
+	b->updates = true;
+	plan_round(b, 0, POOL, 3, false);
+	add_round(st, b);
+	return st;
+}
+
+/*
+ * Refs set again after being deleted, compacted with the table that
+ * deleted them but not the oldest: the deletion records are kept, and
+ * where a newer table sets the ref, its record is written over the
+ * deletion's in the copied block when it takes the same bytes. A
+ * deletion record is shorter than the prefix its key shares with the
+ * key before it, which once made the compaction fail ("block changed
+ * while compacting").
+ */
+static void test_patch_over_deletions(void **state)
+{
+	struct build ba = { .rng = { 9 },
+			    .hash = RT_HASH_SHA1,
+			    .block_size = 1024 };
+	struct build bb = ba;
+	struct rt_compact_options none = { .no_reuse = true };
+	struct rt_buf va = RT_BUF_INIT, vb = RT_BUF_INIT;
+	struct rt_compact_result ra, rb;
+	struct rt_err err = { 0 };
+	struct rt_stack *a, *b;
+	char dir_a[256], dir_b[256];
+	(void)state;
+
+	assert_int_equal(tmpdir_make(dir_a, sizeof(dir_a), "reuse-a"), 0);
+	assert_int_equal(tmpdir_make(dir_b, sizeof(dir_b), "reuse-b"), 0);
+	ba.refs = calloc(POOL, sizeof(*ba.refs));
+	ba.logs = calloc(POOL, sizeof(*ba.logs));
+	bb.refs = calloc(POOL, sizeof(*bb.refs));
+	bb.logs = calloc(POOL, sizeof(*bb.logs));
+	a = deleted_then_set(dir_a, &ba);
+	b = deleted_then_set(dir_b, &bb);
+	if (rt_stack_compact_range(a, 1, 2, NULL, &ra, &err))
+		fail_msg("compact: %s", err.msg);
+	if (rt_stack_compact_range(b, 1, 2, &none, &rb, &err))
+		fail_msg("compact without copies: %s", err.msg);
+	assert_true(ra.blocks_patched > 0);
+	assert_true(ra.refs_written == rb.refs_written);
+	dump(a, RT_BLOCK_REF, &va);
+	dump(b, RT_BLOCK_REF, &vb);
+	if (strcmp(va.buf, vb.buf))
+		fail_msg("refs differ");
+	rt_buf_release(&va);
+	rt_buf_release(&vb);
+	clear_round(&ba);
+	clear_round(&bb);
+	free(ba.refs);
+	free(ba.logs);
+	free(bb.refs);
+	free(bb.logs);
+	rt_stack_close(a);
+	rt_stack_close(b);
+	tmpdir_remove(dir_a);
+	tmpdir_remove(dir_b);
+}
+
 /*
  * Patch, in the table file at `path`, the third record of its first leaf
  * log index block to say its block starts one byte later: the index then
@@ -484,6 +554,7 @@ int main(void)
 		cmocka_unit_test(test_sparse_logs_copied_raw),
 		cmocka_unit_test(test_bad_index_not_followed),
 		cmocka_unit_test(test_whole_ref_blocks_drop_deletions),
+		cmocka_unit_test(test_patch_over_deletions),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
