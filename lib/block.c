@@ -275,6 +275,15 @@ int rt_block_iter_next(struct rt_block_iter *it, struct rt_record *rec,
 	return iter_read(it, rec, NULL, err);
 }
 
+struct rt_raw_value rt_block_iter_raw(const struct rt_block_iter *it)
+{
+	return (struct rt_raw_value){
+		.type = it->val_type,
+		.data = it->b->data + it->val_off,
+		.len = it->val_len,
+	};
+}
+
 int rt_block_iter_next_raw(struct rt_block_iter *it, const struct rt_buf *bound,
 			   struct rt_err *err)
 {

@@ -172,6 +172,8 @@ int rt_block_iter_next(struct rt_block_iter *it, struct rt_record *rec,
  */
 int rt_block_iter_next_raw(struct rt_block_iter *it, const struct rt_buf *bound,
 			   struct rt_err *err);
+/* The value of the record read last, where the block holds it. */
+struct rt_raw_value rt_block_iter_raw(const struct rt_block_iter *it);
 /*
  * Decode the record rt_block_iter_next() read last into `rec` again, from
  * the block, which must not have changed since: a caller may drop a large

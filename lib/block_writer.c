@@ -68,18 +68,11 @@ struct source {
 static int encode(struct rt_block_writer *bw, const struct source *src,
 		  const struct rt_buf *key, size_t prefix)
 {
-	uint8_t head[2 * 10];
-	size_t n;
-
 	rt_buf_reset(&bw->scratch);
 	if (src->rec)
 		return rt_record_encode(src->rec, key, prefix, &bw->scratch,
 					bw->hash_size, bw->min_update_index);
-	n = rt_varint_put(head, prefix);
-	n += rt_varint_put(head + n,
-			   (uint64_t)(key->len - prefix) << 3 | src->raw->type);
-	if (rt_buf_add(&bw->scratch, head, n) ||
-	    rt_buf_add(&bw->scratch, key->buf + prefix, key->len - prefix) ||
+	if (rt_record_encode_key(key, prefix, src->raw->type, &bw->scratch) ||
 	    rt_buf_add(&bw->scratch, src->raw->data, src->raw->len))
 		return RT_ERR_NOMEM;
 	return 0;

@@ -180,15 +180,16 @@ static int mark_shared(struct rt_merged_iter *mi, size_t s, struct rt_err *err)
 }
 
 static int top_advance(struct rt_merged_iter *mi, struct rt_err *err);
-
-/*
- * Sub `sub`, on top, holds a ref below every other sub's key: hand it
- * over with the refs after it in its block that are below them too, as
- * one run. 0 when its key is not below them (an equal key of an older
- * table is shadowed: the record path handles that).
- */
 static int take_log_run(struct rt_merged_iter *mi, struct rt_merged_sub *sub,
 			const struct rt_buf *bound, struct rt_err *err);
+
+/*
+ * Sub `sub`, on top, holds a record below every other sub's key: hand it
+ * over with the records after it in its block that are below them too,
+ * as one run (refs stepped over, logs read raw: take_log_run). 0 when
+ * its key is not below them (an equal key of an older table is shadowed:
+ * the record path handles that).
+ */
 
 static int take_run(struct rt_merged_iter *mi, struct rt_merged_sub *sub,
 		    struct rt_err *err)
@@ -238,15 +239,11 @@ static int take_log_run(struct rt_merged_iter *mi, struct rt_merged_sub *sub,
 	mi->run.deletions = 0;
 	mi->origin = sub->origin;
 	do {
+		struct rt_raw_value raw = rt_block_iter_raw(bi);
+
 		mi->run.count++;
-		mi->run.deletions += bi->val_type == RT_LOG_DELETION;
-		ret = mi->run_put(mi->run_arg, &bi->last_key,
-				  &(struct rt_raw_value){
-					  .type = bi->val_type,
-					  .data = bi->b->data + bi->val_off,
-					  .len = bi->val_len,
-				  },
-				  err);
+		mi->run.deletions += raw.type == RT_LOG_DELETION;
+		ret = mi->run_put(mi->run_arg, &bi->last_key, &raw, err);
 	} while (!ret && !(ret = rt_table_iter_next_raw(&sub->it, bound, err)));
 	if (ret < 0)
 		return ret;

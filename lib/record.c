@@ -83,6 +83,12 @@ int rt_log_key(struct rt_buf *key, const char *refname, size_t refname_len,
 	return ret;
 }
 
+uint64_t rt_log_key_update_index(const struct rt_buf *key)
+{
+	return UINT64_MAX -
+	       rt_get_be64((const uint8_t *)key->buf + key->len - 8);
+}
+
 size_t rt_record_held(const struct rt_record *rec)
 {
 	switch (rec->type) {
@@ -226,18 +232,27 @@ int rt_record_encode_value(const struct rt_record *rec, struct rt_buf *out,
 	return RT_ERR_API;
 }
 
+int rt_record_encode_key(const struct rt_buf *key, size_t prefix,
+			 uint8_t val_type, struct rt_buf *out)
+{
+	uint64_t sfx = (uint64_t)(key->len - prefix) << 3 | val_type;
+	int ret;
+
+	if ((ret = put_varint(out, prefix)) || (ret = put_varint(out, sfx)))
+		return ret;
+	return rt_buf_add(out, key->buf + prefix, key->len - prefix);
+}
+
 int rt_record_encode(const struct rt_record *rec, const struct rt_buf *key,
 		     size_t prefix, struct rt_buf *out, int hash_size,
 		     uint64_t min_update_index)
 {
-	uint64_t sfx = (uint64_t)(key->len - prefix) << 3 |
-		       rt_record_val_type(rec);
-	int ret;
+	int ret =
+		rt_record_encode_key(key, prefix, rt_record_val_type(rec), out);
 
-	if ((ret = put_varint(out, prefix)) || (ret = put_varint(out, sfx)) ||
-	    (ret = rt_buf_add(out, key->buf + prefix, key->len - prefix)))
-		return ret;
-	return rt_record_encode_value(rec, out, hash_size, min_update_index);
+	return ret ? ret :
+		     rt_record_encode_value(rec, out, hash_size,
+					    min_update_index);
 }
 
 /* A cursor over untrusted value bytes. */
@@ -405,15 +420,14 @@ static int take_log_value(struct cursor *c, const struct rt_buf *key,
 		c->why = "unknown log value type";
 		return -1;
 	}
-	return step_bytes(c, &f->old_id, hash_size) ||
-			       step_bytes(c, &f->new_id, hash_size) ||
-			       step_string(c, &f->name, &f->name_len) ||
-			       step_string(c, &f->email, &f->email_len) ||
-			       take_varint(c, &f->time) ||
-			       step_bytes(c, &f->tz, 2) ||
-			       step_string(c, &f->message, &f->message_len) ?
-		       -1 :
-		       0;
+	if (step_bytes(c, &f->old_id, hash_size) ||
+	    step_bytes(c, &f->new_id, hash_size) ||
+	    step_string(c, &f->name, &f->name_len) ||
+	    step_string(c, &f->email, &f->email_len) ||
+	    take_varint(c, &f->time) || step_bytes(c, &f->tz, 2) ||
+	    step_string(c, &f->message, &f->message_len))
+		return -1;
+	return 0;
 }
 
 static int decode_log(struct rt_log_record *l, const struct rt_buf *key,
@@ -424,8 +438,7 @@ static int decode_log(struct rt_log_record *l, const struct rt_buf *key,
 	if (take_log_value(c, key, val_type, hash_size, &f) ||
 	    rt_buf_set(&l->refname, key->buf, key->len - 9))
 		return -1;
-	l->update_index = UINT64_MAX -
-			  rt_get_be64((const uint8_t *)key->buf + key->len - 8);
+	l->update_index = rt_log_key_update_index(key);
 	l->value_type = val_type;
 	if (val_type == RT_LOG_DELETION) {
 		rt_buf_reset(&l->name);

@@ -71,6 +71,13 @@ bool rt_record_is_deletion(const struct rt_record *rec);
 int rt_record_encode_value(const struct rt_record *rec, struct rt_buf *out,
 			   int hash_size, uint64_t min_update_index);
 /*
+ * Append a record's key part to `out` as a block holds it: `key`, of
+ * which the first `prefix` bytes are shared with the key before it, and
+ * the value type; the value follows (encoded, or copied as it was).
+ */
+int rt_record_encode_key(const struct rt_buf *key, size_t prefix,
+			 uint8_t val_type, struct rt_buf *out);
+/*
  * Append the whole record to `out` as a block holds it: `key` (the
  * record's), of which the first `prefix` bytes are shared with the key
  * before it in the block, then the value.
@@ -115,5 +122,7 @@ int rt_record_decode(struct rt_record *rec, const struct rt_buf *key,
 /* The log key for (refname, update_index). */
 int rt_log_key(struct rt_buf *key, const char *refname, size_t refname_len,
 	       uint64_t update_index);
+/* The update index of a log key (at least 9 bytes: a checked one). */
+uint64_t rt_log_key_update_index(const struct rt_buf *key);
 
 #endif

@@ -47,7 +47,7 @@
  * or it may not be copied at all) come instead, with those after them
  * in the block below every other table's key, as a run read raw
  * (rt_merged_iter_log_runs): each goes into the writer with its value's
- * bytes as the block holds them (rt_writer_add_log_raw), never decoded
+ * bytes as the block holds them (writer_add_log_raw), never decoded
  * or encoded. Those are the bytes encoding the decoded record gives: a
  * number has one varint, and a compaction copies messages verbatim. Held
  * log records that must be written after all are copied so too, from
@@ -246,21 +246,18 @@ static int write_held_logs(struct rt_reuse *r, struct rt_err *err)
 	if (!ret)
 		rt_block_iter_start(&bi, src);
 	for (uint32_t i = 0; !ret && i < r->count; i++) {
+		struct rt_raw_value raw;
+
 		ret = rt_block_iter_next_raw(&bi, NULL, err);
 		if (ret > 0)
 			ret = rt_table_error(err, r->blk.table,
 					     r->blk.block_off,
 					     "block changed while compacting");
-		else if (!ret &&
-			 (r->keep_deletions || bi.val_type != RT_LOG_DELETION))
-			ret = rt_writer_add_log_raw(
-				r->w, &bi.last_key,
-				&(struct rt_raw_value){
-					.type = bi.val_type,
-					.data = src->data + bi.val_off,
-					.len = bi.val_len,
-				},
-				err);
+		if (ret)
+			break;
+		raw = rt_block_iter_raw(&bi);
+		if (r->keep_deletions || raw.type != RT_LOG_DELETION)
+			ret = writer_add_log_raw(r->w, &bi.last_key, &raw, err);
 	}
 	rt_block_iter_release(&bi);
 	rt_block_release(&b);
@@ -472,7 +469,7 @@ static int put_log(void *arg, const struct rt_buf *key,
 
 	if (!r->keep_deletions && raw->type == RT_LOG_DELETION)
 		return 0;
-	return rt_writer_add_log_raw(r->w, key, raw, err);
+	return writer_add_log_raw(r->w, key, raw, err);
 }
 
 int rt_reuse_take_run(struct rt_reuse *r, const struct rt_merged_iter *mi,

@@ -312,10 +312,6 @@ int writer_flush_block(struct rt_writer *w, bool whole)
 	return write_open_block(w);
 }
 
-/*
- * Add a record to the open block, flushing and opening a new one when it is
- * full. Keys must ascend within a section.
- */
 /* Add to the block writer a record decoded (`rec`) or `raw`. */
 static int block_add(struct rt_writer *w, const struct rt_record *rec,
 		     const struct rt_raw_value *raw)

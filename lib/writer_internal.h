@@ -96,8 +96,8 @@ int writer_add_keyed(struct rt_writer *w, uint8_t type,
  * as a source block holds them, copied as they are (a compaction's
  * writer: exact messages).
  */
-int rt_writer_add_log_raw(struct rt_writer *w, const struct rt_buf *key,
-			  const struct rt_raw_value *raw, struct rt_err *err);
+int writer_add_log_raw(struct rt_writer *w, const struct rt_buf *key,
+		       const struct rt_raw_value *raw, struct rt_err *err);
 /*
  * Flush the open block and write the index levels of section `type`,
  * whose index_offset then points at the root level, or 0.

@@ -94,8 +94,8 @@ int rt_writer_add_log(struct rt_writer *w, const struct rt_log_record *log,
 	return ret;
 }
 
-int rt_writer_add_log_raw(struct rt_writer *w, const struct rt_buf *key,
-			  const struct rt_raw_value *raw, struct rt_err *err)
+int writer_add_log_raw(struct rt_writer *w, const struct rt_buf *key,
+		       const struct rt_raw_value *raw, struct rt_err *err)
 {
 	uint64_t update_index;
 	int ret;
@@ -103,17 +103,18 @@ int rt_writer_add_log_raw(struct rt_writer *w, const struct rt_buf *key,
 	if (w->closed)
 		return rt_err_set(err, RT_ERR_API, "writer is closed");
 	/* The bytes go in as they are: no message to normalize. */
-	if (!w->opts.exact_log_message || key->len < 9)
+	if (!w->opts.exact_log_message)
 		return rt_err_set(err, RT_ERR_API,
-				  "a raw log record not "
-				  "allowed here");
-	update_index = UINT64_MAX -
-		       rt_get_be64((const uint8_t *)key->buf + key->len - 8);
+				  "raw log records need exact messages");
+	if (key->len < 9)
+		return rt_err_set(err, RT_ERR_API, "malformed log key");
+	/* SHOWN_KEY stops at the NUL that ends the key's refname. */
+	update_index = rt_log_key_update_index(key);
 	if (update_index > w->max_update_index)
 		return rt_err_set(err, RT_ERR_API,
-				  "log of '%.*s' has update index %llu above "
+				  "log of '%.*s'%s has update index %llu above "
 				  "the table's maximum %llu",
-				  (int)(key->len - 9), key->buf,
+				  SHOWN_KEY(key->buf),
 				  (unsigned long long)update_index,
 				  (unsigned long long)w->max_update_index);
 	if ((ret = writer_enter_log_section(w, err)))
