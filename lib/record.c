@@ -255,6 +255,9 @@ int rt_record_encode(const struct rt_record *rec, const struct rt_buf *key,
 					    min_update_index);
 }
 
+#define VALUE_PAST_END "value runs past the end of the block"
+#define STRING_PAST_END "string length runs past the end of the block"
+
 /* A cursor over untrusted value bytes. */
 struct cursor {
 	const uint8_t *p;
@@ -276,6 +279,28 @@ static int take_varint(struct cursor *c, uint64_t *v)
 	return 0;
 }
 
+/* Step over `n` bytes, *s where they lie; `why` when they run past. */
+static int step_bytes(struct cursor *c, const uint8_t **s, uint64_t n,
+		      const char *why)
+{
+	if (n > c->left) {
+		c->why = why;
+		return -1;
+	}
+	*s = c->p;
+	c->p += n;
+	c->left -= n;
+	return 0;
+}
+
+/* Step over a counted string: *s and *n say where it lies. */
+static int step_string(struct cursor *c, const uint8_t **s, uint64_t *n)
+{
+	if (take_varint(c, n))
+		return -1;
+	return step_bytes(c, s, *n, STRING_PAST_END);
+}
+
 /*
  * Step over the value of the ref `key` (its name), of type `val_type`,
  * checked: its update index as stored (*delta), and where its payload
@@ -288,6 +313,7 @@ static int take_ref_value(struct cursor *c, const struct rt_buf *key,
 			  const uint8_t **data, size_t *n)
 {
 	uint64_t len = 0;
+	const char *why;
 
 	if (memchr(key->buf, '\0', key->len)) {
 		c->why = "ref name contains a NUL byte";
@@ -304,24 +330,20 @@ static int take_ref_value(struct cursor *c, const struct rt_buf *key,
 	case RT_REF_VAL1:
 	case RT_REF_VAL2:
 		len = (uint64_t)hash_size * val_type;
-		c->why = "value runs past the end of the block";
+		why = VALUE_PAST_END;
 		break;
 	case RT_REF_SYMREF:
 		if (take_varint(c, &len))
 			return -1;
-		c->why = "string length runs past the end of the block";
+		why = STRING_PAST_END;
 		break;
 	default:
 		c->why = "reserved ref value type";
 		return -1;
 	}
-	if (len > c->left)
+	if (step_bytes(c, data, len, why))
 		return -1;
-	c->why = NULL;
-	*data = c->p;
 	*n = (size_t)len;
-	c->p += len;
-	c->left -= len;
 	return 0;
 }
 
@@ -375,33 +397,6 @@ struct log_fields {
 	uint64_t name_len, email_len, message_len, time;
 };
 
-/* Step over a counted string: *s and *n say where it lies. */
-static int step_string(struct cursor *c, const uint8_t **s, uint64_t *n)
-{
-	if (take_varint(c, n))
-		return -1;
-	if (*n > c->left) {
-		c->why = "string length runs past the end of the block";
-		return -1;
-	}
-	*s = c->p;
-	c->p += *n;
-	c->left -= *n;
-	return 0;
-}
-
-static int step_bytes(struct cursor *c, const uint8_t **s, size_t n)
-{
-	if (n > c->left) {
-		c->why = "value runs past the end of the block";
-		return -1;
-	}
-	*s = c->p;
-	c->p += n;
-	c->left -= n;
-	return 0;
-}
-
 /*
  * Step over the value of the log `key`, of type `val_type`, checked: the
  * key's form and the value's lengths. An update's fields are left in *f.
@@ -420,11 +415,12 @@ static int take_log_value(struct cursor *c, const struct rt_buf *key,
 		c->why = "unknown log value type";
 		return -1;
 	}
-	if (step_bytes(c, &f->old_id, hash_size) ||
-	    step_bytes(c, &f->new_id, hash_size) ||
+	if (step_bytes(c, &f->old_id, hash_size, VALUE_PAST_END) ||
+	    step_bytes(c, &f->new_id, hash_size, VALUE_PAST_END) ||
 	    step_string(c, &f->name, &f->name_len) ||
 	    step_string(c, &f->email, &f->email_len) ||
-	    take_varint(c, &f->time) || step_bytes(c, &f->tz, 2) ||
+	    take_varint(c, &f->time) ||
+	    step_bytes(c, &f->tz, 2, VALUE_PAST_END) ||
 	    step_string(c, &f->message, &f->message_len))
 		return -1;
 	return 0;

@@ -16,8 +16,9 @@
 
 export GIT_TEST_REFTABLE_AUTOCOMPACTION=false
 
-# The stack described above in <dir>, then `git config` <key>=<value>...
-reuse_stack() { # <dir> <object format> <refs> [<key>=<value>...]
+# In <dir>, with `git config` <key>=<value>..., the big table: Git's
+# `pack-refs` of two rounds over <refs> refs, with reflogs.
+big_table() { # <dir> <object format> <refs> [<key>=<value>...]
 	local dir=$1 format=$2 n=$3 c
 	shift 3
 	git init -q --ref-format=reftable --object-format="$format" \
@@ -36,6 +37,11 @@ reuse_stack() { # <dir> <object format> <refs> [<key>=<value>...]
 	git pack-refs
 	[ "$(wc -l <.git/reftable/tables.list)" -eq 1 ] ||
 		fail "test setup: pack-refs left more than one table"
+}
+
+# The stack described above in <dir>, then `git config` <key>=<value>...
+reuse_stack() { # <dir> <object format> <refs> [<key>=<value>...]
+	big_table "$@"
 	seq -f "update refs/heads/b%05g HEAD~1" 500 510 |
 		git update-ref --stdin -m "small one"
 	git update-ref -d refs/heads/b00700
@@ -181,18 +187,7 @@ test_sha256_sparse_stretched() {
 # compaction ("block changed while compacting").
 test_deleted_then_set() {
 	local out
-	git init -q --ref-format=reftable --initial-branch=master "$TEST_TMP/g"
-	cd "$TEST_TMP/g"
-	git config maintenance.auto false
-	git config core.logAllRefUpdates always
-	git config reftable.blockSize 1024
-	git commit -q --allow-empty -m one
-	git commit -q --allow-empty -m two
-	seq -f "create refs/heads/b%05g HEAD~1" "$N" |
-		git update-ref --stdin -m "round one"
-	seq -f "update refs/heads/b%05g HEAD" 1 2 "$N" |
-		git update-ref --stdin -m "round two"
-	git pack-refs
+	big_table "$TEST_TMP/g" sha1 "$N" reftable.blockSize=1024
 	seq -f "delete refs/heads/b%05g" 2 2 "$N" | git update-ref --stdin
 	seq -f "update refs/heads/b%05g HEAD" 2 6 "$N" |
 		git update-ref --stdin -m "set again"

@@ -336,24 +336,21 @@ static struct rt_stack *raw_stack(const char *dir, struct build *b)
 }
 
 /*
- * Ref blocks of the oldest table that no other table's key falls into
- * are handed over whole, then read for their ids; one that holds a
- * deletion record (the oldest table was never compacted) is written
- * record by record instead, without it, as when nothing is copied.
+ * Two copies of the stack `make` builds from `proto`, compacted from
+ * table `first` to the top with copying (*ra) and without (*rb): the
+ * refs must come out the same.
  */
-static void test_whole_ref_blocks_drop_deletions(void **state)
+static void compact_both(struct rt_stack *(*make)(const char *, struct build *),
+			 const struct build *proto, size_t first,
+			 struct rt_compact_result *ra,
+			 struct rt_compact_result *rb)
 {
-	struct build ba = { .rng = { 5 },
-			    .hash = RT_HASH_SHA256,
-			    .block_size = 1024 };
-	struct build bb = ba;
+	struct build ba = *proto, bb = *proto;
 	struct rt_compact_options none = { .no_reuse = true };
 	struct rt_buf va = RT_BUF_INIT, vb = RT_BUF_INIT;
-	struct rt_compact_result ra, rb;
 	struct rt_err err = { 0 };
 	struct rt_stack *a, *b;
 	char dir_a[256], dir_b[256];
-	(void)state;
 
 	assert_int_equal(tmpdir_make(dir_a, sizeof(dir_a), "reuse-a"), 0);
 	assert_int_equal(tmpdir_make(dir_b, sizeof(dir_b), "reuse-b"), 0);
@@ -361,17 +358,14 @@ static void test_whole_ref_blocks_drop_deletions(void **state)
 	ba.logs = calloc(POOL, sizeof(*ba.logs));
 	bb.refs = calloc(POOL, sizeof(*bb.refs));
 	bb.logs = calloc(POOL, sizeof(*bb.logs));
-	a = raw_stack(dir_a, &ba);
-	b = raw_stack(dir_b, &bb);
-	if (rt_stack_compact_all(a, NULL, &ra, &err) ||
-	    rt_stack_compact_all(b, &none, &rb, &err))
+	a = make(dir_a, &ba);
+	b = make(dir_b, &bb);
+	if (rt_stack_compact_range(a, first, a->n - 1, NULL, ra, &err))
 		fail_msg("compact: %s", err.msg);
-	/* Blocks were copied, and the records counted all the same. */
-	assert_true(ra.blocks_reused > ra.blocks_unread);
-	assert_true(ra.refs_written == rb.refs_written);
+	if (rt_stack_compact_range(b, first, b->n - 1, &none, rb, &err))
+		fail_msg("compact without copies: %s", err.msg);
 	dump(a, RT_BLOCK_REF, &va);
 	dump(b, RT_BLOCK_REF, &vb);
-	/* Compacted without copying, the deletions are gone: here too. */
 	if (strcmp(va.buf, vb.buf))
 		fail_msg("refs differ");
 	rt_buf_release(&va);
@@ -386,6 +380,27 @@ static void test_whole_ref_blocks_drop_deletions(void **state)
 	rt_stack_close(b);
 	tmpdir_remove(dir_a);
 	tmpdir_remove(dir_b);
+}
+
+/*
+ * Ref blocks of the oldest table that no other table's key falls into
+ * are handed over whole, then read for their ids; one that holds a
+ * deletion record (the oldest table was never compacted) is written
+ * record by record instead, without it, as when nothing is copied.
+ */
+static void test_whole_ref_blocks_drop_deletions(void **state)
+{
+	struct build b = { .rng = { 5 },
+			   .hash = RT_HASH_SHA256,
+			   .block_size = 1024 };
+	struct rt_compact_result ra, rb;
+	(void)state;
+
+	/* Compacted without copying, the deletions are gone: here too. */
+	compact_both(raw_stack, &b, 0, &ra, &rb);
+	/* Blocks were copied, and the records counted all the same. */
+	assert_true(ra.blocks_reused > ra.blocks_unread);
+	assert_true(ra.refs_written == rb.refs_written);
 }
 
 /* A base, a table with ref deletions over it, then updates of names. */
@@ -414,48 +429,15 @@ static struct rt_stack *deleted_then_set(const char *dir, struct build *b)
  */
 static void test_patch_over_deletions(void **state)
 {
-	struct build ba = { .rng = { 9 },
-			    .hash = RT_HASH_SHA1,
-			    .block_size = 1024 };
-	struct build bb = ba;
-	struct rt_compact_options none = { .no_reuse = true };
-	struct rt_buf va = RT_BUF_INIT, vb = RT_BUF_INIT;
+	struct build b = { .rng = { 9 },
+			   .hash = RT_HASH_SHA1,
+			   .block_size = 1024 };
 	struct rt_compact_result ra, rb;
-	struct rt_err err = { 0 };
-	struct rt_stack *a, *b;
-	char dir_a[256], dir_b[256];
 	(void)state;
 
-	assert_int_equal(tmpdir_make(dir_a, sizeof(dir_a), "reuse-a"), 0);
-	assert_int_equal(tmpdir_make(dir_b, sizeof(dir_b), "reuse-b"), 0);
-	ba.refs = calloc(POOL, sizeof(*ba.refs));
-	ba.logs = calloc(POOL, sizeof(*ba.logs));
-	bb.refs = calloc(POOL, sizeof(*bb.refs));
-	bb.logs = calloc(POOL, sizeof(*bb.logs));
-	a = deleted_then_set(dir_a, &ba);
-	b = deleted_then_set(dir_b, &bb);
-	if (rt_stack_compact_range(a, 1, 2, NULL, &ra, &err))
-		fail_msg("compact: %s", err.msg);
-	if (rt_stack_compact_range(b, 1, 2, &none, &rb, &err))
-		fail_msg("compact without copies: %s", err.msg);
+	compact_both(deleted_then_set, &b, 1, &ra, &rb);
 	assert_true(ra.blocks_patched > 0);
 	assert_true(ra.refs_written == rb.refs_written);
-	dump(a, RT_BLOCK_REF, &va);
-	dump(b, RT_BLOCK_REF, &vb);
-	if (strcmp(va.buf, vb.buf))
-		fail_msg("refs differ");
-	rt_buf_release(&va);
-	rt_buf_release(&vb);
-	clear_round(&ba);
-	clear_round(&bb);
-	free(ba.refs);
-	free(ba.logs);
-	free(bb.refs);
-	free(bb.logs);
-	rt_stack_close(a);
-	rt_stack_close(b);
-	tmpdir_remove(dir_a);
-	tmpdir_remove(dir_b);
 }
 
 /*

@@ -239,6 +239,30 @@ static void test_cut_equals_two_blocks(void **state)
 	rt_block_writer_release(&b);
 }
 
+/*
+ * Load the log block of `len` bytes in `buf` (header included, not yet
+ * deflated) as a table holds it, deflated into `file`, which `blk` then
+ * reads from.
+ */
+static void load_log_block(const uint8_t *buf, size_t len, uint32_t bs,
+			   struct rt_buf *file, struct rt_block *blk)
+{
+	struct rt_buf z = RT_BUF_INIT;
+	struct rt_err err = { 0 };
+	struct rt_deflater d;
+
+	rt_deflater_init(&d, 9, bs);
+	assert_int_equal(rt_deflater_run(&d, buf + 4, len - 4, &z), 0);
+	rt_deflater_end(&d);
+	rt_buf_reset(file);
+	rt_buf_add(file, buf, 4);
+	rt_buf_add(file, z.buf, z.len);
+	if (rt_block_load(blk, (const uint8_t *)file->buf, file->len, 0, 0, bs,
+			  20, 0, NULL, &err))
+		fail_msg("load: %s", err.msg);
+	rt_buf_release(&z);
+}
+
 /* Not cut, a stretched block is one block that reads back whole. */
 static void test_whole_reads_back(void **state)
 {
@@ -249,8 +273,7 @@ static void test_whole_reads_back(void **state)
 	static uint8_t buf[BS + BS / 2];
 	struct rt_block_writer bw = { 0 };
 	struct rt_log_record logs[N];
-	struct rt_buf z = RT_BUF_INIT, file = RT_BUF_INIT;
-	struct rt_deflater d;
+	struct rt_buf file = RT_BUF_INIT;
 	struct rt_block blk = { 0 };
 	struct rt_block_iter it = { 0 };
 	struct rt_record rec;
@@ -268,15 +291,7 @@ static void test_whole_reads_back(void **state)
 	len = rt_block_writer_finish(&bw);
 	assert_true(len > BS && len <= BS + BS / 2);
 
-	rt_deflater_init(&d, 9, BS);
-	assert_int_equal(rt_deflater_run(&d, buf + 4, (size_t)len - 4, &z), 0);
-	rt_deflater_end(&d);
-	rt_buf_add(&file, buf, 4);
-	rt_buf_add(&file, z.buf, z.len);
-	ret = rt_block_load(&blk, (const uint8_t *)file.buf, file.len, 0, 0, BS,
-			    20, 0, NULL, &err);
-	if (ret)
-		fail_msg("load: %s", err.msg);
+	load_log_block(buf, (size_t)len, BS, &file, &blk);
 	assert_int_equal(blk.len, len);
 	rt_record_init(&rec, RT_BLOCK_LOG);
 	rt_block_iter_start(&it, &blk);
@@ -294,7 +309,6 @@ static void test_whole_reads_back(void **state)
 	rt_block_release(&blk);
 	for (size_t i = 0; i < N; i++)
 		rt_log_record_release(&logs[i]);
-	rt_buf_release(&z);
 	rt_buf_release(&file);
 	rt_block_writer_release(&bw);
 }
@@ -315,10 +329,9 @@ static void test_raw_same_bytes(void **state)
 	static uint8_t buf_a[BS + BS / 2], buf_b[BS + BS / 2];
 	struct rt_block_writer a = { 0 }, b = { 0 };
 	struct rt_log_record logs[N];
-	struct rt_buf pa = RT_BUF_INIT, pb = RT_BUF_INIT, z = RT_BUF_INIT;
+	struct rt_buf pa = RT_BUF_INIT, pb = RT_BUF_INIT;
 	struct rt_buf file = RT_BUF_INIT, val = RT_BUF_INIT;
 	struct rt_record rec = { .type = RT_BLOCK_LOG };
-	struct rt_deflater d;
 	struct rt_block blk = { 0 };
 	struct rt_block_iter it = { 0 };
 	struct rt_err err = { 0 };
@@ -348,14 +361,7 @@ static void test_raw_same_bytes(void **state)
 	assert_true(a.cut && added < N);
 	finish_into(&a, buf_a, &pa);
 
-	rt_deflater_init(&d, 9, BS);
-	assert_int_equal(rt_deflater_run(&d, buf_a + 4, pa.len - 4, &z), 0);
-	rt_deflater_end(&d);
-	rt_buf_add(&file, buf_a, 4);
-	rt_buf_add(&file, z.buf, z.len);
-	if ((ret = rt_block_load(&blk, (const uint8_t *)file.buf, file.len, 0,
-				 0, BS, 20, 0, NULL, &err)))
-		fail_msg("load: %s", err.msg);
+	load_log_block(buf_a, pa.len, BS, &file, &blk);
 	rt_block_writer_reset(&b, RT_BLOCK_LOG, buf_b, BS, 0, 20, 0, INTERVAL,
 			      9);
 	b.defer_deflate = true;
@@ -394,7 +400,6 @@ static void test_raw_same_bytes(void **state)
 		rt_log_record_release(&logs[i]);
 	rt_buf_release(&pa);
 	rt_buf_release(&pb);
-	rt_buf_release(&z);
 	rt_buf_release(&file);
 	rt_buf_release(&val);
 	rt_block_writer_release(&a);
