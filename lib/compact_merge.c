@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/statvfs.h>
+#include <time.h>
 
 /*
  * `count` more records were merged, *n in all: tell the caller every
@@ -180,10 +181,29 @@ struct log_job {
 	struct rt_compact_options opts;
 	struct rt_compact_result res;
 	struct rt_writer *w;
+	struct rt_tmpfile *file; /* the log section's */
 	uint64_t merged, len;
+	uint64_t handed; /* bytes handed to `file` */
+	/* Bytes in the file itself (not gathered in its buffer); done. */
+	atomic_uint_fast64_t in_file;
+	atomic_bool done;
 	int ret;
 	struct rt_err err;
 };
+
+/* The log writer's output: into the file, telling how far it is there. */
+static int log_write(void *arg, const void *data, size_t len)
+{
+	struct log_job *j = arg;
+	int ret = rt_tmpfile_write(j->file, data, len);
+
+	if (!ret) {
+		j->handed += len;
+		atomic_store_explicit(&j->in_file, j->handed - j->file->len,
+				      memory_order_release);
+	}
+	return ret;
+}
 
 static void *merge_logs(void *arg)
 {
@@ -192,6 +212,7 @@ static void *merge_logs(void *arg)
 	j->ret = write_plain(j->w, &j->m, RT_BLOCK_LOG, &j->merged, &j->err);
 	if (!j->ret)
 		j->ret = rt_writer_finish_logs(j->w, &j->len, &j->err);
+	atomic_store_explicit(&j->done, true, memory_order_release);
 	return NULL;
 }
 
@@ -200,10 +221,20 @@ static void *merge_logs(void *arg)
  * is to see the logs (it may not be called from two threads), the
  * segment is large, and has refs to come first.
  */
+/* The bytes of the segment's tables. */
+static uint64_t segment_bytes(const struct merge_state *m)
+{
+	uint64_t bytes = 0;
+
+	for (size_t i = m->first; i <= m->last; i++)
+		bytes += m->st->tables[i]->size;
+	return bytes;
+}
+
 bool compact_logs_apart(const struct merge_state *m,
 			const struct rt_write_options *wo)
 {
-	uint64_t bytes = 0;
+	uint64_t bytes = segment_bytes(m);
 	bool refs = false;
 	struct statvfs fs;
 	enum rt_compact_logs_apart how = m->opts ? m->opts->logs_apart :
@@ -212,10 +243,8 @@ bool compact_logs_apart(const struct merge_state *m,
 	if (!wo->deflate_thread || (m->opts && m->opts->filter) ||
 	    how == RT_COMPACT_LOGS_INLINE)
 		return false;
-	for (size_t i = m->first; i <= m->last; i++) {
-		bytes += m->st->tables[i]->size;
+	for (size_t i = m->first; i <= m->last; i++)
 		refs = refs || m->st->tables[i]->ref.present;
-	}
 	if (!refs || (how != RT_COMPACT_LOGS_APART && bytes < SPLIT_MIN_BYTES))
 		return false;
 	/*
@@ -228,13 +257,58 @@ bool compact_logs_apart(const struct merge_state *m,
 
 struct append {
 	struct rt_tmpfile *dst, *src;
+	uint64_t done; /* appended already, while the logs were merged */
+	uint64_t step; /* appended and synced at a time meanwhile */
 };
 
 static int append(void *arg, uint64_t len)
 {
 	struct append *a = arg;
 
-	return rt_tmpfile_append(a->dst, a->src, len);
+	if (a->done > len)
+		return RT_ERR_API;
+	return rt_tmpfile_append(a->dst, a->src, a->done, len - a->done) ?
+		       RT_ERR_IO :
+		       0;
+}
+
+/*
+ * Log bytes appended and synced at a time while the logs are merged: a
+ * sixteenth of the segment, within these bounds (a sync has a cost of
+ * its own).
+ */
+#define EARLY_STEP_MIN (64u << 10)
+#define EARLY_STEP_MAX (8u << 20)
+
+/*
+ * The refs and the obj section written, and the logs still merged: sync
+ * the table so far, then append the log blocks already in their file,
+ * a->step at a time, syncing each. The sync before the rename then
+ * has little left to write, and the append after the merge little left
+ * to copy. Syncing waits on the disk, not the CPU the merge needs.
+ */
+static int sync_while_merging(struct log_job *j, struct rt_tmpfile *tmp,
+			      struct append *a, struct rt_err *err)
+{
+	int ret = rt_tmpfile_sync_data(tmp, err);
+
+	while (!ret && !atomic_load_explicit(&j->done, memory_order_acquire)) {
+		uint64_t in =
+			atomic_load_explicit(&j->in_file, memory_order_acquire);
+
+		if (in - a->done < a->step) {
+			nanosleep(&(struct timespec){ .tv_nsec = 1000000 },
+				  NULL);
+			continue;
+		}
+		if (rt_tmpfile_append_range(tmp, a->src->fd, a->done,
+					    in - a->done))
+			return rt_err_errno(err, RT_ERR_IO,
+					    "cannot append the log section");
+		a->done = in;
+		ret = rt_tmpfile_sync_data(tmp, err);
+	}
+	return ret;
 }
 
 /*
@@ -248,6 +322,14 @@ static int write_split(struct rt_writer *w, const struct rt_write_options *wo,
 {
 	struct rt_tmpfile logs = RT_TMPFILE_INIT;
 	struct log_job *j = calloc(1, sizeof(*j));
+	uint64_t step = segment_bytes(m) / 16;
+	struct append a = {
+		.dst = tmp,
+		.src = &logs,
+		.step = step < EARLY_STEP_MIN ? EARLY_STEP_MIN :
+			step > EARLY_STEP_MAX ? EARLY_STEP_MAX :
+						step,
+	};
 	atomic_bool stop = false;
 	struct rt_err ignored = { 0 };
 	struct rt_buf path = RT_BUF_INIT;
@@ -266,7 +348,8 @@ static int write_split(struct rt_writer *w, const struct rt_write_options *wo,
 	j->m.opts = &j->opts;
 	j->m.res = &j->res;
 	j->m.stop = &stop;
-	if (rt_writer_new_logs(&j->w, rt_tmpfile_write, &logs, wo, &ignored) ||
+	j->file = &logs;
+	if (rt_writer_new_logs(&j->w, log_write, j, wo, &ignored) ||
 	    rt_writer_set_limits(j->w,
 				 m->st->tables[m->first]->min_update_index,
 				 m->st->tables[m->last]->max_update_index) ||
@@ -277,6 +360,8 @@ static int write_split(struct rt_writer *w, const struct rt_write_options *wo,
 	/* The obj section too, while the logs are merged. */
 	if (!ret)
 		ret = rt_writer_end_refs(w, err);
+	if (!ret && rt_writer_has_blocks(w))
+		ret = sync_while_merging(j, tmp, &a, err);
 	if (ret)
 		atomic_store(&stop, true);
 	pthread_join(th, NULL);
@@ -286,11 +371,11 @@ static int write_split(struct rt_writer *w, const struct rt_write_options *wo,
 		*err = j->err;
 	}
 	if (!ret && rt_writer_has_blocks(w)) {
-		ret = rt_writer_put_logs(w, j->w, append,
-					 &(struct append){ tmp, &logs }, err);
+		ret = rt_writer_put_logs(w, j->w, append, &a, err);
 		*merged += j->merged;
 		m->res->logs_written += j->res.logs_written;
 		m->res->logs_apart = true;
+		m->res->logs_synced_early = a.done;
 	} else if (!ret) {
 		/* Every ref was a deletion, dropped: the logs come first. */
 		ret = write_plain(w, m, RT_BLOCK_LOG, merged, err);

@@ -401,18 +401,17 @@ int rt_tmpfile_unnamed(struct rt_tmpfile *t, int dirfd, const char *pattern,
 	return 0;
 }
 
-int rt_tmpfile_append(struct rt_tmpfile *dst, struct rt_tmpfile *src,
-		      uint64_t len)
+int rt_tmpfile_append_range(struct rt_tmpfile *dst, int src_fd, uint64_t off,
+			    uint64_t len)
 {
 	uint8_t buf[64 * 1024];
-	loff_t in = 0;
+	loff_t in = (loff_t)off;
 
-	if (tmpfile_flush(dst) || tmpfile_flush(src))
+	if (tmpfile_flush(dst))
 		return RT_ERR_IO;
 	/* In the kernel where it can; by hand where it cannot. */
 	while (len) {
-		ssize_t n =
-			copy_file_range(src->fd, &in, dst->fd, NULL, len, 0);
+		ssize_t n = copy_file_range(src_fd, &in, dst->fd, NULL, len, 0);
 
 		if (n <= 0)
 			break;
@@ -420,12 +419,34 @@ int rt_tmpfile_append(struct rt_tmpfile *dst, struct rt_tmpfile *src,
 	}
 	while (len) {
 		size_t want = len < sizeof(buf) ? (size_t)len : sizeof(buf);
-		ssize_t n = pread(src->fd, buf, want, in);
+		ssize_t n = pread(src_fd, buf, want, in);
 
 		if (n <= 0 || rt_write_all(dst->fd, buf, (size_t)n) < 0)
 			return RT_ERR_IO;
 		in += n;
 		len -= (uint64_t)n;
 	}
+	return 0;
+}
+
+int rt_tmpfile_append(struct rt_tmpfile *dst, struct rt_tmpfile *src,
+		      uint64_t off, uint64_t len)
+{
+	if (tmpfile_flush(src))
+		return RT_ERR_IO;
+	return rt_tmpfile_append_range(dst, src->fd, off, len);
+}
+
+int rt_tmpfile_sync_data(struct rt_tmpfile *t, struct rt_err *err)
+{
+	const char *name = t->path ? t->path : "a temp file";
+
+	if (t->fd < 0)
+		return rt_err_set(err, RT_ERR_API,
+				  "syncing a closed temp file");
+	if (tmpfile_flush(t))
+		return rt_err_errno(err, RT_ERR_IO, "cannot write %s", name);
+	if (fdatasync(t->fd) < 0)
+		return rt_err_errno(err, RT_ERR_IO, "cannot fsync %s", name);
 	return 0;
 }

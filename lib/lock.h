@@ -119,8 +119,21 @@ void rt_tmpfile_delete(struct rt_tmpfile *t);
  */
 int rt_tmpfile_unnamed(struct rt_tmpfile *t, int dirfd, const char *pattern,
 		       struct rt_err *err);
-/* Append the first `len` bytes written to `src` to `dst`. */
+/* Append bytes [off, off + len) of those written to `src` to `dst`. */
 int rt_tmpfile_append(struct rt_tmpfile *dst, struct rt_tmpfile *src,
-		      uint64_t len);
+		      uint64_t off, uint64_t len);
+/*
+ * Append bytes [off, off + len) of the file `src_fd` to `dst`. The bytes
+ * must be in the file already (written, not gathered in a buffer); the
+ * file's own position is neither used nor moved, so another thread may
+ * go on writing to it.
+ */
+int rt_tmpfile_append_range(struct rt_tmpfile *dst, int src_fd, uint64_t off,
+			    uint64_t len);
+/*
+ * Write out what is gathered and fdatasync, keeping the file open: the
+ * final rt_tmpfile_sync() then has only what comes after to write.
+ */
+int rt_tmpfile_sync_data(struct rt_tmpfile *t, struct rt_err *err);
 
 #endif

@@ -76,6 +76,11 @@ struct rt_compact_result {
 	/* Ref blocks copied with updated refs written over their own. */
 	uint64_t blocks_patched;
 	bool logs_apart; /* the logs were merged on a thread of their own */
+	/*
+	 * Then, the bytes of their section appended to the table, and
+	 * synced, while their merge went on.
+	 */
+	uint64_t logs_synced_early;
 };
 
 /*

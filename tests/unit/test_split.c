@@ -3,7 +3,8 @@
  * lib/compact_merge.c): a compaction that merges the logs on a thread of
  * their own, into a file of their own, writes the very table, byte for
  * byte, that one merging them after the refs writes; over random stacks
- * (those of test_reuse.c), with and without block reuse.
+ * (those of test_reuse.c), with and without block reuse, and where the
+ * log blocks are appended and synced while their merge goes on.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -141,11 +142,106 @@ static void test_no_refs_left(void **state)
 	tmpdir_remove(dir_b);
 }
 
+/* A table of a few refs and many logs, names `lo` on, in one update. */
+struct log_heavy {
+	size_t lo, refs, logs;
+	struct rng rng;
+};
+
+static int fill_log_heavy(struct rt_writer *w, uint64_t ui, void *arg,
+			  struct rt_err *err)
+{
+	struct log_heavy *h = arg;
+	struct rt_ref_record ref;
+	struct rt_log_record log;
+	char name[64], msg[128];
+	int ret = 0;
+
+	for (size_t i = 0; !ret && i < h->refs; i++) {
+		snprintf(name, sizeof(name), "refs/heads/h%06zu", h->lo + i);
+		set_ref(&ref, name, ui, RT_REF_VAL1, (uint8_t)ui);
+		ret = rt_writer_add_ref(w, &ref, err);
+		rt_ref_record_release(&ref);
+	}
+	for (size_t i = 0; !ret && i < h->logs; i++) {
+		size_t n = 20 + rng_below(&h->rng, 100);
+
+		for (size_t k = 0; k < n; k++)
+			msg[k] = (char)('a' + rng_below(&h->rng, 26));
+		msg[n] = 0;
+		snprintf(name, sizeof(name), "refs/heads/h%06zu", h->lo + i);
+		set_log(&log, name, ui, RT_LOG_UPDATE, msg);
+		ret = rt_writer_add_log(w, &log, err);
+		rt_log_record_release(&log);
+	}
+	return ret;
+}
+
+/* Two log-heavy tables, in `dir`. */
+static struct rt_stack *log_heavy_stack(const char *dir)
+{
+	struct build b = { .hash = RT_HASH_SHA1,
+			   .block_size = 4096,
+			   .thread = true };
+	struct log_heavy h = { .lo = 0,
+			       .refs = 10,
+			       .logs = 60000,
+			       .rng = { 17 } };
+	struct rt_err err = { 0 };
+	struct rt_stack *st = open_in(dir, &b);
+
+	if (rt_stack_add(st, fill_log_heavy, &h, &err))
+		fail_msg("add: %s", err.msg);
+	h.lo = 5;
+	h.logs = 100;
+	if (rt_stack_add(st, fill_log_heavy, &h, &err))
+		fail_msg("add: %s", err.msg);
+	return st;
+}
+
+/*
+ * When the refs are written long before the logs are merged, the table
+ * so far is synced meanwhile, and the log blocks already merged are
+ * appended and synced too: the table is still the one merging the logs
+ * inline writes.
+ */
+static void test_logs_synced_early(void **state)
+{
+	char dir_a[256], dir_b[256];
+	struct rt_compact_options apart = { .logs_apart =
+						    RT_COMPACT_LOGS_APART };
+	struct rt_compact_options inline_ = { .logs_apart =
+						      RT_COMPACT_LOGS_INLINE };
+	struct rt_compact_result ra, rb;
+	struct rt_err err = { 0 };
+	struct rt_stack *a, *b;
+	(void)state;
+
+	assert_int_equal(tmpdir_make(dir_a, sizeof(dir_a), "split-a"), 0);
+	assert_int_equal(tmpdir_make(dir_b, sizeof(dir_b), "split-b"), 0);
+	a = log_heavy_stack(dir_a);
+	b = log_heavy_stack(dir_b);
+	if (rt_stack_compact_all(a, &apart, &ra, &err) ||
+	    rt_stack_compact_all(b, &inline_, &rb, &err))
+		fail_msg("compact: %s", err.msg);
+	assert_true(ra.logs_apart);
+	assert_true(ra.logs_synced_early > 0);
+	assert_int_equal(rb.logs_synced_early, 0);
+	assert_int_equal(a->tables[0]->size, b->tables[0]->size);
+	assert_memory_equal(a->tables[0]->data, b->tables[0]->data,
+			    a->tables[0]->size);
+	rt_stack_close(a);
+	rt_stack_close(b);
+	tmpdir_remove(dir_a);
+	tmpdir_remove(dir_b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_same_table),
 		cmocka_unit_test(test_no_refs_left),
+		cmocka_unit_test(test_logs_synced_early),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
