@@ -290,8 +290,12 @@ static int append(void *arg, uint64_t len)
 static int sync_while_merging(struct log_job *j, struct rt_tmpfile *tmp,
 			      struct append *a, struct rt_err *err)
 {
-	int ret = rt_tmpfile_sync_data(tmp, err);
+	int ret;
 
+	/* Merged already: a sync now would overlap nothing. */
+	if (atomic_load_explicit(&j->done, memory_order_acquire))
+		return 0;
+	ret = rt_tmpfile_sync_data(tmp, err);
 	while (!ret && !atomic_load_explicit(&j->done, memory_order_acquire)) {
 		uint64_t in =
 			atomic_load_explicit(&j->in_file, memory_order_acquire);
