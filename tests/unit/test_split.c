@@ -99,6 +99,36 @@ static struct rt_stack *no_refs_stack(const char *dir)
 }
 
 /*
+ * Two copies of the stack `make` builds, in dir_a and dir_b, compacted
+ * whole, the logs apart (*a) and inline (*b): the tables must be the same,
+ * byte for byte. With `logs_before`, the logs of *a before.
+ */
+static void both_ways(struct rt_stack *(*make)(const char *), char *dir_a,
+		      char *dir_b, struct rt_stack **a, struct rt_stack **b,
+		      struct rt_compact_result *ra,
+		      struct rt_compact_result *rb, struct rt_buf *logs_before)
+{
+	struct rt_compact_options apart = { .logs_apart =
+						    RT_COMPACT_LOGS_APART };
+	struct rt_compact_options inline_ = { .logs_apart =
+						      RT_COMPACT_LOGS_INLINE };
+	struct rt_err err = { 0 };
+
+	assert_int_equal(tmpdir_make(dir_a, 256, "split-a"), 0);
+	assert_int_equal(tmpdir_make(dir_b, 256, "split-b"), 0);
+	*a = make(dir_a);
+	*b = make(dir_b);
+	if (logs_before)
+		dump(*a, RT_BLOCK_LOG, logs_before);
+	if (rt_stack_compact_all(*a, &apart, ra, &err) ||
+	    rt_stack_compact_all(*b, &inline_, rb, &err))
+		fail_msg("compact: %s", err.msg);
+	assert_int_equal((*a)->tables[0]->size, (*b)->tables[0]->size);
+	assert_memory_equal((*a)->tables[0]->data, (*b)->tables[0]->data,
+			    (*a)->tables[0]->size);
+}
+
+/*
  * A compaction from the oldest table drops every ref: none is written,
  * so the logs must come first in the file, and are merged after all,
  * into the same table as inline, every log kept and counted once.
@@ -106,30 +136,15 @@ static struct rt_stack *no_refs_stack(const char *dir)
 static void test_no_refs_left(void **state)
 {
 	char dir_a[256], dir_b[256];
-	struct rt_compact_options apart = { .logs_apart =
-						    RT_COMPACT_LOGS_APART };
-	struct rt_compact_options inline_ = { .logs_apart =
-						      RT_COMPACT_LOGS_INLINE };
 	struct rt_compact_result ra, rb;
-	struct rt_err err = { 0 };
 	struct rt_buf before = RT_BUF_INIT, after = RT_BUF_INIT;
 	struct rt_stack *a, *b;
 	(void)state;
 
-	assert_int_equal(tmpdir_make(dir_a, sizeof(dir_a), "split-a"), 0);
-	assert_int_equal(tmpdir_make(dir_b, sizeof(dir_b), "split-b"), 0);
-	a = no_refs_stack(dir_a);
-	b = no_refs_stack(dir_b);
-	dump(a, RT_BLOCK_LOG, &before);
-	if (rt_stack_compact_all(a, &apart, &ra, &err) ||
-	    rt_stack_compact_all(b, &inline_, &rb, &err))
-		fail_msg("compact: %s", err.msg);
+	both_ways(no_refs_stack, dir_a, dir_b, &a, &b, &ra, &rb, &before);
 	assert_int_equal(ra.refs_written, 0);
 	assert_false(ra.logs_apart);
 	assert_int_equal(ra.logs_written, rb.logs_written);
-	assert_int_equal(a->tables[0]->size, b->tables[0]->size);
-	assert_memory_equal(a->tables[0]->data, b->tables[0]->data,
-			    a->tables[0]->size);
 	/* Every log still there. */
 	dump(a, RT_BLOCK_LOG, &after);
 	assert_int_equal(after.len, before.len);
@@ -208,28 +223,14 @@ static struct rt_stack *log_heavy_stack(const char *dir)
 static void test_logs_synced_early(void **state)
 {
 	char dir_a[256], dir_b[256];
-	struct rt_compact_options apart = { .logs_apart =
-						    RT_COMPACT_LOGS_APART };
-	struct rt_compact_options inline_ = { .logs_apart =
-						      RT_COMPACT_LOGS_INLINE };
 	struct rt_compact_result ra, rb;
-	struct rt_err err = { 0 };
 	struct rt_stack *a, *b;
 	(void)state;
 
-	assert_int_equal(tmpdir_make(dir_a, sizeof(dir_a), "split-a"), 0);
-	assert_int_equal(tmpdir_make(dir_b, sizeof(dir_b), "split-b"), 0);
-	a = log_heavy_stack(dir_a);
-	b = log_heavy_stack(dir_b);
-	if (rt_stack_compact_all(a, &apart, &ra, &err) ||
-	    rt_stack_compact_all(b, &inline_, &rb, &err))
-		fail_msg("compact: %s", err.msg);
+	both_ways(log_heavy_stack, dir_a, dir_b, &a, &b, &ra, &rb, NULL);
 	assert_true(ra.logs_apart);
 	assert_true(ra.logs_synced_early > 0);
 	assert_int_equal(rb.logs_synced_early, 0);
-	assert_int_equal(a->tables[0]->size, b->tables[0]->size);
-	assert_memory_equal(a->tables[0]->data, b->tables[0]->data,
-			    a->tables[0]->size);
 	rt_stack_close(a);
 	rt_stack_close(b);
 	tmpdir_remove(dir_a);
