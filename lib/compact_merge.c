@@ -216,11 +216,6 @@ static void *merge_logs(void *arg)
 	return NULL;
 }
 
-/*
- * Whether to merge the logs apart: the writer may use threads, no filter
- * is to see the logs (it may not be called from two threads), the
- * segment is large, and has refs to come first.
- */
 /* The bytes of the segment's tables. */
 static uint64_t segment_bytes(const struct merge_state *m)
 {
@@ -231,6 +226,11 @@ static uint64_t segment_bytes(const struct merge_state *m)
 	return bytes;
 }
 
+/*
+ * Whether to merge the logs apart: the writer may use threads, no filter
+ * is to see the logs (it may not be called from two threads), the
+ * segment is large, and has refs to come first.
+ */
 bool compact_logs_apart(const struct merge_state *m,
 			const struct rt_write_options *wo)
 {

@@ -190,7 +190,6 @@ static int take_log_run(struct rt_merged_iter *mi, struct rt_merged_sub *sub,
  * its key is not below them (an equal key of an older table is shadowed:
  * the record path handles that).
  */
-
 static int take_run(struct rt_merged_iter *mi, struct rt_merged_sub *sub,
 		    struct rt_err *err)
 {
