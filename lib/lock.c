@@ -347,8 +347,8 @@ void rt_tmpfile_delete(struct rt_tmpfile *t)
 	}
 }
 
-int rt_file_replace(const char *path, const void *data, size_t len, mode_t mode,
-		    struct rt_err *err)
+int rt_file_replace_at(int dirfd, const char *path, const void *data,
+		       size_t len, mode_t mode, struct rt_err *err)
 {
 	struct rt_tmpfile t = RT_TMPFILE_INIT;
 	size_t n = strlen(path);
@@ -361,7 +361,7 @@ int rt_file_replace(const char *path, const void *data, size_t len, mode_t mode,
 	memcpy(pattern + n, ".XXXXXX", 8);
 	/* Not umask(2), which is per process: 0 (0666) lets the kernel apply
 	 * it. */
-	ret = tmpfile_open(&t, AT_FDCWD, pattern, 0, mode, err);
+	ret = tmpfile_open(&t, dirfd, pattern, 0, mode, err);
 	free(pattern);
 	if (ret)
 		return ret;
@@ -375,7 +375,13 @@ int rt_file_replace(const char *path, const void *data, size_t len, mode_t mode,
 		rt_tmpfile_delete(&t);
 		return ret;
 	}
-	return rt_fsync_parent(path, err);
+	return fsync_dir(dirfd, path, err);
+}
+
+int rt_file_replace(const char *path, const void *data, size_t len, mode_t mode,
+		    struct rt_err *err)
+{
+	return rt_file_replace_at(AT_FDCWD, path, data, len, mode, err);
 }
 
 int rt_tmpfile_unnamed(struct rt_tmpfile *t, int dirfd, const char *pattern,

@@ -38,6 +38,15 @@ int rt_file_replace(const char *path, const void *data, size_t len, mode_t mode,
 		    struct rt_err *err);
 
 /*
+ * rt_file_replace() for a file in the directory open at `dirfd`: `path`
+ * names it in errors, its last component is the name in `dirfd` (the
+ * temp file's too), and `dirfd` itself is fsynced. However the
+ * directory's path changes meanwhile, nothing is written outside it.
+ */
+int rt_file_replace_at(int dirfd, const char *path, const void *data,
+		       size_t len, mode_t mode, struct rt_err *err);
+
+/*
  * fsync the directory that holds `path`, so that a rename or link made in
  * it is durable (for callers that rename on their own, e.g. a symlink).
  */

@@ -389,6 +389,18 @@ int hooks_install(enum hooks_mode mode, enum hooks_trigger trigger,
 			ret = config_install(self, trigger, dry_run, &wrote, r,
 					     err);
 	} else {
+		/*
+		 * What install refuses (a hooks directory that is a symlink,
+		 * a name taken twice) it refuses before the config hooks go.
+		 */
+		if (mode == HOOKS_SCRIPTS && !dry_run) {
+			struct hooks_report probe = { 0 };
+
+			ret = scripts_install(self, trigger, true, &probe, err);
+			hooks_report_release(&probe);
+			if (ret)
+				return ret;
+		}
 		ret = config_uninstall(0, dry_run, &wrote, r, err);
 		if (!ret && mode == HOOKS_NONE)
 			ret = scripts_uninstall(dry_run, r, err);

@@ -1,6 +1,12 @@
 /*
  * scripts.c: installing and removing our hooks as files in a hooks
  * directory.
+ *
+ * The directory is opened once, never through a symlink (rt-file.h), and
+ * every name in it is reached relative to that descriptor: a hooks
+ * directory that is a symlink is most often one that several repositories
+ * share, and what we put there would run in all of them. Paths are only
+ * built for messages.
  */
 #define _GNU_SOURCE
 #include "plugin/hooks/scripts.h"
@@ -30,25 +36,35 @@ enum present {
 	OTHER,
 };
 
+/* The hooks directory, open, and its path for messages. */
+struct hooks_dir {
+	int fd;
+	const char *path;
+};
+
 static bool ours(enum present p)
 {
 	return p == OUR_LINK || p == OUR_SCRIPT;
 }
 
-/* What is at `path`; for a symlink of ours, its target in `target`. */
-static enum present what_is(const char *path, char *target, size_t size)
+/*
+ * What is at `name` in `dirfd` (AT_FDCWD: `name` is a path, only read);
+ * for a symlink of ours, its target in `target`.
+ */
+static enum present what_is(int dirfd, const char *name, char *target,
+			    size_t size)
 {
 	char buf[4096];
 	struct stat st;
 	ssize_t n;
 	int fd;
 
-	if (lstat(path, &st))
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW))
 		return ABSENT;
 	if (S_ISLNK(st.st_mode)) {
 		const char *base;
 
-		n = readlink(path, buf, sizeof(buf) - 1);
+		n = readlinkat(dirfd, name, buf, sizeof(buf) - 1);
 		buf[n > 0 ? n : 0] = '\0';
 		base = strrchr(buf, '/');
 		if (!base || strcmp(base + 1, "git-reftable"))
@@ -58,7 +74,8 @@ static enum present what_is(const char *path, char *target, size_t size)
 	}
 	if (!S_ISREG(st.st_mode))
 		return OTHER;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	fd = openat(dirfd, name,
+		    O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	if (fd < 0)
 		return OTHER;
 	n = read(fd, buf, sizeof(buf) - 1);
@@ -67,38 +84,73 @@ static enum present what_is(const char *path, char *target, size_t size)
 	return strstr(buf, HOOKS_SCRIPT_MARKER) ? OUR_SCRIPT : OTHER;
 }
 
-static int event_paths(const char *dir, const char *event, char **path,
-		       char **orig, struct rt_err *err);
-static void uninstall_event(const char *dir, const char *event, bool dry_run,
-			    struct hooks_report *r, int *ret,
-			    struct rt_err *err);
-
-static bool exists(const char *path)
+static bool exists(int dirfd, const char *name)
 {
 	struct stat st;
 
-	return !lstat(path, &st);
+	return !fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW);
+}
+
+/* <event>.git-reftable-orig; NULL when out of memory. */
+static char *orig_name(const char *event)
+{
+	char *orig;
+
+	return asprintf(&orig, "%s" HOOKS_ORIG_SUFFIX, event) < 0 ? NULL : orig;
+}
+
+/*
+ * Open the hooks directory at `path` into `d`. RT_ERR_NOT_EXIST when there
+ * is none; a symlink there (or anything but a directory) is refused with
+ * a message saying why and what to do instead.
+ */
+static int dir_open(struct hooks_dir *d, const char *path, struct rt_err *err)
+{
+	struct stat st;
+
+	d->path = path;
+	d->fd = rt_dir_open(path, err);
+	if (d->fd >= 0 || d->fd == RT_ERR_NOT_EXIST)
+		return d->fd < 0 ? d->fd : 0;
+	if (!lstat(path, &st) && S_ISLNK(st.st_mode)) {
+		rt_err_clear(err);
+		return rt_err_set(err, RT_ERR_IO,
+				  "%s is a symbolic link, maybe to hooks other "
+				  "repositories share: no hook of ours goes "
+				  "there; use --hooks=config (Git 2.54 and "
+				  "later), or core.hooksPath",
+				  path);
+	}
+	return d->fd;
 }
 
 bool hooks_scripts_links_only(const char *dir, enum hooks_trigger trigger)
 {
 	char target[PATH_MAX];
+	struct rt_err err = { 0 };
+	struct hooks_dir d;
 	bool ok = true;
+	int ret = dir_open(&d, dir, &err);
 
+	/* Absent, it takes nothing but links; unusable, not links only. */
+	if (ret)
+		return ret == RT_ERR_NOT_EXIST;
 	for (size_t i = 0; ok && i < HOOKS_NEVENTS; i++) {
-		char *path, *orig;
-		struct rt_err err = { 0 };
+		const char *event = hooks_events[i].event;
+		char *orig;
 		enum present p;
 
 		if (!hooks_event_wanted(i, trigger))
 			continue;
-		if (event_paths(dir, hooks_events[i].event, &path, &orig, &err))
-			return false;
-		p = what_is(path, target, sizeof(target));
-		ok = (p == ABSENT || p == OUR_LINK) && !exists(orig);
-		free(path);
+		if (!(orig = orig_name(event))) {
+			ok = false;
+			break;
+		}
+		p = what_is(d.fd, event, target, sizeof(target));
+		ok = (p == ABSENT || p == OUR_LINK) && !exists(d.fd, orig);
 		free(orig);
 	}
+	close(d.fd);
 	return ok;
 }
 
@@ -158,40 +210,50 @@ out:
 }
 
 /*
- * Put at `path`, atomically, either the executable script `text` or, when
- * `text` is NULL, a symlink to `self` (made under a new name and renamed
- * over it).
+ * Put `event` in the hooks directory, atomically: either the executable
+ * script `text` or, when `text` is NULL, a symlink to `self` (made under
+ * a new name and renamed over it).
  */
-static int put_hook(const char *path, const char *text, const char *self,
-		    struct rt_err *err)
+static int put_hook(const struct hooks_dir *d, const char *event,
+		    const char *text, const char *self, struct rt_err *err)
 {
-	char *tmp;
+	char *path = path_join(d->path, event, NULL), *tmp = NULL;
 	int ret = 0;
 
-	if (text)
-		return rt_file_replace(path, text, strlen(text), 0755, err);
-	if (asprintf(&tmp, "%s" NEW_SUFFIX, path) < 0)
+	if (!path || asprintf(&tmp, "%s" NEW_SUFFIX, event) < 0) {
+		free(path);
 		return rt_err_oom(err);
+	}
+	if (text) {
+		ret = rt_file_replace_at(d->fd, path, text, strlen(text), 0755,
+					 err);
+		goto out;
+	}
 	/* What an interrupted install left under that name. */
-	unlink(tmp);
-	if (symlink(self, tmp))
+	unlinkat(d->fd, tmp, 0);
+	if (symlinkat(self, d->fd, tmp)) {
 		ret = rt_err_errno(err, RT_ERR_IO, "cannot write %s", path);
-	else if ((ret = rt_file_give_to_dir_owner(AT_FDCWD, tmp, tmp, err)) ||
-		 rename(tmp, path)) {
+	} else if ((ret = rt_file_give_to_dir_owner(d->fd, tmp, path, err)) ||
+		   renameat(d->fd, tmp, d->fd, event)) {
 		ret = ret ? ret :
 			    rt_err_errno(err, RT_ERR_IO, "cannot write %s",
 					 path);
-		unlink(tmp);
+		unlinkat(d->fd, tmp, 0);
+	} else if (fsync(d->fd)) {
+		ret = rt_err_errno(err, RT_ERR_IO, "cannot fsync %s", d->path);
 	}
+out:
 	free(tmp);
-	return ret ? ret : rt_fsync_parent(path, err);
+	free(path);
+	return ret;
 }
 
-/* Whether what is at `path` is already exactly what we would put there. */
-static bool same_hook(const char *path, const char *text, const char *self)
+/* Whether `event` is already exactly what we would put there. */
+static bool same_hook(const struct hooks_dir *d, const char *event,
+		      const char *text, const char *self)
 {
 	char have[8192], target[PATH_MAX];
-	enum present p = what_is(path, target, sizeof(target));
+	enum present p = what_is(d->fd, event, target, sizeof(target));
 	ssize_t n = -1;
 	int fd;
 
@@ -199,7 +261,8 @@ static bool same_hook(const char *path, const char *text, const char *self)
 		return p == OUR_LINK && !strcmp(target, self);
 	if (p != OUR_SCRIPT)
 		return false;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	fd = openat(d->fd, event,
+		    O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	if (fd >= 0) {
 		n = read(fd, have, sizeof(have));
 		close(fd);
@@ -207,116 +270,122 @@ static bool same_hook(const char *path, const char *text, const char *self)
 	return n == (ssize_t)strlen(text) && !memcmp(have, text, n);
 }
 
-/* <dir>/<event> and <dir>/<event>.git-reftable-orig; 0 or RT_ERR_NOMEM. */
-static int event_paths(const char *dir, const char *event, char **path,
-		       char **orig, struct rt_err *err)
-{
-	*orig = NULL;
-	*path = path_join(dir, event, NULL);
-	if (*path && asprintf(orig, "%s" HOOKS_ORIG_SUFFIX, *path) < 0)
-		*orig = NULL;
-	if (*path && *orig)
-		return 0;
-	free(*path);
-	*path = NULL;
-	return rt_err_oom(err);
-}
-
 /* One event, as scripts.h describes. */
-static int install_event(const char *dir, const char *event, const char *self,
-			 bool dry_run, struct hooks_report *r,
+static int install_event(const struct hooks_dir *d, const char *event,
+			 const char *self, bool dry_run, struct hooks_report *r,
 			 struct rt_err *err)
 {
-	char *path, *orig, *text = NULL;
+	char *orig = orig_name(event), *text = NULL;
 	char target[PATH_MAX];
 	bool moved = false;
-	int ret = event_paths(dir, event, &path, &orig, err);
+	int ret = 0;
 
-	if (ret)
-		return ret;
-	if (what_is(path, target, sizeof(target)) == OTHER) {
-		if (!dry_run && rename(path, orig)) {
+	if (!orig)
+		return rt_err_oom(err);
+	if (what_is(d->fd, event, target, sizeof(target)) == OTHER) {
+		if (!dry_run && renameat(d->fd, event, d->fd, orig)) {
 			ret = rt_err_errno(err, RT_ERR_IO,
-					   "cannot move %s aside", path);
+					   "cannot move %s/%s aside", d->path,
+					   event);
 			goto out;
 		}
 		r->changed = moved = true;
 	}
-	if ((moved || exists(orig)) &&
+	if ((moved || exists(d->fd, orig)) &&
 	    !(text = hooks_script_text(self, event))) {
 		ret = rt_err_oom(err);
 		goto out;
 	}
-	if (!same_hook(path, text, self)) {
+	if (!same_hook(d, event, text, self)) {
 		r->changed = true;
 		if (!dry_run)
-			ret = put_hook(path, text, self, err);
+			ret = put_hook(d, event, text, self, err);
 	}
 out:
-	free(path);
 	free(orig);
 	free(text);
 	return ret;
 }
 
+/*
+ * Create the hooks directory at `path` and open it into `d`, marked as
+ * ours for uninstall. Run as root, it is the repository owner's, as what
+ * goes in it; when that fails, it is taken out again.
+ */
+static int dir_create(struct hooks_dir *d, const char *path, struct rt_err *err)
+{
+	struct rt_err ignored = { 0 };
+	char *mark;
+	int ret, fd;
+
+	if (mkdir(path, 0777))
+		return rt_err_errno(err, RT_ERR_IO, "cannot create %s", path);
+	if ((ret = rt_file_give_to_dir_owner(AT_FDCWD, path, path, err)) ||
+	    (ret = dir_open(d, path, err))) {
+		rmdir(path);
+		return ret;
+	}
+	/* Remembers for uninstall that the directory is ours. */
+	if (!(mark = path_join(path, CREATED_MARK, NULL)))
+		return rt_err_oom(err);
+	fd = rt_file_open_at(d->fd, CREATED_MARK, mark, O_WRONLY | O_CREAT, 0,
+			     &ignored);
+	if (fd >= 0)
+		close(fd);
+	free(mark);
+	return 0;
+}
+
+static void uninstall_event(const struct hooks_dir *d, const char *event,
+			    bool dry_run, struct hooks_report *r, int *ret,
+			    struct rt_err *err);
+
 int hooks_scripts_install(const char *dir, const char *self,
 			  enum hooks_trigger trigger, bool dry_run,
 			  struct hooks_report *r, struct rt_err *err)
 {
-	char target[PATH_MAX], *mark;
-	struct stat st;
-	int ret = 0;
+	char target[PATH_MAX];
+	struct hooks_dir d;
+	int ret = dir_open(&d, dir, err);
 
-	/* Refuse before changing anything when a name is taken. */
-	for (size_t i = 0; !ret && i < HOOKS_NEVENTS; i++) {
-		char *path, *orig;
-
-		if (!hooks_event_wanted(i, trigger))
-			continue;
-		if ((ret = event_paths(dir, hooks_events[i].event, &path, &orig,
-				       err)))
-			break;
-		if (what_is(path, target, sizeof(target)) == OTHER &&
-		    exists(orig))
-			ret = rt_err_set(err, RT_ERR_API,
-					 "both %s and %s exist; keep one of "
-					 "them and run install again",
-					 path, orig);
-		free(path);
-		free(orig);
+	if (ret == RT_ERR_NOT_EXIST) {
+		rt_err_clear(err);
+		r->changed = true;
+		/* Nothing there: nothing to refuse, nothing to take out. */
+		if (dry_run)
+			return 0;
+		ret = dir_create(&d, dir, err);
 	}
 	if (ret)
 		return ret;
-	if (stat(dir, &st) && dry_run) {
-		r->changed = true;
-	} else if (stat(dir, &st)) {
-		struct rt_err ignored = { 0 };
-		int fd;
+	/* Refuse before changing anything when a name is taken. */
+	for (size_t i = 0; !ret && i < HOOKS_NEVENTS; i++) {
+		const char *event = hooks_events[i].event;
+		char *orig;
 
-		if (mkdir(dir, 0777))
-			return rt_err_errno(err, RT_ERR_IO, "cannot create %s",
-					    dir);
-		/* Run as root: the repository owner's, as what goes in it. */
-		if ((ret = rt_file_give_to_dir_owner(AT_FDCWD, dir, dir, err)))
-			return ret;
-		/* Remembers for uninstall that the directory is ours. */
-		if (!(mark = path_join(dir, CREATED_MARK, NULL)))
-			return rt_err_oom(err);
-		fd = rt_file_open_at(AT_FDCWD, mark, mark, O_WRONLY | O_CREAT,
-				     0, &ignored);
-		if (fd >= 0)
-			close(fd);
-		free(mark);
-		r->changed = true;
+		if (!hooks_event_wanted(i, trigger))
+			continue;
+		if (!(orig = orig_name(event))) {
+			ret = rt_err_oom(err);
+			break;
+		}
+		if (what_is(d.fd, event, target, sizeof(target)) == OTHER &&
+		    exists(d.fd, orig))
+			ret = rt_err_set(err, RT_ERR_API,
+					 "both %s/%s and %s/%s exist; keep "
+					 "one of them and run install again",
+					 dir, event, dir, orig);
+		free(orig);
 	}
 	/* Ours of the other trigger go, what they chained comes back. */
 	for (size_t i = 0; !ret && i < HOOKS_NEVENTS; i++)
 		if (hooks_event_wanted(i, trigger))
-			ret = install_event(dir, hooks_events[i].event, self,
+			ret = install_event(&d, hooks_events[i].event, self,
 					    dry_run, r, err);
 		else
-			uninstall_event(dir, hooks_events[i].event, dry_run, r,
+			uninstall_event(&d, hooks_events[i].event, dry_run, r,
 					&ret, err);
+	close(d.fd);
 	return ret;
 }
 
@@ -324,34 +393,37 @@ int hooks_scripts_install(const char *dir, const char *self,
  * One event; the first error is kept in `*ret`, and the caller goes on
  * with the other events. At most one note per event.
  */
-static void uninstall_event(const char *dir, const char *event, bool dry_run,
-			    struct hooks_report *r, int *ret,
+static void uninstall_event(const struct hooks_dir *d, const char *event,
+			    bool dry_run, struct hooks_report *r, int *ret,
 			    struct rt_err *err)
 {
-	char target[PATH_MAX], *path, *orig;
+	char target[PATH_MAX], *orig = orig_name(event);
 	enum present here;
 
-	if (event_paths(dir, event, &path, &orig, err)) {
-		*ret = *ret ? *ret : RT_ERR_NOMEM;
+	if (!orig) {
+		*ret = *ret ? *ret : rt_err_oom(err);
 		return;
 	}
-	here = what_is(path, target, sizeof(target));
-	if (ours(here) && !dry_run && unlink(path)) {
-		int e = rt_err_errno(err, RT_ERR_IO, "cannot remove %s", path);
+	here = what_is(d->fd, event, target, sizeof(target));
+	if (ours(here) && !dry_run && unlinkat(d->fd, event, 0)) {
+		int e = rt_err_errno(err, RT_ERR_IO, "cannot remove %s/%s",
+				     d->path, event);
 
 		*ret = *ret ? *ret : e;
-	} else if (here != OTHER && exists(orig)) {
-		if (!dry_run && rename(orig, path)) {
+	} else if (here != OTHER && exists(d->fd, orig)) {
+		if (!dry_run && renameat(d->fd, orig, d->fd, event)) {
 			int e = rt_err_errno(err, RT_ERR_IO,
-					     "cannot restore %s", path);
+					     "cannot restore %s/%s", d->path,
+					     event);
 
 			*ret = *ret ? *ret : e;
 		}
 		r->changed = true;
-	} else if (here == OTHER && exists(orig)) {
+	} else if (here == OTHER && exists(d->fd, orig)) {
 		if (asprintf(&r->notes[r->nnotes],
-			     "%s is not ours; left it and %s as they are", path,
-			     orig) < 0) {
+			     "%s/%s is not ours; left it and %s/%s as they "
+			     "are",
+			     d->path, event, d->path, orig) < 0) {
 			r->notes[r->nnotes] = NULL;
 			*ret = *ret ? *ret : rt_err_oom(err);
 		} else {
@@ -360,27 +432,63 @@ static void uninstall_event(const char *dir, const char *event, bool dry_run,
 	}
 	if (ours(here))
 		r->changed = true;
-	free(path);
 	free(orig);
+}
+
+/*
+ * A hooks directory that is a symlink holds nothing of ours since we
+ * refuse to install there; an older install may have put hooks there.
+ * They are left (other repositories may run them), with a note.
+ */
+static int note_linked_dir(const char *dir, struct hooks_report *r,
+			   struct rt_err *err)
+{
+	char target[PATH_MAX];
+	bool found = false;
+
+	for (size_t i = 0; !found && i < HOOKS_NEVENTS; i++) {
+		char *path = path_join(dir, hooks_events[i].event, NULL);
+
+		if (!path)
+			return rt_err_oom(err);
+		found = ours(what_is(AT_FDCWD, path, target, sizeof(target)));
+		free(path);
+	}
+	if (found && asprintf(&r->notes[r->nnotes],
+			      "%s is a symbolic link: left the hooks of ours "
+			      "in it (other repositories may use them)",
+			      dir) >= 0)
+		r->nnotes++;
+	return 0;
 }
 
 int hooks_scripts_uninstall(const char *dir, bool dry_run,
 			    struct hooks_report *r, struct rt_err *err)
 {
-	char *mark = path_join(dir, CREATED_MARK, NULL);
-	int ret = 0;
+	struct stat st;
+	struct hooks_dir d;
+	int ret = dir_open(&d, dir, err);
 
-	if (!mark)
-		return rt_err_oom(err);
+	if (ret == RT_ERR_NOT_EXIST) {
+		rt_err_clear(err);
+		return 0;
+	}
+	if (ret && !lstat(dir, &st) && S_ISLNK(st.st_mode)) {
+		rt_err_clear(err);
+		return note_linked_dir(dir, r, err);
+	}
+	if (ret)
+		return ret;
 	for (size_t i = 0; i < HOOKS_NEVENTS; i++)
-		uninstall_event(dir, hooks_events[i].event, dry_run, r, &ret,
+		uninstall_event(&d, hooks_events[i].event, dry_run, r, &ret,
 				err);
 	/* Only if we made it and nothing else has been put there since. */
-	if (dry_run ? !access(mark, F_OK) : !unlink(mark)) {
+	if (dry_run ? !fstatat(d.fd, CREATED_MARK, &st, AT_SYMLINK_NOFOLLOW) :
+		      !unlinkat(d.fd, CREATED_MARK, 0)) {
 		r->changed = true;
 		if (!dry_run)
 			rmdir(dir);
 	}
-	free(mark);
+	close(d.fd);
 	return ret;
 }

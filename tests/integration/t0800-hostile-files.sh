@@ -6,7 +6,8 @@
 # reftable-maintenance.log a symlink to a file outside the repository, or
 # .git/reftable a symlink to a directory outside it, the hook, `run
 # --detach` and `clean --remove-stale-locks` leave the outside byte for
-# byte as it was and say what they refused; with tables.list a symlink to
+# byte as it was and say what they refused; with .git/hooks a symlink to
+# a shared directory, install and uninstall write nothing there; with tables.list a symlink to
 # a secret file, neither verify's output nor the maintenance log contains
 # a byte of it. Hangs: a FIFO as reftable.policy does not hold up `git
 # update-ref`, nor one as reftable-takeover.config `run`, nor one as
@@ -87,6 +88,45 @@ test_hook_log_symlink() {
 	grep -q 'warning: git-reftable: .*reftable-hook.log is not a regular file (it is a symbolic link, not followed); not logged' \
 		"$TEST_TMP/err" || fail "no warning on stderr: $(cat "$TEST_TMP/err")"
 	git refs verify
+}
+
+# .git/hooks a symlink to a directory other repositories share (as some
+# forges set up): install writes nothing there, whatever --hooks says.
+# Its default takes config hooks instead; --hooks=scripts is refused
+# before anything changes (the config hooks stay); uninstall leaves what
+# an older install put there, with a warning.
+test_hooks_dir_symlink() {
+	local rc=0 self
+	self=$(readlink -f "$RT_BUILD/git-reftable")
+	mkdir -p "$TEST_TMP/outside/hooks"
+	printf '#!/bin/sh\nexit 0\n' >"$TEST_TMP/outside/hooks/pre-push"
+	chmod +x "$TEST_TMP/outside/hooks/pre-push"
+	cp -a "$TEST_TMP/outside/hooks" "$TEST_TMP/outside/hooks.orig"
+	new_repo hooklink
+	cd hooklink
+	rm -rf .git/hooks
+	ln -s "$TEST_TMP/outside/hooks" .git/hooks
+	git reftable install >"$TEST_TMP/out"
+	diff -r "$TEST_TMP/outside/hooks.orig" "$TEST_TMP/outside/hooks" ||
+		fail "install wrote in a symlinked hooks directory"
+	git config hook.git-reftable-commit.command >/dev/null ||
+		fail "no config hook: $(cat "$TEST_TMP/out")"
+	git reftable install --hooks=scripts 2>"$TEST_TMP/err" || rc=$?
+	[ "$rc" -ne 0 ] || fail "--hooks=scripts went on"
+	grep -q "$PWD/.git/hooks is a symbolic link" "$TEST_TMP/err" ||
+		fail "install does not say why: $(cat "$TEST_TMP/err")"
+	diff -r "$TEST_TMP/outside/hooks.orig" "$TEST_TMP/outside/hooks" ||
+		fail "install --hooks=scripts wrote in a symlinked hooks directory"
+	git config hook.git-reftable-commit.command >/dev/null ||
+		fail "a refused install took the config hooks out"
+	# What an older install left there stays; uninstall says so.
+	ln -s "$self" "$TEST_TMP/outside/hooks/pre-auto-gc"
+	git reftable uninstall >/dev/null 2>"$TEST_TMP/err"
+	[ -L "$TEST_TMP/outside/hooks/pre-auto-gc" ] ||
+		fail "uninstall removed a hook from a symlinked directory"
+	grep -q 'symbolic link: left the hooks of ours' "$TEST_TMP/err" ||
+		fail "uninstall does not say what it left: $(cat "$TEST_TMP/err")"
+	! git config --get-regexp '^hook\.' || fail "config hooks left"
 }
 
 test_maintenance_log_symlink() {
@@ -405,6 +445,7 @@ test_shared_umask() { shared_case umask 600; }
 test_case "a symlinked hook lock leaves its target alone" test_hook_flock_symlink
 test_case "a symlinked hook log leaves its target alone; the line goes to stderr" test_hook_log_symlink
 test_case "a symlinked maintenance log: run --detach refuses, target unchanged" test_maintenance_log_symlink
+test_case "a symlinked hooks directory: install writes nothing there" test_hooks_dir_symlink
 test_case "a symlinked .git/reftable: clean and compact refuse, touch nothing" test_reftable_dir_symlink
 test_case "tables.list a symlink to a secret: verify and run never show it" test_tables_list_symlink
 test_case "tables.list hard-linked into a cp -al snapshot: maintained by rename, snapshot unchanged" test_tables_list_hardlinked_snapshot

@@ -336,6 +336,45 @@ static void test_file_replace(void **state)
 }
 
 /*
+ * rt_file_replace_at(): the file lands in the directory the descriptor
+ * holds, even once that directory's path has become a symlink to
+ * somewhere else; nothing (no temp file either) is left there.
+ */
+static void test_file_replace_at(void **state)
+{
+	char sub[300], moved[300], away[300], path[320], got[320];
+	struct rt_err err = { 0 };
+	struct rt_buf out = RT_BUF_INIT;
+	int fd;
+
+	(void)state;
+	snprintf(sub, sizeof(sub), "%s/sub", dir);
+	snprintf(moved, sizeof(moved), "%s/moved", dir);
+	snprintf(away, sizeof(away), "%s/away", dir);
+	snprintf(path, sizeof(path), "%s/hook", sub);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	assert_int_equal(mkdir(away, 0700), 0);
+	fd = rt_dir_open(sub, &err);
+	assert_true(fd >= 0);
+	/* The directory moves; a symlink to another takes its name. */
+	assert_int_equal(rename(sub, moved), 0);
+	assert_int_equal(symlink(away, sub), 0);
+	assert_int_equal(rt_file_replace_at(fd, path, "text", 4, 0755, &err),
+			 0);
+	snprintf(got, sizeof(got), "%s/hook", moved);
+	assert_int_equal(mode_of(got), 0755);
+	assert_int_equal(rt_file_read_at(AT_FDCWD, got, got, 64, 0, &out, &err),
+			 0);
+	assert_string_equal(out.buf, "text");
+	/* Empty, both: rmdir() says so. */
+	assert_int_equal(rmdir(away), 0);
+	assert_int_equal(unlink(got), 0);
+	assert_int_equal(rmdir(moved), 0);
+	close(fd);
+	rt_buf_release(&out);
+}
+
+/*
  * rt_file_open_at() and rt_file_read_at(): a symlink, FIFO, device or
  * directory is refused at once with a message saying which; creation
  * modes are exact; an existing file of ours gains the bits it lacks; the
@@ -461,6 +500,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_file_open_refuses, setup,
 						teardown),
 		cmocka_unit_test(test_shared_perm),
+		cmocka_unit_test_setup_teardown(test_file_replace_at, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_file_replace, setup,
 						teardown),
 	};
