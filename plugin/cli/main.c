@@ -70,7 +70,8 @@ static struct command commands[] = {
 	  "  --no-reuse encode every block again instead of copying the\n"
 	  "             blocks the merge leaves unchanged (to compare)\n" },
 	{ "expire", cmd_expire,
-	  "expire [--dry-run] [--verbose] [--compact] [--expire=<date>] "
+	  "expire [--dry-run] [--verbose] [-q | --quiet] [--compact] "
+	  "[--expire=<date>] "
 	  "[--expire-unreachable=<date>] [--max-entries=<n>] [--ref=<pattern>] "
 	  "[--[no-]progress]",
 	  "Expire reflog entries as the policy says, with the semantics of\n"
@@ -84,6 +85,8 @@ static struct command commands[] = {
 	  "                             change nothing\n"
 	  "  --verbose, -v              per reflog, how many entries go, and\n"
 	  "                             every expired entry\n"
+	  "  --quiet, -q                no summary line, no progress: errors\n"
+	  "                             only\n"
 	  "  --compact                  compact the whole stack into one\n"
 	  "                             table, leaving expired entries out\n"
 	  "                             (no deletion records are written)\n"
@@ -259,7 +262,7 @@ static struct command commands[] = {
 	  "A repository using the files backend, or none: exit 0, no output.\n" },
 	{ "install", cmd_install,
 	  "install [--schedule] [--hooks=<how>] [--trigger=<when>] "
-	  "[--dry-run]",
+	  "[--dry-run] [-q | --quiet]",
 	  "Make Git run 'git reftable hook' from its hooks in this\n"
 	  "repository (which hooks: --trigger), and take its ref maintenance\n"
 	  "over: $GIT_COMMON_DIR/reftable-takeover.config, included from the\n"
@@ -301,15 +304,17 @@ static struct command commands[] = {
 	  "                   and the rest is left to scheduled runs (use\n"
 	  "                   with --schedule; for busy servers)\n"
 	  "  --schedule       also 'git reftable schedule start'\n"
-	  "  --dry-run        print what would change, change nothing\n\n"
+	  "  --dry-run        print what would change, change nothing\n"
+	  "  --quiet, -q      print only errors and warnings\n\n"
 	  "Either way a hook whose git-reftable is gone is skipped: Git goes\n"
 	  "on.\n" },
-	{ "uninstall", cmd_uninstall, "uninstall",
+	{ "uninstall", cmd_uninstall, "uninstall [-q | --quiet]",
 	  "Take out what 'git reftable install' put in: the hook.* config\n"
 	  "sections and our hook scripts, putting back any hook they\n"
 	  "replaced, the include and reftable-takeover.config, and what\n"
 	  "'install --schedule' registered, so that config, hooks directory,\n"
-	  "global config and schedule are as before.\n" },
+	  "global config and schedule are as before.\n\n"
+	  "  --quiet, -q  print only errors and warnings\n" },
 	{ "version", cmd_version, "version", "Print the version.\n" },
 	{ "help", cmd_help, "help [<command>]",
 	  "Show the commands, or one command's help.\n" },

@@ -28,6 +28,7 @@ static int duration_option(const struct command *cmd, const char *opt,
 /* What is told as reflogs are walked: --dry-run, --verbose, progress. */
 struct tell {
 	bool entries, reflogs, dry_run;
+	bool quiet; /* no summary line */
 	struct progress_opt popt;
 	struct progress progress;
 };
@@ -45,6 +46,8 @@ static int parse_options(struct command *cmd, int argc, char **argv,
 			tell->dry_run = true;
 		} else if (!strcmp(a, "--compact")) {
 			*compact = true;
+		} else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
+			tell->quiet = true;
 		} else if (!strcmp(a, "--verbose") || !strcmp(a, "-v")) {
 			tell->entries = tell->reflogs = true;
 		} else if ((v = skip_prefix(a, "--expire="))) {
@@ -136,11 +139,14 @@ static int expire_one(const struct expire_request *rq,
 			 "; added one table of %llu bytes, tables.list.lock "
 			 "held %.1f ms",
 			 (unsigned long long)s.bytes_added, s.lock_ms);
-	printf("%s: %s %llu of %llu entries in %llu reflogs (%llu left "
-	       "empty)%s\n",
-	       label, would(tell, "expired"), (unsigned long long)s.expired,
-	       (unsigned long long)s.entries, (unsigned long long)s.reflogs,
-	       (unsigned long long)s.emptied, how);
+	if (!tell->quiet)
+		printf("%s: %s %llu of %llu entries in %llu reflogs (%llu left "
+		       "empty)%s\n",
+		       label, would(tell, "expired"),
+		       (unsigned long long)s.expired,
+		       (unsigned long long)s.entries,
+		       (unsigned long long)s.reflogs,
+		       (unsigned long long)s.emptied, how);
 	return EXIT_OK;
 }
 
@@ -161,6 +167,8 @@ int cmd_expire(struct command *cmd, int argc, char **argv)
 		return EXIT_OK;
 	if ((ret = parse_options(cmd, argc, argv, &ov, &tell, &compact)))
 		return ret;
+	if (tell.quiet && tell.popt.want < 0)
+		tell.popt.want = 0; /* as Git: --quiet unless --progress */
 	progress_init(&tell.progress, &tell.popt);
 	if (maint_open_repo(&repo, &err))
 		return error_rt(&err);

@@ -69,7 +69,7 @@ static int policy_factor(const struct repo *repo, unsigned *factor)
 }
 
 static int install_hooks(enum hooks_mode mode, enum hooks_trigger trigger,
-			 bool dry_run, bool want_schedule)
+			 bool dry_run, bool want_schedule, bool quiet)
 {
 	struct rt_err err = { 0 };
 	struct hooks_report r;
@@ -87,7 +87,9 @@ static int install_hooks(enum hooks_mode mode, enum hooks_trigger trigger,
 	ret = report(hooks_install(mode, trigger, self, dry_run, &r, &err), &r,
 		     &err);
 	free(self);
-	if (!ret && r.mode == HOOKS_NONE) {
+	if (ret || quiet) {
+		/* Nothing more to say. */
+	} else if (r.mode == HOOKS_NONE) {
 		printf("%s (--hooks=none): Git starts no process of ours; "
 		       "its auto-compaction keeps the stack geometric\n",
 		       !r.changed ? "no hooks" :
@@ -98,7 +100,7 @@ static int install_hooks(enum hooks_mode mode, enum hooks_trigger trigger,
 			       "in 'git reftable run': schedule it ('git "
 			       "reftable schedule start', or install "
 			       "--schedule)\n");
-	} else if (!ret)
+	} else {
 		printf("%s (%s): %s\n",
 		       !r.changed ? "hooks already installed" :
 		       dry_run	  ? "would install hooks" :
@@ -107,18 +109,19 @@ static int install_hooks(enum hooks_mode mode, enum hooks_trigger trigger,
 			       "hook.<name>.* in the repository config" :
 			       "files in the hooks directory",
 		       events);
-	if (!ret && r.mode != HOOKS_NONE && trigger == HOOKS_AFTER_WRITE &&
-	    !want_schedule)
-		printf("ref updates without these hooks (fetch, update-ref, "
-		       "branch) are maintained by Git's auto-compaction and "
-		       "scheduled runs ('git reftable schedule start')\n");
+		if (trigger == HOOKS_AFTER_WRITE && !want_schedule)
+			printf("ref updates without these hooks (fetch, "
+			       "update-ref, branch) are maintained by Git's "
+			       "auto-compaction and scheduled runs ('git "
+			       "reftable schedule start')\n");
+	}
 	free(events);
 	hooks_report_release(&r);
 	return ret;
 }
 
 static int take_over(const struct repo *repo, unsigned factor, bool bare_end,
-		     bool dry_run)
+		     bool dry_run, bool quiet)
 {
 	static const char *const file_verb[2][3] = {
 		{ "kept", "wrote", "rewrote" },
@@ -138,6 +141,8 @@ static int take_over(const struct repo *repo, unsigned factor, bool bare_end,
 
 	if (ret) {
 		error("%s", err.msg);
+	} else if (quiet) {
+		/* Nothing to say. */
 	} else if (r.file_change == TAKEOVER_KEPT &&
 		   r.include_change == TAKEOVER_KEPT) {
 		printf("Git's ref maintenance already handed over (%s, "
@@ -209,7 +214,7 @@ int cmd_install(struct command *cmd, int argc, char **argv)
 {
 	enum hooks_mode mode = HOOKS_AUTO;
 	enum hooks_trigger trigger = HOOKS_AFTER_WRITE;
-	bool want_schedule = false, dry_run = false, bare_end;
+	bool want_schedule = false, dry_run = false, quiet = false, bare_end;
 	struct rt_err err = { 0 };
 	struct repo repo;
 	unsigned factor;
@@ -222,6 +227,8 @@ int cmd_install(struct command *cmd, int argc, char **argv)
 			want_schedule = true;
 		else if (!strcmp(argv[i], "--dry-run"))
 			dry_run = true;
+		else if (!strcmp(argv[i], "--quiet") || !strcmp(argv[i], "-q"))
+			quiet = true;
 		else if (skip_prefix(argv[i], "--hooks=")) {
 			if ((ret = parse_mode(cmd, argv[i], &mode)))
 				return ret;
@@ -248,19 +255,19 @@ int cmd_install(struct command *cmd, int argc, char **argv)
 		error("%s", err.msg);
 		ret = EXIT_ERROR;
 	}
-	if (!ret &&
-	    !(ret = install_hooks(mode, trigger, dry_run, want_schedule)))
-		ret = take_over(&repo, factor, bare_end, dry_run);
-	if (!ret && want_schedule && dry_run)
+	if (!ret && !(ret = install_hooks(mode, trigger, dry_run, want_schedule,
+					  quiet)))
+		ret = take_over(&repo, factor, bare_end, dry_run, quiet);
+	if (!ret && want_schedule && dry_run && !quiet)
 		printf("would also run 'git reftable schedule start'\n");
-	else if (!ret && want_schedule)
+	else if (!ret && want_schedule && !dry_run)
 		ret = schedule(&repo);
 	repo_release(&repo);
 	return ret;
 }
 
 /* Undo what install --schedule did, as its marks say. */
-static int unschedule(const struct repo *repo, unsigned marks)
+static int unschedule(const struct repo *repo, unsigned marks, bool quiet)
 {
 	struct schedule_outcome o;
 	struct rt_err err = { 0 };
@@ -268,7 +275,7 @@ static int unschedule(const struct repo *repo, unsigned marks)
 	struct stat st;
 	int ret = schedule_stop(repo, &o, &err);
 
-	if (!ret && o.was_registered)
+	if (!ret && o.was_registered && !quiet)
 		printf("unregistered %s from scheduled maintenance "
 		       "(install --schedule registered it)%s\n",
 		       o.path, o.removed ? "; schedule removed" : "");
@@ -285,7 +292,7 @@ static int unschedule(const struct repo *repo, unsigned marks)
 	return ret ? EXIT_ERROR : EXIT_OK;
 }
 
-static int give_back(const struct repo *repo)
+static int give_back(const struct repo *repo, bool quiet)
 {
 	struct takeover_report r;
 	struct rt_err err = { 0 };
@@ -297,11 +304,14 @@ static int give_back(const struct repo *repo)
 		return EXIT_ERROR;
 	}
 	/* Before the file goes: its marks say what to undo. */
-	if (marks & TAKEOVER_SCHEDULED && (ret = unschedule(repo, marks)))
+	if (marks & TAKEOVER_SCHEDULED &&
+	    (ret = unschedule(repo, marks, quiet)))
 		return ret;
 	if (takeover_uninstall(repo->common_dir, &r, &err)) {
 		error("%s", err.msg);
 		ret = EXIT_ERROR;
+	} else if (quiet) {
+		ret = EXIT_OK;
 	} else if (r.file_change == TAKEOVER_REMOVED ||
 		   r.include_change == TAKEOVER_REMOVED) {
 		printf("Git's ref maintenance given back: removed %s and its "
@@ -321,24 +331,29 @@ int cmd_uninstall(struct command *cmd, int argc, char **argv)
 	struct rt_err err = { 0 };
 	struct hooks_report r;
 	struct repo repo;
+	bool quiet = false;
 	int ret;
 
 	if (wants_help(cmd, argc, argv))
 		return EXIT_OK;
-	if (argc > 1)
-		return usage_error(cmd, "unexpected argument '%s'", argv[1]);
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--quiet") || !strcmp(argv[i], "-q"))
+			quiet = true;
+		else
+			return usage_error(cmd, "unexpected argument '%s'",
+					   argv[i]);
 	/* Any backend: taking our hooks out is always allowed. */
 	if (repo_discover(&repo, &err)) {
 		repo_release(&repo);
 		return error_rt(&err);
 	}
 	ret = report(hooks_uninstall(&r, &err), &r, &err);
-	if (!ret)
+	if (!ret && !quiet)
 		printf("%s\n",
 		       r.changed ? "hooks removed" : "no hooks were installed");
 	hooks_report_release(&r);
 	if (!ret)
-		ret = give_back(&repo);
+		ret = give_back(&repo, quiet);
 	repo_release(&repo);
 	return ret;
 }

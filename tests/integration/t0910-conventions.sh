@@ -7,7 +7,8 @@
 # now), on the command line and as gc.reflogExpire, which `run` and
 # `policy show` accept too. `expire --dry-run` prints one summary line per
 # stack (Git's dry run is silent), per reflog only with --verbose. `-q`
-# leaves `run`, `compact` and `clean` silent unless something is wrong.
+# leaves `run`, `compact`, `clean`, `expire`, `install` and `uninstall`
+# silent unless something is wrong.
 # Progress shows on a terminal (a pty from script(1)), with --progress,
 # never with --no-progress, -q, or when stderr is not a terminal. The run
 # log writes ISO 8601 times; plan reasons count sizes in bytes, as every
@@ -172,13 +173,27 @@ test_quiet() {
 	[ ! -s out ] || fail "clean -q: $(cat out)"
 	git reftable clean >out 2>&1
 	[ -s out ] || fail "clean says nothing without -q"
+	git reftable expire -q --expire=now >out 2>&1 || fail "expire -q failed"
+	[ ! -s out ] || fail "expire -q: $(cat out)"
+	[ -z "$(git reflog show refs/heads/u1)" ] || fail "expire -q expired nothing"
+	git reftable expire >out 2>&1
+	[ -s out ] || fail "expire says nothing without -q"
+	git reftable install -q >out 2>&1 || fail "install -q failed: $(cat out)"
+	[ ! -s out ] || fail "install -q: $(cat out)"
+	[ -L .git/hooks/post-commit ] ||
+		fail "install -q installed nothing: $(ls .git/hooks)"
+	git reftable uninstall --quiet >out 2>&1 || fail "uninstall -q failed"
+	[ ! -s out ] || fail "uninstall --quiet: $(cat out)"
+	[ ! -e .git/hooks/post-commit ] || fail "uninstall -q left hooks"
+	git reftable uninstall >out 2>&1
+	[ -s out ] || fail "uninstall says nothing without -q"
 	# Errors still show.
 	cd ..
 	git init -q --ref-format=files f
 	! git -C f reftable compact -q >out 2>&1 || fail "compact -q in a files repo succeeded"
 	grep -q '^error: ' out || fail "compact -q hides the error: $(cat out)"
 }
-test_case "-q/--quiet: run, compact and clean print nothing unless wrong" test_quiet
+test_case "-q/--quiet: run, compact, clean, expire, install and uninstall print nothing unless wrong" test_quiet
 
 # Run `$*` with a terminal as stdin, stdout and stderr; its output on stdout.
 on_tty() {
