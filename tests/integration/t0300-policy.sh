@@ -6,7 +6,9 @@
 # stderr and exit 1; `policy show` reports each value with where it came
 # from (the file and line, Git's configuration, or the default), including
 # Git's gc.<pattern>.reflogExpire entries and their first-match, one-value
-# semantics; the policy file is looked up in the documented order;
+# semantics, also when Git's config comes from `git config` (the field's
+# case: includes and includeIf resolved by git); the policy file is
+# looked up in the documented order;
 # `policy keys` prints the table of keys that README.md holds; wrong usage
 # exits 2.
 # shellcheck source=tests/lib.sh
@@ -337,6 +339,28 @@ wrong_usage() {
 	done
 }
 
+# The tests run with GIT_CONFIG_NOSYSTEM=1, where Git's config files are
+# known and read without git. In the field Git's system file is unknown,
+# and `git config --list` answers: values from an include and from an
+# includeIf that only git resolves reach the policy all the same.
+config_through_git() {
+	git init -q --ref-format=reftable viagit || fail "git init failed"
+	cd viagit || fail "cannot cd to viagit"
+	export XDG_CONFIG_HOME=$TEST_TMP/empty-xdg
+	printf '[gc]\n\treflogExpire = 3 days\n' >"$TEST_TMP/included"
+	printf '[reftable]\n\tgeometricFactor = 5\n' >"$TEST_TMP/if-included"
+	git config include.path "$TEST_TMP/included"
+	git config "includeIf.gitdir:$PWD/.git.path" "$TEST_TMP/if-included"
+	(
+		unset GIT_CONFIG_NOSYSTEM
+		git reftable policy show >show.out
+	) || fail "policy show exited non-zero"
+	grep -qF "$(setting expire '3 days' 'git config gc.reflogexpire')" \
+		show.out || fail "no gc.reflogExpire from the include: $(cat show.out)"
+	grep -qF "$(setting geometric-factor 5 'git config reftable.geometricfactor')" \
+		show.out || fail "no factor from the includeIf: $(cat show.out)"
+}
+
 test_case "every examples/*.ini passes policy check" examples_are_valid
 test_case "a malformed policy: exit 1, each error as <file>:<line>" \
 	malformed_policy_errors
@@ -346,6 +370,7 @@ test_case "policy show: file over gc.reflogExpire, gc.<pattern> entries, per ref
 test_case "lookup: --policy, reftable.policy, \$GIT_COMMON_DIR, XDG, ~/.config" \
 	lookup_order
 test_case "no policy file: built-in defaults and Git's config" no_policy_anywhere
+test_case "Git's config read through git: include and includeIf" config_through_git
 test_case "README.md's table of keys is what policy keys prints" \
 	readme_keys_table
 test_case "wrong usage of policy exits 2 with a usage hint" wrong_usage
