@@ -176,27 +176,41 @@ bool hooks_config_is(const char *have, const char *want)
 }
 
 /* `git rev-parse --git-path <name>`, absolute. */
-static int git_path(const char *name, char **path, struct rt_err *err)
+/*
+ * `git rev-parse <opt> [<arg>]`'s answer, made absolute. With `optional`,
+ * a git that refuses (--show-toplevel in a bare repository) leaves
+ * `*path` NULL and returns 0.
+ */
+static int rev_parse(const char *opt, const char *arg, bool optional,
+		     char **path, struct rt_err *err)
 {
-	const char *argv[] = { "git", "rev-parse", "--git-path", name, NULL };
+	const char *argv[] = { "git", "rev-parse", opt, arg, NULL };
 	struct spawn_result res;
 	size_t len;
-	int ret = spawn_run_ok(argv, NULL, 0, -1, &res, err);
+	int ret = spawn_run(argv, NULL, 0, &res, err);
 
 	*path = NULL;
 	if (ret < 0)
 		return ret;
-	len = res.outlen;
-	while (len && res.out[len - 1] == '\n')
-		res.out[--len] = '\0';
-	if (!len)
+	if (ret && !optional)
+		ret = spawn_failed(err, argv, ret, &res);
+	else if (!ret && (len = res.outlen) > 0) {
+		while (len && res.out[len - 1] == '\n')
+			res.out[--len] = '\0';
+		if (len && !(*path = path_absolute(res.out)))
+			ret = rt_err_oom(err);
+	}
+	if (!ret && !*path && !optional)
 		ret = rt_err_set(err, RT_ERR_IO,
-				 "git rev-parse --git-path %s said nothing",
-				 name);
-	else if (!(*path = path_absolute(res.out)))
-		ret = rt_err_oom(err);
+				 "git rev-parse %s %s said nothing", opt,
+				 arg ? arg : "");
 	spawn_result_release(&res);
-	return ret;
+	return optional && ret > 0 ? 0 : ret;
+}
+
+static int git_path(const char *name, char **path, struct rt_err *err)
+{
+	return rev_parse("--git-path", name, false, path, err);
 }
 
 /*
@@ -309,20 +323,46 @@ static int config_install(const char *self, enum hooks_trigger trigger,
 	return ret;
 }
 
-/* The hooks directory Git uses here (core.hooksPath honoured), absolute. */
-static int hooks_dir(char **dir, struct rt_err *err)
+/*
+ * The hooks directory Git uses here (core.hooksPath honoured), absolute,
+ * and whether it lies in the repository (its common dir or its work
+ * tree). One elsewhere (a core.hooksPath that other repositories use
+ * too, as some forges set up for all of theirs) is not ours to write:
+ * hooks of ours there would run for every repository using it.
+ */
+static int hooks_dir(char **dir, bool *inside, struct rt_err *err)
 {
-	return git_path("hooks", dir, err);
+	char *common = NULL, *top = NULL;
+	int ret = git_path("hooks", dir, err);
+
+	*inside = false;
+	if (!ret)
+		ret = rev_parse("--git-common-dir", NULL, false, &common, err);
+	if (!ret && !(*inside = path_within(*dir, common)))
+		ret = rev_parse("--show-toplevel", NULL, true, &top, err);
+	if (!ret && top)
+		*inside = path_within(*dir, top);
+	free(common);
+	free(top);
+	if (ret) {
+		free(*dir);
+		*dir = NULL;
+	}
+	return ret;
 }
 
 static int scripts_uninstall(bool dry_run, struct hooks_report *r,
 			     struct rt_err *err)
 {
 	char *dir;
-	int ret = hooks_dir(&dir, err);
+	bool inside;
+	int ret = hooks_dir(&dir, &inside, err);
 
-	if (!ret)
+	if (!ret && inside)
 		ret = hooks_scripts_uninstall(dir, dry_run, r, err);
+	else if (!ret)
+		ret = hooks_scripts_note_left(dir, "outside the repository", r,
+					      err);
 	free(dir);
 	return ret;
 }
@@ -332,9 +372,18 @@ static int scripts_install(const char *self, enum hooks_trigger trigger,
 			   struct rt_err *err)
 {
 	char *dir;
-	int ret = hooks_dir(&dir, err);
+	bool inside;
+	int ret = hooks_dir(&dir, &inside, err);
 
-	if (!ret)
+	if (!ret && !inside)
+		ret = rt_err_set(err, RT_ERR_IO,
+				 "Git's hooks directory here, %s, lies "
+				 "outside the repository (core.hooksPath or "
+				 "a symbolic link leads there): hooks of ours "
+				 "there would run for every repository using "
+				 "it; use --hooks=config (Git 2.54 and later)",
+				 dir);
+	else if (!ret)
 		ret = hooks_scripts_install(dir, self, trigger, dry_run, r,
 					    err);
 	free(dir);
@@ -359,13 +408,13 @@ static bool hooks_path_set(void)
 static enum hooks_mode auto_mode(enum hooks_trigger trigger)
 {
 	struct rt_err err = { 0 };
-	bool links = false;
+	bool links = false, inside;
 	char *dir;
 
 	if (!git_has_config_hooks())
 		return HOOKS_SCRIPTS;
-	if (!hooks_path_set() && !hooks_dir(&dir, &err)) {
-		links = hooks_scripts_links_only(dir, trigger);
+	if (!hooks_path_set() && !hooks_dir(&dir, &inside, &err)) {
+		links = inside && hooks_scripts_links_only(dir, trigger);
 		free(dir);
 	}
 	return links ? HOOKS_SCRIPTS : HOOKS_CONFIG;

@@ -435,13 +435,8 @@ static void uninstall_event(const struct hooks_dir *d, const char *event,
 	free(orig);
 }
 
-/*
- * A hooks directory that is a symlink holds nothing of ours since we
- * refuse to install there; an older install may have put hooks there.
- * They are left (other repositories may run them), with a note.
- */
-static int note_linked_dir(const char *dir, struct hooks_report *r,
-			   struct rt_err *err)
+int hooks_scripts_note_left(const char *dir, const char *why,
+			    struct hooks_report *r, struct rt_err *err)
 {
 	char target[PATH_MAX];
 	bool found = false;
@@ -455,9 +450,9 @@ static int note_linked_dir(const char *dir, struct hooks_report *r,
 		free(path);
 	}
 	if (found && asprintf(&r->notes[r->nnotes],
-			      "%s is a symbolic link: left the hooks of ours "
-			      "in it (other repositories may use them)",
-			      dir) >= 0)
+			      "%s is %s: left the hooks of ours in it (other "
+			      "repositories may use them)",
+			      dir, why) >= 0)
 		r->nnotes++;
 	return 0;
 }
@@ -475,7 +470,7 @@ int hooks_scripts_uninstall(const char *dir, bool dry_run,
 	}
 	if (ret && !lstat(dir, &st) && S_ISLNK(st.st_mode)) {
 		rt_err_clear(err);
-		return note_linked_dir(dir, r, err);
+		return hooks_scripts_note_left(dir, "a symbolic link", r, err);
 	}
 	if (ret)
 		return ret;

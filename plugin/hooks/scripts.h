@@ -53,4 +53,13 @@ int hooks_scripts_install(const char *dir, const char *self,
 int hooks_scripts_uninstall(const char *dir, bool dry_run,
 			    struct hooks_report *r, struct rt_err *err);
 
+/*
+ * For a hooks directory we do not write in (`why`: "a symbolic link",
+ * "outside the repository"): a note in `r` when hooks of ours are there,
+ * put by an older install, which are left (other repositories may run
+ * them). Reads only. 0 or RT_ERR_NOMEM.
+ */
+int hooks_scripts_note_left(const char *dir, const char *why,
+			    struct hooks_report *r, struct rt_err *err);
+
 #endif

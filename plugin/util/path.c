@@ -51,6 +51,35 @@ char *path_absolute(const char *path)
 	return res;
 }
 
+/* realpath() of `path`, or of its parent with the last component added. */
+static char *resolve(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *res = realpath(path, NULL), *parent, *real;
+
+	if (res || errno != ENOENT || !slash || !slash[1])
+		return res;
+	parent = slash == path ? strdup("/") : strndup(path, slash - path);
+	real = parent ? realpath(parent, NULL) : NULL;
+	if (real)
+		res = path_join(strcmp(real, "/") ? real : "", slash + 1, NULL);
+	free(parent);
+	free(real);
+	return res;
+}
+
+bool path_within(const char *path, const char *top)
+{
+	char *p = resolve(path), *t = realpath(top, NULL);
+	size_t n = t ? strlen(t) : 0;
+	bool in = p && t && !strncmp(p, t, n) &&
+		  (p[n] == '\0' || p[n] == '/' || !strcmp(t, "/"));
+
+	free(p);
+	free(t);
+	return in;
+}
+
 int path_mkdirs(const char *dir, mode_t mode, struct rt_err *err)
 {
 	char *path = strdup(dir);

@@ -9,6 +9,7 @@
 
 #include "lib/include/rt-error.h"
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 /*
@@ -26,6 +27,13 @@ char *path_absolute_from(const char *base, const char *path);
  * NULL also when the current directory cannot be found.
  */
 char *path_absolute(const char *path);
+
+/*
+ * Whether `path` is `top` or lies below it, both with their symlinks
+ * resolved (realpath); a last component of `path` that does not exist
+ * yet is taken as written. False when either cannot be resolved.
+ */
+bool path_within(const char *path, const char *top);
 
 /*
  * Create `dir` and the directories above it that are missing, with `mode`

@@ -7,7 +7,8 @@
 # .git/reftable a symlink to a directory outside it, the hook, `run
 # --detach` and `clean --remove-stale-locks` leave the outside byte for
 # byte as it was and say what they refused; with .git/hooks a symlink to
-# a shared directory, install and uninstall write nothing there; with tables.list a symlink to
+# a shared directory, or core.hooksPath naming one outside the
+# repository, install and uninstall write nothing there; with tables.list a symlink to
 # a secret file, neither verify's output nor the maintenance log contains
 # a byte of it. Hangs: a FIFO as reftable.policy does not hold up `git
 # update-ref`, nor one as reftable-takeover.config `run`, nor one as
@@ -113,7 +114,7 @@ test_hooks_dir_symlink() {
 		fail "no config hook: $(cat "$TEST_TMP/out")"
 	git reftable install --hooks=scripts 2>"$TEST_TMP/err" || rc=$?
 	[ "$rc" -ne 0 ] || fail "--hooks=scripts went on"
-	grep -q "$PWD/.git/hooks is a symbolic link" "$TEST_TMP/err" ||
+	grep -q "$PWD/.git/hooks, lies outside the repository" "$TEST_TMP/err" ||
 		fail "install does not say why: $(cat "$TEST_TMP/err")"
 	diff -r "$TEST_TMP/outside/hooks.orig" "$TEST_TMP/outside/hooks" ||
 		fail "install --hooks=scripts wrote in a symlinked hooks directory"
@@ -124,9 +125,38 @@ test_hooks_dir_symlink() {
 	git reftable uninstall >/dev/null 2>"$TEST_TMP/err"
 	[ -L "$TEST_TMP/outside/hooks/pre-auto-gc" ] ||
 		fail "uninstall removed a hook from a symlinked directory"
-	grep -q 'symbolic link: left the hooks of ours' "$TEST_TMP/err" ||
+	grep -q 'hooks is outside the repository: left the hooks of ours' "$TEST_TMP/err" ||
 		fail "uninstall does not say what it left: $(cat "$TEST_TMP/err")"
 	! git config --get-regexp '^hook\.' || fail "config hooks left"
+}
+
+# core.hooksPath naming a directory outside the repository (as a forge
+# sets one for all its repositories): the same, with the same messages;
+# one inside the work tree is the repository's own (t0400).
+test_hooks_path_outside() {
+	local rc=0 self
+	self=$(readlink -f "$RT_BUILD/git-reftable")
+	mkdir -p "$TEST_TMP/outside/all-hooks"
+	new_repo hookpath
+	cd hookpath
+	git config core.hooksPath "$TEST_TMP/outside/all-hooks"
+	git reftable install --hooks=scripts 2>"$TEST_TMP/err" || rc=$?
+	[ "$rc" -ne 0 ] || fail "--hooks=scripts went on"
+	grep -q "$TEST_TMP/outside/all-hooks, lies outside the repository" \
+		"$TEST_TMP/err" || fail "install does not say why: $(cat "$TEST_TMP/err")"
+	[ -z "$(ls -A "$TEST_TMP/outside/all-hooks")" ] ||
+		fail "install wrote: $(ls -A "$TEST_TMP/outside/all-hooks")"
+	git reftable install >/dev/null
+	[ -z "$(ls -A "$TEST_TMP/outside/all-hooks")" ] ||
+		fail "install wrote: $(ls -A "$TEST_TMP/outside/all-hooks")"
+	git config hook.git-reftable-commit.command >/dev/null ||
+		fail "no config hook"
+	ln -s "$self" "$TEST_TMP/outside/all-hooks/post-commit"
+	git reftable uninstall >/dev/null 2>"$TEST_TMP/err"
+	[ -L "$TEST_TMP/outside/all-hooks/post-commit" ] ||
+		fail "uninstall removed a hook outside the repository"
+	grep -q 'all-hooks is outside the repository: left the hooks of ours' \
+		"$TEST_TMP/err" || fail "uninstall does not say what it left: $(cat "$TEST_TMP/err")"
 }
 
 test_maintenance_log_symlink() {
@@ -446,6 +476,7 @@ test_case "a symlinked hook lock leaves its target alone" test_hook_flock_symlin
 test_case "a symlinked hook log leaves its target alone; the line goes to stderr" test_hook_log_symlink
 test_case "a symlinked maintenance log: run --detach refuses, target unchanged" test_maintenance_log_symlink
 test_case "a symlinked hooks directory: install writes nothing there" test_hooks_dir_symlink
+test_case "core.hooksPath outside the repository: install writes nothing there" test_hooks_path_outside
 test_case "a symlinked .git/reftable: clean and compact refuse, touch nothing" test_reftable_dir_symlink
 test_case "tables.list a symlink to a secret: verify and run never show it" test_tables_list_symlink
 test_case "tables.list hard-linked into a cp -al snapshot: maintained by rename, snapshot unchanged" test_tables_list_hardlinked_snapshot

@@ -133,6 +133,39 @@ static void test_path_mkdirs(void **state)
 	assert_int_equal(tmpdir_remove(dir), 0);
 }
 
+/*
+ * path_within(): symlinks resolved on both sides, a missing last
+ * component taken as written, a sibling sharing a prefix not inside.
+ */
+static void test_path_within(void **state)
+{
+	char dir[256], repo[300], twin[300], in[340], link[340], out[340];
+	(void)state;
+
+	assert_int_equal(tmpdir_make(dir, sizeof(dir), "within"), 0);
+	snprintf(repo, sizeof(repo), "%s/repo", dir);
+	snprintf(twin, sizeof(twin), "%s/repo2", dir);
+	assert_int_equal(mkdir(repo, 0777), 0);
+	assert_int_equal(mkdir(twin, 0777), 0);
+	assert_true(path_within(repo, repo));
+	snprintf(in, sizeof(in), "%s/hooks", repo);
+	assert_true(path_within(in, repo)); /* missing, taken as written */
+	snprintf(out, sizeof(out), "%s/hooks", twin);
+	assert_false(path_within(out, repo)); /* "repo2" is not in "repo" */
+	assert_false(path_within(dir, repo));
+	/* A symlink in the repository to a directory outside it. */
+	snprintf(link, sizeof(link), "%s/link", repo);
+	assert_int_equal(symlink(twin, link), 0);
+	assert_false(path_within(link, repo));
+	snprintf(link, sizeof(link), "%s/link/hooks", repo);
+	assert_false(path_within(link, repo));
+	/* Two missing components: cannot tell, so not inside. */
+	snprintf(in, sizeof(in), "%s/a/b", repo);
+	assert_false(path_within(in, repo));
+	assert_true(path_within(repo, "/"));
+	assert_int_equal(tmpdir_remove(dir), 0);
+}
+
 static void test_spawn_run(void **state)
 {
 	const char *fails[] = { "sh", "-c", "echo out; echo err >&2; exit 3",
@@ -324,6 +357,7 @@ int main(void)
 		cmocka_unit_test(test_quote_unit),
 		cmocka_unit_test(test_path_join),
 		cmocka_unit_test(test_path_mkdirs),
+		cmocka_unit_test(test_path_within),
 		cmocka_unit_test(test_spawn_run),
 		cmocka_unit_test(test_spawn_run_ok),
 		cmocka_unit_test(test_spawn_job_unreadable_out),
