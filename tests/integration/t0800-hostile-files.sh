@@ -91,72 +91,60 @@ test_hook_log_symlink() {
 	git refs verify
 }
 
-# .git/hooks a symlink to a directory other repositories share (as some
-# forges set up): install writes nothing there, whatever --hooks says.
-# Its default takes config hooks instead; --hooks=scripts is refused
-# before anything changes (the config hooks stay); uninstall leaves what
-# an older install put there, with a warning.
-test_hooks_dir_symlink() {
-	local rc=0 self
-	self=$(readlink -f "$RT_BUILD/git-reftable")
-	mkdir -p "$TEST_TMP/outside/hooks"
-	printf '#!/bin/sh\nexit 0\n' >"$TEST_TMP/outside/hooks/pre-push"
-	chmod +x "$TEST_TMP/outside/hooks/pre-push"
-	cp -a "$TEST_TMP/outside/hooks" "$TEST_TMP/outside/hooks.orig"
-	new_repo hooklink
-	cd hooklink
-	rm -rf .git/hooks
-	ln -s "$TEST_TMP/outside/hooks" .git/hooks
+# In a repository whose hooks directory Git finds at <shown>, which is
+# the directory <outside> outside the repository: install writes nothing
+# there, whatever --hooks says. Its default takes config hooks instead;
+# --hooks=scripts is refused, saying why, before anything changes (the
+# config hooks stay); uninstall leaves what an older install put there,
+# with a warning.
+hooks_left_outside() { # <shown> <outside>
+	local rc=0
+	rm -rf "$TEST_TMP/outside.orig"
+	cp -a "$2" "$TEST_TMP/outside.orig"
 	git reftable install >"$TEST_TMP/out"
-	diff -r "$TEST_TMP/outside/hooks.orig" "$TEST_TMP/outside/hooks" ||
-		fail "install wrote in a symlinked hooks directory"
+	diff -r "$TEST_TMP/outside.orig" "$2" || fail "install wrote there"
 	git config hook.git-reftable-commit.command >/dev/null ||
 		fail "no config hook: $(cat "$TEST_TMP/out")"
 	git reftable install --hooks=scripts 2>"$TEST_TMP/err" || rc=$?
 	[ "$rc" -ne 0 ] || fail "--hooks=scripts went on"
-	grep -q "$PWD/.git/hooks, lies outside the repository" "$TEST_TMP/err" ||
+	grep -qF "$1, lies outside the repository" "$TEST_TMP/err" ||
 		fail "install does not say why: $(cat "$TEST_TMP/err")"
-	diff -r "$TEST_TMP/outside/hooks.orig" "$TEST_TMP/outside/hooks" ||
-		fail "install --hooks=scripts wrote in a symlinked hooks directory"
+	diff -r "$TEST_TMP/outside.orig" "$2" ||
+		fail "install --hooks=scripts wrote there"
 	git config hook.git-reftable-commit.command >/dev/null ||
 		fail "a refused install took the config hooks out"
-	# What an older install left there stays; uninstall says so.
-	ln -s "$self" "$TEST_TMP/outside/hooks/pre-auto-gc"
+	ln -s "$(readlink -f "$RT_BUILD/git-reftable")" "$2/pre-auto-gc"
 	git reftable uninstall >/dev/null 2>"$TEST_TMP/err"
-	[ -L "$TEST_TMP/outside/hooks/pre-auto-gc" ] ||
-		fail "uninstall removed a hook from a symlinked directory"
-	grep -q 'hooks is outside the repository: left the hooks of ours' "$TEST_TMP/err" ||
+	[ -L "$2/pre-auto-gc" ] || fail "uninstall removed a hook there"
+	grep -qF "$1 is outside the repository: left the hooks of ours" \
+		"$TEST_TMP/err" ||
 		fail "uninstall does not say what it left: $(cat "$TEST_TMP/err")"
 	! git config --get-regexp '^hook\.' || fail "config hooks left"
 }
 
+# .git/hooks a symlink to a directory other repositories share (as some
+# forges set up), with a hook of the user's in it.
+test_hooks_dir_symlink() {
+	mkdir -p "$TEST_TMP/outside/hooks"
+	printf '#!/bin/sh\nexit 0\n' >"$TEST_TMP/outside/hooks/pre-push"
+	chmod +x "$TEST_TMP/outside/hooks/pre-push"
+	new_repo hooklink
+	cd hooklink
+	rm -rf .git/hooks
+	ln -s "$TEST_TMP/outside/hooks" .git/hooks
+	hooks_left_outside "$PWD/.git/hooks" "$TEST_TMP/outside/hooks"
+}
+
 # core.hooksPath naming a directory outside the repository (as a forge
-# sets one for all its repositories): the same, with the same messages;
-# one inside the work tree is the repository's own (t0400).
+# sets one for all its repositories); one inside the work tree is the
+# repository's own (t0400).
 test_hooks_path_outside() {
-	local rc=0 self
-	self=$(readlink -f "$RT_BUILD/git-reftable")
 	mkdir -p "$TEST_TMP/outside/all-hooks"
 	new_repo hookpath
 	cd hookpath
 	git config core.hooksPath "$TEST_TMP/outside/all-hooks"
-	git reftable install --hooks=scripts 2>"$TEST_TMP/err" || rc=$?
-	[ "$rc" -ne 0 ] || fail "--hooks=scripts went on"
-	grep -q "$TEST_TMP/outside/all-hooks, lies outside the repository" \
-		"$TEST_TMP/err" || fail "install does not say why: $(cat "$TEST_TMP/err")"
-	[ -z "$(ls -A "$TEST_TMP/outside/all-hooks")" ] ||
-		fail "install wrote: $(ls -A "$TEST_TMP/outside/all-hooks")"
-	git reftable install >/dev/null
-	[ -z "$(ls -A "$TEST_TMP/outside/all-hooks")" ] ||
-		fail "install wrote: $(ls -A "$TEST_TMP/outside/all-hooks")"
-	git config hook.git-reftable-commit.command >/dev/null ||
-		fail "no config hook"
-	ln -s "$self" "$TEST_TMP/outside/all-hooks/post-commit"
-	git reftable uninstall >/dev/null 2>"$TEST_TMP/err"
-	[ -L "$TEST_TMP/outside/all-hooks/post-commit" ] ||
-		fail "uninstall removed a hook outside the repository"
-	grep -q 'all-hooks is outside the repository: left the hooks of ours' \
-		"$TEST_TMP/err" || fail "uninstall does not say what it left: $(cat "$TEST_TMP/err")"
+	hooks_left_outside "$TEST_TMP/outside/all-hooks" \
+		"$TEST_TMP/outside/all-hooks"
 }
 
 test_maintenance_log_symlink() {
