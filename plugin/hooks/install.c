@@ -175,7 +175,6 @@ bool hooks_config_is(const char *have, const char *want)
 	       !have[n + 1];
 }
 
-/* `git rev-parse --git-path <name>`, absolute. */
 /*
  * `git rev-parse <opt> [<arg>]`'s answer, made absolute. With `optional`,
  * a git that refuses (--show-toplevel in a bare repository) leaves
@@ -192,9 +191,9 @@ static int rev_parse(const char *opt, const char *arg, bool optional,
 	*path = NULL;
 	if (ret < 0)
 		return ret;
-	if (ret && !optional)
+	if (ret && !optional) {
 		ret = spawn_failed(err, argv, ret, &res);
-	else if (!ret && (len = res.outlen) > 0) {
+	} else if (!ret && (len = res.outlen) > 0) {
 		while (len && res.out[len - 1] == '\n')
 			res.out[--len] = '\0';
 		if (len && !(*path = path_absolute(res.out)))
@@ -208,6 +207,7 @@ static int rev_parse(const char *opt, const char *arg, bool optional,
 	return optional && ret > 0 ? 0 : ret;
 }
 
+/* `git rev-parse --git-path <name>`, absolute. */
 static int git_path(const char *name, char **path, struct rt_err *err)
 {
 	return rev_parse("--git-path", name, false, path, err);
@@ -439,8 +439,9 @@ int hooks_install(enum hooks_mode mode, enum hooks_trigger trigger,
 					     err);
 	} else {
 		/*
-		 * What install refuses (a hooks directory that is a symlink,
-		 * a name taken twice) it refuses before the config hooks go.
+		 * What install refuses (a hooks directory outside the
+		 * repository or that is a symlink, a name taken twice) it
+		 * refuses before the config hooks go.
 		 */
 		if (mode == HOOKS_SCRIPTS && !dry_run) {
 			struct hooks_report probe = { 0 };

@@ -326,8 +326,10 @@ static int dir_create(struct hooks_dir *d, const char *path, struct rt_err *err)
 		return ret;
 	}
 	/* Remembers for uninstall that the directory is ours. */
-	if (!(mark = path_join(path, CREATED_MARK, NULL)))
+	if (!(mark = path_join(path, CREATED_MARK, NULL))) {
+		close(d->fd);
 		return rt_err_oom(err);
+	}
 	fd = rt_file_open_at(d->fd, CREATED_MARK, mark, O_WRONLY | O_CREAT, 0,
 			     &ignored);
 	if (fd >= 0)
