@@ -175,7 +175,7 @@ static bool exists(const char *path)
  * tell uninstall to unregister it (and to remove the global config file
  * registering created).
  */
-static int schedule(const struct repo *repo)
+static int schedule(const struct repo *repo, bool quiet)
 {
 	struct schedule_repos repos;
 	struct rt_err err = { 0 };
@@ -194,7 +194,7 @@ static int schedule(const struct repo *repo)
 	was = schedule_repos_has(&repos, path);
 	schedule_repos_release(&repos);
 	had_global = exists(global);
-	ret = cmd_schedule_start(NULL);
+	ret = cmd_schedule_start(NULL, quiet);
 	if (!ret && !was &&
 	    takeover_mark(repo->common_dir,
 			  TAKEOVER_SCHEDULED |
@@ -261,7 +261,7 @@ int cmd_install(struct command *cmd, int argc, char **argv)
 	if (!ret && want_schedule && dry_run && !quiet)
 		printf("would also run 'git reftable schedule start'\n");
 	else if (!ret && want_schedule && !dry_run)
-		ret = schedule(&repo);
+		ret = schedule(&repo, quiet);
 	repo_release(&repo);
 	return ret;
 }

@@ -17,7 +17,7 @@ static const char *repositories(size_t n)
 	return n == 1 ? "repository" : "repositories";
 }
 
-int cmd_schedule_start(const struct schedule_backend *be)
+int cmd_schedule_start(const struct schedule_backend *be, bool quiet)
 {
 	struct rt_err err = { 0 };
 	struct schedule_outcome o;
@@ -28,11 +28,11 @@ int cmd_schedule_start(const struct schedule_backend *be)
 		return error_rt(&err);
 	ret = schedule_start(&repo, be, &o, &err);
 	repo_release(&repo);
-	if (o.was_registered)
+	if (o.was_registered && !quiet)
 		fprintf(stderr, "%s is already registered\n", o.path);
 	if (ret)
 		error("%s", err.msg);
-	else
+	else if (!quiet)
 		fprintf(stderr,
 			"%s: hourly, daily and weekly maintenance at minute "
 			"%d of the hour, for %zu registered %s\n",
@@ -63,7 +63,7 @@ static int schedule_start_args(struct command *cmd, int argc, char **argv)
 					   "auto, crontab or systemd)",
 					   v);
 	}
-	return cmd_schedule_start(be);
+	return cmd_schedule_start(be, false);
 }
 
 static int schedule_stop_args(struct command *cmd, int argc, char **argv)

@@ -323,25 +323,34 @@ static int config_install(const char *self, enum hooks_trigger trigger,
 	return ret;
 }
 
+/* Where the hooks directory Git names lies. */
+enum hooks_where {
+	HOOKS_INSIDE, /* in the repository's common dir or work tree */
+	HOOKS_OUTSIDE,
+	HOOKS_UNKNOWN, /* neither it nor the directory above it exists */
+};
+
 /*
  * The hooks directory Git uses here (core.hooksPath honoured), absolute,
- * and whether it lies in the repository (its common dir or its work
- * tree). One elsewhere (a core.hooksPath that other repositories use
- * too, as some forges set up for all of theirs) is not ours to write:
- * hooks of ours there would run for every repository using it.
+ * and where it lies. One outside the repository (a core.hooksPath that
+ * other repositories use too, as some forges set up for all of theirs,
+ * or a symlink to such a directory) is not ours to write: hooks of ours
+ * there would run for every repository using it.
  */
-static int hooks_dir(char **dir, bool *inside, struct rt_err *err)
+static int hooks_dir(char **dir, enum hooks_where *where, struct rt_err *err)
 {
 	char *common = NULL, *top = NULL;
-	int ret = git_path("hooks", dir, err);
+	int ret = git_path("hooks", dir, err), in = -1, in_top = -1;
 
-	*inside = false;
 	if (!ret)
 		ret = rev_parse("--git-common-dir", NULL, false, &common, err);
-	if (!ret && !(*inside = path_within(*dir, common)))
+	if (!ret && (in = path_within(*dir, common)) != 1)
 		ret = rev_parse("--show-toplevel", NULL, true, &top, err);
 	if (!ret && top)
-		*inside = path_within(*dir, top);
+		in_top = path_within(*dir, top);
+	*where = in == 1 || in_top == 1		   ? HOOKS_INSIDE :
+		 in == -1 || (top && in_top == -1) ? HOOKS_UNKNOWN :
+						     HOOKS_OUTSIDE;
 	free(common);
 	free(top);
 	if (ret) {
@@ -354,13 +363,13 @@ static int hooks_dir(char **dir, bool *inside, struct rt_err *err)
 static int scripts_uninstall(bool dry_run, struct hooks_report *r,
 			     struct rt_err *err)
 {
+	enum hooks_where where;
 	char *dir;
-	bool inside;
-	int ret = hooks_dir(&dir, &inside, err);
+	int ret = hooks_dir(&dir, &where, err);
 
-	if (!ret && inside)
+	if (!ret && where == HOOKS_INSIDE)
 		ret = hooks_scripts_uninstall(dir, dry_run, r, err);
-	else if (!ret)
+	else if (!ret && where == HOOKS_OUTSIDE)
 		ret = hooks_scripts_note_left(dir, "outside the repository", r,
 					      err);
 	free(dir);
@@ -371,17 +380,24 @@ static int scripts_install(const char *self, enum hooks_trigger trigger,
 			   bool dry_run, struct hooks_report *r,
 			   struct rt_err *err)
 {
+	enum hooks_where where;
 	char *dir;
-	bool inside;
-	int ret = hooks_dir(&dir, &inside, err);
+	int ret = hooks_dir(&dir, &where, err);
 
-	if (!ret && !inside)
+	if (!ret && where == HOOKS_OUTSIDE)
 		ret = rt_err_set(err, RT_ERR_IO,
 				 "Git's hooks directory here, %s, lies "
 				 "outside the repository (core.hooksPath or "
 				 "a symbolic link leads there): hooks of ours "
 				 "there would run for every repository using "
-				 "it; use --hooks=config (Git 2.54 and later)",
+				 "it; use --hooks=config (Git 2.54 and later), "
+				 "or --hooks=none with a schedule",
+				 dir);
+	else if (!ret && where == HOOKS_UNKNOWN)
+		ret = rt_err_set(err, RT_ERR_IO,
+				 "cannot tell where Git's hooks directory "
+				 "here, %s, lies: neither it nor the "
+				 "directory above it exists",
 				 dir);
 	else if (!ret)
 		ret = hooks_scripts_install(dir, self, trigger, dry_run, r,
@@ -408,13 +424,15 @@ static bool hooks_path_set(void)
 static enum hooks_mode auto_mode(enum hooks_trigger trigger)
 {
 	struct rt_err err = { 0 };
-	bool links = false, inside;
+	enum hooks_where where;
+	bool links = false;
 	char *dir;
 
 	if (!git_has_config_hooks())
 		return HOOKS_SCRIPTS;
-	if (!hooks_path_set() && !hooks_dir(&dir, &inside, &err)) {
-		links = inside && hooks_scripts_links_only(dir, trigger);
+	if (!hooks_path_set() && !hooks_dir(&dir, &where, &err)) {
+		links = where == HOOKS_INSIDE &&
+			hooks_scripts_links_only(dir, trigger);
 		free(dir);
 	}
 	return links ? HOOKS_SCRIPTS : HOOKS_CONFIG;

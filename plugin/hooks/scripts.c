@@ -100,28 +100,28 @@ static char *orig_name(const char *event)
 }
 
 /*
- * Open the hooks directory at `path` into `d`. RT_ERR_NOT_EXIST when there
- * is none; a symlink there (or anything but a directory) is refused with
- * a message saying why and what to do instead.
+ * Open the hooks directory at `path` into `d`. RT_ERR_NOT_EXIST, with
+ * `err` left as it was, when there is none; a symlink there (or anything
+ * but a directory) is refused with a message saying why and what to do
+ * instead.
  */
 static int dir_open(struct hooks_dir *d, const char *path, struct rt_err *err)
 {
+	struct rt_err why = { 0 };
 	struct stat st;
 
 	d->path = path;
-	d->fd = rt_dir_open(path, err);
+	d->fd = rt_dir_open(path, &why);
 	if (d->fd >= 0 || d->fd == RT_ERR_NOT_EXIST)
 		return d->fd < 0 ? d->fd : 0;
-	if (!lstat(path, &st) && S_ISLNK(st.st_mode)) {
-		rt_err_clear(err);
+	if (!lstat(path, &st) && S_ISLNK(st.st_mode))
 		return rt_err_set(err, RT_ERR_IO,
 				  "%s is a symbolic link, maybe to hooks other "
 				  "repositories share: no hook of ours goes "
 				  "there; use --hooks=config (Git 2.54 and "
-				  "later), or core.hooksPath",
+				  "later), or --hooks=none with a schedule",
 				  path);
-	}
-	return d->fd;
+	return rt_err_set(err, d->fd, "%s", why.msg);
 }
 
 bool hooks_scripts_links_only(const char *dir, enum hooks_trigger trigger)
@@ -351,7 +351,6 @@ int hooks_scripts_install(const char *dir, const char *self,
 	int ret = dir_open(&d, dir, err);
 
 	if (ret == RT_ERR_NOT_EXIST) {
-		rt_err_clear(err);
 		r->changed = true;
 		/* Nothing there: nothing to refuse, nothing to take out. */
 		if (dry_run)
@@ -462,20 +461,17 @@ int hooks_scripts_note_left(const char *dir, const char *why,
 int hooks_scripts_uninstall(const char *dir, bool dry_run,
 			    struct hooks_report *r, struct rt_err *err)
 {
+	struct rt_err why = { 0 };
 	struct stat st;
 	struct hooks_dir d;
-	int ret = dir_open(&d, dir, err);
+	int ret = dir_open(&d, dir, &why);
 
-	if (ret == RT_ERR_NOT_EXIST) {
-		rt_err_clear(err);
+	if (ret == RT_ERR_NOT_EXIST)
 		return 0;
-	}
-	if (ret && !lstat(dir, &st) && S_ISLNK(st.st_mode)) {
-		rt_err_clear(err);
+	if (ret && !lstat(dir, &st) && S_ISLNK(st.st_mode))
 		return hooks_scripts_note_left(dir, "a symbolic link", r, err);
-	}
 	if (ret)
-		return ret;
+		return rt_err_set(err, ret, "%s", why.msg);
 	for (size_t i = 0; i < HOOKS_NEVENTS; i++)
 		uninstall_event(&d, hooks_events[i].event, dry_run, r, &ret,
 				err);

@@ -51,29 +51,41 @@ char *path_absolute(const char *path)
 	return res;
 }
 
-/* realpath() of `path`, or of its parent with the last component added. */
+/*
+ * realpath() of `path`, or of its parent with the last component added
+ * when only that one is missing; trailing slashes do not count.
+ */
 static char *resolve(const char *path)
 {
-	const char *slash = strrchr(path, '/');
-	char *res = realpath(path, NULL), *parent, *real;
+	size_t n = strlen(path);
+	char *p, *slash, *res, *real = NULL;
 
-	if (res || errno != ENOENT || !slash || !slash[1])
-		return res;
-	parent = slash == path ? strdup("/") : strndup(path, slash - path);
-	real = parent ? realpath(parent, NULL) : NULL;
-	if (real)
-		res = path_join(strcmp(real, "/") ? real : "", slash + 1, NULL);
-	free(parent);
+	while (n > 1 && path[n - 1] == '/')
+		n--;
+	if (!(p = strndup(path, n)))
+		return NULL;
+	res = realpath(p, NULL);
+	slash = strrchr(p, '/');
+	if (!res && errno == ENOENT && slash && strcmp(slash + 1, ".") &&
+	    strcmp(slash + 1, "..")) {
+		*slash = '\0';
+		real = realpath(slash == p ? "/" : p, NULL);
+		if (real)
+			res = path_join(strcmp(real, "/") ? real : "",
+					slash + 1, NULL);
+	}
 	free(real);
+	free(p);
 	return res;
 }
 
-bool path_within(const char *path, const char *top)
+int path_within(const char *path, const char *top)
 {
 	char *p = resolve(path), *t = realpath(top, NULL);
 	size_t n = t ? strlen(t) : 0;
-	bool in = p && t && !strncmp(p, t, n) &&
-		  (p[n] == '\0' || p[n] == '/' || !strcmp(t, "/"));
+	int in = !p || !t ? -1 :
+			    !strncmp(p, t, n) && (p[n] == '\0' || p[n] == '/' ||
+						  !strcmp(t, "/"));
 
 	free(p);
 	free(t);

@@ -9,7 +9,6 @@
 
 #include "lib/include/rt-error.h"
 
-#include <stdbool.h>
 #include <sys/types.h>
 
 /*
@@ -31,9 +30,11 @@ char *path_absolute(const char *path);
 /*
  * Whether `path` is `top` or lies below it, both with their symlinks
  * resolved (realpath); a last component of `path` that does not exist
- * yet is taken as written. False when either cannot be resolved.
+ * yet is taken as written (trailing slashes aside). 1 inside, 0 outside,
+ * -1 when either cannot be resolved (more than the last component of
+ * `path` missing, say).
  */
-bool path_within(const char *path, const char *top);
+int path_within(const char *path, const char *top);
 
 /*
  * Create `dir` and the directories above it that are missing, with `mode`

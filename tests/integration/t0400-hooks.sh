@@ -503,6 +503,7 @@ test_stdin_and_usage() {
 		case "\$*" in
 		-l) cat "$TEST_TMP/crontab.tab" 2>/dev/null || { echo "no crontab for tester" >&2; exit 1; } ;;
 		-) cat >"$TEST_TMP/crontab.tab" ;;
+		-r) rm -f "$TEST_TMP/crontab.tab" ;;
 		*) exit 2 ;;
 		esac
 	EOF
@@ -511,6 +512,14 @@ test_stdin_and_usage() {
 	PATH=$TEST_TMP/fake:$PATH git reftable install --schedule
 	[ -L .git/hooks/post-receive ]
 	grep -q 'fleet run --registered --quiet --schedule=hourly' "$TEST_TMP/crontab.tab"
+	[ "$(git config --global --get-all reftable-maintenance.repo)" = "$PWD" ]
+	# -q: not a word, the schedule's included.
+	PATH=$TEST_TMP/fake:$PATH git reftable uninstall -q >"$TEST_TMP/q.out" 2>&1
+	[ ! -s "$TEST_TMP/q.out" ] || fail "uninstall -q: $(cat "$TEST_TMP/q.out")"
+	PATH=$TEST_TMP/fake:$PATH git reftable install -q --schedule \
+		>"$TEST_TMP/q.out" 2>&1
+	[ ! -s "$TEST_TMP/q.out" ] ||
+		fail "install -q --schedule: $(cat "$TEST_TMP/q.out")"
 	[ "$(git config --global --get-all reftable-maintenance.repo)" = "$PWD" ]
 }
 

@@ -147,6 +147,35 @@ test_hooks_path_outside() {
 		"$TEST_TMP/outside/all-hooks"
 }
 
+# .git/hooks a symlink that stays in the repository: still never written
+# through, with its own message; uninstall leaves hooks of ours there.
+# And an error of uninstall's (config locked) is not lost on the way.
+test_hooks_dir_symlink_inside() {
+	local rc=0
+	new_repo hookin
+	cd hookin
+	rm -rf .git/hooks
+	mkdir .git/hooks.d
+	ln -s hooks.d .git/hooks
+	git reftable install --hooks=scripts 2>"$TEST_TMP/err" || rc=$?
+	[ "$rc" -ne 0 ] || fail "--hooks=scripts went on"
+	grep -qF "$PWD/.git/hooks is a symbolic link" "$TEST_TMP/err" ||
+		fail "install does not say why: $(cat "$TEST_TMP/err")"
+	[ -z "$(ls -A .git/hooks.d)" ] || fail "install wrote: $(ls -A .git/hooks.d)"
+	ln -s "$(readlink -f "$RT_BUILD/git-reftable")" .git/hooks.d/pre-auto-gc
+	git reftable install --hooks=config >/dev/null
+	: >.git/config.lock
+	rc=0
+	git reftable uninstall >/dev/null 2>"$TEST_TMP/err" || rc=$?
+	rm .git/config.lock
+	[ "$rc" -ne 0 ] || fail "uninstall with the config locked succeeded"
+	grep -q '^error: .*config' "$TEST_TMP/err" ||
+		fail "uninstall's error is lost: $(cat "$TEST_TMP/err")"
+	grep -qF "$PWD/.git/hooks is a symbolic link: left the hooks of ours" \
+		"$TEST_TMP/err" || fail "no warning: $(cat "$TEST_TMP/err")"
+	[ -L .git/hooks.d/pre-auto-gc ] || fail "uninstall removed it"
+}
+
 test_maintenance_log_symlink() {
 	local rc=0
 	outside_file "$TEST_TMP/outside/maint-target"
@@ -465,6 +494,7 @@ test_case "a symlinked hook log leaves its target alone; the line goes to stderr
 test_case "a symlinked maintenance log: run --detach refuses, target unchanged" test_maintenance_log_symlink
 test_case "a symlinked hooks directory: install writes nothing there" test_hooks_dir_symlink
 test_case "core.hooksPath outside the repository: install writes nothing there" test_hooks_path_outside
+test_case "a hooks symlink inside the repository: not written through either" test_hooks_dir_symlink_inside
 test_case "a symlinked .git/reftable: clean and compact refuse, touch nothing" test_reftable_dir_symlink
 test_case "tables.list a symlink to a secret: verify and run never show it" test_tables_list_symlink
 test_case "tables.list hard-linked into a cp -al snapshot: maintained by rename, snapshot unchanged" test_tables_list_hardlinked_snapshot

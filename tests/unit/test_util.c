@@ -147,22 +147,26 @@ static void test_path_within(void **state)
 	snprintf(twin, sizeof(twin), "%s/repo2", dir);
 	assert_int_equal(mkdir(repo, 0777), 0);
 	assert_int_equal(mkdir(twin, 0777), 0);
-	assert_true(path_within(repo, repo));
+	assert_int_equal(path_within(repo, repo), 1);
 	snprintf(in, sizeof(in), "%s/hooks", repo);
-	assert_true(path_within(in, repo)); /* missing, taken as written */
+	assert_int_equal(path_within(in, repo), 1); /* missing, as written */
+	snprintf(in, sizeof(in), "%s/hooks//", repo);
+	assert_int_equal(path_within(in, repo), 1); /* trailing slashes */
 	snprintf(out, sizeof(out), "%s/hooks", twin);
-	assert_false(path_within(out, repo)); /* "repo2" is not in "repo" */
-	assert_false(path_within(dir, repo));
+	assert_int_equal(path_within(out, repo), 0); /* "repo2" not in "repo" */
+	assert_int_equal(path_within(dir, repo), 0);
 	/* A symlink in the repository to a directory outside it. */
 	snprintf(link, sizeof(link), "%s/link", repo);
 	assert_int_equal(symlink(twin, link), 0);
-	assert_false(path_within(link, repo));
+	assert_int_equal(path_within(link, repo), 0);
 	snprintf(link, sizeof(link), "%s/link/hooks", repo);
-	assert_false(path_within(link, repo));
-	/* Two missing components: cannot tell, so not inside. */
+	assert_int_equal(path_within(link, repo), 0);
+	/* Two missing components, or a missing "..": cannot tell. */
 	snprintf(in, sizeof(in), "%s/a/b", repo);
-	assert_false(path_within(in, repo));
-	assert_true(path_within(repo, "/"));
+	assert_int_equal(path_within(in, repo), -1);
+	snprintf(in, sizeof(in), "%s/a/..", repo);
+	assert_int_equal(path_within(in, repo), -1);
+	assert_int_equal(path_within(repo, "/"), 1);
 	assert_int_equal(tmpdir_remove(dir), 0);
 }
 
