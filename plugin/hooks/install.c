@@ -360,50 +360,42 @@ static int hooks_dir(char **dir, enum hooks_where *where, struct rt_err *err)
 	return ret;
 }
 
-static int scripts_uninstall(bool dry_run, struct hooks_report *r,
+/* The hooks directory `dir`, which lies `where`, has none of ours. */
+static int scripts_uninstall(const char *dir, enum hooks_where where,
+			     bool dry_run, struct hooks_report *r,
 			     struct rt_err *err)
 {
-	enum hooks_where where;
-	char *dir;
-	int ret = hooks_dir(&dir, &where, err);
-
-	if (!ret && where == HOOKS_INSIDE)
-		ret = hooks_scripts_uninstall(dir, dry_run, r, err);
-	else if (!ret && where == HOOKS_OUTSIDE)
-		ret = hooks_scripts_note_left(dir, "outside the repository", r,
-					      err);
-	free(dir);
-	return ret;
+	if (where == HOOKS_INSIDE)
+		return hooks_scripts_uninstall(dir, dry_run, r, err);
+	if (where == HOOKS_OUTSIDE)
+		return hooks_scripts_note_left(dir, "outside the repository", r,
+					       err);
+	return 0;
 }
 
-static int scripts_install(const char *self, enum hooks_trigger trigger,
+/* Our hooks in the hooks directory `dir`, which lies `where`. */
+static int scripts_install(const char *dir, enum hooks_where where,
+			   const char *self, enum hooks_trigger trigger,
 			   bool dry_run, struct hooks_report *r,
 			   struct rt_err *err)
 {
-	enum hooks_where where;
-	char *dir;
-	int ret = hooks_dir(&dir, &where, err);
-
-	if (!ret && where == HOOKS_OUTSIDE)
-		ret = rt_err_set(err, RT_ERR_IO,
-				 "Git's hooks directory here, %s, lies "
-				 "outside the repository (core.hooksPath or "
-				 "a symbolic link leads there): hooks of ours "
-				 "there would run for every repository using "
-				 "it; use --hooks=config (Git 2.54 and later), "
-				 "or --hooks=none with a schedule",
-				 dir);
-	else if (!ret && where == HOOKS_UNKNOWN)
-		ret = rt_err_set(err, RT_ERR_IO,
-				 "cannot tell where Git's hooks directory "
-				 "here, %s, lies: neither it nor the "
-				 "directory above it exists",
-				 dir);
-	else if (!ret)
-		ret = hooks_scripts_install(dir, self, trigger, dry_run, r,
-					    err);
-	free(dir);
-	return ret;
+	if (where == HOOKS_OUTSIDE)
+		return rt_err_set(
+			err, RT_ERR_IO,
+			"Git's hooks directory here, %s, lies "
+			"outside the repository (core.hooksPath or "
+			"a symbolic link leads there): hooks of ours "
+			"there would run for every repository using "
+			"it; use --hooks=config (Git 2.54 and later), "
+			"or --hooks=none with a schedule",
+			dir);
+	if (where == HOOKS_UNKNOWN)
+		return rt_err_set(err, RT_ERR_IO,
+				  "cannot tell where Git's hooks directory "
+				  "here, %s, lies: neither it nor the "
+				  "directory above it exists",
+				  dir);
+	return hooks_scripts_install(dir, self, trigger, dry_run, r, err);
 }
 
 /* Whether core.hooksPath names a hooks directory of its own. */
@@ -421,37 +413,36 @@ static bool hooks_path_set(void)
  * The way HOOKS_AUTO takes, as install.h says: symlinks where they are
  * enough, since Git then starts git-reftable without a shell.
  */
-static enum hooks_mode auto_mode(enum hooks_trigger trigger)
+static enum hooks_mode auto_mode(enum hooks_trigger trigger, const char *dir,
+				 enum hooks_where where)
 {
-	struct rt_err err = { 0 };
-	enum hooks_where where;
-	bool links = false;
-	char *dir;
-
 	if (!git_has_config_hooks())
 		return HOOKS_SCRIPTS;
-	if (!hooks_path_set() && !hooks_dir(&dir, &where, &err)) {
-		links = where == HOOKS_INSIDE &&
-			hooks_scripts_links_only(dir, trigger);
-		free(dir);
-	}
-	return links ? HOOKS_SCRIPTS : HOOKS_CONFIG;
+	if (where == HOOKS_INSIDE && !hooks_path_set() &&
+	    hooks_scripts_links_only(dir, trigger))
+		return HOOKS_SCRIPTS;
+	return HOOKS_CONFIG;
 }
 
 int hooks_install(enum hooks_mode mode, enum hooks_trigger trigger,
 		  const char *self, bool dry_run, struct hooks_report *r,
 		  struct rt_err *err)
 {
+	enum hooks_where where;
 	bool wrote = false;
+	char *dir;
 	int ret;
 
 	memset(r, 0, sizeof(*r));
+	/* Every way looks at the hooks directory: found once. */
+	if ((ret = hooks_dir(&dir, &where, err)))
+		return ret;
 	if (mode == HOOKS_AUTO)
-		mode = auto_mode(trigger);
+		mode = auto_mode(trigger, dir, where);
 	r->mode = mode;
 	/* One way at a time: switching takes the other one out. */
 	if (mode == HOOKS_CONFIG) {
-		ret = scripts_uninstall(dry_run, r, err);
+		ret = scripts_uninstall(dir, where, dry_run, r, err);
 		if (!ret)
 			ret = config_install(self, trigger, dry_run, &wrote, r,
 					     err);
@@ -464,22 +455,26 @@ int hooks_install(enum hooks_mode mode, enum hooks_trigger trigger,
 		if (mode == HOOKS_SCRIPTS && !dry_run) {
 			struct hooks_report probe = { 0 };
 
-			ret = scripts_install(self, trigger, true, &probe, err);
+			ret = scripts_install(dir, where, self, trigger, true,
+					      &probe, err);
 			hooks_report_release(&probe);
-			if (ret)
-				return ret;
 		}
-		ret = config_uninstall(0, dry_run, &wrote, r, err);
+		if (!ret)
+			ret = config_uninstall(0, dry_run, &wrote, r, err);
 		if (!ret && mode == HOOKS_NONE)
-			ret = scripts_uninstall(dry_run, r, err);
+			ret = scripts_uninstall(dir, where, dry_run, r, err);
 		else if (!ret)
-			ret = scripts_install(self, trigger, dry_run, r, err);
+			ret = scripts_install(dir, where, self, trigger,
+					      dry_run, r, err);
 	}
+	free(dir);
 	return config_give_back(wrote, ret, err);
 }
 
 int hooks_uninstall(struct hooks_report *r, struct rt_err *err)
 {
+	enum hooks_where where;
+	char *dir;
 	bool wrote = false;
 	int ret, ret2;
 
@@ -487,6 +482,9 @@ int hooks_uninstall(struct hooks_report *r, struct rt_err *err)
 	/* Both, even when the first fails; the first error is kept. */
 	ret = config_uninstall(0, false, &wrote, r, err);
 	ret = config_give_back(wrote, ret, err);
-	ret2 = scripts_uninstall(false, r, err);
+	ret2 = hooks_dir(&dir, &where, err);
+	if (!ret2)
+		ret2 = scripts_uninstall(dir, where, false, r, err);
+	free(dir);
 	return ret ? ret : ret2;
 }
