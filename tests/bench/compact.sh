@@ -5,7 +5,8 @@
 #
 # `git pack-refs` (default settings) against `git-reftable compact --all`,
 # each on its own fresh copy, RUNS pairs (default 3) in alternating order;
-# medians of wall time and peak RSS (/usr/bin/time), and the bytes of the
+# medians of wall time, user+system CPU time and peak RSS (/usr/bin/time),
+# and the bytes of the
 # tables each side leaves. Scenarios:
 #   100k         100k refs x 3 log entries, one table per round (dense)
 #   200k-sparse  200k refs x 3, compacted by Git into one table, then 1% of
@@ -89,7 +90,7 @@ copy_s() {
 	for ((i = 0; i < runs; i++)); do
 		rm -rf "$bench/run-cp"
 		sync
-		read -r t m < <(time_cmd "$bench" cp -a "$bench/$1/.git/reftable" \
+		read -r t m _ < <(time_cmd "$bench" cp -a "$bench/$1/.git/reftable" \
 			"$bench/run-cp")
 		c+=("$t")
 	done
@@ -103,14 +104,15 @@ scenario() {
 	in_b=$(table_bytes "$bench/$1")
 	cp_s=$(copy_s "$1")
 	pair "$1" "$git pack-refs" "$ours compact --all"
-	printf '%-11s %-20s %5.1f MB in, cp %5.2f s | git %6.2f s %6.1f MB -> %6.1f MB | ours %6.2f s %6.1f MB -> %6.1f MB (%+.2f%%) | ratio %.3g\n' \
+	printf '%-11s %-20s %5.1f MB in, cp %5.2f s | git %6.2f s (cpu %.2f) %6.1f MB -> %6.1f MB | ours %6.2f s (cpu %.2f) %6.1f MB -> %6.1f MB (%+.2f%%) | ratio %.3g, cpu %.3g\n' \
 		"$1" "$2" "$(echo "$in_b / 1048576" | bc -l)" "$cp_s" \
-		"$PAIR_GIT_S" "$(mb "$PAIR_GIT_KB")" \
+		"$PAIR_GIT_S" "$PAIR_GIT_CPU" "$(mb "$PAIR_GIT_KB")" \
 		"$(echo "$PAIR_GIT_BYTES / 1048576" | bc -l)" \
-		"$PAIR_OURS_S" "$(mb "$PAIR_OURS_KB")" \
+		"$PAIR_OURS_S" "$PAIR_OURS_CPU" "$(mb "$PAIR_OURS_KB")" \
 		"$(echo "$PAIR_OURS_BYTES / 1048576" | bc -l)" \
 		"$(echo "($PAIR_OURS_BYTES - $PAIR_GIT_BYTES) * 100 / $PAIR_GIT_BYTES" | bc -l)" \
-		"$(echo "$PAIR_OURS_S / $PAIR_GIT_S" | bc -l)"
+		"$(echo "$PAIR_OURS_S / $PAIR_GIT_S" | bc -l)" \
+		"$(echo "$PAIR_OURS_CPU / $PAIR_GIT_CPU" | bc -l)"
 }
 
 echo "compaction: git pack-refs against git-reftable compact --all," \

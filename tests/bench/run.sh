@@ -30,7 +30,7 @@ ours_only() {
 	rm -rf "$bench/run-ours"
 	cp -a "$bench/$name" "$bench/run-ours"
 	sync
-	read -r t m < <(time_cmd "$bench/run-ours" "$@")
+	read -r t m _ < <(time_cmd "$bench/run-ours" "$@")
 	printf '%-8s %-34s ours %6.2f s %7.1f MB (git not run)\n' "$name" \
 		"$what" "$t" "$(mb "$m")"
 	rm -rf "$bench/run-ours"
