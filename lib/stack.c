@@ -197,6 +197,22 @@ int rt_stack_reload(struct rt_stack *st, struct rt_err *err)
 	}
 }
 
+/* The directory open at `dirfd` belongs to `owner`, or RT_ERR_UNSAFE. */
+static int check_owner(int dirfd, const char *dir, uid_t owner,
+		       struct rt_err *err)
+{
+	struct stat sb;
+
+	if (fstat(dirfd, &sb) < 0)
+		return rt_err_errno(err, RT_ERR_IO, "cannot stat %s", dir);
+	if (sb.st_uid == owner)
+		return 0;
+	return rt_err_set(err, RT_ERR_UNSAFE,
+			  "%s belongs to uid %lu, not to uid %lu: refusing to "
+			  "change another user's stack",
+			  dir, (unsigned long)sb.st_uid, (unsigned long)owner);
+}
+
 int rt_stack_open(struct rt_stack **out, const char *dir,
 		  const struct rt_stack_options *opts, struct rt_err *err)
 {
@@ -210,6 +226,12 @@ int rt_stack_open(struct rt_stack **out, const char *dir,
 	st->dirfd = rt_dir_open(dir, err);
 	if (st->dirfd < 0) {
 		ret = st->dirfd;
+		free(st);
+		return ret;
+	}
+	if (opts && opts->require_owner &&
+	    (ret = check_owner(st->dirfd, dir, opts->owner, err))) {
+		close(st->dirfd);
 		free(st);
 		return ret;
 	}

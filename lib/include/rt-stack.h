@@ -52,6 +52,16 @@ struct rt_stack_options {
 	 */
 	void (*on_lock_hold)(void *arg, uint64_t held_ns);
 	void *on_lock_hold_arg;
+	/*
+	 * With `require_owner`, rt_stack_open() refuses (RT_ERR_UNSAFE) a
+	 * directory that `owner` does not own. Checked on the descriptor
+	 * every later lock, write and removal goes through, so a path that
+	 * leads elsewhere by the time it is opened (a component swapped for
+	 * a symlink) is caught too. For root maintaining other users'
+	 * repositories: a stack of a different user is not theirs to change.
+	 */
+	bool require_owner;
+	uid_t owner;
 };
 
 /* All zero but Git's defaults: 100 ms lock timeout, factor 2. */

@@ -312,6 +312,7 @@ static int discover(struct repo *repo, const char *start, unsigned flags,
 	const char *payload = NULL;
 	char *refs_common = NULL, *base = NULL, *main_dir = NULL;
 	struct found f = { 0 };
+	struct stat sb;
 	int ret;
 
 	memset(repo, 0, sizeof(*repo));
@@ -340,6 +341,15 @@ static int discover(struct repo *repo, const char *start, unsigned flags,
 		repo->common_dir = resolved(refs_common_dir(repo->git_dir));
 	if (!repo->common_dir)
 		return rt_err_oom(err);
+	/*
+	 * The owner before its config is read: a config (or a path swapped
+	 * meanwhile) that leads the stacks into another user's directory
+	 * must not make that directory the one whose owner counts.
+	 */
+	if (!stat(repo->common_dir, &sb)) {
+		repo->owner = sb.st_uid;
+		repo->have_owner = true;
+	}
 
 	ret = flags & REPO_NO_GIT ?
 		      config_load_files(&repo->cfg, repo->common_dir, err) :

@@ -19,6 +19,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 struct repo_stack {
 	char *dir;
@@ -35,6 +36,13 @@ struct repo {
 	struct repo_stack *stacks;
 	size_t nstacks;
 	struct config cfg;
+	/*
+	 * Who owns the common dir, as discovery found it before reading
+	 * the config: maintenance as root changes only stacks of this user
+	 * (maint_stack_options()). `have_owner` false: not known.
+	 */
+	uid_t owner;
+	bool have_owner;
 };
 
 /*

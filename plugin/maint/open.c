@@ -55,6 +55,16 @@ int maint_stack_options(const struct repo *repo, struct rt_stack_options *opts,
 	const char *trace = getenv("GIT_REFTABLE_TRACE_LOCKS");
 	int ret = config_stack_options(&repo->cfg, opts, err);
 
+	/*
+	 * Root maintaining another user's repository changes no stack of a
+	 * third user's: extensions.refStorage may name any directory, a
+	 * linked worktree's entry may be a symlink, and a path may be
+	 * swapped for one after discovery. Git would follow all three.
+	 */
+	if (!ret && geteuid() == 0 && repo->have_owner) {
+		opts->require_owner = true;
+		opts->owner = repo->owner;
+	}
 	if (!ret && trace && *trace) {
 		opts->on_lock_hold = trace_lock_hold;
 		/* The environment outlives every stack. */

@@ -363,6 +363,79 @@ test_root_file_linked_in_stays_roots() {
 	done
 }
 
+# As root, in a repository safe.directory allows: a stack the repository
+# reaches in a directory of another user's (its extensions.refStorage
+# naming that user's repository, or a linked worktree's entry that is a
+# symlink there) is refused, and nothing in that user's repository
+# changes. Every command that writes says so and fails; the hooks, which
+# never fail Git, leave it alone too.
+test_root_other_users_stack_refused() {
+	local c rc
+	rm -rf victim
+	git init -q --ref-format=reftable victim
+	git -C victim config maintenance.auto false
+	for c in 1 2 3 4 5; do
+		git -C victim commit -q --allow-empty -m "v$c"
+	done
+	chown -R 65533:65533 victim
+	snapshot victim "$TEST_TMP/before"
+	make_foreign foreign
+	export GIT_CONFIG_PARAMETERS="'safe.directory'='*'"
+	git -C foreign config extensions.refStorage \
+		"reftable://$TEST_TMP/victim/.git"
+	cd foreign
+	for c in "run" "compact --all" "expire --expire=now" \
+		"clean --grace=10s --remove-stale-locks"; do
+		rc=0
+		git reftable $c >"$TEST_TMP/out" 2>"$TEST_TMP/err" || rc=$?
+		[ "$rc" != 0 ] || fail "$c went on in another user's stack"
+		grep -q "$TEST_TMP/victim/.git/reftable belongs to uid 65533, not to uid 65534: refusing to change another user's stack" \
+			"$TEST_TMP/err" || fail "$c said: $(cat "$TEST_TMP/err")"
+	done
+	echo | git reftable hook reference-transaction committed ||
+		fail "the hook failed Git"
+	wait_hooks .git
+	# The same stack reached as a linked worktree's, through a symlink.
+	git config extensions.refStorage reftable
+	mkdir -p .git/worktrees
+	ln -s "$TEST_TMP/victim/.git" .git/worktrees/evil
+	chown -h 65534:65534 .git/worktrees .git/worktrees/evil
+	rc=0
+	git reftable expire --expire=now >"$TEST_TMP/out" 2>"$TEST_TMP/err" ||
+		rc=$?
+	[ "$rc" != 0 ] || fail "expire went on in a worktree stack of another user"
+	grep -q "foreign/.git/worktrees/evil/reftable belongs to uid 65533" "$TEST_TMP/err" ||
+		fail "expire said: $(cat "$TEST_TMP/err")"
+	rm .git/worktrees/evil
+	# A path swapped after discovery: the owner's `.git` becomes a
+	# symlink to the other user's while `git config` runs (started
+	# when no GIT_CONFIG_NOSYSTEM says which files Git reads).
+	mkdir "$TEST_TMP/swap-bin"
+	cat >"$TEST_TMP/swap-bin/git" <<-EOF
+		#!/bin/sh
+		if [ "\$2" = config ] && [ ! -e "$TEST_TMP/foreign/.git-real" ]; then
+			mv "$TEST_TMP/foreign/.git" "$TEST_TMP/foreign/.git-real"
+			ln -s "$TEST_TMP/victim/.git" "$TEST_TMP/foreign/.git"
+		fi
+		exec "$RT_TEST_GIT" "\$@"
+	EOF
+	chmod +x "$TEST_TMP/swap-bin/git"
+	rc=0
+	# Started directly: `git reftable` would put Git's own directory
+	# first in PATH.
+	env -u GIT_CONFIG_NOSYSTEM PATH="$TEST_TMP/swap-bin:$PATH" \
+		git-reftable expire --expire=now >"$TEST_TMP/out" \
+		2>"$TEST_TMP/err" || rc=$?
+	[ -L "$TEST_TMP/foreign/.git" ] || fail "the path was not swapped (setup)"
+	[ "$rc" != 0 ] || fail "expire went on through the swapped path"
+	grep -q "/.git/reftable belongs to uid 65533, not to uid 65534" "$TEST_TMP/err" ||
+		fail "expire said: $(cat "$TEST_TMP/err")"
+	unset GIT_CONFIG_PARAMETERS
+	cd ..
+	snapshot victim "$TEST_TMP/after"
+	expect_same "$TEST_TMP/before" "$TEST_TMP/after"
+}
+
 # A policy file that the repository of another user names (its
 # reftable.policy), and that is not the caller's: errors name the file
 # and line, and copy none of its text, on stderr and in the hook's log
@@ -408,5 +481,6 @@ if $ROOT; then
 	test_case "as root, install and uninstall leave nothing the owner cannot change" test_root_install_leaves_owner_in
 	test_case "as root, a root file hard-linked into the repository stays root's" test_root_file_linked_in_stays_roots
 	test_case "as root, switching hooks gives .git/config back to its owner" test_root_reinstall_gives_config_back
+	test_case "as root, a stack in another user's directory is refused" test_root_other_users_stack_refused
 fi
 echo "1..$test_count"

@@ -259,6 +259,36 @@ static void test_lock_timeout(void **state)
 	rt_stack_close(st);
 }
 
+/*
+ * require_owner: the directory opened must be the owner's; another's is
+ * refused before anything in it is read or created.
+ */
+static void test_require_owner(void **state)
+{
+	struct rt_stack_options o;
+	struct rt_err err = { 0 };
+	struct rt_stack *st = NULL;
+	struct stat sb;
+	(void)state;
+
+	assert_int_equal(stat(dir, &sb), 0);
+	rt_stack_options_init(&o);
+	o.require_owner = true;
+	o.owner = sb.st_uid;
+	assert_int_equal(rt_stack_open(&st, dir, &o, &err), 0);
+	rt_stack_close(st);
+	st = NULL;
+	o.owner = sb.st_uid + 1;
+	assert_int_equal(rt_stack_open(&st, dir, &o, &err), RT_ERR_UNSAFE);
+	assert_null(st);
+	assert_non_null(strstr(err.msg, dir));
+	assert_non_null(strstr(err.msg, "refusing to change another user's"));
+	/* Without it, the same directory opens. */
+	o.require_owner = false;
+	assert_int_equal(rt_stack_open(&st, dir, &o, &err), 0);
+	rt_stack_close(st);
+}
+
 static void test_bad_tables_list(void **state)
 {
 	static const char *const bad[] = {
@@ -846,6 +876,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_stat_weights, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_lock_timeout, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_require_owner, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_bad_tables_list, setup,
 						teardown),
