@@ -195,8 +195,13 @@ int cmd_expire(struct command *cmd, int argc, char **argv)
 	};
 	/* A stack that fails does not keep the others from expiring. */
 	for (size_t i = 0; !nerr && i < repo.nstacks; i++) {
+		int one;
+
 		rq.now = (uint64_t)time(NULL);
-		ret |= expire_one(&rq, &repo.stacks[i], &tell, compact);
+		one = expire_one(&rq, &repo.stacks[i], &tell, compact);
+		/* The first failure's status (1 | 128 would say 129). */
+		if (!ret)
+			ret = one;
 	}
 	policy_release(&p);
 	free(path);

@@ -312,7 +312,6 @@ static int discover(struct repo *repo, const char *start, unsigned flags,
 	const char *payload = NULL;
 	char *refs_common = NULL, *base = NULL, *main_dir = NULL;
 	struct found f = { 0 };
-	struct stat sb;
 	int ret;
 
 	memset(repo, 0, sizeof(*repo));
@@ -342,14 +341,12 @@ static int discover(struct repo *repo, const char *start, unsigned flags,
 	if (!repo->common_dir)
 		return rt_err_oom(err);
 	/*
-	 * The owner before its config is read: a config (or a path swapped
-	 * meanwhile) that leads the stacks into another user's directory
-	 * must not make that directory the one whose owner counts.
+	 * The owner before the config is read, and through no symlink: a
+	 * config, or a path swapped meanwhile, that leads the stacks into
+	 * another user's directory must not make that user the owner.
 	 */
-	if (!stat(repo->common_dir, &sb)) {
-		repo->owner = sb.st_uid;
-		repo->have_owner = true;
-	}
+	repo->have_owner = !path_dir_owner_nofollow(repo->common_dir,
+						    &repo->owner);
 
 	ret = flags & REPO_NO_GIT ?
 		      config_load_files(&repo->cfg, repo->common_dir, err) :

@@ -37,9 +37,10 @@ struct repo {
 	size_t nstacks;
 	struct config cfg;
 	/*
-	 * Who owns the common dir, as discovery found it before reading
-	 * the config: maintenance as root changes only stacks of this user
-	 * (maint_stack_options()). `have_owner` false: not known.
+	 * Who owns the common dir, read before the config and through no
+	 * symlink (path_dir_owner_nofollow()): maintenance as root changes
+	 * only stacks of this user (maint_stack_options()). `have_owner`
+	 * false: not known, and root changes none.
 	 */
 	uid_t owner;
 	bool have_owner;

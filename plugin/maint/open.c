@@ -61,7 +61,13 @@ int maint_stack_options(const struct repo *repo, struct rt_stack_options *opts,
 	 * linked worktree's entry may be a symlink, and a path may be
 	 * swapped for one after discovery. Git would follow all three.
 	 */
-	if (!ret && geteuid() == 0 && repo->have_owner) {
+	if (!ret && geteuid() == 0) {
+		if (!repo->have_owner)
+			return rt_err_set(err, RT_ERR_UNSAFE,
+					  "cannot tell who owns %s (moved, or "
+					  "a symlink on the way): not changing "
+					  "its stacks as root",
+					  repo->common_dir);
 		opts->require_owner = true;
 		opts->owner = repo->owner;
 	}

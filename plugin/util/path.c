@@ -1,9 +1,12 @@
 /*
- * path.c: joining file names and creating directories.
+ * path.c: joining file names, resolving them, and creating directories.
  */
+#define _GNU_SOURCE /* O_PATH, strchrnul */
 #include "plugin/util/path.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,6 +93,50 @@ int path_within(const char *path, const char *top)
 	free(p);
 	free(t);
 	return in;
+}
+
+int path_dir_owner_nofollow(const char *path, uid_t *owner)
+{
+	const char *p = path, *end;
+	char part[NAME_MAX + 1];
+	struct stat sb;
+	int fd, next, ret;
+
+	if (*path != '/') {
+		errno = EINVAL;
+		return -1;
+	}
+	fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	while (fd >= 0 && *p) {
+		size_t n;
+
+		while (*p == '/')
+			p++;
+		end = strchrnul(p, '/');
+		n = (size_t)(end - p);
+		if (!n)
+			break;
+		if (n > NAME_MAX || (n <= 2 && !strncmp(p, "..", n))) {
+			/* Too long, or "." or "..": not a resolved path. */
+			close(fd);
+			errno = n > NAME_MAX ? ENAMETOOLONG : EINVAL;
+			return -1;
+		}
+		memcpy(part, p, n);
+		part[n] = '\0';
+		next = openat(fd, part,
+			      O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		close(fd);
+		fd = next;
+		p = end;
+	}
+	if (fd < 0)
+		return -1;
+	ret = fstat(fd, &sb);
+	close(fd);
+	if (!ret)
+		*owner = sb.st_uid;
+	return ret;
 }
 
 int path_mkdirs(const char *dir, mode_t mode, struct rt_err *err)

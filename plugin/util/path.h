@@ -37,6 +37,15 @@ char *path_absolute(const char *path);
 int path_within(const char *path, const char *top);
 
 /*
+ * The owner of directory `path` (absolute), reached from "/" one
+ * component at a time without following any symlink: 0, or -1 with
+ * errno (ENOTDIR or ELOOP where a component is a symlink). A symlink put
+ * in the way cannot make another user's directory the one whose owner
+ * is read.
+ */
+int path_dir_owner_nofollow(const char *path, uid_t *owner);
+
+/*
  * Create `dir` and the directories above it that are missing, with `mode`
  * (less the umask). Directories that exist are fine. 0, or RT_ERR_IO
  * naming the directory that could not be made.

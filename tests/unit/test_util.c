@@ -8,8 +8,10 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -167,6 +169,43 @@ static void test_path_within(void **state)
 	snprintf(in, sizeof(in), "%s/a/..", repo);
 	assert_int_equal(path_within(in, repo), -1);
 	assert_int_equal(path_within(repo, "/"), 1);
+	assert_int_equal(tmpdir_remove(dir), 0);
+}
+
+static void test_path_dir_owner_nofollow(void **state)
+{
+	char dir[256], sub[300], link[300], via[340];
+	char *real;
+	struct stat sb;
+	uid_t owner = (uid_t)-1;
+	(void)state;
+
+	assert_int_equal(tmpdir_make(dir, sizeof(dir), "owner"), 0);
+	real = realpath(dir, NULL);
+	assert_non_null(real);
+	snprintf(sub, sizeof(sub), "%s/sub", real);
+	assert_int_equal(mkdir(sub, 0777), 0);
+	assert_int_equal(stat(sub, &sb), 0);
+	assert_int_equal(path_dir_owner_nofollow(sub, &owner), 0);
+	assert_int_equal(owner, sb.st_uid);
+	assert_int_equal(path_dir_owner_nofollow("/", &owner), 0);
+	/* A symlink as the last component or on the way is not followed. */
+	snprintf(link, sizeof(link), "%s/link", real);
+	assert_int_equal(symlink(sub, link), 0);
+	assert_int_equal(path_dir_owner_nofollow(link, &owner), -1);
+	snprintf(via, sizeof(via), "%s/link/.", real);
+	assert_int_equal(path_dir_owner_nofollow(via, &owner), -1);
+	snprintf(via, sizeof(via), "%s/link/x", real);
+	assert_int_equal(mkdir(via, 0777), 0);
+	assert_int_equal(path_dir_owner_nofollow(via, &owner), -1);
+	/* Missing, relative, or not resolved (".."). */
+	snprintf(via, sizeof(via), "%s/missing", real);
+	assert_int_equal(path_dir_owner_nofollow(via, &owner), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(path_dir_owner_nofollow("tmp", &owner), -1);
+	snprintf(via, sizeof(via), "%s/sub/..", real);
+	assert_int_equal(path_dir_owner_nofollow(via, &owner), -1);
+	free(real);
 	assert_int_equal(tmpdir_remove(dir), 0);
 }
 
@@ -362,6 +401,7 @@ int main(void)
 		cmocka_unit_test(test_path_join),
 		cmocka_unit_test(test_path_mkdirs),
 		cmocka_unit_test(test_path_within),
+		cmocka_unit_test(test_path_dir_owner_nofollow),
 		cmocka_unit_test(test_spawn_run),
 		cmocka_unit_test(test_spawn_run_ok),
 		cmocka_unit_test(test_spawn_job_unreadable_out),
