@@ -365,10 +365,11 @@ test_root_file_linked_in_stays_roots() {
 
 # As root, in a repository safe.directory allows: a stack the repository
 # reaches in a directory of another user's (its extensions.refStorage
-# naming that user's repository, or a linked worktree's entry that is a
-# symlink there) is refused, and nothing in that user's repository
-# changes. Every command that writes says so and fails; the hooks, which
-# never fail Git, leave it alone too.
+# naming that user's repository, a linked worktree's entry that is a
+# symlink there, or its .git swapped for such a symlink after discovery)
+# is refused, and nothing in that user's repository changes. Every
+# command that writes says so and fails; the hooks, which never fail
+# Git, leave it alone too.
 test_root_other_users_stack_refused() {
 	local c rc
 	rm -rf victim
