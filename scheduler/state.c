@@ -212,6 +212,12 @@ int sched_state_format(const struct sched_state *st, char *buf, size_t len)
 int sched_state_write(const struct sched_state *st, const char *path,
 		      mode_t mode, struct rt_err *err)
 {
+	return sched_state_write_at(st, AT_FDCWD, path, mode, err);
+}
+
+int sched_state_write_at(const struct sched_state *st, int dirfd,
+			 const char *path, mode_t mode, struct rt_err *err)
+{
 	char text[2048];
 	int len = sched_state_format(st, text, sizeof(text));
 
@@ -219,6 +225,10 @@ int sched_state_write(const struct sched_state *st, const char *path,
 		return rt_err_set(err, RT_ERR_TOO_BIG,
 				  "the state for %s does not fit in %zu bytes",
 				  path, sizeof(text));
-	return rt_file_replace(path, text, (size_t)len, mode ? mode : 0600,
-			       err);
+	if (!mode)
+		mode = 0600;
+	return dirfd == AT_FDCWD ?
+		       rt_file_replace(path, text, (size_t)len, mode, err) :
+		       rt_file_replace_at(dirfd, path, text, (size_t)len, mode,
+					  err);
 }

@@ -56,5 +56,11 @@ int sched_state_format(const struct sched_state *st, char *buf, size_t len);
  */
 int sched_state_write(const struct sched_state *st, const char *path,
 		      mode_t mode, struct rt_err *err);
+/*
+ * sched_state_write() of `path`, a file directly in the directory open
+ * at `dirfd` (rt_file_replace_at()); AT_FDCWD writes `path` itself.
+ */
+int sched_state_write_at(const struct sched_state *st, int dirfd,
+			 const char *path, mode_t mode, struct rt_err *err);
 
 #endif

@@ -203,7 +203,7 @@ static int run(const struct options *o)
 	if (!o->req.dry_run) {
 		bool changed;
 
-		if (takeover_refresh(repo.common_dir,
+		if (takeover_refresh(repo.common_dir, repo_common_dirfd(&repo),
 				     (unsigned)p.geometric_factor, &changed,
 				     &err))
 			warning("%s", err.msg);

@@ -9,6 +9,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -312,6 +313,7 @@ static int discover(struct repo *repo, const char *start, unsigned flags,
 	const char *payload = NULL;
 	char *refs_common = NULL, *base = NULL, *main_dir = NULL;
 	struct found f = { 0 };
+	struct stat sb;
 	int ret;
 
 	memset(repo, 0, sizeof(*repo));
@@ -341,12 +343,18 @@ static int discover(struct repo *repo, const char *start, unsigned flags,
 	if (!repo->common_dir)
 		return rt_err_oom(err);
 	/*
-	 * The owner before the config is read, and through no symlink: a
+	 * Opened before the config is read, and through no symlink: a
 	 * config, or a path swapped meanwhile, that leads the stacks into
-	 * another user's directory must not make that user the owner.
+	 * another user's directory must not make that user the owner, nor
+	 * that directory the one our files go to.
 	 */
-	repo->have_owner = !path_dir_owner_nofollow(repo->common_dir,
-						    &repo->owner);
+	repo->common_fd = path_dir_open_nofollow(repo->common_dir);
+	if (repo->common_fd >= 0 && !fstat(repo->common_fd, &sb)) {
+		repo->owner = sb.st_uid;
+		repo->have_owner = true;
+	} else if (repo->common_fd >= 0) {
+		close(repo->common_fd);
+	}
 
 	ret = flags & REPO_NO_GIT ?
 		      config_load_files(&repo->cfg, repo->common_dir, err) :
@@ -404,5 +412,13 @@ void repo_release(struct repo *repo)
 	free(repo->common_dir);
 	free(repo->ref_storage);
 	config_release(&repo->cfg);
+	/* `common_fd` is set exactly when `have_owner` is. */
+	if (repo->have_owner)
+		close(repo->common_fd);
 	memset(repo, 0, sizeof(*repo));
+}
+
+int repo_common_dirfd(const struct repo *repo)
+{
+	return repo->have_owner ? repo->common_fd : AT_FDCWD;
 }

@@ -37,11 +37,15 @@ struct repo {
 	size_t nstacks;
 	struct config cfg;
 	/*
-	 * Who owns the common dir, read before the config and through no
-	 * symlink (path_dir_owner_nofollow()): maintenance as root changes
-	 * only stacks of this user (maint_stack_options()). `have_owner`
-	 * false: not known, and root changes none.
+	 * The common dir, opened before the config is read and through no
+	 * symlink (path_dir_open_nofollow()), and its owner. Our files in
+	 * it are opened relative to `common_fd` (repo_common_dirfd()), so a
+	 * path swapped since cannot lead them elsewhere; maintenance as
+	 * root changes only stacks of `owner` (maint_stack_options()).
+	 * `have_owner` false: not opened (`common_fd` unset), and root
+	 * changes no stack.
 	 */
+	int common_fd;
 	uid_t owner;
 	bool have_owner;
 };
@@ -76,5 +80,12 @@ int repo_discover_opts(struct repo *repo, unsigned flags, struct rt_err *err);
 int repo_discover_at(struct repo *repo, const char *dir, unsigned flags,
 		     struct rt_err *err);
 void repo_release(struct repo *repo);
+
+/*
+ * Where our files directly in the common dir are opened: `common_fd`,
+ * or AT_FDCWD (by their paths) when discovery could not open it. Use
+ * with path_at_name().
+ */
+int repo_common_dirfd(const struct repo *repo);
 
 #endif

@@ -34,6 +34,7 @@
 #include "plugin/util/path.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,6 +96,25 @@ static void hook_set_mode(struct hook *h, const struct repo *repo)
 			  opts.default_permissions;
 }
 
+/*
+ * The hook's log (and lock) in the common dir of `repo`, opened through
+ * the directory discovery opened, which outlives `repo` here. false when
+ * out of memory.
+ */
+static bool hook_set_files(struct hook *h, const struct repo *repo, bool lock)
+{
+	int fd = repo_common_dirfd(repo);
+
+	if (fd != AT_FDCWD && h->dirfd == AT_FDCWD) {
+		fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+		/* Without a copy, by path: as before discovery opened it. */
+		h->dirfd = fd < 0 ? AT_FDCWD : fd;
+	}
+	return (h->log_path = path_join(repo->common_dir, HOOK_LOG, NULL)) &&
+	       (!lock ||
+		(h->lock_path = path_join(repo->common_dir, HOOK_LOCK, NULL)));
+}
+
 /* After Git's ref updates: start what is due, as hook.c's head says. */
 static void hook_after_write(struct hook *h)
 {
@@ -109,8 +129,7 @@ static void hook_after_write(struct hook *h)
 		repo_release(&repo);
 		return;
 	}
-	if (!(h->log_path = path_join(repo.common_dir, HOOK_LOG, NULL)) ||
-	    !(h->lock_path = path_join(repo.common_dir, HOOK_LOCK, NULL))) {
+	if (!hook_set_files(h, &repo, true)) {
 		repo_release(&repo);
 		return;
 	}
@@ -146,7 +165,7 @@ static void hook_pre_auto_gc(struct hook *h)
 	struct rt_err err = { 0 };
 
 	if (!repo_discover_opts(&repo, REPO_NO_GIT, &err) && repo.reftable &&
-	    (h->log_path = path_join(repo.common_dir, HOOK_LOG, NULL))) {
+	    hook_set_files(h, &repo, false)) {
 		hook_set_mode(h, &repo);
 		hook_logf(h, "maintenance before Git's automatic gc");
 		hook_capture_begin(&cap);
@@ -166,6 +185,7 @@ int hook_handle(const char *policy, int argc, char **argv,
 {
 	struct hook h = { .event = argv[0],
 			  .policy = policy,
+			  .dirfd = AT_FDCWD,
 			  .unlogged = unlogged };
 
 	if (!hooks_event_find(h.event))
@@ -181,5 +201,7 @@ int hook_handle(const char *policy, int argc, char **argv,
 	}
 	free(h.log_path);
 	free(h.lock_path);
+	if (h.dirfd != AT_FDCWD)
+		close(h.dirfd);
 	return 0;
 }

@@ -28,6 +28,11 @@ struct hook {
 	const char *policy; /* --policy <file>, or NULL to look it up */
 	char *log_path; /* NULL: no repository, nowhere to log */
 	char *lock_path;
+	/*
+	 * Where both are opened (path_at_name()): a copy of the common dir
+	 * discovery opened, or AT_FDCWD (by path) when there is none.
+	 */
+	int dirfd;
 	/* Of new files, per core.sharedRepository (0: 0666 less the umask). */
 	mode_t mode;
 	/* Lines the log refused, for the command to show (hooks.h). */

@@ -236,8 +236,8 @@ static void work(const struct hook *h, const struct repo *repo,
 	struct rt_err err = { 0 };
 	bool changed;
 
-	if (takeover_refresh(repo->common_dir, (unsigned)p->geometric_factor,
-			     &changed, &err))
+	if (takeover_refresh(repo->common_dir, repo_common_dirfd(repo),
+			     (unsigned)p->geometric_factor, &changed, &err))
 		hook_logf(h, "%s", err.msg);
 	else if (changed)
 		hook_logf(h,
@@ -259,7 +259,8 @@ void hook_start(const struct hook *h, const struct repo *repo,
 	long holder;
 	pid_t pid;
 
-	if (pidlock_acquire(&lock, h->lock_path, h->mode, &holder, &err)) {
+	if (pidlock_acquire_at(&lock, h->dirfd, h->lock_path, h->mode, &holder,
+			       &err)) {
 		if (err.code)
 			hook_logf(h, "%s", err.msg);
 		return;
@@ -282,7 +283,8 @@ void hook_start(const struct hook *h, const struct repo *repo,
 		pidlock_release(&lock);
 	} else if (pid == 0) {
 		int devnull = open("/dev/null", O_RDWR);
-		int logfd = logfile_open(h->log_path, h->mode, NULL);
+		int logfd =
+			logfile_open_at(h->dirfd, h->log_path, h->mode, NULL);
 
 		/*
 		 * Git waits for our stdio to close: let go of all of it, also

@@ -20,7 +20,8 @@ static void log_line(const struct hook *h, const char *msg, size_t len)
 	if (!h->log_path)
 		return;
 	snprintf(tag, sizeof(tag), "%s[%d]", h->event, (int)getpid());
-	if (!logfile_append(h->log_path, h->mode, tag, msg, len, &err) ||
+	if (!logfile_append_at(h->dirfd, h->log_path, h->mode, tag, msg, len,
+			       &err) ||
 	    !h->unlogged)
 		return;
 	/*

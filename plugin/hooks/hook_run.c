@@ -122,7 +122,7 @@ void hook_run_checks(const struct hook *h, const struct repo *repo,
 
 	if (!(path = path_join(repo->common_dir, MAINT_LOG_FILE, NULL)))
 		return;
-	fd = logfile_open(path, h->mode, &err);
+	fd = logfile_open_at(repo_common_dirfd(repo), path, h->mode, &err);
 	if (fd < 0) {
 		hook_logf(h, "%s", err.msg);
 		free(path);

@@ -109,18 +109,27 @@ static int file_text(unsigned factor, unsigned marks, struct rt_buf *out)
  * or device there is refused at once instead of blocking `run` and the
  * hook.
  */
-static int read_file(const char *path, struct rt_buf *out, struct rt_err *err)
+/* `path` in the directory open at `dirfd` (path_at_name()). */
+static int read_file_at(int dirfd, const char *path, struct rt_buf *out,
+			struct rt_err *err)
 {
+	const char *name = path_at_name(dirfd, path);
 	struct rt_err why = { 0 };
 	struct stat st;
-	int ret = rt_file_read_at(AT_FDCWD, path, path, READ_MAX, 0, out, &why);
+	int ret = rt_file_read_at(dirfd, name, path, READ_MAX, 0, out, &why);
 
 	if (!ret)
 		return 1;
 	if (ret == RT_ERR_NOT_EXIST ||
-	    (!lstat(path, &st) && S_ISLNK(st.st_mode)))
+	    (!fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) &&
+	     S_ISLNK(st.st_mode)))
 		return 0;
 	return rt_err_set(err, ret, "%s", why.msg);
+}
+
+static int read_file(const char *path, struct rt_buf *out, struct rt_err *err)
+{
+	return read_file_at(AT_FDCWD, path, out, err);
 }
 
 static unsigned parse_marks(const struct rt_buf *text)
@@ -370,13 +379,13 @@ out:
 	return ret;
 }
 
-int takeover_refresh(const char *common_dir, unsigned factor, bool *changed,
-		     struct rt_err *err)
+int takeover_refresh(const char *common_dir, int dirfd, unsigned factor,
+		     bool *changed, struct rt_err *err)
 {
 	struct rt_buf old = RT_BUF_INIT, want = RT_BUF_INIT;
 	char *path = path_join(common_dir, CONFIG_TAKEOVER_FILE, NULL);
 	struct stat st;
-	int ret = path ? read_file(path, &old, err) : rt_err_oom(err);
+	int ret = path ? read_file_at(dirfd, path, &old, err) : rt_err_oom(err);
 
 	*changed = false;
 	if (ret <= 0 || factor > TAKEOVER_MAX_FACTOR)
@@ -386,12 +395,17 @@ int takeover_refresh(const char *common_dir, unsigned factor, bool *changed,
 		ret = rt_err_oom(err);
 	} else if (rt_buf_cmp(&old, &want)) {
 		/* Keep the mode install gave it (core.sharedRepository). */
-		if (lstat(path, &st))
+		if (fstatat(dirfd, path_at_name(dirfd, path), &st,
+			    AT_SYMLINK_NOFOLLOW))
 			ret = rt_err_errno(err, RT_ERR_IO, "cannot stat %s",
 					   path);
-		else
+		else if (dirfd == AT_FDCWD)
 			ret = rt_file_replace(path, want.buf, want.len,
 					      st.st_mode & 07777, err);
+		else
+			ret = rt_file_replace_at(dirfd, path, want.buf,
+						 want.len, st.st_mode & 07777,
+						 err);
 		*changed = !ret;
 	}
 out:

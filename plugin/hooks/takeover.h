@@ -111,10 +111,11 @@ int takeover_install(const char *common_dir, unsigned factor, bool bare_end,
  * Git's inline compaction then follows the policy again without a new
  * install. The config is not touched; without a file, or for a factor
  * Git would refuse, nothing is done. `*changed` says whether the file was
- * rewritten.
+ * rewritten. The file is read and written in the directory open at
+ * `dirfd` (repo_common_dirfd()), `common_dir` naming it in messages.
  */
-int takeover_refresh(const char *common_dir, unsigned factor, bool *changed,
-		     struct rt_err *err);
+int takeover_refresh(const char *common_dir, int dirfd, unsigned factor,
+		     bool *changed, struct rt_err *err);
 
 /* The marks the file in `common_dir` holds; 0 without a file. */
 int takeover_marks(const char *common_dir, unsigned *marks, struct rt_err *err);

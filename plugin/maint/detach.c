@@ -17,7 +17,7 @@ int maint_detach(const struct repo *repo, pid_t *child, char **log_path,
 {
 	struct rt_stack_options opts;
 	pid_t pid, relay;
-	int fd, null, pipe_fd;
+	int fd, null, pipe_fd, keep;
 
 	*child = 0;
 	if (!(*log_path = path_join(repo->common_dir, MAINT_LOG_FILE, NULL)))
@@ -29,7 +29,8 @@ int maint_detach(const struct repo *repo, pid_t *child, char **log_path,
 	 */
 	fd = maint_stack_options(repo, &opts, err);
 	if (!fd)
-		fd = logfile_open(*log_path, opts.default_permissions, err);
+		fd = logfile_open_at(repo_common_dirfd(repo), *log_path,
+				     opts.default_permissions, err);
 	if (fd < 0)
 		return fd;
 	fflush(stdout);
@@ -58,7 +59,13 @@ int maint_detach(const struct repo *repo, pid_t *child, char **log_path,
 	if (null < 0 || dup2(null, 0) < 0 || dup2(pipe_fd, 1) < 0 ||
 	    dup2(pipe_fd, 2) < 0)
 		_exit(1);
-	/* Nothing of the caller's (pipes above all) stays open. */
-	closefrom(3);
+	/*
+	 * Nothing of the caller's (pipes above all) stays open, but the
+	 * common dir that the run's own files are opened at (repo.h).
+	 */
+	keep = repo_common_dirfd(repo);
+	for (int i = 3; i < keep; i++)
+		close(i);
+	closefrom(keep >= 3 ? keep + 1 : 3);
 	return 0;
 }

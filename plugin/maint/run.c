@@ -186,8 +186,8 @@ static int save_state(struct run *r)
 		any = true;
 	}
 	rt_err_clear(&serr);
-	if (any &&
-	    sched_state_write(&st, path, r->opts.default_permissions, &serr)) {
+	if (any && sched_state_write_at(&st, repo_common_dirfd(r->repo), path,
+					r->opts.default_permissions, &serr)) {
 		maint_sink_error(r->sink, "%s", serr.msg);
 		ret = -1;
 	}
@@ -259,7 +259,8 @@ int maint_run_lock(const struct repo *repo, mode_t mode, struct pidlock *lock,
 	*holder = 0;
 	if (!path)
 		return rt_err_oom(err);
-	ret = pidlock_acquire(lock, path, mode, holder, err);
+	ret = pidlock_acquire_at(lock, repo_common_dirfd(repo), path, mode,
+				 holder, err);
 	free(path);
 	return ret;
 }

@@ -3,6 +3,7 @@
  */
 #define _GNU_SOURCE /* asprintf */
 #include "plugin/util/logfile.h"
+#include "plugin/util/path.h"
 #include "lib/include/rt-file.h"
 
 #include <errno.h>
@@ -18,16 +19,19 @@
 #define RELAY_LINE 4096
 
 /* Never through a symlink, never a FIFO or device (rt-file.h). */
-static int open_append(const char *path, mode_t mode, struct rt_err *err)
+static int open_append(int dirfd, const char *path, mode_t mode,
+		       struct rt_err *err)
 {
-	return rt_file_open_at(AT_FDCWD, path, path,
+	return rt_file_open_at(dirfd, path_at_name(dirfd, path), path,
 			       O_WRONLY | O_APPEND | O_CREAT, mode, err);
 }
 
-int logfile_open(const char *path, mode_t mode, struct rt_err *err)
+int logfile_open_at(int dirfd, const char *path, mode_t mode,
+		    struct rt_err *err)
 {
 	struct rt_err local = { 0 };
-	int fd = open_append(path, mode, &local);
+	int fd = open_append(dirfd, path, mode, &local);
+	const char *name = path_at_name(dirfd, path);
 	struct stat st;
 	char *old;
 
@@ -38,13 +42,18 @@ int logfile_open(const char *path, mode_t mode, struct rt_err *err)
 	}
 	close(fd);
 	/* rename() moves a symlink itself, never what it points to. */
-	if (asprintf(&old, "%s.1", path) >= 0) {
-		if (rename(path, old)) {
+	if (asprintf(&old, "%s.1", name) >= 0) {
+		if (renameat(dirfd, name, dirfd, old)) {
 			/* Then the full log grows on: still a log. */
 		}
 		free(old);
 	}
-	return open_append(path, mode, err);
+	return open_append(dirfd, path, mode, err);
+}
+
+int logfile_open(const char *path, mode_t mode, struct rt_err *err)
+{
+	return logfile_open_at(AT_FDCWD, path, mode, err);
 }
 
 void logfile_stamp(char buf[LOGFILE_STAMP_LEN], time_t t)
@@ -59,6 +68,12 @@ void logfile_stamp(char buf[LOGFILE_STAMP_LEN], time_t t)
 int logfile_append(const char *path, mode_t mode, const char *tag,
 		   const char *msg, size_t len, struct rt_err *err)
 {
+	return logfile_append_at(AT_FDCWD, path, mode, tag, msg, len, err);
+}
+
+int logfile_append_at(int dirfd, const char *path, mode_t mode, const char *tag,
+		      const char *msg, size_t len, struct rt_err *err)
+{
 	char stamp[LOGFILE_STAMP_LEN], *line;
 	int fd, n, saved, ret = 0;
 	ssize_t got;
@@ -69,7 +84,7 @@ int logfile_append(const char *path, mode_t mode, const char *tag,
 	n = asprintf(&line, "%s %s: %.*s\n", stamp, tag, (int)len, msg);
 	if (n < 0)
 		return rt_err_oom(err);
-	fd = logfile_open(path, mode, err);
+	fd = logfile_open_at(dirfd, path, mode, err);
 	if (fd < 0) {
 		ret = fd;
 	} else if ((got = write(fd, line, n)) != n) {

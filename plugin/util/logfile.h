@@ -29,6 +29,14 @@
  * never a line of the new log.
  */
 int logfile_open(const char *path, mode_t mode, struct rt_err *err);
+/*
+ * logfile_open() of `path`, a file directly in the directory open at
+ * `dirfd` (path_at_name(): AT_FDCWD opens `path` itself); `path` names
+ * it in errors. However the directory's path changes meanwhile, the log
+ * stays in that directory.
+ */
+int logfile_open_at(int dirfd, const char *path, mode_t mode,
+		    struct rt_err *err);
 
 /* The time every log writes: ISO 8601 in UTC, "2026-01-01T12:00:00Z". */
 #define LOGFILE_STAMP_LEN 21
@@ -42,6 +50,9 @@ void logfile_stamp(char buf[LOGFILE_STAMP_LEN], time_t t);
  */
 int logfile_append(const char *path, mode_t mode, const char *tag,
 		   const char *msg, size_t len, struct rt_err *err);
+/* logfile_append() at `dirfd`, as logfile_open_at(). */
+int logfile_append_at(int dirfd, const char *path, mode_t mode, const char *tag,
+		      const char *msg, size_t len, struct rt_err *err);
 
 /*
  * A pipe whose every line ends up in the log `fd` as "<logfile_stamp>

@@ -95,12 +95,11 @@ int path_within(const char *path, const char *top)
 	return in;
 }
 
-int path_dir_owner_nofollow(const char *path, uid_t *owner)
+int path_dir_open_nofollow(const char *path)
 {
 	const char *p = path, *end;
 	char part[NAME_MAX + 1];
-	struct stat sb;
-	int fd, next, ret;
+	int fd, next;
 
 	if (*path != '/') {
 		errno = EINVAL;
@@ -132,11 +131,17 @@ int path_dir_owner_nofollow(const char *path, uid_t *owner)
 	}
 	if (fd < 0)
 		return -1;
-	ret = fstat(fd, &sb);
+	/* Readable, and so good for fsync too (an O_PATH one is not). */
+	next = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	close(fd);
-	if (!ret)
-		*owner = sb.st_uid;
-	return ret;
+	return next;
+}
+
+const char *path_at_name(int dirfd, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return dirfd == AT_FDCWD || !slash ? path : slash + 1;
 }
 
 int path_mkdirs(const char *dir, mode_t mode, struct rt_err *err)

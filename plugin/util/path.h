@@ -37,13 +37,20 @@ char *path_absolute(const char *path);
 int path_within(const char *path, const char *top);
 
 /*
- * The owner of directory `path` (absolute), reached from "/" one
- * component at a time without following any symlink: 0, or -1 with
- * errno (ENOTDIR or ELOOP where a component is a symlink). A symlink put
- * in the way cannot make another user's directory the one whose owner
- * is read.
+ * Open directory `path` (absolute), reached from "/" one component at a
+ * time without following any symlink: a close-on-exec descriptor
+ * (O_RDONLY|O_DIRECTORY), or -1 with errno (ENOTDIR or ELOOP where a
+ * component is a symlink). A symlink put in the way cannot make another
+ * user's directory the one opened.
  */
-int path_dir_owner_nofollow(const char *path, uid_t *owner);
+int path_dir_open_nofollow(const char *path);
+
+/*
+ * The name under which `path`, a file directly in the directory open at
+ * `dirfd`, is opened there: its last component; `path` itself for
+ * AT_FDCWD.
+ */
+const char *path_at_name(int dirfd, const char *path);
 
 /*
  * Create `dir` and the directories above it that are missing, with `mode`

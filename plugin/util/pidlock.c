@@ -2,6 +2,7 @@
  * pidlock.c: flock(2) locks naming their holder.
  */
 #include "plugin/util/pidlock.h"
+#include "plugin/util/path.h"
 #include "lib/include/rt-file.h"
 
 #include <errno.h>
@@ -45,13 +46,20 @@ static int try_lock(int fd)
 int pidlock_acquire(struct pidlock *l, const char *path, mode_t mode,
 		    long *holder, struct rt_err *err)
 {
+	return pidlock_acquire_at(l, AT_FDCWD, path, mode, holder, err);
+}
+
+int pidlock_acquire_at(struct pidlock *l, int dirfd, const char *path,
+		       mode_t mode, long *holder, struct rt_err *err)
+{
 	int fd, ret;
 
 	l->fd = -1;
 	l->held = false;
 	*holder = 0;
 	/* Never through a symlink, never a FIFO (rt-file.h). */
-	fd = rt_file_open_at(AT_FDCWD, path, path, O_RDWR | O_CREAT, mode, err);
+	fd = rt_file_open_at(dirfd, path_at_name(dirfd, path), path,
+			     O_RDWR | O_CREAT, mode, err);
 	if (fd < 0)
 		return fd;
 	ret = try_lock(fd);

@@ -45,6 +45,13 @@ struct pidlock {
  */
 int pidlock_acquire(struct pidlock *l, const char *path, mode_t mode,
 		    long *holder, struct rt_err *err);
+/*
+ * pidlock_acquire() of `path`, a file directly in the directory open at
+ * `dirfd` (path_at_name(): AT_FDCWD opens `path` itself); `path` names
+ * it in errors.
+ */
+int pidlock_acquire_at(struct pidlock *l, int dirfd, const char *path,
+		       mode_t mode, long *holder, struct rt_err *err);
 
 /* Name `pid` as the holder in the file (best effort: only informative). */
 void pidlock_note(struct pidlock *l, pid_t pid);

@@ -410,7 +410,9 @@ test_root_other_users_stack_refused() {
 	rm .git/worktrees/evil
 	# A path swapped after discovery: the owner's `.git` becomes a
 	# symlink to the other user's while `git config` runs (started
-	# when no GIT_CONFIG_NOSYSTEM says which files Git reads).
+	# when no GIT_CONFIG_NOSYSTEM says which files Git reads). The
+	# stack is refused; the run's own files (its lock) go where
+	# discovery found the repository, not where the path now leads.
 	mkdir "$TEST_TMP/swap-bin"
 	cat >"$TEST_TMP/swap-bin/git" <<-EOF
 		#!/bin/sh
@@ -425,12 +427,13 @@ test_root_other_users_stack_refused() {
 	# Started directly: `git reftable` would put Git's own directory
 	# first in PATH.
 	env -u GIT_CONFIG_NOSYSTEM PATH="$TEST_TMP/swap-bin:$PATH" \
-		git-reftable expire --expire=now >"$TEST_TMP/out" \
-		2>"$TEST_TMP/err" || rc=$?
+		git-reftable run >"$TEST_TMP/out" 2>"$TEST_TMP/err" || rc=$?
 	[ -L "$TEST_TMP/foreign/.git" ] || fail "the path was not swapped (setup)"
-	[ "$rc" != 0 ] || fail "expire went on through the swapped path"
+	[ "$rc" != 0 ] || fail "run went on through the swapped path"
 	grep -q "/.git/reftable belongs to uid 65533, not to uid 65534" "$TEST_TMP/err" ||
-		fail "expire said: $(cat "$TEST_TMP/err")"
+		fail "run said: $(cat "$TEST_TMP/err")"
+	[ -f "$TEST_TMP/foreign/.git-real/reftable-run.lock" ] ||
+		fail "the run lock is not in the repository discovery found"
 	unset GIT_CONFIG_PARAMETERS
 	cd ..
 	snapshot victim "$TEST_TMP/after"

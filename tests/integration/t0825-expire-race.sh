@@ -9,7 +9,10 @@
 # started within 20 s, so about 30 s in all; at least one must show that
 # Git deleted reflogs while expire ran (expire left fewer empty than it
 # walked: its re-check dropped their placeholders), else more rounds
-# follow, up to 60 s, and the test fails without one.
+# follow, up to 60 s, and the test fails without one. An expire that
+# finds tables.list.lock held by Git past its lock timeout changes
+# nothing and says it is busy: allowed, and the round is checked all
+# the same (it cannot show an overlap).
 . "$(dirname "$0")/../lib.sh"
 
 N=4000
@@ -40,7 +43,7 @@ delete_refs() {
 
 test_no_resurrection() {
 	local round end=$((SECONDS + 20)) last=$((SECONDS + 60)) left
-	local walked emptied overlapped=0
+	local walked emptied overlapped=0 busy
 	# Rounds for 20 s (at most 6), and on (up to 60 s) until one round
 	# saw the two overlap.
 	for ((round = 1; SECONDS < last; round++)); do
@@ -53,7 +56,18 @@ test_no_resurrection() {
 		git reftable expire --expire=now --expire-unreachable=now \
 			>../expire.out 2>&1 &
 		delete_refs
-		wait $! || { cat ../expire.out >&2; fail "round $round: expire failed"; }
+		busy=false
+		if ! wait $!; then
+			# Git's transactions, back to back, may keep
+			# tables.list.lock past the lock timeout all through
+			# expire's commit: then it changed nothing and says
+			# so. Allowed; the round checks the rest all the same.
+			grep -q ': busy: .*tables\.list\.lock' ../expire.out || {
+				cat ../expire.out >&2
+				fail "round $round: expire failed"
+			}
+			busy=true
+		fi
 		[ ! -s ../deleter.err ] || fail "round $round: $(cat ../deleter.err)"
 		git for-each-ref refs/heads/b* | grep -q . && fail "round $round: refs left"
 		left=$(git reflog list | grep -c '^refs/heads/b' || :)
@@ -64,6 +78,7 @@ test_no_resurrection() {
 			fail "round $round: $left deleted refs have a reflog again"
 		}
 		refs_verify_clean
+		$busy && continue
 		# Overlap: Git deleted some reflogs between expire's walk and
 		# its commit, so their placeholders were dropped at the
 		# re-check: fewer left empty than walked (all of them expire).

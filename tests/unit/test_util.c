@@ -9,6 +9,7 @@
 
 #include <cmocka.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -172,12 +173,12 @@ static void test_path_within(void **state)
 	assert_int_equal(tmpdir_remove(dir), 0);
 }
 
-static void test_path_dir_owner_nofollow(void **state)
+static void test_path_dir_open_nofollow(void **state)
 {
 	char dir[256], sub[300], link[300], via[340];
+	struct stat want, got;
 	char *real;
-	struct stat sb;
-	uid_t owner = (uid_t)-1;
+	int fd;
 	(void)state;
 
 	assert_int_equal(tmpdir_make(dir, sizeof(dir), "owner"), 0);
@@ -185,26 +186,36 @@ static void test_path_dir_owner_nofollow(void **state)
 	assert_non_null(real);
 	snprintf(sub, sizeof(sub), "%s/sub", real);
 	assert_int_equal(mkdir(sub, 0777), 0);
-	assert_int_equal(stat(sub, &sb), 0);
-	assert_int_equal(path_dir_owner_nofollow(sub, &owner), 0);
-	assert_int_equal(owner, sb.st_uid);
-	assert_int_equal(path_dir_owner_nofollow("/", &owner), 0);
+	assert_int_equal(stat(sub, &want), 0);
+	fd = path_dir_open_nofollow(sub);
+	assert_true(fd >= 0);
+	assert_int_equal(fstat(fd, &got), 0);
+	assert_int_equal(got.st_ino, want.st_ino);
+	assert_int_equal(got.st_dev, want.st_dev);
+	/* Good for *at() calls and fsync (not O_PATH). */
+	assert_int_equal(fsync(fd), 0);
+	assert_string_equal(path_at_name(fd, sub), "sub");
+	assert_string_equal(path_at_name(AT_FDCWD, sub), sub);
+	close(fd);
+	fd = path_dir_open_nofollow("/");
+	assert_true(fd >= 0);
+	close(fd);
 	/* A symlink as the last component or on the way is not followed. */
 	snprintf(link, sizeof(link), "%s/link", real);
 	assert_int_equal(symlink(sub, link), 0);
-	assert_int_equal(path_dir_owner_nofollow(link, &owner), -1);
-	snprintf(via, sizeof(via), "%s/link/.", real);
-	assert_int_equal(path_dir_owner_nofollow(via, &owner), -1);
+	assert_int_equal(path_dir_open_nofollow(link), -1);
 	snprintf(via, sizeof(via), "%s/link/x", real);
 	assert_int_equal(mkdir(via, 0777), 0);
-	assert_int_equal(path_dir_owner_nofollow(via, &owner), -1);
-	/* Missing, relative, or not resolved (".."). */
+	assert_int_equal(path_dir_open_nofollow(via), -1);
+	/* Missing, relative, or not resolved ("." or ".."). */
 	snprintf(via, sizeof(via), "%s/missing", real);
-	assert_int_equal(path_dir_owner_nofollow(via, &owner), -1);
+	assert_int_equal(path_dir_open_nofollow(via), -1);
 	assert_int_equal(errno, ENOENT);
-	assert_int_equal(path_dir_owner_nofollow("tmp", &owner), -1);
+	assert_int_equal(path_dir_open_nofollow("tmp"), -1);
 	snprintf(via, sizeof(via), "%s/sub/..", real);
-	assert_int_equal(path_dir_owner_nofollow(via, &owner), -1);
+	assert_int_equal(path_dir_open_nofollow(via), -1);
+	snprintf(via, sizeof(via), "%s/./sub", real);
+	assert_int_equal(path_dir_open_nofollow(via), -1);
 	free(real);
 	assert_int_equal(tmpdir_remove(dir), 0);
 }
@@ -401,7 +412,7 @@ int main(void)
 		cmocka_unit_test(test_path_join),
 		cmocka_unit_test(test_path_mkdirs),
 		cmocka_unit_test(test_path_within),
-		cmocka_unit_test(test_path_dir_owner_nofollow),
+		cmocka_unit_test(test_path_dir_open_nofollow),
 		cmocka_unit_test(test_spawn_run),
 		cmocka_unit_test(test_spawn_run_ok),
 		cmocka_unit_test(test_spawn_job_unreadable_out),
