@@ -15,6 +15,7 @@
 #include "scheduler/plan.h"
 #include "plugin/util/clock.h"
 
+#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -234,30 +235,41 @@ static void add_metrics(struct fleet_cmd *c, const struct fleet_outcome *o,
  * umask's mode: the fleet does not read each repository's
  * core.sharedRepository.
  */
-static void log_lines(const char *path, const char *tag, const char *text)
+static void log_lines(int dirfd, const char *path, const char *tag,
+		      const char *text)
 {
 	while (text && *text) {
 		size_t n = strcspn(text, "\n");
 
 		if (n)
-			logfile_append(path, 0, tag, text, n, NULL);
+			logfile_append_at(dirfd, path, 0, tag, text, n, NULL);
 		text += n + (text[n] == '\n');
 	}
 }
 
+/*
+ * Into the git dir as listed (symlinks resolved then), reached now
+ * through no symlink: a .git swapped for one since must not lead root's
+ * lines into another user's directory. Where that fails, root logs
+ * nothing there; anyone else writes by path, as Git would.
+ */
 static void log_outcome(const struct fleet_cmd *c,
 			const struct fleet_outcome *o)
 {
 	char *path = o->repo->git_dir ?
 			     path_join(o->repo->git_dir, MAINT_LOG_FILE, NULL) :
 			     NULL;
+	int fd = path ? path_dir_open_nofollow(o->repo->git_dir) : -1;
+	int at = fd >= 0 ? fd : AT_FDCWD;
 
-	if (!path)
-		return;
-	log_lines(path, c->log_tag, o->step[0].res.out);
-	log_lines(path, c->log_tag, o->step[0].res.err);
-	if (o->timed_out)
-		log_lines(path, c->log_tag, "timed out; killed");
+	if (path && (fd >= 0 || geteuid() != 0)) {
+		log_lines(at, path, c->log_tag, o->step[0].res.out);
+		log_lines(at, path, c->log_tag, o->step[0].res.err);
+		if (o->timed_out)
+			log_lines(at, path, c->log_tag, "timed out; killed");
+	}
+	if (fd >= 0)
+		close(fd);
 	free(path);
 }
 

@@ -54,6 +54,8 @@ static int check(const char *file)
 		struct rt_err derr = { 0 };
 
 		have_repo = !repo_discover(&repo, &derr);
+		if (!have_repo)
+			repo_release(&repo);
 		nerr = policy_file_find(have_repo ? &repo : NULL, policy_option,
 					&path, &err);
 		if (!nerr && !path) {
@@ -174,6 +176,8 @@ static int show(const char *ref)
 	int nerr, ret = EXIT_OK;
 
 	have_repo = !repo_discover(&repo, &err);
+	if (!have_repo)
+		repo_release(&repo);
 	nerr = open_policy(&p, have_repo ? &repo : NULL, &path);
 	if (nerr) {
 		if (nerr > 0)

@@ -352,8 +352,19 @@ static int discover(struct repo *repo, const char *start, unsigned flags,
 	if (repo->common_fd >= 0 && !fstat(repo->common_fd, &sb)) {
 		repo->owner = sb.st_uid;
 		repo->have_owner = true;
-	} else if (repo->common_fd >= 0) {
-		close(repo->common_fd);
+	} else {
+		if (repo->common_fd >= 0)
+			close(repo->common_fd);
+		/*
+		 * Root does not go on by path: whatever it would write there
+		 * could land in another user's directory.
+		 */
+		if (geteuid() == 0)
+			return rt_err_errno(err, RT_ERR_UNSAFE,
+					    "cannot open %s without following "
+					    "a symlink (moved, or a symlink on "
+					    "the way)",
+					    repo->common_dir);
 	}
 
 	ret = flags & REPO_NO_GIT ?

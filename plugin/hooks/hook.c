@@ -106,9 +106,12 @@ static bool hook_set_files(struct hook *h, const struct repo *repo, bool lock)
 	int fd = repo_common_dirfd(repo);
 
 	if (fd != AT_FDCWD && h->dirfd == AT_FDCWD) {
-		fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-		/* Without a copy, by path: as before discovery opened it. */
-		h->dirfd = fd < 0 ? AT_FDCWD : fd;
+		/* Clear of 0-2: the detached child dup2()s onto those. */
+		fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+		/* Not by path instead: that is what the copy guards against. */
+		if (fd < 0)
+			return false;
+		h->dirfd = fd;
 	}
 	return (h->log_path = path_join(repo->common_dir, HOOK_LOG, NULL)) &&
 	       (!lock ||

@@ -134,6 +134,12 @@ int path_dir_open_nofollow(const char *path)
 	/* Readable, and so good for fsync too (an O_PATH one is not). */
 	next = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	close(fd);
+	if (next >= 0 && next < 3) {
+		/* Started without stdio: keep clear of 0-2, which get dup2()ed. */
+		fd = fcntl(next, F_DUPFD_CLOEXEC, 3);
+		close(next);
+		next = fd;
+	}
 	return next;
 }
 

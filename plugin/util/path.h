@@ -39,7 +39,7 @@ int path_within(const char *path, const char *top);
 /*
  * Open directory `path` (absolute), reached from "/" one component at a
  * time without following any symlink: a close-on-exec descriptor
- * (O_RDONLY|O_DIRECTORY), or -1 with errno (ENOTDIR or ELOOP where a
+ * (O_RDONLY|O_DIRECTORY, never 0-2), or -1 with errno (ENOTDIR or ELOOP where a
  * component is a symlink). A symlink put in the way cannot make another
  * user's directory the one opened.
  */

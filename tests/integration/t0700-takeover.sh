@@ -49,6 +49,18 @@ year_policy() {
 # A repository with our hooks and a year-long policy (through
 # reftable.policy, as a user would point at a shared policy), holding 150
 # commits dated 200 to 51 days ago, made with Git's defaults.
+# Wait until Git's own maintenance, detached after a write, is done:
+# it holds objects/maintenance.lock (and gc, gc.pid) while it runs.
+git_settled() { # <git dir>
+	local i
+	for ((i = 0; i < 600; i++)); do
+		[ -e "$1/objects/maintenance.lock" ] || [ -e "$1/gc.pid" ] ||
+			return 0
+		sleep 0.05
+	done
+	fail "Git's maintenance still running after 30 s"
+}
+
 year_repo() { # <dir>
 	year_policy
 	git init -q --ref-format=reftable "$1"
@@ -117,7 +129,10 @@ test_git_maintenance_keeps_policy() {
 test_our_run_expires_on_write() {
 	local t
 	year_repo "$TEST_TMP/b"
-	# The same repository without us, where Git expires by itself.
+	# The same repository without us, where Git expires by itself; copied
+	# once Git's own detached maintenance (started by the commits) is
+	# done with the objects.
+	git_settled .git
 	cp -a "$TEST_TMP/b" "$TEST_TMP/b.git"
 	git -C "$TEST_TMP/b.git" reftable uninstall >/dev/null
 	git -C "$TEST_TMP/b.git" config --unset reftable.policy
