@@ -42,7 +42,7 @@ int rt_fsync_parent(const char *path, struct rt_err *err)
  * `path` when `dirfd` is a directory (the file must lie in it), the whole
  * path for AT_FDCWD.
  */
-static const char *at_name(int dirfd, const char *path)
+const char *rt_file_at_name(int dirfd, const char *path)
 {
 	const char *slash = strrchr(path, '/');
 
@@ -81,8 +81,9 @@ int rt_lock_acquire(struct rt_lock *l, int dirfd, const char *target,
 		struct rt_err local = { 0 };
 
 		/* `mode` is set below, once the file is ours. */
-		l->fd = rt_file_open_at(dirfd, at_name(dirfd, l->path), l->path,
-					O_RDWR | O_CREAT | O_EXCL, 0, &local);
+		l->fd = rt_file_open_at(dirfd, rt_file_at_name(dirfd, l->path),
+					l->path, O_RDWR | O_CREAT | O_EXCL, 0,
+					&local);
 		if (l->fd >= 0)
 			break;
 		if (errno != EEXIST) {
@@ -163,8 +164,8 @@ int rt_lock_commit(struct rt_lock *l, struct rt_err *err)
 		rt_lock_release(l);
 		return rt_err_oom(err);
 	}
-	if (renameat(l->dirfd, at_name(l->dirfd, l->path), l->dirfd,
-		     at_name(l->dirfd, target)) < 0) {
+	if (renameat(l->dirfd, rt_file_at_name(l->dirfd, l->path), l->dirfd,
+		     rt_file_at_name(l->dirfd, target)) < 0) {
 		ret = rt_err_errno(err, RT_ERR_IO, "cannot rename %s to %s",
 				   l->path, target);
 		rt_lock_release(l);
@@ -194,7 +195,7 @@ void rt_lock_release(struct rt_lock *l)
 
 	rt_lock_close_fd(l);
 	if (l->path) {
-		const char *name = at_name(l->dirfd, l->path);
+		const char *name = rt_file_at_name(l->dirfd, l->path);
 
 		if (fstatat(l->dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 		    st.st_dev == l->dev && st.st_ino == l->ino)
@@ -228,7 +229,7 @@ static int create_unique(int dirfd, char *path, mode_t mode)
 
 		for (size_t i = n - 6; i < n; i++, r /= sizeof(chars) - 1)
 			path[i] = chars[r % (sizeof(chars) - 1)];
-		fd = rt_file_open_at(dirfd, at_name(dirfd, path), path,
+		fd = rt_file_open_at(dirfd, rt_file_at_name(dirfd, path), path,
 				     O_RDWR | O_CREAT | O_EXCL, mode, NULL);
 		if (fd >= 0 || errno != EEXIST)
 			return fd;
@@ -323,8 +324,8 @@ int rt_tmpfile_rename(struct rt_tmpfile *t, const char *dest,
 	if (!t->path || t->fd >= 0)
 		return rt_err_set(err, RT_ERR_API,
 				  "renaming a temp file not synced");
-	if (renameat(t->dirfd, at_name(t->dirfd, t->path), t->dirfd,
-		     at_name(t->dirfd, dest)) < 0)
+	if (renameat(t->dirfd, rt_file_at_name(t->dirfd, t->path), t->dirfd,
+		     rt_file_at_name(t->dirfd, dest)) < 0)
 		return rt_err_errno(err, RT_ERR_IO, "cannot rename %s to %s",
 				    t->path, dest);
 	free(t->path);
@@ -341,7 +342,7 @@ void rt_tmpfile_delete(struct rt_tmpfile *t)
 		close(t->fd);
 	t->fd = -1;
 	if (t->path) {
-		unlinkat(t->dirfd, at_name(t->dirfd, t->path), 0);
+		unlinkat(t->dirfd, rt_file_at_name(t->dirfd, t->path), 0);
 		free(t->path);
 		t->path = NULL;
 	}
@@ -397,7 +398,7 @@ int rt_tmpfile_unnamed(struct rt_tmpfile *t, int dirfd, const char *pattern,
 	/* A file system without O_TMPFILE: a named one, unlinked at once. */
 	if ((ret = rt_tmpfile_create(t, dirfd, pattern, 0, err)))
 		return ret;
-	if (unlinkat(dirfd, at_name(dirfd, t->path), 0) < 0) {
+	if (unlinkat(dirfd, rt_file_at_name(dirfd, t->path), 0) < 0) {
 		ret = rt_err_errno(err, RT_ERR_IO, "cannot remove %s", t->path);
 		rt_tmpfile_delete(t);
 		return ret;

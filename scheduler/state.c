@@ -225,10 +225,6 @@ int sched_state_write_at(const struct sched_state *st, int dirfd,
 		return rt_err_set(err, RT_ERR_TOO_BIG,
 				  "the state for %s does not fit in %zu bytes",
 				  path, sizeof(text));
-	if (!mode)
-		mode = 0600;
-	return dirfd == AT_FDCWD ?
-		       rt_file_replace(path, text, (size_t)len, mode, err) :
-		       rt_file_replace_at(dirfd, path, text, (size_t)len, mode,
-					  err);
+	return rt_file_replace_at(dirfd, path, text, (size_t)len,
+				  mode ? mode : 0600, err);
 }

@@ -80,6 +80,14 @@ int rt_file_open_at(int dirfd, const char *name, const char *shown, int flags,
 		    mode_t mode, struct rt_err *err);
 
 /*
+ * The name under which `path`, a file directly in the directory open at
+ * `dirfd`, is reached there: its last component; `path` itself for
+ * AT_FDCWD. For the *_at() functions here and their callers, which take
+ * the whole path for messages.
+ */
+const char *rt_file_at_name(int dirfd, const char *path);
+
+/*
  * The rule rt_file_open_at() applies to the files it creates, for what a
  * caller creates otherwise (a directory, a symlink) or has another
  * program rewrite as root (Git writing a config file): run as root, what

@@ -42,8 +42,8 @@ struct repo {
 	 * it are opened relative to `common_fd` (repo_common_dirfd()), so a
 	 * path swapped since cannot lead them elsewhere; maintenance as
 	 * root changes only stacks of `owner` (maint_stack_options()).
-	 * `have_owner` false: not opened (`common_fd` unset), and root
-	 * changes no stack.
+	 * `have_owner` false: not opened (`common_fd` unset); never for
+	 * root, whose discovery then fails.
 	 */
 	int common_fd;
 	uid_t owner;
@@ -84,7 +84,7 @@ void repo_release(struct repo *repo);
 /*
  * Where our files directly in the common dir are opened: `common_fd`,
  * or AT_FDCWD (by their paths) when discovery could not open it. Use
- * with path_at_name().
+ * with rt_file_at_name().
  */
 int repo_common_dirfd(const struct repo *repo);
 

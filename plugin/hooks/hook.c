@@ -98,8 +98,8 @@ static void hook_set_mode(struct hook *h, const struct repo *repo)
 
 /*
  * The hook's log (and lock) in the common dir of `repo`, opened through
- * the directory discovery opened, which outlives `repo` here. false when
- * out of memory.
+ * a copy of the directory discovery opened, which outlives `repo` here.
+ * false when out of memory or descriptors.
  */
 static bool hook_set_files(struct hook *h, const struct repo *repo, bool lock)
 {

@@ -29,7 +29,7 @@ struct hook {
 	char *log_path; /* NULL: no repository, nowhere to log */
 	char *lock_path;
 	/*
-	 * Where both are opened (path_at_name()): a copy of the common dir
+	 * Where both are opened (rt_file_at_name()): a copy of the common dir
 	 * discovery opened, or AT_FDCWD (by path) when there is none.
 	 */
 	int dirfd;

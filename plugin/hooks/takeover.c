@@ -109,11 +109,11 @@ static int file_text(unsigned factor, unsigned marks, struct rt_buf *out)
  * or device there is refused at once instead of blocking `run` and the
  * hook.
  */
-/* `path` in the directory open at `dirfd` (path_at_name()). */
+/* `path` in the directory open at `dirfd` (rt_file_at_name()). */
 static int read_file_at(int dirfd, const char *path, struct rt_buf *out,
 			struct rt_err *err)
 {
-	const char *name = path_at_name(dirfd, path);
+	const char *name = rt_file_at_name(dirfd, path);
 	struct rt_err why = { 0 };
 	struct stat st;
 	int ret = rt_file_read_at(dirfd, name, path, READ_MAX, 0, out, &why);
@@ -395,13 +395,10 @@ int takeover_refresh(const char *common_dir, int dirfd, unsigned factor,
 		ret = rt_err_oom(err);
 	} else if (rt_buf_cmp(&old, &want)) {
 		/* Keep the mode install gave it (core.sharedRepository). */
-		if (fstatat(dirfd, path_at_name(dirfd, path), &st,
+		if (fstatat(dirfd, rt_file_at_name(dirfd, path), &st,
 			    AT_SYMLINK_NOFOLLOW))
 			ret = rt_err_errno(err, RT_ERR_IO, "cannot stat %s",
 					   path);
-		else if (dirfd == AT_FDCWD)
-			ret = rt_file_replace(path, want.buf, want.len,
-					      st.st_mode & 07777, err);
 		else
 			ret = rt_file_replace_at(dirfd, path, want.buf,
 						 want.len, st.st_mode & 07777,

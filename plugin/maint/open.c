@@ -62,12 +62,7 @@ int maint_stack_options(const struct repo *repo, struct rt_stack_options *opts,
 	 * swapped for one after discovery. Git would follow all three.
 	 */
 	if (!ret && geteuid() == 0) {
-		if (!repo->have_owner)
-			return rt_err_set(err, RT_ERR_UNSAFE,
-					  "cannot tell who owns %s (moved, or "
-					  "a symlink on the way): not changing "
-					  "its stacks as root",
-					  repo->common_dir);
+		/* Discovery fails for root without it: have_owner is set. */
 		opts->require_owner = true;
 		opts->owner = repo->owner;
 	}

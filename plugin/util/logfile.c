@@ -3,7 +3,6 @@
  */
 #define _GNU_SOURCE /* asprintf */
 #include "plugin/util/logfile.h"
-#include "plugin/util/path.h"
 #include "lib/include/rt-file.h"
 
 #include <errno.h>
@@ -22,7 +21,7 @@
 static int open_append(int dirfd, const char *path, mode_t mode,
 		       struct rt_err *err)
 {
-	return rt_file_open_at(dirfd, path_at_name(dirfd, path), path,
+	return rt_file_open_at(dirfd, rt_file_at_name(dirfd, path), path,
 			       O_WRONLY | O_APPEND | O_CREAT, mode, err);
 }
 
@@ -31,7 +30,7 @@ int logfile_open_at(int dirfd, const char *path, mode_t mode,
 {
 	struct rt_err local = { 0 };
 	int fd = open_append(dirfd, path, mode, &local);
-	const char *name = path_at_name(dirfd, path);
+	const char *name = rt_file_at_name(dirfd, path);
 	struct stat st;
 	char *old;
 

@@ -31,7 +31,7 @@
 int logfile_open(const char *path, mode_t mode, struct rt_err *err);
 /*
  * logfile_open() of `path`, a file directly in the directory open at
- * `dirfd` (path_at_name(): AT_FDCWD opens `path` itself); `path` names
+ * `dirfd` (rt_file_at_name(): AT_FDCWD opens `path` itself); `path` names
  * it in errors. However the directory's path changes meanwhile, the log
  * stays in that directory.
  */

@@ -143,13 +143,6 @@ int path_dir_open_nofollow(const char *path)
 	return next;
 }
 
-const char *path_at_name(int dirfd, const char *path)
-{
-	const char *slash = strrchr(path, '/');
-
-	return dirfd == AT_FDCWD || !slash ? path : slash + 1;
-}
-
 int path_mkdirs(const char *dir, mode_t mode, struct rt_err *err)
 {
 	char *path = strdup(dir);

@@ -46,13 +46,6 @@ int path_within(const char *path, const char *top);
 int path_dir_open_nofollow(const char *path);
 
 /*
- * The name under which `path`, a file directly in the directory open at
- * `dirfd`, is opened there: its last component; `path` itself for
- * AT_FDCWD.
- */
-const char *path_at_name(int dirfd, const char *path);
-
-/*
  * Create `dir` and the directories above it that are missing, with `mode`
  * (less the umask). Directories that exist are fine. 0, or RT_ERR_IO
  * naming the directory that could not be made.

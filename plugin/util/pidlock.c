@@ -2,7 +2,6 @@
  * pidlock.c: flock(2) locks naming their holder.
  */
 #include "plugin/util/pidlock.h"
-#include "plugin/util/path.h"
 #include "lib/include/rt-file.h"
 
 #include <errno.h>
@@ -58,7 +57,7 @@ int pidlock_acquire_at(struct pidlock *l, int dirfd, const char *path,
 	l->held = false;
 	*holder = 0;
 	/* Never through a symlink, never a FIFO (rt-file.h). */
-	fd = rt_file_open_at(dirfd, path_at_name(dirfd, path), path,
+	fd = rt_file_open_at(dirfd, rt_file_at_name(dirfd, path), path,
 			     O_RDWR | O_CREAT, mode, err);
 	if (fd < 0)
 		return fd;

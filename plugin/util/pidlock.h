@@ -47,7 +47,7 @@ int pidlock_acquire(struct pidlock *l, const char *path, mode_t mode,
 		    long *holder, struct rt_err *err);
 /*
  * pidlock_acquire() of `path`, a file directly in the directory open at
- * `dirfd` (path_at_name(): AT_FDCWD opens `path` itself); `path` names
+ * `dirfd` (rt_file_at_name(): AT_FDCWD opens `path` itself); `path` names
  * it in errors.
  */
 int pidlock_acquire_at(struct pidlock *l, int dirfd, const char *path,

@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "lib/include/rt-file.h"
 #include "plugin/util/logfile.h"
 #include "plugin/util/path.h"
 #include "plugin/util/quote.h"
@@ -194,8 +195,8 @@ static void test_path_dir_open_nofollow(void **state)
 	assert_int_equal(got.st_dev, want.st_dev);
 	/* Good for *at() calls and fsync (not O_PATH). */
 	assert_int_equal(fsync(fd), 0);
-	assert_string_equal(path_at_name(fd, sub), "sub");
-	assert_string_equal(path_at_name(AT_FDCWD, sub), sub);
+	assert_string_equal(rt_file_at_name(fd, sub), "sub");
+	assert_string_equal(rt_file_at_name(AT_FDCWD, sub), sub);
 	close(fd);
 	fd = path_dir_open_nofollow("/");
 	assert_true(fd >= 0);
