@@ -433,3 +433,29 @@ int repo_common_dirfd(const struct repo *repo)
 {
 	return repo->have_owner ? repo->common_fd : AT_FDCWD;
 }
+
+int repo_git_dir_open(const struct repo *repo)
+{
+	struct stat sb;
+	int fd;
+
+	if (!repo->have_owner)
+		return AT_FDCWD;
+	/* The common dir, opened before anything could move it. */
+	if (!strcmp(repo->git_dir, repo->common_dir))
+		return fcntl(repo->common_fd, F_DUPFD_CLOEXEC, 3);
+	/* A linked worktree's: resolved at discovery, so no symlink now. */
+	fd = path_dir_open_nofollow(repo->git_dir);
+	/*
+	 * As root, only the owner's (an owner unknown is not the owner);
+	 * anyone else writes where permissions let them, as in a shared
+	 * repository whose worktree another member added.
+	 */
+	if (fd >= 0 && geteuid() == 0 &&
+	    (fstat(fd, &sb) || sb.st_uid != repo->owner)) {
+		close(fd);
+		errno = EPERM;
+		return -1;
+	}
+	return fd;
+}

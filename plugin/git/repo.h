@@ -88,4 +88,15 @@ void repo_release(struct repo *repo);
  */
 int repo_common_dirfd(const struct repo *repo);
 
+/*
+ * The git dir, for our files in it as repo_common_dirfd() is for the
+ * common dir's: a new descriptor (close it) on the directory discovery
+ * found, however its path changed since; AT_FDCWD when discovery could
+ * not open the common dir (files then go by path, as there); -1 with
+ * errno when it cannot be opened: reached through a symlink now (ELOOP,
+ * ENOTDIR), gone, or, run as root, another user's than the common dir
+ * (EPERM).
+ */
+int repo_git_dir_open(const struct repo *repo);
+
 #endif

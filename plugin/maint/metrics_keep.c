@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* Bounds: a tables.list and a kept block are far smaller. */
 #define LIST_MAX (1024 * 1024)
@@ -109,21 +110,44 @@ int metrics_keep_identity(const struct repo *repo, unsigned factor,
 	return ret;
 }
 
+/*
+ * The git dir, where the kept file goes: the directory discovery found,
+ * whatever its path leads to now (repo_git_dir_open()). A descriptor to
+ * close when >= 0; AT_FDCWD to go by path.
+ */
+static int keep_dir_open(const struct repo *repo, int *fd, struct rt_err *err)
+{
+	*fd = repo_git_dir_open(repo);
+	if (*fd != -1)
+		return 0;
+	if (errno == EPERM)
+		return rt_err_set(err, RT_ERR_UNSAFE,
+				  "%s is not the repository owner's",
+				  repo->git_dir);
+	return rt_err_errno(err, RT_ERR_UNSAFE,
+			    "cannot open %s without following a symlink",
+			    repo->git_dir);
+}
+
 int metrics_keep_write(const struct repo *repo, const struct rt_buf *id,
 		       const char *text, size_t len, mode_t mode,
 		       struct rt_err *err)
 {
 	struct rt_buf out = RT_BUF_INIT;
 	char *path = path_join(repo->git_dir, METRICS_KEEP_FILE, NULL);
-	int ret = 0;
+	int fd = AT_FDCWD, ret = 0;
 
 	if (!path || rt_buf_addstr(&out, KEEP_HEAD) ||
 	    rt_buf_add(&out, id->buf, id->len) || rt_buf_addch(&out, '\n') ||
 	    rt_buf_add(&out, text, len))
 		ret = rt_err_oom(err);
 	if (!ret)
-		ret = rt_file_replace(path, out.buf, out.len,
-				      mode ? mode : 0600, err);
+		ret = keep_dir_open(repo, &fd, err);
+	if (!ret)
+		ret = rt_file_replace_at(fd, path, out.buf, out.len,
+					 mode ? mode : 0600, err);
+	if (fd >= 0)
+		close(fd);
 	rt_buf_release(&out);
 	free(path);
 	return ret;
@@ -137,12 +161,16 @@ int metrics_keep_read(const struct repo *repo, unsigned factor,
 	char *path = path_join(repo->git_dir, METRICS_KEEP_FILE, NULL);
 	const char *nl;
 	size_t head = strlen(KEEP_HEAD);
-	int ret = path ? 0 : RT_ERR_NOMEM;
+	int fd = AT_FDCWD, ret = path ? 0 : RT_ERR_NOMEM;
 
 	rt_buf_reset(text);
 	if (!ret)
-		ret = rt_file_read_at(AT_FDCWD, path, path, KEEP_MAX, 0, text,
-				      &err);
+		ret = keep_dir_open(repo, &fd, &err);
+	if (!ret)
+		ret = rt_file_read_at(fd, rt_file_at_name(fd, path), path,
+				      KEEP_MAX, 0, text, &err);
+	if (fd >= 0)
+		close(fd);
 	if (!ret)
 		ret = metrics_keep_identity(repo, factor, &id);
 	nl = !ret && text->buf ? memchr(text->buf, '\n', text->len) : NULL;

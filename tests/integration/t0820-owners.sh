@@ -440,6 +440,36 @@ test_root_other_users_stack_refused() {
 	expect_same "$TEST_TMP/before" "$TEST_TMP/after"
 }
 
+# As root, the metrics `stats --prometheus --keep` keeps for the fleet
+# go only into a git dir of the repository's owner: a linked worktree's
+# git dir that another user owns (its stack the owner's, so stats reads
+# it) gets nothing, and a warning says why; the main git dir gets them,
+# the file the owner's.
+test_root_keep_owner_only() {
+	local wt=foreign/.git/worktrees/foreign-wt
+	make_foreign foreign
+	export GIT_CONFIG_PARAMETERS="'safe.directory'='*'"
+	rm -rf foreign-wt
+	git -C foreign worktree add -q ../foreign-wt
+	chown -R 65534:65534 foreign foreign-wt
+	chown 65533:65533 "$wt"
+	(cd foreign-wt && git reftable stats --prometheus --keep) \
+		>"$TEST_TMP/out" 2>"$TEST_TMP/err" ||
+		fail "stats in the worktree failed: $(cat "$TEST_TMP/err")"
+	grep -q "cannot keep the metrics.*$wt is not the repository owner's" \
+		"$TEST_TMP/err" || fail "stats said: $(cat "$TEST_TMP/err")"
+	[ ! -e "$wt/reftable-metrics.prom" ] ||
+		fail "the metrics were kept in another user's git dir"
+	(cd foreign && git reftable stats --prometheus --keep) \
+		>"$TEST_TMP/out" 2>"$TEST_TMP/err" ||
+		fail "stats failed: $(cat "$TEST_TMP/err")"
+	[ ! -s "$TEST_TMP/err" ] || fail "stats said: $(cat "$TEST_TMP/err")"
+	[ "$(stat -c %u foreign/.git/reftable-metrics.prom)" = 65534 ] ||
+		fail "the kept metrics are not the owner's"
+	unset GIT_CONFIG_PARAMETERS
+	rm -rf foreign-wt
+}
+
 # A policy file that the repository of another user names (its
 # reftable.policy), and that is not the caller's: errors name the file
 # and line, and copy none of its text, on stderr and in the hook's log
@@ -486,5 +516,6 @@ if $ROOT; then
 	test_case "as root, a root file hard-linked into the repository stays root's" test_root_file_linked_in_stays_roots
 	test_case "as root, switching hooks gives .git/config back to its owner" test_root_reinstall_gives_config_back
 	test_case "as root, a stack in another user's directory is refused" test_root_other_users_stack_refused
+	test_case "as root, metrics are kept only in the owner's git dir" test_root_keep_owner_only
 fi
 echo "1..$test_count"

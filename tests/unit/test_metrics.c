@@ -2,8 +2,9 @@
  * Unit tests of plugin/maint/metrics (the Prometheus text of our gauges)
  * and of plugin/schedule/fleet's repository lists: samples of many
  * repositories grouped under one HELP/TYPE per family, label values
- * escaped as the format wants, another process's text regrouped, and
- * list files read as documented.
+ * escaped as the format wants, another process's text regrouped, list
+ * files read as documented, and the kept metrics written where discovery
+ * found the git dir.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,11 +12,17 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+#include <dirent.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "plugin/maint/metrics.h"
+#include "plugin/maint/metrics_keep.h"
 #include "plugin/schedule/fleet.h"
+#include "testutil.h"
 
 static char *format(struct metrics *ms)
 {
@@ -143,6 +150,114 @@ static void test_list_text(void **state)
 	fleet_list_release(&l);
 }
 
+/* Whether `dir`/METRICS_KEEP_FILE exists. */
+static bool kept_in(const char *dir)
+{
+	char path[600];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, METRICS_KEEP_FILE);
+	return !access(path, F_OK);
+}
+
+/* How many entries `dir` has besides . and .. */
+static int entries_in(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d)))
+		n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+	closedir(d);
+	return n;
+}
+
+struct keep_fixture {
+	char tmp[300];
+	struct repo repo;
+	struct rt_buf id, text;
+};
+
+static int keep_setup(void **state)
+{
+	struct keep_fixture *fx = calloc(1, sizeof(*fx));
+
+	if (!fx || tmpdir_make(fx->tmp, sizeof(fx->tmp), "keep"))
+		return -1;
+	fx->repo.common_fd = -1;
+	*state = fx;
+	return 0;
+}
+
+static int keep_teardown(void **state)
+{
+	struct keep_fixture *fx = *state;
+
+	if (fx->repo.common_fd >= 0)
+		close(fx->repo.common_fd);
+	rt_buf_release(&fx->id);
+	rt_buf_release(&fx->text);
+	tmpdir_remove(fx->tmp);
+	free(fx);
+	return 0;
+}
+
+/*
+ * The kept metrics go to the git dir discovery opened, and come back
+ * from there, even when its path leads elsewhere by then: root's fleet
+ * runs write them in other users' repositories, whose owners can swap
+ * a directory for a symlink at any time. A linked worktree's git dir
+ * reached through a symlink now is refused, nothing written.
+ */
+static void test_keep_where_discovered(void **state)
+{
+	struct keep_fixture *fx = *state;
+	struct repo *repo = &fx->repo;
+	char real[400], moved[400], other[400], wt[500], wt2[500];
+	struct rt_err err = { 0 };
+
+	snprintf(real, sizeof(real), "%s/git", fx->tmp);
+	snprintf(moved, sizeof(moved), "%s/git-moved", fx->tmp);
+	snprintf(other, sizeof(other), "%s/elsewhere", fx->tmp);
+	assert_int_equal(mkdir(real, 0700), 0);
+	assert_int_equal(mkdir(other, 0700), 0);
+	repo->git_dir = repo->common_dir = real;
+	repo->common_fd = open(real, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(repo->common_fd >= 0);
+	repo->owner = geteuid();
+	repo->have_owner = true;
+	assert_int_equal(metrics_keep_identity(repo, 2, &fx->id), 0);
+	/* The git dir moved away, a symlink to another directory instead. */
+	assert_int_equal(rename(real, moved), 0);
+	assert_int_equal(symlink(other, real), 0);
+	assert_int_equal(metrics_keep_write(repo, &fx->id, "x 1\n", 4, 0, &err),
+			 0);
+	assert_true(kept_in(moved));
+	assert_int_equal(entries_in(moved), 1); /* no temp file left */
+	assert_int_equal(entries_in(other), 0);
+	assert_int_equal(metrics_keep_read(repo, 2, &fx->text), 0);
+	assert_int_equal(fx->text.len, 4);
+	assert_memory_equal(fx->text.buf, "x 1\n", 4);
+
+	/* A linked worktree's git dir, its path through a symlink now. */
+	snprintf(wt, sizeof(wt), "%s/worktrees", moved);
+	assert_int_equal(mkdir(wt, 0700), 0);
+	snprintf(wt, sizeof(wt), "%s/worktrees/w", moved);
+	snprintf(wt2, sizeof(wt2), "%s/worktrees/w-moved", moved);
+	assert_int_equal(mkdir(wt, 0700), 0);
+	assert_int_equal(rename(wt, wt2), 0);
+	assert_int_equal(symlink(other, wt), 0);
+	repo->git_dir = wt;
+	repo->common_dir = moved;
+	assert_int_equal(metrics_keep_write(repo, &fx->id, "x 1\n", 4, 0, &err),
+			 RT_ERR_UNSAFE);
+	assert_non_null(strstr(err.msg, wt));
+	assert_int_equal(entries_in(other), 0);
+	assert_int_equal(entries_in(wt2), 0);
+	assert_int_equal(metrics_keep_read(repo, 2, &fx->text), RT_ERR_UNSAFE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -150,6 +265,8 @@ int main(void)
 		cmocka_unit_test(test_escapes),
 		cmocka_unit_test(test_add_text),
 		cmocka_unit_test(test_list_text),
+		cmocka_unit_test_setup_teardown(test_keep_where_discovered,
+						keep_setup, keep_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
