@@ -209,12 +209,6 @@ int sched_state_format(const struct sched_state *st, char *buf, size_t len)
 	return n < 0 || (size_t)n >= len ? -1 : n;
 }
 
-int sched_state_write(const struct sched_state *st, const char *path,
-		      mode_t mode, struct rt_err *err)
-{
-	return sched_state_write_at(st, AT_FDCWD, path, mode, err);
-}
-
 int sched_state_write_at(const struct sched_state *st, int dirfd,
 			 const char *path, mode_t mode, struct rt_err *err)
 {

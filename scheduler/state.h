@@ -50,15 +50,10 @@ int sched_state_read(struct sched_state *st, const char *path,
 int sched_state_format(const struct sched_state *st, char *buf, size_t len);
 
 /*
- * Replace `path` with `st` through rt_file_replace(): a reader sees the
- * old file or the new one. `mode` 0 means 0600. 0, or the error of
- * rt_file_replace() (then `path` is as it was).
- */
-int sched_state_write(const struct sched_state *st, const char *path,
-		      mode_t mode, struct rt_err *err);
-/*
- * sched_state_write() of `path`, a file directly in the directory open
- * at `dirfd` (rt_file_replace_at()); AT_FDCWD writes `path` itself.
+ * Replace `path`, a file directly in the directory open at `dirfd`
+ * (AT_FDCWD: `path` itself), with `st` through rt_file_replace_at(): a
+ * reader sees the old file or the new one. `mode` 0 means 0600. 0, or
+ * the error of rt_file_replace_at() (then `path` is as it was).
  */
 int sched_state_write_at(const struct sched_state *st, int dirfd,
 			 const char *path, mode_t mode, struct rt_err *err);

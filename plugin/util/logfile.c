@@ -50,11 +50,6 @@ int logfile_open_at(int dirfd, const char *path, mode_t mode,
 	return open_append(dirfd, path, mode, err);
 }
 
-int logfile_open(const char *path, mode_t mode, struct rt_err *err)
-{
-	return logfile_open_at(AT_FDCWD, path, mode, err);
-}
-
 void logfile_stamp(char buf[LOGFILE_STAMP_LEN], time_t t)
 {
 	struct tm tm;
@@ -62,12 +57,6 @@ void logfile_stamp(char buf[LOGFILE_STAMP_LEN], time_t t)
 	gmtime_r(&t, &tm);
 	if (!strftime(buf, LOGFILE_STAMP_LEN, "%Y-%m-%dT%H:%M:%SZ", &tm))
 		buf[0] = '\0';
-}
-
-int logfile_append(const char *path, mode_t mode, const char *tag,
-		   const char *msg, size_t len, struct rt_err *err)
-{
-	return logfile_append_at(AT_FDCWD, path, mode, tag, msg, len, err);
 }
 
 int logfile_append_at(int dirfd, const char *path, mode_t mode, const char *tag,

@@ -20,20 +20,16 @@
 #define LOGFILE_MAX (1024 * 1024)
 
 /*
- * Open the log at `path` for appending, rotating it first when it is
- * full. Created with `mode` (the repository's, core.sharedRepository; 0:
- * 0666 less the umask), never through a symlink; a FIFO, device or
+ * Open the log `path`, a file directly in the directory open at `dirfd`
+ * (rt_file_at_name(): AT_FDCWD opens `path` itself), for appending,
+ * rotating it first when it is full; `path` names it in errors. However
+ * the directory's path changes meanwhile, the log stays in that
+ * directory. Created with `mode` (the repository's, core.sharedRepository;
+ * 0: 0666 less the umask), never through a symlink; a FIFO, device or
  * directory there is refused (rt-file.h). The descriptor is
  * close-on-exec. Returns it, or a negative rt_error with `err` set.
  * Processes racing to rotate may lose one old generation between them,
  * never a line of the new log.
- */
-int logfile_open(const char *path, mode_t mode, struct rt_err *err);
-/*
- * logfile_open() of `path`, a file directly in the directory open at
- * `dirfd` (rt_file_at_name(): AT_FDCWD opens `path` itself); `path` names
- * it in errors. However the directory's path changes meanwhile, the log
- * stays in that directory.
  */
 int logfile_open_at(int dirfd, const char *path, mode_t mode,
 		    struct rt_err *err);
@@ -43,14 +39,12 @@ int logfile_open_at(int dirfd, const char *path, mode_t mode,
 void logfile_stamp(char buf[LOGFILE_STAMP_LEN], time_t t);
 
 /*
- * Append "<logfile_stamp> <tag>: <msg>" and a newline in one write(2), so the
- * lines of concurrent writers never mix. Newlines ending `msg` are
- * dropped. 0, or a negative rt_error with `err` set (a short write, as on
- * a full disk, is an error: the line is not in the log).
+ * Append "<logfile_stamp> <tag>: <msg>" and a newline to the log opened
+ * as logfile_open_at() does, in one write(2), so the lines of concurrent
+ * writers never mix. Newlines ending `msg` are dropped. 0, or a negative
+ * rt_error with `err` set (a short write, as on a full disk, is an error:
+ * the line is not in the log).
  */
-int logfile_append(const char *path, mode_t mode, const char *tag,
-		   const char *msg, size_t len, struct rt_err *err);
-/* logfile_append() at `dirfd`, as logfile_open_at(). */
 int logfile_append_at(int dirfd, const char *path, mode_t mode, const char *tag,
 		      const char *msg, size_t len, struct rt_err *err);
 

@@ -42,12 +42,6 @@ static int try_lock(int fd)
 	return 0;
 }
 
-int pidlock_acquire(struct pidlock *l, const char *path, mode_t mode,
-		    long *holder, struct rt_err *err)
-{
-	return pidlock_acquire_at(l, AT_FDCWD, path, mode, holder, err);
-}
-
 int pidlock_acquire_at(struct pidlock *l, int dirfd, const char *path,
 		       mode_t mode, long *holder, struct rt_err *err)
 {

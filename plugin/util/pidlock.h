@@ -35,20 +35,15 @@ struct pidlock {
 /* clang-format on */
 
 /*
- * Open `path` (created with exactly `mode`, or 0666 less the umask for 0;
+ * Open `path`, a file directly in the directory open at `dirfd`
+ * (rt_file_at_name(): AT_FDCWD opens `path` itself; `path` names it in
+ * errors), created with exactly `mode`, or 0666 less the umask for 0;
  * never through a symlink, and a FIFO or device there is refused;
- * close-on-exec, so programs we start do not hold it)
- * and take the lock without waiting. Returns 0 when held (our pid is then
+ * close-on-exec, so programs we start do not hold it; and take the lock
+ * without waiting. Returns 0 when held (our pid is then
  * in the file); 1 when another process holds it, *holder set to its pid
  * when the file names a live one, else 0 (the file is closed again);
  * a negative rt_error with `err` when the file cannot be opened or locked.
- */
-int pidlock_acquire(struct pidlock *l, const char *path, mode_t mode,
-		    long *holder, struct rt_err *err);
-/*
- * pidlock_acquire() of `path`, a file directly in the directory open at
- * `dirfd` (rt_file_at_name(): AT_FDCWD opens `path` itself); `path` names
- * it in errors.
  */
 int pidlock_acquire_at(struct pidlock *l, int dirfd, const char *path,
 		       mode_t mode, long *holder, struct rt_err *err);

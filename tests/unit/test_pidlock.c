@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -51,16 +52,19 @@ static void test_one_holder(void **state)
 	(void)state;
 
 	lock_in_tmpdir(dir, sizeof(dir), path, sizeof(path), "run.lock");
-	assert_int_equal(pidlock_acquire(&a, path, 0, &holder, &err), 0);
+	assert_int_equal(
+		pidlock_acquire_at(&a, AT_FDCWD, path, 0, &holder, &err), 0);
 	assert_int_equal(file_pid(path), (long)getpid());
 	/* flock locks belong to the open file: a second open conflicts. */
-	assert_int_equal(pidlock_acquire(&b, path, 0, &holder, &err), 1);
+	assert_int_equal(
+		pidlock_acquire_at(&b, AT_FDCWD, path, 0, &holder, &err), 1);
 	assert_int_equal(holder, (long)getpid());
 	assert_int_equal(b.fd, -1);
 	pidlock_release(&a);
 	pidlock_release(&a); /* harmless */
 	assert_int_equal(file_pid(path), 0);
-	assert_int_equal(pidlock_acquire(&b, path, 0, &holder, &err), 0);
+	assert_int_equal(
+		pidlock_acquire_at(&b, AT_FDCWD, path, 0, &holder, &err), 0);
 	pidlock_release(&b);
 	/* The file stays: removing it would race with the next locker. */
 	assert_int_equal(access(path, F_OK), 0);
@@ -68,7 +72,8 @@ static void test_one_holder(void **state)
 	/* Never through a symlink. */
 	snprintf(path, sizeof(path), "%s/link.lock", dir);
 	assert_int_equal(symlink("run.lock", path), 0);
-	assert_int_equal(pidlock_acquire(&a, path, 0, &holder, &err),
+	assert_int_equal(pidlock_acquire_at(&a, AT_FDCWD, path, 0, &holder,
+					    &err),
 			 RT_ERR_IO);
 	assert_non_null(strstr(err.msg, "link.lock is not a regular file (it "
 					"is a symbolic link, not followed)"));
@@ -76,7 +81,8 @@ static void test_one_holder(void **state)
 
 	rt_err_clear(&err);
 	snprintf(path, sizeof(path), "%s/no/such/dir/lock", dir);
-	assert_int_equal(pidlock_acquire(&a, path, 0, &holder, &err),
+	assert_int_equal(pidlock_acquire_at(&a, AT_FDCWD, path, 0, &holder,
+					    &err),
 			 RT_ERR_NOT_EXIST);
 	assert_non_null(strstr(err.msg, "cannot open"));
 	assert_int_equal(tmpdir_remove(dir), 0);
@@ -101,7 +107,7 @@ static void test_dies_with_holder(void **state)
 		struct pidlock h = PIDLOCK_INIT;
 
 		close(ready[0]);
-		if (pidlock_acquire(&h, path, 0, &holder, &err))
+		if (pidlock_acquire_at(&h, AT_FDCWD, path, 0, &holder, &err))
 			_exit(1);
 		(void)!write(ready[1], "x", 1);
 		for (;;)
@@ -110,11 +116,13 @@ static void test_dies_with_holder(void **state)
 	close(ready[1]);
 	assert_int_equal(read(ready[0], &c, 1), 1);
 	close(ready[0]);
-	assert_int_equal(pidlock_acquire(&l, path, 0, &holder, &err), 1);
+	assert_int_equal(
+		pidlock_acquire_at(&l, AT_FDCWD, path, 0, &holder, &err), 1);
 	assert_int_equal(holder, (long)pid);
 	kill(pid, SIGKILL);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_int_equal(pidlock_acquire(&l, path, 0, &holder, &err), 0);
+	assert_int_equal(
+		pidlock_acquire_at(&l, AT_FDCWD, path, 0, &holder, &err), 0);
 	pidlock_release(&l);
 	assert_int_equal(tmpdir_remove(dir), 0);
 }
@@ -133,9 +141,11 @@ static void test_unlock_retake(void **state)
 	(void)state;
 
 	lock_in_tmpdir(dir, sizeof(dir), path, sizeof(path), "hook.flock");
-	assert_int_equal(pidlock_acquire(&a, path, 0, &holder, &err), 0);
+	assert_int_equal(
+		pidlock_acquire_at(&a, AT_FDCWD, path, 0, &holder, &err), 0);
 	pidlock_unlock(&a);
-	assert_int_equal(pidlock_acquire(&b, path, 0, &holder, &err), 0);
+	assert_int_equal(
+		pidlock_acquire_at(&b, AT_FDCWD, path, 0, &holder, &err), 0);
 	assert_int_equal(pidlock_retake(&a), 1);
 	pidlock_note(&b, 4242);
 	pidlock_release(&a);
@@ -144,7 +154,8 @@ static void test_unlock_retake(void **state)
 	pidlock_release(&b);
 	assert_int_equal(file_pid(path), 4242);
 
-	assert_int_equal(pidlock_acquire(&a, path, 0, &holder, &err), 0);
+	assert_int_equal(
+		pidlock_acquire_at(&a, AT_FDCWD, path, 0, &holder, &err), 0);
 	pidlock_unlock(&a);
 	assert_int_equal(pidlock_retake(&a), 0);
 	assert_int_equal(file_pid(path), (long)getpid());
@@ -164,7 +175,8 @@ static void test_hand_over(void **state)
 	(void)state;
 
 	lock_in_tmpdir(dir, sizeof(dir), path, sizeof(path), "hook.flock");
-	assert_int_equal(pidlock_acquire(&l, path, 0, &holder, &err), 0);
+	assert_int_equal(
+		pidlock_acquire_at(&l, AT_FDCWD, path, 0, &holder, &err), 0);
 	assert_int_equal(pipe(go), 0);
 	pid = fork();
 	assert_true(pid >= 0);
@@ -184,14 +196,18 @@ static void test_hand_over(void **state)
 	assert_int_equal(l.fd, -1);
 	assert_int_equal(file_pid(path), (long)pid);
 	/* Our descriptor is closed; the child's copy still holds it. */
-	assert_int_equal(pidlock_acquire(&other, path, 0, &holder, &err), 1);
+	assert_int_equal(pidlock_acquire_at(&other, AT_FDCWD, path, 0, &holder,
+					    &err),
+			 1);
 	assert_int_equal(holder, (long)pid);
 	assert_int_equal(write(go[1], "x", 1), 1);
 	close(go[1]);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFSIGNALED(status));
 	assert_int_equal(file_pid(path), 0);
-	assert_int_equal(pidlock_acquire(&other, path, 0, &holder, &err), 0);
+	assert_int_equal(pidlock_acquire_at(&other, AT_FDCWD, path, 0, &holder,
+					    &err),
+			 0);
 	pidlock_release(&other);
 	assert_int_equal(tmpdir_remove(dir), 0);
 }

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+#include <fcntl.h>
 #include <dirent.h>
 #include <stdio.h>
 #include <string.h>
@@ -151,7 +152,8 @@ static void test_state_file(void **state)
 
 	st.task[SCHED_EXPIRE] =
 		(struct sched_task_state){ T0, SCHED_OUTCOME_DONE, 3, 0, 0 };
-	assert_int_equal(sched_state_write(&st, path, 0640, &err), 0);
+	assert_int_equal(sched_state_write_at(&st, AT_FDCWD, path, 0640, &err),
+			 0);
 	assert_int_equal(stat(path, &sb), 0);
 	assert_int_equal(sb.st_mode & 0777, 0640);
 	assert_int_equal(sched_state_read(&back, path, &err), 0);
@@ -159,7 +161,7 @@ static void test_state_file(void **state)
 
 	/* Replaced, not appended; no temp file left beside it. */
 	st.task[SCHED_EXPIRE].outcome = SCHED_OUTCOME_FAILED;
-	assert_int_equal(sched_state_write(&st, path, 0, &err), 0);
+	assert_int_equal(sched_state_write_at(&st, AT_FDCWD, path, 0, &err), 0);
 	assert_int_equal(sched_state_read(&back, path, &err), 0);
 	assert_int_equal(back.task[SCHED_EXPIRE].outcome, SCHED_OUTCOME_FAILED);
 	assert_int_equal(count_entries(dir), 1);
@@ -180,7 +182,8 @@ static void test_state_file(void **state)
 	/* A directory that does not exist: an error, nothing created. */
 	snprintf(path, sizeof(path), "%s/missing/%s", dir, SCHED_STATE_FILE);
 	rt_err_clear(&err);
-	assert_int_equal(sched_state_write(&st, path, 0, &err), RT_ERR_IO);
+	assert_int_equal(sched_state_write_at(&st, AT_FDCWD, path, 0, &err),
+			 RT_ERR_IO);
 	assert_non_null(strstr(err.msg, "cannot create"));
 	assert_int_equal(tmpdir_remove(dir), 0);
 }

@@ -366,7 +366,8 @@ static void test_logfile_append_errors(void **state)
 	(void)state;
 	assert_int_equal(tmpdir_make(dir, sizeof(dir), "logfile"), 0);
 	snprintf(path, sizeof(path), "%s/hook.log", dir);
-	assert_int_equal(logfile_append(path, 0, "tag", "one", 3, &err), 0);
+	assert_int_equal(
+		logfile_append_at(AT_FDCWD, path, 0, "tag", "one", 3, &err), 0);
 	assert_int_equal(stat(path, &st), 0);
 
 	/*
@@ -380,8 +381,8 @@ static void test_logfile_append_errors(void **state)
 	limited.rlim_cur = (rlim_t)st.st_size + 8;
 	old_xfsz = signal(SIGXFSZ, SIG_IGN);
 	assert_int_equal(setrlimit(RLIMIT_FSIZE, &limited), 0);
-	ret = logfile_append(path, 0, "tag", "a line too long to fit", 22,
-			     &err);
+	ret = logfile_append_at(AT_FDCWD, path, 0, "tag",
+				"a line too long to fit", 22, &err);
 	assert_int_equal(setrlimit(RLIMIT_FSIZE, &saved), 0);
 	signal(SIGXFSZ, old_xfsz);
 	assert_int_equal(ret, RT_ERR_IO);
@@ -392,13 +393,15 @@ static void test_logfile_append_errors(void **state)
 	assert_int_equal(unlink(path), 0);
 	assert_int_equal(symlink(target, path), 0);
 	rt_err_clear(&err);
-	assert_int_equal(logfile_append(path, 0, "tag", "x", 1, &err),
+	assert_int_equal(logfile_append_at(AT_FDCWD, path, 0, "tag", "x", 1,
+					   &err),
 			 RT_ERR_IO);
 	assert_int_equal(access(target, F_OK), -1);
 	snprintf(fifo, sizeof(fifo), "%s/fifo.log", dir);
 	assert_int_equal(mkfifo(fifo, 0600), 0);
 	rt_err_clear(&err);
-	assert_int_equal(logfile_append(fifo, 0, "tag", "x", 1, &err),
+	assert_int_equal(logfile_append_at(AT_FDCWD, fifo, 0, "tag", "x", 1,
+					   &err),
 			 RT_ERR_IO);
 	assert_non_null(strstr(err.msg, "(it is a FIFO)"));
 	assert_int_equal(tmpdir_remove(dir), 0);
